@@ -1,0 +1,112 @@
+"""Investors (出借人 / 投资人): savers who keep cash on one or more platforms and auto-invest it.
+
+Each investor has a home platform (by the platforms' ``investor_share``) and, with probability
+``multi_home_share``, a second one; their deposits are split over their platforms by weight. They
+auto-invest (自动投标) every day: every listing whose grade is within their risk appetite
+(``max_grade``) and whose rate meets their target (``min_rate``) gets a bid of ``bid_size`` fen
+(at least the platform's minimum bid), so money spreads over many loans. Repayments land in their cash
+and are reinvested by the same rule; once a month they deposit new savings and withdraw (提现) a share
+of idle cash.
+
+Per-investor money is a sub-ledger: ``cash[i, p]`` (fen, on platform p) adds up to the ledger's
+``investor_cash:<platform>`` accounts, which the audit checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.money import to_fen, to_fen_array
+from sim.scenario import InvestorsConfig
+
+
+@dataclass(frozen=True)
+class InvestorView:
+    """One investor, readable: amounts in CNY."""
+
+    id: int
+    cash_cny: dict[str, float]
+    bid_size_cny: float
+    max_grade: str
+    min_rate: float
+    monthly_deposit_cny: float
+    net_income_cny: float
+    principal_lost_cny: float
+
+
+class InvestorPopulation:
+    """All investors, one row each (struct of arrays); ``cash`` is (investors, platforms) in fen.
+
+    Parameters
+    ----------
+    config : InvestorsConfig
+        Sizes, appetite and behaviour.
+    platform_share : sequence of float
+        Share of investors whose home is each platform.
+    grade_names : list of str
+        The scenario's grades, best first.
+    rng : numpy.random.Generator
+        The investors' own random stream.
+    """
+
+    def __init__(self, config: InvestorsConfig, platform_share, grade_names: list[str],
+                 rng: np.random.Generator) -> None:
+        n, n_platforms = config.count, len(platform_share)
+        self.config = config
+        self.grade_names = grade_names
+        self.platform_names: list[str] = []
+        self.rng = rng
+        home = rng.choice(n_platforms, size=n, p=np.asarray(platform_share) / sum(platform_share))
+        self.weight = np.zeros((n, n_platforms))
+        self.weight[np.arange(n), home] = 1.0
+        if n_platforms > 1:
+            second = (home + 1 + rng.integers(0, n_platforms - 1, size=n)) % n_platforms
+            multi = rng.random(n) < config.multi_home_share
+            self.weight[multi, home[multi]] = 0.5
+            self.weight[multi, second[multi]] = 0.5
+        self.home = home
+        wealth = np.exp(np.log(max(config.initial_cash_median_cny, 1e-9))
+                        + config.initial_cash_sigma * rng.standard_normal(n))
+        if config.initial_cash_median_cny == 0:
+            wealth[:] = 0.0
+        self.initial_cash_fen = to_fen_array(wealth)
+        self.cash = np.zeros((n, n_platforms), dtype=np.int64)
+        min_bid = to_fen(config.min_bid_cny)
+        self.bid_size_fen = np.maximum(min_bid, to_fen_array(wealth * config.bid_fraction))
+        self.max_grade = rng.choice(len(grade_names), size=n,
+                                    p=np.asarray(config.max_grade_share)).astype(np.int8)
+        self.min_rate = rng.uniform(config.target_rate_min, config.target_rate_max, size=n)
+        deposit = np.exp(np.log(max(config.monthly_deposit_median_cny, 1e-9))
+                         + rng.standard_normal(n))
+        if config.monthly_deposit_median_cny == 0:
+            deposit[:] = 0.0
+        self.monthly_deposit_fen = to_fen_array(deposit)
+        self.net_income_fen = np.zeros(n, dtype=np.int64)  # interest after fees, net of losses
+        self.principal_lost_fen = np.zeros(n, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return self.cash.shape[0]
+
+    def __getitem__(self, index: int) -> InvestorView:
+        names = self.platform_names or [str(p) for p in range(self.cash.shape[1])]
+        return InvestorView(
+            id=index,
+            cash_cny={name: self.cash[index, p] / 100 for p, name in enumerate(names)},
+            bid_size_cny=self.bid_size_fen[index] / 100,
+            max_grade=self.grade_names[self.max_grade[index]],
+            min_rate=float(self.min_rate[index]),
+            monthly_deposit_cny=self.monthly_deposit_fen[index] / 100,
+            net_income_cny=self.net_income_fen[index] / 100,
+            principal_lost_cny=self.principal_lost_fen[index] / 100)
+
+    def split_by_platform(self, amount_fen: np.ndarray) -> np.ndarray:
+        """Split each investor's amount over their platforms by weight, exactly to the fen."""
+        parts = np.floor(amount_fen[:, None] * self.weight).astype(np.int64)
+        parts[np.arange(len(amount_fen)), self.home] += amount_fen - parts.sum(axis=1)
+        return parts
+
+    def withdrawals(self) -> np.ndarray:
+        """This month's withdrawals (提现) per investor and platform, fen: a share of idle cash."""
+        return np.floor(self.cash * self.config.withdraw_share_monthly).astype(np.int64)

@@ -1,0 +1,164 @@
+"""The loan book (借款台账) and its notes (债权): every disbursed loan, owned by investors via notes.
+
+Layout: loans are appended in order of origination day and never move, so a loan's id is its row,
+and all loans originated on one day form one contiguous block of rows. With the 30-day month, the
+loans due today are exactly the blocks originated 30, 60, 90 ... days ago, so a day's servicing work
+is a few contiguous slices (DESIGN.md: memory layout matters as much as vectorising). A loan's notes
+are the rows ``note_start .. note_end`` of the note table, stored in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.columns import Columns
+from sim.kernels import ACTIVE, DEFAULTED, PREPAID, REPAID
+from sim.loans import DAYS_PER_MONTH, MAX_TERM_MONTHS, RepaymentMethod
+
+STATUS_NAMES = {ACTIVE: "active", REPAID: "repaid", PREPAID: "prepaid", DEFAULTED: "defaulted"}
+
+LOAN_SCHEMA = {
+    "borrower": np.int64,          # borrower row, -1 for the opening book
+    "platform": np.int16,          # platform index
+    "grade": np.int8,              # grade index, 0 = best
+    "method": np.int8,             # RepaymentMethod
+    "term": np.int16,              # months
+    "annual_rate": np.float64,     # nominal annual rate
+    "principal": np.int64,         # original principal, fen
+    "balance": np.int64,           # outstanding principal, fen (0 once closed)
+    "orig_day": np.int32,          # disbursement day; due dates are orig_day + 30 k
+    "n_paid": np.int16,            # scheduled instalments settled
+    "status": np.int8,             # ACTIVE, REPAID, PREPAID, DEFAULTED
+    "delinquent": np.int8,         # 1 while the borrower has stopped paying
+    "first_missed_day": np.int32,  # due day of the oldest unpaid instalment, -1 if none
+    "default_day": np.int32,       # day written off, -1 if not
+    "hazard_mult": np.float64,     # idiosyncratic multiplier of the grade hazard
+    "note_start": np.int64,        # first note row
+    "note_end": np.int64,          # one past the last note row
+}
+NOTE_SCHEMA = {
+    "investor": np.int32,          # investor row
+    "balance": np.int64,           # outstanding principal of the note, fen
+}
+
+
+@dataclass(frozen=True)
+class LoanView:
+    """One loan, readable: amounts in CNY, its notes as (investor, balance CNY) pairs."""
+
+    id: int
+    platform: int
+    grade: str
+    method: str
+    term_months: int
+    annual_rate: float
+    principal_cny: float
+    balance_cny: float
+    orig_day: int
+    instalments_paid: int
+    status: str
+    days_past_due: int
+    notes: list[tuple[int, float]]
+
+
+class LoanBook:
+    """All disbursed loans and their notes.
+
+    Parameters
+    ----------
+    first_day : int
+        Earliest origination day the book can hold (negative for an opening book).
+    last_day : int
+        Last day of the run.
+    grade_names : list of str
+        For the readable views.
+    """
+
+    def __init__(self, first_day: int, last_day: int, grade_names: list[str],
+                 capacity: int = 1 << 14) -> None:
+        self.loans = Columns(LOAN_SCHEMA, capacity)
+        self.notes = Columns(NOTE_SCHEMA, capacity * 16)
+        self.first_day = first_day
+        self.grade_names = grade_names
+        n_days = last_day - first_day + 2
+        self.block_start = np.zeros(n_days, dtype=np.int64)
+        self.block_end = np.zeros(n_days, dtype=np.int64)
+        self.today = None
+
+    def __len__(self) -> int:
+        return len(self.loans)
+
+    def __getitem__(self, loan_id: int) -> LoanView:
+        row = self.loans.row(loan_id)
+        notes = self.notes
+        held = [(int(notes.investor[j]), notes.balance[j] / 100)
+                for j in range(row["note_start"], row["note_end"])]
+        dpd = 0
+        if row["first_missed_day"] >= 0 and self.today is not None:
+            dpd = self.today - row["first_missed_day"]
+        return LoanView(
+            id=loan_id, platform=row["platform"], grade=self.grade_names[row["grade"]],
+            method=RepaymentMethod(row["method"]).name.lower(), term_months=row["term"],
+            annual_rate=row["annual_rate"], principal_cny=row["principal"] / 100,
+            balance_cny=row["balance"] / 100, orig_day=row["orig_day"],
+            instalments_paid=row["n_paid"], status=STATUS_NAMES[row["status"]],
+            days_past_due=dpd, notes=held)
+
+    def append(self, loans: dict[str, np.ndarray], note_counts: np.ndarray,
+               note_investor: np.ndarray, note_balance: np.ndarray) -> slice:
+        """Append loans (sorted by ``orig_day``, none earlier than the book's last) and their notes.
+
+        ``note_counts[i]`` notes of loan ``i`` are the next rows of ``note_investor`` and
+        ``note_balance``; their balances must add up to the loan's balance.
+        """
+        n = len(note_counts)
+        if n == 0:
+            return slice(len(self.loans), len(self.loans))
+        first_note = len(self.notes)
+        ends = first_note + np.cumsum(note_counts)
+        self.notes.append(investor=note_investor, balance=note_balance)
+        rows = self.loans.append(note_start=ends - note_counts, note_end=ends, **loans)
+        days = self.loans.orig_day[rows]
+        index = days - self.first_day
+        first = np.searchsorted(days, days, side="left") + rows.start
+        last = np.searchsorted(days, days, side="right") + rows.start
+        existing = self.block_end[index] > self.block_start[index]
+        self.block_start[index] = np.where(existing, self.block_start[index], first)
+        self.block_end[index] = last
+        return rows
+
+    def due_ranges(self, day: int, max_months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row ranges due today and the instalment number due in each.
+
+        Returns
+        -------
+        (starts, ends, months)
+            Loans in rows ``starts[j] .. ends[j]`` were originated ``30 * months[j]`` days ago.
+        """
+        months = np.arange(1, max_months + 1)
+        index = day - DAYS_PER_MONTH * months - self.first_day
+        valid = index >= 0
+        months, index = months[valid], index[valid]
+        starts, ends = self.block_start[index], self.block_end[index]
+        keep = ends > starts
+        return starts[keep], ends[keep], months[keep]
+
+    def outstanding_by_platform(self, n_platforms: int) -> np.ndarray:
+        """Outstanding principal per platform (fen), summed over the loans (for the audit)."""
+        loans = self.loans
+        return np.bincount(loans.platform, weights=loans.balance,
+                           minlength=n_platforms).astype(np.int64) if len(loans) else \
+            np.zeros(n_platforms, dtype=np.int64)
+
+    def note_sums(self) -> np.ndarray:
+        """Sum of note balances of each loan (fen), for the audit."""
+        if len(self.loans) == 0:
+            return np.zeros(0, dtype=np.int64)
+        sums = np.add.reduceat(self.notes.balance, self.loans.note_start)
+        sums[self.loans.note_end == self.loans.note_start] = 0
+        return sums
+
+
+MAX_DUE_MONTHS = MAX_TERM_MONTHS + 13  # a term plus the longest arrears window (360 days) + 1

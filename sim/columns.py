@@ -1,0 +1,81 @@
+"""Struct-of-arrays storage that grows: one numpy column per field, one row per agent or loan.
+
+Populations and the loan book append rows every day. Re-allocating on every append would copy the
+whole book daily, so each column keeps spare capacity and doubles when full; ``len(table)`` rows are
+live and ``table.column`` is a view of exactly those rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Columns:
+    """A growable table of numpy columns with a shared row count.
+
+    Parameters
+    ----------
+    schema : dict[str, numpy dtype]
+        Column names and their dtypes.
+    capacity : int
+        Rows allocated at the start.
+    """
+
+    def __init__(self, schema: dict[str, np.dtype], capacity: int = 1024) -> None:
+        self._schema = dict(schema)
+        self._data = {name: np.zeros(max(capacity, 1), dtype=dt) for name, dt in schema.items()}
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        data = self.__dict__.get("_data")
+        if data is not None and name in data:
+            return data[name][: self.__dict__["_n"]]
+        raise AttributeError(name)
+
+    @property
+    def names(self) -> list[str]:
+        """Column names, in schema order."""
+        return list(self._schema)
+
+    def append(self, **values: np.ndarray) -> slice:
+        """Append rows given as equal-length arrays (or scalars) for every column; return their slice."""
+        sizes = {np.size(v) for v in values.values() if np.ndim(v) > 0}
+        n = sizes.pop() if sizes else 1
+        if sizes:
+            raise ValueError("columns appended with different lengths")
+        missing = set(self._schema) - set(values)
+        if missing:
+            raise ValueError(f"append is missing columns {sorted(missing)}")
+        self.reserve(self._n + n)
+        rows = slice(self._n, self._n + n)
+        for name, value in values.items():
+            self._data[name][rows] = value
+        self._n += n
+        return rows
+
+    def reserve(self, rows: int) -> None:
+        """Make room for at least ``rows`` rows, doubling the capacity as needed."""
+        capacity = len(next(iter(self._data.values())))
+        if rows <= capacity:
+            return
+        while capacity < rows:
+            capacity *= 2
+        for name, old in self._data.items():
+            grown = np.zeros(capacity, dtype=old.dtype)
+            grown[: self._n] = old[: self._n]
+            self._data[name] = grown
+
+    def row(self, index: int) -> dict:
+        """One row as a plain dict (for readable single-agent views)."""
+        if not 0 <= index < self._n:
+            raise IndexError(f"row {index} out of range 0..{self._n - 1}")
+        return {name: self._data[name][index].item() for name in self._schema}
+
+    def frame(self):
+        """All live rows as a pandas DataFrame (a copy)."""
+        import pandas as pd
+
+        return pd.DataFrame({name: self._data[name][: self._n].copy() for name in self._schema})

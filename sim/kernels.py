@@ -1,0 +1,287 @@
+"""Compiled kernels for the hot loops: servicing due loans, writing off defaults, funding listings.
+
+Each kernel is deterministic: the random numbers it needs are drawn in bulk by the caller (one uniform
+per due loan) and passed in, as in QuantEcon. Kernels update the per-loan, per-note and per-investor
+arrays in place and return per-platform totals that the caller books in the ledger; the audit then
+checks that the two agree to the fen.
+
+Loan status codes are in :data:`ACTIVE`, :data:`REPAID`, :data:`PREPAID`, :data:`DEFAULTED`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from sim.loans import DAYS_PER_MONTH, instalment
+
+ACTIVE, REPAID, PREPAID, DEFAULTED = 1, 2, 3, 4
+
+# columns of the per-platform totals returned by service_due_loans, shape (n_platforms, N_SERVICE)
+S_PRINCIPAL, S_INTEREST, S_FEE, S_PENALTY, S_PREPAID_PRINCIPAL = 0, 1, 2, 3, 4
+S_N_DUE, S_N_MISSED, S_N_CURED, S_N_PREPAID, S_N_MATURED = 5, 6, 7, 8, 9
+N_SERVICE = 10
+
+# columns of the per-platform totals returned by write_off, shape (n_platforms, N_WRITE_OFF)
+W_PRINCIPAL, W_RECOVERED, W_COLLECTION_FEE, W_COUNT = 0, 1, 2, 3
+N_WRITE_OFF = 4
+
+
+@numba.njit(cache=True)
+def _round_fen(x):
+    return np.int64(math.floor(x + 0.5))
+
+
+@numba.njit(cache=True)
+def _floor_div(x, d, inv_d):
+    """``x // d`` for non-negative int64 ``x < 2**53`` and ``d > 0``, by a multiply and a check.
+
+    The float product is off by at most one; the integer comparison makes the result exact.
+    """
+    q = np.int64(x * inv_d)
+    if q * d > x:
+        q -= 1
+    elif (q + 1) * d <= x:
+        q += 1
+    return q
+
+
+@numba.njit(cache=True)
+def _pay_notes(n0, n1, balance, principal, interest, fee_rate, platform,
+               note_investor, note_balance, investor_cash, investor_income):
+    """Split one loan's payment among its notes, pro rata to note balance, exactly to the fen.
+
+    Cumulative rounding: with ``C_k`` the balance of notes ``n0 .. k``, note ``k`` gets
+    ``floor(X C_k / B) - floor(X C_(k-1) / B)`` of an amount ``X``. The parts telescope to exactly
+    ``X``, each is within one fen of the pro-rata share, and a principal part never exceeds the
+    note's balance. One pass over the notes. Returns the management fee (fen).
+    """
+    inv_b = 1.0 / balance
+    cumulative = np.int64(0)
+    paid_p = np.int64(0)
+    paid_i = np.int64(0)
+    fee_total = np.int64(0)
+    for j in range(n0, n1):
+        b = note_balance[j]
+        cumulative += b
+        upto_p = _floor_div(principal * cumulative, balance, inv_b)
+        upto_i = _floor_div(interest * cumulative, balance, inv_b)
+        p = upto_p - paid_p
+        i = upto_i - paid_i
+        paid_p = upto_p
+        paid_i = upto_i
+        fee = _round_fen(i * fee_rate)
+        fee_total += fee
+        inv = note_investor[j]
+        investor_cash[inv, platform] += p + i - fee
+        investor_income[inv] += i - fee
+        note_balance[j] = b - p
+    return fee_total
+
+
+@numba.njit(cache=True)
+def service_due_loans(day, starts, ends, months_on_book, uniforms,
+                      status, balance, principal, annual_rate, term, method, orig_day, n_paid,
+                      delinquent, first_missed_day, grade, platform, hazard_mult,
+                      note_start, note_end, note_investor, note_balance,
+                      investor_cash, investor_income,
+                      miss_hazard, prepay_hazard, cure_probability,
+                      penalty_daily_rate, management_fee,
+                      totals, new_arrears):
+    """Service every loan with a due date today (还款日): pay, prepay, miss or cure.
+
+    Parameters
+    ----------
+    day : int
+        Today, days since the start of the run.
+    starts, ends, months_on_book : int64 arrays
+        Row ranges of the loan book that fall due today and the instalment number due in each
+        (loans originated ``30 * m`` days ago owe instalment ``m``).
+    uniforms : float64 array
+        One U(0, 1) draw per row of the ranges, in order.
+    miss_hazard, prepay_hazard : float64 arrays by grade
+        This month's probability that a current borrower misses the instalment (becomes delinquent)
+        and that they repay in full early.
+    cure_probability : float64 array by grade
+        Probability that a delinquent borrower pays all arrears (with penalty interest) on a due date.
+    penalty_daily_rate, management_fee : float64 arrays by platform
+        Penalty interest (罚息) per day on overdue instalments; investor management fee as a share of
+        interest.
+    totals : int64 array (n_platforms, N_SERVICE)
+        Incremented with the day's per-platform totals (fen and counts).
+    new_arrears : int64 array
+        Receives the rows that missed a payment for the first time today.
+
+    Returns
+    -------
+    int
+        Number of rows written to ``new_arrears``.
+    """
+    n_new = 0
+    u_at = 0
+    for r in range(starts.shape[0]):
+        m = months_on_book[r]
+        for row in range(starts[r], ends[r]):
+            u = uniforms[u_at]
+            u_at += 1
+            if status[row] != ACTIVE:
+                continue
+            plat = platform[row]
+            g = grade[row]
+            n_term = term[row]
+            totals[plat, S_N_DUE] += 1
+            pay_p = np.int64(0)
+            pay_i = np.int64(0)
+            if delinquent[row] == 0:
+                p_k, i_k = instalment(principal[row], annual_rate[row], n_term, method[row], m)
+                h = min(1.0, miss_hazard[g] * hazard_mult[row])
+                if u < h:
+                    delinquent[row] = 1
+                    if p_k + i_k > 0:
+                        first_missed_day[row] = day
+                        new_arrears[n_new] = row
+                        n_new += 1
+                        totals[plat, S_N_MISSED] += 1
+                    continue
+                pay_p = p_k
+                pay_i = i_k
+                n_paid[row] = m
+                if m < n_term and u < h + prepay_hazard[g]:
+                    pay_p = balance[row]
+                    if method[row] == 3:  # bullet: accrued simple interest to date
+                        pay_i = _round_fen(principal[row] * annual_rate[row] * m / 12.0)
+                    totals[plat, S_PREPAID_PRINCIPAL] += balance[row] - p_k
+                    totals[plat, S_N_PREPAID] += 1
+            else:
+                last_due = min(m, n_term)
+                if first_missed_day[row] < 0:
+                    p_k, i_k = instalment(principal[row], annual_rate[row], n_term, method[row], m)
+                    if p_k + i_k > 0:
+                        first_missed_day[row] = day
+                        new_arrears[n_new] = row
+                        n_new += 1
+                        totals[plat, S_N_MISSED] += 1
+                        continue
+                if u >= cure_probability[g]:
+                    continue
+                penalty = 0.0
+                for k in range(n_paid[row] + 1, last_due + 1):
+                    p_k, i_k = instalment(principal[row], annual_rate[row], n_term, method[row], k)
+                    pay_p += p_k
+                    pay_i += i_k
+                    days_over = day - (orig_day[row] + DAYS_PER_MONTH * k)
+                    penalty += (p_k + i_k) * penalty_daily_rate[plat] * days_over
+                penalty_fen = _round_fen(penalty)
+                pay_i += penalty_fen
+                totals[plat, S_PENALTY] += penalty_fen
+                totals[plat, S_N_CURED] += 1
+                delinquent[row] = 0
+                first_missed_day[row] = -1
+                n_paid[row] = last_due
+            if pay_p + pay_i > 0:
+                fee = _pay_notes(note_start[row], note_end[row], balance[row], pay_p, pay_i,
+                                 management_fee[plat], plat, note_investor, note_balance,
+                                 investor_cash, investor_income)
+                totals[plat, S_PRINCIPAL] += pay_p
+                totals[plat, S_INTEREST] += pay_i
+                totals[plat, S_FEE] += fee
+                balance[row] -= pay_p
+            if balance[row] == 0:
+                if n_paid[row] >= n_term:
+                    status[row] = REPAID
+                    totals[plat, S_N_MATURED] += 1
+                else:
+                    status[row] = PREPAID
+    return n_new
+
+
+@numba.njit(cache=True)
+def write_off(rows, day, status, balance, grade, platform, note_start, note_end,
+              note_investor, note_balance, investor_cash, investor_income, investor_loss,
+              recovery_rate, collection_fee, default_day, totals):
+    """Write off loans past the default threshold (坏账核销) and pay investors the recovery.
+
+    The recovery is the defaulted balance times the grade's recovery rate, rounded to the fen; the
+    platform keeps its collection fee (催收费) and the rest is split among the note holders pro rata,
+    exactly to the fen (cumulative rounding, as in ``_pay_notes``). Each note's unrecovered balance is the investor's loss.
+    """
+    for r in range(rows.shape[0]):
+        row = rows[r]
+        if status[row] != ACTIVE:
+            continue
+        plat = platform[row]
+        b = balance[row]
+        recovered = _round_fen(b * recovery_rate[grade[row]])
+        fee = _round_fen(recovered * collection_fee[plat])
+        to_investors = recovered - fee
+        inv_b = 1.0 / b
+        cumulative = np.int64(0)
+        paid = np.int64(0)
+        for j in range(note_start[row], note_end[row]):  # cumulative rounding, as in _pay_notes
+            nb = note_balance[j]
+            cumulative += nb
+            upto = _floor_div(to_investors * cumulative, b, inv_b)
+            part = upto - paid
+            paid = upto
+            inv = note_investor[j]
+            investor_cash[inv, plat] += part
+            investor_income[inv] += part - nb
+            investor_loss[inv] += nb - part
+            note_balance[j] = 0
+        totals[plat, W_PRINCIPAL] += b
+        totals[plat, W_RECOVERED] += to_investors
+        totals[plat, W_COLLECTION_FEE] += fee
+        totals[plat, W_COUNT] += 1
+        balance[row] = 0
+        status[row] = DEFAULTED
+        default_day[row] = day
+
+
+@numba.njit(cache=True)
+def fund_listings(listings, need, grade, annual_rate, platform, investor_order, pointer,
+                  investor_cash, bid_size, max_grade, min_rate, min_bid, max_scan,
+                  out_listing, out_investor, out_amount):
+    """Auto-invest (自动投标): investors bid on open listings in a rotating random order.
+
+    Each listing is offered to investors in turn from ``pointer`` on; an investor bids if the grade is
+    within their appetite and the rate meets their target, bidding ``min(bid_size, need, cash)``. A bid
+    must be at least ``min_bid`` fen unless it completes the listing. At most ``max_scan`` investors
+    are asked per listing per day. Bid cash leaves ``investor_cash`` (it is then committed).
+
+    Returns
+    -------
+    (int, int)
+        Number of bids written to the ``out_*`` arrays, and the pointer for the next call.
+    """
+    n_inv = investor_order.shape[0]
+    n_bids = 0
+    scan_limit = min(max_scan, n_inv)
+    for li in range(listings.shape[0]):
+        lrow = listings[li]
+        remaining = need[li]
+        g = grade[lrow]
+        rate = annual_rate[lrow]
+        plat = platform[lrow]
+        scanned = 0
+        while remaining > 0 and scanned < scan_limit:
+            inv = investor_order[pointer]
+            pointer += 1
+            if pointer == n_inv:
+                pointer = 0
+            scanned += 1
+            if g > max_grade[inv] or rate < min_rate[inv]:
+                continue
+            cash = investor_cash[inv, plat]
+            bid = min(bid_size[inv], remaining, cash)
+            if bid <= 0 or (bid < min_bid and bid < remaining):
+                continue
+            investor_cash[inv, plat] = cash - bid
+            remaining -= bid
+            out_listing[n_bids] = li
+            out_investor[n_bids] = inv
+            out_amount[n_bids] = bid
+            n_bids += 1
+        need[li] = remaining
+    return n_bids, pointer

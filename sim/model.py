@@ -1,0 +1,514 @@
+"""The market: a Mesa model in which borrowers, investors and platforms meet, day by day.
+
+One step of :class:`P2PMarket` is one day (the calendar is 30/360: a month is 30 days). A day runs:
+
+1. on the first day of a month: the macro factor moves, investors deposit and withdraw (提现),
+   platforms pay their operating costs;
+2. servicing (还款): loans due today pay, prepay, miss an instalment or cure their arrears, and each
+   payment is split among the loan's note holders to the fen;
+3. arrears (逾期): days past due advance, loans are counted in buckets M1 (1-30), M2 (31-60),
+   M3 (61-90), and those past ``default_after_days`` are written off with their recovery;
+4. applications: borrowers arrive, the platform reviews and prices them, approved ones are listed
+   (发标);
+5. funding: investors auto-invest in open listings (自动投标);
+6. closing: full listings are disbursed (满标 -> 放款), listings whose window has passed fail (流标)
+   and their bids go back to the investors.
+
+Every movement of money is booked in :attr:`P2PMarket.ledger`; the audit after each step checks the
+books balance to the fen and agree with the investors' and loans' own balances.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim import kernels
+from sim.agents import BorrowerPopulation, InvestorPopulation, Platform
+from sim.book import MAX_DUE_MONTHS, LoanBook
+from sim.columns import Columns
+from sim.kernels import ACTIVE
+from sim.ledger import WORLD, Ledger, LedgerError
+from sim.loans import DAYS_PER_MONTH, MAX_TERM_MONTHS, balances_after
+from sim.macro import conditional_hazard, factor_path
+from sim.money import to_fen, to_fen_array
+from sim.reporters import MODEL_REPORTERS, DayCounters
+from sim.scenario import Scenario, load_scenario
+
+STREAMS = ("macro", "borrowers", "investors", "funding", "servicing", "opening_book")
+OPEN, FUNDED, FAILED = 0, 1, 2
+AUDIT_LEVELS = ("off", "step", "full")
+
+LISTING_SCHEMA = {
+    "platform": np.int16, "borrower": np.int64, "grade": np.int8, "method": np.int8,
+    "term": np.int16, "annual_rate": np.float64, "amount": np.int64, "funded": np.int64,
+    "opened_day": np.int32, "deadline_day": np.int32, "status": np.int8,
+    "hazard_mult": np.float64, "loan": np.int64,
+}
+
+
+class P2PMarket(mesa.Model):
+    """A P2P lending market of one or more platforms.
+
+    Parameters
+    ----------
+    scenario : str, Path, dict, Scenario or None
+        A scenario file (TOML), its parsed content, a :class:`Scenario`, or None for the defaults.
+    rng : int or None
+        Seed of the run; None takes ``run.seed`` from the scenario. Every component draws from its
+        own stream spawned from ``numpy.random.SeedSequence(seed)``.
+    audit : {"off", "step", "full"}
+        After each step check nothing, the ledger's totals and the investors' sub-ledger (cheap), or
+        also every loan and note against the ledger (for tests).
+    **overrides
+        Scenario keys by path with ``__`` for ``.``, e.g. ``macro__asset_correlation=0.1``,
+        ``platforms__0__service_fee=0.02``, ``run__horizon_days=360``.
+    """
+
+    def __init__(self, scenario: str | Path | dict | Scenario | None = None, *,
+                 rng: int | None = None, audit: str = "step", **overrides: Any) -> None:
+        config = load_scenario(scenario, overrides)
+        seed = config.run.seed if rng is None else int(rng)
+        super().__init__(rng=seed)
+        if audit not in AUDIT_LEVELS:
+            raise ValueError(f"audit must be one of {AUDIT_LEVELS}, got {audit!r}")
+        self.config = config
+        self.seed = seed
+        self.audit_level = audit
+        self.horizon_days = config.run.horizon_days
+        self.day = 0
+        streams = np.random.SeedSequence(seed).spawn(len(STREAMS))
+        self.rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams)}
+
+        self.ledger = Ledger()
+        self.platforms = [Platform(self, i, p, config.grades) for i, p in enumerate(config.platforms)]
+        for platform in self.platforms:
+            for account in platform.accounts.values():
+                self.ledger.open(account)
+        self._setup_risk_tables()
+        self.borrowers = BorrowerPopulation(config.borrowers, config.grades, self.rngs["borrowers"])
+        self.investors = InvestorPopulation(config.investors,
+                                            [p.investor_share for p in config.platforms],
+                                            list(config.grades.names), self.rngs["investors"])
+        self.investors.platform_names = [p.name for p in self.platforms]
+        self.book = LoanBook(-DAYS_PER_MONTH * MAX_TERM_MONTHS, self.horizon_days,
+                             list(config.grades.names))
+        self.listings = Columns(LISTING_SCHEMA, capacity=4096)
+        self.open_listings = np.zeros(0, dtype=np.int64)
+        self.bids = {"listing": np.zeros(0, np.int64), "investor": np.zeros(0, np.int64),
+                     "amount": np.zeros(0, np.int64)}
+        self.arrears = np.zeros(0, dtype=np.int64)
+        self._investor_order = np.arange(len(self.investors))
+        self._order_pointer = 0
+        self.min_bid_fen = to_fen(config.investors.min_bid_cny)
+
+        self.today = DayCounters()
+        self.totals = {"loans_outstanding": 0, "investor_income_fen": 0, "claim_days_fen": 0,
+                       "loan_months": 0}
+        self._open_books()
+        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
+        self.audit(full=audit == "full")
+
+    # ------------------------------------------------------------------ set-up
+
+    def _setup_risk_tables(self) -> None:
+        """Monthly macro factor, and per month and grade the miss hazard implied by the default one.
+
+        A borrower who misses an instalment defaults unless they cure on one of the
+        ``default_after_days / 30`` later due dates, so the miss hazard is the (macro-conditional)
+        default hazard divided by ``(1 - cure_probability) ** (default_after_days / 30)``.
+        """
+        cfg = self.config
+        months = self.horizon_days // DAYS_PER_MONTH + 2
+        self.macro_factor = factor_path(cfg.macro, months, self.rngs["macro"])
+        default_hazard = conditional_hazard(cfg.grades.default_hazard_monthly,
+                                            cfg.macro.asset_correlation, self.macro_factor)
+        cure = cfg.grades.cure_probability
+        self.cure_draws = cfg.loans.default_after_days // DAYS_PER_MONTH
+        self.miss_hazard = np.minimum(1.0, default_hazard / (1.0 - cure) ** self.cure_draws)
+        self.prepay_hazard = np.asarray(cfg.grades.prepay_hazard_monthly, dtype=np.float64)
+        self.cure_probability = np.full(len(cfg.grades.names), cure)
+        self.recovery_rate = np.asarray(cfg.grades.recovery_rate, dtype=np.float64)
+        self.penalty_daily_rate = np.array([p.config.penalty_daily_rate for p in self.platforms])
+        self.management_fee = np.array([p.config.management_fee for p in self.platforms])
+        self.collection_fee = np.array([p.config.collection_fee for p in self.platforms])
+
+    def _open_books(self) -> None:
+        """Opening balances: platforms' capital, investors' first deposits, the opening loan book."""
+        for platform in self.platforms:
+            self.ledger.transfer(WORLD, platform.account("platform_cash"),
+                                 to_fen(platform.config.capital_cny), "capital_injection")
+        self._deposit(self.investors.initial_cash_fen)
+        if self.config.initial_book.loans:
+            self._build_opening_book()
+
+    def _build_opening_book(self) -> None:
+        """Loans outstanding on day 0, of uniformly spread ages, owned through notes by investors."""
+        cfg, rng = self.config, self.rngs["opening_book"]
+        n, per_loan = cfg.initial_book.loans, cfg.initial_book.notes_per_loan
+        share = np.array([p.market_share for p in cfg.platforms])
+        platform = rng.choice(len(share), size=n, p=share / share.sum()).astype(np.int16)
+        profiles = BorrowerPopulation(cfg.borrowers, cfg.grades, rng).draw_profiles(n)
+        term = profiles["term"].astype(np.int64)
+        days_ago = rng.integers(1, DAYS_PER_MONTH * term)  # 1 .. 30 term - 1
+        order = np.argsort(-days_ago, kind="stable")
+        rate = np.array([self.platforms[p].pricing.price(g) for p, g in
+                         zip(platform, profiles["grade"])]) if len(self.platforms) > 1 else \
+            self.platforms[0].pricing.price(profiles["grade"])
+        n_paid = (days_ago - 1) // DAYS_PER_MONTH
+        balance = balances_after(profiles["amount_fen"], rate, profiles["term"],
+                                 profiles["method"], n_paid)
+        loans = {
+            "borrower": np.full(n, -1), "platform": platform, "grade": profiles["grade"],
+            "method": profiles["method"], "term": profiles["term"], "annual_rate": rate,
+            "principal": profiles["amount_fen"], "balance": balance, "orig_day": -days_ago,
+            "n_paid": n_paid, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
+            "default_day": -1, "hazard_mult": profiles["hazard_mult"],
+        }
+        loans = {k: (v[order] if np.ndim(v) else v) for k, v in loans.items()}
+        counts = np.full(n, per_loan, dtype=np.int64)
+        note_balance = np.repeat(loans["balance"] // per_loan, per_loan)
+        note_balance[::per_loan] += loans["balance"] % per_loan
+        note_investor = np.empty(n * per_loan, dtype=np.int64)
+        for p in range(len(self.platforms)):
+            members = np.flatnonzero(self.investors.weight[:, p] > 0)
+            if len(members) == 0:
+                members = np.arange(len(self.investors))
+            mine = np.repeat(loans["platform"] == p, per_loan)
+            note_investor[mine] = rng.choice(members, size=int(mine.sum()))
+        self.book.append(loans, counts, note_investor, note_balance)
+        for p, platform in enumerate(self.platforms):
+            opening = int(loans["balance"][loans["platform"] == p].sum())
+            self.ledger.transfer(WORLD, platform.account("investor_claims"), opening,
+                                 "opening_book")
+        self.totals["loans_outstanding"] += n
+
+    # ------------------------------------------------------------------ the day
+
+    def step(self) -> None:
+        """Advance the market by one day."""
+        day = self.day
+        self.ledger.day = day
+        self.book.today = day
+        self.today = DayCounters()
+        if day % DAYS_PER_MONTH == 0:
+            self._start_month(day)
+        self._service(day)
+        self._arrears(day)
+        self._applications(day)
+        self._fund(day)
+        self._close_listings(day)
+        self._accrue_totals()
+        if self.audit_level != "off":
+            self.audit(full=self.audit_level == "full")
+        self.datacollector.collect(self)
+        self.day += 1
+        if self.day >= self.horizon_days:
+            self.running = False
+
+    def run(self, days: int | None = None, progress=None) -> None:
+        """Run ``days`` more days (default: to the horizon), calling ``progress(n)`` every 30 days."""
+        end = self.horizon_days if days is None else min(self.horizon_days, self.day + days)
+        while self.day < end:
+            self.step()
+            if progress is not None and (self.day % DAYS_PER_MONTH == 0 or self.day == end):
+                progress(self.day)
+
+    @property
+    def month(self) -> int:
+        """Current month of the run (day // 30)."""
+        return self.day // DAYS_PER_MONTH
+
+    def _start_month(self, day: int) -> None:
+        investors = self.investors
+        self._deposit(investors.monthly_deposit_fen if day > 0 else
+                      np.zeros(len(investors), dtype=np.int64))
+        withdrawals = investors.withdrawals()
+        investors.cash -= withdrawals
+        for p, platform in enumerate(self.platforms):
+            self.ledger.transfer(platform.account("investor_cash"), WORLD,
+                                 int(withdrawals[:, p].sum()), "withdrawal")
+            cash = self.ledger.balance(platform.account("platform_cash"))
+            cost = platform.operating_cost_monthly_fen
+            paid = min(cash, cost)
+            platform.unpaid_costs_fen += cost - paid
+            self.ledger.transfer(platform.account("platform_cash"), WORLD, paid, "operating_cost")
+        self._investor_order = self.rngs["funding"].permutation(len(investors))
+
+    def _deposit(self, amount_fen: np.ndarray) -> None:
+        parts = self.investors.split_by_platform(amount_fen)
+        self.investors.cash += parts
+        for p, platform in enumerate(self.platforms):
+            self.ledger.transfer(WORLD, platform.account("investor_cash"), int(parts[:, p].sum()),
+                                 "deposit")
+
+    def _service(self, day: int) -> None:
+        book = self.book
+        starts, ends, months = book.due_ranges(day, MAX_DUE_MONTHS)
+        n_rows = int((ends - starts).sum())
+        if n_rows == 0:
+            return
+        uniforms = self.rngs["servicing"].random(n_rows)
+        totals = np.zeros((len(self.platforms), kernels.N_SERVICE), dtype=np.int64)
+        new_arrears = np.empty(n_rows, dtype=np.int64)
+        loans, notes, investors = book.loans, book.notes, self.investors
+        month = min(day // DAYS_PER_MONTH, len(self.miss_hazard) - 1)
+        n_new = kernels.service_due_loans(
+            day, starts, ends, months, uniforms,
+            loans.status, loans.balance, loans.principal, loans.annual_rate, loans.term,
+            loans.method, loans.orig_day, loans.n_paid, loans.delinquent, loans.first_missed_day,
+            loans.grade, loans.platform, loans.hazard_mult,
+            loans.note_start, loans.note_end, notes.investor, notes.balance,
+            investors.cash, investors.net_income_fen,
+            self.miss_hazard[month], self.prepay_hazard, self.cure_probability,
+            self.penalty_daily_rate, self.management_fee, totals, new_arrears)
+        self.arrears = np.concatenate([self.arrears, new_arrears[:n_new]])
+        for p, platform in enumerate(self.platforms):
+            t = totals[p]
+            interest_net = int(t[kernels.S_INTEREST] - t[kernels.S_FEE])
+            self.ledger.transfer(platform.account("investor_claims"),
+                                 platform.account("investor_cash"),
+                                 int(t[kernels.S_PRINCIPAL]), "repayment_principal")
+            self.ledger.transfer(WORLD, platform.account("investor_cash"), interest_net,
+                                 "repayment_interest")
+            self.ledger.transfer(WORLD, platform.account("platform_cash"),
+                                 int(t[kernels.S_FEE]), "management_fee")
+            self.totals["investor_income_fen"] += interest_net
+        summed = totals.sum(axis=0)
+        today = self.today
+        today.principal_repaid_fen += int(summed[kernels.S_PRINCIPAL])
+        today.interest_fen += int(summed[kernels.S_INTEREST])
+        today.penalty_fen += int(summed[kernels.S_PENALTY])
+        today.management_fee_fen += int(summed[kernels.S_FEE])
+        today.prepayments += int(summed[kernels.S_N_PREPAID])
+        today.missed += int(summed[kernels.S_N_MISSED])
+        today.cured += int(summed[kernels.S_N_CURED])
+        today.loan_months += int(summed[kernels.S_N_DUE])
+        closed = int(summed[kernels.S_N_PREPAID] + summed[kernels.S_N_MATURED])
+        self.totals["loans_outstanding"] -= closed
+        self.totals["loan_months"] += int(summed[kernels.S_N_DUE])
+
+    def _arrears(self, day: int) -> None:
+        loans = self.book.loans
+        rows = self.arrears
+        if len(rows) == 0:
+            return
+        rows = rows[(loans.status[rows] == ACTIVE) & (loans.first_missed_day[rows] >= 0)]
+        dpd = day - loans.first_missed_day[rows]
+        due = dpd > self.config.loans.default_after_days
+        if due.any():
+            self._write_off(day, rows[due])
+            rows, dpd = rows[~due], dpd[~due]
+        self.arrears = rows
+        # bucket 0: due today (dpd 0), 1: M1 (1-30), 2: M2 (31-60), 3: M3 (61-90), 4: beyond 90
+        bucket = np.minimum((dpd + 29) // 30, 4)
+        counts = np.bincount(bucket, minlength=5)
+        amounts = np.bincount(bucket, weights=loans.balance[rows], minlength=5).astype(np.int64)
+        today = self.today
+        today.arrears_m1, today.arrears_m2, today.arrears_m3, today.arrears_m3_plus = \
+            (int(c) for c in counts[1:])
+        today.arrears_m1_fen, today.arrears_m2_fen, today.arrears_m3_fen, \
+            today.arrears_m3_plus_fen = (int(a) for a in amounts[1:])
+
+    def _write_off(self, day: int, rows: np.ndarray) -> None:
+        loans, notes, investors = self.book.loans, self.book.notes, self.investors
+        totals = np.zeros((len(self.platforms), kernels.N_WRITE_OFF), dtype=np.int64)
+        kernels.write_off(rows, day, loans.status, loans.balance, loans.grade, loans.platform,
+                          loans.note_start, loans.note_end, notes.investor, notes.balance,
+                          investors.cash, investors.net_income_fen, investors.principal_lost_fen,
+                          self.recovery_rate, self.collection_fee, loans.default_day, totals)
+        for p, platform in enumerate(self.platforms):
+            t = totals[p]
+            self.ledger.transfer(platform.account("investor_claims"), WORLD,
+                                 int(t[kernels.W_PRINCIPAL]), "default_write_off")
+            self.ledger.transfer(WORLD, platform.account("investor_cash"),
+                                 int(t[kernels.W_RECOVERED]), "recovery")
+            self.ledger.transfer(WORLD, platform.account("platform_cash"),
+                                 int(t[kernels.W_COLLECTION_FEE]), "collection_fee")
+            self.totals["investor_income_fen"] += int(t[kernels.W_RECOVERED] - t[kernels.W_PRINCIPAL])
+        summed = totals.sum(axis=0)
+        self.today.defaults += int(summed[kernels.W_COUNT])
+        self.today.default_principal_fen += int(summed[kernels.W_PRINCIPAL])
+        self.today.recoveries_fen += int(summed[kernels.W_RECOVERED])
+        self.today.collection_fee_fen += int(summed[kernels.W_COLLECTION_FEE])
+        self.totals["loans_outstanding"] -= int(summed[kernels.W_COUNT])
+
+    def _applications(self, day: int) -> None:
+        cfg = self.config.borrowers
+        market = cfg.applications_per_day * (1.0 + cfg.growth_per_year) ** (day / 360.0)
+        for platform in self.platforms:
+            rows = self.borrowers.arrive(day, platform.index, market * platform.config.market_share)
+            if rows.stop == rows.start:
+                continue
+            table = self.borrowers.table
+            applicants = {k: getattr(table, k)[rows] for k in
+                          ("grade", "amount_fen", "term", "method", "income_fen", "dti",
+                           "rate_tolerance")}
+            listed, rate = platform.review(applicants)
+            table.approved[rows] = listed
+            self.today.applications += rows.stop - rows.start
+            chosen = np.flatnonzero(listed)
+            if len(chosen) == 0:
+                continue
+            new = self.listings.append(
+                platform=platform.index, borrower=rows.start + chosen,
+                grade=applicants["grade"][chosen], method=applicants["method"][chosen],
+                term=applicants["term"][chosen], annual_rate=rate[chosen],
+                amount=applicants["amount_fen"][chosen], funded=0, opened_day=day,
+                deadline_day=day + platform.funding_window_days - 1, status=OPEN,
+                hazard_mult=table.hazard_mult[rows][chosen], loan=-1)
+            table.listing[rows.start + chosen] = np.arange(new.start, new.stop)
+            self.open_listings = np.concatenate([self.open_listings, np.arange(new.start, new.stop)])
+            self.today.new_listings += new.stop - new.start
+
+    def _fund(self, day: int) -> None:
+        rows = self.open_listings
+        if len(rows) == 0:
+            return
+        lst = self.listings
+        need = lst.amount[rows] - lst.funded[rows]
+        investors = self.investors
+        capacity = int(need.sum() // self.min_bid_fen) + len(rows) + 1
+        out_listing = np.empty(capacity, dtype=np.int64)
+        out_investor = np.empty(capacity, dtype=np.int64)
+        out_amount = np.empty(capacity, dtype=np.int64)
+        n_bids, self._order_pointer = kernels.fund_listings(
+            rows, need, lst.grade, lst.annual_rate, lst.platform, self._investor_order,
+            self._order_pointer, investors.cash, investors.bid_size_fen, investors.max_grade,
+            investors.min_rate, self.min_bid_fen, self.config.investors.max_scan_per_listing,
+            out_listing, out_investor, out_amount)
+        if n_bids == 0:
+            return
+        bid_rows = rows[out_listing[:n_bids]]
+        amounts = out_amount[:n_bids]
+        lst.funded[rows] = lst.amount[rows] - need
+        for p, platform in enumerate(self.platforms):
+            self.ledger.transfer(platform.account("investor_cash"),
+                                 platform.account("investor_committed"),
+                                 int(amounts[lst.platform[bid_rows] == p].sum()), "bid")
+        self.bids = {"listing": np.concatenate([self.bids["listing"], bid_rows]),
+                     "investor": np.concatenate([self.bids["investor"], out_investor[:n_bids]]),
+                     "amount": np.concatenate([self.bids["amount"], amounts])}
+
+    def _close_listings(self, day: int) -> None:
+        rows = self.open_listings
+        if len(rows) == 0:
+            return
+        lst = self.listings
+        full = lst.funded[rows] == lst.amount[rows]
+        expired = ~full & (lst.deadline_day[rows] <= day)
+        if not (full.any() or expired.any()):
+            return
+        bid_status = np.zeros(len(self.listings), dtype=np.int8)
+        bid_status[rows[full]] = FUNDED
+        bid_status[rows[expired]] = FAILED
+        state = bid_status[self.bids["listing"]]
+        if full.any():
+            self._disburse(day, rows[full], state == FUNDED)
+        if expired.any():
+            self._release(rows[expired], state == FAILED)
+        keep = state == OPEN
+        self.bids = {k: v[keep] for k, v in self.bids.items()}
+        self.open_listings = rows[~(full | expired)]
+
+    def _disburse(self, day: int, listings: np.ndarray, bid_mask: np.ndarray) -> None:
+        """满标放款: full listings become loans; their bids become the loans' notes."""
+        lst = self.listings
+        order = np.argsort(self.bids["listing"][bid_mask], kind="stable")
+        bid_listing = self.bids["listing"][bid_mask][order]
+        note_counts = np.bincount(np.searchsorted(listings, bid_listing), minlength=len(listings))
+        n = len(listings)
+        principal = lst.amount[listings]
+        platform = lst.platform[listings]
+        loans = {
+            "borrower": lst.borrower[listings], "platform": platform,
+            "grade": lst.grade[listings], "method": lst.method[listings],
+            "term": lst.term[listings], "annual_rate": lst.annual_rate[listings],
+            "principal": principal, "balance": principal, "orig_day": np.full(n, day),
+            "n_paid": 0, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
+            "default_day": -1, "hazard_mult": lst.hazard_mult[listings],
+        }
+        new = self.book.append(loans, note_counts, self.bids["investor"][bid_mask][order],
+                               self.bids["amount"][bid_mask][order])
+        lst.status[listings] = FUNDED
+        lst.loan[listings] = np.arange(new.start, new.stop)
+        for p, plat in enumerate(self.platforms):
+            mine = platform == p
+            amount = int(principal[mine].sum())
+            self.ledger.transfer(plat.account("investor_committed"),
+                                 plat.account("investor_claims"), amount, "disbursement")
+            fee = int(plat.service_fee_fen(principal[mine]).sum())
+            self.ledger.transfer(WORLD, plat.account("platform_cash"), fee, "service_fee")
+            self.today.service_fee_fen += fee
+        self.today.funded_listings += n
+        self.today.volume_fen += int(principal.sum())
+        self.totals["loans_outstanding"] += n
+
+    def _release(self, listings: np.ndarray, bid_mask: np.ndarray) -> None:
+        """流标: listings not full by their deadline fail and every bid goes back to its investor."""
+        lst = self.listings
+        bid_listing = self.bids["listing"][bid_mask]
+        investor = self.bids["investor"][bid_mask]
+        amount = self.bids["amount"][bid_mask]
+        platform = lst.platform[bid_listing]
+        np.add.at(self.investors.cash, (investor, platform), amount)
+        for p, plat in enumerate(self.platforms):
+            self.ledger.transfer(plat.account("investor_committed"), plat.account("investor_cash"),
+                                 int(amount[platform == p].sum()), "failed_listing_release")
+        lst.status[listings] = FAILED
+        self.today.failed_listings += len(listings)
+
+    def _accrue_totals(self) -> None:
+        self.totals["claim_days_fen"] += self.claims_fen()
+
+    # ------------------------------------------------------------------ reading the state
+
+    def claims_fen(self) -> int:
+        """Outstanding principal of all loans (fen), from the ledger."""
+        return sum(self.ledger.balance(p.account("investor_claims")) for p in self.platforms)
+
+    def account_total(self, kind: str) -> int:
+        """Sum over platforms of one account kind, fen."""
+        return sum(self.ledger.balance(p.account(kind)) for p in self.platforms)
+
+    def investor_return_annual(self) -> float:
+        """Investors' realised return so far, annual: income net of fees and losses / average claims."""
+        claim_years = self.totals["claim_days_fen"] / 360.0
+        return self.totals["investor_income_fen"] / claim_years if claim_years > 0 else 0.0
+
+    # ------------------------------------------------------------------ audit
+
+    def audit(self, full: bool = False) -> None:
+        """Check the books; raise :class:`~sim.ledger.LedgerError` on any difference of one fen.
+
+        Always: the ledger sums to zero and no account but ``world`` is negative, and each platform's
+        ``investor_cash`` equals the investors' cash on it. With ``full``: also committed bids, loan
+        balances, note balances and investors' income against the ledger.
+        """
+        ledger = self.ledger
+        ledger.check()
+        cash = self.investors.cash.sum(axis=0)
+        if (self.investors.cash < 0).any():
+            raise LedgerError(f"an investor's cash is negative on day {self.day}")
+        for p, platform in enumerate(self.platforms):
+            if int(cash[p]) != ledger.balance(platform.account("investor_cash")):
+                raise LedgerError(f"investors' cash on {platform.name} is {int(cash[p])} fen, the "
+                                  f"ledger says {ledger.balance(platform.account('investor_cash'))}")
+        if not full:
+            return
+        n = len(self.platforms)
+        committed = np.bincount(self.listings.platform[self.bids["listing"]],
+                                weights=self.bids["amount"], minlength=n)
+        claims = self.book.outstanding_by_platform(n)
+        for p, platform in enumerate(self.platforms):
+            for kind, value in (("investor_committed", committed[p]), ("investor_claims", claims[p])):
+                if int(value) != ledger.balance(platform.account(kind)):
+                    raise LedgerError(f"{kind} on {platform.name}: books say {int(value)} fen, "
+                                      f"ledger {ledger.balance(platform.account(kind))}")
+        if not np.array_equal(self.book.note_sums(), self.book.loans.balance):
+            raise LedgerError(f"a loan's notes do not add up to its balance on day {self.day}")
+        if int(self.investors.net_income_fen.sum()) != self.totals["investor_income_fen"]:
+            raise LedgerError("investors' income does not match the ledger's interest and losses")

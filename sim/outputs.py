@@ -1,0 +1,192 @@
+"""What a run leaves behind: time series (Parquet), the ledger's journal, metadata and figures.
+
+A run's folder is written whole or not at all: everything goes to a temporary folder beside the
+target, which is renamed into place at the end (an earlier folder of the same name is replaced).
+
+Files
+-----
+timeseries.parquet  one row per day, the model reporters (amounts in CNY)
+journal.parquet     the ledger's journal: day, source, target, memo, amount_fen
+loans.parquet       the loan book at the end of the run (one row per loan, amounts in fen)
+summary.json        the end-of-run summary table
+metadata.json       scenario, seed, package version, git revision, timings
+overview.png        volume, outstanding book, arrears, defaults, platform cash, investor return
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform as host
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import sim  # noqa: E402
+
+
+def git_revision() -> str:
+    """The git commit of the code that ran (with ``-dirty`` if it had changes), or ``unknown``."""
+    root = Path(sim.__file__).resolve().parents[1]
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "sim"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return rev + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def summarise(model) -> dict:
+    """End-of-run figures a person reads first (amounts in CNY, rates as fractions)."""
+    frame = model.datacollector.get_model_vars_dataframe()
+    volume = frame["volume_cny"].sum()
+    listings = frame["funded_listings"].sum() + frame["failed_listings"].sum()
+    years = max(model.day, 1) / 360.0
+    average_book = frame["outstanding_principal_cny"].mean() if len(frame) else 0.0
+    defaulted = frame["default_principal_cny"].sum()
+    return {
+        "days": int(model.day),
+        "applications": int(frame["applications"].sum()),
+        "loans_funded": int(frame["funded_listings"].sum()),
+        "failed_listing_share": float(frame["failed_listings"].sum() / listings) if listings else 0.0,
+        "volume_cny": float(volume),
+        "outstanding_principal_cny": float(model.claims_fen() / 100),
+        "outstanding_loans": int(model.totals["loans_outstanding"]),
+        "defaults": int(frame["defaults"].sum()),
+        "defaulted_principal_cny": float(defaulted),
+        "annual_default_rate": float(defaulted / average_book / years) if average_book else 0.0,
+        "recoveries_cny": float(frame["recoveries_cny"].sum()),
+        "platform_revenue_cny": float(frame["platform_revenue_cny"].sum()),
+        "platform_cash_cny": float(model.account_total("platform_cash") / 100),
+        "investor_return_annual": float(model.investor_return_annual()),
+        "loan_months": int(model.totals["loan_months"]),
+    }
+
+
+def format_summary(summary: dict) -> str:
+    """The summary as an aligned two-column table."""
+    labels = {
+        "days": "days simulated", "applications": "loan applications",
+        "loans_funded": "loans funded", "failed_listing_share": "failed listings (流标) share",
+        "volume_cny": "volume lent, CNY", "outstanding_principal_cny": "outstanding principal, CNY",
+        "outstanding_loans": "outstanding loans", "defaults": "defaults (written off)",
+        "defaulted_principal_cny": "defaulted principal, CNY",
+        "annual_default_rate": "annual default rate (of avg book)",
+        "recoveries_cny": "recoveries to investors, CNY",
+        "platform_revenue_cny": "platform revenue, CNY", "platform_cash_cny": "platform cash, CNY",
+        "investor_return_annual": "investors' realised return, a year",
+        "loan_months": "loan-months serviced",
+    }
+    lines = []
+    for key, label in labels.items():
+        value = summary[key]
+        if key.endswith("_share") or key.endswith("_rate") or key.endswith("_annual"):
+            text = f"{value:.2%}"
+        elif isinstance(value, float):
+            text = f"{value:,.2f}"
+        else:
+            text = f"{value:,}"
+        lines.append(f"  {label:<38} {text:>20}")
+    return "\n".join(lines)
+
+
+def metadata(model, scenario_source: str | None, elapsed_s: dict[str, float]) -> dict:
+    """Run metadata: enough to reproduce the run."""
+    return {
+        "scenario_file": scenario_source,
+        "scenario": model.config.model_dump(mode="json"),
+        "seed": model.seed,
+        "package": "p2psim",
+        "version": sim.__version__,
+        "git_revision": git_revision(),
+        "python": host.python_version(),
+        "machine": host.platform(),
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "elapsed_s": elapsed_s,
+    }
+
+
+def plot_overview(frame: pd.DataFrame, path: Path, title: str) -> None:
+    """Four panels: lending, arrears and defaults, platform cash and revenue, investors' return."""
+    month = frame["day"] / 30.0
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
+    ax = axes[0, 0]
+    ax.plot(month, frame["outstanding_principal_cny"] / 1e6, label="outstanding principal")
+    ax.set_ylabel("M CNY")
+    ax2 = ax.twinx()
+    ax2.plot(month, frame["volume_cny"].rolling(30, min_periods=1).sum() / 1e6, color="tab:orange",
+             label="volume lent, last 30 days")
+    ax2.set_ylabel("M CNY / 30 days")
+    ax.set_title("Loan book")
+    ax.legend(loc="upper left", handles=ax.lines + ax2.lines)
+    ax = axes[0, 1]
+    ax.stackplot(month, frame["arrears_m1"], frame["arrears_m2"], frame["arrears_m3"],
+                 labels=["M1 (1-30 dpd)", "M2 (31-60)", "M3 (61-90)"], alpha=0.8)
+    ax.set_ylabel("loans in arrears")
+    ax2 = ax.twinx()
+    ax2.plot(month, frame["defaults"].cumsum(), color="black", label="defaults, cumulative")
+    ax2.set_ylabel("defaults")
+    ax.set_title("Arrears and defaults")
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles + ax2.lines, labels + ["defaults, cumulative"], loc="upper left")
+    ax = axes[1, 0]
+    ax.plot(month, frame["platform_cash_cny"] / 1e6, label="platform cash")
+    ax.plot(month, frame["platform_revenue_cny"].cumsum() / 1e6, label="revenue, cumulative")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_ylabel("M CNY")
+    ax.set_title("Platform")
+    ax.legend(loc="upper left")
+    ax = axes[1, 1]
+    ax.plot(month, 100 * frame["investor_return_annual"], label="realised return, a year")
+    ax.set_ylabel("%")
+    ax.set_title("Investors")
+    ax2 = ax.twinx()
+    ax2.plot(month, frame["investor_cash_cny"] / 1e6, color="tab:green", label="idle cash")
+    ax2.set_ylabel("M CNY")
+    ax.legend(loc="upper left", handles=ax.lines + ax2.lines)
+    for ax in axes.flat:
+        ax.set_xlabel("month")
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_run(model, out_dir: Path, scenario_source: str | None,
+              elapsed_s: dict[str, float]) -> Path:
+    """Write a finished run to ``out_dir`` atomically; return the folder."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        frame = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        frame.to_parquet(staging / "timeseries.parquet", index=False)
+        model.ledger.journal().to_parquet(staging / "journal.parquet", index=False)
+        model.book.loans.frame().to_parquet(staging / "loans.parquet", index=False)
+        (staging / "summary.json").write_text(json.dumps(summarise(model), indent=2))
+        meta = metadata(model, scenario_source, elapsed_s)
+        (staging / "metadata.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+        plot_overview(frame, staging / "overview.png",
+                      f"{model.config.run.name} (seed {model.seed})")
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            out_dir.rename(old)
+            staging.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+

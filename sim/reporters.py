@@ -1,0 +1,77 @@
+"""What the market reports each day: counters of the day and the reporters of its DataCollector.
+
+Amounts are reported in CNY (floats made from exact fen); the ledger's journal keeps the fen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class DayCounters:
+    """Events and flows of one day (counts, and amounts in fen)."""
+
+    applications: int = 0
+    new_listings: int = 0
+    funded_listings: int = 0
+    failed_listings: int = 0       # 流标
+    volume_fen: int = 0            # disbursed principal
+    principal_repaid_fen: int = 0
+    interest_fen: int = 0          # interest paid by borrowers, penalty interest included
+    penalty_fen: int = 0           # 罚息
+    service_fee_fen: int = 0
+    management_fee_fen: int = 0
+    collection_fee_fen: int = 0
+    prepayments: int = 0
+    missed: int = 0                # loans that missed an instalment for the first time
+    cured: int = 0
+    defaults: int = 0
+    default_principal_fen: int = 0
+    recoveries_fen: int = 0        # paid to investors, after the collection fee
+    loan_months: int = 0           # due loans serviced today
+    arrears_m1: int = 0
+    arrears_m2: int = 0
+    arrears_m3: int = 0
+    arrears_m3_plus: int = 0
+    arrears_m1_fen: int = 0
+    arrears_m2_fen: int = 0
+    arrears_m3_fen: int = 0
+    arrears_m3_plus_fen: int = 0
+
+
+def _cny(fen: int) -> float:
+    return fen / 100.0
+
+
+MODEL_REPORTERS = {
+    "day": lambda m: m.day,
+    "month": lambda m: m.day // 30,
+    "macro_factor": lambda m: float(m.macro_factor[min(m.day // 30, len(m.macro_factor) - 1)]),
+    "applications": lambda m: m.today.applications,
+    "new_listings": lambda m: m.today.new_listings,
+    "funded_listings": lambda m: m.today.funded_listings,
+    "failed_listings": lambda m: m.today.failed_listings,
+    "volume_cny": lambda m: _cny(m.today.volume_fen),
+    "outstanding_principal_cny": lambda m: _cny(m.claims_fen()),
+    "outstanding_loans": lambda m: m.totals["loans_outstanding"],
+    "principal_repaid_cny": lambda m: _cny(m.today.principal_repaid_fen),
+    "interest_paid_cny": lambda m: _cny(m.today.interest_fen),
+    "prepayments": lambda m: m.today.prepayments,
+    "missed_payments": lambda m: m.today.missed,
+    "cured": lambda m: m.today.cured,
+    "arrears_m1": lambda m: m.today.arrears_m1,
+    "arrears_m2": lambda m: m.today.arrears_m2,
+    "arrears_m3": lambda m: m.today.arrears_m3,
+    "arrears_m1_cny": lambda m: _cny(m.today.arrears_m1_fen),
+    "arrears_m2_cny": lambda m: _cny(m.today.arrears_m2_fen),
+    "arrears_m3_cny": lambda m: _cny(m.today.arrears_m3_fen),
+    "defaults": lambda m: m.today.defaults,
+    "default_principal_cny": lambda m: _cny(m.today.default_principal_fen),
+    "recoveries_cny": lambda m: _cny(m.today.recoveries_fen),
+    "platform_revenue_cny": lambda m: _cny(m.today.service_fee_fen + m.today.management_fee_fen
+                                           + m.today.collection_fee_fen),
+    "platform_cash_cny": lambda m: _cny(m.account_total("platform_cash")),
+    "investor_cash_cny": lambda m: _cny(m.account_total("investor_cash")),
+    "investor_return_annual": lambda m: m.investor_return_annual(),
+}

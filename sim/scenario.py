@@ -1,0 +1,377 @@
+"""Scenario files (TOML): the schema, its validation, and errors that name the file, key and line.
+
+A scenario describes one market: the run (horizon, seed), the macro factor, the borrower grades and
+populations, the investors, one or more platforms and an optional book of loans already outstanding.
+Every key has a default, so ``P2PMarket()`` builds a market without a file; a file only needs the keys
+it changes. Units are in the key names (``_cny``, ``_days``, ``_monthly``) or in the field docs.
+
+Validation happens before anything runs: an unknown key, a wrong type, a negative amount, a
+probability outside [0, 1], a term of 0 or an unknown repayment method raises :class:`ScenarioError`,
+whose message names the file, the key (``platforms[0].service_fee``), its line where it can be found,
+and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sim.loans import MAX_TERM_MONTHS, parse_method
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Rate = Annotated[float, Field(ge=0.0, le=10.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be run; ``str(error)`` is the message to show the user."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False, validate_default=True)
+
+
+class RunConfig(_Section):
+    """How long to run and with which seed."""
+
+    name: str = "market"
+    horizon_days: int = Field(1080, ge=1, le=36000, description="days simulated (360 a year)")
+    seed: int = Field(0, ge=0, description="seed of the run's SeedSequence")
+
+
+class MacroConfig(_Section):
+    """The systematic factor Z that moves every borrower's default hazard together.
+
+    Monthly AR(1): ``Z[m] = persistence * Z[m-1] + sqrt(1 - persistence**2) * eps[m]``, ``Z[0] ~ N(0, 1)``
+    (or ``initial_factor``). The conditional hazard of grade g is the one-factor Gaussian (Vasicek)
+    link ``Phi((Phi^-1(h_g) - sqrt(rho) Z) / sqrt(1 - rho))``; a negative Z is a downturn.
+    """
+
+    asset_correlation: float = Field(0.05, ge=0.0, lt=1.0, description="rho")
+    persistence: Probability = Field(0.9, description="phi; 1 holds Z for the whole run")
+    initial_factor: float | None = Field(None, description="Z[0]; drawn when absent")
+    shock_path: list[tuple[int, float]] = Field(
+        default_factory=list, description="[[month, Z], ...] overriding the factor in those months")
+
+    @field_validator("shock_path")
+    @classmethod
+    def _months_non_negative(cls, path):
+        if any(month < 0 for month, _ in path):
+            raise ValueError("months in shock_path must be >= 0")
+        return path
+
+
+class GradesConfig(_Section):
+    """Credit grades A-G: mix, price, default, prepayment and recovery (LendingClub 2007-2010)."""
+
+    names: list[str] = ["A", "B", "C", "D", "E", "F", "G"]
+    application_share: list[Probability] = [0.2128, 0.2799, 0.2305, 0.1547, 0.0795, 0.0278, 0.0148]
+    annual_rate: list[Rate] = [0.0765, 0.1094, 0.1316, 0.1486, 0.163, 0.1787, 0.1946]
+    default_hazard_monthly: list[Probability] = [0.00194, 0.00438, 0.0058, 0.00745, 0.00831,
+                                                 0.01171, 0.01235]
+    prepay_hazard_monthly: list[Probability] = [0.01884, 0.01661, 0.01559, 0.01422, 0.01352,
+                                                0.01426, 0.012]
+    recovery_rate: list[Probability] = [0.1086, 0.0667, 0.0881, 0.0849, 0.0899, 0.1144, 0.1384]
+    cure_probability: Probability = Field(
+        0.3, lt=1.0, description="chance a delinquent borrower pays all arrears on a due date")
+
+    @model_validator(mode="after")
+    def _same_length(self):
+        n = len(self.names)
+        if not 1 <= n <= 26 or len(set(self.names)) != n:
+            raise ValueError("names must be 1 to 26 distinct grade names")
+        for key in ["application_share", "annual_rate", "default_hazard_monthly",
+                    "prepay_hazard_monthly", "recovery_rate"]:
+            if len(getattr(self, key)) != n:
+                raise ValueError(f"{key} must have one value per grade ({n}: {self.names})")
+        if abs(sum(self.application_share) - 1.0) > 1e-6:
+            raise ValueError("application_share must add up to 1")
+        return self
+
+
+class BorrowersConfig(_Section):
+    """Loan demand: applications arriving each day and the applicants' attributes."""
+
+    applications_per_day: NonNegative = Field(30.0, description="market-wide, at day 0")
+    growth_per_year: float = Field(0.15, ge=-1.0, le=100.0, description="growth of applications")
+    amount_median_cny: Positive = 58100.0
+    amount_sigma: NonNegative = Field(0.723, description="sigma of log amount")
+    amount_min_cny: Positive = 1000.0
+    amount_max_cny: Positive = 200000.0
+    terms_months: list[Annotated[int, Field(ge=1, le=MAX_TERM_MONTHS)]] = [36, 60]
+    term_share: list[Probability] = [0.8376, 0.1624]
+    methods: list[str] = ["annuity"]
+    method_share: list[Probability] = [1.0]
+    income_median_cny: Positive = 386000.0
+    income_sigma: NonNegative = 0.591
+    dti_mean: NonNegative = Field(12.88, description="debt-to-income before the loan, percent")
+    dti_sd: NonNegative = 6.71
+    hazard_dispersion: NonNegative = Field(
+        0.5, description="sigma of the log-normal within-grade hazard multiplier (mean 1)")
+    rate_tolerance_mean: float = Field(
+        0.02, ge=-1.0, le=1.0, description="annual rate above the grade rate a borrower accepts")
+    rate_tolerance_sd: NonNegative = 0.02
+
+    @field_validator("methods")
+    @classmethod
+    def _known_methods(cls, methods):
+        for name in methods:
+            parse_method(name)
+        return methods
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if len(self.terms_months) != len(self.term_share) or not self.terms_months:
+            raise ValueError("terms_months and term_share must have the same, non-zero length")
+        if len(self.methods) != len(self.method_share) or not self.methods:
+            raise ValueError("methods and method_share must have the same, non-zero length")
+        for key in ["term_share", "method_share"]:
+            if abs(sum(getattr(self, key)) - 1.0) > 1e-6:
+                raise ValueError(f"{key} must add up to 1")
+        if self.amount_min_cny > self.amount_max_cny:
+            raise ValueError("amount_min_cny must not exceed amount_max_cny")
+        return self
+
+
+class InvestorsConfig(_Section):
+    """Investors (出借人): money, appetite and auto-invest (自动投标) behaviour."""
+
+    count: int = Field(20000, ge=1, le=10_000_000)
+    initial_cash_median_cny: NonNegative = 20000.0
+    initial_cash_sigma: NonNegative = 1.0
+    monthly_deposit_median_cny: NonNegative = 500.0
+    withdraw_share_monthly: Probability = Field(0.05, description="share of idle cash withdrawn")
+    bid_fraction: Probability = Field(0.05, gt=0.0, description="bid size / initial cash")
+    min_bid_cny: Positive = 50.0
+    target_rate_min: Rate = Field(0.06, description="lowest annual rate an investor accepts")
+    target_rate_max: Rate = 0.12
+    max_grade_share: list[Probability] = Field(
+        default_factory=lambda: [0.05, 0.15, 0.25, 0.25, 0.15, 0.1, 0.05],
+        description="share of investors whose riskiest accepted grade is each grade")
+    multi_home_share: Probability = Field(0.2, description="share holding cash on 2 platforms")
+    max_scan_per_listing: int = Field(2000, ge=1, description="investors asked per listing per day")
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.target_rate_min > self.target_rate_max:
+            raise ValueError("target_rate_min must not exceed target_rate_max")
+        if abs(sum(self.max_grade_share) - 1.0) > 1e-6:
+            raise ValueError("max_grade_share must add up to 1")
+        return self
+
+
+class PlatformConfig(_Section):
+    """One platform (平台): its review, prices, fees, funding window, capital and costs."""
+
+    name: str = "platform"
+    market_share: Probability = Field(1.0, description="share of loan applications it receives")
+    investor_share: Probability = Field(1.0, description="share of investors whose home it is")
+    capital_cny: NonNegative = 10_000_000.0
+    operating_cost_monthly_cny: NonNegative = 300_000.0
+    funding_window_days: int = Field(5, ge=1, le=60, description="days a listing stays open")
+    approve_grades: list[str] = ["A", "B", "C", "D", "E", "F"]
+    max_dti: NonNegative = Field(35.0, description="highest debt-to-income after the loan, percent")
+    rate_spread: float = Field(0.0, ge=-1.0, le=1.0, description="added to every grade's rate")
+    service_fee: Probability = Field(0.03, description="borrower fee, share of principal, upfront")
+    management_fee: Probability = Field(0.1, description="investor fee, share of interest")
+    penalty_daily_rate: float = Field(0.0005, ge=0.0, le=0.01, description="罚息 per day overdue")
+    collection_fee: Probability = Field(0.2, description="share of recoveries kept for 催收")
+
+
+class LoansConfig(_Section):
+    """Arrears rules for every loan in the market."""
+
+    default_after_days: int = Field(90, ge=30, le=360, description="written off past this dpd")
+
+    @field_validator("default_after_days")
+    @classmethod
+    def _whole_months(cls, days):
+        if days % 30:
+            raise ValueError("default_after_days must be a multiple of 30 (30, 60, 90, ...)")
+        return days
+
+
+class InitialBookConfig(_Section):
+    """Loans already outstanding on day 0, of every age, spread over the platforms by market share."""
+
+    loans: int = Field(0, ge=0, le=50_000_000)
+    notes_per_loan: int = Field(20, ge=1, le=1000)
+
+
+class Scenario(_Section):
+    """A whole scenario. Build one from a file with :func:`load_scenario`."""
+
+    run: RunConfig = RunConfig()
+    macro: MacroConfig = MacroConfig()
+    grades: GradesConfig = GradesConfig()
+    borrowers: BorrowersConfig = BorrowersConfig()
+    investors: InvestorsConfig = InvestorsConfig()
+    platforms: list[PlatformConfig] = Field(default_factory=lambda: [PlatformConfig()],
+                                            min_length=1, max_length=1000)
+    loans: LoansConfig = LoansConfig()
+    initial_book: InitialBookConfig = InitialBookConfig()
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        names = [p.name for p in self.platforms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"platform names must be distinct, got {names}")
+        for key in ["market_share", "investor_share"]:
+            total = sum(getattr(p, key) for p in self.platforms)
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"platforms' {key} must add up to 1, got {total:g}")
+        for i, platform in enumerate(self.platforms):
+            unknown = sorted(set(platform.approve_grades) - set(self.grades.names))
+            if unknown:
+                raise ValueError(f"platforms[{i}].approve_grades names unknown grades {unknown}; "
+                                 f"allowed: {self.grades.names}")
+        if len(self.investors.max_grade_share) != len(self.grades.names):
+            raise ValueError("investors.max_grade_share must have one value per grade")
+        return self
+
+
+# --------------------------------------------------------------------------- loading and errors
+
+def load_scenario(source: str | Path | dict | Scenario | None = None,
+                  overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, override and validate a scenario.
+
+    Parameters
+    ----------
+    source : path, dict, Scenario or None
+        A TOML file, an already parsed mapping, a scenario, or None for the defaults.
+    overrides : dict
+        Values that replace keys of the file, by dotted path (``"macro.asset_correlation"``,
+        ``"platforms.0.service_fee"``) or with ``__`` for ``.`` (as keyword arguments).
+
+    Raises
+    ------
+    ScenarioError
+        With one line per problem, naming the file, the key, the line and what is allowed.
+    """
+    text, label = None, "<scenario>"
+    if isinstance(source, Scenario):
+        raw = source.model_dump()
+    elif isinstance(source, dict):
+        raw = source
+    elif source is None:
+        raw = {}
+    else:
+        path = Path(source)
+        label = str(path)
+        if not path.is_file():
+            raise ScenarioError(f"{label}: no such scenario file")
+        text = path.read_text(encoding="utf-8")
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ScenarioError(f"{label}: not valid TOML: {error}") from None
+    raw = _apply_overrides(raw, overrides or {}, label)
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as error:
+        raise ScenarioError(_describe(error, label, text)) from None
+
+
+def _apply_overrides(raw: dict, overrides: dict[str, Any], label: str) -> dict:
+    import copy
+
+    merged = copy.deepcopy(raw)
+    for dotted, value in overrides.items():
+        parts = dotted.replace("__", ".").split(".")
+        node: Any = merged
+        for depth, part in enumerate(parts[:-1]):
+            key: Any = int(part) if part.isdigit() else part
+            if isinstance(node, list):
+                if not isinstance(key, int) or key >= len(node):
+                    raise ScenarioError(f"{label}: override {dotted!r}: no item {part} in "
+                                        f"{'.'.join(parts[:depth])}")
+                node = node[key]
+            else:
+                if key == "platforms" and "platforms" not in node:
+                    node["platforms"] = [{}]
+                node = node.setdefault(key, {})
+        last = parts[-1]
+        if isinstance(node, list):
+            raise ScenarioError(f"{label}: override {dotted!r} must name a key, not a list item")
+        node[last] = value
+    return merged
+
+
+def _describe(error: ValidationError, label: str, text: str | None) -> str:
+    lines = []
+    for item in error.errors():
+        loc = item["loc"]
+        key = _key_name(loc)
+        where = f"{label}"
+        line = _find_line(text, loc) if text else None
+        if line:
+            where += f", line {line}"
+        if item["type"] == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1])
+            message = f"unknown key; allowed here: {', '.join(allowed)}"
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            if "input" in item and item["type"] not in ("missing",) and not isinstance(
+                    item["input"], dict):
+                message += f" (got {item['input']!r})"
+        lines.append(f"{where}: {key or '<top level>'}: {message}")
+    return "\n".join(lines)
+
+
+def _key_name(loc: tuple) -> str:
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += ("." if name else "") + str(part)
+    return name
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        model = args[0] if args and isinstance(args[0], type) else annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+    return list(model.model_fields)
+
+
+def _find_line(text: str, loc: tuple) -> int | None:
+    """Line (1-based) of the key at ``loc`` in the TOML text, or None if it is not written there."""
+    keys = [p for p in loc if isinstance(p, str)]
+    index = next((p for p in loc if isinstance(p, int)), None)
+    if not keys:
+        return None
+    table, key = keys[:-1], keys[-1]
+    current: list[str] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?$", line)
+        if header:
+            current = header.group(1).split(".")
+            if line.startswith("[["):
+                seen[header.group(1)] = seen.get(header.group(1), -1) + 1
+            continue
+        if re.match(rf"^{re.escape(key)}\s*=", line) and current == table:
+            if index is None or seen.get(".".join(table[:1]), 0) == index:
+                return number
+    if table and index is None:  # the whole table: point at its header
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if raw.strip().strip("[]") == ".".join(keys):
+                return number
+    return None
