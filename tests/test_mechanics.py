@@ -1,0 +1,106 @@
+"""Market mechanics: 流标 releases bids, arrears move through the buckets, defaults, prepayment, cure."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import P2PMarket
+from sim.kernels import DEFAULTED, PREPAID
+from sim.model import FAILED
+
+NO_FLOWS = {"investors__monthly_deposit_median_cny": 0.0, "investors__withdraw_share_monthly": 0.0}
+
+
+def test_failed_listings_release_every_bid_to_its_investor():
+    # every request is larger than all investors' money together: no listing can fill
+    model = P2PMarket(rng=3, audit="full", run__horizon_days=40, investors__count=30,
+                      investors__initial_cash_median_cny=1000.0, investors__initial_cash_sigma=0.0,
+                      investors__bid_fraction=0.5, borrowers__amount_min_cny=100000.0,
+                      borrowers__applications_per_day=3.0, platforms__0__funding_window_days=3,
+                      investors__max_grade_share=[0, 0, 0, 0, 0, 0, 1.0],
+                      investors__target_rate_min=0.0, investors__target_rate_max=0.0, **NO_FLOWS)
+    initial = model.investors.cash.copy()
+    committed_seen = []
+    for _ in range(40):
+        model.step()
+        committed_seen.append(model.account_total("investor_committed"))
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert frame.funded_listings.sum() == 0
+    assert frame.failed_listings.sum() > 10
+    assert max(committed_seen) > 0  # bids were placed and held
+    # what each investor has is their cash plus their bids on listings still open, to the fen
+    held = model.investors.cash.copy()
+    np.add.at(held[:, 0], model.bids["investor"], model.bids["amount"])
+    assert np.array_equal(held, initial)
+    failed = np.flatnonzero(model.listings.status == FAILED)
+    assert not np.isin(model.bids["listing"], failed).any()
+
+
+def one_loan_market(**overrides):
+    """A market with a single outstanding loan and nothing else happening."""
+    settings = {"initial_book__loans": 1, "initial_book__notes_per_loan": 3,
+                "borrowers__applications_per_day": 0.0, "borrowers__terms_months": [36],
+                "borrowers__term_share": [1.0], "investors__count": 10,
+                "platforms__0__operating_cost_monthly_cny": 0.0, **NO_FLOWS}
+    return P2PMarket(rng=11, audit="full", **(settings | overrides))
+
+
+def test_arrears_move_through_the_buckets_day_by_day():
+    model = one_loan_market(run__horizon_days=150, grades__default_hazard_monthly=[1.0] * 7,
+                            grades__cure_probability=0.0)
+    loan = model.book.loans
+    missed_day = loan.orig_day[0] + 30 * (loan.n_paid[0] + 1)
+    balance = int(loan.balance[0])
+    model.run()
+    frame = model.datacollector.get_model_vars_dataframe().set_index("day")
+    for dpd in range(0, 95):
+        day = missed_day + dpd
+        row = frame.loc[day]
+        expected = {"arrears_m1": 1 <= dpd <= 30, "arrears_m2": 31 <= dpd <= 60,
+                    "arrears_m3": 61 <= dpd <= 90}
+        for column, inside in expected.items():
+            assert row[column] == int(inside), (dpd, column)
+        assert row["defaults"] == int(dpd == 91)
+    assert loan.status[0] == DEFAULTED and loan.default_day[0] == missed_day + 91
+    recovered = int(np.floor(balance * model.recovery_rate[loan.grade[0]] + 0.5))
+    fee = int(np.floor(recovered * model.collection_fee[0] + 0.5))
+    assert frame.recoveries_cny.sum() * 100 == recovered - fee
+    assert model.investors.principal_lost_fen.sum() == balance - (recovered - fee)
+    assert model.claims_fen() == 0
+
+
+def test_cured_borrowers_pay_arrears_with_penalty_interest():
+    model = P2PMarket(rng=2, audit="full", run__horizon_days=240, initial_book__loans=300,
+                      grades__default_hazard_monthly=[0.05] * 7, grades__cure_probability=0.9,
+                      platforms__0__penalty_daily_rate=0.001)
+    model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert frame.cured.sum() > 20
+    journal = model.ledger.journal()
+    assert journal.amount_fen.sum() > 0
+    assert model.totals["investor_income_fen"] > 0
+
+
+def test_prepayment_closes_loans_and_returns_principal():
+    model = one_loan_market(run__horizon_days=40, grades__default_hazard_monthly=[0.0] * 7,
+                            grades__prepay_hazard_monthly=[1.0] * 7, initial_book__loans=50)
+    principal = model.claims_fen()
+    model.run()
+    loans = model.book.loans
+    assert (loans.status == PREPAID).sum() >= 45  # those not in their last month prepay
+    assert model.claims_fen() == 0
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert round(frame.principal_repaid_cny.sum() * 100) == principal
+
+
+def test_notes_are_paid_pro_rata_to_the_fen():
+    model = one_loan_market(run__horizon_days=31, grades__default_hazard_monthly=[0.0] * 7,
+                            grades__prepay_hazard_monthly=[0.0] * 7, initial_book__notes_per_loan=7)
+    notes_before = model.book.notes.balance.copy()
+    model.run()
+    paid = notes_before - model.book.notes.balance
+    total = paid.sum()
+    assert total > 0
+    # each note's principal is within one fen of its pro-rata share
+    share = total * notes_before / notes_before.sum()
+    assert np.all(np.abs(paid - share) < 1.0)

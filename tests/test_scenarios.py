@@ -1,0 +1,138 @@
+"""Every shipped scenario validates and runs; every bad input is refused with a clear message."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim import P2PMarket
+from sim.cli import main
+from sim.scenario import ScenarioError, load_scenario
+
+from .conftest import SCENARIOS
+
+SHIPPED = sorted(SCENARIOS.glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_scenarios_run(path):
+    overrides = {"run__horizon_days": 60}
+    if load_scenario(path).initial_book.loans > 20000:
+        overrides["initial_book__loans"] = 20000
+    model = P2PMarket(path, audit="full", **overrides)
+    model.run()
+    assert model.datacollector.get_model_vars_dataframe().funded_listings.sum() > 0
+
+
+BASE = """
+[run]
+name = "t"
+horizon_days = 30
+
+[borrowers]
+applications_per_day = 5.0
+
+[[platforms]]
+name = "p"
+"""
+
+BAD = [
+    ("unknown key", BASE.replace("horizon_days = 30", "horizon_days = 30\nhorizon = 5"),
+     "run.horizon", "unknown key"),
+    ("wrong type", BASE.replace("horizon_days = 30", 'horizon_days = "long"'),
+     "run.horizon_days", "integer"),
+    ("negative amount", BASE + "capital_cny = -5.0\n", "platforms[0].capital_cny",
+     "greater than or equal to 0"),
+    ("probability above 1", BASE + "service_fee = 1.2\n", "platforms[0].service_fee",
+     "less than or equal to 1"),
+    ("probability below 0", BASE.replace("[[platforms]]", "[grades]\ncure_probability = -0.1\n\n"
+                                         "[[platforms]]"), "grades.cure_probability",
+     "greater than or equal to 0"),
+    ("term of 0", BASE.replace("applications_per_day = 5.0", "applications_per_day = 5.0\n"
+                               "terms_months = [0]\nterm_share = [1.0]"),
+     "borrowers.terms_months[0]", "greater than or equal to 1"),
+    ("unknown method", BASE.replace("applications_per_day = 5.0", "applications_per_day = 5.0\n"
+                                    'methods = ["balloon"]\nmethod_share = [1.0]'),
+     "borrowers.methods", "等额本息"),
+]
+
+
+@pytest.mark.parametrize("label, text, key, allowed", BAD, ids=[b[0] for b in BAD])
+def test_bad_scenarios_are_refused_with_exit_2_and_nothing_written(tmp_path, capsys, label, text,
+                                                                   key, allowed):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and key in err and allowed in err, err
+    assert "line " in err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_missing_file_is_refused(tmp_path, capsys):
+    missing = tmp_path / "nope.toml"
+    assert main(["run", str(missing), "--out", str(tmp_path / "out")]) == 2
+    assert f"{missing}: no such scenario file" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_invalid_toml_and_bad_override_are_refused(tmp_path, capsys):
+    path = tmp_path / "broken.toml"
+    path.write_text("[run\nname = 1\n")
+    assert main(["run", str(path)]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+    with pytest.raises(ScenarioError, match=r"platforms\[0\].service_fee"):
+        load_scenario(None, {"platforms.0.service_fee": 3.0})
+
+
+def test_cross_checks_name_the_key():
+    with pytest.raises(ScenarioError, match="approve_grades names unknown grades"):
+        load_scenario({"platforms": [{"approve_grades": ["Z"]}]})
+    with pytest.raises(ScenarioError, match="market_share must add up to 1"):
+        load_scenario({"platforms": [{"name": "a"}, {"name": "b"}]})
+
+
+def test_run_writes_results_and_prints_a_summary(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["run", str(SCENARIOS / "baseline.toml"), "--seed", "4", "--out", str(out),
+                 "--set", "run.horizon_days=90", "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "loans funded" in printed and "investors' realised return" in printed
+    for name in ["timeseries.parquet", "journal.parquet", "loans.parquet", "summary.json",
+                 "metadata.json", "overview.png"]:
+        assert (out / name).stat().st_size > 0, name
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["seed"] == 4 and meta["scenario"]["run"]["horizon_days"] == 90
+    assert meta["version"] and meta["git_revision"]
+    import pandas as pd
+
+    frame = pd.read_parquet(out / "timeseries.parquet")
+    assert len(frame) == 90 and "arrears_m1" in frame
+    journal = pd.read_parquet(out / "journal.parquet")
+    assert journal.groupby("source").amount_fen.sum().sum() > 0
+    assert list(tmp_path.iterdir()) == [out]  # no staging folder left behind
+
+
+def test_schedule_command_prints_the_schedule(capsys):
+    assert main(["schedule", "--principal", "10000", "--rate", "0.12", "--term", "12"]) == 0
+    printed = capsys.readouterr().out
+    assert "888.49" in printed and "total paid" in printed
+    assert main(["schedule", "--principal", "10000", "--rate", "0.12", "--term", "0"]) == 2
+
+
+def test_console_script_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[run]\nhorizon_days = 0\n")
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(bad)], capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "run.horizon_days" in done.stderr and "Traceback" not in done.stderr
+    assert not (Path(tmp_path) / "results").exists()
