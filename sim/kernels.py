@@ -285,3 +285,36 @@ def fund_listings(listings, need, grade, annual_rate, platform, investor_order, 
             n_bids += 1
         need[li] = remaining
     return n_bids, pointer
+
+
+@numba.njit(cache=True)
+def scan_arrears(rows, day, status, first_missed_day, balance, default_after_days,
+                 counts, amounts, due_rows):
+    """Days past due (逾期天数) of the loans in arrears: buckets, and those due for write-off.
+
+    Keeps, in place at the front of ``rows``, the loans still active and unpaid, and counts them and
+    their balances by bucket: 0 due today, 1 M1 (1-30 dpd), 2 M2 (31-60), 3 M3 (61-90), 4 beyond.
+    Loans past ``default_after_days`` go to ``due_rows`` instead.
+
+    Returns
+    -------
+    (int, int)
+        How many rows are kept, and how many are due for write-off.
+    """
+    kept = 0
+    n_due = 0
+    for r in range(rows.shape[0]):
+        row = rows[r]
+        if status[row] != ACTIVE or first_missed_day[row] < 0:
+            continue
+        dpd = day - first_missed_day[row]
+        if dpd > default_after_days:
+            due_rows[n_due] = row
+            n_due += 1
+            continue
+        bucket = min((dpd + 29) // 30, 4)
+        counts[bucket] += 1
+        amounts[bucket] += balance[row]
+        rows[kept] = row
+        kept += 1
+    return kept, n_due

@@ -115,8 +115,14 @@ def instalment(principal, annual_rate, term, method, k):
         if k < term:
             return np.int64(0), np.int64(0)
         return np.int64(principal), _round_fen(principal * annual_rate * term / 12.0)
-    before = _balance_exact(principal, monthly_rate, term, method, k - 1)
-    after = _balance_exact(principal, monthly_rate, term, method, k)
+    if method == 0 and monthly_rate != 0.0 and k < term:  # annuity: (1+r)^n computed once
+        # the same expressions as _balance_exact, so consecutive instalments telescope exactly
+        growth_n = (1.0 + monthly_rate) ** term
+        before = principal * (growth_n - (1.0 + monthly_rate) ** (k - 1)) / (growth_n - 1.0)
+        after = principal * (growth_n - (1.0 + monthly_rate) ** k) / (growth_n - 1.0)
+    else:
+        before = _balance_exact(principal, monthly_rate, term, method, k - 1)
+        after = _balance_exact(principal, monthly_rate, term, method, k)
     principal_part = _round_fen(before) - _round_fen(after)
     interest_part = _round_fen(before * monthly_rate)
     return principal_part, interest_part

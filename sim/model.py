@@ -296,17 +296,15 @@ class P2PMarket(mesa.Model):
         rows = self.arrears
         if len(rows) == 0:
             return
-        rows = rows[(loans.status[rows] == ACTIVE) & (loans.first_missed_day[rows] >= 0)]
-        dpd = day - loans.first_missed_day[rows]
-        due = dpd > self.config.loans.default_after_days
-        if due.any():
-            self._write_off(day, rows[due])
-            rows, dpd = rows[~due], dpd[~due]
-        self.arrears = rows
-        # bucket 0: due today (dpd 0), 1: M1 (1-30), 2: M2 (31-60), 3: M3 (61-90), 4: beyond 90
-        bucket = np.minimum((dpd + 29) // 30, 4)
-        counts = np.bincount(bucket, minlength=5)
-        amounts = np.bincount(bucket, weights=loans.balance[rows], minlength=5).astype(np.int64)
+        counts = np.zeros(5, dtype=np.int64)
+        amounts = np.zeros(5, dtype=np.int64)
+        due = np.empty(len(rows), dtype=np.int64)
+        kept, n_due = kernels.scan_arrears(rows, day, loans.status, loans.first_missed_day,
+                                           loans.balance, self.config.loans.default_after_days,
+                                           counts, amounts, due)
+        self.arrears = rows[:kept]
+        if n_due:
+            self._write_off(day, due[:n_due])
         today = self.today
         today.arrears_m1, today.arrears_m2, today.arrears_m3, today.arrears_m3_plus = \
             (int(c) for c in counts[1:])

@@ -55,6 +55,7 @@ MODEL_REPORTERS = {
     "volume_cny": lambda m: _cny(m.today.volume_fen),
     "outstanding_principal_cny": lambda m: _cny(m.claims_fen()),
     "outstanding_loans": lambda m: m.totals["loans_outstanding"],
+    "loans_due": lambda m: m.today.loan_months,
     "principal_repaid_cny": lambda m: _cny(m.today.principal_repaid_fen),
     "interest_paid_cny": lambda m: _cny(m.today.interest_fen),
     "prepayments": lambda m: m.today.prepayments,
