@@ -34,6 +34,7 @@ class LoanAgent(mesa.Agent):
         self.hazard, self.notes, self.active = hazard, notes, True
 
     def step(self):
+        """Service the loan if today is one of its due dates."""
         model = self.model
         if not self.active or (model.day - self.orig_day) % 30 != 0:
             return
@@ -86,5 +87,6 @@ class NaiveMarket(mesa.Model):
             LoanAgent(self, principal, rate, term, -int(ages[k]), n_paid, balance, 0.006, notes)
 
     def step(self):
+        """One day: step every loan agent."""
         self.agents_by_type[LoanAgent].do("step")
         self.day += 1

@@ -205,7 +205,8 @@ def write_off(rows, day, status, balance, grade, platform, note_start, note_end,
 
     The recovery is the defaulted balance times the grade's recovery rate, rounded to the fen; the
     platform keeps its collection fee (催收费) and the rest is split among the note holders pro rata,
-    exactly to the fen (cumulative rounding, as in ``_pay_notes``). Each note's unrecovered balance is the investor's loss.
+    exactly to the fen (cumulative rounding, as in ``_pay_notes``). Each note's unrecovered balance
+    is the investor's loss.
     """
     for r in range(rows.shape[0]):
         row = rows[r]

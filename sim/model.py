@@ -34,7 +34,7 @@ from sim.kernels import ACTIVE
 from sim.ledger import WORLD, Ledger, LedgerError
 from sim.loans import DAYS_PER_MONTH, MAX_TERM_MONTHS, balances_after
 from sim.macro import conditional_hazard, factor_path
-from sim.money import to_fen, to_fen_array
+from sim.money import to_fen
 from sim.reporters import MODEL_REPORTERS, DayCounters
 from sim.scenario import Scenario, load_scenario
 

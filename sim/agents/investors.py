@@ -108,5 +108,5 @@ class InvestorPopulation:
         return parts
 
     def withdrawals(self) -> np.ndarray:
-        """This month's withdrawals (提现) per investor and platform, fen: a share of idle cash."""
+        """Withdrawals (提现) of the month per investor and platform, fen: a share of idle cash."""
         return np.floor(self.cash * self.config.withdraw_share_monthly).astype(np.int64)
