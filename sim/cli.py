@@ -45,8 +45,8 @@ def _run(args: argparse.Namespace) -> int:
     elapsed = {"build": round(built - started, 3), "run": round(ran - built, 3)}
     try:
         folder = write_run(model, out, str(args.scenario), elapsed)
-    except PermissionError as error:
-        raise UsageError(f"--out {out}: cannot write there ({error.strerror})") from None
+    except OSError as error:
+        raise UsageError(f"--out {out}: cannot write there ({error.strerror or error})") from None
     print(f"{model.config.run.name}: seed {model.seed}, {model.day} days, "
           f"built in {elapsed['build']:.2f} s, ran in {elapsed['run']:.2f} s")
     print(format_summary(summarise(model)))

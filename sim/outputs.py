@@ -70,7 +70,33 @@ def summarise(model) -> dict:
         "platform_cash_cny": float(model.account_total("platform_cash") / 100),
         "investor_return_annual": float(model.investor_return_annual()),
         "loan_months": int(model.totals["loan_months"]),
+        "platforms": platform_summary(model),
     }
+
+
+REVENUE_MEMOS = ("service_fee", "management_fee", "collection_fee")
+
+
+def platform_summary(model) -> dict[str, dict]:
+    """Per platform: loans funded in the run, book, defaults, revenue and cash (CNY)."""
+    loans = model.book.loans
+    journal = model.ledger.journal()
+    revenue = journal[journal.memo.isin(REVENUE_MEMOS)].groupby("target").amount_fen.sum()
+    result = {}
+    for p, platform in enumerate(model.platforms):
+        mine = loans.platform == p
+        defaulted = mine & (loans.default_day >= 0)
+        result[platform.name] = {
+            "loans_funded": int((mine & (loans.orig_day >= 0)).sum()),
+            "outstanding_principal_cny": model.ledger.balance(platform.account("investor_claims"))
+            / 100,
+            "defaulted_principal_cny": float(loans.principal[defaulted].sum() / 100),
+            "defaults": int(defaulted.sum()),
+            "revenue_cny": float(revenue.get(platform.account("platform_cash"), 0) / 100),
+            "platform_cash_cny": model.ledger.balance(platform.account("platform_cash")) / 100,
+            "unpaid_costs_cny": platform.unpaid_costs_fen / 100,
+        }
+    return result
 
 
 def format_summary(summary: dict) -> str:
@@ -97,6 +123,13 @@ def format_summary(summary: dict) -> str:
         else:
             text = f"{value:,}"
         lines.append(f"  {label:<38} {text:>20}")
+    platforms = summary.get("platforms", {})
+    if len(platforms) > 1:
+        lines.append(f"  {'platform':<14}{'loans':>10}{'defaults':>10}{'revenue, CNY':>18}"
+                     f"{'cash, CNY':>18}")
+        for name, row in platforms.items():
+            lines.append(f"  {name:<14}{row['loans_funded']:>10,}{row['defaults']:>10,}"
+                         f"{row['revenue_cny']:>18,.2f}{row['platform_cash_cny']:>18,.2f}")
     return "\n".join(lines)
 
 

@@ -136,3 +136,19 @@ def test_console_script_exits_2_without_traceback(tmp_path):
     assert done.returncode == 2
     assert "run.horizon_days" in done.stderr and "Traceback" not in done.stderr
     assert not (Path(tmp_path) / "results").exists()
+
+
+def test_per_platform_summary_adds_up_to_the_market():
+    from sim.outputs import summarise
+
+    model = P2PMarket(SCENARIOS / "two_platforms.toml", run__horizon_days=120,
+                      initial_book__loans=2000)
+    model.run()
+    summary = summarise(model)
+    platforms = summary["platforms"]
+    assert set(platforms) == {"steady", "fast"}
+    assert sum(p["revenue_cny"] for p in platforms.values()) == \
+        pytest.approx(summary["platform_revenue_cny"], abs=0.005)
+    assert sum(p["platform_cash_cny"] for p in platforms.values()) == \
+        pytest.approx(summary["platform_cash_cny"], abs=0.005)
+    assert sum(p["loans_funded"] for p in platforms.values()) == summary["loans_funded"]
