@@ -89,7 +89,7 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
                       investor_cash, investor_income,
                       miss_hazard, prepay_hazard, cure_probability,
                       penalty_daily_rate, management_fee,
-                      totals, new_arrears):
+                      totals, new_arrears, arrears_count, arrears_balance, day_offset):
     """Service every loan with a due date today (还款日): pay, prepay, miss or cure.
 
     Parameters
@@ -113,6 +113,9 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
         Incremented with the day's per-platform totals (fen and counts).
     new_arrears : int64 array
         Receives the rows that missed a payment for the first time today.
+    arrears_count, arrears_balance : int64 arrays by day (index ``day + day_offset``)
+        Loans in arrears and their balance (fen) by the day of their first missed payment: a new
+        miss adds to today, a cure takes the loan out of its day.
 
     Returns
     -------
@@ -143,6 +146,8 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
                         first_missed_day[row] = day
                         new_arrears[n_new] = row
                         n_new += 1
+                        arrears_count[day + day_offset] += 1
+                        arrears_balance[day + day_offset] += balance[row]
                         totals[plat, S_N_MISSED] += 1
                     continue
                 pay_p = p_k
@@ -162,6 +167,8 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
                         first_missed_day[row] = day
                         new_arrears[n_new] = row
                         n_new += 1
+                        arrears_count[day + day_offset] += 1
+                        arrears_balance[day + day_offset] += balance[row]
                         totals[plat, S_N_MISSED] += 1
                         continue
                 if u >= cure_probability[g]:
@@ -178,6 +185,9 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
                 totals[plat, S_PENALTY] += penalty_fen
                 totals[plat, S_N_CURED] += 1
                 delinquent[row] = 0
+                if first_missed_day[row] >= 0:
+                    arrears_count[first_missed_day[row] + day_offset] -= 1
+                    arrears_balance[first_missed_day[row] + day_offset] -= balance[row]
                 first_missed_day[row] = -1
                 n_paid[row] = last_due
             if pay_p + pay_i > 0:
@@ -200,7 +210,8 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
 @numba.njit(cache=True)
 def write_off(rows, day, status, balance, grade, platform, note_start, note_end,
               note_investor, note_balance, investor_cash, investor_income, investor_loss,
-              recovery_rate, collection_fee, default_day, totals):
+              recovery_rate, collection_fee, default_day, totals,
+              first_missed_day, arrears_count, arrears_balance, day_offset):
     """Write off loans past the default threshold (坏账核销) and pay investors the recovery.
 
     The recovery is the defaulted balance times the grade's recovery rate, rounded to the fen; the
@@ -232,6 +243,8 @@ def write_off(rows, day, status, balance, grade, platform, note_start, note_end,
             investor_loss[inv] += nb - part
             note_balance[j] = 0
         totals[plat, W_PRINCIPAL] += b
+        arrears_count[first_missed_day[row] + day_offset] -= 1
+        arrears_balance[first_missed_day[row] + day_offset] -= b
         totals[plat, W_RECOVERED] += to_investors
         totals[plat, W_COLLECTION_FEE] += fee
         totals[plat, W_COUNT] += 1
@@ -287,35 +300,3 @@ def fund_listings(listings, need, grade, annual_rate, platform, investor_order, 
         need[li] = remaining
     return n_bids, pointer
 
-
-@numba.njit(cache=True)
-def scan_arrears(rows, day, status, first_missed_day, balance, default_after_days,
-                 counts, amounts, due_rows):
-    """Days past due (逾期天数) of the loans in arrears: buckets, and those due for write-off.
-
-    Keeps, in place at the front of ``rows``, the loans still active and unpaid, and counts them and
-    their balances by bucket: 0 due today, 1 M1 (1-30 dpd), 2 M2 (31-60), 3 M3 (61-90), 4 beyond.
-    Loans past ``default_after_days`` go to ``due_rows`` instead.
-
-    Returns
-    -------
-    (int, int)
-        How many rows are kept, and how many are due for write-off.
-    """
-    kept = 0
-    n_due = 0
-    for r in range(rows.shape[0]):
-        row = rows[r]
-        if status[row] != ACTIVE or first_missed_day[row] < 0:
-            continue
-        dpd = day - first_missed_day[row]
-        if dpd > default_after_days:
-            due_rows[n_due] = row
-            n_due += 1
-            continue
-        bucket = min((dpd + 29) // 30, 4)
-        counts[bucket] += 1
-        amounts[bucket] += balance[row]
-        rows[kept] = row
-        kept += 1
-    return kept, n_due

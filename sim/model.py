@@ -100,7 +100,10 @@ class P2PMarket(mesa.Model):
         self.open_listings = np.zeros(0, dtype=np.int64)
         self.bids = {"listing": np.zeros(0, np.int64), "investor": np.zeros(0, np.int64),
                      "amount": np.zeros(0, np.int64)}
-        self.arrears = np.zeros(0, dtype=np.int64)
+        n_days = len(self.book.block_start)
+        self.arrears_count = np.zeros(n_days, dtype=np.int64)    # by day of first missed payment
+        self.arrears_balance = np.zeros(n_days, dtype=np.int64)  # fen, same index
+        self._missed_on: dict[int, np.ndarray] = {}              # rows that first missed on a day
         self._investor_order = np.arange(len(self.investors))
         self._order_pointer = 0
         self.min_bid_fen = to_fen(config.investors.min_bid_cny)
@@ -264,8 +267,10 @@ class P2PMarket(mesa.Model):
             loans.note_start, loans.note_end, notes.investor, notes.balance,
             investors.cash, investors.net_income_fen,
             self.miss_hazard[month], self.prepay_hazard, self.cure_probability,
-            self.penalty_daily_rate, self.management_fee, totals, new_arrears)
-        self.arrears = np.concatenate([self.arrears, new_arrears[:n_new]])
+            self.penalty_daily_rate, self.management_fee, totals, new_arrears,
+            self.arrears_count, self.arrears_balance, -book.first_day)
+        if n_new:
+            self._missed_on[day] = new_arrears[:n_new].copy()
         for p, platform in enumerate(self.platforms):
             t = totals[p]
             interest_net = int(t[kernels.S_INTEREST] - t[kernels.S_FEE])
@@ -292,24 +297,26 @@ class P2PMarket(mesa.Model):
         self.totals["loan_months"] += int(summed[kernels.S_N_DUE])
 
     def _arrears(self, day: int) -> None:
+        """Write off loans past the threshold and count arrears by bucket of days past due.
+
+        Loans in arrears are counted by the day of their first missed payment (kept up to date by
+        the kernels), so the buckets are sums over 30-day windows of that count, and the loans due
+        for write-off today are those that first missed exactly ``default_after_days + 1`` days ago.
+        """
         loans = self.book.loans
-        rows = self.arrears
-        if len(rows) == 0:
-            return
-        counts = np.zeros(5, dtype=np.int64)
-        amounts = np.zeros(5, dtype=np.int64)
-        due = np.empty(len(rows), dtype=np.int64)
-        kept, n_due = kernels.scan_arrears(rows, day, loans.status, loans.first_missed_day,
-                                           loans.balance, self.config.loans.default_after_days,
-                                           counts, amounts, due)
-        self.arrears = rows[:kept]
-        if n_due:
-            self._write_off(day, due[:n_due])
-        today = self.today
-        today.arrears_m1, today.arrears_m2, today.arrears_m3, today.arrears_m3_plus = \
-            (int(c) for c in counts[1:])
-        today.arrears_m1_fen, today.arrears_m2_fen, today.arrears_m3_fen, \
-            today.arrears_m3_plus_fen = (int(a) for a in amounts[1:])
+        threshold = self.config.loans.default_after_days
+        missed = self._missed_on.pop(day - threshold - 1, None)
+        if missed is not None:
+            still = missed[(loans.status[missed] == ACTIVE)
+                           & (loans.first_missed_day[missed] == day - threshold - 1)]
+            if len(still):
+                self._write_off(day, still)
+        today, offset = self.today, -self.book.first_day
+        for name, newest, oldest in (("m1", 1, 30), ("m2", 31, 60), ("m3", 61, 90),
+                                     ("m3_plus", 91, threshold)):
+            lo, hi = max(day - oldest + offset, 0), max(day - newest + offset + 1, 0)
+            setattr(today, f"arrears_{name}", int(self.arrears_count[lo:hi].sum()))
+            setattr(today, f"arrears_{name}_fen", int(self.arrears_balance[lo:hi].sum()))
 
     def _write_off(self, day: int, rows: np.ndarray) -> None:
         loans, notes, investors = self.book.loans, self.book.notes, self.investors
@@ -317,7 +324,9 @@ class P2PMarket(mesa.Model):
         kernels.write_off(rows, day, loans.status, loans.balance, loans.grade, loans.platform,
                           loans.note_start, loans.note_end, notes.investor, notes.balance,
                           investors.cash, investors.net_income_fen, investors.principal_lost_fen,
-                          self.recovery_rate, self.collection_fee, loans.default_day, totals)
+                          self.recovery_rate, self.collection_fee, loans.default_day, totals,
+                          loans.first_missed_day, self.arrears_count, self.arrears_balance,
+                          -self.book.first_day)
         for p, platform in enumerate(self.platforms):
             t = totals[p]
             self.ledger.transfer(platform.account("investor_claims"), WORLD,
@@ -484,7 +493,7 @@ class P2PMarket(mesa.Model):
 
         Always: the ledger sums to zero and no account but ``world`` is negative, and each platform's
         ``investor_cash`` equals the investors' cash on it. With ``full``: also committed bids, loan
-        balances, note balances and investors' income against the ledger.
+        balances, note balances, the arrears counts and investors' income against the ledger.
         """
         ledger = self.ledger
         ledger.check()
@@ -508,5 +517,13 @@ class P2PMarket(mesa.Model):
                                       f"ledger {ledger.balance(platform.account(kind))}")
         if not np.array_equal(self.book.note_sums(), self.book.loans.balance):
             raise LedgerError(f"a loan's notes do not add up to its balance on day {self.day}")
+        loans = self.book.loans
+        late = (loans.status == ACTIVE) & (loans.first_missed_day >= 0)
+        index = loans.first_missed_day[late] - self.book.first_day
+        size = len(self.arrears_count)
+        if not (np.array_equal(np.bincount(index, minlength=size), self.arrears_count)
+                and np.array_equal(np.bincount(index, weights=loans.balance[late], minlength=size)
+                                   .astype(np.int64), self.arrears_balance)):
+            raise LedgerError(f"arrears counts by day of first miss are off on day {self.day}")
         if int(self.investors.net_income_fen.sum()) != self.totals["investor_income_fen"]:
             raise LedgerError("investors' income does not match the ledger's interest and losses")
