@@ -99,6 +99,3 @@ class Ledger:
         frame = pd.DataFrame(rows, columns=["day", "source", "target", "memo", "amount_fen"])
         return frame.astype({"day": np.int64, "amount_fen": np.int64})
 
-    def flows(self, memo: str, since_day: int = 0) -> int:
-        """Total fen booked under ``memo`` from ``since_day`` on (for reporting)."""
-        return sum(a for (d, _s, _t, m), a in self._journal.items() if m == memo and d >= since_day)

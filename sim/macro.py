@@ -23,20 +23,17 @@ from sim.scenario import MacroConfig
 def factor_path(config: MacroConfig, months: int, rng: np.random.Generator) -> np.ndarray:
     """The macro factor ``Z[m]`` for months ``0 .. months-1``."""
     phi = config.persistence
-    shocks = rng.standard_normal(months)
-    z = np.empty(months)
-    z[0] = shocks[0] if config.initial_factor is None else config.initial_factor
     scale = np.sqrt(max(0.0, 1.0 - phi * phi))
-    for m in range(1, months):
-        z[m] = phi * z[m - 1] + scale * shocks[m]
-    for month, value in config.shock_path:
-        if month < months:
-            z[month] = value
-            # later months continue the AR(1) from the shocked value
-            for m in range(month + 1, months):
-                if any(mm == m for mm, _ in config.shock_path):
-                    break
-                z[m] = phi * z[m - 1] + scale * shocks[m]
+    shocks = rng.standard_normal(months)
+    override = dict(config.shock_path)  # later months continue the AR(1) from a shocked value
+    z = np.empty(months)
+    for m in range(months):
+        if m in override:
+            z[m] = override[m]
+        elif m == 0:
+            z[0] = shocks[0] if config.initial_factor is None else config.initial_factor
+        else:
+            z[m] = phi * z[m - 1] + scale * shocks[m]
     return z
 
 

@@ -158,9 +158,10 @@ class P2PMarket(mesa.Model):
         term = profiles["term"].astype(np.int64)
         days_ago = rng.integers(1, DAYS_PER_MONTH * term)  # 1 .. 30 term - 1
         order = np.argsort(-days_ago, kind="stable")
-        rate = np.array([self.platforms[p].pricing.price(g) for p, g in
-                         zip(platform, profiles["grade"])]) if len(self.platforms) > 1 else \
-            self.platforms[0].pricing.price(profiles["grade"])
+        rate = np.empty(n)
+        for p, plat in enumerate(self.platforms):
+            mine = platform == p
+            rate[mine] = plat.pricing.price(profiles["grade"][mine])
         n_paid = (days_ago - 1) // DAYS_PER_MONTH
         balance = balances_after(profiles["amount_fen"], rate, profiles["term"],
                                  profiles["method"], n_paid)
