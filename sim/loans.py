@@ -161,8 +161,8 @@ def schedule(principal: float, annual_rate: float, term_months: int, method: str
     code = method if isinstance(method, (int, RepaymentMethod)) else parse_method(method)
     if not 1 <= term_months <= MAX_TERM_MONTHS:
         raise ValueError(f"term_months must be 1..{MAX_TERM_MONTHS}, got {term_months}")
-    if not 0.0 <= annual_rate <= 10.0:
-        raise ValueError(f"annual_rate must be a fraction in [0, 10], got {annual_rate}")
+    if not 0.0 <= annual_rate <= 1.0:
+        raise ValueError(f"annual_rate must be a fraction in [0, 1], got {annual_rate}")
     if principal <= 0:
         raise ValueError(f"principal must be positive, got {principal}")
     principal_fen = to_fen(principal)

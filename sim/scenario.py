@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim.loans import MAX_TERM_MONTHS, parse_method
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Rate = Annotated[float, Field(ge=0.0, le=10.0)]
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]  # annual; legal caps are 24 % / 36 %
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 
@@ -101,8 +101,9 @@ class BorrowersConfig(_Section):
     growth_per_year: float = Field(0.15, ge=-1.0, le=100.0, description="growth of applications")
     amount_median_cny: Positive = 58100.0
     amount_sigma: NonNegative = Field(0.723, description="sigma of log amount")
-    amount_min_cny: Positive = 1000.0
-    amount_max_cny: Positive = 200000.0
+    amount_min_cny: float = Field(1000.0, gt=0.0, le=5_000_000.0)
+    amount_max_cny: float = Field(200000.0, gt=0.0, le=5_000_000.0,
+                                  description="at most 5 M CNY, the regulatory cap for a company")
     terms_months: list[Annotated[int, Field(ge=1, le=MAX_TERM_MONTHS)]] = [36, 60]
     term_share: list[Probability] = [0.8376, 0.1624]
     methods: list[str] = ["annuity"]

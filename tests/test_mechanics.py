@@ -104,3 +104,32 @@ def test_notes_are_paid_pro_rata_to_the_fen():
     # each note's principal is within one fen of its pro-rata share
     share = total * notes_before / notes_before.sum()
     assert np.all(np.abs(paid - share) < 1.0)
+
+
+def test_large_loans_split_exactly_beyond_float_precision():
+    # 4-5 M CNY loans: a prepayment splits X = B over the notes and X x B exceeds 2**53 fen², so
+    # the kernels take the integer division
+    model = P2PMarket(rng=6, audit="full", run__horizon_days=70, borrowers__applications_per_day=0.0,
+                      borrowers__amount_min_cny=4_000_000.0, borrowers__amount_max_cny=5_000_000.0,
+                      initial_book__loans=40, initial_book__notes_per_loan=13,
+                      grades__default_hazard_monthly=[0.2] * 7, grades__prepay_hazard_monthly=[0.2] * 7,
+                      grades__cure_probability=0.0)
+    assert (model.book.loans.balance.astype(float) ** 2 > 2**53).mean() > 0.5
+    model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert frame.principal_repaid_cny.sum() > 0 and frame.prepayments.sum() > 0
+
+
+def test_floor_division_is_exact_on_both_sides_of_2_pow_53():
+    from sim.kernels import _floor_div
+
+    rng = np.random.default_rng(0)
+    for high in (10**6, 2**40, 2**53 - 1, 2**62):
+        x = rng.integers(0, high, size=2000, dtype=np.int64)
+        d = rng.integers(1, 2**30, size=2000, dtype=np.int64)
+        for xi, di in zip(x, d):
+            assert _floor_div(xi, di) == xi // di
+        # exact multiples and one below them, the cases where rounding would bite
+        for di in d[:200]:
+            q = (2**53 - 1) // di
+            assert _floor_div(q * di, di) == q and _floor_div(q * di - 1, di) == q - 1
