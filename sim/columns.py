@@ -23,7 +23,8 @@ class Columns:
 
     def __init__(self, schema: dict[str, np.dtype], capacity: int = 1024) -> None:
         self._schema = dict(schema)
-        self._data = {name: np.zeros(max(capacity, 1), dtype=dt) for name, dt in schema.items()}
+        self._capacity = max(capacity, 1)
+        self._data = {name: np.zeros(self._capacity, dtype=dt) for name, dt in schema.items()}
         self._n = 0
 
     def __len__(self) -> int:
@@ -42,13 +43,13 @@ class Columns:
 
     def append(self, **values: np.ndarray) -> slice:
         """Append rows given as equal-length arrays (or scalars) for every column; return their slice."""
-        sizes = {np.size(v) for v in values.values() if np.ndim(v) > 0}
-        n = sizes.pop() if sizes else 1
-        if sizes:
+        lengths = {len(v) for v in values.values() if isinstance(v, np.ndarray) and v.ndim}
+        if len(lengths) > 1:
             raise ValueError("columns appended with different lengths")
-        missing = set(self._schema) - set(values)
-        if missing:
-            raise ValueError(f"append is missing columns {sorted(missing)}")
+        n = lengths.pop() if lengths else 1
+        if len(values) != len(self._schema) or not values.keys() <= self._schema.keys():
+            missing = sorted(set(self._schema) - set(values))
+            raise ValueError(f"append needs exactly the columns of the table; missing {missing}")
         self.reserve(self._n + n)
         rows = slice(self._n, self._n + n)
         for name, value in values.items():
@@ -58,7 +59,7 @@ class Columns:
 
     def reserve(self, rows: int) -> None:
         """Make room for at least ``rows`` rows, doubling the capacity as needed."""
-        capacity = len(next(iter(self._data.values())))
+        capacity = self._capacity
         if rows <= capacity:
             return
         while capacity < rows:
@@ -67,6 +68,7 @@ class Columns:
             grown = np.zeros(capacity, dtype=old.dtype)
             grown[: self._n] = old[: self._n]
             self._data[name] = grown
+        self._capacity = capacity
 
     def row(self, index: int) -> dict:
         """One row as a plain dict (for readable single-agent views)."""

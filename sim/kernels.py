@@ -85,7 +85,7 @@ def _pay_notes(n0, n1, balance, principal, interest, fee_rate, platform,
 
 
 @numba.njit(cache=True)
-def service_due_loans(day, starts, ends, months_on_book, uniforms,
+def _service_rows(lo, hi, offsets, day, starts, ends, months_on_book, uniforms,
                       status, balance, principal, annual_rate, term, method, orig_day, n_paid,
                       delinquent, first_missed_day, grade, platform, hazard_mult,
                       note_start, note_end, note_investor, note_balance,
@@ -93,45 +93,20 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
                       miss_hazard, prepay_hazard, cure_probability,
                       penalty_daily_rate, management_fee,
                       totals, new_arrears, arrears_count, arrears_balance, day_offset):
-    """Service every loan with a due date today (还款日): pay, prepay, miss or cure.
-
-    Parameters
-    ----------
-    day : int
-        Today, days since the start of the run.
-    starts, ends, months_on_book : int64 arrays
-        Row ranges of the loan book that fall due today and the instalment number due in each
-        (loans originated ``30 * m`` days ago owe instalment ``m``).
-    uniforms : float64 array
-        One U(0, 1) draw per row of the ranges, in order.
-    miss_hazard, prepay_hazard : float64 arrays by grade
-        This month's probability that a current borrower misses the instalment (becomes delinquent)
-        and that they repay in full early.
-    cure_probability : float64 array by grade
-        Probability that a delinquent borrower pays all arrears (with penalty interest) on a due date.
-    penalty_daily_rate, management_fee : float64 arrays by platform
-        Penalty interest (罚息) per day on overdue instalments; investor management fee as a share of
-        interest.
-    totals : int64 array (n_platforms, N_SERVICE)
-        Incremented with the day's per-platform totals (fen and counts).
-    new_arrears : int64 array
-        Receives the rows that missed a payment for the first time today.
-    arrears_count, arrears_balance : int64 arrays by day (index ``day + day_offset``)
-        Loans in arrears and their balance (fen) by the day of their first missed payment: a new
-        miss adds to today, a cure takes the loan out of its day.
-
-    Returns
-    -------
-    int
-        Number of rows written to ``new_arrears``.
-    """
+    """Service the due loans at flat positions ``lo .. hi`` of the due ranges (see below)."""
+    if lo >= hi:
+        return 0
     n_new = 0
-    u_at = 0
-    for r in range(starts.shape[0]):
+    r = 0
+    while offsets[r + 1] <= lo:
+        r += 1
+    position = lo
+    while position < hi:
         m = months_on_book[r]
-        for row in range(starts[r], ends[r]):
-            u = uniforms[u_at]
-            u_at += 1
+        stop = min(hi, offsets[r + 1])
+        for at in range(position, stop):
+            row = starts[r] + at - offsets[r]
+            u = uniforms[at]
             if status[row] != ACTIVE:
                 continue
             plat = platform[row]
@@ -207,6 +182,98 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
                     totals[plat, S_N_MATURED] += 1
                 else:
                     status[row] = PREPAID
+        position = stop
+        r += 1
+    return n_new
+
+
+@numba.njit(cache=True, parallel=True)
+def service_due_loans(day, starts, ends, months_on_book, uniforms,
+                      status, balance, principal, annual_rate, term, method, orig_day, n_paid,
+                      delinquent, first_missed_day, grade, platform, hazard_mult,
+                      note_start, note_end, note_investor, note_balance,
+                      investor_cash, investor_income,
+                      miss_hazard, prepay_hazard, cure_probability,
+                      penalty_daily_rate, management_fee,
+                      totals, new_arrears, arrears_count, arrears_balance, day_offset, n_chunks):
+    """Service every loan with a due date today (还款日): pay, prepay, miss or cure.
+
+    Parameters
+    ----------
+    day : int
+        Today, days since the start of the run.
+    starts, ends, months_on_book : int64 arrays
+        Row ranges of the loan book that fall due today and the instalment number due in each
+        (loans originated ``30 * m`` days ago owe instalment ``m``).
+    uniforms : float64 array
+        One U(0, 1) draw per row of the ranges, in order.
+    miss_hazard, prepay_hazard : float64 arrays by grade
+        This month's probability that a current borrower misses the instalment (becomes delinquent)
+        and that they repay in full early.
+    cure_probability : float64 array by grade
+        Probability that a delinquent borrower pays all arrears (with penalty interest) on a due date.
+    penalty_daily_rate, management_fee : float64 arrays by platform
+        Penalty interest (罚息) per day on overdue instalments; investor management fee as a share of
+        interest.
+    totals : int64 array (n_platforms, N_SERVICE)
+        Incremented with the day's per-platform totals (fen and counts).
+    new_arrears : int64 array
+        Receives the rows that missed a payment for the first time today.
+    arrears_count, arrears_balance : int64 arrays by day (index ``day + day_offset``)
+        Loans in arrears and their balance (fen) by the day of their first missed payment: a new
+        miss adds to today, a cure takes the loan out of its day.
+
+    n_chunks : int
+        The due loans are cut into this many chunks of consecutive rows, serviced in parallel
+        threads, each with its own investor, total and arrears accumulators that are added up at
+        the end. Chunks share no loan or note, and sums of integers do not depend on their order,
+        so the result is the same, bit for bit, for any number of chunks or threads.
+
+    Returns
+    -------
+    int
+        Number of rows written to ``new_arrears`` (in row order, as one thread would).
+    """
+    n_ranges = starts.shape[0]
+    offsets = np.zeros(n_ranges + 1, dtype=np.int64)
+    for r in range(n_ranges):
+        offsets[r + 1] = offsets[r] + ends[r] - starts[r]
+    total = offsets[n_ranges]
+    if n_chunks <= 1:
+        return _service_rows(0, total, offsets, day, starts, ends, months_on_book, uniforms, status,
+                             balance, principal, annual_rate, term, method, orig_day, n_paid,
+                             delinquent, first_missed_day, grade, platform, hazard_mult, note_start,
+                             note_end, note_investor, note_balance, investor_cash, investor_income,
+                             miss_hazard, prepay_hazard, cure_probability, penalty_daily_rate,
+                             management_fee, totals, new_arrears, arrears_count, arrears_balance,
+                             day_offset)
+    cash = np.zeros((n_chunks,) + investor_cash.shape, dtype=np.int64)
+    income = np.zeros((n_chunks, investor_income.shape[0]), dtype=np.int64)
+    sums = np.zeros((n_chunks,) + totals.shape, dtype=np.int64)
+    counts = np.zeros((n_chunks, arrears_count.shape[0]), dtype=np.int64)
+    balances = np.zeros((n_chunks, arrears_balance.shape[0]), dtype=np.int64)
+    found = np.zeros(n_chunks, dtype=np.int64)
+    for c in numba.prange(n_chunks):
+        lo = c * total // n_chunks
+        hi = (c + 1) * total // n_chunks
+        found[c] = _service_rows(lo, hi, offsets, day, starts, ends, months_on_book, uniforms,
+                                 status, balance, principal, annual_rate, term, method, orig_day,
+                                 n_paid, delinquent, first_missed_day, grade, platform,
+                                 hazard_mult, note_start, note_end, note_investor, note_balance,
+                                 cash[c], income[c], miss_hazard, prepay_hazard,
+                                 cure_probability, penalty_daily_rate, management_fee, sums[c],
+                                 new_arrears[lo:hi], counts[c], balances[c], day_offset)
+    n_new = 0
+    for c in range(n_chunks):
+        investor_cash += cash[c]
+        investor_income += income[c]
+        totals += sums[c]
+        arrears_count += counts[c]
+        arrears_balance += balances[c]
+        lo = c * total // n_chunks
+        for k in range(found[c]):
+            new_arrears[n_new + k] = new_arrears[lo + k]
+        n_new += found[c]
     return n_new
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import numba
 import numpy as np
 
 from sim import kernels
@@ -63,13 +64,17 @@ class P2PMarket(mesa.Model):
     audit : {"off", "step", "full"}
         After each step check nothing, the ledger's totals and the investors' sub-ledger (cheap), or
         also every loan and note against the ledger (for tests).
+    threads : int or None
+        Threads for servicing the day's due loans (default: numba's, one per core). Results do
+        not depend on it, bit for bit; use 1 inside a process pool of one run per core.
     **overrides
         Scenario keys by path with ``__`` for ``.``, e.g. ``macro__asset_correlation=0.1``,
         ``platforms__0__service_fee=0.02``, ``run__horizon_days=360``.
     """
 
     def __init__(self, scenario: str | Path | dict | Scenario | None = None, *,
-                 rng: int | None = None, audit: str = "step", **overrides: Any) -> None:
+                 rng: int | None = None, audit: str = "step", threads: int | None = None,
+                 **overrides: Any) -> None:
         config = load_scenario(scenario, overrides)
         seed = config.run.seed if rng is None else int(rng)
         super().__init__(rng=seed)
@@ -78,6 +83,9 @@ class P2PMarket(mesa.Model):
         self.config = config
         self.seed = seed
         self.audit_level = audit
+        self.threads = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
+        if not 1 <= self.threads <= numba.config.NUMBA_NUM_THREADS:
+            raise ValueError(f"threads must be 1..{numba.config.NUMBA_NUM_THREADS}, got {threads}")
         self.horizon_days = config.run.horizon_days
         self.day = 0
         streams = np.random.SeedSequence(seed).spawn(len(STREAMS))
@@ -269,7 +277,7 @@ class P2PMarket(mesa.Model):
             investors.cash, investors.net_income_fen,
             self.miss_hazard[month], self.prepay_hazard, self.cure_probability,
             self.penalty_daily_rate, self.management_fee, totals, new_arrears,
-            self.arrears_count, self.arrears_balance, -book.first_day)
+            self.arrears_count, self.arrears_balance, -book.first_day, self.threads)
         if n_new:
             self._missed_on[day] = new_arrears[:n_new].copy()
         for p, platform in enumerate(self.platforms):
@@ -410,10 +418,12 @@ class P2PMarket(mesa.Model):
         expired = ~full & (lst.deadline_day[rows] <= day)
         if not (full.any() or expired.any()):
             return
-        bid_status = np.zeros(len(self.listings), dtype=np.int8)
-        bid_status[rows[full]] = FUNDED
-        bid_status[rows[expired]] = FAILED
-        state = bid_status[self.bids["listing"]]
+        # every bid is on an open listing: look its state up in a table over the open rows' span
+        first = rows[0]
+        state_by_row = np.zeros(rows[-1] - first + 1, dtype=np.int8)
+        state_by_row[rows[full] - first] = FUNDED
+        state_by_row[rows[expired] - first] = FAILED
+        state = state_by_row[self.bids["listing"] - first]
         if full.any():
             self._disburse(day, rows[full], state == FUNDED)
         if expired.any():
@@ -427,7 +437,9 @@ class P2PMarket(mesa.Model):
         lst = self.listings
         order = np.argsort(self.bids["listing"][bid_mask], kind="stable")
         bid_listing = self.bids["listing"][bid_mask][order]
-        note_counts = np.bincount(np.searchsorted(listings, bid_listing), minlength=len(listings))
+        first = listings[0]
+        note_counts = np.bincount(bid_listing - first, minlength=listings[-1] - first + 1)[
+            listings - first]
         n = len(listings)
         principal = lst.amount[listings]
         platform = lst.platform[listings]

@@ -38,6 +38,11 @@ SCHEMA = {
 }
 
 
+def _pick(cdf: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Index drawn from a discrete distribution given by its cumulative ``cdf``, one per uniform."""
+    return np.minimum(np.searchsorted(cdf, uniform, side="right"), len(cdf) - 1)
+
+
 @dataclass(frozen=True)
 class BorrowerView:
     """One borrower, readable: amounts in CNY, rates as annual fractions."""
@@ -79,9 +84,9 @@ class BorrowerPopulation:
         cumulative = np.cumsum(grades.application_share)[:-1]
         self._z_cuts = -ndtri(np.clip(cumulative, 1e-12, 1 - 1e-12))  # descending
         self._terms = np.asarray(config.terms_months, dtype=np.int16)
-        self._term_p = np.asarray(config.term_share) / np.sum(config.term_share)
+        self._term_cdf = np.cumsum(config.term_share) / np.sum(config.term_share)
         self._methods = np.asarray([int(parse_method(m)) for m in config.methods], dtype=np.int8)
-        self._method_p = np.asarray(config.method_share) / np.sum(config.method_share)
+        self._method_cdf = np.cumsum(config.method_share) / np.sum(config.method_share)
         self.table = Columns(SCHEMA, capacity=4096)
 
     def __len__(self) -> int:
@@ -99,24 +104,24 @@ class BorrowerPopulation:
 
     def draw_profiles(self, n: int) -> dict[str, np.ndarray]:
         """Draw ``n`` applicant profiles (not yet stored), as columns of the schema."""
-        cfg, rng = self.config, self.rng
-        z = rng.standard_normal(n)
-        grade = np.searchsorted(-self._z_cuts, -z, side="right").astype(np.int8)
-        amount = np.exp(np.log(cfg.amount_median_cny) + cfg.amount_sigma * rng.standard_normal(n))
+        cfg = self.config
+        normal = self.rng.standard_normal((6, n))  # one draw of every normal, then the uniforms
+        uniform = self.rng.random((2, n))
+        z = normal[0]
+        amount = np.exp(np.log(cfg.amount_median_cny) + cfg.amount_sigma * normal[1])
         amount = np.clip(np.round(amount, -2), cfg.amount_min_cny, cfg.amount_max_cny)
-        income = np.exp(np.log(cfg.income_median_cny) + cfg.income_sigma * rng.standard_normal(n))
+        income = np.exp(np.log(cfg.income_median_cny) + cfg.income_sigma * normal[2])
         sigma = cfg.hazard_dispersion
         return {
             "score": np.clip(np.round(680 + 60 * z), 300, 850).astype(np.int16),
-            "grade": grade,
+            "grade": np.searchsorted(-self._z_cuts, -z, side="right").astype(np.int8),
             "income_fen": to_fen_array(income),
-            "dti": np.clip(cfg.dti_mean + cfg.dti_sd * rng.standard_normal(n), 0.0, None),
+            "dti": np.clip(cfg.dti_mean + cfg.dti_sd * normal[3], 0.0, None),
             "amount_fen": to_fen_array(amount),
-            "term": rng.choice(self._terms, size=n, p=self._term_p),
-            "method": rng.choice(self._methods, size=n, p=self._method_p),
-            "hazard_mult": np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma * sigma),
-            "rate_tolerance": cfg.rate_tolerance_mean + cfg.rate_tolerance_sd
-            * rng.standard_normal(n),
+            "term": self._terms[_pick(self._term_cdf, uniform[0])],
+            "method": self._methods[_pick(self._method_cdf, uniform[1])],
+            "hazard_mult": np.exp(sigma * normal[4] - 0.5 * sigma * sigma),
+            "rate_tolerance": cfg.rate_tolerance_mean + cfg.rate_tolerance_sd * normal[5],
         }
 
     def arrive(self, day: int, platform: int, expected: float) -> slice:
