@@ -12,6 +12,7 @@ writing nothing; no traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,7 +34,7 @@ def _run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     overrides = dict(_parse_set(item) for item in args.set)
-    model = P2PMarket(args.scenario, rng=args.seed, **overrides)
+    model = P2PMarket(args.scenario, rng=args.seed, threads=args.threads, **overrides)
     built = time.perf_counter()
     out = Path(args.out) if args.out else Path("results") / f"{model.config.run.name}-seed{model.seed}"
     if out.exists() and not out.is_dir():
@@ -97,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default=None, help="results folder (default: results/NAME-seedN)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario key, e.g. --set platforms.0.service_fee=0.02")
+    run.add_argument("--threads", type=int, default=None,
+                     help="threads for servicing loans (default: one per core; results do not change)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
     sched = sub.add_parser("schedule", help="print a loan's repayment schedule")
@@ -115,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "seed", None) is not None and args.seed < 0:
         print("p2psim: error: --seed must be >= 0", file=sys.stderr)
+        return USAGE_ERROR
+    if getattr(args, "threads", None) is not None and not 1 <= args.threads <= os.cpu_count():
+        print(f"p2psim: error: --threads must be 1..{os.cpu_count()}", file=sys.stderr)
         return USAGE_ERROR
     try:
         return args.func(args)
