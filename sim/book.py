@@ -40,7 +40,7 @@ LOAN_SCHEMA = {
 }
 NOTE_SCHEMA = {
     "investor": np.int32,          # investor row
-    "balance": np.int64,           # outstanding principal of the note, fen
+    "balance": np.int32,           # outstanding principal of the note, fen (loans are <= 5 M CNY)
 }
 
 
