@@ -42,6 +42,7 @@ from sim.scenario import Scenario, load_scenario
 STREAMS = ("macro", "borrowers", "investors", "funding", "servicing", "opening_book")
 OPEN, FUNDED, FAILED = 0, 1, 2
 AUDIT_LEVELS = ("off", "step", "full")
+PARALLEL_MIN_ROWS = 20_000  # fewer due loans than this in a day are serviced on one thread
 
 LISTING_SCHEMA = {
     "platform": np.int16, "borrower": np.int64, "grade": np.int8, "method": np.int8,
@@ -277,7 +278,8 @@ class P2PMarket(mesa.Model):
             investors.cash, investors.net_income_fen,
             self.miss_hazard[month], self.prepay_hazard, self.cure_probability,
             self.penalty_daily_rate, self.management_fee, totals, new_arrears,
-            self.arrears_count, self.arrears_balance, -book.first_day, self.threads)
+            self.arrears_count, self.arrears_balance, -book.first_day,
+            self.threads if n_rows >= PARALLEL_MIN_ROWS else 1)
         if n_new:
             self._missed_on[day] = new_arrears[:n_new].copy()
         for p, platform in enumerate(self.platforms):

@@ -50,7 +50,10 @@ def test_mesa_batch_run_builds_the_model_from_keywords():
     assert (frame["volume_cny"] >= 0).all()
 
 
-def test_threads_do_not_change_results():
+def test_threads_do_not_change_results(monkeypatch):
+    import sim.model
+
+    monkeypatch.setattr(sim.model, "PARALLEL_MIN_ROWS", 0)  # parallel even on a small book
     a, b = run(9, threads=1), run(9, threads=2)
     pd.testing.assert_frame_equal(a.datacollector.get_model_vars_dataframe(),
                                   b.datacollector.get_model_vars_dataframe(), check_exact=True)
