@@ -51,8 +51,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{model.config.run.name}: seed {model.seed}, {model.day} days, "
           f"built in {elapsed['build']:.2f} s, ran in {elapsed['run']:.2f} s")
     print(format_summary(summarise(model)))
-    print(f"results: {folder}/ (timeseries.parquet, journal.parquet, loans.parquet, "
-          f"summary.json, metadata.json, overview.png)")
+    print(f"results: {folder}/ (timeseries, platforms, journal and loans as Parquet; "
+          f"summary.json, metadata.json, overview.png, platforms.png)")
     return 0
 
 

@@ -36,7 +36,7 @@ from sim.ledger import WORLD, Ledger, LedgerError
 from sim.loans import DAYS_PER_MONTH, MAX_TERM_MONTHS, balances_after
 from sim.macro import conditional_hazard, factor_path
 from sim.money import to_fen
-from sim.reporters import MODEL_REPORTERS, DayCounters
+from sim.reporters import MODEL_REPORTERS, PLATFORM_COLUMNS, DayCounters
 from sim.scenario import Scenario, load_scenario
 
 STREAMS = ("macro", "borrowers", "investors", "funding", "servicing", "opening_book")
@@ -121,7 +121,8 @@ class P2PMarket(mesa.Model):
         self.totals = {"loans_outstanding": 0, "investor_income_fen": 0, "claim_days_fen": 0,
                        "loan_months": 0}
         self._open_books()
-        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
+        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS,
+                                                tables={"platforms": PLATFORM_COLUMNS})
         self.audit(full=audit == "full")
 
     # ------------------------------------------------------------------ set-up
@@ -218,6 +219,8 @@ class P2PMarket(mesa.Model):
         if self.audit_level != "off":
             self.audit(full=self.audit_level == "full")
         self.datacollector.collect(self)
+        if (day + 1) % DAYS_PER_MONTH == 0 or day + 1 == self.horizon_days:
+            self._snapshot_platforms(day)
         self.day += 1
         if self.day >= self.horizon_days:
             self.running = False
@@ -482,6 +485,22 @@ class P2PMarket(mesa.Model):
                                  int(amount[platform == p].sum()), "failed_listing_release")
         lst.status[listings] = FAILED
         self.today.failed_listings += len(listings)
+
+    def _snapshot_platforms(self, day: int) -> None:
+        """Month-end balances of each platform, one row each in the ``platforms`` table."""
+        loans = self.book.loans
+        active = np.bincount(loans.platform[loans.status == ACTIVE], minlength=len(self.platforms))
+        for p, platform in enumerate(self.platforms):
+            balance = self.ledger.balance
+            self.datacollector.add_table_row("platforms", {
+                "day": day, "month": day // DAYS_PER_MONTH, "platform": platform.name,
+                "loans_outstanding": int(active[p]),
+                "outstanding_principal_cny": balance(platform.account("investor_claims")) / 100,
+                "platform_cash_cny": balance(platform.account("platform_cash")) / 100,
+                "investor_cash_cny": balance(platform.account("investor_cash")) / 100,
+                "investor_committed_cny": balance(platform.account("investor_committed")) / 100,
+                "unpaid_costs_cny": platform.unpaid_costs_fen / 100,
+            })
 
     def _accrue_totals(self) -> None:
         self.totals["claim_days_fen"] += self.claims_fen()

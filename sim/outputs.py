@@ -8,9 +8,11 @@ Files
 timeseries.parquet  one row per day, the model reporters (amounts in CNY)
 journal.parquet     the ledger's journal: day, source, target, memo, amount_fen
 loans.parquet       the loan book at the end of the run (one row per loan, amounts in fen)
+platforms.parquet   per platform and month: month-end balances and the month's flows (CNY)
 summary.json        the end-of-run summary table
 metadata.json       scenario, seed, package version, git revision, timings
 overview.png        volume, outstanding book, arrears, defaults, platform cash, investor return
+platforms.png       outstanding principal and cash of each platform, month by month
 """
 
 from __future__ import annotations
@@ -75,6 +77,35 @@ def summarise(model) -> dict:
 
 
 REVENUE_MEMOS = ("service_fee", "management_fee", "collection_fee")
+# flows of the month per platform: (column, memo, side of the posting that names the platform)
+MONTHLY_FLOWS = [
+    ("volume_cny", "disbursement", "target"),
+    ("principal_repaid_cny", "repayment_principal", "source"),
+    ("interest_to_investors_cny", "repayment_interest", "target"),
+    ("defaulted_principal_cny", "default_write_off", "source"),
+    ("recoveries_cny", "recovery", "target"),
+    ("service_fee_cny", "service_fee", "target"),
+    ("management_fee_cny", "management_fee", "target"),
+    ("collection_fee_cny", "collection_fee", "target"),
+    ("operating_cost_cny", "operating_cost", "source"),
+    ("deposits_cny", "deposit", "target"),
+    ("withdrawals_cny", "withdrawal", "source"),
+]
+
+
+def platform_monthly(model) -> pd.DataFrame:
+    """Per platform and month: the month-end balances and the month's flows from the journal."""
+    table = model.datacollector.get_table_dataframe("platforms")
+    journal = model.ledger.journal()
+    journal["month"] = journal["day"] // 30
+    for column, memo, side in MONTHLY_FLOWS:
+        rows = journal[journal["memo"] == memo]
+        platform = rows[side].str.split(":", n=1).str[1]
+        sums = (rows.assign(platform=platform).groupby(["month", "platform"])["amount_fen"].sum()
+                / 100.0).rename(column)
+        table = table.merge(sums, left_on=["month", "platform"], right_index=True, how="left")
+        table[column] = table[column].fillna(0.0)
+    return table
 
 
 def platform_summary(model) -> dict[str, dict]:
@@ -195,6 +226,26 @@ def plot_overview(frame: pd.DataFrame, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def plot_platforms(monthly: pd.DataFrame, path: Path, title: str) -> None:
+    """Outstanding principal, cash and revenue of each platform by month."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
+    for name, rows in monthly.groupby("platform", sort=False):
+        revenue = rows[["service_fee_cny", "management_fee_cny", "collection_fee_cny"]].sum(axis=1)
+        axes[0].plot(rows["month"], rows["outstanding_principal_cny"] / 1e6, label=name)
+        axes[1].plot(rows["month"], rows["platform_cash_cny"] / 1e6, label=name)
+        axes[2].plot(rows["month"], revenue / 1e6, label=name)
+    for ax, label in zip(axes, ["outstanding principal", "platform cash", "revenue in the month"]):
+        ax.set_title(label)
+        ax.set_xlabel("month")
+        ax.set_ylabel("M CNY")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+    axes[1].axhline(0, color="grey", lw=0.5)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def write_run(model, out_dir: Path, scenario_source: str | None,
               elapsed_s: dict[str, float]) -> Path:
     """Write a finished run to ``out_dir`` atomically; return the folder."""
@@ -206,6 +257,10 @@ def write_run(model, out_dir: Path, scenario_source: str | None,
         frame.to_parquet(staging / "timeseries.parquet", index=False)
         model.ledger.journal().to_parquet(staging / "journal.parquet", index=False)
         model.book.loans.frame().to_parquet(staging / "loans.parquet", index=False)
+        monthly = platform_monthly(model)
+        monthly.to_parquet(staging / "platforms.parquet", index=False)
+        plot_platforms(monthly, staging / "platforms.png",
+                       f"{model.config.run.name} (seed {model.seed}): platforms")
         (staging / "summary.json").write_text(json.dumps(summarise(model), indent=2))
         meta = metadata(model, scenario_source, elapsed_s)
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))

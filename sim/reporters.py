@@ -76,3 +76,9 @@ MODEL_REPORTERS = {
     "investor_cash_cny": lambda m: _cny(m.account_total("investor_cash")),
     "investor_return_annual": lambda m: m.investor_return_annual(),
 }
+
+
+PLATFORM_COLUMNS = ["day", "month", "platform", "loans_outstanding", "outstanding_principal_cny",
+                    "platform_cash_cny", "investor_cash_cny", "investor_committed_cny",
+                    "unpaid_costs_cny"]
+"""Columns of the month-end ``platforms`` table (one row per platform and month)."""

@@ -169,7 +169,8 @@ class InvestorsConfig(_Section):
 class PlatformConfig(_Section):
     """One platform (平台): its review, prices, fees, funding window, capital and costs."""
 
-    name: str = "platform"
+    name: str = Field("platform", pattern=r"^[\w\-]+$",
+                      description="letters (Chinese too), digits, _ and -; names its ledger accounts")
     market_share: Probability = Field(1.0, description="share of loan applications it receives")
     investor_share: Probability = Field(1.0, description="share of investors whose home it is")
     capital_cny: NonNegative = 10_000_000.0

@@ -106,7 +106,8 @@ def test_run_writes_results_and_prints_a_summary(tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "loans funded" in printed and "investors' realised return" in printed
-    for name in ["timeseries.parquet", "journal.parquet", "loans.parquet", "summary.json",
+    for name in ["timeseries.parquet", "platforms.parquet", "journal.parquet", "loans.parquet",
+                 "summary.json", "platforms.png",
                  "metadata.json", "overview.png"]:
         assert (out / name).stat().st_size > 0, name
     meta = json.loads((out / "metadata.json").read_text())
@@ -152,3 +153,24 @@ def test_per_platform_summary_adds_up_to_the_market():
     assert sum(p["platform_cash_cny"] for p in platforms.values()) == \
         pytest.approx(summary["platform_cash_cny"], abs=0.005)
     assert sum(p["loans_funded"] for p in platforms.values()) == summary["loans_funded"]
+
+
+def test_monthly_platform_table_ties_to_the_ledger():
+    from sim.outputs import platform_monthly
+
+    model = P2PMarket(SCENARIOS / "two_platforms.toml", run__horizon_days=95,
+                      initial_book__loans=2000)
+    model.run()
+    monthly = platform_monthly(model)
+    assert len(monthly) == 2 * 4  # months 0, 1, 2 and the last, partial one
+    daily = model.datacollector.get_model_vars_dataframe()
+    assert monthly.volume_cny.sum() == pytest.approx(daily.volume_cny.sum(), abs=0.005)
+    assert monthly.defaulted_principal_cny.sum() == \
+        pytest.approx(daily.default_principal_cny.sum(), abs=0.005)
+    last = monthly[monthly.day == 94].set_index("platform")
+    for platform in model.platforms:
+        claims = model.ledger.balance(platform.account("investor_claims")) / 100
+        assert last.loc[platform.name, "outstanding_principal_cny"] == claims
+    with pytest.raises(ScenarioError, match="name"):
+        load_scenario({"platforms": [{"name": "a:b"}]})
+    assert load_scenario({"platforms": [{"name": "人人贷"}]}).platforms[0].name == "人人贷"
