@@ -35,6 +35,8 @@ LOAN_SCHEMA = {
     "first_missed_day": np.int32,  # due day of the oldest unpaid instalment, -1 if none
     "default_day": np.int32,       # day written off, -1 if not
     "hazard_mult": np.float64,     # idiosyncratic multiplier of the grade hazard
+    "held": np.int64,              # part of the balance held by the guarantee or fund pool, fen
+    "covered": np.int8,            # 1 if the platform's guarantee covers the loan
     "note_start": np.int64,        # first note row
     "note_end": np.int64,          # one past the last note row
 }

@@ -22,11 +22,17 @@ ACTIVE, REPAID, PREPAID, DEFAULTED = 1, 2, 3, 4
 # columns of the per-platform totals returned by service_due_loans, shape (n_platforms, N_SERVICE)
 S_PRINCIPAL, S_INTEREST, S_FEE, S_PENALTY, S_PREPAID_PRINCIPAL = 0, 1, 2, 3, 4
 S_N_DUE, S_N_MISSED, S_N_CURED, S_N_PREPAID, S_N_MATURED = 5, 6, 7, 8, 9
-N_SERVICE = 10
+S_HELD_PRINCIPAL, S_HELD_INTEREST, S_SERVICE_FEE = 10, 11, 12  # held: the guarantee's or pool's part
+N_SERVICE = 13
 
 # columns of the per-platform totals returned by write_off, shape (n_platforms, N_WRITE_OFF)
-W_PRINCIPAL, W_RECOVERED, W_COLLECTION_FEE, W_COUNT = 0, 1, 2, 3
-N_WRITE_OFF = 4
+W_PRINCIPAL, W_RECOVERED, W_COLLECTION_FEE, W_COUNT = 0, 1, 2, 3  # principal: the notes' part
+W_HELD_PRINCIPAL, W_HELD_RECOVERED = 4, 5
+N_WRITE_OFF = 6
+
+# columns of the totals returned by buy_out
+B_PRINCIPAL, B_INTEREST, B_ASKED, B_COUNT = 0, 1, 2, 3
+N_BUY_OUT = 4
 
 
 @numba.njit(cache=True)
@@ -60,7 +66,10 @@ def _pay_notes(n0, n1, balance, principal, interest, fee_rate, platform,
     Cumulative rounding: with ``C_k`` the balance of notes ``n0 .. k``, note ``k`` gets
     ``floor(X C_k / B) - floor(X C_(k-1) / B)`` of an amount ``X``. The parts telescope to exactly
     ``X``, each is within one fen of the pro-rata share, and a principal part never exceeds the
-    note's balance. One pass over the notes. Returns the management fee (fen).
+    note's balance. One pass over the notes. When part of the loan is *held* (by a guarantee that
+    paid out, or a fund pool), ``balance`` exceeds the notes' sum and the holder is the last, implicit
+    note: it gets what the notes leave. Returns the management fee and the holder's principal and
+    interest (fen); the holder pays no management fee.
     """
     cumulative = np.int64(0)
     paid_p = np.int64(0)
@@ -81,17 +90,17 @@ def _pay_notes(n0, n1, balance, principal, interest, fee_rate, platform,
         investor_cash[inv, platform] += p + i - fee
         investor_income[inv] += i - fee
         note_balance[j] = b - p
-    return fee_total
+    return fee_total, principal - paid_p, interest - paid_i
 
 
 @numba.njit(cache=True)
 def _service_rows(lo, hi, offsets, day, starts, ends, months_on_book, uniforms,
                       status, balance, principal, annual_rate, term, method, orig_day, n_paid,
-                      delinquent, first_missed_day, grade, platform, hazard_mult,
+                      delinquent, first_missed_day, grade, platform, hazard_mult, held,
                       note_start, note_end, note_investor, note_balance,
                       investor_cash, investor_income,
                       miss_hazard, prepay_hazard, cure_probability,
-                      penalty_daily_rate, management_fee,
+                      penalty_daily_rate, management_fee, service_fee_monthly,
                       totals, new_arrears, arrears_count, arrears_balance, day_offset):
     """Service the due loans at flat positions ``lo .. hi`` of the due ranges (see below)."""
     if lo >= hi:
@@ -131,6 +140,7 @@ def _service_rows(lo, hi, offsets, day, starts, ends, months_on_book, uniforms,
                 pay_p = p_k
                 pay_i = i_k
                 n_paid[row] = m
+                totals[plat, S_SERVICE_FEE] += _round_fen(principal[row] * service_fee_monthly[plat])
                 if m < n_term and u < h + prepay_hazard[g]:
                     pay_p = balance[row]
                     if method[row] == 3:  # bullet: accrued simple interest to date
@@ -149,7 +159,7 @@ def _service_rows(lo, hi, offsets, day, starts, ends, months_on_book, uniforms,
                         arrears_balance[day + day_offset] += balance[row]
                         totals[plat, S_N_MISSED] += 1
                         continue
-                if u >= cure_probability[g]:
+                if u >= cure_probability[plat, g]:
                     continue
                 penalty = 0.0
                 for k in range(n_paid[row] + 1, last_due + 1):
@@ -162,6 +172,8 @@ def _service_rows(lo, hi, offsets, day, starts, ends, months_on_book, uniforms,
                 pay_i += penalty_fen
                 totals[plat, S_PENALTY] += penalty_fen
                 totals[plat, S_N_CURED] += 1
+                totals[plat, S_SERVICE_FEE] += (last_due - n_paid[row]) * _round_fen(
+                    principal[row] * service_fee_monthly[plat])
                 delinquent[row] = 0
                 if first_missed_day[row] >= 0:
                     arrears_count[first_missed_day[row] + day_offset] -= 1
@@ -169,13 +181,17 @@ def _service_rows(lo, hi, offsets, day, starts, ends, months_on_book, uniforms,
                 first_missed_day[row] = -1
                 n_paid[row] = last_due
             if pay_p + pay_i > 0:
-                fee = _pay_notes(note_start[row], note_end[row], balance[row], pay_p, pay_i,
-                                 management_fee[plat], plat, note_investor, note_balance,
-                                 investor_cash, investor_income)
+                fee, held_p, held_i = _pay_notes(
+                    note_start[row], note_end[row], balance[row], pay_p, pay_i,
+                    management_fee[plat], plat, note_investor, note_balance, investor_cash,
+                    investor_income)
                 totals[plat, S_PRINCIPAL] += pay_p
                 totals[plat, S_INTEREST] += pay_i
                 totals[plat, S_FEE] += fee
+                totals[plat, S_HELD_PRINCIPAL] += held_p
+                totals[plat, S_HELD_INTEREST] += held_i
                 balance[row] -= pay_p
+                held[row] -= held_p
             if balance[row] == 0:
                 if n_paid[row] >= n_term:
                     status[row] = REPAID
@@ -190,11 +206,11 @@ def _service_rows(lo, hi, offsets, day, starts, ends, months_on_book, uniforms,
 @numba.njit(cache=True, parallel=True)
 def service_due_loans(day, starts, ends, months_on_book, uniforms,
                       status, balance, principal, annual_rate, term, method, orig_day, n_paid,
-                      delinquent, first_missed_day, grade, platform, hazard_mult,
+                      delinquent, first_missed_day, grade, platform, hazard_mult, held,
                       note_start, note_end, note_investor, note_balance,
                       investor_cash, investor_income,
                       miss_hazard, prepay_hazard, cure_probability,
-                      penalty_daily_rate, management_fee,
+                      penalty_daily_rate, management_fee, service_fee_monthly,
                       totals, new_arrears, arrears_count, arrears_balance, day_offset, n_chunks):
     """Service every loan with a due date today (还款日): pay, prepay, miss or cure.
 
@@ -242,11 +258,11 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
     if n_chunks <= 1:
         return _service_rows(0, total, offsets, day, starts, ends, months_on_book, uniforms, status,
                              balance, principal, annual_rate, term, method, orig_day, n_paid,
-                             delinquent, first_missed_day, grade, platform, hazard_mult, note_start,
-                             note_end, note_investor, note_balance, investor_cash, investor_income,
-                             miss_hazard, prepay_hazard, cure_probability, penalty_daily_rate,
-                             management_fee, totals, new_arrears, arrears_count, arrears_balance,
-                             day_offset)
+                             delinquent, first_missed_day, grade, platform, hazard_mult, held,
+                             note_start, note_end, note_investor, note_balance, investor_cash,
+                             investor_income, miss_hazard, prepay_hazard, cure_probability,
+                             penalty_daily_rate, management_fee, service_fee_monthly, totals,
+                             new_arrears, arrears_count, arrears_balance, day_offset)
     cash = np.zeros((n_chunks,) + investor_cash.shape, dtype=np.int64)
     income = np.zeros((n_chunks, investor_income.shape[0]), dtype=np.int64)
     sums = np.zeros((n_chunks,) + totals.shape, dtype=np.int64)
@@ -259,9 +275,11 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
         found[c] = _service_rows(lo, hi, offsets, day, starts, ends, months_on_book, uniforms,
                                  status, balance, principal, annual_rate, term, method, orig_day,
                                  n_paid, delinquent, first_missed_day, grade, platform,
-                                 hazard_mult, note_start, note_end, note_investor, note_balance,
+                                 hazard_mult, held, note_start, note_end, note_investor,
+                                 note_balance,
                                  cash[c], income[c], miss_hazard, prepay_hazard,
-                                 cure_probability, penalty_daily_rate, management_fee, sums[c],
+                                 cure_probability, penalty_daily_rate, management_fee,
+                                 service_fee_monthly, sums[c],
                                  new_arrears[lo:hi], counts[c], balances[c], day_offset)
     n_new = 0
     for c in range(n_chunks):
@@ -278,16 +296,17 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
 
 
 @numba.njit(cache=True)
-def write_off(rows, day, status, balance, grade, platform, note_start, note_end,
+def write_off(rows, day, status, balance, held, grade, platform, note_start, note_end,
               note_investor, note_balance, investor_cash, investor_income, investor_loss,
               recovery_rate, collection_fee, default_day, totals,
               first_missed_day, arrears_count, arrears_balance, day_offset):
-    """Write off loans past the default threshold (坏账核销) and pay investors the recovery.
+    """Write off loans past the default threshold (坏账核销) and pay the recovery.
 
-    The recovery is the defaulted balance times the grade's recovery rate, rounded to the fen; the
-    platform keeps its collection fee (催收费) and the rest is split among the note holders pro rata,
-    exactly to the fen (cumulative rounding, as in ``_pay_notes``). Each note's unrecovered balance
-    is the investor's loss.
+    The recovery is the defaulted balance times the recovery rate of the loan's platform and grade,
+    rounded to the fen; the platform keeps its collection fee (催收费) and the rest is split among the
+    note holders and the loan's holder (a guarantee that paid out, or a fund pool) pro rata, exactly
+    to the fen (cumulative rounding, as in ``_pay_notes``). Each note's unrecovered balance is the
+    investor's loss.
     """
     for r in range(rows.shape[0]):
         row = rows[r]
@@ -295,15 +314,15 @@ def write_off(rows, day, status, balance, grade, platform, note_start, note_end,
             continue
         plat = platform[row]
         b = balance[row]
-        recovered = _round_fen(b * recovery_rate[grade[row]])
+        recovered = _round_fen(b * recovery_rate[plat, grade[row]])
         fee = _round_fen(recovered * collection_fee[plat])
-        to_investors = recovered - fee
+        to_holders = recovered - fee
         cumulative = np.int64(0)
         paid = np.int64(0)
         for j in range(note_start[row], note_end[row]):  # cumulative rounding, as in _pay_notes
             nb = note_balance[j]
             cumulative += nb
-            upto = _floor_div(to_investors * cumulative, b)
+            upto = _floor_div(to_holders * cumulative, b)
             part = upto - paid
             paid = upto
             inv = note_investor[j]
@@ -311,15 +330,79 @@ def write_off(rows, day, status, balance, grade, platform, note_start, note_end,
             investor_income[inv] += part - nb
             investor_loss[inv] += nb - part
             note_balance[j] = 0
-        totals[plat, W_PRINCIPAL] += b
+        totals[plat, W_PRINCIPAL] += b - held[row]
+        totals[plat, W_RECOVERED] += paid
+        totals[plat, W_HELD_PRINCIPAL] += held[row]
+        totals[plat, W_HELD_RECOVERED] += to_holders - paid
         arrears_count[first_missed_day[row] + day_offset] -= 1
         arrears_balance[first_missed_day[row] + day_offset] -= b
-        totals[plat, W_RECOVERED] += to_investors
         totals[plat, W_COLLECTION_FEE] += fee
         totals[plat, W_COUNT] += 1
         balance[row] = 0
+        held[row] = 0
         status[row] = DEFAULTED
         default_day[row] = day
+
+
+@numba.njit(cache=True)
+def buy_out(rows, day, capacity, covers_interest, status, balance, held, principal, annual_rate,
+            term, method, orig_day, n_paid, platform, note_start, note_end, note_investor,
+            note_balance, investor_cash, investor_income, totals):
+    """A guarantee pays investors for overdue loans (代偿) and takes over their claims.
+
+    For each loan in ``rows`` (in order) still active and not yet held, the note holders are owed
+    their outstanding principal and, with ``covers_interest``, their share of the interest of the
+    overdue instalments. The guarantee pays while ``capacity`` (fen) lasts: the last loan it can
+    reach may be paid in part (principal first), and after that nothing. Each note's principal part
+    reduces the note and becomes the holder's (``held``); interest parts are investors' income.
+
+    ``totals`` (``N_BUY_OUT``) is incremented with the principal and interest paid, the amount asked
+    (paid or not) and the number of loans reached. Returns the capacity left.
+    """
+    for r in range(rows.shape[0]):
+        row = rows[r]
+        if status[row] != ACTIVE:
+            continue
+        notes_principal = balance[row] - held[row]
+        if notes_principal <= 0:
+            continue
+        interest = np.int64(0)
+        if covers_interest:
+            due = min((day - orig_day[row]) // DAYS_PER_MONTH, term[row])
+            for k in range(n_paid[row] + 1, due + 1):
+                p_k, i_k = instalment(principal[row], annual_rate[row], term[row], method[row], k)
+                interest += i_k
+            interest = _floor_div(interest * notes_principal, balance[row])
+        asked = notes_principal + interest
+        totals[B_ASKED] += asked
+        pay = min(asked, capacity)
+        if pay <= 0:
+            continue
+        pay_p = min(pay, notes_principal)
+        pay_i = pay - pay_p
+        capacity -= pay
+        plat = platform[row]
+        cumulative = np.int64(0)
+        paid_p = np.int64(0)
+        paid_i = np.int64(0)
+        for j in range(note_start[row], note_end[row]):
+            nb = note_balance[j]
+            cumulative += nb
+            upto_p = _floor_div(pay_p * cumulative, notes_principal)
+            upto_i = _floor_div(pay_i * cumulative, notes_principal)
+            part_p = upto_p - paid_p
+            part_i = upto_i - paid_i
+            paid_p = upto_p
+            paid_i = upto_i
+            inv = note_investor[j]
+            investor_cash[inv, plat] += part_p + part_i
+            investor_income[inv] += part_i
+            note_balance[j] = nb - part_p
+        held[row] += pay_p
+        totals[B_PRINCIPAL] += pay_p
+        totals[B_INTEREST] += pay_i
+        totals[B_COUNT] += 1
+    return capacity
 
 
 @numba.njit(cache=True)

@@ -14,8 +14,10 @@ investor_cash         investors' uninvested cash on a platform (出借人账户�
 investor_committed    cash bid on listings still in their funding window (投标冻结)
 investor_claims       outstanding principal of the notes investors hold (待收本金)
 platform_cash         the platform's own operating cash (自有资金)
-reserve_fund          the risk reserve fund (风险准备金), for the guarantee policies
-guarantor_capital     a guarantor's capital (担保公司资本金), for the guarantee policies
+reserve_fund          the risk reserve fund (风险准备金) of a ``reserve_fund`` guarantee
+guarantor_capital     a third-party guarantor's capital (担保公司资本金)
+held_claims           outstanding principal held by the guarantee (after 代偿) or the fund pool
+pool_cash             a fund pool's cash (资金池): products sold, repayments in, redemptions out
 
 Postings are booked with a memo (``repayment_principal``, ``service_fee`` …) and kept in a journal of
 one row per (day, debit, credit, memo), so statements can be rebuilt from it to the fen.
@@ -58,7 +60,7 @@ class Ledger:
             ``world``) would go below zero.
         """
         amount = int(amount_fen)
-        if amount == 0:
+        if amount == 0 or source == target == WORLD:
             return
         if amount < 0:
             raise LedgerError(f"negative transfer {amount} fen from {source} to {target} ({memo})")

@@ -20,6 +20,7 @@ books balance to the fen and agree with the investors' and loans' own balances.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +37,23 @@ from sim.ledger import WORLD, Ledger, LedgerError
 from sim.loans import DAYS_PER_MONTH, MAX_TERM_MONTHS, balances_after
 from sim.macro import conditional_hazard, factor_path
 from sim.money import to_fen
-from sim.reporters import MODEL_REPORTERS, PLATFORM_COLUMNS, DayCounters
+from sim.month import run_fund_pool, run_marketing, update_states
+from sim.policies.guarantee import NoGuarantee
+from sim.reporters import MARKETING_COLUMNS, MODEL_REPORTERS, PLATFORM_COLUMNS, DayCounters
 from sim.scenario import Scenario, load_scenario
 
-STREAMS = ("macro", "borrowers", "investors", "funding", "servicing", "opening_book")
+STREAMS = ("macro", "borrowers", "investors", "funding", "servicing", "opening_book", "marketing")
 OPEN, FUNDED, FAILED = 0, 1, 2
 AUDIT_LEVELS = ("off", "step", "full")
 PARALLEL_MIN_ROWS = 20_000  # fewer due loans than this in a day are serviced on one thread
 
+APPLICANT_COLUMNS = ("grade", "score", "amount_fen", "term", "method", "income_fen", "dti",
+                     "rate_tolerance", "kind", "debt_elsewhere_fen")
 LISTING_SCHEMA = {
     "platform": np.int16, "borrower": np.int64, "grade": np.int8, "method": np.int8,
     "term": np.int16, "annual_rate": np.float64, "amount": np.int64, "funded": np.int64,
     "opened_day": np.int32, "deadline_day": np.int32, "status": np.int8,
-    "hazard_mult": np.float64, "loan": np.int64,
+    "hazard_mult": np.float64, "loan": np.int64, "closed_day": np.int32,
 }
 
 
@@ -93,7 +98,7 @@ class P2PMarket(mesa.Model):
         self.rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams)}
 
         self.ledger = Ledger()
-        self.platforms = [Platform(self, i, p, config.grades) for i, p in enumerate(config.platforms)]
+        self.platforms = [Platform(self, i, p, config) for i, p in enumerate(config.platforms)]
         for platform in self.platforms:
             for account in platform.accounts.values():
                 self.ledger.open(account)
@@ -120,9 +125,11 @@ class P2PMarket(mesa.Model):
         self.today = DayCounters()
         self.totals = {"loans_outstanding": 0, "investor_income_fen": 0, "claim_days_fen": 0,
                        "loan_months": 0}
+        self._pool_platform = np.array([p.is_fund_pool for p in self.platforms])
         self._open_books()
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS,
-                                                tables={"platforms": PLATFORM_COLUMNS})
+                                                tables={"platforms": PLATFORM_COLUMNS,
+                                                        "marketing": MARKETING_COLUMNS})
         self.audit(full=audit == "full")
 
     # ------------------------------------------------------------------ set-up
@@ -143,17 +150,34 @@ class P2PMarket(mesa.Model):
         self.cure_draws = cfg.loans.default_after_days // DAYS_PER_MONTH
         self.miss_hazard = np.minimum(1.0, default_hazard / (1.0 - cure) ** self.cure_draws)
         self.prepay_hazard = np.asarray(cfg.grades.prepay_hazard_monthly, dtype=np.float64)
-        self.cure_probability = np.full(len(cfg.grades.names), cure)
-        self.recovery_rate = np.asarray(cfg.grades.recovery_rate, dtype=np.float64)
+        # collection (催收) by each platform's risk policy: recovery and cure by platform and grade
+        n_grades = len(cfg.grades.names)
+        self.cure_probability = np.empty((len(self.platforms), n_grades))
+        self.recovery_rate = np.empty((len(self.platforms), n_grades))
+        for p, platform in enumerate(self.platforms):
+            recovery, cure_p, cost = platform.risk.collection(
+                np.asarray(cfg.grades.recovery_rate, dtype=np.float64), np.full(n_grades, cure))
+            self.recovery_rate[p], self.cure_probability[p] = recovery, cure_p
+            platform.collection_cost_per_case_fen = int(cost)
         self.penalty_daily_rate = np.array([p.config.penalty_daily_rate for p in self.platforms])
         self.management_fee = np.array([p.config.management_fee for p in self.platforms])
         self.collection_fee = np.array([p.config.collection_fee for p in self.platforms])
+        self.service_fee_monthly = np.array([p.service_fee_monthly for p in self.platforms])
 
     def _open_books(self) -> None:
         """Opening balances: platforms' capital, investors' first deposits, the opening loan book."""
         for platform in self.platforms:
             self.ledger.transfer(WORLD, platform.account("platform_cash"),
                                  to_fen(platform.config.capital_cny), "capital_injection")
+            guarantee = platform.guarantee
+            if guarantee.account == "reserve_fund":
+                cash = self.ledger.balance(platform.account("platform_cash"))
+                self.ledger.transfer(platform.account("platform_cash"),
+                                     platform.account("reserve_fund"),
+                                     min(cash, guarantee.initial_fen), "reserve_initial")
+            elif guarantee.account == "guarantor_capital":
+                self.ledger.transfer(WORLD, platform.account("guarantor_capital"),
+                                     guarantee.capital_fen, "guarantor_capital_injection")
         self._deposit(self.investors.initial_cash_fen)
         if self.config.initial_book.loans:
             self._build_opening_book()
@@ -169,9 +193,13 @@ class P2PMarket(mesa.Model):
         days_ago = rng.integers(1, DAYS_PER_MONTH * term)  # 1 .. 30 term - 1
         order = np.argsort(-days_ago, kind="stable")
         rate = np.empty(n)
+        covered = np.zeros(n, dtype=np.int8)
         for p, plat in enumerate(self.platforms):
             mine = platform == p
-            rate[mine] = plat.pricing.price(profiles["grade"][mine])
+            offered = plat.pricing.price({k: v[mine] for k, v in profiles.items()}, plat.state)
+            rate[mine] = np.where(np.isnan(offered), plat.market_rate[profiles["grade"][mine]],
+                                  offered)
+            covered[mine] = not isinstance(plat.guarantee, NoGuarantee)
         n_paid = (days_ago - 1) // DAYS_PER_MONTH
         balance = balances_after(profiles["amount_fen"], rate, profiles["term"],
                                  profiles["method"], n_paid)
@@ -180,7 +208,8 @@ class P2PMarket(mesa.Model):
             "method": profiles["method"], "term": profiles["term"], "annual_rate": rate,
             "principal": profiles["amount_fen"], "balance": balance, "orig_day": -days_ago,
             "n_paid": n_paid, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
-            "default_day": -1, "hazard_mult": profiles["hazard_mult"],
+            "default_day": -1, "hazard_mult": profiles["hazard_mult"], "held": 0,
+            "covered": covered,
         }
         loans = {k: (v[order] if np.ndim(v) else v) for k, v in loans.items()}
         counts = np.full(n, per_loan, dtype=np.int64)
@@ -239,23 +268,62 @@ class P2PMarket(mesa.Model):
         return self.day // DAYS_PER_MONTH
 
     def _start_month(self, day: int) -> None:
+        """The month's turn: platforms review last month and adapt, then money moves.
+
+        Order: platform states and policies' monthly updates; investors' deposits (scaled by their
+        response to the platform's rates) and withdrawals (less the withdrawal fee); operating,
+        collection and insurance costs; marketing (new investors and borrowers, churn); the fund
+        pools' redemptions and subscriptions; a fresh random order of investors for auto-invest.
+        """
         investors = self.investors
-        self._deposit(investors.monthly_deposit_fen if day > 0 else
-                      np.zeros(len(investors), dtype=np.int64))
+        month = day // DAYS_PER_MONTH
+        update_states(self, day)
+        for platform in self.platforms:
+            for policy in (platform.pricing, platform.risk, platform.guarantee):
+                adapt = getattr(policy, "end_of_month", None)
+                if adapt is not None:
+                    adapt(platform.state)
+            premium = platform.state.rate_premium * 100.0  # percentage points
+            platform.demand_multiplier = math.exp(-self.config.borrowers.rate_elasticity * premium)
+            platform.supply_multiplier = math.exp(self.config.investors.rate_elasticity * premium)
+        if day > 0:
+            self._deposit(investors.monthly_deposit_fen,
+                          np.array([p.supply_multiplier for p in self.platforms]))
         withdrawals = investors.withdrawals()
         investors.cash -= withdrawals
         for p, platform in enumerate(self.platforms):
-            self.ledger.transfer(platform.account("investor_cash"), WORLD,
-                                 int(withdrawals[:, p].sum()), "withdrawal")
-            cash = self.ledger.balance(platform.account("platform_cash"))
-            cost = platform.operating_cost_monthly_fen
-            paid = min(cash, cost)
-            platform.unpaid_costs_fen += cost - paid
-            self.ledger.transfer(platform.account("platform_cash"), WORLD, paid, "operating_cost")
+            amount = int(withdrawals[:, p].sum())
+            fee = int(np.floor(withdrawals[:, p] * platform.config.withdrawal_fee).sum())
+            self.ledger.transfer(platform.account("investor_cash"), WORLD, amount - fee, "withdrawal")
+            self.ledger.transfer(platform.account("investor_cash"), platform.account("platform_cash"),
+                                 fee, "withdrawal_fee")
+            self.today.withdrawal_fee_fen += fee
+            self._pay_costs(platform)
+            run_marketing(self, platform, month)
+            if platform.is_fund_pool:
+                run_fund_pool(self, platform, month)
         self._investor_order = self.rngs["funding"].permutation(len(investors))
 
-    def _deposit(self, amount_fen: np.ndarray) -> None:
+    def _pay_costs(self, platform: Platform) -> None:
+        """Operating costs, collection costs of loans in arrears, and the insurance premium."""
+        state = platform.state
+        costs = [("operating_cost", platform.operating_cost_monthly_fen),
+                 ("collection_cost", platform.collection_cost_per_case_fen * state.loans_in_arrears)]
+        for memo, cost in costs:
+            cash = self.ledger.balance(platform.account("platform_cash"))
+            paid = min(cash, cost)
+            platform.unpaid_costs_fen += cost - paid
+            self.ledger.transfer(platform.account("platform_cash"), WORLD, paid, memo)
+        premium = int(platform.guarantee.premium_fen(state))
+        if premium:
+            paid = min(self.ledger.balance(platform.account("platform_cash")), premium)
+            self.ledger.transfer(platform.account("platform_cash"), WORLD, paid, "insurance_premium")
+            platform.guarantee.record_premium(paid, premium)
+
+    def _deposit(self, amount_fen: np.ndarray, multiplier: np.ndarray | None = None) -> None:
         parts = self.investors.split_by_platform(amount_fen)
+        if multiplier is not None:
+            parts = np.floor(parts * multiplier[None, :]).astype(np.int64)
         self.investors.cash += parts
         for p, platform in enumerate(self.platforms):
             self.ledger.transfer(WORLD, platform.account("investor_cash"), int(parts[:, p].sum()),
@@ -276,26 +344,33 @@ class P2PMarket(mesa.Model):
             day, starts, ends, months, uniforms,
             loans.status, loans.balance, loans.principal, loans.annual_rate, loans.term,
             loans.method, loans.orig_day, loans.n_paid, loans.delinquent, loans.first_missed_day,
-            loans.grade, loans.platform, loans.hazard_mult,
+            loans.grade, loans.platform, loans.hazard_mult, loans.held,
             loans.note_start, loans.note_end, notes.investor, notes.balance,
             investors.cash, investors.net_income_fen,
             self.miss_hazard[month], self.prepay_hazard, self.cure_probability,
-            self.penalty_daily_rate, self.management_fee, totals, new_arrears,
+            self.penalty_daily_rate, self.management_fee, self.service_fee_monthly, totals,
+            new_arrears,
             self.arrears_count, self.arrears_balance, -book.first_day,
             self.threads if n_rows >= PARALLEL_MIN_ROWS else 1)
         if n_new:
             self._missed_on[day] = new_arrears[:n_new].copy()
         for p, platform in enumerate(self.platforms):
             t = totals[p]
-            interest_net = int(t[kernels.S_INTEREST] - t[kernels.S_FEE])
+            held_p, held_i = int(t[kernels.S_HELD_PRINCIPAL]), int(t[kernels.S_HELD_INTEREST])
+            interest_net = int(t[kernels.S_INTEREST] - t[kernels.S_FEE]) - held_i
             self.ledger.transfer(platform.account("investor_claims"),
                                  platform.account("investor_cash"),
-                                 int(t[kernels.S_PRINCIPAL]), "repayment_principal")
+                                 int(t[kernels.S_PRINCIPAL]) - held_p, "repayment_principal")
             self.ledger.transfer(WORLD, platform.account("investor_cash"), interest_net,
                                  "repayment_interest")
-            self.ledger.transfer(WORLD, platform.account("platform_cash"),
-                                 int(t[kernels.S_FEE]), "management_fee")
+            self.ledger.transfer(platform.account("held_claims"), platform.holder_account, held_p,
+                                 "held_repayment_principal")
+            self.ledger.transfer(WORLD, platform.holder_account, held_i, "held_repayment_interest")
+            self._book_fee(platform, int(t[kernels.S_FEE]), "management_fee")
+            self._book_fee(platform, int(t[kernels.S_SERVICE_FEE]), "service_fee")
+            self.today.service_fee_fen += int(t[kernels.S_SERVICE_FEE])
             self.totals["investor_income_fen"] += interest_net
+            platform.investor_income_fen += interest_net
         summed = totals.sum(axis=0)
         today = self.today
         today.principal_repaid_fen += int(summed[kernels.S_PRINCIPAL])
@@ -310,6 +385,15 @@ class P2PMarket(mesa.Model):
         self.totals["loans_outstanding"] -= closed
         self.totals["loan_months"] += int(summed[kernels.S_N_DUE])
 
+    def _book_fee(self, platform: Platform, fee_fen: int, memo: str) -> None:
+        """A fee paid to the platform; the guarantee's ``fee_share`` of it goes to its fund."""
+        to_fund = 0
+        if platform.guarantee.fee_share and platform.guarantee.account:
+            to_fund = int(fee_fen * platform.guarantee.fee_share)
+            self.ledger.transfer(WORLD, platform.account(platform.guarantee.account), to_fund,
+                                 f"{memo}_to_{platform.guarantee.account}")
+        self.ledger.transfer(WORLD, platform.account("platform_cash"), fee_fen - to_fund, memo)
+
     def _arrears(self, day: int) -> None:
         """Write off loans past the threshold and count arrears by bucket of days past due.
 
@@ -319,6 +403,8 @@ class P2PMarket(mesa.Model):
         """
         loans = self.book.loans
         threshold = self.config.loans.default_after_days
+        for platform in self.platforms:
+            self._guarantee_payouts(day, platform)
         missed = self._missed_on.pop(day - threshold - 1, None)
         if missed is not None:
             still = missed[(loans.status[missed] == ACTIVE)
@@ -332,10 +418,46 @@ class P2PMarket(mesa.Model):
             setattr(today, f"arrears_{name}", int(self.arrears_count[lo:hi].sum()))
             setattr(today, f"arrears_{name}_fen", int(self.arrears_balance[lo:hi].sum()))
 
+    def _guarantee_payouts(self, day: int, platform: Platform) -> None:
+        """代偿: the platform's guarantee pays for its covered loans reaching the trigger today."""
+        guarantee = platform.guarantee
+        first_missed = day - guarantee.trigger_days
+        candidates = self._missed_on.get(first_missed)
+        if candidates is None or isinstance(guarantee, NoGuarantee):
+            return
+        loans = self.book.loans
+        rows = candidates[(loans.platform[candidates] == platform.index)
+                          & (loans.covered[candidates] == 1) & (loans.status[candidates] == ACTIVE)
+                          & (loans.first_missed_day[candidates] == first_missed)]
+        if len(rows) == 0:
+            return
+        source = platform.holder_account
+        balance = self.ledger.balance(source) if source != WORLD else 0
+        capacity = int(guarantee.capacity_fen(balance))
+        totals = np.zeros(kernels.N_BUY_OUT, dtype=np.int64)
+        notes = self.book.notes
+        kernels.buy_out(rows, day, capacity, guarantee.covers_interest, loans.status, loans.balance,
+                        loans.held, loans.principal, loans.annual_rate, loans.term, loans.method,
+                        loans.orig_day, loans.n_paid, loans.platform, loans.note_start,
+                        loans.note_end, notes.investor, notes.balance, self.investors.cash,
+                        self.investors.net_income_fen, totals)
+        principal, interest = int(totals[kernels.B_PRINCIPAL]), int(totals[kernels.B_INTEREST])
+        self.ledger.transfer(source, platform.account("investor_cash"), principal + interest,
+                             "guarantee_payout")
+        self.ledger.transfer(platform.account("investor_claims"), platform.account("held_claims"),
+                             principal, "claim_to_guarantee")
+        guarantee.record_payout(principal + interest, int(totals[kernels.B_ASKED]), day)
+        self.totals["investor_income_fen"] += interest
+        platform.investor_income_fen += interest
+        self.today.guarantee_payouts += int(totals[kernels.B_COUNT])
+        self.today.guarantee_payout_fen += principal + interest
+        self.today.guarantee_unpaid_fen += int(totals[kernels.B_ASKED]) - principal - interest
+
     def _write_off(self, day: int, rows: np.ndarray) -> None:
         loans, notes, investors = self.book.loans, self.book.notes, self.investors
         totals = np.zeros((len(self.platforms), kernels.N_WRITE_OFF), dtype=np.int64)
-        kernels.write_off(rows, day, loans.status, loans.balance, loans.grade, loans.platform,
+        kernels.write_off(rows, day, loans.status, loans.balance, loans.held, loans.grade,
+                          loans.platform,
                           loans.note_start, loans.note_end, notes.investor, notes.balance,
                           investors.cash, investors.net_income_fen, investors.principal_lost_fen,
                           self.recovery_rate, self.collection_fee, loans.default_day, totals,
@@ -349,11 +471,20 @@ class P2PMarket(mesa.Model):
                                  int(t[kernels.W_RECOVERED]), "recovery")
             self.ledger.transfer(WORLD, platform.account("platform_cash"),
                                  int(t[kernels.W_COLLECTION_FEE]), "collection_fee")
-            self.totals["investor_income_fen"] += int(t[kernels.W_RECOVERED] - t[kernels.W_PRINCIPAL])
+            self.ledger.transfer(platform.account("held_claims"), WORLD,
+                                 int(t[kernels.W_HELD_PRINCIPAL]), "held_write_off")
+            self.ledger.transfer(WORLD, platform.holder_account, int(t[kernels.W_HELD_RECOVERED]),
+                                 "held_recovery")
+            income = int(t[kernels.W_RECOVERED] - t[kernels.W_PRINCIPAL])
+            self.totals["investor_income_fen"] += income
+            platform.investor_income_fen += income
+            platform.defaulted_fen_month += int(t[kernels.W_PRINCIPAL] + t[kernels.W_HELD_PRINCIPAL])
         summed = totals.sum(axis=0)
         self.today.defaults += int(summed[kernels.W_COUNT])
-        self.today.default_principal_fen += int(summed[kernels.W_PRINCIPAL])
-        self.today.recoveries_fen += int(summed[kernels.W_RECOVERED])
+        self.today.default_principal_fen += int(summed[kernels.W_PRINCIPAL]
+                                                + summed[kernels.W_HELD_PRINCIPAL])
+        self.today.investor_loss_fen += int(summed[kernels.W_PRINCIPAL] - summed[kernels.W_RECOVERED])
+        self.today.recoveries_fen += int(summed[kernels.W_RECOVERED] + summed[kernels.W_HELD_RECOVERED])
         self.today.collection_fee_fen += int(summed[kernels.W_COLLECTION_FEE])
         self.totals["loans_outstanding"] -= int(summed[kernels.W_COUNT])
 
@@ -361,14 +492,14 @@ class P2PMarket(mesa.Model):
         cfg = self.config.borrowers
         market = cfg.applications_per_day * (1.0 + cfg.growth_per_year) ** (day / 360.0)
         for platform in self.platforms:
-            rows = self.borrowers.arrive(day, platform.index, market * platform.config.market_share)
+            expected = (market * platform.config.market_share * platform.demand_multiplier
+                        + platform.marketing_applications_per_day)
+            rows = self.borrowers.arrive(day, platform.index, expected)
             if rows.stop == rows.start:
                 continue
             table = self.borrowers.table
-            applicants = {k: getattr(table, k)[rows] for k in
-                          ("grade", "amount_fen", "term", "method", "income_fen", "dti",
-                           "rate_tolerance")}
-            listed, rate = platform.review(applicants)
+            applicants = {k: getattr(table, k)[rows] for k in APPLICANT_COLUMNS}
+            listed, rate, amount = platform.review(applicants)
             table.approved[rows] = listed
             self.today.applications += rows.stop - rows.start
             chosen = np.flatnonzero(listed)
@@ -378,9 +509,9 @@ class P2PMarket(mesa.Model):
                 platform=platform.index, borrower=rows.start + chosen,
                 grade=applicants["grade"][chosen], method=applicants["method"][chosen],
                 term=applicants["term"][chosen], annual_rate=rate[chosen],
-                amount=applicants["amount_fen"][chosen], funded=0, opened_day=day,
+                amount=amount[chosen], funded=0, opened_day=day,
                 deadline_day=day + platform.funding_window_days - 1, status=OPEN,
-                hazard_mult=table.hazard_mult[rows][chosen], loan=-1)
+                hazard_mult=table.hazard_mult[rows][chosen], loan=-1, closed_day=-1)
             table.listing[rows.start + chosen] = np.arange(new.start, new.stop)
             self.open_listings = np.concatenate([self.open_listings, np.arange(new.start, new.stop)])
             self.today.new_listings += new.stop - new.start
@@ -390,6 +521,12 @@ class P2PMarket(mesa.Model):
         if len(rows) == 0:
             return
         lst = self.listings
+        pooled = self._pool_platform[lst.platform[rows]]
+        if pooled.any():
+            self._fund_from_pools(rows[pooled])
+            rows = rows[~pooled]
+            if len(rows) == 0:
+                return
         need = lst.amount[rows] - lst.funded[rows]
         investors = self.investors
         capacity = int(need.sum() // self.min_bid_fen) + len(rows) + 1
@@ -413,6 +550,19 @@ class P2PMarket(mesa.Model):
         self.bids = {"listing": np.concatenate([self.bids["listing"], bid_rows]),
                      "investor": np.concatenate([self.bids["investor"], out_investor[:n_bids]]),
                      "amount": np.concatenate([self.bids["amount"], amounts])}
+
+    def _fund_from_pools(self, rows: np.ndarray) -> None:
+        """A fund pool lends first (先借后转): it fills its listings at once while its cash lasts."""
+        lst = self.listings
+        for platform in self.platforms:
+            if not platform.is_fund_pool:
+                continue
+            mine = rows[lst.platform[rows] == platform.index]
+            need = lst.amount[mine] - lst.funded[mine]
+            cash = self.ledger.balance(platform.account("pool_cash")) - platform.pool_reserved_fen
+            fill = np.cumsum(need) <= cash
+            lst.funded[mine[fill]] = lst.amount[mine[fill]]
+            platform.pool_reserved_fen += int(need[fill].sum())
 
     def _close_listings(self, day: int) -> None:
         rows = self.open_listings
@@ -448,6 +598,12 @@ class P2PMarket(mesa.Model):
         n = len(listings)
         principal = lst.amount[listings]
         platform = lst.platform[listings]
+        pooled = self._pool_platform[platform]
+        covered = np.zeros(n, dtype=np.int8)
+        for p, plat in enumerate(self.platforms):
+            mine = platform == p
+            if mine.any():
+                covered[mine] = plat.guarantee.covers(principal[mine], plat.state)
         loans = {
             "borrower": lst.borrower[listings], "platform": platform,
             "grade": lst.grade[listings], "method": lst.method[listings],
@@ -455,22 +611,45 @@ class P2PMarket(mesa.Model):
             "principal": principal, "balance": principal, "orig_day": np.full(n, day),
             "n_paid": 0, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
             "default_day": -1, "hazard_mult": lst.hazard_mult[listings],
+            "held": np.where(pooled, principal, 0), "covered": covered,
         }
         new = self.book.append(loans, note_counts, self.bids["investor"][bid_mask][order],
                                self.bids["amount"][bid_mask][order])
         lst.status[listings] = FUNDED
+        lst.closed_day[listings] = day
         lst.loan[listings] = np.arange(new.start, new.stop)
         for p, plat in enumerate(self.platforms):
             mine = platform == p
+            if not mine.any():
+                continue
             amount = int(principal[mine].sum())
-            self.ledger.transfer(plat.account("investor_committed"),
-                                 plat.account("investor_claims"), amount, "disbursement")
+            if plat.is_fund_pool:
+                self.ledger.transfer(plat.account("pool_cash"), plat.account("held_claims"), amount,
+                                     "pool_disbursement")
+                plat.pool_reserved_fen = 0
+            else:
+                self.ledger.transfer(plat.account("investor_committed"),
+                                     plat.account("investor_claims"), amount, "disbursement")
             fee = int(plat.service_fee_fen(principal[mine]).sum())
-            self.ledger.transfer(WORLD, plat.account("platform_cash"), fee, "service_fee")
+            self._book_fee(plat, fee, "service_fee")
             self.today.service_fee_fen += fee
+            self._guarantee_contributions(plat, principal[mine], covered[mine] == 1)
         self.today.funded_listings += n
         self.today.volume_fen += int(principal.sum())
         self.totals["loans_outstanding"] += n
+
+    def _guarantee_contributions(self, platform: Platform, principal: np.ndarray,
+                                 covered: np.ndarray) -> None:
+        """Borrowers' payments into the guarantee at disbursement: reserve share, guarantee fee."""
+        guarantee = platform.guarantee
+        platform.state.guaranteed_outstanding_fen += int(principal[covered].sum())
+        if guarantee.account is None or not covered.any():
+            return
+        contribution, fee = guarantee.contributions(principal[covered])
+        account = platform.account(guarantee.account)
+        self.ledger.transfer(WORLD, account, int(contribution.sum()), "reserve_contribution")
+        self.ledger.transfer(WORLD, account, int(fee.sum()), "guarantee_fee")
+        self.today.guarantee_income_fen += int(contribution.sum() + fee.sum())
 
     def _release(self, listings: np.ndarray, bid_mask: np.ndarray) -> None:
         """流标: listings not full by their deadline fail and every bid goes back to its investor."""
@@ -484,6 +663,7 @@ class P2PMarket(mesa.Model):
             self.ledger.transfer(plat.account("investor_committed"), plat.account("investor_cash"),
                                  int(amount[platform == p].sum()), "failed_listing_release")
         lst.status[listings] = FAILED
+        lst.closed_day[listings] = self.day
         self.today.failed_listings += len(listings)
 
     def _snapshot_platforms(self, day: int) -> None:
@@ -492,24 +672,41 @@ class P2PMarket(mesa.Model):
         active = np.bincount(loans.platform[loans.status == ACTIVE], minlength=len(self.platforms))
         for p, platform in enumerate(self.platforms):
             balance = self.ledger.balance
-            self.datacollector.add_table_row("platforms", {
-                "day": day, "month": day // DAYS_PER_MONTH, "platform": platform.name,
-                "loans_outstanding": int(active[p]),
-                "outstanding_principal_cny": balance(platform.account("investor_claims")) / 100,
-                "platform_cash_cny": balance(platform.account("platform_cash")) / 100,
-                "investor_cash_cny": balance(platform.account("investor_cash")) / 100,
-                "investor_committed_cny": balance(platform.account("investor_committed")) / 100,
+            row = {"day": day, "month": day // DAYS_PER_MONTH, "platform": platform.name,
+                   "loans_outstanding": int(active[p])}
+            for kind in ("investor_claims", "held_claims", "platform_cash", "investor_cash",
+                         "investor_committed", "reserve_fund", "guarantor_capital", "pool_cash"):
+                column = "outstanding_principal_cny" if kind == "investor_claims" else f"{kind}_cny"
+                row[column] = balance(platform.account(kind)) / 100
+            held = platform.investors_pool_liability_fen() if platform.is_fund_pool else 0
+            row.update({
                 "unpaid_costs_cny": platform.unpaid_costs_fen / 100,
+                "guarantee_paid_cny": platform.guarantee.paid_fen / 100,
+                "guarantee_unpaid_cny": platform.guarantee.unpaid_fen / 100,
+                "guarantee_failed": platform.guarantee.failed_day is not None,
+                "active_investors": platform.state.active_investors,
+                "new_investors": platform.new_investors_month,
+                "churned_investors": platform.churned_investors_month,
+                "marketing_spend_cny": platform.marketing_spend_month_fen / 100,
+                "pool_liabilities_cny": held / 100,
+                "pool_overdue_cny": platform.pool_overdue_fen / 100,
             })
+            self.datacollector.add_table_row("platforms", row)
 
     def _accrue_totals(self) -> None:
+        for platform in self.platforms:
+            platform.claim_days_fen += self.ledger.balance(platform.account("investor_claims"))
         self.totals["claim_days_fen"] += self.claims_fen()
 
     # ------------------------------------------------------------------ reading the state
 
     def claims_fen(self) -> int:
-        """Outstanding principal of all loans (fen), from the ledger."""
+        """Investors' outstanding principal on all platforms (fen), from the ledger."""
         return sum(self.ledger.balance(p.account("investor_claims")) for p in self.platforms)
+
+    def outstanding_fen(self) -> int:
+        """Outstanding principal of all active loans (fen): investors' claims and held claims."""
+        return self.claims_fen() + self.account_total("held_claims")
 
     def account_total(self, kind: str) -> int:
         """Sum over platforms of one account kind, fen."""
@@ -543,14 +740,19 @@ class P2PMarket(mesa.Model):
         n = len(self.platforms)
         committed = np.bincount(self.listings.platform[self.bids["listing"]],
                                 weights=self.bids["amount"], minlength=n)
-        claims = self.book.outstanding_by_platform(n)
+        loans = self.book.loans
+        held = np.bincount(loans.platform, weights=loans.held, minlength=n).astype(np.int64) \
+            if len(loans) else np.zeros(n, dtype=np.int64)
+        claims = self.book.outstanding_by_platform(n) - held
         for p, platform in enumerate(self.platforms):
-            for kind, value in (("investor_committed", committed[p]), ("investor_claims", claims[p])):
+            for kind, value in (("investor_committed", committed[p]), ("investor_claims", claims[p]),
+                                ("held_claims", held[p])):
                 if int(value) != ledger.balance(platform.account(kind)):
                     raise LedgerError(f"{kind} on {platform.name}: books say {int(value)} fen, "
                                       f"ledger {ledger.balance(platform.account(kind))}")
-        if not np.array_equal(self.book.note_sums(), self.book.loans.balance):
-            raise LedgerError(f"a loan's notes do not add up to its balance on day {self.day}")
+        if not np.array_equal(self.book.note_sums() + loans.held, loans.balance):
+            raise LedgerError(f"a loan's notes and held part do not add up to its balance on day "
+                              f"{self.day}")
         loans = self.book.loans
         late = (loans.status == ACTIVE) & (loans.first_missed_day >= 0)
         index = loans.first_missed_day[late] - self.book.first_day

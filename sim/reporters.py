@@ -28,7 +28,13 @@ class DayCounters:
     cured: int = 0
     defaults: int = 0
     default_principal_fen: int = 0
-    recoveries_fen: int = 0        # paid to investors, after the collection fee
+    recoveries_fen: int = 0        # paid to investors and holders, after the collection fee
+    investor_loss_fen: int = 0     # principal investors lost at write-off, after recoveries
+    withdrawal_fee_fen: int = 0
+    guarantee_payouts: int = 0     # loans the guarantees paid for (代偿) today
+    guarantee_payout_fen: int = 0  # what they paid investors
+    guarantee_unpaid_fen: int = 0  # what they were asked for and could not pay
+    guarantee_income_fen: int = 0  # reserve contributions and guarantee fees received
     loan_months: int = 0           # due loans serviced today
     arrears_m1: int = 0
     arrears_m2: int = 0
@@ -44,6 +50,10 @@ def _cny(fen: int) -> float:
     return fen / 100.0
 
 
+def _ratio(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else float("nan")
+
+
 MODEL_REPORTERS = {
     "day": lambda m: m.day,
     "month": lambda m: m.day // 30,
@@ -53,7 +63,8 @@ MODEL_REPORTERS = {
     "funded_listings": lambda m: m.today.funded_listings,
     "failed_listings": lambda m: m.today.failed_listings,
     "volume_cny": lambda m: _cny(m.today.volume_fen),
-    "outstanding_principal_cny": lambda m: _cny(m.claims_fen()),
+    "outstanding_principal_cny": lambda m: _cny(m.outstanding_fen()),
+    "investor_claims_cny": lambda m: _cny(m.claims_fen()),
     "outstanding_loans": lambda m: m.totals["loans_outstanding"],
     "loans_due": lambda m: m.today.loan_months,
     "principal_repaid_cny": lambda m: _cny(m.today.principal_repaid_fen),
@@ -70,8 +81,22 @@ MODEL_REPORTERS = {
     "defaults": lambda m: m.today.defaults,
     "default_principal_cny": lambda m: _cny(m.today.default_principal_fen),
     "recoveries_cny": lambda m: _cny(m.today.recoveries_fen),
+    "investor_loss_cny": lambda m: _cny(m.today.investor_loss_fen),
     "platform_revenue_cny": lambda m: _cny(m.today.service_fee_fen + m.today.management_fee_fen
-                                           + m.today.collection_fee_fen),
+                                           + m.today.collection_fee_fen
+                                           + m.today.withdrawal_fee_fen),
+    "guarantee_payouts": lambda m: m.today.guarantee_payouts,
+    "guarantee_payout_cny": lambda m: _cny(m.today.guarantee_payout_fen),
+    "guarantee_unpaid_cny": lambda m: _cny(m.today.guarantee_unpaid_fen),
+    "guarantee_income_cny": lambda m: _cny(m.today.guarantee_income_fen),
+    "reserve_fund_cny": lambda m: _cny(m.account_total("reserve_fund")),
+    "reserve_coverage": lambda m: _ratio(m.account_total("reserve_fund"), m.claims_fen()),
+    "reserve_to_arrears": lambda m: _ratio(m.account_total("reserve_fund"), m.today.arrears_m1_fen
+                                           + m.today.arrears_m2_fen + m.today.arrears_m3_fen),
+    "guarantor_capital_cny": lambda m: _cny(m.account_total("guarantor_capital")),
+    "held_claims_cny": lambda m: _cny(m.account_total("held_claims")),
+    "pool_cash_cny": lambda m: _cny(m.account_total("pool_cash")),
+    "active_investors": lambda m: int(m.investors.active.sum()),
     "platform_cash_cny": lambda m: _cny(m.account_total("platform_cash")),
     "investor_cash_cny": lambda m: _cny(m.account_total("investor_cash")),
     "investor_return_annual": lambda m: m.investor_return_annual(),
@@ -79,6 +104,14 @@ MODEL_REPORTERS = {
 
 
 PLATFORM_COLUMNS = ["day", "month", "platform", "loans_outstanding", "outstanding_principal_cny",
-                    "platform_cash_cny", "investor_cash_cny", "investor_committed_cny",
-                    "unpaid_costs_cny"]
+                    "held_claims_cny", "platform_cash_cny", "investor_cash_cny",
+                    "investor_committed_cny", "reserve_fund_cny", "guarantor_capital_cny",
+                    "pool_cash_cny", "unpaid_costs_cny", "guarantee_paid_cny",
+                    "guarantee_unpaid_cny", "guarantee_failed", "active_investors", "new_investors",
+                    "churned_investors", "marketing_spend_cny", "pool_liabilities_cny",
+                    "pool_overdue_cny"]
 """Columns of the month-end ``platforms`` table (one row per platform and month)."""
+
+MARKETING_COLUMNS = ["month", "platform", "channel", "kind", "side", "spend_cny", "units",
+                     "new_users", "cost_per_user_cny"]
+"""Columns of the ``marketing`` table (one row per platform, channel and month)."""

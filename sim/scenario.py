@@ -16,11 +16,21 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim.loans import MAX_TERM_MONTHS, parse_method
+from sim.policies.base import FAMILIES, PolicyContext, PolicyError, build
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]  # annual; legal caps are 24 % / 36 %
@@ -117,6 +127,14 @@ class BorrowersConfig(_Section):
     rate_tolerance_mean: float = Field(
         0.02, ge=-1.0, le=1.0, description="annual rate above the grade rate a borrower accepts")
     rate_tolerance_sd: NonNegative = 0.02
+    rate_elasticity: NonNegative = Field(
+        0.0, description="applications fall by this share per point of a platform's rate premium")
+    score_informativeness: Probability = Field(
+        0.5, description="correlation of the score with the within-grade default risk")
+    company_share: Probability = Field(0.0, description="share of applicants that are companies")
+    debt_elsewhere_share: Probability = Field(
+        0.0, description="share of applicants already owing on other platforms")
+    debt_elsewhere_median_cny: NonNegative = 50_000.0
 
     @field_validator("methods")
     @classmethod
@@ -156,6 +174,8 @@ class InvestorsConfig(_Section):
         description="share of investors whose riskiest accepted grade is each grade")
     multi_home_share: Probability = Field(0.2, description="share holding cash on 2 platforms")
     max_scan_per_listing: int = Field(2000, ge=1, description="investors asked per listing per day")
+    rate_elasticity: NonNegative = Field(
+        0.0, description="deposits rise by this share per point of a platform's rate premium")
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -166,8 +186,32 @@ class InvestorsConfig(_Section):
         return self
 
 
+DEFAULT_POLICY = {"pricing": "grid", "risk": "scorecard", "guarantee": "none", "marketing": "none"}
+
+
+class FundPoolConfig(_Section):
+    """The fund-pool model (资金池 / 期限错配): investors buy short products, the pool lends long.
+
+    Used when a platform's ``funding = "fund_pool"``: investors' cash buys pool products of
+    ``product_term_months`` at a promised ``product_rate`` (保本保息), the pool funds every listing at
+    once from its cash and collects the loans' repayments, and matured products are paid from the
+    pool's cash, new money included. When the pool's cash falls short, redemptions are paid pro rata
+    and the rest is overdue (兑付逾期).
+    """
+
+    product_term_months: int = Field(3, ge=1, le=MAX_TERM_MONTHS)
+    product_rate: Rate = Field(0.10, description="promised annual return")
+    early_exit_share: Probability = Field(
+        0.0, description="monthly share of positions sold back early (债权转让), paying transfer_fee")
+
+
 class PlatformConfig(_Section):
-    """One platform (平台): its review, prices, fees, funding window, capital and costs."""
+    """One platform (平台): its policies, fees, funding window, capital and costs.
+
+    The four policy families are tables of their own (``[platforms.pricing]``, ``[platforms.risk]``,
+    ``[platforms.guarantee]``, ``[platforms.marketing]``), each with ``policy = "name"`` and that
+    policy's parameters (docs/policies.md); they are checked when the scenario is loaded.
+    """
 
     name: str = Field("platform", pattern=r"^[\w\-]+$",
                       description="letters (Chinese too), digits, _ and -; names its ledger accounts")
@@ -176,13 +220,33 @@ class PlatformConfig(_Section):
     capital_cny: NonNegative = 10_000_000.0
     operating_cost_monthly_cny: NonNegative = 300_000.0
     funding_window_days: int = Field(5, ge=1, le=60, description="days a listing stays open")
-    approve_grades: list[str] = ["A", "B", "C", "D", "E", "F"]
-    max_dti: NonNegative = Field(35.0, description="highest debt-to-income after the loan, percent")
-    rate_spread: float = Field(0.0, ge=-1.0, le=1.0, description="added to every grade's rate")
-    service_fee: Probability = Field(0.03, description="borrower fee, share of principal, upfront")
+    funding: Literal["auto_invest", "fund_pool"] = "auto_invest"
+    fund_pool: FundPoolConfig = FundPoolConfig()
+    service_fee: Probability = Field(0.03, description="borrower fee, share of principal")
+    service_fee_timing: Literal["upfront", "monthly"] = Field(
+        "upfront", description="upfront at disbursement, or service_fee of principal each month")
     management_fee: Probability = Field(0.1, description="investor fee, share of interest")
+    withdrawal_fee: Probability = Field(0.0, description="share of each withdrawal (提现费)")
+    transfer_fee: Probability = Field(0.0, description="share of a claim sold early (转让费)")
     penalty_daily_rate: float = Field(0.0005, ge=0.0, le=0.01, description="罚息 per day overdue")
     collection_fee: Probability = Field(0.2, description="share of recoveries kept for 催收")
+    pricing: dict[str, Any] = Field(default_factory=lambda: {"policy": "grid"})
+    risk: dict[str, Any] = Field(default_factory=lambda: {
+        "policy": "scorecard", "approve_grades": ["A", "B", "C", "D", "E", "F"]})
+    guarantee: dict[str, Any] = Field(default_factory=lambda: {"policy": "none"})
+    marketing: dict[str, Any] = Field(default_factory=lambda: {"policy": "none"})
+
+    @model_validator(mode="after")
+    def _policy_names(self):
+        for family, default in DEFAULT_POLICY.items():
+            spec = getattr(self, family)
+            spec.setdefault("policy", default)
+            if not isinstance(spec["policy"], str):
+                raise ValueError(f"{family}.policy must be a name (got {spec['policy']!r})")
+        if self.funding == "fund_pool" and self.guarantee["policy"] != "none":
+            raise ValueError("a fund pool promises principal and interest itself: "
+                             "its guarantee policy must be 'none'")
+        return self
 
 
 class LoansConfig(_Section):
@@ -217,6 +281,16 @@ class Scenario(_Section):
                                             min_length=1, max_length=1000)
     loans: LoansConfig = LoansConfig()
     initial_book: InitialBookConfig = InitialBookConfig()
+    _source_dir: str | None = PrivateAttr(None)
+
+    @property
+    def source_dir(self) -> str | None:
+        """Folder of the scenario file, where user policies' modules are also looked for."""
+        return self._source_dir
+
+    @source_dir.setter
+    def source_dir(self, folder: str | None) -> None:
+        self._source_dir = folder
 
     @model_validator(mode="after")
     def _cross_checks(self):
@@ -227,11 +301,6 @@ class Scenario(_Section):
             total = sum(getattr(p, key) for p in self.platforms)
             if abs(total - 1.0) > 1e-6:
                 raise ValueError(f"platforms' {key} must add up to 1, got {total:g}")
-        for i, platform in enumerate(self.platforms):
-            unknown = sorted(set(platform.approve_grades) - set(self.grades.names))
-            if unknown:
-                raise ValueError(f"platforms[{i}].approve_grades names unknown grades {unknown}; "
-                                 f"allowed: {self.grades.names}")
         if len(self.investors.max_grade_share) != len(self.grades.names):
             raise ValueError("investors.max_grade_share must have one value per grade")
         return self
@@ -275,9 +344,45 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
             raise ScenarioError(f"{label}: not valid TOML: {error}") from None
     raw = _apply_overrides(raw, overrides or {}, label)
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
     except ValidationError as error:
         raise ScenarioError(_describe(error, label, text)) from None
+    if isinstance(source, Scenario):
+        scenario.source_dir = source.source_dir
+    elif text is not None:
+        scenario.source_dir = str(Path(source).resolve().parent)
+    _check_policies(scenario, label, text)
+    return scenario
+
+
+def policy_context(scenario: Scenario, platform: PlatformConfig) -> PolicyContext:
+    """The market facts the platform's policies are built with."""
+    grades = scenario.grades
+    return PolicyContext(
+        platform=platform.name, grade_names=list(grades.names),
+        grade_rate=np.asarray(grades.annual_rate, dtype=np.float64),
+        default_hazard_monthly=np.asarray(grades.default_hazard_monthly, dtype=np.float64),
+        recovery_rate=np.asarray(grades.recovery_rate, dtype=np.float64),
+        cure_probability=grades.cure_probability,
+        default_after_days=scenario.loans.default_after_days)
+
+
+def _check_policies(scenario: Scenario, label: str, text: str | None) -> None:
+    """Build every platform's policies once, so a bad name or parameter stops the load."""
+    for i, platform in enumerate(scenario.platforms):
+        context = policy_context(scenario, platform)
+        for family in FAMILIES:
+            try:
+                build(family, getattr(platform, family), context, scenario.source_dir)
+            except PolicyError as error:
+                loc = ("platforms", i, family, *_split_key(error.key))
+                line = _find_line(text, loc) if text else None
+                where = f"{label}, line {line}" if line else label
+                raise ScenarioError(f"{where}: {_key_name(loc)}: {error}") from None
+
+
+def _split_key(key: str) -> list:
+    return [int(part) if part.isdigit() else part for part in key.split(".")]
 
 
 def _apply_overrides(raw: dict, overrides: dict[str, Any], label: str) -> dict:

@@ -88,9 +88,10 @@ def test_chunked_servicing_equals_one_chunk():
             model.day, starts, ends, months, uniforms, loans["status"], loans["balance"],
             L.principal, L.annual_rate, L.term, L.method, L.orig_day, loans["n_paid"],
             loans["delinquent"], loans["first_missed_day"], L.grade, L.platform, L.hazard_mult,
-            L.note_start, L.note_end, book.notes.investor, notes, cash, income,
+            L.held.copy(), L.note_start, L.note_end, book.notes.investor, notes, cash, income,
             model.miss_hazard[0] * 20, model.prepay_hazard, model.cure_probability,
-            model.penalty_daily_rate, model.management_fee, totals, new, counts, balances,
+            model.penalty_daily_rate, model.management_fee, model.service_fee_monthly, totals,
+            new, counts, balances,
             -book.first_day, chunks)
         outcomes.append([*loans.values(), notes, cash, income, counts, balances, totals,
                          new[:found]])

@@ -93,8 +93,8 @@ def test_invalid_toml_and_bad_override_are_refused(tmp_path, capsys):
 
 
 def test_cross_checks_name_the_key():
-    with pytest.raises(ScenarioError, match="approve_grades names unknown grades"):
-        load_scenario({"platforms": [{"approve_grades": ["Z"]}]})
+    with pytest.raises(ScenarioError, match=r"platforms\[0\]\.risk\.policy: .*approve_grades names unknown"):
+        load_scenario({"platforms": [{"risk": {"approve_grades": ["Z"]}}]})
     with pytest.raises(ScenarioError, match="market_share must add up to 1"):
         load_scenario({"platforms": [{"name": "a"}, {"name": "b"}]})
 

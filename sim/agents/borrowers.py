@@ -3,7 +3,11 @@
 Each applicant has a latent creditworthiness ``z ~ N(0, 1)``; the credit score is ``680 + 60 z``
 (clipped to 300-850) and the grade is the score band that gives the scenario's grade mix (the best
 ``application_share[0]`` of applicants are grade A, and so on). Default risk within a grade varies by
-an unobserved log-normal multiplier of mean 1 (``hazard_dispersion``). The request (amount, term,
+a log-normal multiplier of mean 1 (``hazard_dispersion``) whose normal part has correlation
+``-score_informativeness`` with the applicant's rank within the grade: a higher score within a grade
+means a lower hazard, so a score cutoff selects better borrowers. A share ``company_share`` of
+applicants are companies (the regulatory caps differ), and a share ``debt_elsewhere_share`` already
+owe money on other platforms (log-normal, median ``debt_elsewhere_median_cny``). The request (amount, term,
 repayment method) and income and debt-to-income follow the calibrated distributions. A borrower
 accepts the offered annual rate if it is at most the grade rate plus their own rate tolerance
 (their sensitivity to price).
@@ -14,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
 from sim.columns import Columns
 from sim.loans import RepaymentMethod, parse_method
@@ -32,6 +36,8 @@ SCHEMA = {
     "term": np.int16,            # requested term, months
     "method": np.int8,           # RepaymentMethod
     "hazard_mult": np.float64,   # idiosyncratic multiplier of the grade's default hazard
+    "kind": np.int8,             # 0 a person, 1 a company
+    "debt_elsewhere_fen": np.int64,  # owed on other platforms, fen
     "rate_tolerance": np.float64,  # annual rate above the grade rate the borrower still accepts
     "approved": np.bool_,        # passed the platform's credit review (信用评估)
     "listing": np.int64,         # listing row, -1 if none
@@ -105,24 +111,39 @@ class BorrowerPopulation:
     def draw_profiles(self, n: int) -> dict[str, np.ndarray]:
         """Draw ``n`` applicant profiles (not yet stored), as columns of the schema."""
         cfg = self.config
-        normal = self.rng.standard_normal((6, n))  # one draw of every normal, then the uniforms
-        uniform = self.rng.random((2, n))
+        normal = self.rng.standard_normal((7, n))  # one draw of every normal, then the uniforms
+        uniform = self.rng.random((4, n))
         z = normal[0]
+        grade = np.searchsorted(-self._z_cuts, -z, side="right").astype(np.int8)
         amount = np.exp(np.log(cfg.amount_median_cny) + cfg.amount_sigma * normal[1])
         amount = np.clip(np.round(amount, -2), cfg.amount_min_cny, cfg.amount_max_cny)
         income = np.exp(np.log(cfg.income_median_cny) + cfg.income_sigma * normal[2])
-        sigma = cfg.hazard_dispersion
+        sigma, rho = cfg.hazard_dispersion, cfg.score_informativeness
+        within = self._rank_within_grade(z, grade)
+        risk = -rho * within + np.sqrt(1.0 - rho * rho) * normal[4]
+        owes = uniform[3] < cfg.debt_elsewhere_share
+        debt = np.exp(np.log(max(cfg.debt_elsewhere_median_cny, 1e-9)) + 0.8 * normal[6]) * owes
         return {
             "score": np.clip(np.round(680 + 60 * z), 300, 850).astype(np.int16),
-            "grade": np.searchsorted(-self._z_cuts, -z, side="right").astype(np.int8),
+            "grade": grade,
             "income_fen": to_fen_array(income),
             "dti": np.clip(cfg.dti_mean + cfg.dti_sd * normal[3], 0.0, None),
             "amount_fen": to_fen_array(amount),
             "term": self._terms[_pick(self._term_cdf, uniform[0])],
             "method": self._methods[_pick(self._method_cdf, uniform[1])],
-            "hazard_mult": np.exp(sigma * normal[4] - 0.5 * sigma * sigma),
+            "hazard_mult": np.exp(sigma * risk - 0.5 * sigma * sigma),
+            "kind": (uniform[2] < cfg.company_share).astype(np.int8),
+            "debt_elsewhere_fen": to_fen_array(np.round(debt, -2)),
             "rate_tolerance": cfg.rate_tolerance_mean + cfg.rate_tolerance_sd * normal[5],
         }
+
+    def _rank_within_grade(self, z: np.ndarray, grade: np.ndarray) -> np.ndarray:
+        """Standard-normal score of each applicant's position within their grade's band of z."""
+        upper = np.concatenate([[np.inf], self._z_cuts])[grade]
+        lower = np.concatenate([self._z_cuts, [-np.inf]])[grade]
+        lo, hi = ndtr(lower), ndtr(upper)
+        position = (ndtr(z) - lo) / np.maximum(hi - lo, 1e-300)
+        return ndtri(np.clip(position, 1e-12, 1 - 1e-12))
 
     def arrive(self, day: int, platform: int, expected: float) -> slice:
         """Draw today's applicants to ``platform`` (Poisson with mean ``expected``) and store them."""

@@ -58,33 +58,61 @@ class InvestorPopulation:
         self.grade_names = grade_names
         self.platform_names: list[str] = []
         self.rng = rng
+        self.n_platforms = n_platforms
         home = rng.choice(n_platforms, size=n, p=np.asarray(platform_share) / sum(platform_share))
-        self.weight = np.zeros((n, n_platforms))
-        self.weight[np.arange(n), home] = 1.0
-        if n_platforms > 1:
-            second = (home + 1 + rng.integers(0, n_platforms - 1, size=n)) % n_platforms
+        for key, value in self._draw(home).items():
+            setattr(self, key, value)
+
+    def _draw(self, home: np.ndarray) -> dict[str, np.ndarray]:
+        """Profiles of investors whose home platforms are ``home`` (one row each)."""
+        config, rng, n = self.config, self.rng, len(home)
+        weight = np.zeros((n, self.n_platforms))
+        weight[np.arange(n), home] = 1.0
+        if self.n_platforms > 1:
+            second = (home + 1 + rng.integers(0, self.n_platforms - 1, size=n)) % self.n_platforms
             multi = rng.random(n) < config.multi_home_share
-            self.weight[multi, home[multi]] = 0.5
-            self.weight[multi, second[multi]] = 0.5
-        self.home = home
+            weight[multi, home[multi]] = 0.5
+            weight[multi, second[multi]] = 0.5
         wealth = np.exp(np.log(max(config.initial_cash_median_cny, 1e-9))
                         + config.initial_cash_sigma * rng.standard_normal(n))
         if config.initial_cash_median_cny == 0:
             wealth[:] = 0.0
-        self.initial_cash_fen = to_fen_array(wealth)
-        self.cash = np.zeros((n, n_platforms), dtype=np.int64)
         min_bid = to_fen(config.min_bid_cny)
-        self.bid_size_fen = np.maximum(min_bid, to_fen_array(wealth * config.bid_fraction))
-        self.max_grade = rng.choice(len(grade_names), size=n,
-                                    p=np.asarray(config.max_grade_share)).astype(np.int8)
-        self.min_rate = rng.uniform(config.target_rate_min, config.target_rate_max, size=n)
         deposit = np.exp(np.log(max(config.monthly_deposit_median_cny, 1e-9))
                          + rng.standard_normal(n))
         if config.monthly_deposit_median_cny == 0:
             deposit[:] = 0.0
-        self.monthly_deposit_fen = to_fen_array(deposit)
-        self.net_income_fen = np.zeros(n, dtype=np.int64)  # interest after fees, net of losses
-        self.principal_lost_fen = np.zeros(n, dtype=np.int64)
+        max_grade = rng.choice(len(self.grade_names), size=n, p=np.asarray(config.max_grade_share))
+        zeros = np.zeros((n, self.n_platforms), dtype=np.int64)
+        return {
+            "home": home, "weight": weight,
+            "initial_cash_fen": to_fen_array(wealth),
+            "cash": zeros,
+            "bid_size_fen": np.maximum(min_bid, to_fen_array(wealth * config.bid_fraction)),
+            "max_grade": max_grade.astype(np.int8),
+            "min_rate": rng.uniform(config.target_rate_min, config.target_rate_max, size=n),
+            "monthly_deposit_fen": to_fen_array(deposit),
+            "net_income_fen": np.zeros(n, dtype=np.int64),  # interest after fees, net of losses
+            "principal_lost_fen": np.zeros(n, dtype=np.int64),
+            "active": np.ones(n, dtype=bool),                # False once they have left (churn)
+            "product_fen": zeros.copy(),       # fund-pool products: value with promised interest
+            "product_cost_fen": zeros.copy(),  # what was paid in for them
+            "product_maturity": np.zeros((n, self.n_platforms), dtype=np.int32),  # month
+        }
+
+    def add(self, n: int, platform: int) -> slice:
+        """Add ``n`` new investors whose home is ``platform`` (acquired by marketing); their rows."""
+        start = len(self)
+        new = self._draw(np.full(n, platform, dtype=np.int64))
+        for key, value in new.items():
+            setattr(self, key, np.concatenate([getattr(self, key), value]))
+        return slice(start, start + n)
+
+    def leave(self, rows: np.ndarray) -> None:
+        """Investors who leave (churn): no more deposits or bids; idle cash is withdrawn."""
+        self.active[rows] = False
+        self.max_grade[rows] = -1
+        self.monthly_deposit_fen[rows] = 0
 
     def __len__(self) -> int:
         return self.cash.shape[0]
@@ -108,5 +136,9 @@ class InvestorPopulation:
         return parts
 
     def withdrawals(self) -> np.ndarray:
-        """Withdrawals (提现) of the month per investor and platform, fen: a share of idle cash."""
-        return np.floor(self.cash * self.config.withdraw_share_monthly).astype(np.int64)
+        """Withdrawals (提现) of the month per investor and platform, fen: a share of idle cash.
+
+        Investors who have left withdraw all of it.
+        """
+        share = np.where(self.active, self.config.withdraw_share_monthly, 1.0)
+        return np.floor(self.cash * share[:, None]).astype(np.int64)

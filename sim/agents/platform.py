@@ -1,9 +1,12 @@
-"""The platform (平台): credit review, listing, funding window, servicing, fees and collection.
+"""The platform (平台) and the guarantor (担保公司): the few, rich agents of the market.
 
-A platform is a ``mesa.Agent``: there are few of them and each has its own policies and books. It
-decides (who is approved, at what rate, how long a listing stays open, what fees it charges); the
-model applies those decisions to the populations and the loan book and books the money in the ledger
-accounts the platform owns (``platform_cash:<name>``, ``investor_cash:<name>`` ...).
+A platform is a ``mesa.Agent`` with its four policies (pricing, risk, guarantee, marketing, see
+:mod:`sim.policies`). It decides (who is approved, at what rate and for how much, how long a
+listing stays open, what fees it charges, what it spends on marketing); the model applies those
+decisions to the populations and the loan book and books the money in the ledger accounts the
+platform owns (``platform_cash:<name>``, ``investor_cash:<name>`` ...).
+
+A third-party guarantor is an agent of its own, with its capital in ``guarantor_capital:<platform>``.
 """
 
 from __future__ import annotations
@@ -12,12 +15,11 @@ import mesa
 import numpy as np
 
 from sim.money import to_fen
-from sim.policies.pricing import RateGrid
-from sim.policies.risk import CreditReview
-from sim.scenario import GradesConfig, PlatformConfig
+from sim.policies.base import PlatformState, build
+from sim.scenario import PlatformConfig, Scenario, policy_context
 
 ACCOUNT_KINDS = ("investor_cash", "investor_committed", "investor_claims", "platform_cash",
-                 "reserve_fund")
+                 "reserve_fund", "guarantor_capital", "held_claims", "pool_cash")
 
 
 class Platform(mesa.Agent):
@@ -31,40 +33,108 @@ class Platform(mesa.Agent):
         Position among the market's platforms (the ``platform`` column of loans and listings).
     config : PlatformConfig
         Its scenario section.
-    grades : GradesConfig
-        The market's grades.
+    scenario : Scenario
+        The whole scenario (for the grades its policies are built with).
     """
 
-    def __init__(self, model, index: int, config: PlatformConfig, grades: GradesConfig) -> None:
+    def __init__(self, model, index: int, config: PlatformConfig, scenario: Scenario) -> None:
         super().__init__(model)
         self.index = index
         self.name = config.name
         self.config = config
-        self.pricing = RateGrid(grades.annual_rate, config.rate_spread)
-        self.risk = CreditReview(grades.names, config.approve_grades, config.max_dti)
+        context = policy_context(scenario, config)
+        self.market_rate = context.grade_rate
+        where = scenario.source_dir
+        self.pricing = build("pricing", config.pricing, context, where)
+        self.risk = build("risk", config.risk, context, where)
+        self.guarantee = build("guarantee", config.guarantee, context, where)
+        self.marketing = build("marketing", config.marketing, context, where)
+        self.state = PlatformState()
         self.funding_window_days = config.funding_window_days
+        self.is_fund_pool = config.funding == "fund_pool"
         self.operating_cost_monthly_fen = to_fen(config.operating_cost_monthly_cny)
         self.unpaid_costs_fen = 0  # operating costs it could not pay for lack of cash
         self.accounts = {kind: f"{kind}:{self.name}" for kind in ACCOUNT_KINDS}
+        self.demand_multiplier = 1.0      # borrowers' response to its rates
+        self.supply_multiplier = 1.0      # investors' response to its rates
+        self.marketing_applications_per_day = 0.0  # borrowers brought by marketing, this month
+        self.collection_cost_per_case_fen = 0      # set from the risk policy's collection terms
+        self.investor_income_fen = 0   # investors' income on this platform (net of fees, losses)
+        self.claim_days_fen = 0        # investors' claims summed over days (for their return)
+        self.defaulted_fen_month = 0   # principal written off this month
+        self.defaulted_fen_history: list[int] = []  # by month
+        self.pool_reserved_fen = 0     # fund pool: cash promised to today's listings
+        self.pool_overdue_fen = 0      # fund pool: matured products it could not pay (兑付逾期)
+        self.new_investors_month = 0
+        self.churned_investors_month = 0
+        self.marketing_spend_month_fen = 0
+        self.guarantor = Guarantor(model, self) if self.guarantee.account == "guarantor_capital" \
+            else None
 
     def account(self, kind: str) -> str:
         """The ledger account of this platform for ``kind`` (e.g. ``platform_cash``)."""
         return self.accounts[kind]
 
-    def review(self, applicants: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def holder_account(self) -> str:
+        """Account that pays for and collects on the held part of loans (guarantee or pool)."""
+        if self.is_fund_pool:
+            return self.account("pool_cash")
+        kind = self.guarantee.account
+        return self.account(kind) if kind else "world"
+
+    def investors_pool_liability_fen(self) -> int:
+        """Fund pool: what it owes investors for their products, promised interest included."""
+        return int(self.model.investors.product_fen[:, self.index].sum())
+
+    def review(self, applicants: dict[str, np.ndarray]):
         """Credit review (信用评估 / 风控审核) and pricing of applicants.
 
         Returns
         -------
-        (numpy.ndarray of bool, numpy.ndarray of float)
-            Whether each applicant is listed (approved and accepts the rate), and the offered
-            annual rate.
+        (numpy.ndarray of bool, numpy.ndarray of float, numpy.ndarray of int64)
+            Whether each applicant is listed (approved, and accepts the rate), the offered annual
+            rate, and the principal granted (fen).
         """
-        rate = self.pricing.price(applicants["grade"])
-        approved = self.risk.approve(applicants, rate)
-        accepts = rate <= self.pricing.grade_rate[applicants["grade"]] + applicants["rate_tolerance"]
-        return approved & accepts, rate
+        rate = self.pricing.price(applicants, self.state)
+        approved, amount = self.risk.review(applicants, rate, self.state)
+        tolerance = self.market_rate[applicants["grade"]] + applicants["rate_tolerance"]
+        accepts = ~np.isnan(rate) & (rate <= tolerance)
+        return approved & accepts, np.nan_to_num(rate), np.asarray(amount, dtype=np.int64)
 
     def service_fee_fen(self, principal_fen: np.ndarray) -> np.ndarray:
-        """Borrower service fee (借款服务费), upfront, per loan in fen."""
+        """Upfront borrower service fee (借款服务费) per loan, fen (zero if charged monthly)."""
+        if self.config.service_fee_timing != "upfront":
+            return np.zeros(len(principal_fen), dtype=np.int64)
         return np.floor(principal_fen * self.config.service_fee + 0.5).astype(np.int64)
+
+    @property
+    def service_fee_monthly(self) -> float:
+        """Monthly service fee, share of original principal (0 if charged upfront)."""
+        return self.config.service_fee if self.config.service_fee_timing == "monthly" else 0.0
+
+
+class Guarantor(mesa.Agent):
+    """A third-party guarantor (担保公司 / 小额贷款公司) backing one platform's loans.
+
+    Its capital is the ledger account ``guarantor_capital:<platform>``; its decisions (which loans it
+    covers within its leverage limit, how much it can pay, when it has failed) are those of the
+    platform's ``guarantor`` guarantee policy.
+    """
+
+    def __init__(self, model, platform: Platform) -> None:
+        super().__init__(model)
+        self.platform = platform
+        self.policy = platform.guarantee
+        self.name = self.policy.params.name
+        self.account = platform.account("guarantor_capital")
+
+    @property
+    def failed(self) -> bool:
+        """True once a payout found its capital gone."""
+        return self.policy.failed_day is not None
+
+    @property
+    def capital_cny(self) -> float:
+        """Capital left, CNY."""
+        return self.model.ledger.balance(self.account) / 100

@@ -1,0 +1,232 @@
+"""Guarantee policies (保障): who pays investors when a borrower does not.
+
+When a covered loan reaches ``trigger_days`` past due, the guarantee pays its note holders their
+outstanding principal (and, with ``covers_interest``, the interest of the overdue instalments): this
+is 代偿. It then owns that part of the loan: the borrower's later payments, penalty interest and
+recovery go to the guarantee, not to the investors. It pays out of its own money (its ledger
+account) and only while it has any: a payout that would overdraw it is cut to what is left, and
+after that not a fen is paid; the investors bear the rest.
+
+Protocol (the engine books all money)
+-------------------------------------
+``account``
+    Ledger account kind the guarantee pays from and is paid into: ``"reserve_fund"``,
+    ``"guarantor_capital"``, or ``None`` for an outside insurer (the ``world``).
+``trigger_days``, ``covers_interest``
+    When it pays, and whether it pays the overdue interest too.
+``covers(principal_fen, state) -> numpy.ndarray of bool``
+    Which of today's new loans it guarantees.
+``contributions(principal_fen) -> (numpy.ndarray, numpy.ndarray)``
+    Per new loan, fen paid by the borrower into the guarantee's account at disbursement: a
+    contribution (share of principal into the reserve) and a guarantee fee (担保费).
+``fee_share``
+    Share of the platform's service and management fees paid into the account.
+``premium_fen(state) -> int``
+    Premium the platform pays this month (to an insurer).
+``capacity_fen(balance_fen) -> int``
+    The most it can pay today, given its account's balance.
+``record_payout(paid_fen, asked_fen, day)``
+    Told what it paid and what was asked; a guarantor that could not pay in full fails.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from sim.money import to_fen
+from sim.policies.base import PlatformState, PolicyContext, PolicyParams, register
+
+
+class GuaranteePolicy:
+    """Base class: the common parameters and bookkeeping of a guarantee."""
+
+    account: str | None = None
+    fee_share = 0.0
+
+    class Params(PolicyParams):
+        """Scenario keys (parameters) of this policy."""
+
+        trigger_days: int = Field(30, ge=1, le=360, description="days past due before payout")
+        covers_interest: bool = False
+
+    def __init__(self, params, context: PolicyContext) -> None:
+        self.params = params
+        self.context = context
+        if params.trigger_days > context.default_after_days:
+            raise ValueError(f"trigger_days must be at most loans.default_after_days "
+                             f"({context.default_after_days}): the loan is written off after that")
+        self.trigger_days = params.trigger_days
+        self.covers_interest = params.covers_interest
+        self.failed_day: int | None = None
+        self.paid_fen = 0
+        self.unpaid_fen = 0  # asked for but not paid: borne by investors
+
+    def covers(self, principal_fen: np.ndarray, state: PlatformState) -> np.ndarray:
+        """Every new loan is covered while the guarantee stands."""
+        return np.full(len(principal_fen), self.failed_day is None)
+
+    def contributions(self, principal_fen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """No contribution, no fee."""
+        zero = np.zeros(len(principal_fen), dtype=np.int64)
+        return zero, zero.copy()
+
+    def premium_fen(self, state: PlatformState) -> int:
+        """No premium."""
+        return 0
+
+    def capacity_fen(self, balance_fen: int) -> int:
+        """Everything in the account, while the guarantee stands."""
+        return 0 if self.failed_day is not None else max(int(balance_fen), 0)
+
+    def record_payout(self, paid_fen: int, asked_fen: int, day: int) -> None:
+        """Keep count of what was paid and what was not."""
+        self.paid_fen += paid_fen
+        self.unpaid_fen += asked_fen - paid_fen
+
+    def record_premium(self, paid_fen: int, asked_fen: int) -> None:
+        """Told what premium the platform paid this month (default: nothing to do)."""
+
+    def end_of_month(self, state: PlatformState) -> None:
+        """Adapt (default: nothing)."""
+
+
+def _share_fen(principal_fen: np.ndarray, share: float) -> np.ndarray:
+    return np.floor(principal_fen * share + 0.5).astype(np.int64)
+
+
+@register("guarantee", "none")
+class NoGuarantee(GuaranteePolicy):
+    """Pure information intermediary (纯信息中介): investors bear every loss."""
+
+    def covers(self, principal_fen, state):
+        """Nothing is covered."""
+        return np.zeros(len(principal_fen), dtype=bool)
+
+    def capacity_fen(self, balance_fen):
+        """Never pays."""
+        return 0
+
+
+@register("guarantee", "reserve_fund")
+class ReserveFund(GuaranteePolicy):
+    """Risk reserve fund (风险准备金): the platform's pot that pays investors until it is empty.
+
+    It starts with ``initial_cny`` taken from the platform's capital, and is fed with
+    ``principal_share`` of each new loan's principal (paid by the borrower at disbursement, 从借款本金
+    中提取) and ``fee_share`` of the platform's service and management fees. It pays investors'
+    principal (and interest with ``covers_interest``) of covered loans ``trigger_days`` past due, in
+    the order they fall due, until it is empty; its coverage ratio (fund / outstanding principal, and
+    fund / principal in arrears) is reported every day.
+    """
+
+    account = "reserve_fund"
+
+    class Params(GuaranteePolicy.Params):
+        """Scenario keys (parameters) of this policy."""
+
+        initial_cny: float = Field(0.0, ge=0.0, le=1e12)
+        principal_share: float = Field(0.01, ge=0.0, le=0.2)
+        fee_share: float = Field(0.0, ge=0.0, le=1.0)
+
+    def __init__(self, params, context: PolicyContext) -> None:
+        super().__init__(params, context)
+        self.initial_fen = to_fen(params.initial_cny)
+        self.fee_share = params.fee_share
+
+    def contributions(self, principal_fen):
+        """``principal_share`` of each loan's principal into the fund."""
+        return (_share_fen(principal_fen, self.params.principal_share),
+                np.zeros(len(principal_fen), dtype=np.int64))
+
+
+@register("guarantee", "guarantor")
+class Guarantor(GuaranteePolicy):
+    """Third-party guarantor (担保公司 / 小贷公司, P2B): 100 % principal and interest, with limits.
+
+    The guarantor is an agent with its own capital (``capital_cny``, its ``guarantor_capital``
+    account). Borrowers pay it a guarantee fee of ``guarantee_fee`` of principal at disbursement. It
+    guarantees new loans only while its guaranteed outstanding principal stays within
+    ``leverage_limit`` times its capital (融资性担保 放大倍数, usually 10); loans beyond that are listed
+    without its guarantee. It pays (代偿) from ``trigger_days`` past due and keeps the recovery
+    rights. When a payout exceeds what it has left it pays what it has and fails: it guarantees
+    nothing more, pays nothing more, and later losses fall on investors.
+    """
+
+    account = "guarantor_capital"
+
+    class Params(GuaranteePolicy.Params):
+        """Scenario keys (parameters) of this policy."""
+
+        name: str = Field("guarantor", pattern=r"^[\w\-]+$")
+        capital_cny: float = Field(10_000_000.0, ge=0.0, le=1e12)
+        guarantee_fee: float = Field(0.02, ge=0.0, le=0.2, description="share of principal")
+        leverage_limit: float = Field(10.0, gt=0.0, le=100.0)
+        covers_interest: bool = True
+        trigger_days: int = Field(30, ge=1, le=360)
+
+    def __init__(self, params, context: PolicyContext) -> None:
+        super().__init__(params, context)
+        self.capital_fen = to_fen(params.capital_cny)
+
+    def covers(self, principal_fen, state):
+        """New loans in order while guaranteed principal <= leverage_limit x current capital."""
+        if self.failed_day is not None:
+            return np.zeros(len(principal_fen), dtype=bool)
+        room = self.params.leverage_limit * state.guarantee_fund_fen - state.guaranteed_outstanding_fen
+        return np.cumsum(principal_fen) <= room
+
+    def contributions(self, principal_fen):
+        """The guarantee fee, paid by the borrower."""
+        return (np.zeros(len(principal_fen), dtype=np.int64),
+                _share_fen(principal_fen, self.params.guarantee_fee))
+
+    def record_payout(self, paid_fen, asked_fen, day):
+        """A guarantor that cannot pay in full has failed (its capital is gone)."""
+        super().record_payout(paid_fen, asked_fen, day)
+        if asked_fen > paid_fen and self.failed_day is None:
+            self.failed_day = day
+
+
+@register("guarantee", "insurance")
+class CreditInsurance(GuaranteePolicy):
+    """Credit insurance (履约保证保险): an insurer pays defaulted principal up to a limit.
+
+    The platform pays a monthly premium of ``premium_rate / 12`` times the covered outstanding
+    principal; if it cannot pay, the cover lapses (loans already covered stay covered up to the
+    limit). The insurer pays from ``trigger_days`` past due (default: at write-off), until its total
+    payouts reach ``limit_cny``; recoveries on paid claims go to the insurer.
+    """
+
+    account = None
+
+    class Params(GuaranteePolicy.Params):
+        """Scenario keys (parameters) of this policy."""
+
+        premium_rate: float = Field(0.01, ge=0.0, le=0.5, description="annual, of covered book")
+        limit_cny: float = Field(10_000_000.0, ge=0.0, le=1e12)
+        trigger_days: int = Field(90, ge=1, le=360)
+
+    def __init__(self, params, context: PolicyContext) -> None:
+        super().__init__(params, context)
+        self.limit_fen = to_fen(params.limit_cny)
+        self.lapsed = False
+
+    def covers(self, principal_fen, state):
+        """New loans are covered while the premium is paid."""
+        return np.full(len(principal_fen), not self.lapsed)
+
+    def premium_fen(self, state):
+        """The month's premium on the covered book."""
+        if self.lapsed:
+            return 0
+        return int(round(self.params.premium_rate / 12.0 * state.guaranteed_outstanding_fen))
+
+    def record_premium(self, paid_fen, asked_fen):
+        """An unpaid premium lapses the cover for new loans."""
+        if paid_fen < asked_fen:
+            self.lapsed = True
+
+    def capacity_fen(self, balance_fen):
+        """What is left of the limit."""
+        return max(self.limit_fen - self.paid_fen, 0)
