@@ -52,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
           f"built in {elapsed['build']:.2f} s, ran in {elapsed['run']:.2f} s")
     print(format_summary(summarise(model)))
     print(f"results: {folder}/ (timeseries, platforms, journal and loans as Parquet; "
-          f"summary.json, metadata.json, overview.png, platforms.png)")
+          f"summary.json, metadata.json, overview.png, platforms.png, policies.png)")
     return 0
 
 

@@ -552,10 +552,13 @@ class P2PMarket(mesa.Model):
                      "amount": np.concatenate([self.bids["amount"], amounts])}
 
     def _fund_from_pools(self, rows: np.ndarray) -> None:
-        """A fund pool lends first (先借后转): it fills its listings at once while its cash lasts."""
+        """A fund pool lends first (先借后转): it fills its listings at once while its cash lasts.
+
+        A pool with redemptions overdue stops lending and keeps its cash for them.
+        """
         lst = self.listings
         for platform in self.platforms:
-            if not platform.is_fund_pool:
+            if not platform.is_fund_pool or platform.pool_overdue_fen > 0:
                 continue
             mine = rows[lst.platform[rows] == platform.index]
             need = lst.amount[mine] - lst.funded[mine]
@@ -695,8 +698,11 @@ class P2PMarket(mesa.Model):
 
     def _accrue_totals(self) -> None:
         for platform in self.platforms:
-            platform.claim_days_fen += self.ledger.balance(platform.account("investor_claims"))
-        self.totals["claim_days_fen"] += self.claims_fen()
+            claims = self.ledger.balance(platform.account("investor_claims"))
+            if platform.is_fund_pool:  # investors' money in the pool's products
+                claims += int(self.investors.product_cost_fen[:, platform.index].sum())
+            platform.claim_days_fen += claims
+            self.totals["claim_days_fen"] += claims
 
     # ------------------------------------------------------------------ reading the state
 

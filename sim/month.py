@@ -129,6 +129,7 @@ def run_marketing(model, platform, month: int) -> None:
             if channel.paid_to != "world" and paid:
                 _pay_rewards(model, platform, channel, rows, paid, users)
         platform.marketing_spend_month_fen += paid
+        platform.marketing_spend_total_fen += paid
         model.datacollector.add_table_row("marketing", {
             "month": month, "platform": platform.name, "channel": channel.name,
             "kind": channel.kind, "side": channel.side, "spend_cny": paid / 100,
@@ -168,7 +169,7 @@ def _pay_rewards(model, platform, channel, new_rows: slice, paid: int, users: in
     np.add.at(investors.cash[:, p], receivers, each)
     model.ledger.transfer(platform.account("platform_cash"), platform.account("investor_cash"),
                           paid, f"marketing:{channel.name}")
-    investors.net_income_fen[receivers] += each
+    np.add.at(investors.net_income_fen, receivers, each)
     model.totals["investor_income_fen"] += paid
     platform.investor_income_fen += paid
 
@@ -176,49 +177,53 @@ def _pay_rewards(model, platform, channel, new_rows: slice, paid: int, users: in
 # --------------------------------------------------------------------------- fund pool
 
 def run_fund_pool(model, platform, month: int) -> None:
-    """A fund pool's month: promised interest, redemptions, early exits, subscriptions.
+    """A fund pool's month: promised interest, rollovers, redemptions, early exits, subscriptions.
 
-    The promised interest accrues to every product; what matures (and early exits) is paid from the
-    pool's cash; then investors' idle cash buys new products.
-
-    Redemptions are paid in full while the pool's cash lasts; otherwise each is paid the same
-    fraction and the rest stays due (兑付逾期), reported as ``pool_overdue``.
+    The promised interest accrues to every product. A matured product rolls over (续投) with
+    probability ``rollover_share`` if its investor is still active; otherwise it is redeemed, as
+    are early exits (less the transfer fee). Redemptions are paid from the pool's cash and leave the
+    platform; when the cash falls short each is paid the same fraction and the rest stays due
+    (兑付逾期, ``pool_overdue``) and is asked for again next month. Then investors' idle cash
+    (deposits, new investors' money) buys new products.
     """
     cfg, p = platform.config.fund_pool, platform.index
     investors, ledger, rng = model.investors, model.ledger, model.rngs["marketing"]
     value, cost = investors.product_fen[:, p], investors.product_cost_fen[:, p]
+    exiting = investors.product_exiting[:, p]
     value += np.floor(value * cfg.product_rate / 12.0).astype(np.int64)  # promised, not paid yet
     holding = value > 0
-    matured = holding & (investors.product_maturity[:, p] <= month)
-    early = holding & ~matured & (rng.random(len(value)) < cfg.early_exit_share)
-    fee_rate = np.where(early, platform.config.transfer_fee, 0.0)
-    fee = np.floor(value * fee_rate).astype(np.int64)
-    owed = np.where(matured | early, value - fee, 0)
+    draws = rng.random((2, len(value)))
+    matured = holding & ~exiting & (investors.product_maturity[:, p] <= month)
+    rolls = matured & investors.active & (draws[0] < cfg.rollover_share)
+    investors.product_maturity[rolls, p] += cfg.product_term_months
+    early = holding & ~exiting & ~matured & (draws[1] < cfg.early_exit_share)
+    fee = np.floor(value * np.where(early, platform.config.transfer_fee, 0.0)).astype(np.int64)
+    exiting |= (matured & ~rolls) | early
+    owed = np.where(exiting, value - fee, 0)
     pool = platform.account("pool_cash")
+    asked = int(owed.sum() + fee.sum())
     cash = ledger.balance(pool)
-    asked = int(owed.sum())
     fraction = 1.0 if asked <= cash else cash / asked
     paid = np.floor(owed * fraction).astype(np.int64)
-    settled = np.where(owed > 0, (paid + np.floor(fee * fraction)) / np.maximum(value, 1), 0.0)
-    cost_part = np.floor(cost * settled).astype(np.int64)
     fee_paid = np.floor(fee * fraction).astype(np.int64)
-    investors.cash[:, p] += paid
+    settled = np.where(exiting, (paid + fee_paid) / np.maximum(value, 1), 0.0)
+    cost_part = np.floor(cost * settled).astype(np.int64)
     income = paid - cost_part
     investors.net_income_fen += income
     model.totals["investor_income_fen"] += int(income.sum())
     platform.investor_income_fen += int(income.sum())
     value -= paid + fee_paid
     cost -= cost_part
-    value[value <= 0] = 0
-    cost[value == 0] = 0
-    ledger.transfer(pool, platform.account("investor_cash"), int(paid.sum()), "product_redemption")
+    done = exiting & (value <= fee - fee_paid)  # nothing left but the unpaid part of the fee
+    value[done], cost[done], exiting[done] = 0, 0, False
     ledger.transfer(pool, platform.account("platform_cash"), int(fee_paid.sum()), "transfer_fee")
-    platform.pool_overdue_fen = int(np.where(matured, value, 0).sum())
+    ledger.transfer(pool, WORLD, int(paid.sum()), "product_redemption")  # paid out and withdrawn
+    platform.pool_overdue_fen = int(np.where(exiting, value, 0).sum())
     subscribe = np.where(investors.active, investors.cash[:, p], 0)
+    new = (subscribe > 0) & (value == 0)  # a new product; top-ups join the running one
+    investors.product_maturity[new, p] = month + cfg.product_term_months
     investors.cash[:, p] -= subscribe
     value += subscribe
     cost += subscribe
-    new = subscribe > 0
-    investors.product_maturity[new, p] = month + cfg.product_term_months
     ledger.transfer(platform.account("investor_cash"), pool, int(subscribe.sum()),
                     "product_subscription")

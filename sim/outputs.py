@@ -9,10 +9,12 @@ timeseries.parquet  one row per day, the model reporters (amounts in CNY)
 journal.parquet     the ledger's journal: day, source, target, memo, amount_fen
 loans.parquet       the loan book at the end of the run (one row per loan, amounts in fen)
 platforms.parquet   per platform and month: month-end balances and the month's flows (CNY)
+marketing.parquet   per platform, channel and month: spend, units, new users, cost per user
 summary.json        the end-of-run summary table
 metadata.json       scenario, seed, package version, git revision, timings
 overview.png        volume, outstanding book, arrears, defaults, platform cash, investor return
 platforms.png       outstanding principal and cash of each platform, month by month
+policies.png        guarantee funds and payouts, investors won and lost, cost per user, fund pool
 """
 
 from __future__ import annotations
@@ -62,12 +64,19 @@ def summarise(model) -> dict:
         "loans_funded": int(frame["funded_listings"].sum()),
         "failed_listing_share": float(frame["failed_listings"].sum() / listings) if listings else 0.0,
         "volume_cny": float(volume),
-        "outstanding_principal_cny": float(model.claims_fen() / 100),
+        "outstanding_principal_cny": float(model.outstanding_fen() / 100),
         "outstanding_loans": int(model.totals["loans_outstanding"]),
         "defaults": int(frame["defaults"].sum()),
         "defaulted_principal_cny": float(defaulted),
         "annual_default_rate": float(defaulted / average_book / years) if average_book else 0.0,
         "recoveries_cny": float(frame["recoveries_cny"].sum()),
+        "investor_loss_cny": float(frame["investor_loss_cny"].sum()),
+        "guarantee_payout_cny": float(frame["guarantee_payout_cny"].sum()),
+        "guarantee_unpaid_cny": float(frame["guarantee_unpaid_cny"].sum()),
+        "reserve_fund_cny": float(model.account_total("reserve_fund") / 100),
+        "guarantor_capital_cny": float(model.account_total("guarantor_capital") / 100),
+        "marketing_spend_cny": float(sum(p.marketing_spend_total_fen for p in model.platforms) / 100),
+        "active_investors": int(model.investors.active.sum()),
         "platform_revenue_cny": float(frame["platform_revenue_cny"].sum()),
         "platform_cash_cny": float(model.account_total("platform_cash") / 100),
         "investor_return_annual": float(model.investor_return_annual()),
@@ -76,10 +85,11 @@ def summarise(model) -> dict:
     }
 
 
-REVENUE_MEMOS = ("service_fee", "management_fee", "collection_fee")
+REVENUE_MEMOS = ("service_fee", "management_fee", "collection_fee", "withdrawal_fee",
+                 "transfer_fee")
 # flows of the month per platform: (column, memo, side of the posting that names the platform)
 MONTHLY_FLOWS = [
-    ("volume_cny", "disbursement", "target"),
+    ("volume_cny", ("disbursement", "pool_disbursement"), "target"),
     ("principal_repaid_cny", "repayment_principal", "source"),
     ("interest_to_investors_cny", "repayment_interest", "target"),
     ("defaulted_principal_cny", "default_write_off", "source"),
@@ -88,8 +98,17 @@ MONTHLY_FLOWS = [
     ("management_fee_cny", "management_fee", "target"),
     ("collection_fee_cny", "collection_fee", "target"),
     ("operating_cost_cny", "operating_cost", "source"),
+    ("withdrawal_fee_cny", "withdrawal_fee", "target"),
     ("deposits_cny", "deposit", "target"),
     ("withdrawals_cny", "withdrawal", "source"),
+    ("guarantee_payout_cny", "guarantee_payout", "target"),
+    ("reserve_contribution_cny", "reserve_contribution", "target"),
+    ("guarantee_fee_cny", "guarantee_fee", "target"),
+    ("insurance_premium_cny", "insurance_premium", "source"),
+    ("collection_cost_cny", "collection_cost", "source"),
+    ("marketing_cny", "marketing:", "source"),
+    ("product_subscription_cny", "product_subscription", "target"),
+    ("product_redemption_cny", "product_redemption", "source"),
 ]
 
 
@@ -99,7 +118,13 @@ def platform_monthly(model) -> pd.DataFrame:
     journal = model.ledger.journal()
     journal["month"] = journal["day"] // 30
     for column, memo, side in MONTHLY_FLOWS:
-        rows = journal[journal["memo"] == memo]
+        if isinstance(memo, tuple):
+            match = journal["memo"].isin(memo)
+        elif memo.endswith(":"):
+            match = journal["memo"].str.startswith(memo)
+        else:
+            match = journal["memo"] == memo
+        rows = journal[match]
         platform = rows[side].str.split(":", n=1).str[1]
         sums = (rows.assign(platform=platform).groupby(["month", "platform"])["amount_fen"].sum()
                 / 100.0).rename(column)
@@ -117,15 +142,24 @@ def platform_summary(model) -> dict[str, dict]:
     for p, platform in enumerate(model.platforms):
         mine = loans.platform == p
         defaulted = mine & (loans.default_day >= 0)
+        balance = model.ledger.balance
         result[platform.name] = {
+            "policies": {family: getattr(platform.config, family)["policy"]
+                         for family in ("pricing", "risk", "guarantee", "marketing")},
+            "funding": platform.config.funding,
             "loans_funded": int((mine & (loans.orig_day >= 0)).sum()),
-            "outstanding_principal_cny": model.ledger.balance(platform.account("investor_claims"))
-            / 100,
+            "outstanding_principal_cny": (balance(platform.account("investor_claims"))
+                                          + balance(platform.account("held_claims"))) / 100,
             "defaulted_principal_cny": float(loans.principal[defaulted].sum() / 100),
             "defaults": int(defaulted.sum()),
             "revenue_cny": float(revenue.get(platform.account("platform_cash"), 0) / 100),
             "platform_cash_cny": model.ledger.balance(platform.account("platform_cash")) / 100,
             "unpaid_costs_cny": platform.unpaid_costs_fen / 100,
+            "guarantee_paid_cny": platform.guarantee.paid_fen / 100,
+            "guarantee_unpaid_cny": platform.guarantee.unpaid_fen / 100,
+            "guarantee_failed_day": platform.guarantee.failed_day,
+            "marketing_spend_cny": platform.marketing_spend_total_fen / 100,
+            "pool_overdue_cny": platform.pool_overdue_fen / 100,
         }
     return result
 
@@ -139,7 +173,14 @@ def format_summary(summary: dict) -> str:
         "outstanding_loans": "outstanding loans", "defaults": "defaults (written off)",
         "defaulted_principal_cny": "defaulted principal, CNY",
         "annual_default_rate": "annual default rate (of avg book)",
-        "recoveries_cny": "recoveries to investors, CNY",
+        "recoveries_cny": "recoveries, CNY",
+        "investor_loss_cny": "investors' principal lost, CNY",
+        "guarantee_payout_cny": "guarantee payouts (代偿), CNY",
+        "guarantee_unpaid_cny": "guarantee claims unpaid, CNY",
+        "reserve_fund_cny": "reserve fund at the end, CNY",
+        "guarantor_capital_cny": "guarantor capital at the end, CNY",
+        "marketing_spend_cny": "marketing spend, CNY",
+        "active_investors": "active investors at the end",
         "platform_revenue_cny": "platform revenue, CNY", "platform_cash_cny": "platform cash, CNY",
         "investor_return_annual": "investors' realised return, a year",
         "loan_months": "loan-months serviced",
@@ -155,6 +196,13 @@ def format_summary(summary: dict) -> str:
             text = f"{value:,}"
         lines.append(f"  {label:<38} {text:>20}")
     platforms = summary.get("platforms", {})
+    for name, row in platforms.items():
+        policies = ", ".join(f"{k} {v}" for k, v in row["policies"].items())
+        lines.append(f"  {name}: {policies}; funding {row['funding']}"
+                     + (f"; guarantee failed on day {row['guarantee_failed_day']}"
+                        if row["guarantee_failed_day"] is not None else "")
+                     + (f"; redemptions overdue {row['pool_overdue_cny']:,.2f} CNY"
+                        if row["pool_overdue_cny"] else ""))
     if len(platforms) > 1:
         lines.append(f"  {'platform':<14}{'loans':>10}{'defaults':>10}{'revenue, CNY':>18}"
                      f"{'cash, CNY':>18}")
@@ -246,6 +294,51 @@ def plot_platforms(monthly: pd.DataFrame, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def plot_policies(monthly: pd.DataFrame, marketing: pd.DataFrame, path: Path, title: str) -> None:
+    """What the policies did, month by month, in four panels.
+
+    Guarantee funds and payouts, investors won and lost, cost per acquired user by channel, and a
+    fund pool's liabilities against its assets.
+    """
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8), constrained_layout=True)
+    for name, rows in monthly.groupby("platform", sort=False):
+        fund = rows["reserve_fund_cny"] + rows["guarantor_capital_cny"]
+        line, = axes[0, 0].plot(rows["month"], fund / 1e6, label=f"{name}: reserve / capital")
+        axes[0, 0].plot(rows["month"], rows["guarantee_payout_cny"].cumsum() / 1e6, ls="--",
+                        color=line.get_color(), label=f"{name}: payouts, cumulative")
+        line, = axes[0, 1].plot(rows["month"], rows["active_investors"], label=f"{name}: active")
+        axes[0, 1].bar(rows["month"], rows["new_investors"], alpha=0.4, color=line.get_color(),
+                       label=f"{name}: new in the month")
+        if rows["pool_liabilities_cny"].any():
+            assets = rows["pool_cash_cny"] + rows["held_claims_cny"]
+            line, = axes[1, 1].plot(rows["month"], rows["pool_liabilities_cny"] / 1e6,
+                                    label=f"{name}: owed to investors")
+            axes[1, 1].plot(rows["month"], assets / 1e6, ls="--", color=line.get_color(),
+                            label=f"{name}: pool cash + loans")
+            axes[1, 1].plot(rows["month"], rows["pool_overdue_cny"] / 1e6, ls=":",
+                            color=line.get_color(), label=f"{name}: redemptions overdue")
+    for (name, channel), rows in marketing.groupby(["platform", "channel"], sort=False):
+        axes[1, 0].plot(rows["month"], rows["cost_per_user_cny"], marker=".",
+                        label=f"{name}: {channel}")
+    panels = [(axes[0, 0], "guarantee: fund and payouts", "M CNY"),
+              (axes[0, 1], "investors", "investors"),
+              (axes[1, 0], "marketing: cost per acquired user", "CNY"),
+              (axes[1, 1], "fund pool", "M CNY")]
+    for ax, label, unit in panels:
+        ax.set_title(label)
+        ax.set_xlabel("month")
+        ax.set_ylabel(unit)
+        ax.grid(alpha=0.3)
+        if ax.has_data():
+            ax.legend(loc="upper left", fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "not in this scenario", ha="center", va="center",
+                    transform=ax.transAxes, color="grey")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def write_run(model, out_dir: Path, scenario_source: str | None,
               elapsed_s: dict[str, float]) -> Path:
     """Write a finished run to ``out_dir`` atomically; return the folder."""
@@ -261,6 +354,10 @@ def write_run(model, out_dir: Path, scenario_source: str | None,
         monthly.to_parquet(staging / "platforms.parquet", index=False)
         plot_platforms(monthly, staging / "platforms.png",
                        f"{model.config.run.name} (seed {model.seed}): platforms")
+        marketing = model.datacollector.get_table_dataframe("marketing")
+        marketing.to_parquet(staging / "marketing.parquet", index=False)
+        plot_policies(monthly, marketing, staging / "policies.png",
+                      f"{model.config.run.name} (seed {model.seed}): policies")
         (staging / "summary.json").write_text(json.dumps(summarise(model), indent=2))
         meta = metadata(model, scenario_source, elapsed_s)
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))

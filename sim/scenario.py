@@ -201,6 +201,7 @@ class FundPoolConfig(_Section):
 
     product_term_months: int = Field(3, ge=1, le=MAX_TERM_MONTHS)
     product_rate: Rate = Field(0.10, description="promised annual return")
+    rollover_share: Probability = Field(0.8, description="matured products rolled over (续投)")
     early_exit_share: Probability = Field(
         0.0, description="monthly share of positions sold back early (债权转让), paying transfer_fee")
 

@@ -98,6 +98,7 @@ class InvestorPopulation:
             "product_fen": zeros.copy(),       # fund-pool products: value with promised interest
             "product_cost_fen": zeros.copy(),  # what was paid in for them
             "product_maturity": np.zeros((n, self.n_platforms), dtype=np.int32),  # month
+            "product_exiting": np.zeros((n, self.n_platforms), dtype=bool),  # redeeming it
         }
 
     def add(self, n: int, platform: int) -> slice:

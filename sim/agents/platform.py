@@ -68,6 +68,7 @@ class Platform(mesa.Agent):
         self.new_investors_month = 0
         self.churned_investors_month = 0
         self.marketing_spend_month_fen = 0
+        self.marketing_spend_total_fen = 0
         self.guarantor = Guarantor(model, self) if self.guarantee.account == "guarantor_capital" \
             else None
 
