@@ -155,8 +155,10 @@ class P2PMarket(mesa.Model):
         self.cure_probability = np.empty((len(self.platforms), n_grades))
         self.recovery_rate = np.empty((len(self.platforms), n_grades))
         for p, platform in enumerate(self.platforms):
-            recovery, cure_p, cost = platform.risk.collection(
-                np.asarray(cfg.grades.recovery_rate, dtype=np.float64), np.full(n_grades, cure))
+            recovery, cure_p = np.asarray(cfg.grades.recovery_rate, np.float64), np.full(n_grades, cure)
+            cost = 0
+            if callable(getattr(platform.risk, "collection", None)):  # optional in the protocol
+                recovery, cure_p, cost = platform.risk.collection(recovery, cure_p)
             self.recovery_rate[p], self.cure_probability[p] = recovery, cure_p
             platform.collection_cost_per_case_fen = int(cost)
         self.penalty_daily_rate = np.array([p.config.penalty_daily_rate for p in self.platforms])
@@ -403,14 +405,14 @@ class P2PMarket(mesa.Model):
         """
         loans = self.book.loans
         threshold = self.config.loans.default_after_days
-        for platform in self.platforms:
-            self._guarantee_payouts(day, platform)
         missed = self._missed_on.pop(day - threshold - 1, None)
         if missed is not None:
             still = missed[(loans.status[missed] == ACTIVE)
                            & (loans.first_missed_day[missed] == day - threshold - 1)]
             if len(still):
                 self._write_off(day, still)
+        for platform in self.platforms:  # after the write-offs: today's recoveries can pay too
+            self._guarantee_payouts(day, platform)
         today, offset = self.today, -self.book.first_day
         for name, newest, oldest in (("m1", 1, 30), ("m2", 31, 60), ("m3", 61, 90),
                                      ("m3_plus", 91, threshold)):

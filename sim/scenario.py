@@ -244,9 +244,6 @@ class PlatformConfig(_Section):
             spec.setdefault("policy", default)
             if not isinstance(spec["policy"], str):
                 raise ValueError(f"{family}.policy must be a name (got {spec['policy']!r})")
-        if self.funding == "fund_pool" and self.guarantee["policy"] != "none":
-            raise ValueError("a fund pool promises principal and interest itself: "
-                             "its guarantee policy must be 'none'")
         return self
 
 
@@ -375,6 +372,10 @@ def _check_policies(scenario: Scenario, label: str, text: str | None) -> None:
         for family in FAMILIES:
             try:
                 build(family, getattr(platform, family), context, scenario.source_dir)
+                if (family == "guarantee" and platform.funding == "fund_pool"
+                        and platform.guarantee["policy"] != "none"):
+                    raise PolicyError("policy", "a fund pool promises principal and interest "
+                                      "itself: its guarantee policy must be 'none'")
             except PolicyError as error:
                 loc = ("platforms", i, family, *_split_key(error.key))
                 line = _find_line(text, loc) if text else None

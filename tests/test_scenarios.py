@@ -58,6 +58,34 @@ BAD = [
     ("unknown method", BASE.replace("applications_per_day = 5.0", "applications_per_day = 5.0\n"
                                     'methods = ["balloon"]\nmethod_share = [1.0]'),
      "borrowers.methods", "等额本息"),
+    ("unknown policy", BASE + '[platforms.pricing]\npolicy = "cheapest"\n',
+     "platforms[0].pricing.policy", "built-in: grid, market_responsive, risk_based"),
+    ("policy not importable", BASE + '[platforms.risk]\npolicy = "nowhere.rules:Strict"\n',
+     "platforms[0].risk.policy", "cannot import module 'nowhere.rules'"),
+    ("policy class missing", BASE + '[platforms.risk]\npolicy = "json:Strict"\n',
+     "platforms[0].risk.policy", "module 'json' has no class 'Strict'"),
+    ("not the protocol", BASE + '[platforms.guarantee]\npolicy = "json:JSONDecoder"\n',
+     "platforms[0].guarantee.policy", "must subclass sim.policies.guarantee.GuaranteePolicy"),
+    ("not the protocol either", BASE + '[platforms.marketing]\npolicy = "json:JSONDecoder"\n',
+     "platforms[0].marketing.policy", "lacks plan_month()"),
+    ("unknown policy parameter", BASE + '[platforms.pricing]\npolicy = "grid"\ncap = 0.2\n',
+     "platforms[0].pricing.cap", "allowed here: policy, rate_cap, above_cap, spread"),
+    ("policy parameter out of range", BASE + '[platforms.pricing]\nrate_cap = 1.5\n',
+     "platforms[0].pricing.rate_cap", "less than or equal to 1"),
+    ("policy choice not allowed", BASE + '[platforms.pricing]\nabove_cap = "ignore"\n',
+     "platforms[0].pricing.above_cap", "'cap' or 'reject'"),
+    ("trigger after write-off", BASE + '[platforms.guarantee]\npolicy = "reserve_fund"\n'
+     "trigger_days = 120\n", "platforms[0].guarantee.trigger_days", "at most loans.default_after"),
+    ("channel out of range", BASE + '[platforms.marketing]\npolicy = "channels"\n'
+     '[[platforms.marketing.channels]]\nname = "ads"\nkind = "cpc"\n'
+     "budget_monthly_cny = -1.0\nunit_cost_cny = 10.0\n",
+     "platforms[0].marketing.channels[0].budget_monthly_cny", "greater than or equal to 0"),
+    ("unknown channel kind", BASE + '[platforms.marketing]\npolicy = "channels"\n'
+     '[[platforms.marketing.channels]]\nname = "ads"\nkind = "tv"\n'
+     "budget_monthly_cny = 1.0\nunit_cost_cny = 10.0\n",
+     "platforms[0].marketing.channels[0].kind", "'cpc', 'cpm', 'cpa'"),
+    ("fund pool with a guarantee", BASE + 'funding = "fund_pool"\n[platforms.guarantee]\n'
+     'policy = "reserve_fund"\n', "platforms[0].guarantee.policy", "must be 'none'"),
 ]
 
 
@@ -93,7 +121,7 @@ def test_invalid_toml_and_bad_override_are_refused(tmp_path, capsys):
 
 
 def test_cross_checks_name_the_key():
-    with pytest.raises(ScenarioError, match=r"platforms\[0\]\.risk\.policy: .*approve_grades names unknown"):
+    with pytest.raises(ScenarioError, match=r"platforms\[0\]\.risk\.approve_grades: names unknown"):
         load_scenario({"platforms": [{"risk": {"approve_grades": ["Z"]}}]})
     with pytest.raises(ScenarioError, match="market_share must add up to 1"):
         load_scenario({"platforms": [{"name": "a"}, {"name": "b"}]})

@@ -161,10 +161,15 @@ def resolve(family: str, name: str, search_dir: str | Path | None = None) -> typ
     cls = getattr(module, class_name, None)
     if not inspect.isclass(cls):
         raise PolicyError("policy", f"module {module_name!r} has no class {class_name!r}")
+    if family == "guarantee":
+        from sim.policies.guarantee import GuaranteePolicy
+        if not issubclass(cls, GuaranteePolicy):
+            raise PolicyError("policy", f"{name!r} must subclass "
+                              "sim.policies.guarantee.GuaranteePolicy (see docs/policies.md)")
     missing = [m for m in REQUIRED_METHODS[family] if not callable(getattr(cls, m, None))]
     if missing:
         raise PolicyError("policy", f"{name!r} does not follow the {family} protocol: it lacks "
-                          f"{', '.join(missing)}() (see docs/policies.md)")
+                          f"{', '.join(m + '()' for m in missing)} (see docs/policies.md)")
     return cls
 
 

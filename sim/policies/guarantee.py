@@ -35,7 +35,7 @@ import numpy as np
 from pydantic import Field
 
 from sim.money import to_fen
-from sim.policies.base import PlatformState, PolicyContext, PolicyParams, register
+from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, register
 
 
 class GuaranteePolicy:
@@ -54,8 +54,8 @@ class GuaranteePolicy:
         self.params = params
         self.context = context
         if params.trigger_days > context.default_after_days:
-            raise ValueError(f"trigger_days must be at most loans.default_after_days "
-                             f"({context.default_after_days}): the loan is written off after that")
+            raise PolicyError("trigger_days", f"must be at most loans.default_after_days "
+                              f"({context.default_after_days}): the loan is written off after that")
         self.trigger_days = params.trigger_days
         self.covers_interest = params.covers_interest
         self.failed_day: int | None = None

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from sim.policies.base import PlatformState, PolicyContext, PolicyParams, register
+from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, register
 
 
 class PricingPolicy:
@@ -75,7 +75,7 @@ class RateGrid(PricingPolicy):
         super().__init__(params, context)
         grid = context.grade_rate if params.grade_rates is None else params.grade_rates
         if len(grid) != len(context.grade_names):
-            raise ValueError(f"grade_rates needs one rate per grade {context.grade_names}")
+            raise PolicyError("grade_rates", f"needs one rate per grade {context.grade_names}")
         self.grade_rate = np.asarray(grid, dtype=np.float64)
 
     def base_rate(self, applicants, state):
@@ -155,8 +155,10 @@ class MarketResponsivePricing(RateGrid):
 
     def __init__(self, params, context: PolicyContext) -> None:
         super().__init__(params, context)
-        if params.min_spread > params.max_spread or params.fill_rate_low > params.fill_rate_high:
-            raise ValueError("need min_spread <= max_spread and fill_rate_low <= fill_rate_high")
+        if params.min_spread > params.max_spread:
+            raise PolicyError("min_spread", "must not exceed max_spread")
+        if params.fill_rate_low > params.fill_rate_high:
+            raise PolicyError("fill_rate_low", "must not exceed fill_rate_high")
         self.spread = float(np.clip(params.spread, params.min_spread, params.max_spread))
 
     def base_rate(self, applicants, state):

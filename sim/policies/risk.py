@@ -23,7 +23,7 @@ from pydantic import Field
 
 from sim.loans import instalments
 from sim.money import to_fen
-from sim.policies.base import PlatformState, PolicyContext, PolicyParams, register
+from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, register
 
 PERSON, COMPANY = 0, 1
 
@@ -106,12 +106,12 @@ class Scorecard(RiskPolicy):
         grades = names if params.approve_grades is None else params.approve_grades
         unknown = sorted(set(grades) - set(names))
         if unknown:
-            raise ValueError(f"approve_grades names unknown grades {unknown}; allowed: {names}")
+            raise PolicyError("approve_grades", f"names unknown grades {unknown}; allowed: {names}")
         self.approved_grade = np.isin(np.asarray(names), np.asarray(grades))
         self.min_score = self._per_grade(params.min_score, "min_score")
         self.max_grade_share = self._per_grade(params.max_grade_share, "max_grade_share")
         if (self.max_grade_share < 0).any() or (self.max_grade_share > 1).any():
-            raise ValueError("max_grade_share must be within [0, 1]")
+            raise PolicyError("max_grade_share", "must be within [0, 1]")
         self.closed_grade = np.zeros(len(names), dtype=bool)  # by concentration, this month
         self.tightening = 0.0
         caps = [[params.person_cap_platform_cny, params.person_cap_total_cny],
@@ -122,7 +122,7 @@ class Scorecard(RiskPolicy):
         n = len(self.context.grade_names)
         values = np.full(n, float(value)) if np.isscalar(value) else np.asarray(value, float)
         if len(values) != n:
-            raise ValueError(f"{key} needs one value or one per grade {self.context.grade_names}")
+            raise PolicyError(key, f"needs one value or one per grade {self.context.grade_names}")
         return values
 
     def review(self, applicants, rates, state):
