@@ -18,6 +18,7 @@ import numpy as np
 from sim.kernels import ACTIVE, DEFAULTED
 from sim.ledger import WORLD
 from sim.loans import DAYS_PER_MONTH
+from sim.policies.guarantee import NoGuarantee
 
 FUNDED = 1
 LOSS_WINDOW_MONTHS = 3
@@ -28,15 +29,19 @@ def update_states(model, day: int) -> None:
     """Refresh every platform's state from the books (vectorised; one pass over the loans)."""
     loans, lst = model.book.loans, model.listings
     n_platforms, n_grades = len(model.platforms), len(model.config.grades.names)
-    active = loans.status == ACTIVE
-    platform_of = loans.platform
-    by_grade = np.zeros((n_platforms, n_grades), dtype=np.int64)
-    np.add.at(by_grade, (platform_of[active], loans.grade[active]), loans.balance[active])
-    late = active & (loans.first_missed_day >= 0)
-    in_arrears = np.bincount(platform_of[late], minlength=n_platforms)
-    covered = active & (loans.covered == 1)
-    guaranteed = np.bincount(platform_of[covered], weights=loans.balance[covered] - loans.held[covered],
+    active = np.flatnonzero(loans.status == ACTIVE)
+    platform_of = loans.platform[active].astype(np.int64)
+    cell = platform_of * n_grades + loans.grade[active]
+    # sums of fen in float64 are exact below 2**53 fen (90 trillion CNY)
+    by_grade = np.bincount(cell, weights=loans.balance[active], minlength=n_platforms * n_grades)
+    by_grade = by_grade.astype(np.int64).reshape(n_platforms, n_grades)
+    in_arrears = np.bincount(platform_of[loans.first_missed_day[active] >= 0],
                              minlength=n_platforms)
+    guaranteed = np.zeros(n_platforms)
+    if not all(isinstance(p.guarantee, NoGuarantee) for p in model.platforms):
+        covered = loans.covered[active] == 1
+        guaranteed = np.bincount(platform_of[covered], minlength=n_platforms,
+                                 weights=(loans.balance[active] - loans.held[active])[covered])
     bad_rate = _recent_bad_rate(model, day, n_platforms)
     closed = (lst.closed_day >= day - DAYS_PER_MONTH) & (lst.closed_day < day) & (lst.closed_day >= 0)
     opened = (lst.opened_day >= day - DAYS_PER_MONTH) & (lst.opened_day < day)

@@ -306,6 +306,9 @@ def plot_policies(monthly: pd.DataFrame, marketing: pd.DataFrame, path: Path, ti
         line, = axes[0, 0].plot(rows["month"], fund / 1e6, label=f"{name}: reserve / capital")
         axes[0, 0].plot(rows["month"], rows["guarantee_payout_cny"].cumsum() / 1e6, ls="--",
                         color=line.get_color(), label=f"{name}: payouts, cumulative")
+        if rows["guarantee_unpaid_cny"].any():
+            axes[0, 0].plot(rows["month"], rows["guarantee_unpaid_cny"] / 1e6, ls=":",
+                            color=line.get_color(), label=f"{name}: claims left unpaid, cumulative")
         line, = axes[0, 1].plot(rows["month"], rows["active_investors"], label=f"{name}: active")
         axes[0, 1].bar(rows["month"], rows["new_investors"], alpha=0.4, color=line.get_color(),
                        label=f"{name}: new in the month")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,6 +26,47 @@ def test_transfers_conserve_and_refuse_overdrafts():
     assert ledger.journal().amount_fen.sum() == 1000
 
 
+def random_policies(rng: np.random.Generator) -> dict:
+    """A platform's policies and fees drawn at random: every family, every built-in."""
+    pricing = [{"policy": "grid", "spread": float(rng.uniform(-0.02, 0.05))},
+               {"policy": "risk_based", "cost_of_funds": float(rng.uniform(0.03, 0.1)),
+                "rate_cap": float(rng.uniform(0.1, 0.36)),
+                "above_cap": str(rng.choice(["cap", "reject"]))},
+               {"policy": "market_responsive", "step": 0.01}][rng.integers(3)]
+    risk = {"policy": "scorecard", "min_score": float(rng.uniform(300, 700)),
+            "cap_action": str(rng.choice(["reject", "trim"])),
+            "person_cap_platform_cny": float(rng.uniform(20_000, 200_000)),
+            "max_grade_share": float(rng.uniform(0.3, 1.0)),
+            "collection_intensity": float(rng.uniform(0.5, 2.0)),
+            "collection_cost_monthly_cny": float(rng.uniform(0, 50)),
+            "early_warning": bool(rng.integers(2)), "warning_bad_rate": 0.02}
+    trigger = int(rng.integers(1, 91))
+    guarantee = [{"policy": "none"},
+                 {"policy": "reserve_fund", "initial_cny": float(rng.uniform(0, 50_000)),
+                  "principal_share": float(rng.uniform(0, 0.05)),
+                  "fee_share": float(rng.uniform(0, 1)), "trigger_days": trigger,
+                  "covers_interest": bool(rng.integers(2))},
+                 {"policy": "guarantor", "capital_cny": float(rng.uniform(0, 200_000)),
+                  "leverage_limit": float(rng.uniform(1, 20)), "trigger_days": trigger,
+                  "guarantee_fee": float(rng.uniform(0, 0.05))},
+                 {"policy": "insurance", "limit_cny": float(rng.uniform(0, 100_000)),
+                  "premium_rate": float(rng.uniform(0, 0.05)),
+                  "trigger_days": trigger}][rng.integers(4)]
+    channels = [{"name": kind, "kind": kind, "budget_monthly_cny": float(rng.uniform(0, 20_000)),
+                 "unit_cost_cny": float(rng.uniform(1, 100)), "saturation_units": 500.0,
+                 "side": "borrowers" if kind == "offline" else "investors"}
+                for kind in ("cpc", "red_packet", "referral", "offline")]
+    marketing = [{"policy": "none"},
+                 {"policy": "channels", "channels": channels, "word_of_mouth": 0.01,
+                  "churn_base": float(rng.uniform(0, 0.1))}][rng.integers(2)]
+    pool = guarantee["policy"] == "none" and rng.random() < 0.4
+    return {"pricing": pricing, "risk": risk, "guarantee": guarantee, "marketing": marketing,
+            "service_fee_timing": str(rng.choice(["upfront", "monthly"])),
+            "withdrawal_fee": float(rng.uniform(0, 0.01)), "transfer_fee": 0.01,
+            "funding": "fund_pool" if pool else "auto_invest",
+            "fund_pool": {"rollover_share": float(rng.uniform(0, 1)), "early_exit_share": 0.05}}
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1),
        rho=st.floats(0.0, 0.5),
@@ -38,14 +80,17 @@ def test_transfers_conserve_and_refuse_overdrafts():
        method=st.sampled_from(["annuity", "equal_principal", "interest_only", "bullet"]),
        term=st.integers(1, 12),
        opening=st.integers(0, 300),
-       platforms=st.integers(1, 3))
+       platforms=st.integers(1, 3),
+       policy_seed=st.integers(0, 2**32 - 1))
 def test_books_balance_after_every_step(seed, rho, cure, hazard_scale, prepay, penalty, fee, window,
-                                        cash, method, term, opening, platforms):
+                                        cash, method, term, opening, platforms, policy_seed):
     base = [0.00194, 0.00438, 0.0058, 0.00745, 0.00831, 0.01171, 0.01235]
+    choose = np.random.default_rng(policy_seed)
     platform_tables = [{"name": f"p{i}", "market_share": 1 / platforms,
                         "investor_share": 1 / platforms, "funding_window_days": window,
                         "penalty_daily_rate": penalty, "management_fee": fee,
-                        "operating_cost_monthly_cny": 50000.0, "capital_cny": 100000.0}
+                        "operating_cost_monthly_cny": 50000.0, "capital_cny": 100000.0,
+                        **random_policies(choose)}
                        for i in range(platforms)]
     scenario = {
         "run": {"horizon_days": 150},
@@ -60,7 +105,8 @@ def test_books_balance_after_every_step(seed, rho, cure, hazard_scale, prepay, p
         "initial_book": {"loans": opening, "notes_per_loan": 7},
     }
     # audit="full" checks the ledger, the investors' cash, committed bids, every loan's notes and
-    # the investors' income against the ledger after every step; any fen out raises LedgerError
+    # held part, held claims and the investors' income against the ledger after every step; any
+    # fen out raises LedgerError
     model = P2PMarket(scenario, rng=seed % 1000, audit="full")
     model.run()
     frame = model.datacollector.get_model_vars_dataframe()
