@@ -185,9 +185,13 @@ def format_summary(summary: dict) -> str:
         "investor_return_annual": "investors' realised return, a year",
         "loan_months": "loan-months serviced",
     }
+    only_if_any = {"guarantee_payout_cny", "guarantee_unpaid_cny", "reserve_fund_cny",
+                   "guarantor_capital_cny", "marketing_spend_cny"}
     lines = []
     for key, label in labels.items():
         value = summary[key]
+        if key in only_if_any and not value:
+            continue
         if key.endswith("_share") or key.endswith("_rate") or key.endswith("_annual"):
             text = f"{value:.2%}"
         elif isinstance(value, float):

@@ -189,6 +189,19 @@ def test_red_packets_go_to_new_investors_and_referrals_to_existing_ones():
     assert (table.new_users > 0).all()
 
 
+def test_churn_grows_when_returns_or_trust_fall():
+    policy = build("marketing", {"policy": "channels", "churn_base": 0.01, "churn_sensitivity": 1.0,
+                                 "trust_sensitivity": 0.05, "target_return": 0.08,
+                                 "reputation_sensitivity": 10.0}, context())
+    calm = policy.plan_month(PlatformState(month=3, investor_return_annual=0.09))
+    short = policy.plan_month(PlatformState(month=3, investor_return_annual=0.05))
+    losses = policy.plan_month(PlatformState(month=3, investor_return_annual=0.09,
+                                             loss_rate_annual=0.05, active_investors=100))
+    assert calm.churn_share == pytest.approx(0.01)
+    assert short.churn_share == pytest.approx(0.01 + 0.03)
+    assert losses.churn_share == pytest.approx(0.01 + 0.05 * 0.5)  # reputation 1 - 10 x 5 %
+
+
 def test_word_of_mouth_and_churn():
     spec = {"policy": "channels", "word_of_mouth": 0.05, "churn_base": 0.0,
             "churn_sensitivity": 0.0, "reputation_sensitivity": 0.0}

@@ -37,9 +37,9 @@ Word of mouth: each month ``word_of_mouth * reputation * active investors`` new 
 unpaid (the manuals say 80 % choose a platform on a friend's word). ``reputation`` is
 ``1 - reputation_sensitivity * loss rate`` (annual defaulted principal / book), within [0, 1].
 
-Churn: each month ``churn_base + churn_sensitivity * max(0, target_return - realised return)`` of
-the platform's active investors leave: they stop depositing and bidding and withdraw their cash as
-their loans repay.
+Churn: each month ``churn_base + churn_sensitivity * max(0, target_return - realised return)
++ trust_sensitivity * (1 - reputation)`` of the platform's active investors leave: they stop
+depositing and bidding and withdraw their cash as their loans repay.
 """
 
 from __future__ import annotations
@@ -135,6 +135,8 @@ class ChannelMarketing(MarketingPolicy):
         Monthly share of active investors who leave anyway.
     churn_sensitivity : float
         Extra monthly churn per unit of return shortfall (1: 2 points short -> 2 % more churn).
+    trust_sensitivity : float
+        Extra monthly churn when reputation is lost (0.05: 5 % more at zero reputation).
     target_return : float
         The annual return investors expect.
     """
@@ -147,6 +149,7 @@ class ChannelMarketing(MarketingPolicy):
         reputation_sensitivity: float = Field(10.0, ge=0.0, le=1000.0)
         churn_base: float = Field(0.0, ge=0.0, le=1.0)
         churn_sensitivity: float = Field(1.0, ge=0.0, le=100.0)
+        trust_sensitivity: float = Field(0.0, ge=0.0, le=1.0)
         target_return: float = Field(0.08, ge=-1.0, le=1.0)
 
         @model_validator(mode="after")
@@ -169,7 +172,8 @@ class ChannelMarketing(MarketingPolicy):
         return MarketingPlan(
             channels=outcomes,
             organic_investors=p.word_of_mouth * reputation * state.active_investors,
-            churn_share=min(1.0, p.churn_base + p.churn_sensitivity * shortfall))
+            churn_share=min(1.0, p.churn_base + p.churn_sensitivity * shortfall
+                            + p.trust_sensitivity * (1.0 - reputation)))
 
     @staticmethod
     def _channel(c: ChannelParams, budget_fen: float) -> ChannelOutcome:
