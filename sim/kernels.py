@@ -452,3 +452,28 @@ def fund_listings(listings, need, grade, annual_rate, platform, investor_order, 
         need[li] = remaining
     return n_bids, pointer
 
+
+@numba.njit(cache=True)
+def book_state(status, platform, grade, balance, held, covered, first_missed_day, n_platforms,
+               n_grades):
+    """One pass over the loan book for the platforms' month-start state.
+
+    Returns
+    -------
+    (by_grade, in_arrears, guaranteed)
+        Outstanding principal by platform and grade (fen), active loans with an unpaid instalment
+        by platform, and the investors' principal of covered loans by platform (fen).
+    """
+    by_grade = np.zeros((n_platforms, n_grades), dtype=np.int64)
+    in_arrears = np.zeros(n_platforms, dtype=np.int64)
+    guaranteed = np.zeros(n_platforms, dtype=np.int64)
+    for row in range(status.shape[0]):
+        if status[row] != ACTIVE:
+            continue
+        p = platform[row]
+        by_grade[p, grade[row]] += balance[row]
+        if first_missed_day[row] >= 0:
+            in_arrears[p] += 1
+        if covered[row]:
+            guaranteed[p] += balance[row] - held[row]
+    return by_grade, in_arrears, guaranteed

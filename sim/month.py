@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels import ACTIVE, DEFAULTED
+from sim.kernels import ACTIVE, DEFAULTED, book_state
 from sim.ledger import WORLD
 from sim.loans import DAYS_PER_MONTH
-from sim.policies.guarantee import NoGuarantee
 
 FUNDED = 1
 LOSS_WINDOW_MONTHS = 3
@@ -29,20 +28,13 @@ def update_states(model, day: int) -> None:
     """Refresh every platform's state from the books (vectorised; one pass over the loans)."""
     loans, lst = model.book.loans, model.listings
     n_platforms, n_grades = len(model.platforms), len(model.config.grades.names)
-    active = np.flatnonzero(loans.status == ACTIVE)
-    platform_of = loans.platform[active].astype(np.int64)
-    cell = platform_of * n_grades + loans.grade[active]
-    # sums of fen in float64 are exact below 2**53 fen (90 trillion CNY)
-    by_grade = np.bincount(cell, weights=loans.balance[active], minlength=n_platforms * n_grades)
-    by_grade = by_grade.astype(np.int64).reshape(n_platforms, n_grades)
-    in_arrears = np.bincount(platform_of[loans.first_missed_day[active] >= 0],
-                             minlength=n_platforms)
-    guaranteed = np.zeros(n_platforms)
-    if not all(isinstance(p.guarantee, NoGuarantee) for p in model.platforms):
-        covered = loans.covered[active] == 1
-        guaranteed = np.bincount(platform_of[covered], minlength=n_platforms,
-                                 weights=(loans.balance[active] - loans.held[active])[covered])
+    by_grade, in_arrears, guaranteed = book_state(
+        loans.status, loans.platform, loans.grade, loans.balance, loans.held, loans.covered,
+        loans.first_missed_day, n_platforms, n_grades)
     bad_rate = _recent_bad_rate(model, day, n_platforms)
+    # listings are in order of opening: last month's closings opened at most a window earlier
+    recent = slice(np.searchsorted(lst.opened_day, day - DAYS_PER_MONTH - 61), len(lst))
+    lst = _Recent(lst, recent)
     closed = (lst.closed_day >= day - DAYS_PER_MONTH) & (lst.closed_day < day) & (lst.closed_day >= 0)
     opened = (lst.opened_day >= day - DAYS_PER_MONTH) & (lst.opened_day < day)
     investors = model.investors
@@ -79,6 +71,16 @@ def update_states(model, day: int) -> None:
         kind = platform.guarantee.account
         state.guarantee_fund_fen = model.ledger.balance(platform.account(kind)) if kind else 0
         state.guaranteed_outstanding_fen = int(guaranteed[p])
+
+
+class _Recent:
+    """The listings of a slice of rows, column by column."""
+
+    def __init__(self, listings, rows: slice) -> None:
+        self._listings, self._rows = listings, rows
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        return getattr(self._listings, name)[self._rows]
 
 
 def _recent_bad_rate(model, day: int, n_platforms: int) -> np.ndarray:

@@ -1,0 +1,69 @@
+"""A/B timing of two revisions of the engine, run alternately so that a noisy machine hits both alike.
+
+    .venv/bin/python benchmarks/compare_revisions.py --old ec0f9dd --loans 1000000 --days 360 --threads 2
+
+The old revision is checked out in a temporary git worktree; each round runs the benchmark book
+(``benchmarks/engine.py``'s steady state of that revision) in a fresh process for the old code, then
+for the working tree, and times ``days`` days after a 30-day warm-up. Prints ms per simulated day for
+every run and the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHILD = """
+import sys, time
+sys.path[:0] = [{tree!r}, {tree!r} + "/benchmarks"]
+from engine import build_engine
+model = build_engine({loans}, 1080, 1, threads={threads})
+model.run(30)
+start = time.perf_counter()
+model.run({days})
+print(1000 * (time.perf_counter() - start) / {days})
+"""
+
+
+def time_tree(tree: Path, args) -> float:
+    """Milliseconds per day of one run of the benchmark book with the code in ``tree``."""
+    code = CHILD.format(tree=str(tree), loans=args.loans, threads=args.threads, days=args.days)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=tree)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    """Run the rounds and print the medians."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--old", required=True, help="git revision to compare with")
+    parser.add_argument("--loans", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=360)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        old = Path(scratch) / "old"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(old),
+                        args.old], check=True)
+        try:
+            times = {"old": [], "new": []}
+            for round_ in range(args.rounds):
+                for label, tree in (("old", old), ("new", ROOT)):
+                    times[label].append(time_tree(tree, args))
+                    print(f"round {round_ + 1}: {label} {times[label][-1]:.2f} ms/day", flush=True)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)],
+                           check=False)
+    for label, values in times.items():
+        print(f"{label} ({args.old if label == 'old' else 'working tree'}): median "
+              f"{statistics.median(values):.2f} ms/day over {len(values)} runs")
+
+
+if __name__ == "__main__":
+    main()
