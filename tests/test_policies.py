@@ -263,3 +263,17 @@ def test_fees_monthly_service_fee_and_withdrawal_fee():
     withdrawal = journal[journal.memo == "withdrawal"].amount_fen.sum()
     fee = journal[journal.memo == "withdrawal_fee"].amount_fen.sum()
     assert fee == pytest.approx(0.01 * (withdrawal + fee), rel=1e-3)
+
+
+def test_every_built_in_policy_builds_with_its_defaults_and_is_documented():
+    from sim.policies import FAMILIES, builtin_names
+
+    from .conftest import ROOT
+
+    docs = (ROOT / "docs" / "policies.md").read_text()
+    for family in FAMILIES:
+        names = builtin_names(family)
+        assert names
+        for name in names:
+            build(family, {"policy": name}, context())
+            assert f"`{name}`" in docs, (family, name)

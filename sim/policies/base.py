@@ -131,6 +131,7 @@ def register(family: str, name: str):
 
 def builtin_names(family: str) -> list[str]:
     """Names of the built-in policies of a family."""
+    _load_builtins()
     return sorted(_REGISTRY[family])
 
 
