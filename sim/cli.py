@@ -2,6 +2,8 @@
 
 ``p2psim run SCENARIO [--seed N] [--out DIR]``
     Run a scenario with a progress bar, print a summary, write results to DIR.
+``p2psim experiment FILE [--out DIR] [--workers N] [--executor local|process|dask] [--scheduler ADDR]``
+    Run an experiment (sweep, replications, sensitivity), resumably; write its tables and figures.
 ``p2psim schedule --principal CNY --rate R --term N [--method M]``
     Print a loan's repayment schedule (还款计划).
 
@@ -17,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from sim.experiments.spec import ExperimentError
 from sim.scenario import ScenarioError
 
 USAGE_ERROR = 2
@@ -53,6 +56,24 @@ def _run(args: argparse.Namespace) -> int:
     print(format_summary(summarise(model)))
     print(f"results: {folder}/ (timeseries, platforms, journal and loans as Parquet; "
           f"summary.json, metadata.json, overview.png, platforms.png, policies.png)")
+    return 0
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    from sim.experiments import run_experiment
+
+    result = run_experiment(args.file, out=args.out, executor=args.executor, workers=args.workers,
+                            scheduler=args.scheduler, quiet=args.quiet)
+    print(f"{result['runs']} runs ({result['skipped']} already done), {result['failed']} failed; "
+          f"results: {result['folder']}/")
+    summary = result["summary"]
+    if len(summary):
+        import pandas as pd
+
+        with pd.option_context("display.width", 120, "display.max_rows", 40):
+            print(summary.drop(columns=["q05", "q95"]).to_string(index=False, float_format="%.4g"))
+    if len(result["sensitivity"]):
+        print(result["sensitivity"].to_string(index=False, float_format="%.3f"))
     return 0
 
 
@@ -102,6 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="threads for servicing loans (default: one per core; results do not change)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
+    exp = sub.add_parser("experiment", help="run an experiment file (sweep, replications, "
+                                            "sensitivity); resumes where it stopped")
+    exp.add_argument("file", help="experiment file (TOML), e.g. experiments/policy_grid.toml")
+    exp.add_argument("--out", default=None, help="results folder (default: the file's or "
+                                                 "results/NAME)")
+    exp.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                     help="parallel runs (default: one per core)")
+    exp.add_argument("--executor", default="process", choices=["local", "process", "dask"],
+                     help="where runs go: this process, a local process pool (default), or Dask")
+    exp.add_argument("--scheduler", default=None,
+                     help="address of a Dask scheduler (with --executor dask; default: a "
+                          "LocalCluster of --workers processes)")
+    exp.add_argument("--quiet", action="store_true", help="no progress bar")
+    exp.set_defaults(func=_experiment)
     sched = sub.add_parser("schedule", help="print a loan's repayment schedule")
     sched.add_argument("--principal", type=float, required=True, help="amount, CNY")
     sched.add_argument("--rate", type=float, required=True, help="annual rate, e.g. 0.12")
@@ -124,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     try:
         return args.func(args)
-    except (ScenarioError, UsageError) as error:
+    except (ScenarioError, UsageError, ExperimentError) as error:
         print(f"p2psim: error: {error}", file=sys.stderr)
         return USAGE_ERROR
 

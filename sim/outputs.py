@@ -79,10 +79,28 @@ def summarise(model) -> dict:
         "active_investors": int(model.investors.active.sum()),
         "platform_revenue_cny": float(frame["platform_revenue_cny"].sum()),
         "platform_cash_cny": float(model.account_total("platform_cash") / 100),
+        "platform_profit_cny": platform_profit_fen(model) / 100,
         "investor_return_annual": float(model.investor_return_annual()),
         "loan_months": int(model.totals["loan_months"]),
         "platforms": platform_summary(model),
     }
+
+
+OWNER_MEMOS = ("capital_injection", "reserve_initial")  # the owners' money, not income or cost
+
+
+def platform_profit_fen(model) -> int:
+    """The platforms' profit over the run (fen).
+
+    Every flow into or out of their cash except the owners' capital and what they moved into their
+    own reserve fund; costs they could not pay are subtracted too.
+    """
+    journal = model.ledger.journal()
+    flows = journal[~journal.memo.isin(OWNER_MEMOS)]
+    cash = [p.account("platform_cash") for p in model.platforms]
+    income = flows[flows.target.isin(cash)].amount_fen.sum()
+    spent = flows[flows.source.isin(cash)].amount_fen.sum()
+    return int(income - spent - sum(p.unpaid_costs_fen for p in model.platforms))
 
 
 REVENUE_MEMOS = ("service_fee", "management_fee", "collection_fee", "withdrawal_fee",
@@ -182,6 +200,7 @@ def format_summary(summary: dict) -> str:
         "marketing_spend_cny": "marketing spend, CNY",
         "active_investors": "active investors at the end",
         "platform_revenue_cny": "platform revenue, CNY", "platform_cash_cny": "platform cash, CNY",
+        "platform_profit_cny": "platform profit over the run, CNY",
         "investor_return_annual": "investors' realised return, a year",
         "loan_months": "loan-months serviced",
     }

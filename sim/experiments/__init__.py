@@ -1,0 +1,69 @@
+"""Experiments: sweeps, Monte-Carlo replications and sensitivity analysis, on any executor.
+
+``p2psim experiment FILE`` reads an experiment file (:mod:`sim.experiments.spec`), plans its runs
+(:mod:`sim.experiments.design`), runs those not yet done on the chosen executor, writing each as it
+finishes (:mod:`sim.experiments.runner`), and combines them into tables and figures
+(:mod:`sim.experiments.results`). See docs/experiments.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from sim.experiments.design import RunTask, design_points, plan_runs, run_seeds
+from sim.experiments.runner import EXECUTORS, RunStore, run_one, run_tasks
+from sim.experiments.spec import Experiment, ExperimentError, load_experiment
+
+__all__ = ["EXECUTORS", "Experiment", "ExperimentError", "RunTask", "design_points",
+           "load_experiment", "plan_runs", "run_experiment", "run_one", "run_seeds"]
+
+
+def run_experiment(path: str | Path, out: str | Path | None = None, executor: str = "process",
+                   workers: int = 2, scheduler: str | None = None, quiet: bool = False) -> dict:
+    """Run (or finish) an experiment and write its results; return a short summary.
+
+    Raises
+    ------
+    ExperimentError
+        On a bad experiment file, design, executor or scheduler, before any run starts.
+    """
+    from tqdm import tqdm
+
+    from sim.experiments.results import write_results
+
+    if executor not in EXECUTORS:
+        raise ExperimentError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
+    if workers < 1:
+        raise ExperimentError(f"--workers {workers}: must be at least 1")
+    spec, scenario = load_experiment(path)
+    tasks = plan_runs(spec, scenario, str(path))
+    folder = Path(out or spec.experiment.out or Path("results") / spec.experiment.name)
+    if executor == "dask" and scheduler:
+        from sim.experiments.runner import connect_dask
+        client, _ = connect_dask(workers, scheduler)  # fail now, before anything is written
+        client.close()
+    manifest = {"experiment": spec.model_dump(mode="json"), "scenario": str(scenario),
+                "runs": len(tasks), "seeds": [str(t.seed) for t in tasks[:3]]}
+    store = RunStore(folder, manifest)
+    done = store.done()
+    todo = [t for t in tasks if t.run not in done]
+    failed = sum(1 for r in store.records() if r["status"] != "ok") if done else 0
+    with tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="run", disable=quiet,
+              file=sys.stderr, desc=spec.experiment.name) as bar:
+        bar.set_postfix(failed=failed)
+
+        def progress(record):
+            nonlocal failed
+            failed += record["status"] != "ok"
+            bar.update(1)
+            bar.set_postfix(failed=failed)
+
+        run_tasks(store, todo, executor, workers, scheduler, progress)
+    result = write_results(folder, spec, store.records())
+    (folder / "done.json").write_text(json.dumps({"runs": result["runs"],
+                                                  "failed": result["failed"]}))
+    result["folder"] = folder
+    result["skipped"] = len(tasks) - len(todo)
+    return result

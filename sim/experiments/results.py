@@ -1,0 +1,263 @@
+"""An experiment's results: tidy tables, summaries with Monte-Carlo errors, figures, sensitivity.
+
+Files (in the experiment's folder)
+----------------------------------
+results.parquet     one row per run and statistic: run, point, replication, seed, status, the
+                    parameters (one column each), output, value
+timeseries.parquet  one row per run, month and time series: run, point, replication, month, output, value
+summary.parquet     per point and statistic: n, mean, sd, se (Monte-Carlo standard error of the mean
+summary.csv         = sd / sqrt(n)), q05, q50, q95, and the parameters
+failures.csv        the runs that raised: run, parameters, seed, traceback
+sensitivity.csv     sobol: S1, S1_conf, ST, ST_conf per output and parameter (SALib);
+                    morris: mu_star, mu_star_conf, sigma
+figures/            <output>_by_<parameter>.png (mean with 95 % error bars), fan_<series>.png,
+                    mc_error_<output>.png (replication studies), sensitivity_<output>.png
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.experiments.design import sensitivity_problem  # noqa: E402
+from sim.experiments.spec import Experiment  # noqa: E402
+
+
+def tidy(records: list[dict], spec: Experiment) -> pd.DataFrame:
+    """One row per run and statistic."""
+    keys = [p.key for p in spec.parameters]
+    rows = []
+    for r in records:
+        base = {"run": r["run"], "point": r["point"], "replication": r["replication"],
+                "seed": str(r["seed"]), "status": r["status"],
+                **{k: r["params"].get(k) for k in keys}}
+        for name, value in r["statistics"].items():
+            rows.append({**base, "output": name, "value": np.nan if value is None else value})
+    return pd.DataFrame(rows)
+
+
+def timeseries_table(records: list[dict]) -> pd.DataFrame:
+    """One row per run, month and time series."""
+    rows = [(r["run"], r["point"], r["replication"], month, name, value)
+            for r in records for name, values in r["timeseries"].items()
+            for month, value in enumerate(values)]
+    return pd.DataFrame(rows, columns=["run", "point", "replication", "month", "output", "value"])
+
+
+def summarise_points(table: pd.DataFrame, spec: Experiment) -> pd.DataFrame:
+    """Per point and statistic: mean, sd, Monte-Carlo standard error, quantiles (finished runs)."""
+    ok = table[table.status == "ok"]
+    keys = [p.key for p in spec.parameters]
+    grouped = ok.groupby(["point", "output"])["value"]
+    summary = grouped.agg(n="count", mean="mean", sd="std",
+                          q05=lambda v: v.quantile(0.05), q50="median",
+                          q95=lambda v: v.quantile(0.95)).reset_index()
+    summary["sd"] = summary["sd"].fillna(0.0)
+    summary["se"] = summary["sd"] / np.sqrt(summary["n"])
+    params = table.drop_duplicates("point").set_index("point")[keys] if keys else None
+    if params is not None:
+        summary = summary.join(params, on="point")
+    return summary[["point", *keys, "output", "n", "mean", "sd", "se", "q05", "q50", "q95"]]
+
+
+def sensitivity(table: pd.DataFrame, spec: Experiment) -> pd.DataFrame:
+    """Sobol indices (first order and total) or Morris screening of the chosen outputs (SALib).
+
+    Each point's output is its mean over the replications. A design with failed runs cannot be
+    analysed (the estimators need every point); the table then says so.
+    """
+    if not spec.outputs.sensitivity:
+        return pd.DataFrame()
+    problem = sensitivity_problem(spec)
+    rows = []
+    for output in spec.outputs.sensitivity:
+        values = table[table.output == output]
+        if (values.status != "ok").any():
+            rows.append({"output": output, "parameter": None,
+                         "note": f"{int((values.status != 'ok').sum())} runs failed; not analysed"})
+            continue
+        by_point = values.groupby("point")["value"].mean().sort_index()
+        y = by_point.to_numpy()
+        if spec.design.kind == "sobol":
+            from SALib.analyze import sobol
+            result = sobol.analyze(problem, y, calc_second_order=False, seed=spec.experiment.seed)
+            for i, name in enumerate(problem["names"]):
+                rows.append({"output": output, "parameter": name, "S1": result["S1"][i],
+                             "S1_conf": result["S1_conf"][i], "ST": result["ST"][i],
+                             "ST_conf": result["ST_conf"][i]})
+        else:
+            from SALib.analyze import morris
+            x = np.array([[p[k] for k in problem["names"]] for p in
+                          values.drop_duplicates("point").sort_values("point")
+                          [problem["names"]].to_dict("records")], dtype=float)
+            result = morris.analyze(problem, x, y, num_levels=spec.design.levels,
+                                    seed=spec.experiment.seed)
+            for i, name in enumerate(problem["names"]):
+                rows.append({"output": output, "parameter": name, "mu_star": result["mu_star"][i],
+                             "mu_star_conf": result["mu_star_conf"][i],
+                             "sigma": result["sigma"][i]})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- figures
+
+def plot_all(out: Path, spec: Experiment, table: pd.DataFrame, summary: pd.DataFrame,
+             series: pd.DataFrame, sens: pd.DataFrame) -> list[Path]:
+    """Write the figures that fit the experiment; return their paths."""
+    folder = out / "figures"
+    folder.mkdir(exist_ok=True)
+    written = []
+    kind = spec.design.kind
+    if spec.parameters and kind in ("grid", "list"):
+        for output in summary.output.unique():
+            written.append(_by_parameter(folder, spec, summary[summary.output == output], output))
+    elif spec.parameters and kind in ("random", "latin"):
+        for output in summary.output.unique():
+            written.append(_scatter(folder, spec, summary[summary.output == output], output))
+    if spec.experiment.replications >= 8:
+        for output in table.output.unique():
+            written.append(_mc_error(folder, table[(table.output == output)
+                                                  & (table.status == "ok")], output))
+    for output in series.output.unique() if len(series) else []:
+        written.append(_fan(folder, series[series.output == output], output))
+    if len(sens) and "parameter" in sens and sens.parameter.notna().any():
+        for output in sens.output.unique():
+            written.append(_sensitivity_bars(folder, sens[sens.output == output], output, kind))
+    return written
+
+
+def _by_parameter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: str) -> Path:
+    """The output's mean against the first parameter, one line per value of the others, with
+    95 % confidence bars (1.96 Monte-Carlo standard errors).
+    """
+    first, others = spec.parameters[0].key, [p.key for p in spec.parameters[1:]]
+    fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
+    groups = rows.groupby(others) if others else [((), rows)]
+    for label, group in groups:
+        group = group.sort_values(first)
+        name = ", ".join(f"{k}={v}" for k, v in zip(others, np.atleast_1d(label))) or None
+        ax.errorbar(group[first], group["mean"], yerr=1.96 * group["se"], marker="o", capsize=3,
+                    label=name)
+    ax.set_xlabel(first)
+    ax.set_ylabel(output)
+    ax.set_title(f"{output} (mean of {spec.experiment.replications} runs, 95 % interval)")
+    ax.grid(alpha=0.3)
+    if others:
+        ax.legend(fontsize=8)
+    path = folder / f"{output}_by_{_safe(first)}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _scatter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: str) -> Path:
+    keys = [p.key for p in spec.parameters]
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 4), squeeze=False,
+                             constrained_layout=True)
+    for ax, key in zip(axes[0], keys):
+        ax.errorbar(rows[key], rows["mean"], yerr=1.96 * rows["se"], fmt="o", ms=3, alpha=0.7)
+        ax.set_xlabel(key)
+        ax.set_ylabel(output)
+        ax.grid(alpha=0.3)
+    path = folder / f"{output}_by_parameters.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _mc_error(folder: Path, rows: pd.DataFrame, output: str) -> Path:
+    """How the Monte-Carlo standard error of the mean shrinks with the number of runs (per point)."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.5), constrained_layout=True)
+    for point, group in rows.groupby("point"):
+        values = group.sort_values("replication")["value"].to_numpy()
+        n = np.arange(2, len(values) + 1)
+        se = [np.std(values[:k], ddof=1) / math.sqrt(k) for k in n]
+        ax.loglog(n, se, marker=".", label=f"point {point}")
+    if len(rows):
+        first = rows.groupby("point")["value"].std().iloc[0]
+        n = np.arange(2, rows.groupby("point").size().max() + 1)
+        ax.loglog(n, first / np.sqrt(n), ls="--", color="grey", label="sd / sqrt(n)")
+    ax.set_xlabel("runs")
+    ax.set_ylabel(f"standard error of the mean {output}")
+    ax.set_title("Monte-Carlo error against the number of runs")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    path = folder / f"mc_error_{output}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _fan(folder: Path, rows: pd.DataFrame, output: str) -> Path:
+    """Fan chart: median and 50 % / 90 % bands across replications, month by month, per point
+    (at most four points).
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    for point in sorted(rows.point.unique())[:4]:
+        wide = rows[rows.point == point].pivot(index="month", columns="run", values="value")
+        q = wide.quantile([0.05, 0.25, 0.5, 0.75, 0.95], axis=1).T
+        line, = ax.plot(q.index, q[0.5], label=f"point {point}: median")
+        ax.fill_between(q.index, q[0.25], q[0.75], alpha=0.3, color=line.get_color())
+        ax.fill_between(q.index, q[0.05], q[0.95], alpha=0.12, color=line.get_color())
+    ax.set_xlabel("month")
+    ax.set_ylabel(output)
+    ax.set_title(f"{output}: median, 50 % and 90 % of runs")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    path = folder / f"fan_{output}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _sensitivity_bars(folder: Path, rows: pd.DataFrame, output: str, kind: str) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
+    x = np.arange(len(rows))
+    if kind == "sobol":
+        ax.bar(x - 0.2, rows["S1"], 0.4, yerr=rows["S1_conf"], capsize=3, label="first order S1")
+        ax.bar(x + 0.2, rows["ST"], 0.4, yerr=rows["ST_conf"], capsize=3, label="total ST")
+        ax.set_ylabel("Sobol index")
+    else:
+        ax.bar(x, rows["mu_star"], yerr=rows["mu_star_conf"], capsize=3, label="mu*")
+        ax.set_ylabel("Morris mu* (mean absolute elementary effect)")
+    ax.set_xticks(x, rows["parameter"], rotation=20, ha="right", fontsize=8)
+    ax.set_title(f"Sensitivity of {output}")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend()
+    path = folder / f"sensitivity_{output}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _safe(key: str) -> str:
+    return key.replace(".", "_")
+
+
+def write_results(out: Path, spec: Experiment, records: list[dict]) -> dict[str, object]:
+    """Combine the runs into the experiment's tables and figures; return a short summary."""
+    table = tidy(records, spec)
+    table.to_parquet(out / "results.parquet", index=False)
+    series = timeseries_table(records)
+    series.to_parquet(out / "timeseries.parquet", index=False)
+    summary = summarise_points(table, spec)
+    summary.to_parquet(out / "summary.parquet", index=False)
+    summary.to_csv(out / "summary.csv", index=False)
+    failed = [r for r in records if r["status"] != "ok"]
+    pd.DataFrame([{"run": r["run"], "seed": str(r["seed"]), "params": r["params"],
+                   "traceback": r["error"]} for r in failed],
+                 columns=["run", "seed", "params", "traceback"]).to_csv(out / "failures.csv",
+                                                                        index=False)
+    sens = sensitivity(table, spec)
+    if len(sens):
+        sens.to_csv(out / "sensitivity.csv", index=False)
+    figures = plot_all(out, spec, table, summary, series, sens)
+    return {"runs": len(records), "failed": len(failed), "summary": summary,
+            "sensitivity": sens, "figures": figures}

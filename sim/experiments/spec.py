@@ -1,0 +1,175 @@
+"""Experiment files (TOML): a base scenario, what varies, how many replications, what to keep.
+
+```toml
+[experiment]
+name = "policy_grid"
+scenario = "../scenarios/baseline.toml"   # relative to this file
+seed = 2026                                # run k gets the k-th child of SeedSequence(seed)
+replications = 4
+fixed = { "run.horizon_days" = 720 }       # overrides applied to every run
+
+[design]
+kind = "grid"        # grid | list | random | latin | sobol | morris
+samples = 16         # random, latin: points; sobol: N (N (D + 2) points); morris: trajectories
+
+[[parameters]]
+key = "platforms.0.service_fee"
+values = [0.01, 0.03, 0.05]     # grid and list
+[[parameters]]
+key = "platforms.0.risk.min_score"
+low = 300.0                       # random, latin, sobol, morris
+high = 700.0
+
+[outputs]
+statistics = ["volume_cny", "platform_profit_cny"]      # end-of-run figures, one per run
+timeseries = ["outstanding_principal_cny"]              # month-end values, for fan charts
+sensitivity = ["platform_profit_cny"]                   # sobol / morris: analysed with SALib
+```
+
+Everything is checked before a run starts: unknown keys, ``low > high``, zero replications, an
+output the model does not report, and every design point's overrides against the scenario (so a
+parameter the model does not have is refused with its key). Errors raise :class:`ExperimentError`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.reporters import MODEL_REPORTERS
+
+DESIGNS = ("grid", "list", "random", "latin", "sobol", "morris")
+STATISTICS = (
+    "applications", "loans_funded", "failed_listing_share", "volume_cny",
+    "outstanding_principal_cny", "outstanding_loans", "defaults", "defaulted_principal_cny",
+    "annual_default_rate", "recoveries_cny", "investor_loss_cny", "guarantee_payout_cny",
+    "guarantee_unpaid_cny", "reserve_fund_cny", "guarantor_capital_cny", "marketing_spend_cny",
+    "active_investors", "platform_revenue_cny", "platform_cash_cny", "platform_profit_cny",
+    "investor_return_annual", "loan_months",
+)
+"""End-of-run statistics an experiment can keep (those of ``p2psim run``'s summary)."""
+
+
+class ExperimentError(ValueError):
+    """An experiment that cannot run; ``str(error)`` is the message for the user."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExperimentConfig(_Section):
+    """What is run: the base scenario, the seed, the replications and fixed overrides."""
+
+    name: str = Field(pattern=r"^[\w\-]+$")
+    scenario: str
+    seed: int = Field(0, ge=0)
+    replications: int = Field(1, ge=1, le=100_000)
+    fixed: dict[str, Any] = Field(default_factory=dict)
+    out: str | None = None
+
+
+class DesignConfig(_Section):
+    """How the parameter points are made."""
+
+    kind: Literal["grid", "list", "random", "latin", "sobol", "morris"] = "grid"
+    samples: int = Field(8, ge=1, le=1_000_000)
+    levels: int = Field(4, ge=2, le=100, description="morris: grid levels")
+
+
+class ParameterConfig(_Section):
+    """One parameter that varies: a scenario key and its values or its range."""
+
+    key: str
+    values: list[Any] | None = None
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _values_or_range(self):
+        if self.values is None and (self.low is None or self.high is None):
+            raise ValueError("give values = [...] or low and high")
+        if self.values is not None and not self.values:
+            raise ValueError("values must not be empty")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        return self
+
+
+class OutputsConfig(_Section):
+    """What each run keeps."""
+
+    statistics: list[str] = Field(default_factory=lambda: ["volume_cny", "platform_profit_cny",
+                                                           "annual_default_rate"])
+    timeseries: list[str] = Field(default_factory=list)
+    sensitivity: list[str] = Field(default_factory=list)
+
+
+class Experiment(_Section):
+    """A whole experiment file."""
+
+    experiment: ExperimentConfig
+    design: DesignConfig = DesignConfig()
+    parameters: list[ParameterConfig] = Field(default_factory=list)
+    outputs: OutputsConfig = OutputsConfig()
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        ranged = self.design.kind not in ("grid", "list")
+        for i, parameter in enumerate(self.parameters):
+            if ranged and (parameter.low is None or parameter.high is None):
+                raise ValueError(f"parameters[{i}] ({parameter.key}): a {self.design.kind} design "
+                                 f"needs low and high")
+            if not ranged and parameter.values is None:
+                raise ValueError(f"parameters[{i}] ({parameter.key}): a {self.design.kind} design "
+                                 f"needs values = [...]")
+        if self.design.kind == "list" and len({len(p.values) for p in self.parameters}) > 1:
+            raise ValueError("a list design needs the same number of values for every parameter")
+        if self.design.kind in ("sobol", "morris") and not self.parameters:
+            raise ValueError(f"a {self.design.kind} design needs parameters")
+        for name in self.outputs.statistics + self.outputs.sensitivity:
+            if name not in STATISTICS:
+                raise ValueError(f"unknown statistic {name!r}; allowed: {', '.join(STATISTICS)}")
+        for name in self.outputs.timeseries:
+            if name not in MODEL_REPORTERS:
+                raise ValueError(f"unknown time series {name!r}; allowed: "
+                                 f"{', '.join(MODEL_REPORTERS)}")
+        if self.outputs.sensitivity and self.design.kind not in ("sobol", "morris"):
+            raise ValueError("outputs.sensitivity needs a sobol or morris design")
+        return self
+
+
+def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
+    """Read and validate an experiment file; return it and the base scenario's path.
+
+    Raises
+    ------
+    ExperimentError
+        Naming the file and the key at fault.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ExperimentError(f"{path}: no such experiment file")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ExperimentError(f"{path}: not valid TOML: {error}") from None
+    try:
+        spec = Experiment.model_validate(raw)
+    except ValidationError as error:
+        lines = []
+        for item in error.errors():
+            key = ".".join(str(p) for p in item["loc"]) or "<top level>"
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = "unknown key"
+            lines.append(f"{path}: {key}: {message}")
+        raise ExperimentError("\n".join(lines)) from None
+    scenario = (path.parent / spec.experiment.scenario).resolve()
+    if not scenario.is_file():
+        raise ExperimentError(f"{path}: experiment.scenario: no such scenario file {scenario}")
+    return spec, scenario
