@@ -1,5 +1,6 @@
-"""Experiments: same results on every executor, resumable after a kill, failures recorded, bad
-input refused, seeds as documented, sensitivity analysis.
+"""Experiments: executors agree, a kill is resumed, failures are kept, bad input is refused.
+
+Also: seeds as documented, and Sobol / Morris sensitivity analysis.
 """
 
 from __future__ import annotations

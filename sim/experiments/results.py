@@ -134,8 +134,9 @@ def plot_all(out: Path, spec: Experiment, table: pd.DataFrame, summary: pd.DataF
 
 
 def _by_parameter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: str) -> Path:
-    """The output's mean against the first parameter, one line per value of the others, with
-    95 % confidence bars (1.96 Monte-Carlo standard errors).
+    """The output's mean against the first parameter, one line per value of the others.
+
+    With 95 % confidence bars (1.96 Monte-Carlo standard errors).
     """
     first, others = spec.parameters[0].key, [p.key for p in spec.parameters[1:]]
     fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
@@ -196,8 +197,9 @@ def _mc_error(folder: Path, rows: pd.DataFrame, output: str) -> Path:
 
 
 def _fan(folder: Path, rows: pd.DataFrame, output: str) -> Path:
-    """Fan chart: median and 50 % / 90 % bands across replications, month by month, per point
-    (at most four points).
+    """Fan chart: median and 50 % / 90 % bands across replications, month by month.
+
+    One fan per point, at most four points.
     """
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
     for point in sorted(rows.point.unique())[:4]:
