@@ -71,8 +71,9 @@ class P2PMarket(mesa.Model):
         After each step check nothing, the ledger's totals and the investors' sub-ledger (cheap), or
         also every loan and note against the ledger (for tests).
     threads : int or None
-        Threads for servicing the day's due loans (default: numba's, one per core). Results do
-        not depend on it, bit for bit; use 1 inside a process pool of one run per core.
+        Threads for servicing the day's due loans (default: numba's, one per core); numba's
+        parallel regions in this process use no more. Results do not depend on it, bit for bit;
+        use 1 inside a process pool of one run per core.
     **overrides
         Scenario keys by path with ``__`` for ``.``, e.g. ``macro__asset_correlation=0.1``,
         ``platforms__0__service_fee=0.02``, ``run__horizon_days=360``.
@@ -92,6 +93,7 @@ class P2PMarket(mesa.Model):
         self.threads = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
         if not 1 <= self.threads <= numba.config.NUMBA_NUM_THREADS:
             raise ValueError(f"threads must be 1..{numba.config.NUMBA_NUM_THREADS}, got {threads}")
+        numba.set_num_threads(self.threads)  # numba's parallel regions use no more (process-wide)
         self.horizon_days = config.run.horizon_days
         self.day = 0
         streams = np.random.SeedSequence(seed).spawn(len(STREAMS))

@@ -83,6 +83,10 @@ def test_run_k_gets_the_kth_child_seed_whatever_the_order():
     assert [t.seed for t in tasks] == [int(c.generate_state(1, np.uint64)[0]) for c in children]
     assert [t.seed for t in tasks] == run_seeds(3, 4)
     assert [(t.point, t.replication) for t in tasks] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    spec, scenario = load_experiment_text(TINY.replace("replications = 2", "replications = 2\n"
+                                                       "common_random_numbers = true"))
+    common = [t.seed for t in plan_runs(spec, scenario, "tiny")]
+    assert common == [run_seeds(3, 4)[0], run_seeds(3, 4)[1]] * 2
 
 
 def load_experiment_text(text: str):

@@ -5,6 +5,10 @@ A design gives a list of *points* (one value per varying parameter); each point 
 replication ``k % replications``), and run ``k`` gets the ``k``-th child of
 ``numpy.random.SeedSequence(experiment.seed)``, so a run's numbers depend only on the experiment and
 its number, never on which worker ran it or in what order.
+
+With ``common_random_numbers`` every point's replication ``r`` gets the ``r``-th child instead: the
+points then differ only by their parameters (same borrowers, same macro path ...), which takes the
+simulation noise out of comparisons between points (sensitivity analyses need far fewer runs).
 """
 
 from __future__ import annotations
@@ -103,6 +107,8 @@ def plan_runs(spec: Experiment, scenario: Path, label: str) -> list[RunTask]:
             raise ExperimentError(f"{label}: design point {index} {point}: {error}") from None
     reps = spec.experiment.replications
     seeds = run_seeds(spec.experiment.seed, len(points) * reps)
+    if spec.experiment.common_random_numbers:
+        seeds = [seeds[k % reps] for k in range(len(points) * reps)]
     outputs = spec.outputs
     statistics = tuple(dict.fromkeys(outputs.statistics + outputs.sensitivity))
     return [RunTask(run=p * reps + r, point=p, replication=r, seed=seeds[p * reps + r],

@@ -6,6 +6,7 @@ name = "policy_grid"
 scenario = "../scenarios/baseline.toml"   # relative to this file
 seed = 2026                                # run k gets the k-th child of SeedSequence(seed)
 replications = 4
+common_random_numbers = false              # true: replication r of every point gets child r
 fixed = { "run.horizon_days" = 720 }       # overrides applied to every run
 
 [design]
@@ -68,6 +69,8 @@ class ExperimentConfig(_Section):
     scenario: str
     seed: int = Field(0, ge=0)
     replications: int = Field(1, ge=1, le=100_000)
+    common_random_numbers: bool = Field(
+        False, description="replication r of every point gets the same seed (child r)")
     fixed: dict[str, Any] = Field(default_factory=dict)
     out: str | None = None
 
