@@ -66,12 +66,12 @@ def _experiment(args: argparse.Namespace) -> int:
                             scheduler=args.scheduler, quiet=args.quiet)
     print(f"{result['runs']} runs ({result['skipped']} already done), {result['failed']} failed; "
           f"results: {result['folder']}/")
-    summary = result["summary"]
+    summary = result["summary"].drop(columns=["q05", "q95"])
+    shown = 40
     if len(summary):
-        import pandas as pd
-
-        with pd.option_context("display.width", 120, "display.max_rows", 40):
-            print(summary.drop(columns=["q05", "q95"]).to_string(index=False, float_format="%.4g"))
+        print(summary.head(shown).to_string(index=False, float_format="%.4g"))
+        if len(summary) > shown:
+            print(f"... {len(summary) - shown} more rows in {result['folder']}/summary.csv")
     if len(result["sensitivity"]):
         print(result["sensitivity"].to_string(index=False, float_format="%.3f"))
     return 0
