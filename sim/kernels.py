@@ -381,23 +381,9 @@ def buy_out(rows, day, capacity, covers_interest, status, balance, held, princip
         pay_p = min(pay, notes_principal)
         pay_i = pay - pay_p
         capacity -= pay
-        plat = platform[row]
-        cumulative = np.int64(0)
-        paid_p = np.int64(0)
-        paid_i = np.int64(0)
-        for j in range(note_start[row], note_end[row]):
-            nb = note_balance[j]
-            cumulative += nb
-            upto_p = _floor_div(pay_p * cumulative, notes_principal)
-            upto_i = _floor_div(pay_i * cumulative, notes_principal)
-            part_p = upto_p - paid_p
-            part_i = upto_i - paid_i
-            paid_p = upto_p
-            paid_i = upto_i
-            inv = note_investor[j]
-            investor_cash[inv, plat] += part_p + part_i
-            investor_income[inv] += part_i
-            note_balance[j] = nb - part_p
+        # the notes' own balances are the whole of what is split: the split is _pay_notes' (no fee)
+        _pay_notes(note_start[row], note_end[row], notes_principal, pay_p, pay_i, 0.0,
+                   platform[row], note_investor, note_balance, investor_cash, investor_income)
         held[row] += pay_p
         totals[B_PRINCIPAL] += pay_p
         totals[B_INTEREST] += pay_i
