@@ -2,15 +2,17 @@
 
 One step of :class:`P2PMarket` is one day (the calendar is 30/360: a month is 30 days). A day runs:
 
-1. on the first day of a month: the macro factor moves, investors deposit and withdraw (提现),
-   platforms pay their operating costs;
+1. on the first day of a month (:mod:`sim.month`): the macro factor moves, each platform reads its
+   state and its policies adapt, investors deposit and withdraw (提现), platforms pay their costs,
+   marketing brings investors and borrowers and churn takes investors away, fund pools redeem;
 2. servicing (还款): loans due today pay, prepay, miss an instalment or cure their arrears, and each
-   payment is split among the loan's note holders to the fen;
+   payment is split among the loan's note holders (and its holder, see below) to the fen;
 3. arrears (逾期): days past due advance, loans are counted in buckets M1 (1-30), M2 (31-60),
-   M3 (61-90), and those past ``default_after_days`` are written off with their recovery;
-4. applications: borrowers arrive, the platform reviews and prices them, approved ones are listed
-   (发标);
-5. funding: investors auto-invest in open listings (自动投标);
+   M3 (61-90), those past ``default_after_days`` are written off with their recovery, and the
+   guarantees pay for covered loans reaching their trigger (代偿);
+4. applications: borrowers arrive, the platform's pricing and risk policies price and review them,
+   approved ones are listed (发标);
+5. funding: investors auto-invest in open listings (自动投标), fund pools fill their own;
 6. closing: full listings are disbursed (满标 -> 放款), listings whose window has passed fail (流标)
    and their bids go back to the investors.
 
@@ -399,11 +401,12 @@ class P2PMarket(mesa.Model):
         self.ledger.transfer(WORLD, platform.account("platform_cash"), fee_fen - to_fund, memo)
 
     def _arrears(self, day: int) -> None:
-        """Write off loans past the threshold and count arrears by bucket of days past due.
+        """Write off loans past the threshold, pay guarantees, count arrears by days past due.
 
         Loans in arrears are counted by the day of their first missed payment (kept up to date by
-        the kernels), so the buckets are sums over 30-day windows of that count, and the loans due
-        for write-off today are those that first missed exactly ``default_after_days + 1`` days ago.
+        the kernels), so the buckets are sums over 30-day windows of that count, the loans due for
+        write-off today are those that first missed exactly ``default_after_days + 1`` days ago, and
+        those a guarantee pays for today first missed exactly its ``trigger_days`` ago.
         """
         loans = self.book.loans
         threshold = self.config.loans.default_after_days
