@@ -240,3 +240,32 @@ def test_the_ready_experiments_are_valid():
         spec, scenario = load_experiment(path)
         tasks = plan_runs(spec, scenario, str(path))
         assert tasks, path
+
+
+def test_designs_make_the_points_they_promise():
+    from sim.experiments import design_points
+
+    def spec_of(design: str, parameters: str):
+        return load_experiment_text(TINY.split("[[parameters]]")[0] + design + parameters
+                                    + "\n[outputs]\nstatistics = [\"volume_cny\"]\n")[0]
+
+    two_lists = ('[[parameters]]\nkey = "platforms.0.service_fee"\nvalues = [0.01, 0.02, 0.03]\n'
+                 '[[parameters]]\nkey = "platforms.0.management_fee"\nvalues = [0.1, 0.2, 0.3]\n')
+    grid = design_points(spec_of('[design]\nkind = "grid"\n', two_lists))
+    assert len(grid) == 9 and len({tuple(p.values()) for p in grid}) == 9
+    listed = design_points(spec_of('[design]\nkind = "list"\n', two_lists))
+    assert [tuple(p.values()) for p in listed] == [(0.01, 0.1), (0.02, 0.2), (0.03, 0.3)]
+    ranges = ('[[parameters]]\nkey = "platforms.0.service_fee"\nlow = 0.01\nhigh = 0.05\n'
+              '[[parameters]]\nkey = "platforms.0.funding_window_days"\nlow = 1\nhigh = 9\n'
+              'integer = true\n')
+    for kind in ("random", "latin"):
+        points = design_points(spec_of(f'[design]\nkind = "{kind}"\nsamples = 20\n', ranges))
+        fees = np.array([p["platforms.0.service_fee"] for p in points])
+        days = [p["platforms.0.funding_window_days"] for p in points]
+        assert len(points) == 20 and (fees >= 0.01).all() and (fees <= 0.05).all()
+        assert all(isinstance(d, int) and 1 <= d <= 9 for d in days)
+    latin = design_points(spec_of('[design]\nkind = "latin"\nsamples = 20\n', ranges))
+    strata = np.floor((np.array([p["platforms.0.service_fee"] for p in latin]) - 0.01) / 0.002)
+    assert sorted(strata.astype(int)) == list(range(20))  # one point in each of 20 strata
+    assert design_points(spec_of('[design]\nkind = "sobol"\nsamples = 4\n', ranges)).__len__() == 16
+    assert design_points(spec_of('[design]\nkind = "morris"\nsamples = 3\n', ranges)).__len__() == 9

@@ -242,3 +242,15 @@ def test_a_fund_pool_short_of_cash_pays_redemptions_in_part_and_stops_lending():
     table = model.datacollector.get_table_dataframe("platforms")
     first_overdue = table[table.pool_overdue_cny > 0].day.min()
     assert frame(model).set_index("day").loc[first_overdue + 30:, "volume_cny"].sum() == 0
+
+
+def test_insurance_cover_lapses_when_the_premium_is_not_paid():
+    spec = {"policy": "insurance", "premium_rate": 0.5, "limit_cny": 1e9, "trigger_days": 90}
+    # a platform with no capital and no income cannot pay a 50 % premium: new loans go uncovered
+    model = run(days=180, audit="step", platforms__0__guarantee=spec,
+                platforms__0__capital_cny=0.0, platforms__0__service_fee=0.0,
+                platforms__0__management_fee=0.0)
+    guarantee = model.platforms[0].guarantee
+    assert guarantee.lapsed
+    loans = model.book.loans.frame()
+    assert loans.covered.iloc[0] == 1 and loans.covered.iloc[-1] == 0
