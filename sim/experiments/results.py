@@ -152,13 +152,11 @@ def _by_parameter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: st
     ax.grid(alpha=0.3)
     if others:
         ax.legend(fontsize=8)
-    path = folder / f"{output}_by_{_safe(first)}.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, folder / f"{output}_by_{_safe(first)}.png")
 
 
 def _scatter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: str) -> Path:
+    """Each point's mean (95 % bars) against each parameter, for sampled designs."""
     keys = [p.key for p in spec.parameters]
     fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 4), squeeze=False,
                              constrained_layout=True)
@@ -167,10 +165,7 @@ def _scatter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: str) ->
         ax.set_xlabel(key)
         ax.set_ylabel(output)
         ax.grid(alpha=0.3)
-    path = folder / f"{output}_by_parameters.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, folder / f"{output}_by_parameters.png")
 
 
 def _mc_error(folder: Path, rows: pd.DataFrame, output: str) -> Path:
@@ -190,10 +185,7 @@ def _mc_error(folder: Path, rows: pd.DataFrame, output: str) -> Path:
     ax.set_title("Monte-Carlo error against the number of runs")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    path = folder / f"mc_error_{output}.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, folder / f"mc_error_{output}.png")
 
 
 def _fan(folder: Path, rows: pd.DataFrame, output: str) -> Path:
@@ -213,10 +205,7 @@ def _fan(folder: Path, rows: pd.DataFrame, output: str) -> Path:
     ax.set_title(f"{output}: median, 50 % and 90 % of runs")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    path = folder / f"fan_{output}.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, folder / f"fan_{output}.png")
 
 
 def _sensitivity_bars(folder: Path, rows: pd.DataFrame, output: str, kind: str) -> Path:
@@ -233,7 +222,10 @@ def _sensitivity_bars(folder: Path, rows: pd.DataFrame, output: str, kind: str) 
     ax.set_title(f"Sensitivity of {output}")
     ax.grid(alpha=0.3, axis="y")
     ax.legend()
-    path = folder / f"sensitivity_{output}.png"
+    return _save(fig, folder / f"sensitivity_{output}.png")
+
+
+def _save(fig, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

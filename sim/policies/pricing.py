@@ -16,6 +16,7 @@ market rates (``borrowers.rate_elasticity``, ``investors.rate_elasticity``).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Literal
 
 import numpy as np
@@ -24,7 +25,7 @@ from pydantic import Field
 from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, register
 
 
-class PricingPolicy:
+class PricingPolicy(ABC):
     """Base class of pricing policies: subclasses implement :meth:`base_rate`."""
 
     class Params(PolicyParams):
@@ -37,9 +38,9 @@ class PricingPolicy:
         self.params = params
         self.context = context
 
+    @abstractmethod
     def base_rate(self, applicants: dict[str, np.ndarray], state: PlatformState) -> np.ndarray:
         """Annual rate before the cap, one per applicant."""
-        raise NotImplementedError
 
     def price(self, applicants: dict[str, np.ndarray], state: PlatformState) -> np.ndarray:
         """Annual rate offered to each applicant after the legal cap (NaN: declined)."""
