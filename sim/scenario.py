@@ -232,8 +232,7 @@ class PlatformConfig(_Section):
     penalty_daily_rate: float = Field(0.0005, ge=0.0, le=0.01, description="罚息 per day overdue")
     collection_fee: Probability = Field(0.2, description="share of recoveries kept for 催收")
     pricing: dict[str, Any] = Field(default_factory=lambda: {"policy": "grid"})
-    risk: dict[str, Any] = Field(default_factory=lambda: {
-        "policy": "scorecard", "approve_grades": ["A", "B", "C", "D", "E", "F"]})
+    risk: dict[str, Any] = Field(default_factory=lambda: {"policy": "scorecard"})
     guarantee: dict[str, Any] = Field(default_factory=lambda: {"policy": "none"})
     marketing: dict[str, Any] = Field(default_factory=lambda: {"policy": "none"})
 
