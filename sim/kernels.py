@@ -126,7 +126,7 @@ def _service_rows(lo, hi, offsets, day, starts, ends, months_on_book, uniforms,
             pay_i = np.int64(0)
             if delinquent[row] == 0:
                 p_k, i_k = instalment(principal[row], annual_rate[row], n_term, method[row], m)
-                h = min(1.0, miss_hazard[g] * hazard_mult[row])
+                h = min(1.0, miss_hazard[plat, g] * hazard_mult[row])
                 if u < h:
                     delinquent[row] = 1
                     if p_k + i_k > 0:
@@ -223,9 +223,11 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms,
         (loans originated ``30 * m`` days ago owe instalment ``m``).
     uniforms : float64 array
         One U(0, 1) draw per row of the ranges, in order.
-    miss_hazard, prepay_hazard : float64 arrays by grade
-        This month's probability that a current borrower misses the instalment (becomes delinquent)
-        and that they repay in full early.
+    miss_hazard : float64 array (platform, grade)
+        This month's probability that a current borrower misses the instalment due (becomes
+        delinquent), given the macro factor and the stress events.
+    prepay_hazard : float64 array by grade
+        Probability that a current borrower repays in full early.
     cure_probability : float64 array by grade
         Probability that a delinquent borrower pays all arrears (with penalty interest) on a due date.
     penalty_daily_rate, management_fee : float64 arrays by platform

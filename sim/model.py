@@ -150,9 +150,13 @@ class P2PMarket(mesa.Model):
         self.macro_factor = factor_path(cfg.macro, months, self.rngs["macro"])
         default_hazard = conditional_hazard(cfg.grades.default_hazard_monthly,
                                             cfg.macro.asset_correlation, self.macro_factor)
+        for window in cfg.stress.recession:  # a recession on top of the factor (stress scenarios)
+            rows = slice(window.start_month, window.start_month + window.months)
+            default_hazard[rows] = np.minimum(1.0, default_hazard[rows] * window.hazard_multiplier)
         cure = cfg.grades.cure_probability
         self.cure_draws = cfg.loans.default_after_days // DAYS_PER_MONTH
         self.miss_hazard = np.minimum(1.0, default_hazard / (1.0 - cure) ** self.cure_draws)
+        self.strike_multiplier = np.ones(len(self.platforms))  # 逃废债 on platforms in trouble
         self.prepay_hazard = np.asarray(cfg.grades.prepay_hazard_monthly, dtype=np.float64)
         # collection (催收) by each platform's risk policy: recovery and cure by platform and grade
         n_grades = len(cfg.grades.names)
@@ -283,6 +287,7 @@ class P2PMarket(mesa.Model):
         """
         investors = self.investors
         month = day // DAYS_PER_MONTH
+        self._apply_stress(day)
         update_states(self, day)
         for platform in self.platforms:
             for policy in (platform.pricing, platform.risk, platform.guarantee):
@@ -309,6 +314,21 @@ class P2PMarket(mesa.Model):
             if platform.is_fund_pool:
                 run_fund_pool(self, platform, month)
         self._investor_order = self.rngs["funding"].permutation(len(investors))
+
+    def _apply_stress(self, day: int) -> None:
+        """The scenario's stress events of this month: a guarantee fails, borrowers go on strike.
+
+        A funding freeze is applied where listings are made (:meth:`_applications`).
+        """
+        stress = self.config.stress
+        for p, platform in enumerate(self.platforms):
+            if not platform.stressed:
+                continue
+            if stress.guarantee_fails_month is not None and day == (
+                    DAYS_PER_MONTH * stress.guarantee_fails_month):
+                platform.guarantee.fail(day)
+            if platform.in_trouble(day):
+                self.strike_multiplier[p] = stress.strike_hazard_multiplier
 
     def _pay_costs(self, platform: Platform) -> None:
         """Operating costs, collection costs of loans in arrears, and the insurance premium."""
@@ -346,6 +366,7 @@ class P2PMarket(mesa.Model):
         new_arrears = np.empty(n_rows, dtype=np.int64)
         loans, notes, investors = book.loans, book.notes, self.investors
         month = min(day // DAYS_PER_MONTH, len(self.miss_hazard) - 1)
+        miss_hazard = self.miss_hazard[month][None, :] * self.strike_multiplier[:, None]
         n_new = kernels.service_due_loans(
             day, starts, ends, months, uniforms,
             loans.status, loans.balance, loans.principal, loans.annual_rate, loans.term,
@@ -353,7 +374,7 @@ class P2PMarket(mesa.Model):
             loans.grade, loans.platform, loans.hazard_mult, loans.held,
             loans.note_start, loans.note_end, notes.investor, notes.balance,
             investors.cash, investors.net_income_fen,
-            self.miss_hazard[month], self.prepay_hazard, self.cure_probability,
+            miss_hazard, self.prepay_hazard, self.cure_probability,
             self.penalty_daily_rate, self.management_fee, self.service_fee_monthly, totals,
             new_arrears,
             self.arrears_count, self.arrears_balance, -book.first_day,
@@ -499,6 +520,8 @@ class P2PMarket(mesa.Model):
         cfg = self.config.borrowers
         market = cfg.applications_per_day * (1.0 + cfg.growth_per_year) ** (day / 360.0)
         for platform in self.platforms:
+            if platform.frozen(day):
+                continue
             expected = (market * platform.config.market_share * platform.demand_multiplier
                         + platform.marketing_applications_per_day)
             rows = self.borrowers.arrive(day, platform.index, expected)

@@ -266,6 +266,35 @@ class InitialBookConfig(_Section):
     notes_per_loan: int = Field(20, ge=1, le=1000)
 
 
+class RecessionWindow(_Section):
+    """Months in which every grade's default hazard is multiplied (on top of the macro factor)."""
+
+    start_month: int = Field(ge=0, description="first month of the window")
+    months: int = Field(ge=1, le=1200, description="length of the window, months")
+    hazard_multiplier: float = Field(gt=0.0, le=100.0, description="e.g. 2 or 3")
+
+
+class StressConfig(_Section):
+    """Stress events: a recession, a funding freeze, a guarantee that fails, borrowers who stop paying.
+
+    ``recession`` acts on the whole market; the other events hit the ``platforms`` named (all when
+    empty). A platform is *in trouble* once its lending is frozen, its guarantee has failed or
+    could not pay a claim in full, or its fund pool is overdue; borrowers of a platform in trouble
+    miss instalments ``strike_hazard_multiplier`` times as often (逃废债: they stop paying a
+    platform they think is going down).
+    """
+
+    recession: list[RecessionWindow] = Field(default_factory=list)
+    funding_freeze_month: int | None = Field(
+        None, ge=0, description="from this month the platform lists no new loans")
+    guarantee_fails_month: int | None = Field(
+        None, ge=0, description="in this month the platform's guarantee fails: it pays and "
+                                "covers nothing more (担保公司倒闭, 准备金被挪用)")
+    strike_hazard_multiplier: float = Field(
+        1.0, ge=1.0, le=100.0, description="miss hazard multiplier on a platform in trouble")
+    platforms: list[str] = Field(default_factory=list, description="platforms hit; empty: all")
+
+
 class Scenario(_Section):
     """A whole scenario. Build one from a file with :func:`load_scenario`."""
 
@@ -278,6 +307,7 @@ class Scenario(_Section):
                                             min_length=1, max_length=1000)
     loans: LoansConfig = LoansConfig()
     initial_book: InitialBookConfig = InitialBookConfig()
+    stress: StressConfig = StressConfig()
     _source_dir: str | None = PrivateAttr(None)
 
     @property
@@ -298,6 +328,10 @@ class Scenario(_Section):
             total = sum(getattr(p, key) for p in self.platforms)
             if abs(total - 1.0) > 1e-6:
                 raise ValueError(f"platforms' {key} must add up to 1, got {total:g}")
+        unknown = [name for name in self.stress.platforms if name not in names]
+        if unknown:
+            raise ValueError(f"stress.platforms names no such platform: {unknown}; "
+                             f"platforms are {names}")
         if len(self.investors.max_grade_share) != len(self.grades.names):
             raise ValueError("investors.max_grade_share must have one value per grade")
         return self

@@ -89,7 +89,7 @@ def test_chunked_servicing_equals_one_chunk():
             L.principal, L.annual_rate, L.term, L.method, L.orig_day, loans["n_paid"],
             loans["delinquent"], loans["first_missed_day"], L.grade, L.platform, L.hazard_mult,
             L.held.copy(), L.note_start, L.note_end, book.notes.investor, notes, cash, income,
-            model.miss_hazard[0] * 20, model.prepay_hazard, model.cure_probability,
+            model.miss_hazard[0][None, :] * 20, model.prepay_hazard, model.cure_probability,
             model.penalty_daily_rate, model.management_fee, model.service_fee_monthly, totals,
             new, counts, balances,
             -book.first_day, chunks)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.loans import DAYS_PER_MONTH
 from sim.money import to_fen
 from sim.policies.base import PlatformState, build
 from sim.scenario import PlatformConfig, Scenario, policy_context
@@ -69,6 +70,10 @@ class Platform(mesa.Agent):
         self.churned_investors_month = 0
         self.marketing_spend_month_fen = 0
         self.marketing_spend_total_fen = 0
+        stress = scenario.stress
+        self.stressed = not stress.platforms or self.name in stress.platforms
+        self.freeze_day = (None if stress.funding_freeze_month is None or not self.stressed
+                           else DAYS_PER_MONTH * stress.funding_freeze_month)
         self.guarantor = Guarantor(model, self) if self.guarantee.account == "guarantor_capital" \
             else None
 
@@ -83,6 +88,16 @@ class Platform(mesa.Agent):
             return self.account("pool_cash")
         kind = self.guarantee.account
         return self.account(kind) if kind else "world"
+
+    def frozen(self, day: int) -> bool:
+        """True once a funding freeze (stress) stops its new lending."""
+        return self.freeze_day is not None and day >= self.freeze_day
+
+    def in_trouble(self, day: int) -> bool:
+        """A platform in trouble: lending frozen, guarantee failed or short, or fund pool overdue."""
+        guarantee = self.guarantee
+        return (self.frozen(day) or guarantee.failed_day is not None or guarantee.unpaid_fen > 0
+                or self.pool_overdue_fen > 0)
 
     def investors_pool_liability_fen(self) -> int:
         """Fund pool: what it owes investors for their products, promised interest included."""

@@ -84,6 +84,11 @@ class GuaranteePolicy:
         self.paid_fen += paid_fen
         self.unpaid_fen += asked_fen - paid_fen
 
+    def fail(self, day: int) -> None:
+        """The guarantee fails (a stress event): from ``day`` it pays and covers nothing more."""
+        if self.failed_day is None:
+            self.failed_day = day
+
     def record_premium(self, paid_fen: int, asked_fen: int) -> None:
         """Told what premium the platform paid this month (default: nothing to do)."""
 
@@ -213,8 +218,8 @@ class CreditInsurance(GuaranteePolicy):
         self.lapsed = False
 
     def covers(self, principal_fen, state):
-        """New loans are covered while the premium is paid."""
-        return np.full(len(principal_fen), not self.lapsed)
+        """New loans are covered while the premium is paid (and the insurer stands)."""
+        return np.full(len(principal_fen), not self.lapsed and self.failed_day is None)
 
     def premium_fen(self, state):
         """The month's premium on the covered book."""
@@ -228,5 +233,7 @@ class CreditInsurance(GuaranteePolicy):
             self.lapsed = True
 
     def capacity_fen(self, balance_fen):
-        """What is left of the limit."""
+        """What is left of the limit (nothing once the insurer has failed)."""
+        if self.failed_day is not None:
+            return 0
         return max(self.limit_fen - self.paid_fen, 0)
