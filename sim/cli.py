@@ -4,6 +4,9 @@
     Run a scenario with a progress bar, print a summary, write results to DIR.
 ``p2psim experiment FILE [--out DIR] [--workers N] [--executor local|process|dask] [--scheduler ADDR]``
     Run an experiment (sweep, replications, sensitivity), resumably; write its tables and figures.
+``p2psim reserve SCENARIO [--paths N] [--horizon-months M] [--confidence 0.99 0.999] [--out DIR]``
+    Size a reserve fund (风险准备金): loss and payout distributions, exhaustion by month, the
+    initial reserve and contribution rate each confidence needs, with Monte-Carlo errors.
 ``p2psim schedule --principal CNY --rate R --term N [--method M]``
     Print a loan's repayment schedule (还款计划).
 
@@ -20,6 +23,7 @@ import time
 from pathlib import Path
 
 from sim.experiments.spec import ExperimentError
+from sim.reserve.study import ReserveError
 from sim.scenario import ScenarioError
 
 USAGE_ERROR = 2
@@ -74,6 +78,23 @@ def _experiment(args: argparse.Namespace) -> int:
             print(f"... {len(summary) - shown} more rows in {result['folder']}/summary.csv")
     if len(result["sensitivity"]):
         print(result["sensitivity"].to_string(index=False, float_format="%.3f"))
+    return 0
+
+
+def _reserve(args: argparse.Namespace) -> int:
+    from sim.reserve import ReserveRequest, format_results, run_reserve_study
+
+    request = ReserveRequest(
+        scenario=args.scenario, out=args.out, paths=args.paths, horizon_months=args.horizon_months,
+        confidence=tuple(args.confidence), method=args.method, stratify=not args.no_stratify,
+        initial_reserve_cny=args.initial_reserve, platform=args.platform, seed=args.seed,
+        workers=args.workers, executor=args.executor, scheduler=args.scheduler,
+        overrides=dict(_parse_set(item) for item in args.set), quiet=args.quiet)
+    results = run_reserve_study(request)
+    print(format_results(results))
+    print(f"results: {results['folder']}/ (summary.json, requirements.csv, statistics.csv, "
+          f"exhaustion.csv, frontier.csv, paths.parquet, monthly.parquet, losses.png, "
+          f"balance_fan.png, exhaustion.png, frontier.png)")
     return 0
 
 
@@ -137,6 +158,35 @@ def build_parser() -> argparse.ArgumentParser:
                           "LocalCluster of --workers processes)")
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
     exp.set_defaults(func=_experiment)
+    res = sub.add_parser("reserve", help="size a reserve fund (风险准备金): losses, payouts, "
+                                         "exhaustion probability, required reserve and rate")
+    res.add_argument("scenario", help="scenario file with a reserve_fund platform, e.g. "
+                                      "scenarios/reserve_fund.toml")
+    res.add_argument("--out", default=None, help="results folder (default: results/reserve-NAME)")
+    res.add_argument("--paths", type=int, default=400, help="market paths to run (default 400)")
+    res.add_argument("--horizon-months", type=int, default=None,
+                     help="months studied (default: the scenario's horizon)")
+    res.add_argument("--confidence", type=float, nargs="+", default=[0.99, 0.999],
+                     help="confidence levels (default 0.99 0.999)")
+    res.add_argument("--method", default="importance", choices=["importance", "plain"],
+                     help="importance sampling of the macro factor's tail (default) or plain MC")
+    res.add_argument("--no-stratify", action="store_true",
+                     help="draw the macro factor without strata")
+    res.add_argument("--initial-reserve", type=float, default=None, metavar="CNY",
+                     help="initial reserve for the exhaustion probabilities and the contribution "
+                          "rate (default: the scenario's initial_cny)")
+    res.add_argument("--platform", default=None, help="platform studied (if several keep a "
+                                                      "reserve)")
+    res.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    res.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario key")
+    res.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                     help="parallel paths (default: one per core)")
+    res.add_argument("--executor", default="process", choices=["local", "process", "dask"],
+                     help="where paths run: this process, a process pool (default), or Dask")
+    res.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
+    res.add_argument("--quiet", action="store_true", help="no progress bar")
+    res.set_defaults(func=_reserve)
     sched = sub.add_parser("schedule", help="print a loan's repayment schedule")
     sched.add_argument("--principal", type=float, required=True, help="amount, CNY")
     sched.add_argument("--rate", type=float, required=True, help="annual rate, e.g. 0.12")
@@ -159,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     try:
         return args.func(args)
-    except (ScenarioError, UsageError, ExperimentError) as error:
+    except (ScenarioError, UsageError, ExperimentError, ReserveError) as error:
         print(f"p2psim: error: {error}", file=sys.stderr)
         return USAGE_ERROR
 

@@ -20,11 +20,20 @@ from scipy.special import ndtr, ndtri
 from sim.scenario import MacroConfig
 
 
-def factor_path(config: MacroConfig, months: int, rng: np.random.Generator) -> np.ndarray:
-    """The macro factor ``Z[m]`` for months ``0 .. months-1``."""
+def factor_path(config: MacroConfig, months: int, rng: np.random.Generator | None,
+                shocks: np.ndarray | None = None) -> np.ndarray:
+    """The macro factor ``Z[m]`` for months ``0 .. months-1``.
+
+    ``shocks`` (standard normal, one per month: ``Z[0]`` itself, then the AR(1) innovations) are
+    drawn from ``rng`` unless given; the reserve study gives them, to sample the factor's tail
+    (importance sampling, :mod:`sim.reserve.sampling`). The map from shocks to ``Z`` is affine.
+    """
     phi = config.persistence
     scale = np.sqrt(max(0.0, 1.0 - phi * phi))
-    shocks = rng.standard_normal(months)
+    if shocks is None:
+        shocks = rng.standard_normal(months)
+    elif len(shocks) != months:
+        raise ValueError(f"need {months} macro shocks, got {len(shocks)}")
     override = dict(config.shock_path)  # later months continue the AR(1) from a shocked value
     z = np.empty(months)
     for m in range(months):

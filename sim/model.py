@@ -76,6 +76,9 @@ class P2PMarket(mesa.Model):
         Threads for servicing the day's due loans (default: numba's, one per core); numba's
         parallel regions in this process use no more. Results do not depend on it, bit for bit;
         use 1 inside a process pool of one run per core.
+    macro_shocks : numpy.ndarray or None
+        The macro factor's standard-normal shocks, one per month (``horizon_days // 30 + 2``),
+        instead of drawing them from the ``macro`` stream: the reserve study samples them.
     **overrides
         Scenario keys by path with ``__`` for ``.``, e.g. ``macro__asset_correlation=0.1``,
         ``platforms__0__service_fee=0.02``, ``run__horizon_days=360``.
@@ -83,7 +86,7 @@ class P2PMarket(mesa.Model):
 
     def __init__(self, scenario: str | Path | dict | Scenario | None = None, *,
                  rng: int | None = None, audit: str = "step", threads: int | None = None,
-                 **overrides: Any) -> None:
+                 macro_shocks: np.ndarray | None = None, **overrides: Any) -> None:
         config = load_scenario(scenario, overrides)
         seed = config.run.seed if rng is None else int(rng)
         super().__init__(rng=seed)
@@ -100,6 +103,8 @@ class P2PMarket(mesa.Model):
         self.day = 0
         streams = np.random.SeedSequence(seed).spawn(len(STREAMS))
         self.rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams)}
+        self.macro_shocks = macro_shocks
+        self.sizing_float_fen = 0  # lent to a reserve by a sizing study (sim.reserve); not its own
 
         self.ledger = Ledger()
         self.platforms = [Platform(self, i, p, config) for i, p in enumerate(config.platforms)]
@@ -147,7 +152,7 @@ class P2PMarket(mesa.Model):
         """
         cfg = self.config
         months = self.horizon_days // DAYS_PER_MONTH + 2
-        self.macro_factor = factor_path(cfg.macro, months, self.rngs["macro"])
+        self.macro_factor = factor_path(cfg.macro, months, self.rngs["macro"], self.macro_shocks)
         default_hazard = conditional_hazard(cfg.grades.default_hazard_monthly,
                                             cfg.macro.asset_correlation, self.macro_factor)
         for window in cfg.stress.recession:  # a recession on top of the factor (stress scenarios)
@@ -507,6 +512,8 @@ class P2PMarket(mesa.Model):
             self.totals["investor_income_fen"] += income
             platform.investor_income_fen += income
             platform.defaulted_fen_month += int(t[kernels.W_PRINCIPAL] + t[kernels.W_HELD_PRINCIPAL])
+            platform.defaulted_fen_total += int(t[kernels.W_PRINCIPAL] + t[kernels.W_HELD_PRINCIPAL])
+            platform.recovered_fen_total += int(t[kernels.W_RECOVERED] + t[kernels.W_HELD_RECOVERED])
         summed = totals.sum(axis=0)
         self.today.defaults += int(summed[kernels.W_COUNT])
         self.today.default_principal_fen += int(summed[kernels.W_PRINCIPAL]

@@ -70,6 +70,8 @@ def update_states(model, day: int) -> None:
         state.platform_cash_fen = model.ledger.balance(platform.account("platform_cash"))
         kind = platform.guarantee.account
         state.guarantee_fund_fen = model.ledger.balance(platform.account(kind)) if kind else 0
+        if kind == "reserve_fund":  # a sizing study's float is not the platform's money
+            state.guarantee_fund_fen -= model.sizing_float_fen
         state.guaranteed_outstanding_fen = int(guaranteed[p])
 
 

@@ -19,7 +19,7 @@ import json
 import os
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,17 +98,20 @@ def _write_atomic(path: Path, text: str) -> None:
 
 # --------------------------------------------------------------------------- executors
 
-def execute(tasks: list[RunTask], executor: str, workers: int,
-            scheduler: str | None = None) -> Iterator[dict[str, Any]]:
-    """Run ``tasks`` on the executor; yield each record as soon as its run finishes."""
+def execute(tasks: list, executor: str, workers: int, scheduler: str | None = None,
+            function: Callable[[Any], dict[str, Any]] = run_one) -> Iterator[dict[str, Any]]:
+    """Run ``function(task)`` for each task on the executor; yield each record as it finishes.
+
+    ``function`` must be importable by name (a module-level function) for the process pool and Dask.
+    """
     if not tasks:
         return iter(())
     if executor == "local":
-        return (run_one(task) for task in tasks)
+        return (function(task) for task in tasks)
     if executor == "process":
-        return _process_pool(tasks, workers)
+        return _process_pool(tasks, workers, function)
     if executor == "dask":
-        return _dask(tasks, workers, scheduler)
+        return _dask(tasks, workers, scheduler, function)
     raise ExperimentError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
 
 
@@ -135,13 +138,13 @@ def one_thread_workers():
                 os.environ[key] = value
 
 
-def _process_pool(tasks: list[RunTask], workers: int) -> Iterator[dict[str, Any]]:
+def _process_pool(tasks: list, workers: int, function) -> Iterator[dict[str, Any]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("spawn")  # fresh interpreters, started one-threaded
     with one_thread_workers(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(run_one, task) for task in tasks]
+        futures = [pool.submit(function, task) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
 
@@ -168,12 +171,13 @@ def connect_dask(workers: int, scheduler: str | None):
     return Client(cluster), cluster
 
 
-def _dask(tasks: list[RunTask], workers: int, scheduler: str | None) -> Iterator[dict[str, Any]]:
+def _dask(tasks: list, workers: int, scheduler: str | None,
+          function) -> Iterator[dict[str, Any]]:
     from distributed import as_completed
 
     client, cluster = connect_dask(workers, scheduler)
     try:
-        futures = client.map(run_one, tasks, pure=False)
+        futures = client.map(function, tasks, pure=False)
         for future in as_completed(futures):
             yield future.result()
     finally:

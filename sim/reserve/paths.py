@@ -1,0 +1,160 @@
+"""One path of the reserve study: the whole market, run with a reserve that never runs dry.
+
+The reserve's balance on day ``t`` is ``R + inflows(t) - payouts(t)`` for an initial reserve ``R``,
+as long as it has not run dry; payouts do not depend on ``R`` until then. So one run with a reserve
+that cannot run dry (a large float lent to it, :attr:`SizingMarket.float_fen`, which its policies do
+not see) gives, for every ``R`` at once, whether and when the reserve would have run dry: on the
+first day its *net outflow* ``D(t) = payouts(t) - inflows(t)`` exceeds ``R``. The initial reserve a
+path needs is ``max(0, max_t D(t))``.
+
+The contribution rate ``c`` (share of each covered loan's principal paid into the reserve) enters
+the inflows linearly: ``D_c(t) = D(t) + (c0 - c) V(t)``, ``V(t)`` the covered principal disbursed
+so far, ``c0`` the scenario's rate. For an initial reserve ``R`` the rate a path needs is therefore
+the smallest ``c >= 0`` with ``D(t) + (c0 - c) V(t) <= R`` on every day:
+``max(0, max_t (D(t) + c0 V(t) - R) / V(t))`` (infinite if the reserve is short before any loan
+has paid in). Assumption: borrowers and the platform do not react to ``R`` or ``c`` themselves
+(the contribution comes out of the loan's principal, 从借款本金中提取).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.ledger import WORLD
+from sim.loans import DAYS_PER_MONTH
+from sim.model import P2PMarket
+
+FLOAT_FEN = 10**15  # 10 trillion CNY lent to the reserve: more than any book here can lose
+
+
+class _NoCollector:
+    """Stands in for Mesa's DataCollector: a path keeps only what the study needs."""
+
+    def collect(self, model) -> None:
+        """Nothing to collect."""
+
+    def add_table_row(self, table: str, row: dict) -> None:
+        """Nothing to keep."""
+
+
+class SizingMarket(P2PMarket):
+    """The market with a float lent to one platform's reserve fund, and no daily data collection.
+
+    Parameters
+    ----------
+    scenario, rng, macro_shocks, **overrides
+        As for :class:`~sim.model.P2PMarket` (run on one thread, no audit).
+    platform : int
+        Index of the platform whose reserve fund is studied.
+    """
+
+    float_fen = FLOAT_FEN
+
+    def __init__(self, scenario, *, platform: int, rng: int | None = None,
+                 macro_shocks: np.ndarray | None = None, **overrides: Any) -> None:
+        self.studied = platform
+        self.covered_disbursed_fen = 0
+        super().__init__(scenario, rng=rng, audit="off", threads=1, macro_shocks=macro_shocks,
+                         **overrides)
+        self.datacollector = _NoCollector()
+        platform_ = self.platforms[platform]
+        self.ledger.transfer(WORLD, platform_.account("reserve_fund"), self.float_fen,
+                             "reserve_sizing_float")
+        self.sizing_float_fen = self.float_fen
+
+    def _guarantee_contributions(self, platform, principal, covered) -> None:
+        """Also count the covered principal disbursed by the studied platform (``V``)."""
+        super()._guarantee_contributions(platform, principal, covered)
+        if platform.index == self.studied:
+            self.covered_disbursed_fen += int(principal[covered].sum())
+
+
+@dataclass
+class PathTask:
+    """One path: the scenario, its seed, its macro shocks and what to measure."""
+
+    path: int
+    seed: int
+    shocks: list[float]
+    scenario: str | dict
+    overrides: dict[str, Any] = field(default_factory=dict)
+    platform: int = 0
+    horizon_days: int = 1080
+    initial_reserve_fen: int = 0
+    contribution_rate: float = 0.0
+
+
+def run_path(task: PathTask) -> dict[str, Any]:
+    """Run one path and return its record: monthly series and the path's requirements.
+
+    The record's money is in CNY. Monthly series (one value per month of the horizon):
+    ``net_outflow`` ``D`` at the month's end, ``max_net_outflow`` (running maximum of ``D`` over
+    the days so far), ``payouts``, ``inflows``, ``defaulted`` (principal written off) and
+    ``recovered``, each within the month.
+    """
+    started = time.perf_counter()
+    record: dict[str, Any] = {"path": task.path, "seed": task.seed}
+    try:
+        model = SizingMarket(task.scenario, platform=task.platform, rng=task.seed,
+                             macro_shocks=np.asarray(task.shocks, dtype=np.float64),
+                             **{**task.overrides, "run.horizon_days": task.horizon_days})
+        record.update(_follow(model, task))
+        record["status"] = "ok"
+    except Exception:  # noqa: BLE001 - a failed path is recorded, the others go on
+        record["status"] = "failed"
+        record["error"] = traceback.format_exc()
+    record["elapsed_s"] = round(time.perf_counter() - started, 3)
+    return record
+
+
+def _follow(model: SizingMarket, task: PathTask) -> dict[str, Any]:
+    """Step the market to the horizon, reading the reserve every day."""
+    platform = model.platforms[task.platform]
+    account = platform.account("reserve_fund")
+    guarantee = platform.guarantee
+    start_balance = model.ledger.balance(account)
+    days = task.horizon_days
+    net = np.empty(days, dtype=np.int64)         # D(t), fen
+    covered = np.empty(days, dtype=np.int64)     # V(t), fen
+    month_paid, month_defaulted, month_recovered = [], [], []
+    for day in range(days):
+        model.step()
+        net[day] = start_balance - model.ledger.balance(account)
+        covered[day] = model.covered_disbursed_fen
+        if (day + 1) % DAYS_PER_MONTH == 0 or day + 1 == days:
+            month_paid.append(guarantee.paid_fen)
+            month_defaulted.append(platform.defaulted_fen_total)
+            month_recovered.append(platform.recovered_fen_total)
+    ends = np.minimum(np.arange(DAYS_PER_MONTH, days + DAYS_PER_MONTH, DAYS_PER_MONTH), days) - 1
+    running_max = np.maximum.accumulate(net)
+    paid = np.diff(month_paid, prepend=0)
+    net_by_month = np.diff(net[ends], prepend=0)
+    return {
+        "required_reserve": max(0.0, float(running_max[-1]) / 100),
+        "required_rate": _required_rate(net, covered, task.initial_reserve_fen,
+                                        task.contribution_rate),
+        "net_outflow": (net[ends] / 100).tolist(),
+        "max_net_outflow": (running_max[ends] / 100).tolist(),
+        "payouts": (paid / 100).tolist(),
+        "inflows": ((paid - net_by_month) / 100).tolist(),
+        "defaulted": (np.diff(month_defaulted, prepend=0) / 100).tolist(),
+        "recovered": (np.diff(month_recovered, prepend=0) / 100).tolist(),
+        "unpaid_claims": guarantee.unpaid_fen / 100,
+        "covered_disbursed": float(covered[-1]) / 100,
+    }
+
+
+def _required_rate(net: np.ndarray, covered: np.ndarray, reserve_fen: int, rate: float) -> float:
+    """Smallest contribution rate >= 0 keeping ``D_c(t) <= reserve`` every day (inf if none)."""
+    excess = net.astype(np.float64) + rate * covered - reserve_fen  # D_0(t) - R
+    if (excess[covered == 0] > 0).any():
+        return float("inf")
+    paying = covered > 0
+    if not paying.any():
+        return 0.0
+    return max(0.0, float(np.max(excess[paying] / covered[paying])))
