@@ -7,6 +7,9 @@ not see) gives, for every ``R`` at once, whether and when the reserve would have
 first day its *net outflow* ``D(t) = payouts(t) - inflows(t)`` exceeds ``R``. The initial reserve a
 path needs is ``max(0, max_t D(t))``.
 
+``D`` is read every day right after the day's payouts (:meth:`SizingMarket._arrears`), the
+reserve's lowest point of the day: contributions and fees of the day's new loans come in later.
+
 The contribution rate ``c`` (share of each covered loan's principal paid into the reserve) enters
 the inflows linearly: ``D_c(t) = D(t) + (c0 - c) V(t)``, ``V(t)`` the covered principal disbursed
 so far, ``c0`` the scenario's rate. For an initial reserve ``R`` the rate a path needs is therefore
@@ -67,6 +70,16 @@ class SizingMarket(P2PMarket):
                              "reserve_sizing_float")
         self.sizing_float_fen = self.float_fen
 
+    def _arrears(self, day: int) -> None:
+        """Also read the reserve right after today's payouts, its lowest point of the day.
+
+        Later in the day only money comes in (contributions and fees at disbursement), so a
+        reserve that is not short at this point is not short at any point of the day.
+        """
+        super()._arrears(day)
+        account = self.platforms[self.studied].account("reserve_fund")
+        self.balance_after_payouts_fen = self.ledger.balance(account)
+
     def _guarantee_contributions(self, platform, principal, covered) -> None:
         """Also count the covered principal disbursed by the studied platform (``V``)."""
         super()._guarantee_contributions(platform, principal, covered)
@@ -115,17 +128,17 @@ def run_path(task: PathTask) -> dict[str, Any]:
 def _follow(model: SizingMarket, task: PathTask) -> dict[str, Any]:
     """Step the market to the horizon, reading the reserve every day."""
     platform = model.platforms[task.platform]
-    account = platform.account("reserve_fund")
     guarantee = platform.guarantee
-    start_balance = model.ledger.balance(account)
+    start_balance = model.ledger.balance(platform.account("reserve_fund"))
     days = task.horizon_days
     net = np.empty(days, dtype=np.int64)         # D(t), fen
     covered = np.empty(days, dtype=np.int64)     # V(t), fen
     month_paid, month_defaulted, month_recovered = [], [], []
     for day in range(days):
+        covered_before = model.covered_disbursed_fen  # V as it stood at the day's payouts
         model.step()
-        net[day] = start_balance - model.ledger.balance(account)
-        covered[day] = model.covered_disbursed_fen
+        net[day] = start_balance - model.balance_after_payouts_fen
+        covered[day] = covered_before
         if (day + 1) % DAYS_PER_MONTH == 0 or day + 1 == days:
             month_paid.append(guarantee.paid_fen)
             month_defaulted.append(platform.defaulted_fen_total)
