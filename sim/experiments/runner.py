@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import time
@@ -52,6 +53,9 @@ def run_one(task: RunTask) -> dict[str, Any]:
         record["error"] = traceback.format_exc()
         record["statistics"] = {name: None for name in task.statistics}
         record["timeseries"] = {}
+    finally:
+        model = None
+        gc.collect()  # a market is a web of references: free it now (a worker runs many)
     record["elapsed_s"] = round(time.perf_counter() - started, 3)
     return record
 

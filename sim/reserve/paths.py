@@ -21,6 +21,7 @@ has paid in). Assumption: borrowers and the platform do not react to ``R`` or ``
 
 from __future__ import annotations
 
+import gc
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -121,6 +122,9 @@ def run_path(task: PathTask) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - a failed path is recorded, the others go on
         record["status"] = "failed"
         record["error"] = traceback.format_exc()
+    finally:
+        model = None
+        gc.collect()  # a market is a web of references: free it now, not when gen 2 next runs
     record["elapsed_s"] = round(time.perf_counter() - started, 3)
     return record
 
