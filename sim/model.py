@@ -741,6 +741,21 @@ class P2PMarket(mesa.Model):
             platform.claim_days_fen += claims
             self.totals["claim_days_fen"] += claims
 
+    def release(self) -> None:
+        """Drop the books (loans, notes, listings, bids, populations) once a run has been read.
+
+        Mesa's model is held in reference cycles (its scenario, event generator, agents), which
+        only the cyclic garbage collector frees, and it runs rarely when a program allocates few
+        but large arrays: a worker running market after market would keep them all. Releasing
+        the large tables frees their memory at once; the model cannot step afterwards.
+        """
+        self.book = self.listings = self.borrowers = self.investors = None
+        self.bids = {}
+        self.open_listings = None
+        self._missed_on = {}
+        self.arrears_count = self.arrears_balance = None
+        self.running = False
+
     # ------------------------------------------------------------------ reading the state
 
     def claims_fen(self) -> int:

@@ -235,3 +235,20 @@ def test_scenario_without_reserve_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "platforms[0].guarantee.policy = 'none'" in err and "reserve_fund" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_released_market_frees_its_books_without_the_garbage_collector():
+    import gc
+    import weakref
+
+    model = P2PMarket(LIMIT, rng=1, audit="off", **{"run.horizon_days": 30})
+    model.run()
+    loans = weakref.ref(model.book.loans)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        model.release()
+        assert loans() is None  # freed by reference counting, at once
+    finally:
+        if enabled:
+            gc.enable()

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import os
 import time
@@ -36,6 +35,7 @@ def run_one(task: RunTask) -> dict[str, Any]:
     record: dict[str, Any] = {"run": task.run, "point": task.point,
                               "replication": task.replication, "seed": task.seed,
                               "params": task.params}
+    model = None
     try:
         from sim.model import P2PMarket
         from sim.outputs import summarise
@@ -54,8 +54,8 @@ def run_one(task: RunTask) -> dict[str, Any]:
         record["statistics"] = {name: None for name in task.statistics}
         record["timeseries"] = {}
     finally:
-        model = None
-        gc.collect()  # a market is a web of references: free it now (a worker runs many)
+        if model is not None:
+            model.release()  # free its books now (a worker runs many markets)
     record["elapsed_s"] = round(time.perf_counter() - started, 3)
     return record
 
