@@ -26,6 +26,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -293,8 +295,7 @@ def plot_overview(frame: pd.DataFrame, path: Path, title: str) -> None:
         ax.set_xlabel("month")
         ax.grid(alpha=0.3)
     fig.suptitle(title)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_platforms(monthly: pd.DataFrame, path: Path, title: str) -> None:
@@ -313,8 +314,7 @@ def plot_platforms(monthly: pd.DataFrame, path: Path, title: str) -> None:
         ax.legend(loc="upper left")
     axes[1].axhline(0, color="grey", lw=0.5)
     fig.suptitle(title)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_policies(monthly: pd.DataFrame, marketing: pd.DataFrame, path: Path, title: str) -> None:
@@ -361,17 +361,13 @@ def plot_policies(monthly: pd.DataFrame, marketing: pd.DataFrame, path: Path, ti
             ax.text(0.5, 0.5, "not in this scenario", ha="center", va="center",
                     transform=ax.transAxes, color="grey")
     fig.suptitle(title)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def write_run(model, out_dir: Path, scenario_source: str | None,
               elapsed_s: dict[str, float]) -> Path:
     """Write a finished run to ``out_dir`` atomically; return the folder."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_folder(out_dir) as staging:
         frame = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         frame.to_parquet(staging / "timeseries.parquet", index=False)
         model.ledger.journal().to_parquet(staging / "journal.parquet", index=False)
@@ -389,6 +385,21 @@ def write_run(model, out_dir: Path, scenario_source: str | None,
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
         plot_overview(frame, staging / "overview.png",
                       f"{model.config.run.name} (seed {model.seed})")
+    return Path(out_dir)
+
+
+@contextmanager
+def atomic_folder(out_dir: Path) -> Iterator[Path]:
+    """Write a results folder atomically: yield a staging folder, then rename it into place.
+
+    A folder already at ``out_dir`` is replaced only once everything is written; if anything fails
+    the staging folder is removed and ``out_dir`` is left as it was (nothing half-written).
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        yield staging
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
             out_dir.rename(old)
@@ -399,5 +410,10 @@ def write_run(model, out_dir: Path, scenario_source: str | None,
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return out_dir
 
+
+def save_figure(fig, path: Path) -> Path:
+    """Save a figure as PNG (110 dpi) and close it."""
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -28,6 +28,7 @@ import pandas as pd  # noqa: E402
 
 from sim.experiments.design import sensitivity_problem  # noqa: E402
 from sim.experiments.spec import Experiment  # noqa: E402
+from sim.outputs import save_figure  # noqa: E402
 
 
 def tidy(records: list[dict], spec: Experiment) -> pd.DataFrame:
@@ -152,7 +153,7 @@ def _by_parameter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: st
     ax.grid(alpha=0.3)
     if others:
         ax.legend(fontsize=8)
-    return _save(fig, folder / f"{output}_by_{_safe(first)}.png")
+    return save_figure(fig, folder / f"{output}_by_{_safe(first)}.png")
 
 
 def _scatter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: str) -> Path:
@@ -165,7 +166,7 @@ def _scatter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: str) ->
         ax.set_xlabel(key)
         ax.set_ylabel(output)
         ax.grid(alpha=0.3)
-    return _save(fig, folder / f"{output}_by_parameters.png")
+    return save_figure(fig, folder / f"{output}_by_parameters.png")
 
 
 def _mc_error(folder: Path, rows: pd.DataFrame, output: str) -> Path:
@@ -185,7 +186,7 @@ def _mc_error(folder: Path, rows: pd.DataFrame, output: str) -> Path:
     ax.set_title("Monte-Carlo error against the number of runs")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    return _save(fig, folder / f"mc_error_{output}.png")
+    return save_figure(fig, folder / f"mc_error_{output}.png")
 
 
 def _fan(folder: Path, rows: pd.DataFrame, output: str) -> Path:
@@ -205,7 +206,7 @@ def _fan(folder: Path, rows: pd.DataFrame, output: str) -> Path:
     ax.set_title(f"{output}: median, 50 % and 90 % of runs")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, folder / f"fan_{output}.png")
+    return save_figure(fig, folder / f"fan_{output}.png")
 
 
 def _sensitivity_bars(folder: Path, rows: pd.DataFrame, output: str, kind: str) -> Path:
@@ -222,13 +223,7 @@ def _sensitivity_bars(folder: Path, rows: pd.DataFrame, output: str, kind: str) 
     ax.set_title(f"Sensitivity of {output}")
     ax.grid(alpha=0.3, axis="y")
     ax.legend()
-    return _save(fig, folder / f"sensitivity_{output}.png")
-
-
-def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, folder / f"sensitivity_{output}.png")
 
 
 def _safe(key: str) -> str:

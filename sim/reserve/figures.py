@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sim.outputs import save_figure  # noqa: E402
 from sim.reserve.analysis import weighted_quantile  # noqa: E402
 
 MILLION = 1e6
@@ -33,8 +34,7 @@ def plot_losses(columns: dict[str, np.ndarray], weights: np.ndarray, confidences
         ax.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_balance_fan(balance: np.ndarray, weights: np.ndarray, confidences: list[float],
@@ -59,8 +59,7 @@ def plot_balance_fan(balance: np.ndarray, weights: np.ndarray, confidences: list
     ax.legend(fontsize=8, loc="lower left")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_exhaustion(rows: list[dict], month_rows: list[dict], confidences: list[float],
@@ -89,8 +88,7 @@ def plot_exhaustion(rows: list[dict], month_rows: list[dict], confidences: list[
     right.set_title(f"never within the horizon: {never:.4f}", fontsize=9)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_frontier(rows: list[dict], confidences: list[float], current_rate: float, path: Path,
@@ -113,5 +111,4 @@ def plot_frontier(rows: list[dict], confidences: list[float], current_rate: floa
     ax.legend(fontsize=8)
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +16,7 @@ import pandas as pd
 from sim.experiments.design import run_seeds
 from sim.experiments.runner import EXECUTORS, execute
 from sim.money import to_fen
+from sim.outputs import atomic_folder, git_revision
 from sim.policies.base import build
 from sim.policies.guarantee import ReserveFund
 from sim.reserve import analysis, figures
@@ -254,13 +252,11 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
 
 def write_study(out: Path, records: list[dict], design, plan: Plan, request: ReserveRequest,
                 results: dict[str, Any]) -> None:
-    """Write the folder atomically (a staging folder renamed into place)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    """Write the folder atomically (nothing half-written if anything fails)."""
     columns = results.pop("_columns")
     balance = results.pop("_balance")
     required_rate = results.pop("_required_rate")
-    try:
+    with atomic_folder(out) as staging:
         paths = pd.DataFrame({"path": [r["path"] for r in records],
                               "seed": [str(r["seed"]) for r in records],
                               "weight": design.weight, "component": design.component,
@@ -272,28 +268,18 @@ def write_study(out: Path, records: list[dict], design, plan: Plan, request: Res
                                  **{key: r[key][m] for key in SERIES}}
                                 for r in records for m in range(len(r["net_outflow"]))])
         monthly.to_parquet(staging / "monthly.parquet", index=False)
-        pd.DataFrame(results["requirements"]).to_csv(staging / "requirements.csv", index=False)
-        pd.DataFrame([{"quantity": key, **row} for key, rows in results["statistics"].items()
-                      for row in rows]).to_csv(staging / "statistics.csv", index=False)
-        pd.DataFrame(results["exhaustion_by_month"]).to_csv(staging / "exhaustion.csv",
-                                                            index=False)
-        pd.DataFrame(results["exhaustion_month"]).to_csv(staging / "exhaustion_month.csv",
-                                                         index=False)
-        pd.DataFrame(results["frontier"]).to_csv(staging / "frontier.csv", index=False)
+        tables = {"requirements": results["requirements"],
+                  "statistics": [{"quantity": key, **row}
+                                 for key, rows in results["statistics"].items() for row in rows],
+                  "exhaustion": results["exhaustion_by_month"],
+                  "exhaustion_month": results["exhaustion_month"],
+                  "frontier": results["frontier"]}
+        for name, rows in tables.items():
+            pd.DataFrame(rows).to_csv(staging / f"{name}.csv", index=False)
         _figures(staging, results, design.weight, columns, balance, plan)
-        meta = {"request": {k: v for k, v in vars(request).items()}, "git": _git_revision()}
+        meta = {"request": dict(vars(request)), "git": git_revision()}
         (staging / "summary.json").write_text(json.dumps({**results, "metadata": meta}, indent=2,
                                                          ensure_ascii=False, default=str))
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            staging.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _figures(folder: Path, results: dict, weights: np.ndarray, columns: dict, balance: np.ndarray,
@@ -311,16 +297,6 @@ def _figures(folder: Path, results: dict, weights: np.ndarray, columns: dict, ba
     figures.plot_frontier(results["frontier"], plan.confidence, plan.contribution_rate,
                           folder / "frontier.png",
                           f"{title}: initial reserve {results['initial_reserve_cny']:,.0f} CNY")
-
-
-def _git_revision() -> str | None:
-    import subprocess
-
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def format_results(results: dict[str, Any]) -> str:
