@@ -27,6 +27,8 @@ Protocol (the engine books all money)
     The most it can pay today, given its account's balance.
 ``record_payout(paid_fen, asked_fen, day)``
     Told what it paid and what was asked; a guarantor that could not pay in full fails.
+``fail(day)``
+    A stress event (``[stress] guarantee_fails_month``): from ``day`` it covers and pays nothing.
 """
 
 from __future__ import annotations
