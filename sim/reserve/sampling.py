@@ -124,8 +124,8 @@ def draw_shocks(macro: MacroConfig, months: int, horizon_months: int, paths: int
         return MacroDesign(shocks, np.ones(paths), np.zeros(paths, np.int8), direction, 0.0,
                            "plain")
     shift = float(ndtri(confidence))
-    n_plain = int(round(paths * plain_share))
-    n_plain = min(max(n_plain, 1 if paths > 1 else 0), paths - 1) if paths > 1 else 0
+    # at least one path from each part when there are two paths or more
+    n_plain = min(max(round(paths * plain_share), 1), paths - 1) if paths > 1 else 0
     plain = _component(rng, n_plain, months, direction, 0.0, stratify)
     tilted = _component(rng, paths - n_plain, months, direction, -shift, stratify)
     shocks = np.vstack([plain, tilted])
