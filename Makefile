@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: baseline test test-slow bench
+.PHONY: baseline test test-slow bench fonts
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,21 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-baseline: $(VENV)/.installed
+baseline: $(VENV)/.installed fonts
 	$(BIN)/p2psim run scenarios/baseline.toml
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed fonts
 	$(BIN)/python -m pytest -m "not slow" -q
 
 test-slow: $(VENV)/.installed  # pytest exits 5 when no test is marked slow: that is not a failure
 	$(BIN)/python -m pytest -m slow -q || [ $$? -eq 5 ]
+
+fonts:  # a CJK font, so Chinese platform names draw in the charts (Debian's fonts-wqy-microhei)
+	@if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && command -v apt-get >/dev/null \
+		&& [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei \
+		|| echo "no CJK font installed: Chinese names will draw as boxes"; \
+	fi
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/engine.py

@@ -23,10 +23,17 @@ import time
 from pathlib import Path
 
 from sim.experiments.spec import ExperimentError
+from sim.folders import OutputFolderError
+from sim.policies.checks import PolicyFault
 from sim.reserve.study import ReserveError
 from sim.scenario import ScenarioError
 
 USAGE_ERROR = 2
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+MAX_SEED = 2**63 - 1
+MIN_PRINCIPAL_CNY = 0.01          # one fen
+MAX_PRINCIPAL_CNY = 10_000_000_000.0  # every column exact to the fen (10^12 fen < 2^53)
+AFTER_INTERRUPT = {"experiment": "rerun the same command to resume"}
 
 
 class UsageError(Exception):
@@ -36,6 +43,7 @@ class UsageError(Exception):
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from sim.folders import check_output_folder
     from sim.model import P2PMarket
     from sim.outputs import format_summary, summarise, write_run
 
@@ -44,8 +52,7 @@ def _run(args: argparse.Namespace) -> int:
     model = P2PMarket(args.scenario, rng=args.seed, threads=args.threads, **overrides)
     built = time.perf_counter()
     out = Path(args.out) if args.out else Path("results") / f"{model.config.run.name}-seed{model.seed}"
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
+    check_output_folder(out, "run")  # before the run, not after it
     with tqdm(total=model.horizon_days, unit="day", disable=args.quiet, file=sys.stderr,
               desc=model.config.run.name) as bar:
         model.run(progress=lambda day: bar.update(day - bar.n))
@@ -54,7 +61,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         folder = write_run(model, out, str(args.scenario), elapsed)
     except OSError as error:
-        raise UsageError(f"--out {out}: cannot write there ({error.strerror or error})") from None
+        raise UsageError(f"--out {out}: cannot write there ({error.strerror or error}); "
+                         f"nothing written") from None
     print(f"{model.config.run.name}: seed {model.seed}, {model.day} days, "
           f"built in {elapsed['build']:.2f} s, ran in {elapsed['run']:.2f} s")
     print(format_summary(summarise(model)))
@@ -67,7 +75,7 @@ def _experiment(args: argparse.Namespace) -> int:
     from sim.experiments import run_experiment
 
     result = run_experiment(args.file, out=args.out, executor=args.executor, workers=args.workers,
-                            scheduler=args.scheduler, quiet=args.quiet)
+                            scheduler=args.scheduler, quiet=args.quiet, overwrite=args.overwrite)
     print(f"{result['runs']} runs ({result['skipped']} already done), {result['failed']} failed; "
           f"results: {result['folder']}/")
     summary = result["summary"].drop(columns=["q05", "q95"])
@@ -116,6 +124,11 @@ def _schedule(args: argparse.Namespace) -> int:
 
     from sim.loans import parse_method, schedule
 
+    if not MIN_PRINCIPAL_CNY <= args.principal <= MAX_PRINCIPAL_CNY:  # NaN fails too
+        raise UsageError(f"--principal {args.principal:g}: must be {MIN_PRINCIPAL_CNY} (one fen) to "
+                         f"{MAX_PRINCIPAL_CNY:,.0f} CNY")
+    if not 0.0 <= args.rate <= 1.0:
+        raise UsageError(f"--rate {args.rate:g}: an annual rate from 0 to 1 (0.12 for 12 %)")
     try:
         method = parse_method(args.method)
         frame = schedule(args.principal, args.rate, args.term, method)
@@ -156,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--scheduler", default=None,
                      help="address of a Dask scheduler (with --executor dask; default: a "
                           "LocalCluster of --workers processes)")
+    exp.add_argument("--overwrite", action="store_true",
+                     help="start over in a folder that holds another experiment's (or an earlier "
+                          "version's) runs; never writes into a folder p2psim did not make")
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
     exp.set_defaults(func=_experiment)
     res = sub.add_parser("reserve", help="size a reserve fund (风险准备金): losses, payouts, "
@@ -201,17 +217,26 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "seed", None) is not None and args.seed < 0:
-        print("p2psim: error: --seed must be >= 0", file=sys.stderr)
+    if getattr(args, "seed", None) is not None and not 0 <= args.seed <= MAX_SEED:
+        print(f"p2psim: error: --seed must be 0 to {MAX_SEED:,}", file=sys.stderr)
         return USAGE_ERROR
     if getattr(args, "threads", None) is not None and not 1 <= args.threads <= os.cpu_count():
         print(f"p2psim: error: --threads must be 1..{os.cpu_count()}", file=sys.stderr)
         return USAGE_ERROR
     try:
         return args.func(args)
-    except (ScenarioError, UsageError, ExperimentError, ReserveError) as error:
+    except (ScenarioError, UsageError, ExperimentError, ReserveError, OutputFolderError) as error:
         print(f"p2psim: error: {error}", file=sys.stderr)
         return USAGE_ERROR
+    except PolicyFault as fault:
+        print(f"p2psim: error: {fault}", file=sys.stderr)
+        if fault.user_traceback:
+            print(f"\nwhere, in your code:\n{fault.user_traceback}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        after = AFTER_INTERRUPT.get(args.command, "nothing written")
+        print(f"\np2psim: interrupted; {after}", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

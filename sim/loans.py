@@ -50,6 +50,7 @@ CHINESE_NAMES = {
     "到期还本付息": RepaymentMethod.BULLET,
 }
 MAX_TERM_MONTHS = 60
+MAX_SCHEDULE_CNY = 10_000_000_000.0  # 10^12 fen: every column stays exact to the fen in float64
 DAYS_PER_MONTH = 30  # the engine's calendar is 30/360: a month is 30 days, a year 360
 
 
@@ -163,8 +164,9 @@ def schedule(principal: float, annual_rate: float, term_months: int, method: str
         raise ValueError(f"term_months must be 1..{MAX_TERM_MONTHS}, got {term_months}")
     if not 0.0 <= annual_rate <= 1.0:
         raise ValueError(f"annual_rate must be a fraction in [0, 1], got {annual_rate}")
-    if principal <= 0:
-        raise ValueError(f"principal must be positive, got {principal}")
+    if not 0.01 <= principal <= MAX_SCHEDULE_CNY:  # NaN is refused too
+        raise ValueError(f"principal must be 0.01 CNY (one fen) to {MAX_SCHEDULE_CNY:,.0f} CNY, "
+                         f"got {principal}")
     principal_fen = to_fen(principal)
     rows = []
     balance = principal_fen

@@ -20,14 +20,9 @@ policies.png        guarantee funds and payouts, investors won and lost, cost pe
 from __future__ import annotations
 
 import json
-import os
 import platform as host
-import shutil
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -37,6 +32,35 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import sim  # noqa: E402
+from sim.folders import atomic_folder  # noqa: E402
+
+CJK_FONTS = (  # Debian's fonts-wqy-microhei (the README installs it), then other common places
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+)
+
+
+def use_cjk_font() -> str | None:
+    """Let charts draw Chinese (platform names, 流标) with the first CJK font found; return its name.
+
+    Matplotlib falls back from DejaVu Sans to this font for characters DejaVu lacks. Without one,
+    Chinese characters draw as empty boxes (the README says which package to install).
+    """
+    from matplotlib import font_manager
+
+    for path in CJK_FONTS:
+        if Path(path).is_file():
+            font_manager.fontManager.addfont(path)
+            name = font_manager.FontProperties(fname=path).get_name()
+            plt.rcParams["font.family"] = ["DejaVu Sans", name]
+            return name
+    return None
+
+
+CJK_FONT = use_cjk_font()
 
 
 def git_revision() -> str:
@@ -367,7 +391,7 @@ def plot_policies(monthly: pd.DataFrame, marketing: pd.DataFrame, path: Path, ti
 def write_run(model, out_dir: Path, scenario_source: str | None,
               elapsed_s: dict[str, float]) -> Path:
     """Write a finished run to ``out_dir`` atomically; return the folder."""
-    with atomic_folder(out_dir) as staging:
+    with atomic_folder(out_dir, "run") as staging:
         frame = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         frame.to_parquet(staging / "timeseries.parquet", index=False)
         model.ledger.journal().to_parquet(staging / "journal.parquet", index=False)
@@ -386,30 +410,6 @@ def write_run(model, out_dir: Path, scenario_source: str | None,
         plot_overview(frame, staging / "overview.png",
                       f"{model.config.run.name} (seed {model.seed})")
     return Path(out_dir)
-
-
-@contextmanager
-def atomic_folder(out_dir: Path) -> Iterator[Path]:
-    """Write a results folder atomically: yield a staging folder, then rename it into place.
-
-    A folder already at ``out_dir`` is replaced only once everything is written; if anything fails
-    the staging folder is removed and ``out_dir`` is left as it was (nothing half-written).
-    """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        yield staging
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            out_dir.rename(old)
-            staging.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def save_figure(fig, path: Path) -> Path:

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim import footprint
 from sim.loans import MAX_TERM_MONTHS, parse_method
 from sim.policies.base import FAMILIES, PolicyContext, PolicyError, build
 
@@ -36,6 +37,19 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]  # annual; legal caps are 24 % / 36 %
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
+Sigma = Annotated[float, Field(ge=0.0, le=3.0)]  # of a log-normal: 3 already spans 10^±4 around the median
+Elasticity = Annotated[float, Field(ge=0.0, le=100.0)]
+Month = Annotated[int, Field(ge=0, le=1200)]  # a month of the run (100 years at most)
+Factor = Annotated[float, Field(ge=-10.0, le=10.0)]  # a standard normal macro factor
+NAME_PATTERN = r"^[\w\-]+$"
+NAME_RULE = "letters (Chinese too), decimal digits 0-9, _ and -"
+
+# Physical bounds (docs/scenarios.md): every amount is finite and below these, so that sums of
+# fen stay exact in int64 and in float64 (2^53 fen is 90 trillion CNY).
+MAX_LOAN_CNY = 5_000_000.0          # the regulatory cap of one loan to a company
+MAX_PERSON_CNY = 100_000_000.0      # one borrower's income or one investor's deposit, median
+MAX_PLATFORM_CNY = 100_000_000_000.0  # a platform's capital or monthly costs (100 bn CNY)
+MAX_APPLICATIONS_PER_DAY = 1_000_000.0
 
 
 class ScenarioError(ValueError):
@@ -43,15 +57,18 @@ class ScenarioError(ValueError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False, validate_default=True)
+    # strict: an integer key takes only an integer (true is not 1); finite: no NaN or infinity
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False,
+                              validate_default=True)
 
 
 class RunConfig(_Section):
     """How long to run and with which seed."""
 
-    name: str = "market"
+    name: str = Field("market", pattern=NAME_PATTERN, max_length=100,
+                      description=f"names the results folder: {NAME_RULE}")
     horizon_days: int = Field(1080, ge=1, le=36000, description="days simulated (360 a year)")
-    seed: int = Field(0, ge=0, description="seed of the run's SeedSequence")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="seed of the run's SeedSequence")
 
 
 class MacroConfig(_Section):
@@ -64,16 +81,22 @@ class MacroConfig(_Section):
 
     asset_correlation: float = Field(0.05, ge=0.0, lt=1.0, description="rho")
     persistence: Probability = Field(0.9, description="phi; 1 holds Z for the whole run")
-    initial_factor: float | None = Field(None, description="Z[0]; drawn when absent")
-    shock_path: list[tuple[int, float]] = Field(
+    initial_factor: Factor | None = Field(None, description="Z[0]; drawn when absent")
+    shock_path: list[tuple[Month, Factor]] = Field(
         default_factory=list, description="[[month, Z], ...] overriding the factor in those months")
 
-    @field_validator("shock_path")
+    @field_validator("shock_path", mode="before")
     @classmethod
-    def _months_non_negative(cls, path):
-        if any(month < 0 for month, _ in path):
-            raise ValueError("months in shock_path must be >= 0")
-        return path
+    def _pairs_of_numbers(cls, path):
+        if not isinstance(path, list | tuple):
+            raise ValueError("must be a list of [month, Z] pairs")
+        for item in path:
+            if (not isinstance(item, list | tuple) or len(item) != 2
+                    or not isinstance(item[0], int) or isinstance(item[0], bool)
+                    or not isinstance(item[1], int | float) or isinstance(item[1], bool)):
+                raise ValueError(f"must be a list of [month, Z] pairs, a whole month and a number "
+                                 f"(got {item!r})")
+        return [tuple(item) for item in path]
 
 
 class GradesConfig(_Section):
@@ -107,34 +130,36 @@ class GradesConfig(_Section):
 class BorrowersConfig(_Section):
     """Loan demand: applications arriving each day and the applicants' attributes."""
 
-    applications_per_day: NonNegative = Field(30.0, description="market-wide, at day 0")
+    applications_per_day: float = Field(30.0, ge=0.0, le=MAX_APPLICATIONS_PER_DAY,
+                                        description="market-wide, at day 0")
     growth_per_year: float = Field(0.15, ge=-1.0, le=100.0, description="growth of applications")
-    amount_median_cny: Positive = 58100.0
-    amount_sigma: NonNegative = Field(0.723, description="sigma of log amount")
-    amount_min_cny: float = Field(1000.0, gt=0.0, le=5_000_000.0)
-    amount_max_cny: float = Field(200000.0, gt=0.0, le=5_000_000.0,
+    amount_median_cny: float = Field(58100.0, gt=0.0, le=MAX_LOAN_CNY)
+    amount_sigma: Sigma = Field(0.723, description="sigma of log amount")
+    amount_min_cny: float = Field(1000.0, ge=0.01, le=MAX_LOAN_CNY)
+    amount_max_cny: float = Field(200000.0, ge=0.01, le=MAX_LOAN_CNY,
                                   description="at most 5 M CNY, the regulatory cap for a company")
     terms_months: list[Annotated[int, Field(ge=1, le=MAX_TERM_MONTHS)]] = [36, 60]
     term_share: list[Probability] = [0.8376, 0.1624]
     methods: list[str] = ["annuity"]
     method_share: list[Probability] = [1.0]
-    income_median_cny: Positive = 386000.0
-    income_sigma: NonNegative = 0.591
-    dti_mean: NonNegative = Field(12.88, description="debt-to-income before the loan, percent")
-    dti_sd: NonNegative = 6.71
-    hazard_dispersion: NonNegative = Field(
+    income_median_cny: float = Field(386000.0, gt=0.0, le=MAX_PERSON_CNY)
+    income_sigma: Sigma = 0.591
+    dti_mean: float = Field(12.88, ge=0.0, le=1000.0,
+                            description="debt-to-income before the loan, percent")
+    dti_sd: float = Field(6.71, ge=0.0, le=1000.0)
+    hazard_dispersion: Sigma = Field(
         0.5, description="sigma of the log-normal within-grade hazard multiplier (mean 1)")
     rate_tolerance_mean: float = Field(
         0.02, ge=-1.0, le=1.0, description="annual rate above the grade rate a borrower accepts")
-    rate_tolerance_sd: NonNegative = 0.02
-    rate_elasticity: NonNegative = Field(
+    rate_tolerance_sd: float = Field(0.02, ge=0.0, le=1.0)
+    rate_elasticity: Elasticity = Field(
         0.0, description="applications fall by this share per point of a platform's rate premium")
     score_informativeness: Probability = Field(
         0.5, description="correlation of the score with the within-grade default risk")
     company_share: Probability = Field(0.0, description="share of applicants that are companies")
     debt_elsewhere_share: Probability = Field(
         0.0, description="share of applicants already owing on other platforms")
-    debt_elsewhere_median_cny: NonNegative = 50_000.0
+    debt_elsewhere_median_cny: float = Field(50_000.0, ge=0.0, le=MAX_PERSON_CNY)
 
     @field_validator("methods")
     @classmethod
@@ -161,20 +186,21 @@ class InvestorsConfig(_Section):
     """Investors (出借人): money, appetite and auto-invest (自动投标) behaviour."""
 
     count: int = Field(20000, ge=1, le=10_000_000)
-    initial_cash_median_cny: NonNegative = 20000.0
-    initial_cash_sigma: NonNegative = 1.0
-    monthly_deposit_median_cny: NonNegative = 500.0
+    initial_cash_median_cny: float = Field(20000.0, ge=0.0, le=MAX_PERSON_CNY)
+    initial_cash_sigma: Sigma = 1.0
+    monthly_deposit_median_cny: float = Field(500.0, ge=0.0, le=MAX_PERSON_CNY)
     withdraw_share_monthly: Probability = Field(0.05, description="share of idle cash withdrawn")
     bid_fraction: Probability = Field(0.05, gt=0.0, description="bid size / initial cash")
-    min_bid_cny: Positive = 50.0
+    min_bid_cny: float = Field(50.0, ge=0.01, le=MAX_LOAN_CNY)
     target_rate_min: Rate = Field(0.06, description="lowest annual rate an investor accepts")
     target_rate_max: Rate = 0.12
     max_grade_share: list[Probability] = Field(
         default_factory=lambda: [0.05, 0.15, 0.25, 0.25, 0.15, 0.1, 0.05],
         description="share of investors whose riskiest accepted grade is each grade")
     multi_home_share: Probability = Field(0.2, description="share holding cash on 2 platforms")
-    max_scan_per_listing: int = Field(2000, ge=1, description="investors asked per listing per day")
-    rate_elasticity: NonNegative = Field(
+    max_scan_per_listing: int = Field(2000, ge=1, le=1_000_000,
+                                      description="investors asked per listing per day")
+    rate_elasticity: Elasticity = Field(
         0.0, description="deposits rise by this share per point of a platform's rate premium")
 
     @model_validator(mode="after")
@@ -214,12 +240,12 @@ class PlatformConfig(_Section):
     policy's parameters (docs/policies.md); they are checked when the scenario is loaded.
     """
 
-    name: str = Field("platform", pattern=r"^[\w\-]+$",
-                      description="letters (Chinese too), digits, _ and -; names its ledger accounts")
+    name: str = Field("platform", pattern=NAME_PATTERN, max_length=40,
+                      description=f"{NAME_RULE}; names its ledger accounts")
     market_share: Probability = Field(1.0, description="share of loan applications it receives")
     investor_share: Probability = Field(1.0, description="share of investors whose home it is")
-    capital_cny: NonNegative = 10_000_000.0
-    operating_cost_monthly_cny: NonNegative = 300_000.0
+    capital_cny: float = Field(10_000_000.0, ge=0.0, le=MAX_PLATFORM_CNY)
+    operating_cost_monthly_cny: float = Field(300_000.0, ge=0.0, le=MAX_PLATFORM_CNY)
     funding_window_days: int = Field(5, ge=1, le=60, description="days a listing stays open")
     funding: Literal["auto_invest", "fund_pool"] = "auto_invest"
     fund_pool: FundPoolConfig = FundPoolConfig()
@@ -269,7 +295,7 @@ class InitialBookConfig(_Section):
 class RecessionWindow(_Section):
     """Months in which every grade's default hazard is multiplied (on top of the macro factor)."""
 
-    start_month: int = Field(ge=0, description="first month of the window")
+    start_month: Month = Field(description="first month of the window")
     months: int = Field(ge=1, le=1200, description="length of the window, months")
     hazard_multiplier: float = Field(gt=0.0, le=100.0, description="e.g. 2 or 3")
 
@@ -285,10 +311,10 @@ class StressConfig(_Section):
     """
 
     recession: list[RecessionWindow] = Field(default_factory=list)
-    funding_freeze_month: int | None = Field(
-        None, ge=0, description="from this month the platform lists no new loans")
-    guarantee_fails_month: int | None = Field(
-        None, ge=0, description="in this month the platform's guarantee fails: it pays and "
+    funding_freeze_month: Month | None = Field(
+        None, description="from this month the platform lists no new loans")
+    guarantee_fails_month: Month | None = Field(
+        None, description="in this month the platform's guarantee fails: it pays and "
                                 "covers nothing more (担保公司倒闭, 准备金被挪用)")
     strike_hazard_multiplier: float = Field(
         1.0, ge=1.0, le=100.0, description="miss hazard multiplier on a platform in trouble")
@@ -366,9 +392,7 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
     else:
         path = Path(source)
         label = str(path)
-        if not path.is_file():
-            raise ScenarioError(f"{label}: no such scenario file")
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path, "scenario", ScenarioError)
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
@@ -377,13 +401,44 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
-        raise ScenarioError(_describe(error, label, text)) from None
+        raise ScenarioError(_describe(error, label, text, overrides or {})) from None
+    try:
+        footprint.check(scenario, label)
+    except ValueError as error:
+        raise ScenarioError(str(error)) from None
     if isinstance(source, Scenario):
         scenario.source_dir = source.source_dir
     elif text is not None:
         scenario.source_dir = str(Path(source).resolve().parent)
     _check_policies(scenario, label, text)
     return scenario
+
+
+def read_text_file(path: Path, what: str, error: type[Exception]) -> str:
+    """Read a UTF-8 text file (a byte-order mark is allowed); refuse anything else, naming the file.
+
+    Raises
+    ------
+    error
+        If the file is missing, a folder, unreadable, or not UTF-8 text.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise error(f"{path}: is a folder; give the {what} file (.toml) itself")
+    if not path.is_file():
+        raise error(f"{path}: no such {what} file")
+    try:
+        data = path.read_bytes()
+    except OSError as problem:
+        raise error(f"{path}: cannot be read ({problem.strerror or problem})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as problem:
+        raise error(f"{path}: is not UTF-8 text (byte 0x{data[problem.start]:02x} at position "
+                    f"{problem.start}); save the {what} file as UTF-8") from None
+    if "\x00" in text:
+        raise error(f"{path}: is not a text file (it holds NUL bytes); give a TOML {what} file")
+    return text
 
 
 def policy_context(scenario: Scenario, platform: PlatformConfig) -> PolicyContext:
@@ -427,8 +482,14 @@ def _apply_overrides(raw: dict, overrides: dict[str, Any], label: str) -> dict:
     for dotted, value in overrides.items():
         parts = dotted.replace("__", ".").split(".")
         node: Any = merged
+        if any(not part for part in parts):
+            raise ScenarioError(f"{label}: override {dotted!r}: not a key (e.g. macro.persistence "
+                                f"or platforms.0.service_fee)")
         for depth, part in enumerate(parts[:-1]):
             key: Any = int(part) if part.isdigit() else part
+            if not isinstance(node, dict | list):
+                raise ScenarioError(f"{label}: override {dotted!r}: {'.'.join(parts[:depth])} is "
+                                    f"a value ({node!r}), not a table with keys")
             if isinstance(node, list):
                 if not isinstance(key, int) or key >= len(node):
                     raise ScenarioError(f"{label}: override {dotted!r}: no item {part} in "
@@ -439,31 +500,49 @@ def _apply_overrides(raw: dict, overrides: dict[str, Any], label: str) -> dict:
                     node["platforms"] = [{}]
                 node = node.setdefault(key, {})
         last = parts[-1]
+        if not isinstance(node, dict | list):
+            raise ScenarioError(f"{label}: override {dotted!r}: {'.'.join(parts[:-1])} is a value "
+                                f"({node!r}), not a table with keys")
         if isinstance(node, list):
             raise ScenarioError(f"{label}: override {dotted!r} must name a key, not a list item")
         node[last] = value
     return merged
 
 
-def _describe(error: ValidationError, label: str, text: str | None) -> str:
+def _describe(error: ValidationError, label: str, text: str | None,
+              overrides: dict[str, Any]) -> str:
+    overridden = {tuple(_split_key(k.replace("__", "."))): k.replace("__", ".") for k in overrides}
     lines = []
-    for item in error.errors():
+    for item in error.errors()[:20]:
         loc = item["loc"]
         key = _key_name(loc)
         where = f"{label}"
-        line = _find_line(text, loc) if text else None
-        if line:
+        by = next((k for path, k in overridden.items() if tuple(loc[:len(path)]) == path), None)
+        line = _find_line(text, loc) if text and by is None else None
+        if by is not None:
+            where += f" (override {by})"
+        elif line:
             where += f", line {line}"
         if item["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc[:-1])
             message = f"unknown key; allowed here: {', '.join(allowed)}"
         else:
             message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "string_pattern_mismatch":
+                message = f"use {NAME_RULE}"
             if "input" in item and item["type"] not in ("missing",) and not isinstance(
                     item["input"], dict):
-                message += f" (got {item['input']!r})"
+                message += f" (got {_short(item['input'])})"
         lines.append(f"{where}: {key or '<top level>'}: {message}")
+    if len(error.errors()) > 20:
+        lines.append(f"{label}: ... and {len(error.errors()) - 20} more problems")
     return "\n".join(lines)
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a list of 1,001 platforms is not a message)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
 
 
 def _key_name(loc: tuple) -> str:

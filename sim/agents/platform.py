@@ -17,6 +17,7 @@ import numpy as np
 from sim.loans import DAYS_PER_MONTH
 from sim.money import to_fen
 from sim.policies.base import PlatformState, build
+from sim.policies.checks import bind
 from sim.scenario import PlatformConfig, Scenario, policy_context
 
 ACCOUNT_KINDS = ("investor_cash", "investor_committed", "investor_claims", "platform_cash",
@@ -50,6 +51,8 @@ class Platform(mesa.Agent):
         self.risk = build("risk", config.risk, context, where)
         self.guarantee = build("guarantee", config.guarantee, context, where)
         self.marketing = build("marketing", config.marketing, context, where)
+        for policy in (self.pricing, self.risk, self.guarantee, self.marketing):
+            bind(policy, self.name, lambda: model.day)  # a user's policy names them in its faults
         self.state = PlatformState()
         self.funding_window_days = config.funding_window_days
         self.is_fund_pool = config.funding == "fund_pool"

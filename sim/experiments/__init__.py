@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from sim.experiments.design import RunTask, design_points, plan_runs, run_seeds
-from sim.experiments.runner import EXECUTORS, RunStore, run_one, run_tasks
+from sim.experiments.runner import EXECUTORS, RunStore, input_hashes, run_one, run_tasks
 from sim.experiments.spec import Experiment, ExperimentError, load_experiment
 
 __all__ = ["EXECUTORS", "Experiment", "ExperimentError", "RunTask", "design_points",
@@ -21,17 +21,23 @@ __all__ = ["EXECUTORS", "Experiment", "ExperimentError", "RunTask", "design_poin
 
 
 def run_experiment(path: str | Path, out: str | Path | None = None, executor: str = "process",
-                   workers: int = 2, scheduler: str | None = None, quiet: bool = False) -> dict:
+                   workers: int = 2, scheduler: str | None = None, quiet: bool = False,
+                   overwrite: bool = False) -> dict:
     """Run (or finish) an experiment and write its results; return a short summary.
+
+    ``overwrite`` starts over in a folder that holds the runs of another experiment, or of this one
+    before its files changed; without it such a folder is refused. A folder that p2psim did not
+    make is refused either way.
 
     Raises
     ------
-    ExperimentError
-        On a bad experiment file, design, executor or scheduler, before any run starts.
+    ExperimentError, OutputFolderError
+        On a bad experiment file, design, executor, scheduler or folder, before any run starts.
     """
     from tqdm import tqdm
 
     from sim.experiments.results import write_results
+    from sim.folders import check_output_folder
 
     if executor not in EXECUTORS:
         raise ExperimentError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
@@ -40,13 +46,15 @@ def run_experiment(path: str | Path, out: str | Path | None = None, executor: st
     spec, scenario = load_experiment(path)
     tasks = plan_runs(spec, scenario, str(path))
     folder = Path(out or spec.experiment.out or Path("results") / spec.experiment.name)
+    folder = check_output_folder(folder, "experiment", "--out" if out else "the results folder")
     if executor == "dask" and scheduler:
         from sim.experiments.runner import connect_dask
         client, _ = connect_dask(workers, scheduler)  # fail now, before anything is written
         client.close()
     manifest = {"experiment": spec.model_dump(mode="json"), "scenario": str(scenario),
-                "runs": len(tasks), "seeds": [str(t.seed) for t in tasks[:3]]}
-    store = RunStore(folder, manifest)
+                "runs": len(tasks), "seeds": [str(t.seed) for t in tasks[:3]],
+                "inputs": input_hashes(Path(path), scenario)}
+    store = RunStore(folder, manifest, overwrite=overwrite)
     done = store.done()
     todo = [t for t in tasks if t.run not in done]
     failed = sum(1 for r in store.records() if r["status"] != "ok") if done else 0

@@ -15,8 +15,13 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
+import shutil
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +30,7 @@ from typing import Any
 
 from sim.experiments.design import RunTask
 from sim.experiments.spec import ExperimentError
+from sim.folders import folder_kind, write_marker
 
 EXECUTORS = ("local", "process", "dask")
 
@@ -61,20 +67,34 @@ def run_one(task: RunTask) -> dict[str, Any]:
 
 
 class RunStore:
-    """The experiment's folder: a manifest, and one JSON file per finished run."""
+    """The experiment's folder: a marker, a manifest, and one JSON file per finished run.
 
-    def __init__(self, out: Path, manifest: dict[str, Any]) -> None:
+    The manifest records the experiment's settings and a hash of every file it read (the
+    experiment file and its base scenario). Opening a folder whose manifest differs is refused with
+    what changed, so a resumed experiment never mixes runs of two versions; ``overwrite`` clears the
+    folder (it is p2psim's: its marker says so) and starts over.
+    """
+
+    def __init__(self, out: Path, manifest: dict[str, Any], overwrite: bool = False) -> None:
         self.out = Path(out)
         self.runs_dir = self.out / "runs"
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.total = int(manifest["runs"])
         path = self.out / "experiment.json"
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
-        if path.exists() and path.read_text(encoding="utf-8") != text:
-            raise ExperimentError(f"{self.out} holds the results of a different experiment (or of "
-                                  f"an earlier version of this one); choose another --out")
+        if path.exists() and path.read_text(encoding="utf-8", errors="replace") != text:
+            if not overwrite:
+                raise ExperimentError(f"{self.out} holds the runs of {_what_changed(path, manifest)}"
+                                      f". Rerun with --overwrite to start over there, or choose "
+                                      f"another --out")
+            _clear(self.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        if folder_kind(self.out) is None:
+            write_marker(self.out, "experiment")
+        self.runs_dir.mkdir(exist_ok=True)
         _write_atomic(path, text)
         for stale in self.runs_dir.glob(".*.tmp"):  # a write cut short by a kill
             stale.unlink()
+        self._check_run_files()
 
     def path(self, run: int) -> Path:
         """Where run ``run`` is kept."""
@@ -92,6 +112,87 @@ class RunStore:
         """Every run written, in run order."""
         return [json.loads(p.read_text(encoding="utf-8"))
                 for p in sorted(self.runs_dir.glob("run-*.json"))]
+
+    def _check_run_files(self) -> None:
+        """Refuse, by name, a file in ``runs/`` that is not a complete record of one of the runs."""
+        bad = []
+        for file in sorted(self.runs_dir.iterdir()):
+            fault = _run_file_fault(file, self.total)
+            if fault:
+                bad.append(f"  runs/{file.name}: {fault}")
+        if bad:
+            raise ExperimentError(f"{self.runs_dir} holds files that are not complete run records:\n"
+                                  + "\n".join(bad[:20])
+                                  + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else "")
+                                  + "\nDelete them and rerun the same command: the runs they "
+                                    "should hold are run again")
+
+
+RECORD_KEYS = {"run", "point", "replication", "seed", "params", "status", "statistics",
+               "timeseries", "elapsed_s"}
+
+
+def _run_file_fault(file: Path, total: int) -> str | None:
+    """What is wrong with one file of ``runs/``, or None if it is a complete run record."""
+    match = re.fullmatch(r"run-(\d{6})\.json", file.name)
+    if not match or not file.is_file():
+        return "not a run file of this experiment (run-NNNNNN.json)"
+    number = int(match.group(1))
+    if number >= total:
+        return f"run {number} is not in this experiment (it has runs 0 to {total - 1})"
+    try:
+        record = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return f"cannot be read ({type(error).__name__}: {error}); truncated?"
+    if not isinstance(record, dict) or not RECORD_KEYS <= set(record) or record["run"] != number:
+        return "not a complete run record (keys missing, or another run's number)"
+    if record["status"] not in ("ok", "failed"):
+        return f"status {record['status']!r} (ok or failed)"
+    return None
+
+
+def input_hashes(experiment: Path, scenario: Path) -> dict[str, dict[str, str]]:
+    """The SHA-256 of every file an experiment reads, by role."""
+    return {role: {"path": str(Path(file).resolve()),
+                   "sha256": hashlib.sha256(Path(file).read_bytes()).hexdigest()}
+            for role, file in (("experiment file", experiment), ("base scenario", scenario))}
+
+
+def _what_changed(path: Path, manifest: dict[str, Any]) -> str:
+    """Say how the experiment in a folder differs from the one asked for now."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return "an experiment whose experiment.json cannot be read"
+    if not isinstance(old, dict) or "inputs" not in old:
+        return "an experiment made by an earlier version of p2psim (no record of its inputs)"
+    changes = []
+    for role, now in manifest["inputs"].items():
+        then = old["inputs"].get(role, {})
+        if then.get("path") != now["path"]:
+            changes.append(f"the {role} was {then.get('path')}, now {now['path']}")
+        elif then.get("sha256") != now["sha256"]:
+            changes.append(f"the {role} {now['path']} changed since those runs (sha256 "
+                           f"{str(then.get('sha256'))[:12]} then, {now['sha256'][:12]} now)")
+    if not changes:
+        changed = sorted(k for k in manifest if old.get(k) != manifest[k])
+        changes.append(f"the same files read with other settings ({', '.join(changed)} differ: "
+                       f"another version of p2psim?)")
+    moved = any(old["inputs"].get(role, {}).get("path") != now["path"]
+                for role, now in manifest["inputs"].items())
+    what = "a different experiment" if moved else "another version of this experiment"
+    return f"{what}: " + "; ".join(changes)
+
+
+def _clear(folder: Path) -> None:
+    """Empty a results folder of p2psim's (``--overwrite``); never called on any other folder."""
+    if folder_kind(folder) != "experiment":
+        raise ExperimentError(f"{folder}: not an experiment's results folder; not cleared")
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -144,13 +245,35 @@ def one_thread_workers():
 
 def _process_pool(tasks: list, workers: int, function) -> Iterator[dict[str, Any]]:
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("spawn")  # fresh interpreters, started one-threaded
-    with one_thread_workers(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(function, task) for task in tasks]
-        for future in as_completed(futures):
-            yield future.result()
+    with one_thread_workers():
+        pool = context.Pool(processes=min(workers, len(tasks)), initializer=worker_setup,
+                            initargs=(os.getpid(),))
+    try:
+        yield from pool.imap_unordered(function, tasks, chunksize=1)
+        pool.close()
+    finally:
+        pool.terminate()  # on Ctrl-C or an error too: no worker outlives the experiment
+        pool.join()
+
+
+def worker_setup(parent_pid: int) -> None:
+    """Start a worker process: Ctrl-C is the parent's to handle, and it dies with its parent.
+
+    Ctrl-C reaches every process of the terminal's group; the parent stops the workers itself, so
+    they ignore it (no traceback from each). If the parent is killed outright (``kill -9``), a
+    watcher thread ends the worker within a second instead of leaving it running.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True,
+                     name="p2psim-parent-watch").start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def connect_dask(workers: int, scheduler: str | None):
@@ -166,8 +289,9 @@ def connect_dask(workers: int, scheduler: str | None):
     if scheduler:
         try:
             return Client(scheduler, timeout="10s"), None
-        except (OSError, TimeoutError) as error:
-            raise ExperimentError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
+        except (OSError, TimeoutError, ValueError) as error:  # ValueError: not an address
+            raise ExperimentError(f"--scheduler {scheduler}: cannot reach the Dask scheduler, "
+                                  f"e.g. tcp://10.0.0.5:8786 "
                                   f"({error})") from None
     with one_thread_workers():
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

@@ -41,6 +41,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.reporters import MODEL_REPORTERS
+from sim.scenario import read_text_file
 
 DESIGNS = ("grid", "list", "random", "latin", "sobol", "morris")
 STATISTICS = (
@@ -59,7 +60,7 @@ class ExperimentError(ValueError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class ExperimentConfig(_Section):
@@ -155,10 +156,9 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
         Naming the file and the key at fault.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ExperimentError(f"{path}: no such experiment file")
+    text = read_text_file(path, "experiment", ExperimentError)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ExperimentError(f"{path}: not valid TOML: {error}") from None
     try:

@@ -48,7 +48,8 @@ class PolicyError(ValueError):
 class PolicyParams(BaseModel):
     """Base of the built-in policies' parameter models: unknown keys are refused."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False,
+                              validate_default=True)
 
 
 @dataclass(frozen=True)
@@ -216,14 +217,21 @@ def build(family: str, spec: dict[str, Any], context: PolicyContext,
           search_dir: str | Path | None = None):
     """Build the policy a scenario section describes (``{"policy": name, **params}``)."""
     params = {k: v for k, v in spec.items() if k != "policy"}
-    cls = resolve(family, spec.get("policy", ""), search_dir)
+    name = spec.get("policy", "")
+    cls = resolve(family, name, search_dir)
     validated = validate_params(cls, params)
+    if name not in _REGISTRY[family]:  # a user's class: every call is checked
+        from sim.policies.checks import checked
+        cls = checked(cls, family, name)
     try:
         return cls(validated, context)
     except PolicyError:
         raise
     except (ValueError, TypeError) as error:
-        raise PolicyError("policy", f"{spec['policy']!r} refused its parameters: {error}") from None
+        raise PolicyError("policy", f"{name!r} refused its parameters: {error}") from None
+    except Exception as error:  # noqa: BLE001 - a user's constructor may raise anything
+        raise PolicyError("policy", f"{name!r} could not be built: {type(error).__name__}: "
+                          f"{error}") from None
 
 
 _builtins_loaded = False

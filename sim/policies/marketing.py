@@ -107,8 +107,8 @@ class ChannelParams(PolicyParams):
     reach_per_unit: float = Field(100.0, ge=0.0, le=1e7, description="offline: people per event")
     register_rate: float = Field(0.1, ge=0.0, le=1.0, description="people -> registrations")
     activation_rate: float = Field(0.3, ge=0.0, le=1.0, description="registered -> active")
-    start_month: int = Field(0, ge=0)
-    end_month: int | None = Field(None, ge=0)
+    start_month: int = Field(0, ge=0, le=1200)
+    end_month: int | None = Field(None, ge=0, le=1200)
 
     @model_validator(mode="after")
     def _red_packets_for_investors(self):

@@ -17,7 +17,7 @@ market rates (``borrowers.rate_elasticity``, ``investors.rate_elasticity``).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field
@@ -70,7 +70,7 @@ class RateGrid(PricingPolicy):
         """Scenario keys (parameters) of this policy."""
 
         spread: float = Field(0.0, ge=-1.0, le=1.0)
-        grade_rates: list[float] | None = None
+        grade_rates: list[Annotated[float, Field(ge=0.0, le=1.0)]] | None = None
 
     def __init__(self, params, context: PolicyContext) -> None:
         super().__init__(params, context)

@@ -16,7 +16,7 @@ Protocol
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field
@@ -81,15 +81,17 @@ class Scorecard(RiskPolicy):
         """Scenario keys (parameters) of this policy."""
 
         approve_grades: list[str] | None = Field(None, description="default: every grade")
-        min_score: float | list[float] = Field(300.0, description="cutoff, one or per grade")
+        min_score: float | list[Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(
+            300.0, ge=-1e6, le=1e6, description="cutoff, one or per grade")
         max_dti: float = Field(35.0, ge=0.0, le=1000.0)
         max_income_multiple: float = Field(2.0, gt=0.0, le=100.0)
-        person_cap_platform_cny: float = Field(200_000.0, gt=0.0)
-        person_cap_total_cny: float = Field(1_000_000.0, gt=0.0)
-        company_cap_platform_cny: float = Field(1_000_000.0, gt=0.0)
-        company_cap_total_cny: float = Field(5_000_000.0, gt=0.0)
+        person_cap_platform_cny: float = Field(200_000.0, gt=0.0, le=1e10)
+        person_cap_total_cny: float = Field(1_000_000.0, gt=0.0, le=1e10)
+        company_cap_platform_cny: float = Field(1_000_000.0, gt=0.0, le=1e10)
+        company_cap_total_cny: float = Field(5_000_000.0, gt=0.0, le=1e10)
         cap_action: Literal["reject", "trim"] = "reject"
-        max_grade_share: float | list[float] = Field(1.0, description="share of outstanding")
+        max_grade_share: float | list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+            1.0, ge=0.0, le=1.0, description="share of outstanding")
         collection_intensity: float = Field(1.0, ge=0.0, le=5.0)
         recovery_elasticity: float = Field(0.5, ge=0.0, le=5.0)
         cure_elasticity: float = Field(0.3, ge=0.0, le=5.0)

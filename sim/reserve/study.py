@@ -15,8 +15,9 @@ import pandas as pd
 
 from sim.experiments.design import run_seeds
 from sim.experiments.runner import EXECUTORS, execute
+from sim.folders import atomic_folder, check_output_folder
 from sim.money import to_fen
-from sim.outputs import atomic_folder, git_revision
+from sim.outputs import git_revision
 from sim.policies.base import build
 from sim.policies.guarantee import ReserveFund
 from sim.reserve import analysis, figures
@@ -165,8 +166,7 @@ def run_reserve_study(request: ReserveRequest) -> dict[str, Any]:
     plan = check(request)
     name = plan.scenario.run.name
     out = Path(request.out) if request.out else Path("results") / f"reserve-{name}"
-    if out.exists() and not out.is_dir():
-        raise ReserveError(f"--out {out}: exists and is not a folder")
+    check_output_folder(out, "reserve")  # before any path runs
     if request.executor == "dask" and request.scheduler:
         from sim.experiments.runner import connect_dask
         client, _ = connect_dask(request.workers, request.scheduler)
@@ -256,7 +256,7 @@ def write_study(out: Path, records: list[dict], design, plan: Plan, request: Res
     columns = results.pop("_columns")
     balance = results.pop("_balance")
     required_rate = results.pop("_required_rate")
-    with atomic_folder(out) as staging:
+    with atomic_folder(out, "reserve") as staging:
         paths = pd.DataFrame({"path": [r["path"] for r in records],
                               "seed": [str(r["seed"]) for r in records],
                               "weight": design.weight, "component": design.component,

@@ -1,0 +1,531 @@
+"""A corpus of bad input over every command, each refused cleanly.
+
+Each case exits with code 2, prints a message that names the key, no traceback, and writes or
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+
+BASE = """\
+[run]
+name = "t"
+horizon_days = 30
+
+[borrowers]
+applications_per_day = 4.0
+
+[investors]
+count = 200
+
+[[platforms]]
+name = "p"
+"""
+
+RESERVE = BASE.replace('name = "p"\n', 'name = "p"\n[platforms.guarantee]\npolicy = "reserve_fund"\n')
+
+EXPERIMENT = """\
+[experiment]
+name = "e"
+scenario = "scenario.toml"
+seed = 3
+replications = 2
+
+[design]
+kind = "grid"
+
+[[parameters]]
+key = "platforms.0.service_fee"
+values = [0.01, 0.03]
+"""
+
+BAD_POLICIES = '''\
+import numpy as np
+from sim.policies.marketing import MarketingPlan
+
+
+class _Price:
+    def __init__(self, params, context):
+        self.kind = params.get("kind", "inf")
+
+    def price(self, applicants, state):
+        n = len(applicants["grade"])
+        if self.kind == "raise":
+            return 1 / 0
+        if self.kind == "short":
+            return np.full(max(n - 1, 0), 0.1)
+        return np.full(n, {"inf": np.inf, "negative": -0.1, "above_one": 3.0}[self.kind])
+
+
+InfPrice = _Price
+
+
+class BrokenBuild:
+    def __init__(self, params, context):
+        raise RuntimeError("no database connection")
+
+    def price(self, applicants, state):
+        return np.full(len(applicants["grade"]), 0.1)
+
+
+class NanAmounts:
+    def __init__(self, params, context):
+        pass
+
+    def review(self, applicants, rates, state):
+        n = len(applicants["grade"])
+        return np.ones(n, bool), np.full(n, np.nan)
+
+
+class NoPlan:
+    def __init__(self, params, context):
+        pass
+
+    def plan_month(self, state):
+        return None
+
+
+class FineMarketing:
+    def __init__(self, params, context):
+        pass
+
+    def plan_month(self, state):
+        return MarketingPlan()
+'''
+
+
+def _edit(text: str, section: str, line: str) -> str:
+    """Add ``line`` under ``[section]`` (the section is made if the text lacks it)."""
+    header = f"[{section}]\n"
+    if header in text:
+        return text.replace(header, header + line + "\n", 1)
+    return text + f"\n{header}{line}\n"
+
+
+def _platform(line: str, table: str = "") -> str:
+    return BASE + (f"[platforms.{table}]\n" if table else "") + line + "\n"
+
+
+# (id, scenario text, extra arguments, what the message must name)
+SCENARIO_CASES = [
+    ("horizon bool", BASE.replace("horizon_days = 30", "horizon_days = true"), [],
+     "run.horizon_days"),
+    ("horizon float", BASE.replace("horizon_days = 30", "horizon_days = 30.5"), [],
+     "run.horizon_days"),
+    ("count bool", BASE.replace("count = 200", "count = true"), [], "investors.count"),
+    ("count float", BASE.replace("count = 200", "count = 1.5"), [], "investors.count"),
+    ("count zero", BASE.replace("count = 200", "count = 0"), [], "investors.count"),
+    ("initial factor nan", _edit(BASE, "macro", "initial_factor = nan"), [],
+     "macro.initial_factor"),
+    ("initial factor inf", _edit(BASE, "macro", "initial_factor = inf"), [],
+     "macro.initial_factor"),
+    ("initial factor huge", _edit(BASE, "macro", "initial_factor = 1e308"), [],
+     "macro.initial_factor"),
+    ("shock nan", _edit(BASE, "macro", "shock_path = [[12, nan]]"), [], "macro.shock_path"),
+    ("shock inf", _edit(BASE, "macro", "shock_path = [[12, inf]]"), [], "macro.shock_path"),
+    ("shock -inf", _edit(BASE, "macro", "shock_path = [[12, -inf]]"), [], "macro.shock_path"),
+    ("shock negative month", _edit(BASE, "macro", "shock_path = [[-1, 1.0]]"), [],
+     "macro.shock_path"),
+    ("shock bool month", _edit(BASE, "macro", "shock_path = [[true, 1.0]]"), [],
+     "macro.shock_path"),
+    ("shock not pairs", _edit(BASE, "macro", "shock_path = 5"), [], "macro.shock_path"),
+    ("shock triple", _edit(BASE, "macro", "shock_path = [[1, 2.0, 3.0]]"), [], "macro.shock_path"),
+    ("correlation one", _edit(BASE, "macro", "asset_correlation = 1.0"), [],
+     "macro.asset_correlation"),
+    ("applications inf", BASE.replace("applications_per_day = 4.0", "applications_per_day = inf"),
+     [], "borrowers.applications_per_day"),
+    ("applications huge", BASE.replace("applications_per_day = 4.0",
+                                       "applications_per_day = 1e308"),
+     [], "borrowers.applications_per_day"),
+    ("applications nan", BASE.replace("applications_per_day = 4.0", "applications_per_day = nan"),
+     [], "borrowers.applications_per_day"),
+    ("applications negative", BASE.replace("applications_per_day = 4.0",
+                                           "applications_per_day = -1.0"),
+     [], "borrowers.applications_per_day"),
+    ("growth 100x a year", BASE.replace("horizon_days = 30", "horizon_days = 3600").replace(
+        "applications_per_day = 4.0", "applications_per_day = 4.0\ngrowth_per_year = 100.0"), [],
+     "borrowers.growth_per_year"),
+    ("opening book of 50 M loans", _edit(BASE, "initial_book", "loans = 50000000"), [],
+     "initial_book.loans"),
+    ("amount sigma huge", _edit(BASE, "borrowers", "amount_sigma = 1e308"), [],
+     "borrowers.amount_sigma"),
+    ("dispersion inf", _edit(BASE, "borrowers", "hazard_dispersion = inf"), [],
+     "borrowers.hazard_dispersion"),
+    ("amount median huge", _edit(BASE, "borrowers", "amount_median_cny = 1e15"), [],
+     "borrowers.amount_median_cny"),
+    ("amount min below a fen", _edit(BASE, "borrowers", "amount_min_cny = 0.001"), [],
+     "borrowers.amount_min_cny"),
+    ("terms bool", _edit(BASE, "borrowers", "terms_months = [true]\nterm_share = [1.0]"), [],
+     "borrowers.terms_months"),
+    ("income nan", _edit(BASE, "borrowers", "income_median_cny = nan"), [],
+     "borrowers.income_median_cny"),
+    ("cash inf", _edit(BASE, "investors", "initial_cash_median_cny = inf"), [],
+     "investors.initial_cash_median_cny"),
+    ("cash huge", _edit(BASE, "investors", "initial_cash_median_cny = 1e308"), [],
+     "investors.initial_cash_median_cny"),
+    ("cash sigma huge", _edit(BASE, "investors", "initial_cash_sigma = 50.0"), [],
+     "investors.initial_cash_sigma"),
+    ("scan limit huge", _edit(BASE, "investors", "max_scan_per_listing = 1000000000000"), [],
+     "investors.max_scan_per_listing"),
+    ("minimum bid zero", _edit(BASE, "investors", "min_bid_cny = 0.0"), [],
+     "investors.min_bid_cny"),
+    ("deposit nan", _edit(BASE, "investors", "monthly_deposit_median_cny = nan"), [],
+     "investors.monthly_deposit_median_cny"),
+    ("capital inf", _platform("capital_cny = inf"), [], "platforms[0].capital_cny"),
+    ("capital huge", _platform("capital_cny = 1e308"), [], "platforms[0].capital_cny"),
+    ("costs negative", _platform("operating_cost_monthly_cny = -1.0"), [],
+     "platforms[0].operating_cost_monthly_cny"),
+    ("fee nan", _platform("service_fee = nan"), [], "platforms[0].service_fee"),
+    ("window bool", _platform("funding_window_days = true"), [],
+     "platforms[0].funding_window_days"),
+    ("platform name traversal", BASE.replace('name = "p"', 'name = "../../x"'), [],
+     "platforms[0].name"),
+    ("platform name space", BASE.replace('name = "p"', 'name = "a b"'), [], "platforms[0].name"),
+    ("platform name circled digit", BASE.replace('name = "p"', 'name = "p①"'), [],
+     "decimal digits"),
+    ("run name traversal", BASE.replace('name = "t"', 'name = "../../x"'), [], "run.name"),
+    ("run name absolute", BASE.replace('name = "t"', 'name = "/tmp/x"'), [], "run.name"),
+    ("run name empty", BASE.replace('name = "t"', 'name = ""'), [], "run.name"),
+    ("seed negative", BASE.replace("horizon_days = 30", "horizon_days = 30\nseed = -1"), [],
+     "run.seed"),
+    ("seed bool", BASE.replace("horizon_days = 30", "horizon_days = 30\nseed = true"), [],
+     "run.seed"),
+    ("seed float", BASE.replace("horizon_days = 30", "horizon_days = 30\nseed = 1e30"), [],
+     "run.seed"),
+    ("freeze far away", _edit(BASE, "stress", "funding_freeze_month = 1000000"), [],
+     "stress.funding_freeze_month"),
+    ("recession nan", _edit(BASE, "stress", "recession = [{start_month = 1, months = 2, "
+                                             "hazard_multiplier = nan}]"), [],
+     "stress.recession[0].hazard_multiplier"),
+    ("grade rate nan", _edit(BASE, "grades", "annual_rate = [nan, 0.1, 0.13, 0.15, 0.16, 0.18, "
+                                              "0.19]"), [], "grades.annual_rate[0]"),
+    ("cure bool", _edit(BASE, "grades", "cure_probability = true"), [],
+     "grades.cure_probability"),
+    ("write-off not in months", _edit(BASE, "loans", "default_after_days = 45"), [],
+     "loans.default_after_days"),
+    ("notes per loan bool", _edit(BASE, "initial_book", "notes_per_loan = true"), [],
+     "initial_book.notes_per_loan"),
+    ("rate cap nan", _platform("rate_cap = nan", "pricing"), [], "platforms[0].pricing.rate_cap"),
+    ("grade rates inf", _platform("grade_rates = [inf, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]",
+                                  "pricing"), [], "platforms[0].pricing.grade_rates"),
+    ("score cutoff nan", _platform("min_score = nan", "risk"), [], "platforms[0].risk.min_score"),
+    ("person cap inf", _platform("person_cap_platform_cny = inf", "risk"), [],
+     "platforms[0].risk.person_cap_platform_cny"),
+    ("reserve nan", _platform('policy = "reserve_fund"\ninitial_cny = nan', "guarantee"), [],
+     "platforms[0].guarantee.initial_cny"),
+    ("reserve share bool", _platform('policy = "reserve_fund"\nprincipal_share = true',
+                                     "guarantee"), [], "platforms[0].guarantee.principal_share"),
+    ("channel budget inf", _platform('policy = "channels"\n[[platforms.marketing.channels]]\n'
+                                     'name = "ads"\nkind = "cpc"\nbudget_monthly_cny = inf\n'
+                                     'unit_cost_cny = 1.0', "marketing"), [],
+     "platforms[0].marketing.channels"),
+    ("pool rate nan", BASE.replace('name = "p"', 'name = "p"\nfunding = "fund_pool"')
+     + "[platforms.fund_pool]\nproduct_rate = nan\n", [], "platforms[0].fund_pool.product_rate"),
+    ("a thousand and one platforms", BASE.replace('[[platforms]]\nname = "p"\n', "")
+     + "".join(f'[[platforms]]\nname = "p{i}"\nmarket_share = 0.0\ninvestor_share = 0.0\n'
+               for i in range(1001)), [], "platforms"),
+    ("not TOML", "[run\nname = 1", [], "not valid TOML"),
+    ("set into a value", BASE, ["--set", "run.horizon_days.x=1"], "run.horizon_days"),
+    ("set out of range", BASE, ["--set", "platforms.0.service_fee=1.5"],
+     "override platforms.0.service_fee"),
+    ("set nan", BASE, ["--set", "macro.initial_factor=nan"], "macro.initial_factor"),
+    ("set empty key", BASE, ["--set", "=1"], "override"),
+    ("set without value", BASE, ["--set", "novalue"], "KEY=VALUE"),
+    ("set unknown key", BASE, ["--set", "run.horizon=5"], "run.horizon"),
+    ("seed option negative", BASE, ["--seed", "-1"], "--seed"),
+    ("seed option huge", BASE, ["--seed", str(2**70)], "--seed"),
+    ("threads zero", BASE, ["--threads", "0"], "--threads"),
+]
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            if p.is_file() else "dir" for p in sorted(folder.rglob("*"))}
+
+
+def _refused(argv: list[str], capsys, watched: list[Path], *expected: str) -> str:
+    """Run the command; check exit 2, no traceback, the message, and nothing written or changed."""
+    before = {str(w): _snapshot(w) for w in watched}
+    existed = {str(w): w.exists() for w in watched}
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert len(err) < 5000, f"a message of {len(err)} characters"
+    for text in expected:
+        assert text in err, err
+    for w in watched:
+        assert w.exists() == existed[str(w)] and _snapshot(w) == before[str(w)], f"{w} changed"
+    return err
+
+
+@pytest.mark.parametrize("text, extra, key", [c[1:] for c in SCENARIO_CASES],
+                         ids=[c[0] for c in SCENARIO_CASES])
+def test_a_bad_scenario_is_refused_and_nothing_is_written(tmp_path, capsys, text, extra, key):
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    _refused(["run", str(scenario), "--out", str(out), "--quiet", *extra], capsys, [out], key)
+
+
+ENCODINGS = [
+    ("latin-1", BASE.replace('name = "t"', 'name = "t" # café').encode("latin-1"), "not UTF-8"),
+    ("gbk", ("# 这是一个用中文写的情景文件\n" + BASE).encode("gbk"), "not UTF-8"),
+    ("binary", bytes(range(256)) * 4, "not UTF-8"),
+    ("nul bytes", b'[run]\nname = "t"\x00\n', "not a text file"),
+]
+
+
+@pytest.mark.parametrize("data, expected", [c[1:] for c in ENCODINGS], ids=[c[0] for c in ENCODINGS])
+def test_a_scenario_that_is_not_utf8_text_is_refused_by_name(tmp_path, capsys, data, expected):
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_bytes(data)
+    out = tmp_path / "out"
+    _refused(["run", str(scenario), "--out", str(out), "--quiet"], capsys, [out], expected,
+             str(scenario))
+
+
+def test_a_folder_or_a_missing_file_as_the_scenario_gets_the_right_message(tmp_path, capsys):
+    _refused(["run", str(tmp_path)], capsys, [], "is a folder")
+    _refused(["run", str(tmp_path / "nowhere.toml")], capsys, [], "no such scenario file")
+
+
+def test_a_byte_order_mark_is_read_as_utf8(tmp_path, capsys):
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_bytes(b"\xef\xbb\xbf" + BASE.replace('name = "p"', 'name = "平台"').encode())
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+
+
+# --------------------------------------------------------------------------- output folders
+
+def _folders(tmp_path: Path) -> dict[str, Path]:
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "important.txt").write_text("x")
+    file = tmp_path / "file.txt"
+    file.write_text("x")
+    marked = tmp_path / "an_experiment"
+    marked.mkdir()
+    (marked / ".p2psim.json").write_text('{"kind": "experiment"}')
+    (marked / "runs").mkdir()
+    (marked / "runs" / "run-000000.json").write_text("{}")
+    return {"user": user, "file": file, "experiment": marked}
+
+
+OUT_CASES = [
+    ("a user's folder", "user", "did not make"),
+    ("a file", "file", "not a folder"),
+    ("under a file", "file.txt/sub", "is a file"),
+    ("an experiment's folder", "experiment", "holds the results of an experiment"),
+    ("an unwritable place", "/proc/p2psim-out", "cannot write"),
+]
+
+
+@pytest.mark.parametrize("target, expected", [c[1:] for c in OUT_CASES], ids=[c[0] for c in OUT_CASES])
+def test_run_refuses_an_out_that_is_not_its_own_before_running(tmp_path, capsys, target, expected):
+    folders = _folders(tmp_path)
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(BASE)
+    out = Path(target) if target.startswith("/") else (
+        folders[target] if target in folders else tmp_path / target)
+    err = _refused(["run", str(scenario), "--out", str(out), "--quiet"], capsys,
+                   list(folders.values()), expected)
+    assert "seed" not in capsys.readouterr().out and "ran in" not in err  # refused before the run
+
+
+def test_run_refuses_the_current_folder_when_it_holds_files(tmp_path, capsys, monkeypatch):
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "scenario.toml").write_text(BASE)
+    monkeypatch.chdir(tmp_path)
+    _refused(["run", "scenario.toml", "--out", ".", "--quiet"], capsys, [tmp_path], "did not make")
+
+
+@pytest.mark.parametrize("target, expected", [c[1:] for c in OUT_CASES[:4]],
+                         ids=[c[0] for c in OUT_CASES[:4]])
+def test_reserve_refuses_an_out_that_is_not_its_own(tmp_path, capsys, target, expected):
+    folders = _folders(tmp_path)
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(RESERVE)
+    out = folders[target] if target in folders else tmp_path / target
+    _refused(["reserve", str(scenario), "--out", str(out), "--paths", "4", "--quiet",
+              "--executor", "local"], capsys, list(folders.values()), expected)
+
+
+@pytest.mark.parametrize("target, expected", [("user", "did not make"), ("file", "not a folder"),
+                                              ("file.txt/sub", "is a file")],
+                         ids=["a user's folder", "a file", "under a file"])
+def test_experiment_refuses_an_out_that_is_not_its_own(tmp_path, capsys, target, expected):
+    folders = _folders(tmp_path)
+    (tmp_path / "scenario.toml").write_text(BASE)
+    experiment = tmp_path / "experiment.toml"
+    experiment.write_text(EXPERIMENT)
+    out = folders[target] if target in folders else tmp_path / target
+    _refused(["experiment", str(experiment), "--out", str(out), "--quiet", "--executor", "local"],
+             capsys, list(folders.values()), expected)
+
+
+# --------------------------------------------------------------------------- experiments
+
+EXPERIMENT_CASES = [
+    ("latin-1 file", None, "not UTF-8"),
+    ("nan low", EXPERIMENT.replace('kind = "grid"', 'kind = "random"').replace(
+        "values = [0.01, 0.03]", "low = nan\nhigh = 0.05"), "parameters.0.low"),
+    ("inf high", EXPERIMENT.replace('kind = "grid"', 'kind = "random"').replace(
+        "values = [0.01, 0.03]", "low = 0.01\nhigh = inf"), "parameters.0.high"),
+    ("nan value", EXPERIMENT.replace("values = [0.01, 0.03]", "values = [0.01, nan]"),
+     "service_fee"),
+    ("replications bool", EXPERIMENT.replace("replications = 2", "replications = true"),
+     "experiment.replications"),
+    ("seed negative", EXPERIMENT.replace("seed = 3", "seed = -3"), "experiment.seed"),
+    ("name traversal", EXPERIMENT.replace('name = "e"', 'name = "../e"'), "experiment.name"),
+    ("missing scenario", EXPERIMENT.replace("scenario.toml", "nowhere.toml"),
+     "experiment.scenario"),
+    ("fixed value nan", EXPERIMENT.replace("replications = 2",
+                                           'replications = 2\nfixed = { "macro.initial_factor" = nan }'),
+     "macro.initial_factor"),
+]
+
+
+@pytest.mark.parametrize("text, key", [c[1:] for c in EXPERIMENT_CASES],
+                         ids=[c[0] for c in EXPERIMENT_CASES])
+def test_a_bad_experiment_is_refused_and_nothing_is_written(tmp_path, capsys, text, key):
+    (tmp_path / "scenario.toml").write_text(BASE)
+    experiment = tmp_path / "experiment.toml"
+    if text is None:
+        experiment.write_bytes((EXPERIMENT + "# café\n").encode("latin-1"))
+    else:
+        experiment.write_text(text)
+    out = tmp_path / "out"
+    _refused(["experiment", str(experiment), "--out", str(out), "--quiet", "--executor", "local"],
+             capsys, [out], key)
+
+
+def test_an_address_that_is_not_one_is_refused(tmp_path, capsys):
+    (tmp_path / "scenario.toml").write_text(BASE)
+    experiment = tmp_path / "experiment.toml"
+    experiment.write_text(EXPERIMENT)
+    out = tmp_path / "out"
+    _refused(["experiment", str(experiment), "--out", str(out), "--quiet", "--executor", "dask",
+              "--scheduler", "notanaddress"], capsys, [out], "--scheduler notanaddress")
+
+
+# --------------------------------------------------------------------------- reserve, schedule
+
+RESERVE_CASES = [
+    (["--paths", "1"], "--paths"),
+    (["--confidence", "1.5"], "--confidence"),
+    (["--confidence", "nan"], "--confidence"),
+    (["--initial-reserve", "nan"], "--initial-reserve"),
+    (["--initial-reserve", "inf"], "--initial-reserve"),
+    (["--horizon-months", "0"], "--horizon-months"),
+    (["--set", "run.horizon_days.x=1"], "run.horizon_days"),
+    (["--set", "platforms.0.guarantee.initial_cny=nan"], "platforms[0].guarantee.initial_cny"),
+    (["--platform", "nowhere"], "--platform"),
+    (["--seed", "-2"], "--seed"),
+]
+
+
+@pytest.mark.parametrize("extra, key", RESERVE_CASES, ids=[" ".join(c[0]) for c in RESERVE_CASES])
+def test_a_bad_reserve_request_is_refused(tmp_path, capsys, extra, key):
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(RESERVE)
+    out = tmp_path / "out"
+    _refused(["reserve", str(scenario), "--out", str(out), "--quiet", "--executor", "local",
+              *extra], capsys, [out], key)
+
+
+def test_reserve_on_a_scenario_without_a_reserve_is_refused(tmp_path, capsys):
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(BASE)
+    _refused(["reserve", str(scenario), "--out", str(tmp_path / "out"), "--quiet"], capsys,
+             [tmp_path / "out"], "guarantee.policy")
+
+
+SCHEDULE_CASES = [
+    (["--principal", "0.001"], "--principal"),
+    (["--principal", "1e15"], "--principal"),
+    (["--principal", "nan"], "--principal"),
+    (["--principal", "-5"], "--principal"),
+    (["--rate", "inf"], "--rate"),
+    (["--rate", "-0.1"], "--rate"),
+    (["--term", "0"], "term_months"),
+    (["--term", "61"], "term_months"),
+    (["--method", "balloon"], "等额本息"),
+]
+
+
+@pytest.mark.parametrize("extra, key", SCHEDULE_CASES, ids=[" ".join(c[0]) for c in SCHEDULE_CASES])
+def test_a_bad_schedule_request_is_refused(capsys, extra, key):
+    argv = {"--principal": "10000", "--rate": "0.12", "--term": "12"}
+    for name, value in zip(extra[::2], extra[1::2], strict=True):
+        argv[name] = value
+    flat = ["schedule", *[x for pair in argv.items() for x in pair]]
+    _refused(flat, capsys, [], key)
+
+
+def test_schedule_of_the_smallest_and_largest_amounts_is_exact_to_the_fen(capsys):
+    assert main(["schedule", "--principal", "0.01", "--rate", "0.12", "--term", "2"]) == 0
+    assert "0.01" in capsys.readouterr().out
+    assert main(["schedule", "--principal", "10000000000", "--rate", "0.12", "--term", "1"]) == 0
+    assert "10,100,000,000.00" in capsys.readouterr().out  # principal + 1 % interest, to the fen
+
+
+# --------------------------------------------------------------------------- a user's policies
+
+POLICY_CASES = [
+    ("pricing", "bad_policies:InfPrice", {"kind": '"inf"'}, "returned a bad value"),
+    ("pricing", "bad_policies:InfPrice", {"kind": '"negative"'}, "returned a bad value"),
+    ("pricing", "bad_policies:InfPrice", {"kind": '"above_one"'}, "returned a bad value"),
+    ("pricing", "bad_policies:InfPrice", {"kind": '"short"'}, "values (one per item)"),
+    ("pricing", "bad_policies:InfPrice", {"kind": '"raise"'}, "raised ZeroDivisionError"),
+    ("risk", "bad_policies:NanAmounts", {}, "holds NaN"),
+    ("marketing", "bad_policies:NoPlan", {}, "must return a sim.policies.marketing.MarketingPlan"),
+]
+
+
+@pytest.mark.parametrize("family, name, params, fault", POLICY_CASES,
+                         ids=[f"{c[1]} {c[2]}" for c in POLICY_CASES])
+def test_a_faulty_user_policy_stops_the_run_with_its_name_platform_and_day(
+        tmp_path, capsys, family, name, params, fault):
+    (tmp_path / "bad_policies.py").write_text(BAD_POLICIES)
+    extra = "".join(f"{k} = {v}\n" for k, v in params.items())
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(_platform(f'policy = "{name}"\n{extra}', family))
+    out = tmp_path / "out"
+    err = _refused(["run", str(scenario), "--out", str(out), "--quiet"], capsys, [out], fault,
+                   f"{family} policy {name!r}", "platform 'p'")
+    assert ", day " in err or "while the market was built" in err
+
+
+def test_a_user_policy_that_cannot_be_built_is_refused_by_name(tmp_path, capsys):
+    (tmp_path / "bad_policies.py").write_text(BAD_POLICIES)
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(_platform('policy = "bad_policies:BrokenBuild"', "pricing"))
+    _refused(["run", str(scenario), "--out", str(tmp_path / "out")], capsys, [tmp_path / "out"],
+             "platforms[0].pricing.policy", "RuntimeError: no database connection")
+
+
+def test_a_raising_policy_shows_the_users_own_traceback_below_the_message(tmp_path, capsys):
+    (tmp_path / "bad_policies.py").write_text(BAD_POLICIES)
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(_platform('policy = "bad_policies:InfPrice"\nkind = "raise"', "pricing"))
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "where, in your code:" in err and "bad_policies.py" in err and "return 1 / 0" in err
+    assert "sim/model.py" not in err
+
+
+def test_a_correct_user_policy_still_runs(tmp_path):
+    (tmp_path / "bad_policies.py").write_text(BAD_POLICIES)
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(_platform('policy = "bad_policies:FineMarketing"', "marketing"))
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+
