@@ -1,0 +1,98 @@
+"""Valid scenarios mutated at random: every outcome is a clean refusal or a sound run.
+
+A sound run's outputs hold no NaN or infinity except where documented (the two reserve ratios,
+docs/scenarios.md), no account but the outside world is ever negative, and the ledger balances to
+the fen after every day (``audit="full"``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim import P2PMarket
+from sim.outputs import summarise
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+from .conftest import SCENARIOS
+
+NAN_ALLOWED = {"reserve_coverage", "reserve_to_arrears"}  # 0 / 0: nothing lent, no arrears
+BASES = [load_scenario(SCENARIOS / name, {"run.horizon_days": 60})
+         for name in ("baseline.toml", "reserve_fund.toml", "fund_pool.toml")]
+
+
+def _leaves(node, path=()):
+    """Every (path, value) of a nested dict / list of scenario keys."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, (*path, key))
+    elif isinstance(node, list) and node and isinstance(node[0], dict | list):
+        for i, value in enumerate(node):
+            yield from _leaves(value, (*path, i))
+    else:
+        yield path, node
+
+
+VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=-2.0, max_value=2.0),
+    st.floats(min_value=0.0, max_value=1.0),  # plausible values, so that many mutations run
+    st.floats(min_value=0.0, max_value=1.0),
+    st.integers(min_value=0, max_value=100),
+    st.integers(min_value=-10**20, max_value=10**20),
+    st.integers(min_value=-3, max_value=400),
+    st.booleans(),
+    st.text(max_size=8),
+    st.lists(st.floats(min_value=-1.0, max_value=2.0), max_size=8),
+    st.none(),
+)
+
+
+def _mutated(base: Scenario, path: tuple, value) -> dict:
+    raw = base.model_dump(mode="python")
+    node = raw
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return raw
+
+
+def _smaller(scenario: Scenario) -> Scenario:
+    """Keep the run fast: at most 60 days, a few hundred investors and applications a day."""
+    raw = scenario.model_dump(mode="python")
+    raw["run"]["horizon_days"] = min(raw["run"]["horizon_days"], 60)
+    raw["investors"]["count"] = min(raw["investors"]["count"], 300)
+    raw["borrowers"]["applications_per_day"] = min(raw["borrowers"]["applications_per_day"], 20.0)
+    raw["initial_book"]["loans"] = min(raw["initial_book"]["loans"], 300)
+    return load_scenario(raw)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_a_mutated_scenario_is_refused_cleanly_or_runs_soundly(data):
+    base = data.draw(st.sampled_from(BASES))
+    leaves = sorted(_leaves(base.model_dump(mode="python")), key=str)
+    path, _ = data.draw(st.sampled_from(leaves))
+    value = data.draw(VALUES)
+    try:
+        scenario = load_scenario(_mutated(base, path, value))
+    except ScenarioError as error:
+        assert str(error).strip()
+        return
+    model = P2PMarket(_smaller(scenario), rng=5, audit="full")  # audits every day
+    model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    for column in frame.columns:
+        values = frame[column].to_numpy(dtype=np.float64)
+        assert not np.isinf(values).any(), (path, value, column)
+        if column not in NAN_ALLOWED:
+            assert not np.isnan(values).any(), (path, value, column)
+    for key, number in summarise(model).items():
+        if isinstance(number, float):
+            assert math.isfinite(number) or key in NAN_ALLOWED, (path, value, key)
+    assert (model.investors.cash >= 0).all()
+    model.ledger.check()
