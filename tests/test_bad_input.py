@@ -529,3 +529,13 @@ def test_a_correct_user_policy_still_runs(tmp_path):
     scenario.write_text(_platform('policy = "bad_policies:FineMarketing"', "marketing"))
     assert main(["run", str(scenario), "--out", str(tmp_path / "out"), "--quiet"]) == 0
 
+
+
+def test_a_faulty_user_policy_stops_a_reserve_study_and_nothing_is_written(tmp_path, capsys):
+    (tmp_path / "bad_policies.py").write_text(BAD_POLICIES)
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(RESERVE + '[platforms.pricing]\npolicy = "bad_policies:InfPrice"\n')
+    out = tmp_path / "out"
+    _refused(["reserve", str(scenario), "--out", str(out), "--paths", "3", "--quiet",
+              "--executor", "local"], capsys, [out], "nothing written",
+             "pricing policy 'bad_policies:InfPrice' of platform 'p', day 0", "holds inf")

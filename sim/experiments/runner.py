@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -33,6 +34,21 @@ from sim.experiments.spec import ExperimentError
 from sim.folders import folder_kind, write_marker
 
 EXECUTORS = ("local", "process", "dask")
+
+
+def describe_failure() -> str:
+    """The exception being handled, as a failed run's record keeps it.
+
+    A user's policy fault gives its message and the user's own traceback; anything else gives the
+    full traceback.
+    """
+    from sim.policies.checks import PolicyFault
+
+    error = sys.exc_info()[1]
+    if isinstance(error, PolicyFault):
+        where = f"\nwhere, in your code:\n{error.user_traceback}" if error.user_traceback else ""
+        return f"{error}{where}"
+    return traceback.format_exc()
 
 
 def run_one(task: RunTask) -> dict[str, Any]:
@@ -56,7 +72,7 @@ def run_one(task: RunTask) -> dict[str, Any]:
         record["timeseries"] = {name: [float(v) for v in month_end[name]] for name in task.timeseries}
     except Exception:  # noqa: BLE001 - any failure inside the model is recorded, not raised
         record["status"] = "failed"
-        record["error"] = traceback.format_exc()
+        record["error"] = describe_failure()
         record["statistics"] = {name: None for name in task.statistics}
         record["timeseries"] = {}
     finally:

@@ -67,7 +67,7 @@ def _numbers(value: Any, n: int, what: str, *, low: float = 0.0, high: float = m
     real = array[~nan]
     bad = ~np.isfinite(real) | (real < low) | (real > high)
     if bad.any():
-        value = real[np.argmax(bad)]
+        value = float(real[np.argmax(bad)])
         allowed = f"[{low:g}, {high:g}]" if math.isfinite(high) else f"at least {low:g}"
         raise _BadValue(f"{what} holds {value!r}; allowed: finite numbers {allowed}"
                         + (" (NaN to decline)" if nan_allowed else ""))

@@ -22,12 +22,12 @@ has paid in). Assumption: borrowers and the platform do not react to ``R`` or ``
 from __future__ import annotations
 
 import time
-import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from sim.experiments.runner import describe_failure
 from sim.ledger import WORLD
 from sim.loans import DAYS_PER_MONTH
 from sim.model import P2PMarket
@@ -121,7 +121,7 @@ def run_path(task: PathTask) -> dict[str, Any]:
         record["status"] = "ok"
     except Exception:  # noqa: BLE001 - a failed path is recorded, the others go on
         record["status"] = "failed"
-        record["error"] = traceback.format_exc()
+        record["error"] = describe_failure()
     finally:
         if model is not None:
             model.release()  # free its books now, not when the cyclic collector next runs

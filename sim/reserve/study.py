@@ -178,9 +178,9 @@ def run_reserve_study(request: ReserveRequest) -> dict[str, Any]:
               desc=f"reserve {name}") as bar:
         for record in execute(tasks, request.executor, request.workers, request.scheduler,
                               function=run_path):
-            if record["status"] != "ok":
-                raise RuntimeError(f"path {record['path']} (seed {record['seed']}) failed:\n"
-                                   f"{record['error']}")
+            if record["status"] != "ok":  # e.g. a user's policy that faulted: stop, write nothing
+                raise ReserveError(f"path {record['path']} (seed {record['seed']}) failed; "
+                                   f"nothing written:\n{record['error'].rstrip()}")
             records.append(record)
             bar.update(1)
     records.sort(key=lambda r: r["path"])
