@@ -263,7 +263,7 @@ def _process_pool(tasks: list, workers: int, function) -> Iterator[dict[str, Any
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # fresh interpreters, started one-threaded
-    with one_thread_workers():
+    with one_thread_workers(), workers_born_deaf_to_ctrl_c():
         pool = context.Pool(processes=min(workers, len(tasks)), initializer=worker_setup,
                             initargs=(os.getpid(),))
     try:
@@ -272,6 +272,24 @@ def _process_pool(tasks: list, workers: int, function) -> Iterator[dict[str, Any
     finally:
         pool.terminate()  # on Ctrl-C or an error too: no worker outlives the experiment
         pool.join()
+
+
+@contextlib.contextmanager
+def workers_born_deaf_to_ctrl_c():
+    """Start worker processes that ignore Ctrl-C from their first instruction.
+
+    An ignored signal stays ignored across ``exec``, and Python then installs no KeyboardInterrupt
+    handler: a Ctrl-C while a worker is still importing prints no traceback from it. The parent
+    ignores Ctrl-C only for the milliseconds it takes to start the workers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def worker_setup(parent_pid: int) -> None:
