@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.columns import Columns
-from sim.kernels import ACTIVE, DEFAULTED, PREPAID, REPAID
+from sim.kernels.views import ACTIVE, DEFAULTED, PREPAID, REPAID, LoanColumns, NoteColumns
 from sim.loans import DAYS_PER_MONTH, MAX_TERM_MONTHS, RepaymentMethod
 
 STATUS_NAMES = {ACTIVE: "active", REPAID: "repaid", PREPAID: "prepaid", DEFAULTED: "defaulted"}
@@ -146,6 +146,15 @@ class LoanBook:
         starts, ends = self.block_start[index], self.block_end[index]
         keep = ends > starts
         return starts[keep], ends[keep], months[keep]
+
+    def loan_columns(self) -> LoanColumns:
+        """The loans' columns the kernels work on (the arrays themselves, not copies)."""
+        loans = self.loans
+        return LoanColumns(*(getattr(loans, name) for name in LoanColumns._fields))
+
+    def note_columns(self) -> NoteColumns:
+        """The notes' columns (the arrays themselves)."""
+        return NoteColumns(self.notes.investor, self.notes.balance)
 
     def outstanding_by_platform(self, n_platforms: int) -> np.ndarray:
         """Outstanding principal per platform (fen), summed over the loans (for the audit)."""

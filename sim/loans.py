@@ -52,6 +52,8 @@ CHINESE_NAMES = {
 MAX_TERM_MONTHS = 60
 MAX_SCHEDULE_CNY = 10_000_000_000.0  # 10^12 fen: every column stays exact to the fen in float64
 DAYS_PER_MONTH = 30  # the engine's calendar is 30/360: a month is 30 days, a year 360
+DAYS_PER_YEAR = 360
+MONTHS_PER_YEAR = 12
 
 
 def parse_method(name: str) -> RepaymentMethod:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.loans import DAYS_PER_MONTH
+
 
 @dataclass
 class DayCounters:
     """Events and flows of one day (counts, and amounts in fen)."""
 
+    day: int = 0
     applications: int = 0
     new_listings: int = 0
     funded_listings: int = 0
@@ -55,9 +58,10 @@ def _ratio(numerator: int, denominator: int) -> float:
 
 
 MODEL_REPORTERS = {
-    "day": lambda m: m.day,
-    "month": lambda m: m.day // 30,
-    "macro_factor": lambda m: float(m.macro_factor[min(m.day // 30, len(m.macro_factor) - 1)]),
+    "day": lambda m: m.today.day,
+    "month": lambda m: m.today.day // DAYS_PER_MONTH,
+    "macro_factor": lambda m: float(m.risk_tables.macro_factor[
+        min(m.today.day // DAYS_PER_MONTH, len(m.risk_tables.macro_factor) - 1)]),
     "applications": lambda m: m.today.applications,
     "new_listings": lambda m: m.today.new_listings,
     "funded_listings": lambda m: m.today.funded_listings,

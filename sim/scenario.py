@@ -31,7 +31,7 @@ from pydantic import (
 
 from sim import footprint
 from sim.loans import MAX_TERM_MONTHS, parse_method
-from sim.policies.base import FAMILIES, PolicyContext, PolicyError, build
+from sim.policies import FAMILIES, PolicyContext, PolicyError, build
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]  # annual; legal caps are 24 % / 36 %
@@ -202,6 +202,14 @@ class InvestorsConfig(_Section):
                                       description="investors asked per listing per day")
     rate_elasticity: Elasticity = Field(
         0.0, description="deposits rise by this share per point of a platform's rate premium")
+    churn_base: Probability = Field(0.0, description="monthly share of investors who leave anyway")
+    churn_sensitivity: float = Field(
+        0.0, ge=0.0, le=100.0, description="extra monthly churn per unit of return shortfall")
+    target_return: float = Field(0.08, ge=-1.0, le=1.0, description="annual return expected")
+    trust_sensitivity: Probability = Field(
+        0.0, description="extra monthly churn at zero reputation (losses cost trust)")
+    reputation_sensitivity: float = Field(
+        10.0, ge=0.0, le=1000.0, description="reputation lost per unit of annual loss rate")
 
     @model_validator(mode="after")
     def _consistent(self):

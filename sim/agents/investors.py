@@ -8,6 +8,13 @@ auto-invest (自动投标) every day: every listing whose grade is within their 
 and are reinvested by the same rule; once a month they deposit new savings and withdraw (提现) a share
 of idle cash.
 
+Their own decisions live here, as rules the scenario configures (``[investors]``): how much they
+deposit (:meth:`InvestorPopulation.monthly_deposits`, scaled by their response to a platform's rates),
+how much idle cash they withdraw (:meth:`~InvestorPopulation.withdrawals`), whom they bid on (their
+appetite, applied by auto-invest) and when they leave a platform (:meth:`~InvestorPopulation.who_leave`:
+churn when its realised return falls short of what they expect, or when its losses cost it their
+trust). Marketing brings investors; it does not decide for them.
+
 Per-investor money is a sub-ledger: ``cash[i, p]`` (fen, on platform p) adds up to the ledger's
 ``investor_cash:<platform>`` accounts, which the audit checks.
 """
@@ -18,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.kernels import InvestorAccounts
 from sim.money import to_fen, to_fen_array
 from sim.scenario import InvestorsConfig
 
@@ -59,6 +67,7 @@ class InvestorPopulation:
         self.platform_names: list[str] = []
         self.rng = rng
         self.n_platforms = n_platforms
+        self.min_bid_fen = to_fen(config.min_bid_cny)
         home = rng.choice(n_platforms, size=n, p=np.asarray(platform_share) / sum(platform_share))
         for key, value in self._draw(home).items():
             setattr(self, key, value)
@@ -129,6 +138,43 @@ class InvestorPopulation:
             monthly_deposit_cny=self.monthly_deposit_fen[index] / 100,
             net_income_cny=self.net_income_fen[index] / 100,
             principal_lost_cny=self.principal_lost_fen[index] / 100)
+
+    def accounts(self) -> InvestorAccounts:
+        """Their money as the kernels take it (the arrays themselves)."""
+        return InvestorAccounts(self.cash, self.net_income_fen, self.principal_lost_fen)
+
+    def first_deposits(self, rows: slice | None = None) -> np.ndarray:
+        """The first deposit of the investors in ``rows`` (all if None), by investor and platform, fen."""
+        amount = self.initial_cash_fen
+        if rows is not None:
+            amount = np.zeros(len(self), dtype=np.int64)
+            amount[rows] = self.initial_cash_fen[rows]
+        return self.split_by_platform(amount)
+
+    def monthly_deposits(self, supply_multiplier: np.ndarray) -> np.ndarray:
+        """The month's new savings by investor and platform (fen), each platform's part scaled by
+        the investors' response to its rates (``supply_multiplier``, by platform)."""
+        parts = self.split_by_platform(self.monthly_deposit_fen)
+        return np.floor(parts * supply_multiplier[None, :]).astype(np.int64)
+
+    def leaving_share(self, state) -> float:
+        """The share of a platform's active investors who leave it this month (churn).
+
+        ``churn_base + churn_sensitivity * max(0, target_return - realised return) +
+        trust_sensitivity * (1 - reputation)``, at most 1, with reputation ``1 -
+        reputation_sensitivity * loss rate`` (annual defaulted principal / book) within [0, 1]. In
+        month 0 there is no realised return to fall short of.
+        """
+        c = self.config
+        reputation = min(max(1.0 - c.reputation_sensitivity * state.loss_rate_annual, 0.0), 1.0)
+        shortfall = max(0.0, c.target_return - state.investor_return_annual) if state.month else 0.0
+        return min(1.0, c.churn_base + c.churn_sensitivity * shortfall
+                   + c.trust_sensitivity * (1.0 - reputation))
+
+    def who_leave(self, members: np.ndarray, state, rng: np.random.Generator) -> np.ndarray:
+        """Which of a platform's active investors (``members``) decide to leave this month."""
+        share = self.leaving_share(state)
+        return members[rng.random(len(members)) < share] if share else members[:0]
 
     def split_by_platform(self, amount_fen: np.ndarray) -> np.ndarray:
         """Split each investor's amount over their platforms by weight, exactly to the fen."""

@@ -14,14 +14,14 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.loans import DAYS_PER_MONTH
+from sim.ledger import WORLD
+from sim.market.accounts import AccountKind
 from sim.money import to_fen
-from sim.policies.base import PlatformState, build
+from sim.policies import PlatformState, build
 from sim.policies.checks import bind
 from sim.scenario import PlatformConfig, Scenario, policy_context
 
-ACCOUNT_KINDS = ("investor_cash", "investor_committed", "investor_claims", "platform_cash",
-                 "reserve_fund", "guarantor_capital", "held_claims", "pool_cash")
+ACCOUNT_KINDS = tuple(AccountKind)
 
 
 class Platform(mesa.Agent):
@@ -52,7 +52,7 @@ class Platform(mesa.Agent):
         self.guarantee = build("guarantee", config.guarantee, context, where)
         self.marketing = build("marketing", config.marketing, context, where)
         for policy in (self.pricing, self.risk, self.guarantee, self.marketing):
-            bind(policy, self.name, lambda: model.day)  # a user's policy names them in its faults
+            bind(policy, self.name, lambda: model.ledger.day)  # a user's policy names them in its faults
         self.state = PlatformState()
         self.funding_window_days = config.funding_window_days
         self.is_fund_pool = config.funding == "fund_pool"
@@ -77,8 +77,7 @@ class Platform(mesa.Agent):
         self.marketing_spend_total_fen = 0
         stress = scenario.stress
         self.stressed = not stress.platforms or self.name in stress.platforms
-        self.freeze_day = (None if stress.funding_freeze_month is None or not self.stressed
-                           else DAYS_PER_MONTH * stress.funding_freeze_month)
+        self.frozen = False  # True once a funding freeze (a stress event) stops its new lending
         self.guarantor = Guarantor(model, self) if self.guarantee.account == "guarantor_capital" \
             else None
 
@@ -87,21 +86,17 @@ class Platform(mesa.Agent):
         return self.accounts[kind]
 
     @property
-    def holder_account(self) -> str:
-        """Account that pays for and collects on the held part of loans (guarantee or pool)."""
+    def holder_account_kind(self) -> str:
+        """Account kind that pays for and collects on the held part of loans (guarantee or pool),
+        or ``world`` for an outside insurer."""
         if self.is_fund_pool:
-            return self.account("pool_cash")
-        kind = self.guarantee.account
-        return self.account(kind) if kind else "world"
+            return AccountKind.POOL_CASH
+        return self.guarantee.account or WORLD
 
-    def frozen(self, day: int) -> bool:
-        """True once a funding freeze (stress) stops its new lending."""
-        return self.freeze_day is not None and day >= self.freeze_day
-
-    def in_trouble(self, day: int) -> bool:
+    def in_trouble(self) -> bool:
         """A platform in trouble: lending frozen, guarantee failed or short, or fund pool overdue."""
         guarantee = self.guarantee
-        return (self.frozen(day) or guarantee.failed_day is not None or guarantee.unpaid_fen > 0
+        return (self.frozen or guarantee.failed_day is not None or guarantee.unpaid_fen > 0
                 or self.pool_overdue_fen > 0)
 
     def investors_pool_liability_fen(self) -> int:

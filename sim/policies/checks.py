@@ -156,13 +156,18 @@ CHECKS: dict[str, dict[str, Callable | None]] = {
 
 # --------------------------------------------------------------------------- the checked subclass
 
-def checked(cls: type, family: str, name: str) -> type:
-    """A subclass of the user's ``cls`` whose protocol methods are checked (see the module doc)."""
+def checked(cls: type, base: type, family: str, name: str) -> type:
+    """A subclass of the user's ``cls`` whose protocol methods are checked (see the module doc).
+
+    A class that does not subclass its family's ``base`` gets the base's optional methods too.
+    """
+    bases = (cls,) if issubclass(cls, base) else (cls, base)
+    combined = type(cls.__name__, bases, {})
     methods = {}
     for method, check in CHECKS[family].items():
-        if callable(getattr(cls, method, None)):
-            methods[method] = _guard(getattr(cls, method), method, check, family, name)
-    return type(cls.__name__, (cls,), {**methods, "_p2psim_checked": True,
+        if callable(getattr(combined, method, None)):
+            methods[method] = _guard(getattr(combined, method), method, check, family, name)
+    return type(cls.__name__, bases, {**methods, "_p2psim_checked": True,
                                        "__module__": cls.__module__,
                                        "__qualname__": cls.__qualname__,
                                        "__doc__": cls.__doc__})

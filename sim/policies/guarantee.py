@@ -37,11 +37,15 @@ import numpy as np
 from pydantic import Field
 
 from sim.money import to_fen
-from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, register
+from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, Policy
+from sim.policies.registry import register, register_base
 
 
-class GuaranteePolicy:
+@register_base("guarantee")
+class GuaranteePolicy(Policy):
     """Base class: the common parameters and bookkeeping of a guarantee."""
+
+    REQUIRED = ("covers", "capacity_fen")
 
     account: str | None = None
     fee_share = 0.0

@@ -1,14 +1,14 @@
-"""Marketing policies (推广 / 获客): paid channels, word of mouth and churn.
+"""Marketing policies (推广 / 获客): paid channels and word of mouth.
 
-Spending on channels brings investors and borrowers; word of mouth brings investors for free; churn
-takes them away.
+Spending on channels brings investors and borrowers; word of mouth brings investors for free. Whether
+investors stay is theirs to decide (churn: ``[investors]`` in the scenario,
+:meth:`sim.agents.investors.InvestorPopulation.who_leave`).
 
 Protocol
 --------
 ``plan_month(state) -> MarketingPlan``
     On the first day of each month: what each channel spends and the *expected* number of users it
-    brings, the expected organic arrivals (word of mouth) and the share of investors who leave this
-    month. The engine draws the actual numbers (Poisson), adds the users, and books the spend.
+    brings and the expected organic arrivals (word of mouth). The engine draws the actual numbers (Poisson), adds the users, and books the spend.
 
 Channels and their cost models
 ------------------------------
@@ -36,10 +36,6 @@ skip those steps.
 Word of mouth: each month ``word_of_mouth * reputation * active investors`` new investors arrive
 unpaid (the manuals say 80 % choose a platform on a friend's word). ``reputation`` is
 ``1 - reputation_sensitivity * loss rate`` (annual defaulted principal / book), within [0, 1].
-
-Churn: each month ``churn_base + churn_sensitivity * max(0, target_return - realised return)
-+ trust_sensitivity * (1 - reputation)`` of the platform's active investors leave: they stop
-depositing and bidding and withdraw their cash as their loans repay.
 """
 
 from __future__ import annotations
@@ -51,9 +47,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.money import to_fen
-from sim.policies.base import PlatformState, PolicyContext, PolicyParams, register
+from sim.policies.base import PlatformState, PolicyContext, PolicyParams, Policy
+from sim.policies.registry import register, register_base
 
 KINDS = ("cpc", "cpm", "cpa", "cps", "referral", "red_packet", "offline")
+MOVED_TO_INVESTORS = ("churn_base", "churn_sensitivity", "trust_sensitivity", "target_return")
 PAID_TO = {"referral": "referrers", "red_packet": "new_investors"}  # the rest: the world
 
 
@@ -72,15 +70,17 @@ class ChannelOutcome:
 
 @dataclass
 class MarketingPlan:
-    """The month's marketing: channels, organic arrivals and churn."""
+    """The month's marketing: channels and organic arrivals."""
 
     channels: list[ChannelOutcome] = field(default_factory=list)
     organic_investors: float = 0.0
-    churn_share: float = 0.0
 
 
-class MarketingPolicy:
-    """Base class: no spend, no word of mouth, no churn."""
+@register_base("marketing")
+class MarketingPolicy(Policy):
+    """Base class: no spend, no word of mouth."""
+
+    REQUIRED = ("plan_month",)
 
     def __init__(self, params, context: PolicyContext) -> None:
         self.params = params
@@ -131,14 +131,6 @@ class ChannelMarketing(MarketingPolicy):
         New investors a month per active investor at full reputation.
     reputation_sensitivity : float
         How fast reputation falls with the annual loss rate (10: a 10 % loss rate zeroes it).
-    churn_base : float
-        Monthly share of active investors who leave anyway.
-    churn_sensitivity : float
-        Extra monthly churn per unit of return shortfall (1: 2 points short -> 2 % more churn).
-    trust_sensitivity : float
-        Extra monthly churn when reputation is lost (0.05: 5 % more at zero reputation).
-    target_return : float
-        The annual return investors expect.
     """
 
     class Params(PolicyParams):
@@ -147,10 +139,15 @@ class ChannelMarketing(MarketingPolicy):
         channels: list[ChannelParams] = Field(default_factory=list)
         word_of_mouth: float = Field(0.0, ge=0.0, le=1.0)
         reputation_sensitivity: float = Field(10.0, ge=0.0, le=1000.0)
-        churn_base: float = Field(0.0, ge=0.0, le=1.0)
-        churn_sensitivity: float = Field(1.0, ge=0.0, le=100.0)
-        trust_sensitivity: float = Field(0.0, ge=0.0, le=1.0)
-        target_return: float = Field(0.08, ge=-1.0, le=1.0)
+
+        @model_validator(mode="before")
+        @classmethod
+        def _churn_is_the_investors(cls, data):
+            moved = sorted(set(data) & set(MOVED_TO_INVESTORS)) if isinstance(data, dict) else []
+            if moved:
+                raise ValueError(f"{', '.join(moved)}: investors decide when to leave; set "
+                                 f"{'it' if len(moved) == 1 else 'them'} in [investors]")
+            return data
 
         @model_validator(mode="after")
         def _distinct_names(self):
@@ -168,12 +165,8 @@ class ChannelMarketing(MarketingPolicy):
         scale = min(1.0, state.platform_cash_fen / wanted) if wanted > 0 else 0.0
         outcomes = [self._channel(c, to_fen(c.budget_monthly_cny) * scale) for c in running]
         reputation = min(max(1.0 - p.reputation_sensitivity * state.loss_rate_annual, 0.0), 1.0)
-        shortfall = max(0.0, p.target_return - state.investor_return_annual) if state.month else 0.0
-        return MarketingPlan(
-            channels=outcomes,
-            organic_investors=p.word_of_mouth * reputation * state.active_investors,
-            churn_share=min(1.0, p.churn_base + p.churn_sensitivity * shortfall
-                            + p.trust_sensitivity * (1.0 - reputation)))
+        return MarketingPlan(channels=outcomes,
+                             organic_investors=p.word_of_mouth * reputation * state.active_investors)
 
     @staticmethod
     def _channel(c: ChannelParams, budget_fen: float) -> ChannelOutcome:

@@ -22,11 +22,15 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, register
+from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, Policy
+from sim.policies.registry import register, register_base
 
 
-class PricingPolicy(ABC):
+@register_base("pricing")
+class PricingPolicy(Policy, ABC):
     """Base class of pricing policies: subclasses implement :meth:`base_rate`."""
+
+    REQUIRED = ("price",)
 
     class Params(PolicyParams):
         """Scenario keys (parameters) of this policy."""

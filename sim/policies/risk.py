@@ -23,13 +23,17 @@ from pydantic import Field
 
 from sim.loans import instalments
 from sim.money import to_fen
-from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, register
+from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, Policy
+from sim.policies.registry import register, register_base
 
 PERSON, COMPANY = 0, 1
 
 
-class RiskPolicy:
+@register_base("risk")
+class RiskPolicy(Policy):
     """Base class of risk policies: no collection change, no adaptation."""
+
+    REQUIRED = ("review",)
 
     def __init__(self, params, context: PolicyContext) -> None:
         self.params = params

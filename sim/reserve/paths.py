@@ -2,13 +2,13 @@
 
 The reserve's balance on day ``t`` is ``R + inflows(t) - payouts(t)`` for an initial reserve ``R``,
 as long as it has not run dry; payouts do not depend on ``R`` until then. So one run with a reserve
-that cannot run dry (a large float lent to it, :attr:`SizingMarket.float_fen`, which its policies do
+that cannot run dry (a large float lent to it, :attr:`ReserveWatch.float_fen`, which its policies do
 not see) gives, for every ``R`` at once, whether and when the reserve would have run dry: on the
 first day its *net outflow* ``D(t) = payouts(t) - inflows(t)`` exceeds ``R``. The initial reserve a
 path needs is ``max(0, max_t D(t))``.
 
-``D`` is read every day right after the day's payouts (:meth:`SizingMarket._arrears`), the
-reserve's lowest point of the day: contributions and fees of the day's new loans come in later.
+``D`` is read every day right after the day's payouts , the
+reserve's lowest point of the day (the market's ``after_payouts`` hook): contributions and fees of the day's new loans come in later.
 
 The contribution rate ``c`` (share of each covered loan's principal paid into the reserve) enters
 the inflows linearly: ``D_c(t) = D(t) + (c0 - c) V(t)``, ``V(t)`` the covered principal disbursed
@@ -30,61 +30,66 @@ import numpy as np
 from sim.experiments.runner import describe_failure
 from sim.ledger import WORLD
 from sim.loans import DAYS_PER_MONTH
+from sim.market.accounts import AccountKind, Memo
 from sim.model import P2PMarket
 
 FLOAT_FEN = 10**15  # 10 trillion CNY lent to the reserve: more than any book here can lose
 
 
-class _NoCollector:
-    """Stands in for Mesa's DataCollector: a path keeps only what the study needs."""
+class ReserveWatch:
+    """What a path reads of the market, by its public hooks: a float lent to one platform's reserve
+    fund, the reserve right after each day's payouts, and the covered principal disbursed.
 
-    def collect(self, model) -> None:
-        """Nothing to collect."""
-
-    def add_table_row(self, table: str, row: dict) -> None:
-        """Nothing to keep."""
-
-
-class SizingMarket(P2PMarket):
-    """The market with a float lent to one platform's reserve fund, and no daily data collection.
+    The float is the study's own: it is lent from the ``world`` (memo ``reserve_sizing_float``) and
+    taken out of what the platform's policies see as their guarantee fund every month.
 
     Parameters
     ----------
-    scenario, rng, macro_shocks, **overrides
-        As for :class:`~sim.model.P2PMarket` (run on one thread, no audit).
+    market : P2PMarket
+        Built with ``collect=False`` (a path keeps only what the study needs).
     platform : int
         Index of the platform whose reserve fund is studied.
     """
 
     float_fen = FLOAT_FEN
 
-    def __init__(self, scenario, *, platform: int, rng: int | None = None,
-                 macro_shocks: np.ndarray | None = None, **overrides: Any) -> None:
-        self.studied = platform
+    def __init__(self, market: P2PMarket, platform: int) -> None:
+        self.market = market
+        self.platform = market.platforms[platform]
         self.covered_disbursed_fen = 0
-        super().__init__(scenario, rng=rng, audit="off", threads=1, macro_shocks=macro_shocks,
-                         **overrides)
-        self.datacollector = _NoCollector()
-        platform_ = self.platforms[platform]
-        self.ledger.transfer(WORLD, platform_.account("reserve_fund"), self.float_fen,
-                             "reserve_sizing_float")
-        self.sizing_float_fen = self.float_fen
+        self.balance_after_payouts_fen = 0
+        market.bookkeeper.move(self.platform, WORLD, AccountKind.RESERVE_FUND, self.float_fen,
+                               Memo.RESERVE_SIZING_FLOAT)
+        market.hooks.after_payouts.append(self._read_reserve)
+        market.hooks.after_disbursement.append(self._count_covered)
+        market.hooks.after_review.append(self._hide_float)
 
-    def _arrears(self, day: int) -> None:
-        """Also read the reserve right after today's payouts, its lowest point of the day.
+    def _read_reserve(self, day: int) -> None:
+        """The reserve right after today's payouts, its lowest point of the day.
 
         Later in the day only money comes in (contributions and fees at disbursement), so a
         reserve that is not short at this point is not short at any point of the day.
         """
-        super()._arrears(day)
-        account = self.platforms[self.studied].account("reserve_fund")
-        self.balance_after_payouts_fen = self.ledger.balance(account)
+        self.balance_after_payouts_fen = self.market.bookkeeper.balance(
+            self.platform, AccountKind.RESERVE_FUND)
 
-    def _guarantee_contributions(self, platform, principal, covered) -> None:
-        """Also count the covered principal disbursed by the studied platform (``V``)."""
-        super()._guarantee_contributions(platform, principal, covered)
-        if platform.index == self.studied:
-            self.covered_disbursed_fen += int(principal[covered].sum())
+    def _count_covered(self, platform, principal_fen: np.ndarray, covered: np.ndarray) -> None:
+        """The covered principal disbursed by the studied platform (``V``)."""
+        if platform is self.platform:
+            self.covered_disbursed_fen += int(principal_fen[covered].sum())
+
+    def _hide_float(self, platform) -> None:
+        """A sizing study's float is not the platform's money: its policies do not see it."""
+        if platform is self.platform:
+            platform.state.guarantee_fund_fen -= self.float_fen
+
+
+def sizing_market(task: "PathTask") -> tuple[P2PMarket, ReserveWatch]:
+    """The market of one path (one thread, no audit, no reports) and its reserve watch."""
+    market = P2PMarket(task.scenario, rng=task.seed, audit="off", threads=1, collect=False,
+                       macro_shocks=np.asarray(task.shocks, dtype=np.float64),
+                       **{**task.overrides, "run.horizon_days": task.horizon_days})
+    return market, ReserveWatch(market, task.platform)
 
 
 @dataclass
@@ -114,10 +119,8 @@ def run_path(task: PathTask) -> dict[str, Any]:
     record: dict[str, Any] = {"path": task.path, "seed": task.seed}
     model = None
     try:
-        model = SizingMarket(task.scenario, platform=task.platform, rng=task.seed,
-                             macro_shocks=np.asarray(task.shocks, dtype=np.float64),
-                             **{**task.overrides, "run.horizon_days": task.horizon_days})
-        record.update(_follow(model, task))
+        model, watch = sizing_market(task)
+        record.update(_follow(model, watch, task))
         record["status"] = "ok"
     except Exception:  # noqa: BLE001 - a failed path is recorded, the others go on
         record["status"] = "failed"
@@ -129,19 +132,19 @@ def run_path(task: PathTask) -> dict[str, Any]:
     return record
 
 
-def _follow(model: SizingMarket, task: PathTask) -> dict[str, Any]:
+def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, Any]:
     """Step the market to the horizon, reading the reserve every day."""
     platform = model.platforms[task.platform]
     guarantee = platform.guarantee
-    start_balance = model.ledger.balance(platform.account("reserve_fund"))
+    start_balance = model.bookkeeper.balance(platform, AccountKind.RESERVE_FUND)
     days = task.horizon_days
     net = np.empty(days, dtype=np.int64)         # D(t), fen
     covered = np.empty(days, dtype=np.int64)     # V(t), fen
     month_paid, month_defaulted, month_recovered = [], [], []
     for day in range(days):
-        covered_before = model.covered_disbursed_fen  # V as it stood at the day's payouts
+        covered_before = watch.covered_disbursed_fen  # V as it stood at the day's payouts
         model.step()
-        net[day] = start_balance - model.balance_after_payouts_fen
+        net[day] = start_balance - watch.balance_after_payouts_fen
         covered[day] = covered_before
         if (day + 1) % DAYS_PER_MONTH == 0 or day + 1 == days:
             month_paid.append(guarantee.paid_fen)

@@ -18,7 +18,7 @@ from sim.experiments.runner import EXECUTORS, execute
 from sim.folders import atomic_folder, check_output_folder
 from sim.money import to_fen
 from sim.outputs import git_revision
-from sim.policies.base import build
+from sim.policies import build
 from sim.policies.guarantee import ReserveFund
 from sim.reserve import analysis, figures
 from sim.reserve.paths import PathTask, run_path

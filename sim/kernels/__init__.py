@@ -1,0 +1,33 @@
+"""Compiled kernels for the hot loops: servicing due loans, writing off defaults, buying out
+guaranteed loans, funding listings and reading the book's state.
+
+Each kernel is deterministic: the random numbers it needs are drawn in bulk by the caller (one uniform
+per due loan) and passed in, as in QuantEcon. Kernels update the book, the notes and the investors'
+accounts in place (:mod:`sim.kernels.views`) and return per-platform totals that the caller books
+in the ledger; the audit then checks that the two agree to the fen.
+"""
+
+from sim.kernels.defaults import buy_out, write_off
+from sim.kernels.funding import book_state, fund_listings
+from sim.kernels.servicing import service_due_loans
+from sim.kernels.views import (
+    ACTIVE,
+    DEFAULTED,
+    PREPAID,
+    REPAID,
+    ArrearsByDay,
+    Bidders,
+    BuyOutTotals,
+    InvestorAccounts,
+    ListingTerms,
+    LoanColumns,
+    NoteColumns,
+    ServiceTotals,
+    ServicingTerms,
+    WriteOffTotals,
+)
+
+__all__ = ["ACTIVE", "DEFAULTED", "PREPAID", "REPAID", "ArrearsByDay", "Bidders", "BuyOutTotals",
+           "InvestorAccounts", "ListingTerms", "LoanColumns", "NoteColumns", "ServiceTotals", "ServicingTerms",
+           "WriteOffTotals", "book_state", "buy_out", "fund_listings", "service_due_loans",
+           "write_off"]

@@ -1,0 +1,105 @@
+"""Kernels of loans gone bad: write-offs (坏账核销) and guarantee buy-outs (代偿)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from sim.kernels.servicing import floor_div, pay_notes, round_fen
+from sim.kernels.views import ACTIVE, DEFAULTED
+from sim.kernels.views import BuyOutTotals as B
+from sim.kernels.views import WriteOffTotals as W
+from sim.loans import DAYS_PER_MONTH, instalment
+
+
+@numba.njit(cache=True)
+def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee, totals, arrears):
+    """Write off loans past the default threshold (坏账核销) and pay the recovery.
+
+    The recovery is the defaulted balance times the recovery rate of the loan's platform and grade,
+    rounded to the fen; the platform keeps its collection fee (催收费) and the rest is split among the
+    note holders and the loan's holder (a guarantee that paid out, or a fund pool) pro rata, exactly
+    to the fen (cumulative rounding, as in ``pay_notes``). Each note's unrecovered balance is the
+    investor's loss. ``totals`` is (n_platforms, WriteOffTotals.N).
+    """
+    for r in range(rows.shape[0]):
+        row = rows[r]
+        if loans.status[row] != ACTIVE:
+            continue
+        plat = loans.platform[row]
+        b = loans.balance[row]
+        recovered = round_fen(b * recovery_rate[plat, loans.grade[row]])
+        fee = round_fen(recovered * collection_fee[plat])
+        to_holders = recovered - fee
+        cumulative = np.int64(0)
+        paid = np.int64(0)
+        for j in range(loans.note_start[row], loans.note_end[row]):
+            nb = notes.balance[j]
+            cumulative += nb
+            upto = floor_div(to_holders * cumulative, b)
+            part = upto - paid
+            paid = upto
+            inv = notes.investor[j]
+            investors.cash[inv, plat] += part
+            investors.net_income_fen[inv] += part - nb
+            investors.principal_lost_fen[inv] += nb - part
+            notes.balance[j] = 0
+        held = loans.held[row]
+        totals[plat, W.PRINCIPAL] += b - held
+        totals[plat, W.RECOVERED] += paid
+        totals[plat, W.HELD_PRINCIPAL] += held
+        totals[plat, W.HELD_RECOVERED] += to_holders - paid
+        arrears.count[loans.first_missed_day[row] + arrears.offset] -= 1
+        arrears.balance[loans.first_missed_day[row] + arrears.offset] -= b
+        totals[plat, W.COLLECTION_FEE] += fee
+        totals[plat, W.COUNT] += 1
+        loans.balance[row] = 0
+        loans.held[row] = 0
+        loans.status[row] = DEFAULTED
+        loans.default_day[row] = day
+
+
+@numba.njit(cache=True)
+def buy_out(rows, day, capacity, covers_interest, loans, notes, investors, totals):
+    """A guarantee pays investors for overdue loans (代偿) and takes over their claims.
+
+    For each loan in ``rows`` (in order) still active and not yet held, the note holders are owed
+    their outstanding principal and, with ``covers_interest``, their share of the interest of the
+    overdue instalments. The guarantee pays while ``capacity`` (fen) lasts: the last loan it can
+    reach may be paid in part (principal first), and after that nothing. Each note's principal part
+    reduces the note and becomes the holder's (``held``); interest parts are investors' income.
+
+    ``totals`` (``BuyOutTotals.N``) is incremented with the principal and interest paid, the amount
+    asked (paid or not) and the number of loans reached. Returns the capacity left.
+    """
+    for r in range(rows.shape[0]):
+        row = rows[r]
+        if loans.status[row] != ACTIVE:
+            continue
+        notes_principal = loans.balance[row] - loans.held[row]
+        if notes_principal <= 0:
+            continue
+        interest = np.int64(0)
+        if covers_interest:
+            due = min((day - loans.orig_day[row]) // DAYS_PER_MONTH, loans.term[row])
+            for k in range(loans.n_paid[row] + 1, due + 1):
+                p_k, i_k = instalment(loans.principal[row], loans.annual_rate[row],
+                                      loans.term[row], loans.method[row], k)
+                interest += i_k
+            interest = floor_div(interest * notes_principal, loans.balance[row])
+        asked = notes_principal + interest
+        totals[B.ASKED] += asked
+        pay = min(asked, capacity)
+        if pay <= 0:
+            continue
+        pay_p = min(pay, notes_principal)
+        pay_i = pay - pay_p
+        capacity -= pay
+        # the notes' own balances are the whole of what is split: the split is pay_notes' (no fee)
+        pay_notes(loans.note_start[row], loans.note_end[row], notes_principal, pay_p, pay_i, 0.0,
+                  loans.platform[row], notes, investors)
+        loans.held[row] += pay_p
+        totals[B.PRINCIPAL] += pay_p
+        totals[B.INTEREST] += pay_i
+        totals[B.COUNT] += 1
+    return capacity

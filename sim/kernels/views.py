@@ -1,0 +1,133 @@
+"""What the kernels are given and what they return: grouped views of the book and named totals.
+
+The kernels take the loan book, the notes, the investors' accounts and the arrears counts each as
+one named tuple of arrays (the arrays themselves, not copies: kernels update them in place), and
+return per-platform totals in int64 arrays whose columns are named by the ``*Totals`` enums.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import NamedTuple
+
+import numpy as np
+
+ACTIVE, REPAID, PREPAID, DEFAULTED = 1, 2, 3, 4  # loan status codes
+
+
+class LoanColumns(NamedTuple):
+    """The loan book's columns the kernels read and write, one row per loan (amounts in fen)."""
+
+    status: np.ndarray
+    balance: np.ndarray
+    principal: np.ndarray
+    annual_rate: np.ndarray
+    term: np.ndarray
+    method: np.ndarray
+    orig_day: np.ndarray
+    n_paid: np.ndarray
+    delinquent: np.ndarray
+    first_missed_day: np.ndarray
+    default_day: np.ndarray
+    grade: np.ndarray
+    platform: np.ndarray
+    hazard_mult: np.ndarray
+    held: np.ndarray
+    covered: np.ndarray
+    note_start: np.ndarray
+    note_end: np.ndarray
+
+
+class NoteColumns(NamedTuple):
+    """The notes (债权): who holds each and its outstanding principal (fen)."""
+
+    investor: np.ndarray
+    balance: np.ndarray
+
+
+class InvestorAccounts(NamedTuple):
+    """Investors' money: cash by investor and platform, income and principal lost (fen)."""
+
+    cash: np.ndarray
+    net_income_fen: np.ndarray
+    principal_lost_fen: np.ndarray
+
+
+class ArrearsByDay(NamedTuple):
+    """Loans in arrears and their balance (fen) by the day of their first missed payment.
+
+    Index ``day + offset``; a new miss adds to its day, a cure or write-off takes the loan out.
+    """
+
+    count: np.ndarray
+    balance: np.ndarray
+    offset: int
+
+
+class ServicingTerms(NamedTuple):
+    """This month's behaviour and fee rates (see :class:`sim.market.risk_tables.RiskTables`)."""
+
+    miss_hazard: np.ndarray          # (platform, grade)
+    prepay_hazard: np.ndarray        # by grade
+    cure_probability: np.ndarray     # (platform, grade)
+    penalty_daily_rate: np.ndarray   # by platform
+    management_fee: np.ndarray       # by platform, share of interest
+    service_fee_monthly: np.ndarray  # by platform, share of original principal
+
+
+class ServiceTotals(IntEnum):
+    """Columns of the per-platform totals of :func:`service_due_loans` (fen, or counts ``N_*``)."""
+
+    PRINCIPAL = 0
+    INTEREST = 1          # penalty interest included
+    FEE = 2               # management fee
+    PENALTY = 3
+    PREPAID_PRINCIPAL = 4
+    N_DUE = 5
+    N_MISSED = 6
+    N_CURED = 7
+    N_PREPAID = 8
+    N_MATURED = 9
+    HELD_PRINCIPAL = 10   # the holder's part: a guarantee that paid out, or a fund pool
+    HELD_INTEREST = 11
+    SERVICE_FEE = 12
+    N = 13
+
+
+class WriteOffTotals(IntEnum):
+    """Columns of the per-platform totals of :func:`write_off` (fen, or the count)."""
+
+    PRINCIPAL = 0         # the notes' part
+    RECOVERED = 1
+    COLLECTION_FEE = 2
+    COUNT = 3
+    HELD_PRINCIPAL = 4
+    HELD_RECOVERED = 5
+    N = 6
+
+
+class BuyOutTotals(IntEnum):
+    """Columns of the totals of :func:`buy_out` (fen, or the count)."""
+
+    PRINCIPAL = 0
+    INTEREST = 1
+    ASKED = 2
+    COUNT = 3
+    N = 4
+
+
+class ListingTerms(NamedTuple):
+    """What auto-invest reads of the listings: grade, annual rate and platform, by listing row."""
+
+    grade: np.ndarray
+    annual_rate: np.ndarray
+    platform: np.ndarray
+
+
+class Bidders(NamedTuple):
+    """Investors as auto-invest sees them: cash by platform (fen, updated) and their appetite."""
+
+    cash: np.ndarray
+    bid_size_fen: np.ndarray
+    max_grade: np.ndarray
+    min_rate: np.ndarray

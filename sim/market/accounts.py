@@ -1,0 +1,126 @@
+"""Accounts, memos and the bookkeeper: how the market's parts book money in the ledger.
+
+Every account of a platform is ``kind:platform`` (``investor_cash:alpha``); the kinds are
+:class:`AccountKind`. Every posting carries a :class:`Memo`, so the statements, the month's flows
+and the tests find postings by name, not by a string typed twice. Two memos are made on the fly:
+``marketing:<channel>`` (:func:`marketing_memo`) and ``<fee>_to_<fund>`` (a share of a fee paid
+into the guarantee's fund).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import numpy as np
+
+from sim.ledger import WORLD, Ledger
+
+
+class AccountKind(StrEnum):
+    """The kinds of a platform's ledger accounts (see :mod:`sim.ledger` for what each holds)."""
+
+    INVESTOR_CASH = "investor_cash"            # 出借人账户余额
+    INVESTOR_COMMITTED = "investor_committed"  # 投标冻结
+    INVESTOR_CLAIMS = "investor_claims"        # 待收本金
+    PLATFORM_CASH = "platform_cash"            # 自有资金
+    RESERVE_FUND = "reserve_fund"              # 风险准备金
+    GUARANTOR_CAPITAL = "guarantor_capital"    # 担保公司资本金
+    HELD_CLAIMS = "held_claims"                # claims held by the guarantee or the fund pool
+    POOL_CASH = "pool_cash"                    # 资金池
+
+
+class Memo(StrEnum):
+    """What a posting is for (the journal's ``memo`` column)."""
+
+    CAPITAL_INJECTION = "capital_injection"
+    RESERVE_INITIAL = "reserve_initial"
+    GUARANTOR_CAPITAL_INJECTION = "guarantor_capital_injection"
+    OPENING_BOOK = "opening_book"
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    WITHDRAWAL_FEE = "withdrawal_fee"
+    OPERATING_COST = "operating_cost"
+    COLLECTION_COST = "collection_cost"
+    INSURANCE_PREMIUM = "insurance_premium"
+    BID = "bid"
+    DISBURSEMENT = "disbursement"
+    POOL_DISBURSEMENT = "pool_disbursement"
+    FAILED_LISTING_RELEASE = "failed_listing_release"
+    SERVICE_FEE = "service_fee"
+    MANAGEMENT_FEE = "management_fee"
+    COLLECTION_FEE = "collection_fee"
+    RESERVE_CONTRIBUTION = "reserve_contribution"
+    GUARANTEE_FEE = "guarantee_fee"
+    REPAYMENT_PRINCIPAL = "repayment_principal"
+    REPAYMENT_INTEREST = "repayment_interest"
+    HELD_REPAYMENT_PRINCIPAL = "held_repayment_principal"
+    HELD_REPAYMENT_INTEREST = "held_repayment_interest"
+    DEFAULT_WRITE_OFF = "default_write_off"
+    RECOVERY = "recovery"
+    HELD_WRITE_OFF = "held_write_off"
+    HELD_RECOVERY = "held_recovery"
+    GUARANTEE_PAYOUT = "guarantee_payout"
+    CLAIM_TO_GUARANTEE = "claim_to_guarantee"
+    TRANSFER_FEE = "transfer_fee"
+    PRODUCT_REDEMPTION = "product_redemption"
+    PRODUCT_SUBSCRIPTION = "product_subscription"
+    RESERVE_SIZING_FLOAT = "reserve_sizing_float"
+
+
+MARKETING_PREFIX = "marketing:"
+
+
+def marketing_memo(channel: str) -> str:
+    """The memo of a marketing channel's spend: ``marketing:<channel>``."""
+    return MARKETING_PREFIX + channel
+
+
+class Bookkeeper:
+    """Posts the parts' money in the ledger, by platform and account kind.
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The market's ledger.
+    platforms : list of Platform
+        The market's platforms, in index order.
+    """
+
+    def __init__(self, ledger: Ledger, platforms: list) -> None:
+        self.ledger = ledger
+        self.platforms = platforms
+        for platform in platforms:
+            for account in platform.accounts.values():
+                ledger.open(account)
+
+    def balance(self, platform, kind: AccountKind) -> int:
+        """Balance of one platform's account, fen."""
+        return self.ledger.balance(platform.account(kind))
+
+    def total(self, kind: AccountKind) -> int:
+        """Sum over platforms of one account kind, fen."""
+        return sum(self.ledger.balance(p.account(kind)) for p in self.platforms)
+
+    def move(self, platform, source: AccountKind | str, target: AccountKind | str,
+             amount_fen: int, memo: str) -> None:
+        """Move money between two accounts of ``platform`` (either may be ``world``)."""
+        self.ledger.transfer(self._name(platform, source), self._name(platform, target),
+                             int(amount_fen), memo)
+
+    def move_each(self, source: AccountKind | str, target: AccountKind | str,
+                  amounts_fen: np.ndarray, memo: str) -> None:
+        """One posting per platform, ``amounts_fen[p]`` between its ``source`` and ``target``."""
+        for platform in self.platforms:
+            self.move(platform, source, target, int(amounts_fen[platform.index]), memo)
+
+    def fee(self, platform, fee_fen: int, memo: Memo) -> None:
+        """A fee paid to the platform; the guarantee's ``fee_share`` of it goes to its fund."""
+        guarantee, to_fund = platform.guarantee, 0
+        if guarantee.fee_share and guarantee.account:
+            to_fund = int(fee_fen * guarantee.fee_share)
+            self.move(platform, WORLD, guarantee.account, to_fund, f"{memo}_to_{guarantee.account}")
+        self.move(platform, WORLD, AccountKind.PLATFORM_CASH, fee_fen - to_fund, memo)
+
+    @staticmethod
+    def _name(platform, kind: AccountKind | str) -> str:
+        return WORLD if kind == WORLD else platform.account(kind)

@@ -1,0 +1,136 @@
+"""Arrears (逾期), write-offs (坏账核销) and the guarantees' payouts (代偿).
+
+Loans in arrears are counted by the day of their first missed payment (kept up to date by the
+kernels), so the buckets M1 (1-30 days past due), M2, M3 and M3+ are sums over 30-day windows of
+that count; the loans due for write-off today are those that first missed exactly
+``default_after_days + 1`` days ago, and those a guarantee pays for today first missed exactly its
+``trigger_days`` ago.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import kernels
+from sim.kernels import ACTIVE, ArrearsByDay
+from sim.kernels import BuyOutTotals as B
+from sim.kernels import WriteOffTotals as W
+from sim.ledger import WORLD
+from sim.market.accounts import AccountKind, Memo
+from sim.policies.guarantee import NoGuarantee
+
+BUCKETS = (("m1", 1, 30), ("m2", 31, 60), ("m3", 61, 90))  # name, days past due from .. to
+CLAIMS, CASH = AccountKind.INVESTOR_CLAIMS, AccountKind.INVESTOR_CASH
+
+
+class Arrears:
+    """Loans in arrears by day of first miss; the day's write-offs and guarantee payouts.
+
+    Parameters
+    ----------
+    market : P2PMarket
+        The market (its book, investors, platforms, risk tables and bookkeeper).
+    """
+
+    def __init__(self, market) -> None:
+        self.market = market
+        n_days = len(market.book.block_start)
+        self.count = np.zeros(n_days, dtype=np.int64)    # loans, by day of first missed payment
+        self.balance_fen = np.zeros(n_days, dtype=np.int64)  # their balance, same index
+        self.missed_on: dict[int, np.ndarray] = {}       # rows that first missed on a day
+        self.threshold_days = market.config.loans.default_after_days
+
+    def by_first_miss(self) -> ArrearsByDay:
+        """The counts as the kernels take them."""
+        return ArrearsByDay(self.count, self.balance_fen, -self.market.book.first_day)
+
+    def record_missed(self, day: int, rows: np.ndarray) -> None:
+        """The rows that missed a payment for the first time on ``day``."""
+        self.missed_on[day] = rows
+
+    def close_day(self, day: int) -> None:
+        """Write off loans past the threshold, pay guarantees, count arrears by days past due."""
+        loans = self.market.book.loans
+        first_missed = day - self.threshold_days - 1
+        missed = self.missed_on.pop(first_missed, None)
+        if missed is not None:
+            still = missed[(loans.status[missed] == ACTIVE)
+                           & (loans.first_missed_day[missed] == first_missed)]
+            if len(still):
+                self.write_off(day, still)
+        for platform in self.market.platforms:  # after the write-offs: today's recoveries can pay too
+            self.guarantee_payouts(day, platform)
+        self._count_buckets(day)
+
+    def _count_buckets(self, day: int) -> None:
+        today, offset = self.market.today, -self.market.book.first_day
+        for name, newest, oldest in (*BUCKETS, ("m3_plus", 91, self.threshold_days)):
+            lo, hi = max(day - oldest + offset, 0), max(day - newest + offset + 1, 0)
+            setattr(today, f"arrears_{name}", int(self.count[lo:hi].sum()))
+            setattr(today, f"arrears_{name}_fen", int(self.balance_fen[lo:hi].sum()))
+
+    def guarantee_payouts(self, day: int, platform) -> None:
+        """代偿: the platform's guarantee pays for its covered loans reaching the trigger today."""
+        guarantee, market = platform.guarantee, self.market
+        first_missed = day - guarantee.trigger_days
+        candidates = self.missed_on.get(first_missed)
+        if candidates is None or isinstance(guarantee, NoGuarantee):
+            return
+        loans = market.book.loans
+        rows = candidates[(loans.platform[candidates] == platform.index)
+                          & (loans.covered[candidates] == 1) & (loans.status[candidates] == ACTIVE)
+                          & (loans.first_missed_day[candidates] == first_missed)]
+        if len(rows) == 0:
+            return
+        source = platform.holder_account_kind
+        books = market.bookkeeper
+        balance = books.balance(platform, source) if source != WORLD else 0
+        totals = np.zeros(B.N, dtype=np.int64)
+        kernels.buy_out(rows, day, int(guarantee.capacity_fen(balance)), guarantee.covers_interest,
+                        market.book.loan_columns(), market.book.note_columns(),
+                        market.investors.accounts(), totals)
+        principal, interest = int(totals[B.PRINCIPAL]), int(totals[B.INTEREST])
+        asked = int(totals[B.ASKED])
+        books.move(platform, source, CASH, principal + interest, Memo.GUARANTEE_PAYOUT)
+        books.move(platform, CLAIMS, AccountKind.HELD_CLAIMS, principal, Memo.CLAIM_TO_GUARANTEE)
+        guarantee.record_payout(principal + interest, asked, day)
+        market.totals["investor_income_fen"] += interest
+        platform.investor_income_fen += interest
+        today = market.today
+        today.guarantee_payouts += int(totals[B.COUNT])
+        today.guarantee_payout_fen += principal + interest
+        today.guarantee_unpaid_fen += asked - principal - interest
+
+    def write_off(self, day: int, rows: np.ndarray) -> None:
+        """Write off ``rows`` (坏账核销): recoveries to note holders, the rest is their loss."""
+        market, tables = self.market, self.market.risk_tables
+        totals = np.zeros((len(market.platforms), W.N), dtype=np.int64)
+        kernels.write_off(rows, day, market.book.loan_columns(), market.book.note_columns(),
+                          market.investors.accounts(), tables.recovery_rate,
+                          tables.collection_fee, totals, self.by_first_miss())
+        for platform in market.platforms:
+            self._book_write_offs(platform, totals[platform.index])
+        summed = totals.sum(axis=0)
+        today = market.today
+        today.defaults += int(summed[W.COUNT])
+        today.default_principal_fen += int(summed[W.PRINCIPAL] + summed[W.HELD_PRINCIPAL])
+        today.investor_loss_fen += int(summed[W.PRINCIPAL] - summed[W.RECOVERED])
+        today.recoveries_fen += int(summed[W.RECOVERED] + summed[W.HELD_RECOVERED])
+        today.collection_fee_fen += int(summed[W.COLLECTION_FEE])
+        market.totals["loans_outstanding"] -= int(summed[W.COUNT])
+
+    def _book_write_offs(self, platform, t: np.ndarray) -> None:
+        books, holder = self.market.bookkeeper, platform.holder_account_kind
+        books.move(platform, CLAIMS, WORLD, t[W.PRINCIPAL], Memo.DEFAULT_WRITE_OFF)
+        books.move(platform, WORLD, CASH, t[W.RECOVERED], Memo.RECOVERY)
+        books.move(platform, WORLD, AccountKind.PLATFORM_CASH, t[W.COLLECTION_FEE],
+                   Memo.COLLECTION_FEE)
+        books.move(platform, AccountKind.HELD_CLAIMS, WORLD, t[W.HELD_PRINCIPAL], Memo.HELD_WRITE_OFF)
+        books.move(platform, WORLD, holder, t[W.HELD_RECOVERED], Memo.HELD_RECOVERY)
+        income = int(t[W.RECOVERED] - t[W.PRINCIPAL])
+        self.market.totals["investor_income_fen"] += income
+        platform.investor_income_fen += income
+        lost = int(t[W.PRINCIPAL] + t[W.HELD_PRINCIPAL])
+        platform.defaulted_fen_month += lost
+        platform.defaulted_fen_total += lost
+        platform.recovered_fen_total += int(t[W.RECOVERED] + t[W.HELD_RECOVERED])

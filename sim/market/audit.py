@@ -1,0 +1,62 @@
+"""The audit: the books balance to the fen and agree with the investors', loans' and notes' own
+balances. Any difference of one fen raises :class:`~sim.ledger.LedgerError`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernels import ACTIVE
+from sim.ledger import LedgerError
+from sim.market.accounts import AccountKind
+
+
+def audit(market, full: bool = False) -> None:
+    """Check the market's books.
+
+    Always: the ledger sums to zero and no account but ``world`` is negative, no investor's cash is
+    negative, and each platform's ``investor_cash`` equals the investors' cash on it. With ``full``:
+    also committed bids, loan balances, note balances, the arrears counts and investors' income.
+    """
+    ledger, books, day = market.ledger, market.bookkeeper, market.ledger.day
+    ledger.check()
+    investors = market.investors
+    if (investors.cash < 0).any():
+        raise LedgerError(f"an investor's cash is negative on day {day}")
+    cash = investors.cash.sum(axis=0)
+    for p, platform in enumerate(market.platforms):
+        booked = books.balance(platform, AccountKind.INVESTOR_CASH)
+        if int(cash[p]) != booked:
+            raise LedgerError(f"investors' cash on {platform.name} is {int(cash[p])} fen, the "
+                              f"ledger says {booked}")
+    if full:
+        _audit_book(market)
+
+
+def _audit_book(market) -> None:
+    books, day = market.bookkeeper, market.ledger.day
+    n = len(market.platforms)
+    committed = market.marketplace.committed_by_platform()
+    loans = market.book.loans
+    held = (np.bincount(loans.platform, weights=loans.held, minlength=n).astype(np.int64)
+            if len(loans) else np.zeros(n, dtype=np.int64))
+    claims = market.book.outstanding_by_platform(n) - held
+    for p, platform in enumerate(market.platforms):
+        for kind, value in ((AccountKind.INVESTOR_COMMITTED, committed[p]),
+                            (AccountKind.INVESTOR_CLAIMS, claims[p]),
+                            (AccountKind.HELD_CLAIMS, held[p])):
+            booked = books.balance(platform, kind)
+            if int(value) != booked:
+                raise LedgerError(f"{kind} on {platform.name}: books say {int(value)} fen, "
+                                  f"ledger {booked}")
+    if not np.array_equal(market.book.note_sums() + loans.held, loans.balance):
+        raise LedgerError(f"a loan's notes and held part do not add up to its balance on day {day}")
+    arrears = market.arrears
+    late = (loans.status == ACTIVE) & (loans.first_missed_day >= 0)
+    index = loans.first_missed_day[late] - market.book.first_day
+    size = len(arrears.count)
+    if not (np.array_equal(np.bincount(index, minlength=size), arrears.count)
+            and np.array_equal(np.bincount(index, weights=loans.balance[late], minlength=size)
+                               .astype(np.int64), arrears.balance_fen)):
+        raise LedgerError(f"arrears counts by day of first miss are off on day {day}")
+    if int(market.investors.net_income_fen.sum()) != market.totals["investor_income_fen"]:
+        raise LedgerError("investors' income does not match the ledger's interest and losses")

@@ -1,0 +1,88 @@
+"""Opening the books on day 0: the owners' capital, the guarantee funds, investors' first deposits
+and the loans already outstanding (the opening book)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.agents import BorrowerPopulation
+from sim.book import ACTIVE
+from sim.ledger import WORLD
+from sim.loans import DAYS_PER_MONTH, balances_after
+from sim.market.accounts import AccountKind, Memo
+from sim.money import to_fen
+from sim.policies.guarantee import NoGuarantee
+
+
+def open_books(market) -> None:
+    """Opening balances: platforms' capital, investors' first deposits, the opening loan book."""
+    books = market.bookkeeper
+    for platform in market.platforms:
+        books.move(platform, WORLD, AccountKind.PLATFORM_CASH, to_fen(platform.config.capital_cny),
+                   Memo.CAPITAL_INJECTION)
+        guarantee = platform.guarantee
+        if guarantee.account == AccountKind.RESERVE_FUND:
+            cash = books.balance(platform, AccountKind.PLATFORM_CASH)
+            books.move(platform, AccountKind.PLATFORM_CASH, AccountKind.RESERVE_FUND,
+                       min(cash, guarantee.initial_fen), Memo.RESERVE_INITIAL)
+        elif guarantee.account == AccountKind.GUARANTOR_CAPITAL:
+            books.move(platform, WORLD, AccountKind.GUARANTOR_CAPITAL, guarantee.capital_fen,
+                       Memo.GUARANTOR_CAPITAL_INJECTION)
+    market.treasury.deposit(market.investors.first_deposits())
+    if market.config.initial_book.loans:
+        _opening_book(market)
+
+
+def _opening_book(market) -> None:
+    """Loans outstanding on day 0, of uniformly spread ages, owned through notes by investors."""
+    cfg, rng = market.config, market.rngs["opening_book"]
+    n, per_loan = cfg.initial_book.loans, cfg.initial_book.notes_per_loan
+    share = np.array([p.market_share for p in cfg.platforms])
+    platform = rng.choice(len(share), size=n, p=share / share.sum()).astype(np.int16)
+    profiles = BorrowerPopulation(cfg.borrowers, cfg.grades, rng).draw_profiles(n)
+    term = profiles["term"].astype(np.int64)
+    days_ago = rng.integers(1, DAYS_PER_MONTH * term)  # 1 .. 30 term - 1
+    order = np.argsort(-days_ago, kind="stable")
+    rate, covered = _opening_terms(market, platform, profiles)
+    n_paid = (days_ago - 1) // DAYS_PER_MONTH
+    balance = balances_after(profiles["amount_fen"], rate, profiles["term"],
+                             profiles["method"], n_paid)
+    loans = {
+        "borrower": np.full(n, -1), "platform": platform, "grade": profiles["grade"],
+        "method": profiles["method"], "term": profiles["term"], "annual_rate": rate,
+        "principal": profiles["amount_fen"], "balance": balance, "orig_day": -days_ago,
+        "n_paid": n_paid, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
+        "default_day": -1, "hazard_mult": profiles["hazard_mult"], "held": 0,
+        "covered": covered,
+    }
+    loans = {k: (v[order] if np.ndim(v) else v) for k, v in loans.items()}
+    counts = np.full(n, per_loan, dtype=np.int64)
+    note_balance = np.repeat(loans["balance"] // per_loan, per_loan)
+    note_balance[::per_loan] += loans["balance"] % per_loan
+    note_investor = np.empty(n * per_loan, dtype=np.int64)
+    investors = market.investors
+    for p in range(len(market.platforms)):
+        members = np.flatnonzero(investors.weight[:, p] > 0)
+        if len(members) == 0:
+            members = np.arange(len(investors))
+        mine = np.repeat(loans["platform"] == p, per_loan)
+        note_investor[mine] = rng.choice(members, size=int(mine.sum()))
+    market.book.append(loans, counts, note_investor, note_balance)
+    for p, plat in enumerate(market.platforms):
+        opening = int(loans["balance"][loans["platform"] == p].sum())
+        market.bookkeeper.move(plat, WORLD, AccountKind.INVESTOR_CLAIMS, opening, Memo.OPENING_BOOK)
+    market.totals["loans_outstanding"] += n
+
+
+def _opening_terms(market, platform: np.ndarray, profiles: dict):
+    """Each opening loan's annual rate (its platform's price, or the grade's market rate) and
+    whether its platform's guarantee covers it."""
+    n = len(platform)
+    rate = np.empty(n)
+    covered = np.zeros(n, dtype=np.int8)
+    for p, plat in enumerate(market.platforms):
+        mine = platform == p
+        offered = plat.pricing.price({k: v[mine] for k, v in profiles.items()}, plat.state)
+        rate[mine] = np.where(np.isnan(offered), plat.market_rate[profiles["grade"][mine]], offered)
+        covered[mine] = not isinstance(plat.guarantee, NoGuarantee)
+    return rate, covered

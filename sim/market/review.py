@@ -1,0 +1,101 @@
+"""What each platform learns about itself on the first day of a month (its PlatformState).
+
+From the books: last month's listings (fill rate, days to fill, rate premium), the outstanding book
+by grade, arrears, recent vintages' early-warning rate, losses, investors' return, its cash and its
+guarantee's fund. Its policies read the state and adapt (``end_of_month``); the marketing and the
+investors' decisions read it too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernels import ACTIVE, DEFAULTED, book_state
+from sim.loans import DAYS_PER_MONTH, DAYS_PER_YEAR, MONTHS_PER_YEAR
+from sim.market.accounts import AccountKind
+from sim.market.marketplace import FUNDED
+
+LOSS_WINDOW_MONTHS = 3
+SEASONED_DAYS = 90  # early warning looks at loans at least this old
+
+
+def review_platforms(model, day: int) -> None:
+    """Refresh every platform's state from the books (vectorised; one pass over the loans)."""
+    lst = model.marketplace.listings
+    n_platforms, n_grades = len(model.platforms), len(model.config.grades.names)
+    by_grade, in_arrears, guaranteed = book_state(model.book.loan_columns(), n_platforms, n_grades)
+    bad_rate = _recent_bad_rate(model, day, n_platforms)
+    # listings are in order of opening: last month's closings opened at most a window earlier
+    recent = slice(np.searchsorted(lst.opened_day, day - DAYS_PER_MONTH - 61), len(lst))
+    lst = _Recent(lst, recent)
+    closed = (lst.closed_day >= day - DAYS_PER_MONTH) & (lst.closed_day < day) & (lst.closed_day >= 0)
+    opened = (lst.opened_day >= day - DAYS_PER_MONTH) & (lst.opened_day < day)
+    investors, books = model.investors, model.bookkeeper
+    for p, platform in enumerate(model.platforms):
+        state = platform.state
+        state.month, state.day = day // DAYS_PER_MONTH, day
+        mine = closed & (lst.platform == p)
+        funded = mine & (lst.status == FUNDED)
+        state.listings_closed = int(mine.sum())
+        state.listings_funded = int(funded.sum())
+        state.fill_rate = (state.listings_funded / state.listings_closed
+                           if state.listings_closed else float("nan"))
+        state.mean_days_to_fill = (float(np.mean(lst.closed_day[funded] - lst.opened_day[funded] + 1))
+                                   if state.listings_funded else float("nan"))
+        offered = opened & (lst.platform == p)
+        state.rate_premium = (float(np.mean(lst.annual_rate[offered]
+                                            - platform.market_rate[lst.grade[offered]]))
+                              if offered.any() else 0.0)
+        state.outstanding_by_grade_fen = by_grade[p]
+        state.outstanding_fen = int(by_grade[p].sum())
+        state.loans_in_arrears = int(in_arrears[p])
+        state.recent_bad_rate = bad_rate[p]
+        platform.defaulted_fen_history.append(platform.defaulted_fen_month)
+        platform.defaulted_fen_month = 0
+        recent = sum(platform.defaulted_fen_history[-LOSS_WINDOW_MONTHS:])
+        months = min(len(platform.defaulted_fen_history), LOSS_WINDOW_MONTHS)
+        state.loss_rate_annual = (recent / state.outstanding_fen * MONTHS_PER_YEAR / months
+                                  if state.outstanding_fen and months else 0.0)
+        claim_years = platform.claim_days_fen / DAYS_PER_YEAR
+        state.investor_return_annual = (platform.investor_income_fen / claim_years
+                                        if claim_years > 0 else 0.0)
+        state.active_investors = int((investors.active & (investors.home == p)).sum())
+        state.platform_cash_fen = books.balance(platform, AccountKind.PLATFORM_CASH)
+        kind = platform.guarantee.account
+        state.guarantee_fund_fen = books.balance(platform, kind) if kind else 0
+        state.guaranteed_outstanding_fen = int(guaranteed[p])
+        model.hooks.reviewed(platform)
+
+
+class _Recent:
+    """The listings of a slice of rows, column by column."""
+
+    def __init__(self, listings, rows: slice) -> None:
+        self._listings, self._rows = listings, rows
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        return getattr(self._listings, name)[self._rows]
+
+
+def _recent_bad_rate(model, day: int, n_platforms: int) -> np.ndarray:
+    """Early-warning measure of recent vintages per platform (NaN without such loans).
+
+    The share of loans originated in the risk policy's warning window (and at least 90 days old)
+    that are 30+ days past due or written off.
+    """
+    loans = model.book.loans
+    rates = np.full(n_platforms, np.nan)
+    for p, platform in enumerate(model.platforms):
+        window = getattr(getattr(platform.risk, "params", None), "warning_window_months", 6)
+        first, last = day - DAYS_PER_MONTH * window - SEASONED_DAYS, day - SEASONED_DAYS
+        lo = np.searchsorted(loans.orig_day, first, side="left")
+        hi = np.searchsorted(loans.orig_day, last, side="right")
+        rows = slice(lo, hi)
+        mine = loans.platform[rows] == p
+        if not mine.any():
+            continue
+        late = ((loans.status[rows] == ACTIVE) & (loans.first_missed_day[rows] >= 0)
+                & (day - loans.first_missed_day[rows] >= DAYS_PER_MONTH))
+        bad = (late | (loans.status[rows] == DEFAULTED)) & mine
+        rates[p] = bad.sum() / mine.sum()
+    return rates

@@ -1,0 +1,81 @@
+"""The market's risk tables: the macro path and, by month, platform and grade, what borrowers do.
+
+Built once at the start of a run from the scenario; the servicing and write-off kernels read them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernels import ServicingTerms
+from sim.loans import DAYS_PER_MONTH
+from sim.macro import conditional_hazard, factor_path
+
+
+class RiskTables:
+    """Hazards, cure and recovery rates, and the platforms' fee rates, as arrays for the kernels.
+
+    A borrower who misses an instalment defaults unless they cure on one of the
+    ``default_after_days / 30`` later due dates, so the monthly miss hazard is the
+    (macro-conditional) default hazard divided by ``(1 - cure_probability) ** (default_after_days / 30)``.
+
+    Attributes
+    ----------
+    macro_factor : numpy.ndarray
+        The macro factor by month (standard normal).
+    miss_hazard : numpy.ndarray (month, grade)
+        Monthly probability that a current borrower misses the instalment due.
+    strike_multiplier : numpy.ndarray by platform
+        Extra miss hazard of a platform's borrowers while it is in trouble (逃废债), 1 otherwise.
+    prepay_hazard : numpy.ndarray by grade
+        Monthly probability of repaying in full early.
+    cure_probability, recovery_rate : numpy.ndarray (platform, grade)
+        From each platform's risk policy's collection terms (催收).
+    penalty_daily_rate, management_fee, collection_fee, service_fee_monthly : numpy.ndarray
+        By platform: penalty interest a day (罚息), shares of interest, recoveries and principal.
+    """
+
+    def __init__(self, config, platforms: list, rng: np.random.Generator,
+                 macro_shocks: np.ndarray | None) -> None:
+        months = config.run.horizon_days // DAYS_PER_MONTH + 2
+        self.macro_factor = factor_path(config.macro, months, rng, macro_shocks)
+        self.default_hazard = conditional_hazard(config.grades.default_hazard_monthly,
+                                                 config.macro.asset_correlation, self.macro_factor)
+        cure = config.grades.cure_probability
+        self.cure_draws = config.loans.default_after_days // DAYS_PER_MONTH
+        self._not_cured = (1.0 - cure) ** self.cure_draws
+        self.miss_hazard = np.minimum(1.0, self.default_hazard / self._not_cured)
+        self.strike_multiplier = np.ones(len(platforms))
+        self.prepay_hazard = np.asarray(config.grades.prepay_hazard_monthly, dtype=np.float64)
+        self._collection_terms(config, platforms, cure)
+        self.penalty_daily_rate = np.array([p.config.penalty_daily_rate for p in platforms])
+        self.management_fee = np.array([p.config.management_fee for p in platforms])
+        self.collection_fee = np.array([p.config.collection_fee for p in platforms])
+        self.service_fee_monthly = np.array([p.service_fee_monthly for p in platforms])
+
+    def _collection_terms(self, config, platforms: list, cure: float) -> None:
+        """Recovery and cure by platform and grade, as each risk policy's collection sets them."""
+        n_grades = len(config.grades.names)
+        self.cure_probability = np.empty((len(platforms), n_grades))
+        self.recovery_rate = np.empty((len(platforms), n_grades))
+        for p, platform in enumerate(platforms):
+            recovery = np.asarray(config.grades.recovery_rate, np.float64)
+            cure_p = np.full(n_grades, cure)
+            recovery, cure_p, cost = platform.risk.collection(recovery, cure_p)
+            self.recovery_rate[p], self.cure_probability[p] = recovery, cure_p
+            platform.collection_cost_per_case_fen = int(cost)
+
+    def recession(self, start_month: int, months: int, hazard_multiplier: float) -> None:
+        """A recession on top of the macro factor: the months' default hazards multiplied (at most 1)."""
+        rows = slice(start_month, start_month + months)
+        self.default_hazard[rows] = np.minimum(1.0, self.default_hazard[rows] * hazard_multiplier)
+        self.miss_hazard[rows] = np.minimum(1.0, self.default_hazard[rows] / self._not_cured)
+
+    def servicing_terms(self, day: int) -> ServicingTerms:
+        """What servicing reads today: this month's miss hazard by platform and grade (strikes
+        included), and the prepay, cure, penalty and fee rates."""
+        month = min(day // DAYS_PER_MONTH, len(self.miss_hazard) - 1)
+        miss_hazard = self.miss_hazard[month][None, :] * self.strike_multiplier[:, None]
+        return ServicingTerms(miss_hazard, self.prepay_hazard, self.cure_probability,
+                              self.penalty_daily_rate, self.management_fee,
+                              self.service_fee_monthly)
