@@ -51,9 +51,9 @@ def test_mesa_batch_run_builds_the_model_from_keywords():
 
 
 def test_threads_do_not_change_results(monkeypatch):
-    import sim.model
+    import sim.market.servicing
 
-    monkeypatch.setattr(sim.model, "PARALLEL_MIN_ROWS", 0)  # parallel even on a small book
+    monkeypatch.setattr(sim.market.servicing, "PARALLEL_MIN_ROWS", 0)  # parallel even on a small book
     import numba
 
     a, b = run(9, threads=1), run(9, threads=min(2, numba.config.NUMBA_NUM_THREADS))
@@ -77,22 +77,21 @@ def test_chunked_servicing_equals_one_chunk():
     uniforms = np.random.default_rng(1).random(n_rows)
     outcomes = []
     for chunks in (1, 2, 3, 7):
-        loans = {k: getattr(book.loans, k).copy() for k in
-                 ("status", "balance", "n_paid", "delinquent", "first_missed_day")}
+        columns = book.loan_columns()
+        loans = {k: getattr(columns, k).copy() for k in
+                 ("status", "balance", "n_paid", "delinquent", "first_missed_day", "held")}
         notes, cash, income = book.notes.balance.copy(), inv.cash.copy(), inv.net_income_fen.copy()
-        counts, balances = model.arrears_count.copy(), model.arrears_balance.copy()
-        totals = np.zeros((1, kernels.N_SERVICE), dtype=np.int64)
+        arrears = model.arrears.by_first_miss()
+        counts, balances = arrears.count.copy(), arrears.balance.copy()
+        totals = np.zeros((1, kernels.ServiceTotals.N), dtype=np.int64)
         new = np.empty(n_rows, dtype=np.int64)
-        L = book.loans
+        terms = model.risk_tables.servicing_terms(model.day)
         found = kernels.service_due_loans(
-            model.day, starts, ends, months, uniforms, loans["status"], loans["balance"],
-            L.principal, L.annual_rate, L.term, L.method, L.orig_day, loans["n_paid"],
-            loans["delinquent"], loans["first_missed_day"], L.grade, L.platform, L.hazard_mult,
-            L.held.copy(), L.note_start, L.note_end, book.notes.investor, notes, cash, income,
-            model.miss_hazard[0][None, :] * 20, model.prepay_hazard, model.cure_probability,
-            model.penalty_daily_rate, model.management_fee, model.service_fee_monthly, totals,
-            new, counts, balances,
-            -book.first_day, chunks)
+            model.day, starts, ends, months, uniforms, columns._replace(**loans),
+            kernels.NoteColumns(book.notes.investor, notes),
+            kernels.InvestorAccounts(cash, income, inv.principal_lost_fen.copy()),
+            terms._replace(miss_hazard=terms.miss_hazard * 20), totals, new,
+            kernels.ArrearsByDay(counts, balances, arrears.offset), chunks)
         outcomes.append([*loans.values(), notes, cash, income, counts, balances, totals,
                          new[:found]])
     assert outcomes[0][-1].size > 0  # some loans missed, so the arrears lists are compared too

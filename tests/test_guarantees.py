@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim import P2PMarket
-from sim.policies.base import PlatformState, build
+from sim.policies import PlatformState, PolicyError, build
 
 from .test_policies import RISKY, context, frame
 
@@ -189,26 +189,30 @@ def test_red_packets_go_to_new_investors_and_referrals_to_existing_ones():
     assert (table.new_users > 0).all()
 
 
-def test_churn_grows_when_returns_or_trust_fall():
-    policy = build("marketing", {"policy": "channels", "churn_base": 0.01, "churn_sensitivity": 1.0,
-                                 "trust_sensitivity": 0.05, "target_return": 0.08,
-                                 "reputation_sensitivity": 10.0}, context())
-    calm = policy.plan_month(PlatformState(month=3, investor_return_annual=0.09))
-    short = policy.plan_month(PlatformState(month=3, investor_return_annual=0.05))
-    losses = policy.plan_month(PlatformState(month=3, investor_return_annual=0.09,
-                                             loss_rate_annual=0.05, active_investors=100))
-    assert calm.churn_share == pytest.approx(0.01)
-    assert short.churn_share == pytest.approx(0.01 + 0.03)
-    assert losses.churn_share == pytest.approx(0.01 + 0.05 * 0.5)  # reputation 1 - 10 x 5 %
+def test_investors_leave_when_returns_or_trust_fall():
+    market = P2PMarket(rng=1, run__horizon_days=30, investors__count=100, initial_book__loans=0,
+                       investors__churn_base=0.01, investors__churn_sensitivity=1.0,
+                       investors__trust_sensitivity=0.05, investors__target_return=0.08,
+                       investors__reputation_sensitivity=10.0)
+    share = market.investors.leaving_share
+    assert share(PlatformState(month=3, investor_return_annual=0.09)) == 0.01
+    assert share(PlatformState(month=3, investor_return_annual=0.05)) == 0.01 + 1.0 * 0.03
+    assert share(PlatformState(month=3, investor_return_annual=0.09, loss_rate_annual=0.05)) \
+        == 0.01 + 0.05 * (1.0 - 0.5)  # reputation 1 - 10 x 5 %
+    assert share(PlatformState(month=0, investor_return_annual=0.0)) == 0.01  # nothing to miss yet
+
+
+def test_churn_settings_in_marketing_say_where_they_moved():
+    with pytest.raises(PolicyError, match=r"churn_base: investors decide when to leave; set it in "
+                                          r"\[investors\]"):
+        build("marketing", {"policy": "channels", "churn_base": 0.01}, context())
 
 
 def test_word_of_mouth_and_churn():
-    spec = {"policy": "channels", "word_of_mouth": 0.05, "churn_base": 0.0,
-            "churn_sensitivity": 0.0, "reputation_sensitivity": 0.0}
+    spec = {"policy": "channels", "word_of_mouth": 0.05, "reputation_sensitivity": 0.0}
     grow = run(days=181, audit="step", platforms__0__marketing=spec)  # 7 month starts
     assert 2000 * 1.05 ** 6 < int(grow.investors.active.sum()) < 2000 * 1.05 ** 8
-    churn = run(days=181, audit="step", platforms__0__marketing={
-        "policy": "channels", "churn_base": 0.1, "churn_sensitivity": 0.0})
+    churn = run(days=181, audit="step", investors__churn_base=0.1)
     active = int(churn.investors.active.sum())
     assert 2000 * 0.9 ** 8 < active < 2000 * 0.9 ** 6
     gone = ~churn.investors.active

@@ -57,8 +57,8 @@ def random_policies(rng: np.random.Generator) -> dict:
                  "side": "borrowers" if kind == "offline" else "investors"}
                 for kind in ("cpc", "red_packet", "referral", "offline")]
     marketing = [{"policy": "none"},
-                 {"policy": "channels", "channels": channels, "word_of_mouth": 0.01,
-                  "churn_base": float(rng.uniform(0, 0.1))}][rng.integers(2)]
+                 {"policy": "channels", "channels": channels,
+                  "word_of_mouth": 0.01}][rng.integers(2)]
     pool = guarantee["policy"] == "none" and rng.random() < 0.4
     return {"pricing": pricing, "risk": risk, "guarantee": guarantee, "marketing": marketing,
             "service_fee_timing": str(rng.choice(["upfront", "monthly"])),
@@ -100,7 +100,7 @@ def test_books_balance_after_every_step(seed, rho, cure, hazard_scale, prepay, p
         "borrowers": {"applications_per_day": 6.0, "terms_months": [term], "term_share": [1.0],
                       "methods": [method], "method_share": [1.0]},
         "investors": {"count": 300, "initial_cash_median_cny": cash, "bid_fraction": 0.1,
-                      "multi_home_share": 0.5},
+                      "multi_home_share": 0.5, "churn_base": float(choose.uniform(0, 0.1))},
         "platforms": platform_tables,
         "initial_book": {"loans": opening, "notes_per_loan": 7},
     }

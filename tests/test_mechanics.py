@@ -6,7 +6,7 @@ import numpy as np
 
 from sim import P2PMarket
 from sim.kernels import DEFAULTED, PREPAID
-from sim.model import FAILED
+from sim.market.marketplace import FAILED
 
 NO_FLOWS = {"investors__monthly_deposit_median_cny": 0.0, "investors__withdraw_share_monthly": 0.0}
 
@@ -30,10 +30,10 @@ def test_failed_listings_release_every_bid_to_its_investor():
     assert max(committed_seen) > 0  # bids were placed and held
     # what each investor has is their cash plus their bids on listings still open, to the fen
     held = model.investors.cash.copy()
-    np.add.at(held[:, 0], model.bids["investor"], model.bids["amount"])
+    np.add.at(held[:, 0], model.marketplace.bids["investor"], model.marketplace.bids["amount"])
     assert np.array_equal(held, initial)
-    failed = np.flatnonzero(model.listings.status == FAILED)
-    assert not np.isin(model.bids["listing"], failed).any()
+    failed = np.flatnonzero(model.marketplace.listings.status == FAILED)
+    assert not np.isin(model.marketplace.bids["listing"], failed).any()
 
 
 def one_loan_market(**overrides):
@@ -62,8 +62,8 @@ def test_arrears_move_through_the_buckets_day_by_day():
             assert row[column] == int(inside), (dpd, column)
         assert row["defaults"] == int(dpd == 91)
     assert loan.status[0] == DEFAULTED and loan.default_day[0] == missed_day + 91
-    recovered = int(np.floor(balance * model.recovery_rate[0, loan.grade[0]] + 0.5))
-    fee = int(np.floor(recovered * model.collection_fee[0] + 0.5))
+    recovered = int(np.floor(balance * model.risk_tables.recovery_rate[0, loan.grade[0]] + 0.5))
+    fee = int(np.floor(recovered * model.risk_tables.collection_fee[0] + 0.5))
     assert round(frame.recoveries_cny.sum() * 100) == recovered - fee
     assert model.investors.principal_lost_fen.sum() == balance - (recovered - fee)
     assert model.claims_fen() == 0
@@ -121,7 +121,7 @@ def test_large_loans_split_exactly_beyond_float_precision():
 
 
 def test_floor_division_is_exact_on_both_sides_of_2_pow_53():
-    from sim.kernels import _floor_div
+    from sim.kernels.servicing import floor_div as _floor_div
 
     rng = np.random.default_rng(0)
     for high in (10**6, 2**40, 2**53 - 1, 2**62):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim import P2PMarket
-from sim.policies.base import PlatformState, PolicyContext, build
+from sim.policies import PlatformState, PolicyContext, build
 
 GRADES = ["A", "B", "C", "D", "E", "F", "G"]
 # a risky market that lends a lot quickly: 5x the calibrated default hazards, cheap money everywhere
@@ -153,7 +153,7 @@ def test_collection_intensity_raises_recovery_and_cure_and_costs_money():
     market.run()
     journal = market.ledger.journal()
     assert journal[journal.memo == "collection_cost"].amount_fen.sum() > 0
-    assert np.allclose(market.recovery_rate[0], np.minimum(
+    assert np.allclose(market.risk_tables.recovery_rate[0], np.minimum(
         np.asarray(market.config.grades.recovery_rate) * 2 ** 0.5, 0.95))
 
 
@@ -179,14 +179,14 @@ def test_a_rate_cap_binds_in_the_market():
     model = P2PMarket(rng=4, audit="step", run__horizon_days=60, **RISKY,
                       borrowers__rate_tolerance_mean=1.0, platforms__0__pricing=pricing)
     model.run()
-    rates = model.listings.annual_rate[:len(model.listings)]
+    rates = model.marketplace.listings.annual_rate[:len(model.marketplace.listings)]
     assert rates.max() == pytest.approx(0.20) and (rates <= 0.20).all()
     assert (rates == 0.20).mean() > 0.5  # grade rate + 10 points is above 20 % from grade B on
     rejecting = P2PMarket(rng=4, audit="step", run__horizon_days=60, **RISKY,
                           borrowers__rate_tolerance_mean=1.0,
                           platforms__0__pricing=pricing | {"above_cap": "reject"})
     rejecting.run()
-    grades = rejecting.listings.grade[:len(rejecting.listings)]
+    grades = rejecting.marketplace.listings.grade[:len(rejecting.marketplace.listings)]
     assert set(np.unique(grades)) <= {0}  # only grade A (7.65 % + 10) stays under 20 %
 
 

@@ -48,14 +48,14 @@ def test_benchmark_book_balances_to_the_fen_on_two_threads():
     """The 100,000-loan benchmark book for a year, serviced on 2 threads, then fully audited."""
     import numba
 
-    import sim.model
+    import sim.market.servicing
 
     threads = min(2, numba.config.NUMBA_NUM_THREADS)
     model = P2PMarket(SCENARIOS / "steady_state_100k.toml", run__horizon_days=360, threads=threads)
-    sim.model.PARALLEL_MIN_ROWS, saved = 0, sim.model.PARALLEL_MIN_ROWS
+    sim.market.servicing.PARALLEL_MIN_ROWS, saved = 0, sim.market.servicing.PARALLEL_MIN_ROWS
     try:
         model.run()
     finally:
-        sim.model.PARALLEL_MIN_ROWS = saved
+        sim.market.servicing.PARALLEL_MIN_ROWS = saved
     model.audit(full=True)
     assert model.totals["loan_months"] > 1_000_000

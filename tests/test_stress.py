@@ -23,16 +23,22 @@ def test_recession_multiplies_every_grades_default_hazard_in_its_months():
     calm = P2PMarket(RESERVE, rng=1, **SHORT)
     stressed = P2PMarket(RESERVE, rng=1, stress__recession=[
         {"start_month": 2, "months": 2, "hazard_multiplier": 3.0}], **SHORT)
-    ratio = stressed.miss_hazard / calm.miss_hazard
+    stressed.run(59)
+    assert np.array_equal(stressed.risk_tables.miss_hazard, calm.risk_tables.miss_hazard)
+    stressed.step()  # day 59; day 60 opens with the recession (a dated event)
+    ratio = stressed.risk_tables.miss_hazard / calm.risk_tables.miss_hazard
     assert np.allclose(ratio[2:4], 3.0) and np.allclose(ratio[:2], 1.0) and np.allclose(ratio[4:], 1.0)
 
 
 def test_funding_freeze_stops_new_lending_and_puts_the_platform_in_trouble():
     model = P2PMarket(RESERVE, rng=2, stress__funding_freeze_month=2, **SHORT)
+    model.run(59)
+    assert not model.platforms[0].in_trouble() and not model.platforms[0].frozen
+    model.step()  # day 59; day 60 opens with the freeze (a dated event on Mesa's event list)
+    assert model.platforms[0].frozen and model.platforms[0].in_trouble()
     frame = _frame(model)
     assert frame.new_listings[:60].sum() > 0 and frame.new_listings[60:].sum() == 0
     assert frame.funded_listings[66:].sum() == 0  # the last listings close within their window
-    assert model.platforms[0].in_trouble(60) and not model.platforms[0].in_trouble(59)
 
 
 def test_a_failed_guarantee_pays_nothing_more_and_investors_bear_the_rest():
@@ -52,7 +58,7 @@ def test_borrowers_stop_paying_a_platform_in_trouble():
         model = P2PMarket(RESERVE, rng=4, stress__funding_freeze_month=2,
                           stress__strike_hazard_multiplier=strike, **SHORT)
         frame = _frame(model)
-        assert model.strike_multiplier[0] == strike
+        assert model.risk_tables.strike_multiplier[0] == strike
         missed[strike] = (frame.missed_payments[:60].sum(), frame.missed_payments[60:].sum())
     assert missed[1.0][0] == missed[4.0][0]  # the same market until the trouble starts
     assert missed[4.0][1] > 2.5 * missed[1.0][1]
@@ -61,7 +67,8 @@ def test_borrowers_stop_paying_a_platform_in_trouble():
 def test_stress_hits_only_the_platforms_named():
     model = P2PMarket(SCENARIOS / "two_platforms.toml", rng=5, run__horizon_days=90,
                       stress__funding_freeze_month=1, stress__platforms=["fast"])
-    frozen = [p.frozen(30) for p in model.platforms]
+    model.run(31)
+    frozen = [p.frozen for p in model.platforms]
     assert [p.name for p in model.platforms] == ["steady", "fast"] and frozen == [False, True]
     with pytest.raises(ScenarioError, match="stress.platforms names no such platform"):
         load_scenario(SCENARIOS / "two_platforms.toml", {"stress.platforms": ["gamma"]})

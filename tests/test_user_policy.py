@@ -17,7 +17,7 @@ def test_a_user_pricing_policy_prices_the_listings(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # the module is found beside the scenario, wherever we run from
     model = P2PMarket(EXAMPLE, audit="full", run__horizon_days=90)
     model.run()
-    lst = model.listings
+    lst = model.marketplace.listings
     n = len(lst)
     assert n > 0
     grade_rate = np.asarray(model.config.grades.annual_rate)
@@ -32,8 +32,8 @@ def test_a_user_policy_without_params_gets_its_keys_as_a_dict():
         "run.horizon_days": 60})
     model = P2PMarket(scenario, audit="full")
     model.run()
-    n = len(model.listings)
-    assert n > 0 and model.listings.amount[:n].max() <= 2_000_000
+    n = len(model.marketplace.listings)
+    assert n > 0 and model.marketplace.listings.amount[:n].max() <= 2_000_000
 
 
 def test_the_example_runs_from_the_command_line(tmp_path, capsys):

@@ -152,8 +152,11 @@ class InvestorPopulation:
         return self.split_by_platform(amount)
 
     def monthly_deposits(self, supply_multiplier: np.ndarray) -> np.ndarray:
-        """The month's new savings by investor and platform (fen), each platform's part scaled by
-        the investors' response to its rates (``supply_multiplier``, by platform)."""
+        """The month's new savings by investor and platform (fen).
+
+        Each platform's part is scaled by the investors' response to its rates
+        (``supply_multiplier``, by platform).
+        """
         parts = self.split_by_platform(self.monthly_deposit_fen)
         return np.floor(parts * supply_multiplier[None, :]).astype(np.int64)
 

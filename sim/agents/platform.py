@@ -87,8 +87,10 @@ class Platform(mesa.Agent):
 
     @property
     def holder_account_kind(self) -> str:
-        """Account kind that pays for and collects on the held part of loans (guarantee or pool),
-        or ``world`` for an outside insurer."""
+        """Account kind that pays for and collects on the held part of loans.
+
+        The guarantee's fund or the fund pool's cash, or ``world`` for an outside insurer.
+        """
         if self.is_fund_pool:
             return AccountKind.POOL_CASH
         return self.guarantee.account or WORLD

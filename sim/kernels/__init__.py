@@ -1,5 +1,7 @@
-"""Compiled kernels for the hot loops: servicing due loans, writing off defaults, buying out
-guaranteed loans, funding listings and reading the book's state.
+"""Compiled kernels for the hot loops.
+
+Servicing due loans, writing off defaults, buying out guaranteed loans, funding listings and
+reading the book's state.
 
 Each kernel is deterministic: the random numbers it needs are drawn in bulk by the caller (one uniform
 per due loan) and passed in, as in QuantEcon. Kernels update the book, the notes and the investors'
@@ -27,7 +29,7 @@ from sim.kernels.views import (
     WriteOffTotals,
 )
 
-__all__ = ["ACTIVE", "DEFAULTED", "PREPAID", "REPAID", "ArrearsByDay", "Bidders", "BuyOutTotals",
-           "InvestorAccounts", "ListingTerms", "LoanColumns", "NoteColumns", "ServiceTotals", "ServicingTerms",
-           "WriteOffTotals", "book_state", "buy_out", "fund_listings", "service_due_loans",
-           "write_off"]
+__all__ = ["ACTIVE", "DEFAULTED", "PREPAID", "REPAID", "ArrearsByDay", "Bidders",
+           "BuyOutTotals", "InvestorAccounts", "ListingTerms", "LoanColumns", "NoteColumns",
+           "ServiceTotals", "ServicingTerms", "WriteOffTotals", "book_state", "buy_out",
+           "fund_listings", "service_due_loans", "write_off"]

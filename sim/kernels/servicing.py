@@ -7,7 +7,7 @@ import math
 import numba
 import numpy as np
 
-from sim.kernels.views import ACTIVE, PREPAID, REPAID, InvestorAccounts, ArrearsByDay
+from sim.kernels.views import ACTIVE, PREPAID, REPAID, ArrearsByDay, InvestorAccounts
 from sim.kernels.views import ServiceTotals as S
 from sim.loans import DAYS_PER_MONTH, instalment
 

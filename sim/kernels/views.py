@@ -65,7 +65,7 @@ class ArrearsByDay(NamedTuple):
 
 
 class ServicingTerms(NamedTuple):
-    """This month's behaviour and fee rates (see :class:`sim.market.risk_tables.RiskTables`)."""
+    """The month's behaviour and fee rates (see :class:`sim.market.risk_tables.RiskTables`)."""
 
     miss_hazard: np.ndarray          # (platform, grade)
     prepay_hazard: np.ndarray        # by grade

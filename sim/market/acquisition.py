@@ -17,8 +17,11 @@ CASH = AccountKind.PLATFORM_CASH
 
 
 def run_marketing(model, platform, month: int) -> None:
-    """Apply the platform's marketing plan for the month (spend, new users), then let the investors
-    who decide to leave go (churn, :meth:`~sim.agents.investors.InvestorPopulation.who_leave`)."""
+    """Apply the platform's marketing plan for the month (spend, new users).
+
+    Then the investors who decide to leave go (churn,
+    :meth:`~sim.agents.investors.InvestorPopulation.who_leave`).
+    """
     plan = platform.marketing.plan_month(platform.state)
     rng, books, investors = model.rngs["marketing"], model.bookkeeper, model.investors
     platform.marketing_spend_month_fen = 0

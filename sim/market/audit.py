@@ -1,5 +1,8 @@
-"""The audit: the books balance to the fen and agree with the investors', loans' and notes' own
-balances. Any difference of one fen raises :class:`~sim.ledger.LedgerError`."""
+"""The audit: the books balance to the fen.
+
+They also agree with the investors', loans' and notes' own balances. Any difference of one fen
+raises :class:`~sim.ledger.LedgerError`.
+"""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ class DatedEvent:
         self.market, self.day, self.action, self.args = market, day, action, args
 
     def __call__(self) -> None:
+        """Run the action."""
         self.action(self.market, self.day, *self.args)
 
 

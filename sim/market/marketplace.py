@@ -1,5 +1,7 @@
-"""The marketplace (撮合): applications become listings (发标), investors bid (自动投标), full
-listings are disbursed (满标放款) and the others fail at their deadline (流标).
+"""The marketplace (撮合): from application to disbursement or failure.
+
+Applications become listings (发标), investors bid (自动投标), full listings are disbursed
+(满标放款) and the others fail at their deadline (流标).
 
 A listing's bids commit the investors' cash (``investor_committed``); at disbursement the bids
 become the loan's notes (债权) and the cash its principal; a failed listing's bids go back.

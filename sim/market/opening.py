@@ -1,5 +1,8 @@
-"""Opening the books on day 0: the owners' capital, the guarantee funds, investors' first deposits
-and the loans already outstanding (the opening book)."""
+"""Opening the books on day 0.
+
+The owners' capital, the guarantee funds, investors' first deposits and the loans already
+outstanding (the opening book).
+"""
 
 from __future__ import annotations
 
@@ -75,8 +78,10 @@ def _opening_book(market) -> None:
 
 
 def _opening_terms(market, platform: np.ndarray, profiles: dict):
-    """Each opening loan's annual rate (its platform's price, or the grade's market rate) and
-    whether its platform's guarantee covers it."""
+    """Each opening loan's annual rate and whether its platform's guarantee covers it.
+
+    The rate is its platform's price, or the grade's market rate where the platform offers none.
+    """
     n = len(platform)
     rate = np.empty(n)
     covered = np.zeros(n, dtype=np.int8)

@@ -72,8 +72,11 @@ class RiskTables:
         self.miss_hazard[rows] = np.minimum(1.0, self.default_hazard[rows] / self._not_cured)
 
     def servicing_terms(self, day: int) -> ServicingTerms:
-        """What servicing reads today: this month's miss hazard by platform and grade (strikes
-        included), and the prepay, cure, penalty and fee rates."""
+        """What servicing reads today.
+
+        This month's miss hazard by platform and grade (strikes included), and the prepay, cure,
+        penalty and fee rates.
+        """
         month = min(day // DAYS_PER_MONTH, len(self.miss_hazard) - 1)
         miss_hazard = self.miss_hazard[month][None, :] * self.strike_multiplier[:, None]
         return ServicingTerms(miss_hazard, self.prepay_hazard, self.cure_probability,

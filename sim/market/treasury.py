@@ -36,8 +36,10 @@ class Treasury:
                                   Memo.DEPOSIT)
 
     def withdraw(self, platform, withdrawals_fen: np.ndarray) -> int:
-        """Investors take ``withdrawals_fen`` (by investor) out of ``platform`` (提现), less its
-        withdrawal fee; their cash was already reduced. Returns the fee the platform kept (fen)."""
+        """Investors take ``withdrawals_fen`` (by investor) out of ``platform`` (提现).
+
+        Less its withdrawal fee; their cash was already reduced. Returns the fee it kept (fen).
+        """
         amount = int(withdrawals_fen.sum())
         fee = int(np.floor(withdrawals_fen * platform.config.withdrawal_fee).sum())
         self.bookkeeper.move(platform, AccountKind.INVESTOR_CASH, WORLD, amount - fee,

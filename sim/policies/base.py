@@ -22,6 +22,7 @@ the parameters arrive as a plain ``dict``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 

@@ -128,7 +128,6 @@ def _check_plan(plan, state):
         raise _BadValue(f"plan_month() must return a sim.policies.marketing.MarketingPlan, got "
                         f"{type(plan).__name__}")
     _number(plan.organic_investors, "organic_investors", high=1e8)
-    _number(plan.churn_share, "churn_share", high=1.0)
     for channel in plan.channels:
         if not isinstance(channel, ChannelOutcome):
             raise _BadValue(f"each channel must be a ChannelOutcome, got {type(channel).__name__}")

@@ -37,7 +37,7 @@ import numpy as np
 from pydantic import Field
 
 from sim.money import to_fen
-from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, Policy
+from sim.policies.base import PlatformState, Policy, PolicyContext, PolicyError, PolicyParams
 from sim.policies.registry import register, register_base
 
 

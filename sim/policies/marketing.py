@@ -8,7 +8,8 @@ Protocol
 --------
 ``plan_month(state) -> MarketingPlan``
     On the first day of each month: what each channel spends and the *expected* number of users it
-    brings and the expected organic arrivals (word of mouth). The engine draws the actual numbers (Poisson), adds the users, and books the spend.
+    brings and the expected organic arrivals (word of mouth). The engine draws the actual numbers
+    (Poisson), adds the users, and books the spend.
 
 Channels and their cost models
 ------------------------------
@@ -47,7 +48,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.money import to_fen
-from sim.policies.base import PlatformState, PolicyContext, PolicyParams, Policy
+from sim.policies.base import PlatformState, Policy, PolicyContext, PolicyParams
 from sim.policies.registry import register, register_base
 
 KINDS = ("cpc", "cpm", "cpa", "cps", "referral", "red_packet", "offline")

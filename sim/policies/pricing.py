@@ -16,18 +16,17 @@ market rates (``borrowers.rate_elasticity``, ``investors.rate_elasticity``).
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field
 
-from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, Policy
+from sim.policies.base import PlatformState, Policy, PolicyContext, PolicyError, PolicyParams
 from sim.policies.registry import register, register_base
 
 
 @register_base("pricing")
-class PricingPolicy(Policy, ABC):
+class PricingPolicy(Policy):
     """Base class of pricing policies: subclasses implement :meth:`base_rate`."""
 
     REQUIRED = ("price",)
@@ -42,9 +41,9 @@ class PricingPolicy(Policy, ABC):
         self.params = params
         self.context = context
 
-    @abstractmethod
     def base_rate(self, applicants: dict[str, np.ndarray], state: PlatformState) -> np.ndarray:
-        """Annual rate before the cap, one per applicant."""
+        """Annual rate before the cap, one per applicant (a subclass that keeps :meth:`price` gives it)."""
+        raise NotImplementedError(f"{type(self).__name__} gives neither price() nor base_rate()")
 
     def price(self, applicants: dict[str, np.ndarray], state: PlatformState) -> np.ndarray:
         """Annual rate offered to each applicant after the legal cap (NaN: declined)."""

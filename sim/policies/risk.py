@@ -23,7 +23,7 @@ from pydantic import Field
 
 from sim.loans import instalments
 from sim.money import to_fen
-from sim.policies.base import PlatformState, PolicyContext, PolicyError, PolicyParams, Policy
+from sim.policies.base import PlatformState, Policy, PolicyContext, PolicyError, PolicyParams
 from sim.policies.registry import register, register_base
 
 PERSON, COMPANY = 0, 1

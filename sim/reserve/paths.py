@@ -7,8 +7,8 @@ not see) gives, for every ``R`` at once, whether and when the reserve would have
 first day its *net outflow* ``D(t) = payouts(t) - inflows(t)`` exceeds ``R``. The initial reserve a
 path needs is ``max(0, max_t D(t))``.
 
-``D`` is read every day right after the day's payouts , the
-reserve's lowest point of the day (the market's ``after_payouts`` hook): contributions and fees of the day's new loans come in later.
+``D`` is read every day right after the day's payouts (the market's ``after_payouts`` hook), the
+reserve's lowest point of the day: contributions and fees of the day's new loans come in later.
 
 The contribution rate ``c`` (share of each covered loan's principal paid into the reserve) enters
 the inflows linearly: ``D_c(t) = D(t) + (c0 - c) V(t)``, ``V(t)`` the covered principal disbursed
@@ -37,8 +37,10 @@ FLOAT_FEN = 10**15  # 10 trillion CNY lent to the reserve: more than any book he
 
 
 class ReserveWatch:
-    """What a path reads of the market, by its public hooks: a float lent to one platform's reserve
-    fund, the reserve right after each day's payouts, and the covered principal disbursed.
+    """What a path reads of the market, by its public hooks.
+
+    A float lent to one platform's reserve fund, the reserve right after each day's payouts, and
+    the covered principal disbursed.
 
     The float is the study's own: it is lent from the ``world`` (memo ``reserve_sizing_float``) and
     taken out of what the platform's policies see as their guarantee fund every month.
