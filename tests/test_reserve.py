@@ -174,10 +174,12 @@ def test_required_contribution_rate_is_exactly_enough(one_path):
 
 def test_float_is_not_seen_by_the_platform(one_path):
     model = P2PMarket(RESERVE, rng=1, audit="off", **{"run.horizon_days": 60})
-    from sim.reserve.paths import SizingMarket
-    sizing = SizingMarket(RESERVE, platform=0, rng=1, **{"run.horizon_days": 60})
+    from sim.reserve.paths import ReserveWatch
+    sizing = P2PMarket(RESERVE, rng=1, audit="off", collect=False, **{"run.horizon_days": 60})
+    watch = ReserveWatch(sizing, platform=0)
     for m in (model, sizing):
         m.run()
+    assert watch.balance_after_payouts_fen > ReserveWatch.float_fen  # the float is in the account
     assert sizing.platforms[0].state.guarantee_fund_fen == model.platforms[0].state.guarantee_fund_fen
 
 
