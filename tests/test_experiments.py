@@ -269,3 +269,17 @@ def test_designs_make_the_points_they_promise():
     assert sorted(strata.astype(int)) == list(range(20))  # one point in each of 20 strata
     assert design_points(spec_of('[design]\nkind = "sobol"\nsamples = 4\n', ranges)).__len__() == 16
     assert design_points(spec_of('[design]\nkind = "morris"\nsamples = 3\n', ranges)).__len__() == 9
+
+
+def test_the_docs_list_every_statistic_from_the_registry():
+    """docs/experiments.md's table is the registry's (regenerate it with markdown_table())."""
+    from sim.outputs.statistics import STATISTICS, markdown_table
+
+    from .conftest import ROOT
+
+    text = (ROOT / "docs" / "experiments.md").read_text(encoding="utf-8")
+    table = text.split("<!-- statistics -->\n", 1)[1].split("\n<!-- /statistics -->", 1)[0]
+    assert table == markdown_table(), ("docs/experiments.md: paste the output of python -c 'from "
+                                       "sim.outputs.statistics import markdown_table; "
+                                       "print(markdown_table())'")
+    assert len(STATISTICS) == table.count("\n| `")

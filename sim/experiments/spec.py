@@ -34,25 +34,16 @@ parameter the model does not have is refused with its key). Errors raise :class:
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.outputs.statistics import BY_NAME as STATISTICS
 from sim.reporters import MODEL_REPORTERS
-from sim.scenario import read_text_file
+from sim.scenario.loading import read_toml_file
 
 DESIGNS = ("grid", "list", "random", "latin", "sobol", "morris")
-STATISTICS = (
-    "applications", "loans_funded", "failed_listing_share", "volume_cny",
-    "outstanding_principal_cny", "outstanding_loans", "defaults", "defaulted_principal_cny",
-    "annual_default_rate", "recoveries_cny", "investor_loss_cny", "guarantee_payout_cny",
-    "guarantee_unpaid_cny", "reserve_fund_cny", "guarantor_capital_cny", "marketing_spend_cny",
-    "active_investors", "platform_revenue_cny", "platform_cash_cny", "platform_profit_cny",
-    "investor_return_annual", "loan_months",
-)
-"""End-of-run statistics an experiment can keep (those of ``p2psim run``'s summary)."""
 
 
 class ExperimentError(ValueError):
@@ -156,11 +147,7 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
         Naming the file and the key at fault.
     """
     path = Path(path)
-    text = read_text_file(path, "experiment", ExperimentError)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ExperimentError(f"{path}: not valid TOML: {error}") from None
+    _, raw = read_toml_file(path, "experiment", ExperimentError)
     try:
         spec = Experiment.model_validate(raw)
     except ValidationError as error:

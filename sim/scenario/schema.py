@@ -1,37 +1,23 @@
-"""Scenario files (TOML): the schema, its validation, and errors that name the file, key and line.
+"""The scenario's schema: one pydantic model per TOML table, with units, bounds and cross-checks.
 
-A scenario describes one market: the run (horizon, seed), the macro factor, the borrower grades and
-populations, the investors, one or more platforms and an optional book of loans already outstanding.
-Every key has a default, so ``P2PMarket()`` builds a market without a file; a file only needs the keys
-it changes. Units are in the key names (``_cny``, ``_days``, ``_monthly``) or in the field docs.
-
-Validation happens before anything runs: an unknown key, a wrong type, a negative amount, a
-probability outside [0, 1], a term of 0 or an unknown repayment method raises :class:`ScenarioError`,
-whose message names the file, the key (``platforms[0].service_fee``), its line where it can be found,
-and what is allowed.
+Every key has a default, so ``Scenario()`` is a whole market; units are in the key names (``_cny``,
+``_days``, ``_monthly``) or in the field docs. Bounds (``MAX_LOAN_CNY`` ...) keep sums of fen exact.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from sim import footprint
 from sim.loans import MAX_TERM_MONTHS, parse_method
-from sim.policies import FAMILIES, PolicyContext, PolicyError, build
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]  # annual; legal caps are 24 % / 36 %
@@ -369,238 +355,3 @@ class Scenario(_Section):
         if len(self.investors.max_grade_share) != len(self.grades.names):
             raise ValueError("investors.max_grade_share must have one value per grade")
         return self
-
-
-# --------------------------------------------------------------------------- loading and errors
-
-def load_scenario(source: str | Path | dict | Scenario | None = None,
-                  overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read, override and validate a scenario.
-
-    Parameters
-    ----------
-    source : path, dict, Scenario or None
-        A TOML file, an already parsed mapping, a scenario, or None for the defaults.
-    overrides : dict
-        Values that replace keys of the file, by dotted path (``"macro.asset_correlation"``,
-        ``"platforms.0.service_fee"``) or with ``__`` for ``.`` (as keyword arguments).
-
-    Raises
-    ------
-    ScenarioError
-        With one line per problem, naming the file, the key, the line and what is allowed.
-    """
-    text, label = None, "<scenario>"
-    if isinstance(source, Scenario):
-        raw = source.model_dump()
-    elif isinstance(source, dict):
-        raw = source
-    elif source is None:
-        raw = {}
-    else:
-        path = Path(source)
-        label = str(path)
-        text = read_text_file(path, "scenario", ScenarioError)
-        try:
-            raw = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise ScenarioError(f"{label}: not valid TOML: {error}") from None
-    raw = _apply_overrides(raw, overrides or {}, label)
-    try:
-        scenario = Scenario.model_validate(raw)
-    except ValidationError as error:
-        raise ScenarioError(_describe(error, label, text, overrides or {})) from None
-    try:
-        footprint.check(scenario, label)
-    except ValueError as error:
-        raise ScenarioError(str(error)) from None
-    if isinstance(source, Scenario):
-        scenario.source_dir = source.source_dir
-    elif text is not None:
-        scenario.source_dir = str(Path(source).resolve().parent)
-    _check_policies(scenario, label, text)
-    return scenario
-
-
-def read_text_file(path: Path, what: str, error: type[Exception]) -> str:
-    """Read a UTF-8 text file (a byte-order mark is allowed); refuse anything else, naming the file.
-
-    Raises
-    ------
-    error
-        If the file is missing, a folder, unreadable, or not UTF-8 text.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise error(f"{path}: is a folder; give the {what} file (.toml) itself")
-    if not path.is_file():
-        raise error(f"{path}: no such {what} file")
-    try:
-        data = path.read_bytes()
-    except OSError as problem:
-        raise error(f"{path}: cannot be read ({problem.strerror or problem})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as problem:
-        raise error(f"{path}: is not UTF-8 text (byte 0x{data[problem.start]:02x} at position "
-                    f"{problem.start}); save the {what} file as UTF-8") from None
-    if "\x00" in text:
-        raise error(f"{path}: is not a text file (it holds NUL bytes); give a TOML {what} file")
-    return text
-
-
-def policy_context(scenario: Scenario, platform: PlatformConfig) -> PolicyContext:
-    """The market facts the platform's policies are built with."""
-    grades = scenario.grades
-    return PolicyContext(
-        platform=platform.name, grade_names=list(grades.names),
-        grade_rate=np.asarray(grades.annual_rate, dtype=np.float64),
-        default_hazard_monthly=np.asarray(grades.default_hazard_monthly, dtype=np.float64),
-        recovery_rate=np.asarray(grades.recovery_rate, dtype=np.float64),
-        cure_probability=grades.cure_probability,
-        default_after_days=scenario.loans.default_after_days)
-
-
-def _check_policies(scenario: Scenario, label: str, text: str | None) -> None:
-    """Build every platform's policies once, so a bad name or parameter stops the load."""
-    for i, platform in enumerate(scenario.platforms):
-        context = policy_context(scenario, platform)
-        for family in FAMILIES:
-            try:
-                build(family, getattr(platform, family), context, scenario.source_dir)
-                if (family == "guarantee" and platform.funding == "fund_pool"
-                        and platform.guarantee["policy"] != "none"):
-                    raise PolicyError("policy", "a fund pool promises principal and interest "
-                                      "itself: its guarantee policy must be 'none'")
-            except PolicyError as error:
-                loc = ("platforms", i, family, *_split_key(error.key))
-                line = _find_line(text, loc) if text else None
-                where = f"{label}, line {line}" if line else label
-                raise ScenarioError(f"{where}: {_key_name(loc)}: {error}") from None
-
-
-def _split_key(key: str) -> list:
-    return [int(part) if part.isdigit() else part for part in key.split(".")]
-
-
-def _apply_overrides(raw: dict, overrides: dict[str, Any], label: str) -> dict:
-    import copy
-
-    merged = copy.deepcopy(raw)
-    for dotted, value in overrides.items():
-        parts = dotted.replace("__", ".").split(".")
-        node: Any = merged
-        if any(not part for part in parts):
-            raise ScenarioError(f"{label}: override {dotted!r}: not a key (e.g. macro.persistence "
-                                f"or platforms.0.service_fee)")
-        for depth, part in enumerate(parts[:-1]):
-            key: Any = int(part) if part.isdigit() else part
-            if not isinstance(node, dict | list):
-                raise ScenarioError(f"{label}: override {dotted!r}: {'.'.join(parts[:depth])} is "
-                                    f"a value ({node!r}), not a table with keys")
-            if isinstance(node, list):
-                if not isinstance(key, int) or key >= len(node):
-                    raise ScenarioError(f"{label}: override {dotted!r}: no item {part} in "
-                                        f"{'.'.join(parts[:depth])}")
-                node = node[key]
-            else:
-                if key == "platforms" and "platforms" not in node:
-                    node["platforms"] = [{}]
-                node = node.setdefault(key, {})
-        last = parts[-1]
-        if not isinstance(node, dict | list):
-            raise ScenarioError(f"{label}: override {dotted!r}: {'.'.join(parts[:-1])} is a value "
-                                f"({node!r}), not a table with keys")
-        if isinstance(node, list):
-            raise ScenarioError(f"{label}: override {dotted!r} must name a key, not a list item")
-        node[last] = value
-    return merged
-
-
-def _describe(error: ValidationError, label: str, text: str | None,
-              overrides: dict[str, Any]) -> str:
-    overridden = {tuple(_split_key(k.replace("__", "."))): k.replace("__", ".") for k in overrides}
-    lines = []
-    for item in error.errors()[:20]:
-        loc = item["loc"]
-        key = _key_name(loc)
-        where = f"{label}"
-        by = next((k for path, k in overridden.items() if tuple(loc[:len(path)]) == path), None)
-        line = _find_line(text, loc) if text and by is None else None
-        if by is not None:
-            where += f" (override {by})"
-        elif line:
-            where += f", line {line}"
-        if item["type"] == "extra_forbidden":
-            allowed = _allowed_keys(loc[:-1])
-            message = f"unknown key; allowed here: {', '.join(allowed)}"
-        else:
-            message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "string_pattern_mismatch":
-                message = f"use {NAME_RULE}"
-            if "input" in item and item["type"] not in ("missing",) and not isinstance(
-                    item["input"], dict):
-                message += f" (got {_short(item['input'])})"
-        lines.append(f"{where}: {key or '<top level>'}: {message}")
-    if len(error.errors()) > 20:
-        lines.append(f"{label}: ... and {len(error.errors()) - 20} more problems")
-    return "\n".join(lines)
-
-
-def _short(value: Any, limit: int = 120) -> str:
-    """``repr(value)``, cut to ``limit`` characters (a list of 1,001 platforms is not a message)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
-
-
-def _key_name(loc: tuple) -> str:
-    name = ""
-    for part in loc:
-        if isinstance(part, int):
-            name += f"[{part}]"
-        else:
-            name += ("." if name else "") + str(part)
-    return name
-
-
-def _allowed_keys(loc: tuple) -> list[str]:
-    model: Any = Scenario
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return []
-        annotation = field.annotation
-        args = getattr(annotation, "__args__", ())
-        model = args[0] if args and isinstance(args[0], type) else annotation
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return []
-    return list(model.model_fields)
-
-
-def _find_line(text: str, loc: tuple) -> int | None:
-    """Line (1-based) of the key at ``loc`` in the TOML text, or None if it is not written there."""
-    keys = [p for p in loc if isinstance(p, str)]
-    index = next((p for p in loc if isinstance(p, int)), None)
-    if not keys:
-        return None
-    table, key = keys[:-1], keys[-1]
-    current: list[str] = []
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?$", line)
-        if header:
-            current = header.group(1).split(".")
-            if line.startswith("[["):
-                seen[header.group(1)] = seen.get(header.group(1), -1) + 1
-            continue
-        if re.match(rf"^{re.escape(key)}\s*=", line) and current == table:
-            if index is None or seen.get(".".join(table[:1]), 0) == index:
-                return number
-    if table and index is None:  # the whole table: point at its header
-        for number, raw in enumerate(text.splitlines(), start=1):
-            if raw.strip().strip("[]") == ".".join(keys):
-                return number
-    return None

@@ -1,0 +1,163 @@
+"""The run's charts (PNG): the overview, the platforms side by side, what the policies did.
+
+Chinese names (platforms, 流标) draw with the first CJK font found (:func:`use_cjk_font`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.loans import DAYS_PER_MONTH  # noqa: E402
+
+CJK_FONTS = (  # Debian's fonts-wqy-microhei (the README installs it), then other common places
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+)
+
+
+def use_cjk_font() -> str | None:
+    """Let charts draw Chinese (platform names, 流标) with the first CJK font found; return its name.
+
+    Matplotlib falls back from DejaVu Sans to this font for characters DejaVu lacks. Without one,
+    Chinese characters draw as empty boxes (the README says which package to install).
+    """
+    from matplotlib import font_manager
+
+    for path in CJK_FONTS:
+        if Path(path).is_file():
+            font_manager.fontManager.addfont(path)
+            name = font_manager.FontProperties(fname=path).get_name()
+            plt.rcParams["font.family"] = ["DejaVu Sans", name]
+            return name
+    return None
+
+
+CJK_FONT = use_cjk_font()
+
+
+def plot_overview(frame: pd.DataFrame, path: Path, title: str) -> None:
+    """Four panels: lending, arrears and defaults, platform cash and revenue, investors' return."""
+    month = frame["day"] / DAYS_PER_MONTH
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
+    ax = axes[0, 0]
+    ax.plot(month, frame["outstanding_principal_cny"] / 1e6, label="outstanding principal")
+    ax.set_ylabel("M CNY")
+    ax2 = ax.twinx()
+    lent_30_days = frame["volume_cny"].rolling(DAYS_PER_MONTH, min_periods=1).sum()
+    ax2.plot(month, lent_30_days / 1e6, color="tab:orange", label="volume lent, last 30 days")
+    ax2.set_ylabel("M CNY / 30 days")
+    ax.set_title("Loan book")
+    ax.legend(loc="upper left", handles=ax.lines + ax2.lines)
+    ax = axes[0, 1]
+    ax.stackplot(month, frame["arrears_m1"], frame["arrears_m2"], frame["arrears_m3"],
+                 labels=["M1 (1-30 dpd)", "M2 (31-60)", "M3 (61-90)"], alpha=0.8)
+    ax.set_ylabel("loans in arrears")
+    ax2 = ax.twinx()
+    ax2.plot(month, frame["defaults"].cumsum(), color="black", label="defaults, cumulative")
+    ax2.set_ylabel("defaults")
+    ax.set_title("Arrears and defaults")
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles + ax2.lines, labels + ["defaults, cumulative"], loc="upper left")
+    ax = axes[1, 0]
+    ax.plot(month, frame["platform_cash_cny"] / 1e6, label="platform cash")
+    ax.plot(month, frame["platform_revenue_cny"].cumsum() / 1e6, label="revenue, cumulative")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_ylabel("M CNY")
+    ax.set_title("Platform")
+    ax.legend(loc="upper left")
+    ax = axes[1, 1]
+    ax.plot(month, 100 * frame["investor_return_annual"], label="realised return, a year")
+    ax.set_ylabel("%")
+    ax.set_title("Investors")
+    ax2 = ax.twinx()
+    ax2.plot(month, frame["investor_cash_cny"] / 1e6, color="tab:green", label="idle cash")
+    ax2.set_ylabel("M CNY")
+    ax.legend(loc="upper left", handles=ax.lines + ax2.lines)
+    for ax in axes.flat:
+        ax.set_xlabel("month")
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def plot_platforms(monthly: pd.DataFrame, path: Path, title: str) -> None:
+    """Outstanding principal, cash and revenue of each platform by month."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
+    for name, rows in monthly.groupby("platform", sort=False):
+        revenue = rows[["service_fee_cny", "management_fee_cny", "collection_fee_cny"]].sum(axis=1)
+        axes[0].plot(rows["month"], rows["outstanding_principal_cny"] / 1e6, label=name)
+        axes[1].plot(rows["month"], rows["platform_cash_cny"] / 1e6, label=name)
+        axes[2].plot(rows["month"], revenue / 1e6, label=name)
+    for ax, label in zip(axes, ["outstanding principal", "platform cash", "revenue in the month"]):
+        ax.set_title(label)
+        ax.set_xlabel("month")
+        ax.set_ylabel("M CNY")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+    axes[1].axhline(0, color="grey", lw=0.5)
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def plot_policies(monthly: pd.DataFrame, marketing: pd.DataFrame, path: Path, title: str) -> None:
+    """What the policies did, month by month, in four panels.
+
+    Guarantee funds and payouts, investors won and lost, cost per acquired user by channel, and a
+    fund pool's liabilities against its assets.
+    """
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8), constrained_layout=True)
+    for name, rows in monthly.groupby("platform", sort=False):
+        fund = rows["reserve_fund_cny"] + rows["guarantor_capital_cny"]
+        line, = axes[0, 0].plot(rows["month"], fund / 1e6, label=f"{name}: reserve / capital")
+        axes[0, 0].plot(rows["month"], rows["guarantee_payout_cny"].cumsum() / 1e6, ls="--",
+                        color=line.get_color(), label=f"{name}: payouts, cumulative")
+        if rows["guarantee_unpaid_cny"].any():
+            axes[0, 0].plot(rows["month"], rows["guarantee_unpaid_cny"] / 1e6, ls=":",
+                            color=line.get_color(), label=f"{name}: claims left unpaid, cumulative")
+        line, = axes[0, 1].plot(rows["month"], rows["active_investors"], label=f"{name}: active")
+        axes[0, 1].bar(rows["month"], rows["new_investors"], alpha=0.4, color=line.get_color(),
+                       label=f"{name}: new in the month")
+        if rows["pool_liabilities_cny"].any():
+            assets = rows["pool_cash_cny"] + rows["held_claims_cny"]
+            line, = axes[1, 1].plot(rows["month"], rows["pool_liabilities_cny"] / 1e6,
+                                    label=f"{name}: owed to investors")
+            axes[1, 1].plot(rows["month"], assets / 1e6, ls="--", color=line.get_color(),
+                            label=f"{name}: pool cash + loans")
+            axes[1, 1].plot(rows["month"], rows["pool_overdue_cny"] / 1e6, ls=":",
+                            color=line.get_color(), label=f"{name}: redemptions overdue")
+    for (name, channel), rows in marketing.groupby(["platform", "channel"], sort=False):
+        axes[1, 0].plot(rows["month"], rows["cost_per_user_cny"], marker=".",
+                        label=f"{name}: {channel}")
+    panels = [(axes[0, 0], "guarantee: fund and payouts", "M CNY"),
+              (axes[0, 1], "investors", "investors"),
+              (axes[1, 0], "marketing: cost per acquired user", "CNY"),
+              (axes[1, 1], "fund pool", "M CNY")]
+    for ax, label, unit in panels:
+        ax.set_title(label)
+        ax.set_xlabel("month")
+        ax.set_ylabel(unit)
+        ax.grid(alpha=0.3)
+        if ax.has_data():
+            ax.legend(loc="upper left", fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "not in this scenario", ha="center", va="center",
+                    transform=ax.transAxes, color="grey")
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+
+def save_figure(fig, path: Path) -> Path:
+    """Save a figure as PNG (110 dpi) and close it."""
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

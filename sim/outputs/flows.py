@@ -1,0 +1,108 @@
+"""Money over the run, read from the ledger's journal: per platform and month, and the platforms' profit.
+
+Flows are found by :class:`~sim.market.accounts.Memo`, never by a string typed here: a memo that no
+longer exists fails at import, not as a column of silent zeros.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.loans import DAYS_PER_MONTH
+from sim.market.accounts import MARKETING_PREFIX, AccountKind, Memo
+
+OWNER_MEMOS = (Memo.CAPITAL_INJECTION, Memo.RESERVE_INITIAL)
+"""The owners' money into the platform: neither income nor cost."""
+
+REVENUE_MEMOS = (Memo.SERVICE_FEE, Memo.MANAGEMENT_FEE, Memo.COLLECTION_FEE, Memo.WITHDRAWAL_FEE,
+                 Memo.TRANSFER_FEE)
+"""The platform's fee income (收入)."""
+
+MONTHLY_FLOWS = (
+    # column of the platforms table, the memos it sums, the side of the posting that names the platform
+    ("volume_cny", (Memo.DISBURSEMENT, Memo.POOL_DISBURSEMENT), "target"),
+    ("principal_repaid_cny", (Memo.REPAYMENT_PRINCIPAL,), "source"),
+    ("interest_to_investors_cny", (Memo.REPAYMENT_INTEREST,), "target"),
+    ("defaulted_principal_cny", (Memo.DEFAULT_WRITE_OFF,), "source"),
+    ("recoveries_cny", (Memo.RECOVERY,), "target"),
+    ("service_fee_cny", (Memo.SERVICE_FEE,), "target"),
+    ("management_fee_cny", (Memo.MANAGEMENT_FEE,), "target"),
+    ("collection_fee_cny", (Memo.COLLECTION_FEE,), "target"),
+    ("operating_cost_cny", (Memo.OPERATING_COST,), "source"),
+    ("withdrawal_fee_cny", (Memo.WITHDRAWAL_FEE,), "target"),
+    ("deposits_cny", (Memo.DEPOSIT,), "target"),
+    ("withdrawals_cny", (Memo.WITHDRAWAL,), "source"),
+    ("guarantee_payout_cny", (Memo.GUARANTEE_PAYOUT,), "target"),
+    ("reserve_contribution_cny", (Memo.RESERVE_CONTRIBUTION,), "target"),
+    ("guarantee_fee_cny", (Memo.GUARANTEE_FEE,), "target"),
+    ("insurance_premium_cny", (Memo.INSURANCE_PREMIUM,), "source"),
+    ("collection_cost_cny", (Memo.COLLECTION_COST,), "source"),
+    ("marketing_cny", MARKETING_PREFIX, "source"),
+    ("product_subscription_cny", (Memo.PRODUCT_SUBSCRIPTION,), "target"),
+    ("product_redemption_cny", (Memo.PRODUCT_REDEMPTION,), "source"),
+)
+"""The month's flows of each platform: a tuple of memos, or the prefix of a family of memos."""
+
+
+def platform_profit_fen(market) -> int:
+    """The platforms' profit over the run (fen).
+
+    Every flow into or out of their cash except the owners' capital and what they moved into their
+    own reserve fund; costs they could not pay are subtracted too.
+    """
+    journal = market.ledger.journal()
+    flows = journal[~journal.memo.isin(OWNER_MEMOS)]
+    cash = [p.account(AccountKind.PLATFORM_CASH) for p in market.platforms]
+    income = flows[flows.target.isin(cash)].amount_fen.sum()
+    spent = flows[flows.source.isin(cash)].amount_fen.sum()
+    return int(income - spent - sum(p.unpaid_costs_fen for p in market.platforms))
+
+
+def platform_monthly(market) -> pd.DataFrame:
+    """Per platform and month: the month-end balances and the month's flows from the journal (CNY)."""
+    table = market.datacollector.get_table_dataframe("platforms")
+    journal = market.ledger.journal()
+    journal["month"] = journal["day"] // DAYS_PER_MONTH
+    for column, memos, side in MONTHLY_FLOWS:
+        if isinstance(memos, str):
+            match = journal["memo"].str.startswith(memos)
+        else:
+            match = journal["memo"].isin(memos)
+        rows = journal[match]
+        platform = rows[side].str.split(":", n=1).str[1]
+        sums = (rows.assign(platform=platform).groupby(["month", "platform"])["amount_fen"].sum()
+                / 100.0).rename(column)
+        table = table.merge(sums, left_on=["month", "platform"], right_index=True, how="left")
+        table[column] = table[column].fillna(0.0)  # a month without that flow
+    return table
+
+
+def platform_summary(market) -> dict[str, dict]:
+    """Per platform: loans funded in the run, book, defaults, revenue and cash (CNY)."""
+    loans = market.book.loans
+    journal = market.ledger.journal()
+    revenue = journal[journal.memo.isin(REVENUE_MEMOS)].groupby("target").amount_fen.sum()
+    balance = market.ledger.balance
+    result = {}
+    for p, platform in enumerate(market.platforms):
+        mine = loans.platform == p
+        defaulted = mine & (loans.default_day >= 0)
+        result[platform.name] = {
+            "policies": {family: getattr(platform.config, family)["policy"]
+                         for family in ("pricing", "risk", "guarantee", "marketing")},
+            "funding": platform.config.funding,
+            "loans_funded": int((mine & (loans.orig_day >= 0)).sum()),
+            "outstanding_principal_cny": (balance(platform.account(AccountKind.INVESTOR_CLAIMS))
+                                          + balance(platform.account(AccountKind.HELD_CLAIMS))) / 100,
+            "defaulted_principal_cny": float(loans.principal_fen[defaulted].sum() / 100),
+            "defaults": int(defaulted.sum()),
+            "revenue_cny": float(revenue.get(platform.account(AccountKind.PLATFORM_CASH), 0) / 100),
+            "platform_cash_cny": balance(platform.account(AccountKind.PLATFORM_CASH)) / 100,
+            "unpaid_costs_cny": platform.unpaid_costs_fen / 100,
+            "guarantee_paid_cny": platform.guarantee.paid_fen / 100,
+            "guarantee_unpaid_cny": platform.guarantee.unpaid_fen / 100,
+            "guarantee_failed_day": platform.guarantee.failed_day,
+            "marketing_spend_cny": platform.marketing_spend_total_fen / 100,
+            "pool_overdue_cny": platform.pool_overdue_fen / 100,
+        }
+    return result

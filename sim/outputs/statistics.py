@@ -1,0 +1,164 @@
+"""The end-of-run statistics: one registry from which the run's summary, its table and the docs come.
+
+Each :class:`Statistic` has a name (the key in ``summary.json`` and in an experiment's
+``outputs.statistics``), a label for the printed table, a kind (how it is written: a count, CNY, a
+share) and how it is computed from the finished market and its daily time series. Adding a statistic
+is adding one line to :data:`STATISTICS`; ``docs/experiments.md`` lists them (a test checks the list
+is :func:`markdown_table`'s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pandas as pd
+
+from sim.loans import DAYS_PER_YEAR
+from sim.market.accounts import AccountKind
+from sim.outputs.flows import platform_profit_fen, platform_summary
+
+
+class Kind(StrEnum):
+    """How a statistic is written."""
+
+    COUNT = "count"  # 1,234
+    CNY = "CNY"      # 1,234.56
+    SHARE = "share"  # 12.34 %
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One end-of-run figure: ``compute(market, daily)`` with ``daily`` the time series frame."""
+
+    name: str
+    label: str
+    kind: Kind
+    compute: Callable[[object, pd.DataFrame], float | int]
+    only_if_any: bool = False  # left out of the printed table when zero (a policy not in use)
+    note: str = ""             # how it is made, where the label does not say (for the docs)
+
+    def text(self, value: float | int) -> str:
+        """The value as the summary table writes it."""
+        if self.kind is Kind.SHARE:
+            return f"{value:.2%}"
+        return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+
+
+def _listings(daily: pd.DataFrame) -> int:
+    return daily["funded_listings"].sum() + daily["failed_listings"].sum()
+
+
+def _failed_share(market, daily: pd.DataFrame) -> float:
+    listings = _listings(daily)
+    return float(daily["failed_listings"].sum() / listings) if listings else 0.0
+
+
+def _annual_default_rate(market, daily: pd.DataFrame) -> float:
+    """Defaulted principal a year over the average outstanding book."""
+    years = max(market.day, 1) / DAYS_PER_YEAR
+    average_book = daily["outstanding_principal_cny"].mean() if len(daily) else 0.0
+    defaulted = daily["default_principal_cny"].sum()
+    return float(defaulted / average_book / years) if average_book else 0.0
+
+
+def _sum_of(column: str, cast: type = float) -> Callable:
+    return lambda market, daily: cast(daily[column].sum())
+
+
+def _account_cny(kind: AccountKind) -> Callable:
+    return lambda market, daily: float(market.account_total(kind) / 100)
+
+
+STATISTICS = (
+    Statistic("days", "days simulated", Kind.COUNT, lambda m, d: int(m.day)),
+    Statistic("applications", "loan applications", Kind.COUNT, _sum_of("applications", int)),
+    Statistic("loans_funded", "loans funded", Kind.COUNT, _sum_of("funded_listings", int)),
+    Statistic("failed_listing_share", "failed listings (流标) share", Kind.SHARE, _failed_share),
+    Statistic("volume_cny", "volume lent, CNY", Kind.CNY, _sum_of("volume_cny")),
+    Statistic("outstanding_principal_cny", "outstanding principal, CNY", Kind.CNY,
+              lambda m, d: float(m.outstanding_fen() / 100)),
+    Statistic("outstanding_loans", "outstanding loans", Kind.COUNT,
+              lambda m, d: int(m.totals["loans_outstanding"])),
+    Statistic("defaults", "defaults (written off)", Kind.COUNT, _sum_of("defaults", int)),
+    Statistic("defaulted_principal_cny", "defaulted principal, CNY", Kind.CNY,
+              _sum_of("default_principal_cny")),
+    Statistic("annual_default_rate", "annual default rate (of avg book)", Kind.SHARE,
+              _annual_default_rate,
+              note="principal written off a year / the average outstanding principal"),
+    Statistic("recoveries_cny", "recoveries, CNY", Kind.CNY, _sum_of("recoveries_cny")),
+    Statistic("investor_loss_cny", "investors' principal lost, CNY", Kind.CNY,
+              _sum_of("investor_loss_cny")),
+    Statistic("guarantee_payout_cny", "guarantee payouts (代偿), CNY", Kind.CNY,
+              _sum_of("guarantee_payout_cny"), only_if_any=True),
+    Statistic("guarantee_unpaid_cny", "guarantee claims unpaid, CNY", Kind.CNY,
+              _sum_of("guarantee_unpaid_cny"), only_if_any=True),
+    Statistic("reserve_fund_cny", "reserve fund at the end, CNY", Kind.CNY,
+              _account_cny(AccountKind.RESERVE_FUND), only_if_any=True),
+    Statistic("guarantor_capital_cny", "guarantor capital at the end, CNY", Kind.CNY,
+              _account_cny(AccountKind.GUARANTOR_CAPITAL), only_if_any=True),
+    Statistic("marketing_spend_cny", "marketing spend, CNY", Kind.CNY,
+              lambda m, d: float(sum(p.marketing_spend_total_fen for p in m.platforms) / 100),
+              only_if_any=True),
+    Statistic("active_investors", "active investors at the end", Kind.COUNT,
+              lambda m, d: int(m.investors.active.sum())),
+    Statistic("platform_revenue_cny", "platform revenue, CNY", Kind.CNY,
+              _sum_of("platform_revenue_cny")),
+    Statistic("platform_cash_cny", "platform cash, CNY", Kind.CNY,
+              _account_cny(AccountKind.PLATFORM_CASH)),
+    Statistic("platform_profit_cny", "platform profit over the run, CNY", Kind.CNY,
+              lambda m, d: platform_profit_fen(m) / 100,
+              note="every flow into or out of the platforms' cash but the owners' capital and "
+                   "first reserve; costs left unpaid count as costs"),
+    Statistic("investor_return_annual", "investors' realised return, a year", Kind.SHARE,
+              lambda m, d: float(m.investor_return_annual()),
+              note="investors' income net of fees and losses / their average claims, a year"),
+    Statistic("loan_months", "loan-months serviced", Kind.COUNT,
+              lambda m, d: int(m.totals["loan_months"])),
+)
+"""Every end-of-run statistic, in the order the summary prints them."""
+
+BY_NAME = {statistic.name: statistic for statistic in STATISTICS}
+
+
+def summarise(market) -> dict:
+    """End-of-run figures a person reads first (amounts in CNY, shares and rates as fractions).
+
+    One key per :data:`STATISTICS` entry, and ``platforms``: per platform, its policies, loans,
+    defaults, revenue and cash (:func:`sim.outputs.flows.platform_summary`).
+    """
+    daily = market.datacollector.get_model_vars_dataframe()
+    summary = {statistic.name: statistic.compute(market, daily) for statistic in STATISTICS}
+    summary["platforms"] = platform_summary(market)
+    return summary
+
+
+def format_summary(summary: dict) -> str:
+    """The summary as an aligned two-column table, then a line per platform."""
+    lines = [f"  {statistic.label:<38} {statistic.text(summary[statistic.name]):>20}"
+             for statistic in STATISTICS
+             if not (statistic.only_if_any and not summary[statistic.name])]
+    platforms = summary.get("platforms", {})
+    for name, row in platforms.items():
+        policies = ", ".join(f"{k} {v}" for k, v in row["policies"].items())
+        lines.append(f"  {name}: {policies}; funding {row['funding']}"
+                     + (f"; guarantee failed on day {row['guarantee_failed_day']}"
+                        if row["guarantee_failed_day"] is not None else "")
+                     + (f"; redemptions overdue {row['pool_overdue_cny']:,.2f} CNY"
+                        if row["pool_overdue_cny"] else ""))
+    if len(platforms) > 1:
+        lines.append(f"  {'platform':<14}{'loans':>10}{'defaults':>10}{'revenue, CNY':>18}"
+                     f"{'cash, CNY':>18}")
+        for name, row in platforms.items():
+            lines.append(f"  {name:<14}{row['loans_funded']:>10,}{row['defaults']:>10,}"
+                         f"{row['revenue_cny']:>18,.2f}{row['platform_cash_cny']:>18,.2f}")
+    return "\n".join(lines)
+
+
+def markdown_table() -> str:
+    """The statistics as a Markdown table (name, what it is, written as), for the docs."""
+    rows = ["| statistic | what it is | written as |", "| --- | --- | --- |"]
+    rows += [f"| `{s.name}` | {s.label}{'; ' + s.note if s.note else ''} | {s.kind} |"
+             for s in STATISTICS]
+    return "\n".join(rows)

@@ -1,0 +1,36 @@
+"""Scenario files (TOML): the schema, its validation, and errors that name the file, key and line.
+
+A scenario describes one market: the run (horizon, seed), the macro factor, the borrower grades and
+populations, the investors, one or more platforms and an optional book of loans already outstanding.
+Every key has a default, so ``P2PMarket()`` builds a market without a file; a file only needs the keys
+it changes. Units are in the key names (``_cny``, ``_days``, ``_monthly``) or in the field docs.
+
+Validation happens before anything runs: an unknown key, a wrong type, a negative amount, a
+probability outside [0, 1], a term of 0 or an unknown repayment method raises :class:`ScenarioError`,
+whose message names the file, the key (``platforms[0].service_fee``), its line where it can be found,
+and what is allowed.
+
+The package: :mod:`~sim.scenario.schema` (the tables and their keys), :mod:`~sim.scenario.loading`
+(file, overrides, policies) and :mod:`~sim.scenario.messages` (the error's words).
+"""
+
+from sim.scenario.loading import load_scenario, policy_context, read_text_file
+from sim.scenario.schema import (
+    BorrowersConfig,
+    FundPoolConfig,
+    GradesConfig,
+    InitialBookConfig,
+    InvestorsConfig,
+    LoansConfig,
+    MacroConfig,
+    PlatformConfig,
+    RecessionWindow,
+    RunConfig,
+    Scenario,
+    ScenarioError,
+    StressConfig,
+)
+
+__all__ = ["BorrowersConfig", "FundPoolConfig", "GradesConfig", "InitialBookConfig", "InvestorsConfig",
+           "LoansConfig", "MacroConfig", "PlatformConfig", "RecessionWindow", "RunConfig", "Scenario",
+           "ScenarioError", "StressConfig", "load_scenario", "policy_context", "read_text_file"]

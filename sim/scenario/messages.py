@@ -1,0 +1,111 @@
+"""Error messages for a scenario: the key as the user wrote it, its line in the file, what is allowed.
+
+``platforms[0].service_fee`` rather than pydantic's ``('platforms', 0, 'service_fee')``; the line is
+found by reading the TOML text (tomllib keeps no positions).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario.schema import NAME_RULE, Scenario
+
+
+def split_key(key: str) -> list:
+    """``"a.0.b"`` as ``["a", 0, "b"]``."""
+    return [int(part) if part.isdigit() else part for part in key.split(".")]
+
+
+def describe_errors(error: ValidationError, label: str, text: str | None,
+                    overrides: dict[str, Any]) -> str:
+    """One line per problem (20 at most): where (file, line or override), the key, what is allowed."""
+    overridden = {tuple(split_key(k.replace("__", "."))): k.replace("__", ".") for k in overrides}
+    lines = []
+    for item in error.errors()[:20]:
+        loc = item["loc"]
+        key = key_name(loc)
+        where = f"{label}"
+        by = next((k for path, k in overridden.items() if tuple(loc[:len(path)]) == path), None)
+        line = find_line(text, loc) if text and by is None else None
+        if by is not None:
+            where += f" (override {by})"
+        elif line:
+            where += f", line {line}"
+        if item["type"] == "extra_forbidden":
+            allowed = allowed_keys(loc[:-1])
+            message = f"unknown key; allowed here: {', '.join(allowed)}"
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "string_pattern_mismatch":
+                message = f"use {NAME_RULE}"
+            if "input" in item and item["type"] not in ("missing",) and not isinstance(
+                    item["input"], dict):
+                message += f" (got {short_repr(item['input'])})"
+        lines.append(f"{where}: {key or '<top level>'}: {message}")
+    if len(error.errors()) > 20:
+        lines.append(f"{label}: ... and {len(error.errors()) - 20} more problems")
+    return "\n".join(lines)
+
+
+def short_repr(value: Any, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a list of 1,001 platforms is not a message)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
+
+
+def key_name(loc: tuple) -> str:
+    """A location as the user writes the key: ``platforms[0].service_fee``."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += ("." if name else "") + str(part)
+    return name
+
+
+def allowed_keys(loc: tuple) -> list[str]:
+    """The keys the table at ``loc`` allows (empty if ``loc`` is not a table)."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        model = args[0] if args and isinstance(args[0], type) else annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+    return list(model.model_fields)
+
+
+def find_line(text: str, loc: tuple) -> int | None:
+    """Line (1-based) of the key at ``loc`` in the TOML text, or None if it is not written there."""
+    keys = [p for p in loc if isinstance(p, str)]
+    index = next((p for p in loc if isinstance(p, int)), None)
+    if not keys:
+        return None
+    table, key = keys[:-1], keys[-1]
+    current: list[str] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?$", line)
+        if header:
+            current = header.group(1).split(".")
+            if line.startswith("[["):
+                seen[header.group(1)] = seen.get(header.group(1), -1) + 1
+            continue
+        if re.match(rf"^{re.escape(key)}\s*=", line) and current == table:
+            if index is None or seen.get(".".join(table[:1]), 0) == index:
+                return number
+    if table and index is None:  # the whole table: point at its header
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if raw.strip().strip("[]") == ".".join(keys):
+                return number
+    return None
