@@ -16,6 +16,7 @@ import numpy as np
 from sim.columns import Columns
 from sim.kernels.views import ACTIVE, DEFAULTED, PREPAID, REPAID, LoanColumns, NoteColumns
 from sim.loans import DAYS_PER_MONTH, MAX_TERM_MONTHS, RepaymentMethod
+from sim.readable import Readable
 
 STATUS_NAMES = {ACTIVE: "active", REPAID: "repaid", PREPAID: "prepaid", DEFAULTED: "defaulted"}
 
@@ -26,8 +27,8 @@ LOAN_SCHEMA = {
     "method": np.int8,             # RepaymentMethod
     "term": np.int16,              # months
     "annual_rate": np.float64,     # nominal annual rate
-    "principal": np.int64,         # original principal, fen
-    "balance": np.int64,           # outstanding principal, fen (0 once closed)
+    "principal_fen": np.int64,     # original principal, fen
+    "balance_fen": np.int64,       # outstanding principal, fen (0 once closed)
     "orig_day": np.int32,          # disbursement day; due dates are orig_day + 30 k
     "n_paid": np.int16,            # scheduled instalments settled
     "status": np.int8,             # ACTIVE, REPAID, PREPAID, DEFAULTED
@@ -35,19 +36,19 @@ LOAN_SCHEMA = {
     "first_missed_day": np.int32,  # due day of the oldest unpaid instalment, -1 if none
     "default_day": np.int32,       # day written off, -1 if not
     "hazard_mult": np.float64,     # idiosyncratic multiplier of the grade hazard
-    "held": np.int64,              # part of the balance held by the guarantee or fund pool, fen
+    "held_fen": np.int64,          # part of the balance held by the guarantee or fund pool, fen
     "covered": np.int8,            # 1 if the platform's guarantee covers the loan
     "note_start": np.int64,        # first note row
     "note_end": np.int64,          # one past the last note row
 }
 NOTE_SCHEMA = {
     "investor": np.int32,          # investor row
-    "balance": np.int32,           # outstanding principal of the note, fen (loans are <= 5 M CNY)
+    "balance_fen": np.int32,       # outstanding principal of the note, fen (loans are <= 5 M CNY)
 }
 
 
-@dataclass(frozen=True)
-class LoanView:
+@dataclass(frozen=True, repr=False)
+class LoanView(Readable):
     """One loan, readable: amounts in CNY, its notes as (investor, balance CNY) pairs."""
 
     id: int
@@ -95,7 +96,7 @@ class LoanBook:
     def __getitem__(self, loan_id: int) -> LoanView:
         row = self.loans.row(loan_id)
         notes = self.notes
-        held = [(int(notes.investor[j]), notes.balance[j] / 100)
+        held = [(int(notes.investor[j]), notes.balance_fen[j] / 100)
                 for j in range(row["note_start"], row["note_end"])]
         dpd = 0
         if row["first_missed_day"] >= 0 and self.today is not None:
@@ -103,8 +104,8 @@ class LoanBook:
         return LoanView(
             id=loan_id, platform=row["platform"], grade=self.grade_names[row["grade"]],
             method=RepaymentMethod(row["method"]).name.lower(), term_months=row["term"],
-            annual_rate=row["annual_rate"], principal_cny=row["principal"] / 100,
-            balance_cny=row["balance"] / 100, orig_day=row["orig_day"],
+            annual_rate=row["annual_rate"], principal_cny=row["principal_fen"] / 100,
+            balance_cny=row["balance_fen"] / 100, orig_day=row["orig_day"],
             instalments_paid=row["n_paid"], status=STATUS_NAMES[row["status"]],
             days_past_due=dpd, notes=held)
 
@@ -120,7 +121,7 @@ class LoanBook:
             return slice(len(self.loans), len(self.loans))
         first_note = len(self.notes)
         ends = first_note + np.cumsum(note_counts)
-        self.notes.append(investor=note_investor, balance=note_balance)
+        self.notes.append(investor=note_investor, balance_fen=note_balance)
         rows = self.loans.append(note_start=ends - note_counts, note_end=ends, **loans)
         days = self.loans.orig_day[rows]
         index = days - self.first_day
@@ -154,18 +155,18 @@ class LoanBook:
 
     def note_columns(self) -> NoteColumns:
         """The notes' columns (the arrays themselves)."""
-        return NoteColumns(self.notes.investor, self.notes.balance)
+        return NoteColumns(self.notes.investor, self.notes.balance_fen)
 
     def outstanding_by_platform(self, n_platforms: int) -> np.ndarray:
         """Outstanding principal per platform (fen), summed over the loans (for the audit)."""
         loans = self.loans
-        return np.bincount(loans.platform, weights=loans.balance,
+        return np.bincount(loans.platform, weights=loans.balance_fen,
                            minlength=n_platforms).astype(np.int64) if len(loans) else \
             np.zeros(n_platforms, dtype=np.int64)
 
     def note_sums(self) -> np.ndarray:
         """Sum of note balances of each loan (fen), for the audit."""
-        running = np.concatenate([[0], np.cumsum(self.notes.balance, dtype=np.int64)])
+        running = np.concatenate([[0], np.cumsum(self.notes.balance_fen, dtype=np.int64)])
         return running[self.loans.note_end] - running[self.loans.note_start]
 
 

@@ -27,11 +27,12 @@ import numpy as np
 
 from sim.kernels import InvestorAccounts
 from sim.money import to_fen, to_fen_array
+from sim.readable import Readable
 from sim.scenario import InvestorsConfig
 
 
-@dataclass(frozen=True)
-class InvestorView:
+@dataclass(frozen=True, repr=False)
+class InvestorView(Readable):
     """One investor, readable: amounts in CNY."""
 
     id: int
@@ -96,7 +97,7 @@ class InvestorPopulation:
         return {
             "home": home, "weight": weight,
             "initial_cash_fen": to_fen_array(wealth),
-            "cash": zeros,
+            "cash_fen": zeros,
             "bid_size_fen": np.maximum(min_bid, to_fen_array(wealth * config.bid_fraction)),
             "max_grade": max_grade.astype(np.int8),
             "min_rate": rng.uniform(config.target_rate_min, config.target_rate_max, size=n),
@@ -125,23 +126,23 @@ class InvestorPopulation:
         self.monthly_deposit_fen[rows] = 0
 
     def __len__(self) -> int:
-        return self.cash.shape[0]
+        return self.cash_fen.shape[0]
 
     def __getitem__(self, index: int) -> InvestorView:
-        names = self.platform_names or [str(p) for p in range(self.cash.shape[1])]
+        names = self.platform_names or [str(p) for p in range(self.cash_fen.shape[1])]
         return InvestorView(
             id=index,
-            cash_cny={name: self.cash[index, p] / 100 for p, name in enumerate(names)},
+            cash_cny={name: self.cash_fen[index, p] / 100 for p, name in enumerate(names)},
             bid_size_cny=self.bid_size_fen[index] / 100,
             max_grade=self.grade_names[self.max_grade[index]],
-            min_rate=float(self.min_rate[index]),
+            min_rate=round(float(self.min_rate[index]), 4),
             monthly_deposit_cny=self.monthly_deposit_fen[index] / 100,
             net_income_cny=self.net_income_fen[index] / 100,
             principal_lost_cny=self.principal_lost_fen[index] / 100)
 
     def accounts(self) -> InvestorAccounts:
         """Their money as the kernels take it (the arrays themselves)."""
-        return InvestorAccounts(self.cash, self.net_income_fen, self.principal_lost_fen)
+        return InvestorAccounts(self.cash_fen, self.net_income_fen, self.principal_lost_fen)
 
     def first_deposits(self, rows: slice | None = None) -> np.ndarray:
         """The first deposit of the investors in ``rows`` (all if None), by investor and platform, fen."""
@@ -191,4 +192,4 @@ class InvestorPopulation:
         Investors who have left withdraw all of it.
         """
         share = np.where(self.active, self.config.withdraw_share_monthly, 1.0)
-        return np.floor(self.cash * share[:, None]).astype(np.int64)
+        return np.floor(self.cash_fen * share[:, None]).astype(np.int64)

@@ -81,6 +81,13 @@ class Platform(mesa.Agent):
         self.guarantor = Guarantor(model, self) if self.guarantee.account == "guarantor_capital" \
             else None
 
+    def __repr__(self) -> str:
+        policies = ", ".join(f"{family} {getattr(self.config, family)['policy']}"
+                             for family in ("pricing", "risk", "guarantee", "marketing"))
+        cash = self.model.ledger.balance(self.account(AccountKind.PLATFORM_CASH)) / 100
+        return (f"Platform({self.name!r}: {policies}; funding {self.config.funding}; "
+                f"cash {cash:,.2f} CNY)")
+
     def account(self, kind: str) -> str:
         """The ledger account of this platform for ``kind`` (e.g. ``platform_cash``)."""
         return self.accounts[kind]

@@ -27,34 +27,34 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
         if loans.status[row] != ACTIVE:
             continue
         plat = loans.platform[row]
-        b = loans.balance[row]
+        b = loans.balance_fen[row]
         recovered = round_fen(b * recovery_rate[plat, loans.grade[row]])
         fee = round_fen(recovered * collection_fee[plat])
         to_holders = recovered - fee
         cumulative = np.int64(0)
         paid = np.int64(0)
         for j in range(loans.note_start[row], loans.note_end[row]):
-            nb = notes.balance[j]
+            nb = notes.balance_fen[j]
             cumulative += nb
             upto = floor_div(to_holders * cumulative, b)
             part = upto - paid
             paid = upto
             inv = notes.investor[j]
-            investors.cash[inv, plat] += part
+            investors.cash_fen[inv, plat] += part
             investors.net_income_fen[inv] += part - nb
             investors.principal_lost_fen[inv] += nb - part
-            notes.balance[j] = 0
-        held = loans.held[row]
+            notes.balance_fen[j] = 0
+        held = loans.held_fen[row]
         totals[plat, W.PRINCIPAL] += b - held
         totals[plat, W.RECOVERED] += paid
         totals[plat, W.HELD_PRINCIPAL] += held
         totals[plat, W.HELD_RECOVERED] += to_holders - paid
         arrears.count[loans.first_missed_day[row] + arrears.offset] -= 1
-        arrears.balance[loans.first_missed_day[row] + arrears.offset] -= b
+        arrears.balance_fen[loans.first_missed_day[row] + arrears.offset] -= b
         totals[plat, W.COLLECTION_FEE] += fee
         totals[plat, W.COUNT] += 1
-        loans.balance[row] = 0
-        loans.held[row] = 0
+        loans.balance_fen[row] = 0
+        loans.held_fen[row] = 0
         loans.status[row] = DEFAULTED
         loans.default_day[row] = day
 
@@ -76,17 +76,17 @@ def buy_out(rows, day, capacity, covers_interest, loans, notes, investors, total
         row = rows[r]
         if loans.status[row] != ACTIVE:
             continue
-        notes_principal = loans.balance[row] - loans.held[row]
+        notes_principal = loans.balance_fen[row] - loans.held_fen[row]
         if notes_principal <= 0:
             continue
         interest = np.int64(0)
         if covers_interest:
             due = min((day - loans.orig_day[row]) // DAYS_PER_MONTH, loans.term[row])
             for k in range(loans.n_paid[row] + 1, due + 1):
-                p_k, i_k = instalment(loans.principal[row], loans.annual_rate[row],
+                p_k, i_k = instalment(loans.principal_fen[row], loans.annual_rate[row],
                                       loans.term[row], loans.method[row], k)
                 interest += i_k
-            interest = floor_div(interest * notes_principal, loans.balance[row])
+            interest = floor_div(interest * notes_principal, loans.balance_fen[row])
         asked = notes_principal + interest
         totals[B.ASKED] += asked
         pay = min(asked, capacity)
@@ -98,7 +98,7 @@ def buy_out(rows, day, capacity, covers_interest, loans, notes, investors, total
         # the notes' own balances are the whole of what is split: the split is pay_notes' (no fee)
         pay_notes(loans.note_start[row], loans.note_end[row], notes_principal, pay_p, pay_i, 0.0,
                   loans.platform[row], notes, investors)
-        loans.held[row] += pay_p
+        loans.held_fen[row] += pay_p
         totals[B.PRINCIPAL] += pay_p
         totals[B.INTEREST] += pay_i
         totals[B.COUNT] += 1

@@ -17,7 +17,7 @@ def fund_listings(rows, need, listings, investor_order, pointer, bidders, min_bi
     ``pointer`` on; an investor bids if the grade is within their appetite and the rate meets their
     target, bidding ``min(bid_size, need, cash)``. A bid must be at least ``min_bid`` fen unless it
     completes the listing. At most ``max_scan`` investors are asked per listing per day. Bid cash
-    leaves ``bidders.cash`` (it is then committed); ``need`` is reduced by what was bid.
+    leaves ``bidders.cash_fen`` (it is then committed); ``need`` is reduced by what was bid.
 
     Returns
     -------
@@ -42,11 +42,11 @@ def fund_listings(rows, need, listings, investor_order, pointer, bidders, min_bi
             scanned += 1
             if g > bidders.max_grade[inv] or rate < bidders.min_rate[inv]:
                 continue
-            cash = bidders.cash[inv, plat]
+            cash = bidders.cash_fen[inv, plat]
             bid = min(bidders.bid_size_fen[inv], remaining, cash)
             if bid <= 0 or (bid < min_bid and bid < remaining):
                 continue
-            bidders.cash[inv, plat] = cash - bid
+            bidders.cash_fen[inv, plat] = cash - bid
             remaining -= bid
             out_listing[n_bids] = li
             out_investor[n_bids] = inv
@@ -73,9 +73,9 @@ def book_state(loans, n_platforms, n_grades):
         if loans.status[row] != ACTIVE:
             continue
         p = loans.platform[row]
-        by_grade[p, loans.grade[row]] += loans.balance[row]
+        by_grade[p, loans.grade[row]] += loans.balance_fen[row]
         if loans.first_missed_day[row] >= 0:
             in_arrears[p] += 1
         if loans.covered[row]:
-            guaranteed[p] += loans.balance[row] - loans.held[row]
+            guaranteed[p] += loans.balance_fen[row] - loans.held_fen[row]
     return by_grade, in_arrears, guaranteed

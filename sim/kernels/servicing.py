@@ -53,7 +53,7 @@ def pay_notes(n0, n1, balance, principal, interest, fee_rate, platform, notes, i
     paid_i = np.int64(0)
     fee_total = np.int64(0)
     for j in range(n0, n1):
-        b = notes.balance[j]
+        b = notes.balance_fen[j]
         cumulative += b
         upto_p = floor_div(principal * cumulative, balance)
         upto_i = floor_div(interest * cumulative, balance)
@@ -64,9 +64,9 @@ def pay_notes(n0, n1, balance, principal, interest, fee_rate, platform, notes, i
         fee = round_fen(i * fee_rate)
         fee_total += fee
         inv = notes.investor[j]
-        investors.cash[inv, platform] += p + i - fee
+        investors.cash_fen[inv, platform] += p + i - fee
         investors.net_income_fen[inv] += i - fee
-        notes.balance[j] = b - p
+        notes.balance_fen[j] = b - p
     return fee_total, principal - paid_p, interest - paid_i
 
 
@@ -76,7 +76,7 @@ def _first_miss(row, day, loans, totals, new_arrears, n_new, arrears):
     loans.first_missed_day[row] = day
     new_arrears[n_new] = row
     arrears.count[day + arrears.offset] += 1
-    arrears.balance[day + arrears.offset] += loans.balance[row]
+    arrears.balance_fen[day + arrears.offset] += loans.balance_fen[row]
     totals[loans.platform[row], S.N_MISSED] += 1
     return n_new + 1
 
@@ -95,7 +95,7 @@ def _cure(row, day, m, loans, terms, totals, arrears):
     pay_i = np.int64(0)
     penalty = 0.0
     for k in range(loans.n_paid[row] + 1, last_due + 1):
-        p_k, i_k = instalment(loans.principal[row], loans.annual_rate[row], n_term,
+        p_k, i_k = instalment(loans.principal_fen[row], loans.annual_rate[row], n_term,
                               loans.method[row], k)
         pay_p += p_k
         pay_i += i_k
@@ -106,11 +106,11 @@ def _cure(row, day, m, loans, terms, totals, arrears):
     totals[plat, S.PENALTY] += penalty_fen
     totals[plat, S.N_CURED] += 1
     totals[plat, S.SERVICE_FEE] += (last_due - loans.n_paid[row]) * round_fen(
-        loans.principal[row] * terms.service_fee_monthly[plat])
+        loans.principal_fen[row] * terms.service_fee_monthly[plat])
     loans.delinquent[row] = 0
     if loans.first_missed_day[row] >= 0:
         arrears.count[loans.first_missed_day[row] + arrears.offset] -= 1
-        arrears.balance[loans.first_missed_day[row] + arrears.offset] -= loans.balance[row]
+        arrears.balance_fen[loans.first_missed_day[row] + arrears.offset] -= loans.balance_fen[row]
     loans.first_missed_day[row] = -1
     loans.n_paid[row] = last_due
     return pay_p, pay_i
@@ -142,7 +142,7 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
             pay_p = np.int64(0)
             pay_i = np.int64(0)
             if loans.delinquent[row] == 0:
-                p_k, i_k = instalment(loans.principal[row], loans.annual_rate[row], n_term,
+                p_k, i_k = instalment(loans.principal_fen[row], loans.annual_rate[row], n_term,
                                       loans.method[row], m)
                 h = min(1.0, terms.miss_hazard[plat, g] * loans.hazard_mult[row])
                 if u < h:
@@ -153,17 +153,17 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
                 pay_p = p_k
                 pay_i = i_k
                 loans.n_paid[row] = m
-                totals[plat, S.SERVICE_FEE] += round_fen(loans.principal[row]
+                totals[plat, S.SERVICE_FEE] += round_fen(loans.principal_fen[row]
                                                          * terms.service_fee_monthly[plat])
                 if m < n_term and u < h + terms.prepay_hazard[g]:
-                    pay_p = loans.balance[row]
+                    pay_p = loans.balance_fen[row]
                     if loans.method[row] == 3:  # bullet: accrued simple interest to date
-                        pay_i = round_fen(loans.principal[row] * loans.annual_rate[row] * m / 12.0)
-                    totals[plat, S.PREPAID_PRINCIPAL] += loans.balance[row] - p_k
+                        pay_i = round_fen(loans.principal_fen[row] * loans.annual_rate[row] * m / 12.0)
+                    totals[plat, S.PREPAID_PRINCIPAL] += loans.balance_fen[row] - p_k
                     totals[plat, S.N_PREPAID] += 1
             else:
                 if loans.first_missed_day[row] < 0:
-                    p_k, i_k = instalment(loans.principal[row], loans.annual_rate[row], n_term,
+                    p_k, i_k = instalment(loans.principal_fen[row], loans.annual_rate[row], n_term,
                                           loans.method[row], m)
                     if p_k + i_k > 0:
                         n_new = _first_miss(row, day, loans, totals, new_arrears, n_new, arrears)
@@ -173,16 +173,16 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
                 pay_p, pay_i = _cure(row, day, m, loans, terms, totals, arrears)
             if pay_p + pay_i > 0:
                 fee, held_p, held_i = pay_notes(
-                    loans.note_start[row], loans.note_end[row], loans.balance[row], pay_p, pay_i,
+                    loans.note_start[row], loans.note_end[row], loans.balance_fen[row], pay_p, pay_i,
                     terms.management_fee[plat], plat, notes, investors)
                 totals[plat, S.PRINCIPAL] += pay_p
                 totals[plat, S.INTEREST] += pay_i
                 totals[plat, S.FEE] += fee
                 totals[plat, S.HELD_PRINCIPAL] += held_p
                 totals[plat, S.HELD_INTEREST] += held_i
-                loans.balance[row] -= pay_p
-                loans.held[row] -= held_p
-            if loans.balance[row] == 0:
+                loans.balance_fen[row] -= pay_p
+                loans.held_fen[row] -= held_p
+            if loans.balance_fen[row] == 0:
                 if loans.n_paid[row] >= n_term:
                     loans.status[row] = REPAID
                     totals[plat, S.N_MATURED] += 1
@@ -237,11 +237,11 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms, loans, notes,
     if n_chunks <= 1:
         return _service_rows(0, total, offsets, day, starts, months_on_book, uniforms, loans,
                              notes, investors, terms, totals, new_arrears, arrears)
-    cash = np.zeros((n_chunks,) + investors.cash.shape, dtype=np.int64)
+    cash = np.zeros((n_chunks,) + investors.cash_fen.shape, dtype=np.int64)
     income = np.zeros((n_chunks, investors.net_income_fen.shape[0]), dtype=np.int64)
     sums = np.zeros((n_chunks,) + totals.shape, dtype=np.int64)
     counts = np.zeros((n_chunks, arrears.count.shape[0]), dtype=np.int64)
-    balances = np.zeros((n_chunks, arrears.balance.shape[0]), dtype=np.int64)
+    balances = np.zeros((n_chunks, arrears.balance_fen.shape[0]), dtype=np.int64)
     found = np.zeros(n_chunks, dtype=np.int64)
     for c in numba.prange(n_chunks):
         lo = c * total // n_chunks
@@ -252,11 +252,11 @@ def service_due_loans(day, starts, ends, months_on_book, uniforms, loans, notes,
                                  ArrearsByDay(counts[c], balances[c], arrears.offset))
     n_new = 0
     for c in range(n_chunks):
-        investors.cash[:] += cash[c]
+        investors.cash_fen[:] += cash[c]
         investors.net_income_fen[:] += income[c]
         totals += sums[c]
         arrears.count[:] += counts[c]
-        arrears.balance[:] += balances[c]
+        arrears.balance_fen[:] += balances[c]
         lo = c * total // n_chunks
         for k in range(found[c]):
             new_arrears[n_new + k] = new_arrears[lo + k]

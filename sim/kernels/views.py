@@ -19,8 +19,8 @@ class LoanColumns(NamedTuple):
     """The loan book's columns the kernels read and write, one row per loan (amounts in fen)."""
 
     status: np.ndarray
-    balance: np.ndarray
-    principal: np.ndarray
+    balance_fen: np.ndarray
+    principal_fen: np.ndarray
     annual_rate: np.ndarray
     term: np.ndarray
     method: np.ndarray
@@ -32,7 +32,7 @@ class LoanColumns(NamedTuple):
     grade: np.ndarray
     platform: np.ndarray
     hazard_mult: np.ndarray
-    held: np.ndarray
+    held_fen: np.ndarray
     covered: np.ndarray
     note_start: np.ndarray
     note_end: np.ndarray
@@ -42,13 +42,13 @@ class NoteColumns(NamedTuple):
     """The notes (债权): who holds each and its outstanding principal (fen)."""
 
     investor: np.ndarray
-    balance: np.ndarray
+    balance_fen: np.ndarray
 
 
 class InvestorAccounts(NamedTuple):
     """Investors' money: cash by investor and platform, income and principal lost (fen)."""
 
-    cash: np.ndarray
+    cash_fen: np.ndarray
     net_income_fen: np.ndarray
     principal_lost_fen: np.ndarray
 
@@ -60,7 +60,7 @@ class ArrearsByDay(NamedTuple):
     """
 
     count: np.ndarray
-    balance: np.ndarray
+    balance_fen: np.ndarray
     offset: int
 
 
@@ -127,7 +127,7 @@ class ListingTerms(NamedTuple):
 class Bidders(NamedTuple):
     """Investors as auto-invest sees them: cash by platform (fen, updated) and their appetite."""
 
-    cash: np.ndarray
+    cash_fen: np.ndarray
     bid_size_fen: np.ndarray
     max_grade: np.ndarray
     min_rate: np.ndarray

@@ -81,7 +81,7 @@ def _pay_rewards(model, platform, channel, new_rows: slice, paid: int, users: in
                      else np.arange(new_rows.start, new_rows.stop))
     each = np.full(len(receivers), paid // len(receivers), dtype=np.int64)
     each[: paid - int(each.sum())] += 1
-    np.add.at(investors.cash[:, p], receivers, each)
+    np.add.at(investors.cash_fen[:, p], receivers, each)
     model.bookkeeper.move(platform, CASH, AccountKind.INVESTOR_CASH, paid,
                           marketing_memo(channel.name))
     np.add.at(investors.net_income_fen, receivers, each)

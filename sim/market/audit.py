@@ -23,9 +23,9 @@ def audit(market, full: bool = False) -> None:
     ledger, books, day = market.ledger, market.bookkeeper, market.ledger.day
     ledger.check()
     investors = market.investors
-    if (investors.cash < 0).any():
+    if (investors.cash_fen < 0).any():
         raise LedgerError(f"an investor's cash is negative on day {day}")
-    cash = investors.cash.sum(axis=0)
+    cash = investors.cash_fen.sum(axis=0)
     for p, platform in enumerate(market.platforms):
         booked = books.balance(platform, AccountKind.INVESTOR_CASH)
         if int(cash[p]) != booked:
@@ -40,7 +40,7 @@ def _audit_book(market) -> None:
     n = len(market.platforms)
     committed = market.marketplace.committed_by_platform()
     loans = market.book.loans
-    held = (np.bincount(loans.platform, weights=loans.held, minlength=n).astype(np.int64)
+    held = (np.bincount(loans.platform, weights=loans.held_fen, minlength=n).astype(np.int64)
             if len(loans) else np.zeros(n, dtype=np.int64))
     claims = market.book.outstanding_by_platform(n) - held
     for p, platform in enumerate(market.platforms):
@@ -51,14 +51,14 @@ def _audit_book(market) -> None:
             if int(value) != booked:
                 raise LedgerError(f"{kind} on {platform.name}: books say {int(value)} fen, "
                                   f"ledger {booked}")
-    if not np.array_equal(market.book.note_sums() + loans.held, loans.balance):
+    if not np.array_equal(market.book.note_sums() + loans.held_fen, loans.balance_fen):
         raise LedgerError(f"a loan's notes and held part do not add up to its balance on day {day}")
     arrears = market.arrears
     late = (loans.status == ACTIVE) & (loans.first_missed_day >= 0)
     index = loans.first_missed_day[late] - market.book.first_day
     size = len(arrears.count)
     if not (np.array_equal(np.bincount(index, minlength=size), arrears.count)
-            and np.array_equal(np.bincount(index, weights=loans.balance[late], minlength=size)
+            and np.array_equal(np.bincount(index, weights=loans.balance_fen[late], minlength=size)
                                .astype(np.int64), arrears.balance_fen)):
         raise LedgerError(f"arrears counts by day of first miss are off on day {day}")
     if int(market.investors.net_income_fen.sum()) != market.totals["investor_income_fen"]:

@@ -53,10 +53,10 @@ def run_fund_pool(model, platform, month: int) -> None:
     books.move(platform, POOL, AccountKind.PLATFORM_CASH, int(fee_paid.sum()), Memo.TRANSFER_FEE)
     books.move(platform, POOL, WORLD, int(paid.sum()), Memo.PRODUCT_REDEMPTION)  # and withdrawn
     platform.pool_overdue_fen = int(np.where(exiting, value, 0).sum())
-    subscribe = np.where(investors.active, investors.cash[:, p], 0)
+    subscribe = np.where(investors.active, investors.cash_fen[:, p], 0)
     new = (subscribe > 0) & (value == 0)  # a new product; top-ups join the running one
     investors.product_maturity[new, p] = month + cfg.product_term_months
-    investors.cash[:, p] -= subscribe
+    investors.cash_fen[:, p] -= subscribe
     value += subscribe
     cost += subscribe
     books.move(platform, AccountKind.INVESTOR_CASH, POOL, int(subscribe.sum()),

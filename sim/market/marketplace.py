@@ -122,7 +122,7 @@ class Marketplace:
         n_bids, self.order_pointer = kernels.fund_listings(
             rows, need, ListingTerms(lst.grade, lst.annual_rate, lst.platform),
             self.investor_order, self.order_pointer,
-            Bidders(investors.cash, investors.bid_size_fen, investors.max_grade, investors.min_rate),
+            Bidders(investors.cash_fen, investors.bid_size_fen, investors.max_grade, investors.min_rate),
             self.min_bid_fen, self.max_scan, *out)
         if n_bids == 0:
             return
@@ -199,10 +199,10 @@ class Marketplace:
             "borrower": lst.borrower[listings], "platform": platform,
             "grade": lst.grade[listings], "method": lst.method[listings],
             "term": lst.term[listings], "annual_rate": lst.annual_rate[listings],
-            "principal": principal, "balance": principal, "orig_day": np.full(n, day),
+            "principal_fen": principal, "balance_fen": principal, "orig_day": np.full(n, day),
             "n_paid": 0, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
             "default_day": -1, "hazard_mult": lst.hazard_mult[listings],
-            "held": np.where(self.pooled[platform], principal, 0), "covered": covered,
+            "held_fen": np.where(self.pooled[platform], principal, 0), "covered": covered,
         }
         new = market.book.append(loans, note_counts, self.bids["investor"][bid_mask][order],
                                  self.bids["amount"][bid_mask][order])
@@ -239,7 +239,7 @@ class Marketplace:
         investor = self.bids["investor"][bid_mask]
         amount = self.bids["amount"][bid_mask]
         platform = lst.platform[bid_listing]
-        np.add.at(self.market.investors.cash, (investor, platform), amount)
+        np.add.at(self.market.investors.cash_fen, (investor, platform), amount)
         for plat in self.market.platforms:
             self.market.bookkeeper.move(plat, COMMITTED, CASH,
                                         int(amount[platform == plat.index].sum()),

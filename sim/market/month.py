@@ -32,7 +32,7 @@ def open_month(market, day: int) -> None:
         supply = np.array([p.supply_multiplier for p in market.platforms])
         treasury.deposit(investors.monthly_deposits(supply))
     withdrawals = investors.withdrawals()
-    investors.cash -= withdrawals
+    investors.cash_fen -= withdrawals
     for p, platform in enumerate(market.platforms):
         market.today.withdrawal_fee_fen += treasury.withdraw(platform, withdrawals[:, p])
         treasury.pay_costs(platform)

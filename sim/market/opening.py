@@ -53,15 +53,15 @@ def _opening_book(market) -> None:
     loans = {
         "borrower": np.full(n, -1), "platform": platform, "grade": profiles["grade"],
         "method": profiles["method"], "term": profiles["term"], "annual_rate": rate,
-        "principal": profiles["amount_fen"], "balance": balance, "orig_day": -days_ago,
+        "principal_fen": profiles["amount_fen"], "balance_fen": balance, "orig_day": -days_ago,
         "n_paid": n_paid, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
-        "default_day": -1, "hazard_mult": profiles["hazard_mult"], "held": 0,
+        "default_day": -1, "hazard_mult": profiles["hazard_mult"], "held_fen": 0,
         "covered": covered,
     }
     loans = {k: (v[order] if np.ndim(v) else v) for k, v in loans.items()}
     counts = np.full(n, per_loan, dtype=np.int64)
-    note_balance = np.repeat(loans["balance"] // per_loan, per_loan)
-    note_balance[::per_loan] += loans["balance"] % per_loan
+    note_balance = np.repeat(loans["balance_fen"] // per_loan, per_loan)
+    note_balance[::per_loan] += loans["balance_fen"] % per_loan
     note_investor = np.empty(n * per_loan, dtype=np.int64)
     investors = market.investors
     for p in range(len(market.platforms)):
@@ -72,7 +72,7 @@ def _opening_book(market) -> None:
         note_investor[mine] = rng.choice(members, size=int(mine.sum()))
     market.book.append(loans, counts, note_investor, note_balance)
     for p, plat in enumerate(market.platforms):
-        opening = int(loans["balance"][loans["platform"] == p].sum())
+        opening = int(loans["balance_fen"][loans["platform"] == p].sum())
         market.bookkeeper.move(plat, WORLD, AccountKind.INVESTOR_CLAIMS, opening, Memo.OPENING_BOOK)
     market.totals["loans_outstanding"] += n
 

@@ -31,7 +31,7 @@ class Treasury:
 
     def deposit(self, amount_fen: np.ndarray) -> None:
         """Investors pay ``amount_fen`` (per investor, by platform) into their platform cash."""
-        self.investors.cash += amount_fen
+        self.investors.cash_fen += amount_fen
         self.bookkeeper.move_each(WORLD, AccountKind.INVESTOR_CASH, amount_fen.sum(axis=0),
                                   Memo.DEPOSIT)
 

@@ -105,6 +105,27 @@ class PlatformState:
     guaranteed_outstanding_fen: int = 0  # principal of loans the guarantee covers
 
 
+@dataclass(frozen=True)
+class ChannelOutcome:
+    """What a channel does this month: spend (fen), units bought, expected new users."""
+
+    name: str
+    kind: str
+    side: str            # "investors" or "borrowers"
+    spend_fen: int
+    units: float
+    expected_users: float
+    paid_to: str         # "world", "referrers" or "new_investors"
+
+
+@dataclass
+class MarketingPlan:
+    """The month's marketing: channels and organic arrivals."""
+
+    channels: list[ChannelOutcome] = field(default_factory=list)
+    organic_investors: float = 0.0
+
+
 class Policy:
     """Root of the four families' base classes: the protocol every policy follows.
 

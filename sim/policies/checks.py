@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.policies.base import ChannelOutcome, MarketingPlan
+
 _SIM_DIR = str(Path(__file__).resolve().parents[1])
 
 
@@ -122,8 +124,6 @@ def _check_amount(result, *args):
 
 
 def _check_plan(plan, state):
-    from sim.policies.marketing import ChannelOutcome, MarketingPlan
-
     if not isinstance(plan, MarketingPlan):
         raise _BadValue(f"plan_month() must return a sim.policies.marketing.MarketingPlan, got "
                         f"{type(plan).__name__}")
@@ -166,7 +166,8 @@ def checked(cls: type, base: type, family: str, name: str) -> type:
     for method, check in CHECKS[family].items():
         if callable(getattr(combined, method, None)):
             methods[method] = _guard(getattr(combined, method), method, check, family, name)
-    return type(cls.__name__, bases, {**methods, "_p2psim_checked": True,
+    return type(cls.__name__, bases, {**methods, "p2psim_checked": True,
+                                       "p2psim_where": ("?", None),
                                        "__module__": cls.__module__,
                                        "__qualname__": cls.__qualname__,
                                        "__doc__": cls.__doc__})
@@ -174,8 +175,8 @@ def checked(cls: type, base: type, family: str, name: str) -> type:
 
 def bind(policy: Any, platform: str, clock: Callable[[], int]) -> None:
     """Tell a checked policy its platform's name and where to read the day (for its messages)."""
-    if getattr(type(policy), "_p2psim_checked", False):
-        policy._p2psim_where = (platform, clock)
+    if getattr(type(policy), "p2psim_checked", False):
+        policy.p2psim_where = (platform, clock)
 
 
 def _guard(function: Callable, method: str, check: Callable | None, family: str, name: str):
@@ -202,7 +203,7 @@ def _guard(function: Callable, method: str, check: Callable | None, family: str,
 
 
 def _where(policy: Any, family: str, name: str, method: str) -> str:
-    platform, clock = getattr(policy, "_p2psim_where", ("?", None))
+    platform, clock = policy.p2psim_where
     day = clock() if clock is not None else None
     when = f", day {day}" if day is not None else ", while the market was built"
     return f"{family} policy {name!r} of platform {platform!r}{when}: {method}()"

@@ -57,8 +57,7 @@ class GuaranteePolicy(Policy):
         covers_interest: bool = False
 
     def __init__(self, params, context: PolicyContext) -> None:
-        self.params = params
-        self.context = context
+        super().__init__(params, context)
         if params.trigger_days > context.default_after_days:
             raise PolicyError("trigger_days", f"must be at most loans.default_after_days "
                               f"({context.default_after_days}): the loan is written off after that")
@@ -97,9 +96,6 @@ class GuaranteePolicy(Policy):
 
     def record_premium(self, paid_fen: int, asked_fen: int) -> None:
         """Told what premium the platform paid this month (default: nothing to do)."""
-
-    def end_of_month(self, state: PlatformState) -> None:
-        """Adapt (default: nothing)."""
 
 
 def _share_fen(principal_fen: np.ndarray, share: float) -> np.ndarray:
@@ -152,7 +148,7 @@ class ReserveFund(GuaranteePolicy):
 
 
 @register("guarantee", "guarantor")
-class Guarantor(GuaranteePolicy):
+class ThirdPartyGuarantee(GuaranteePolicy):
     """Third-party guarantor (担保公司 / 小贷公司, P2B): 100 % principal and interest, with limits.
 
     The guarantor is an agent with its own capital (``capital_cny``, its ``guarantor_capital``

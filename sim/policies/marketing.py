@@ -42,13 +42,12 @@ unpaid (the manuals say 80 % choose a platform on a friend's word). ``reputation
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from sim.money import to_fen
-from sim.policies.base import PlatformState, Policy, PolicyContext, PolicyParams
+from sim.policies.base import ChannelOutcome, MarketingPlan, PlatformState, Policy, PolicyParams
 from sim.policies.registry import register, register_base
 
 KINDS = ("cpc", "cpm", "cpa", "cps", "referral", "red_packet", "offline")
@@ -56,36 +55,11 @@ MOVED_TO_INVESTORS = ("churn_base", "churn_sensitivity", "trust_sensitivity", "t
 PAID_TO = {"referral": "referrers", "red_packet": "new_investors"}  # the rest: the world
 
 
-@dataclass(frozen=True)
-class ChannelOutcome:
-    """What a channel does this month: spend (fen), units bought, expected new users."""
-
-    name: str
-    kind: str
-    side: str            # "investors" or "borrowers"
-    spend_fen: int
-    units: float
-    expected_users: float
-    paid_to: str         # "world", "referrers" or "new_investors"
-
-
-@dataclass
-class MarketingPlan:
-    """The month's marketing: channels and organic arrivals."""
-
-    channels: list[ChannelOutcome] = field(default_factory=list)
-    organic_investors: float = 0.0
-
-
 @register_base("marketing")
 class MarketingPolicy(Policy):
     """Base class: no spend, no word of mouth."""
 
     REQUIRED = ("plan_month",)
-
-    def __init__(self, params, context: PolicyContext) -> None:
-        self.params = params
-        self.context = context
 
     def plan_month(self, state: PlatformState) -> MarketingPlan:
         """Nothing this month."""

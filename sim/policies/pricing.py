@@ -37,10 +37,6 @@ class PricingPolicy(Policy):
         rate_cap: float = Field(0.36, gt=0.0, le=1.0, description="highest annual rate allowed")
         above_cap: Literal["cap", "reject"] = "cap"
 
-    def __init__(self, params, context: PolicyContext) -> None:
-        self.params = params
-        self.context = context
-
     def base_rate(self, applicants: dict[str, np.ndarray], state: PlatformState) -> np.ndarray:
         """Annual rate before the cap, one per applicant (a subclass that keeps :meth:`price` gives it)."""
         raise NotImplementedError(f"{type(self).__name__} gives neither price() nor base_rate()")
@@ -52,9 +48,6 @@ class PricingPolicy(Policy):
         if self.params.above_cap == "reject":
             return np.where(over, np.nan, rate)
         return np.where(over, self.params.rate_cap, rate)
-
-    def end_of_month(self, state: PlatformState) -> None:
-        """Adapt to last month's market (default: nothing)."""
 
 
 @register("pricing", "grid")

@@ -35,10 +35,6 @@ class RiskPolicy(Policy):
 
     REQUIRED = ("review",)
 
-    def __init__(self, params, context: PolicyContext) -> None:
-        self.params = params
-        self.context = context
-
     def review(self, applicants, rates, state):
         """Approve every applicant for the amount asked."""
         return np.ones(len(rates), dtype=bool), applicants["amount_fen"].copy()
@@ -46,9 +42,6 @@ class RiskPolicy(Policy):
     def collection(self, recovery_rate: np.ndarray, cure_probability: np.ndarray):
         """The market's recovery and cure, at no cost."""
         return recovery_rate, cure_probability, 0
-
-    def end_of_month(self, state: PlatformState) -> None:
-        """Adapt to last month (default: nothing)."""
 
 
 @register("risk", "scorecard")
