@@ -39,3 +39,20 @@ def test_readable_views_of_one_agent():
     assert investor.cash_cny["platform"] >= 0
     borrower = model.borrowers[0]
     assert borrower.grade in "ABCDEFG" and borrower.amount_cny > 0
+
+
+def test_views_print_plain_numbers_and_cut_long_lists():
+    """``repr`` of a loan and an investor: no numpy types, and a loan's 20 notes as 3 and a count."""
+    from sim import P2PMarket
+
+    model = P2PMarket(rng=1, run__horizon_days=40, investors__count=200, initial_book__loans=50)
+    model.run()
+    loan, text = model.book[0], repr(model.book[0])
+    investor = model.investors[loan.notes[0][0]]
+    assert "np." not in text and "np." not in repr(investor)
+    assert text.endswith(f"notes=[{loan.notes[0]!r}, {loan.notes[1]!r}, {loan.notes[2]!r}, "
+                         f"... and 17 more])")
+    assert type(loan.annual_rate) is float and type(loan.notes[0][1]) is float
+    assert type(investor.cash_cny["platform"]) is float
+    assert f"balance_cny={loan.balance_cny!r}" in text
+    assert repr(model.platforms[0]).startswith("Platform('platform': pricing grid, risk scorecard")

@@ -60,7 +60,7 @@ def test_threads_do_not_change_results(monkeypatch):
     pd.testing.assert_frame_equal(a.datacollector.get_model_vars_dataframe(),
                                   b.datacollector.get_model_vars_dataframe(), check_exact=True)
     assert a.ledger.balances() == b.ledger.balances()
-    assert (a.investors.cash == b.investors.cash).all()
+    assert (a.investors.cash_fen == b.investors.cash_fen).all()
 
 
 def test_chunked_servicing_equals_one_chunk():
@@ -79,10 +79,10 @@ def test_chunked_servicing_equals_one_chunk():
     for chunks in (1, 2, 3, 7):
         columns = book.loan_columns()
         loans = {k: getattr(columns, k).copy() for k in
-                 ("status", "balance", "n_paid", "delinquent", "first_missed_day", "held")}
-        notes, cash, income = book.notes.balance.copy(), inv.cash.copy(), inv.net_income_fen.copy()
+                 ("status", "balance_fen", "n_paid", "delinquent", "first_missed_day", "held_fen")}
+        notes, cash, income = book.notes.balance_fen.copy(), inv.cash_fen.copy(), inv.net_income_fen.copy()
         arrears = model.arrears.by_first_miss()
-        counts, balances = arrears.count.copy(), arrears.balance.copy()
+        counts, balances = arrears.count.copy(), arrears.balance_fen.copy()
         totals = np.zeros((1, kernels.ServiceTotals.N), dtype=np.int64)
         new = np.empty(n_rows, dtype=np.int64)
         terms = model.risk_tables.servicing_terms(model.day)

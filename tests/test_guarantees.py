@@ -47,6 +47,7 @@ def test_the_reserve_pays_investors_one_for_one_until_it_is_empty_and_not_a_fen_
     assert taken == paid.amount_fen.sum()  # principal only (covers_interest = false)
     guarantee = model.platforms[0].guarantee
     assert guarantee.paid_fen == 30_000_000 and guarantee.unpaid_fen > 0
+    assert guarantee.unpaid_fen == round(data.guarantee_unpaid_cny.sum() * 100)
 
 
 def test_money_back_into_the_reserve_is_paid_out_again_and_never_more():
@@ -123,13 +124,13 @@ def test_a_guarantor_covers_new_loans_only_within_its_leverage_limit():
         "capital_cny": 200_000.0, "leverage_limit": 5.0, "trigger_days": 90})
     loans = model.book.loans.frame()
     assert 0 < loans.covered.mean() < 1
-    assert loans[loans.covered == 1].principal.sum() <= 5 * 200_000_00 * 1.1 + 200_000_00
+    assert loans[loans.covered == 1].principal_fen.sum() <= 5 * 200_000_00 * 1.1 + 200_000_00
 
 
 def test_guarantee_fees_go_to_the_guarantor():
     model = run(days=60, platforms__0__guarantee=GUARANTOR | {"guarantee_fee": 0.03})
     fees = postings(model, "guarantee_fee").amount_fen.sum()
-    covered = model.book.loans.frame().query("covered == 1").principal
+    covered = model.book.loans.frame().query("covered == 1").principal_fen
     assert fees == np.floor(covered * 0.03 + 0.5).sum()
 
 
@@ -137,9 +138,15 @@ def test_guarantee_fees_go_to_the_guarantor():
 
 def test_insurance_pays_up_to_its_limit_and_is_paid_a_premium():
     spec = {"policy": "insurance", "premium_rate": 0.02, "limit_cny": 200_000.0}
-    model = run(days=420, platforms__0__guarantee=spec)
+    model = P2PMarket(rng=1, audit="full", run__horizon_days=420,
+                      **(RISKY | {"platforms__0__guarantee": spec}))
+    asked = []  # each month: 2 % / 12 of the covered book, read from the books at the month's start
+    model.hooks.after_review.append(lambda platform: asked.append(
+        round(0.02 / 12.0 * platform.state.guaranteed_outstanding_fen)))
+    model.run()
     assert postings(model, "guarantee_payout").amount_fen.sum() == 20_000_000
-    assert postings(model, "insurance_premium").amount_fen.sum() > 0
+    assert len(asked) == 14 and asked[-1] > 0
+    assert postings(model, "insurance_premium").amount_fen.sum() == sum(asked)
     assert postings(model, "held_recovery").amount_fen.sum() == 0  # recoveries go to the insurer
     assert model.account_total("held_claims") >= 0
 

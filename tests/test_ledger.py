@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from sim import P2PMarket
 from sim.ledger import WORLD, Ledger, LedgerError
+from sim.market.accounts import AccountKind
 
 
 def test_transfers_conserve_and_refuse_overdrafts():
@@ -112,3 +113,41 @@ def test_books_balance_after_every_step(seed, rho, cure, hazard_scale, prepay, p
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == 150
     assert model.ledger.total() == 0
+
+
+def _stray_posting(market, kind):
+    platform = market.platforms[0]
+    market.ledger.transfer(platform.account(kind), WORLD, 1, "a stray posting")
+
+
+CORRUPTIONS = {
+    "a posting out of investors' cash": (
+        lambda m: _stray_posting(m, AccountKind.INVESTOR_CASH), "investors' cash on"),
+    "a posting out of investors' claims": (
+        lambda m: _stray_posting(m, AccountKind.INVESTOR_CLAIMS), "investor_claims on"),
+    "a note's balance": (
+        lambda m: m.book.notes.balance_fen.__setitem__(5, m.book.notes.balance_fen[5] - 1),
+        "notes and held part do not add up"),
+    "an investor's cash": (
+        lambda m: m.investors.cash_fen.__setitem__((17, 0), m.investors.cash_fen[17, 0] + 1),
+        "investors' cash on"),
+    "an investor's income": (
+        lambda m: m.investors.net_income_fen.__setitem__(17, m.investors.net_income_fen[17] + 1),
+        "investors' income does not match"),
+    "a loan's balance": (
+        lambda m: m.book.loans.balance_fen.__setitem__(3, m.book.loans.balance_fen[3] + 1),
+        "investor_claims on"),
+}
+
+
+@pytest.mark.parametrize("what", list(CORRUPTIONS))
+def test_the_audit_catches_one_fen_out_of_place(what):
+    """Corrupt one thing by one fen after a few days: the full audit names what is off."""
+    corrupt, message = CORRUPTIONS[what]
+    market = P2PMarket(rng=3, audit="off", run__horizon_days=60, initial_book__loans=200,
+                       investors__count=300)
+    market.run(35)
+    market.audit(full=True)  # the books balance before
+    corrupt(market)
+    with pytest.raises(LedgerError, match=message):
+        market.audit(full=True)

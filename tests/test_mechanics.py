@@ -19,7 +19,7 @@ def test_failed_listings_release_every_bid_to_its_investor():
                       borrowers__applications_per_day=3.0, platforms__0__funding_window_days=3,
                       investors__max_grade_share=[0, 0, 0, 0, 0, 0, 1.0],
                       investors__target_rate_min=0.0, investors__target_rate_max=0.0, **NO_FLOWS)
-    initial = model.investors.cash.copy()
+    initial = model.investors.cash_fen.copy()
     committed_seen = []
     for _ in range(40):
         model.step()
@@ -29,7 +29,7 @@ def test_failed_listings_release_every_bid_to_its_investor():
     assert frame.failed_listings.sum() > 10
     assert max(committed_seen) > 0  # bids were placed and held
     # what each investor has is their cash plus their bids on listings still open, to the fen
-    held = model.investors.cash.copy()
+    held = model.investors.cash_fen.copy()
     np.add.at(held[:, 0], model.marketplace.bids["investor"], model.marketplace.bids["amount"])
     assert np.array_equal(held, initial)
     failed = np.flatnonzero(model.marketplace.listings.status == FAILED)
@@ -50,7 +50,7 @@ def test_arrears_move_through_the_buckets_day_by_day():
                             grades__cure_probability=0.0)
     loan = model.book.loans
     missed_day = loan.orig_day[0] + 30 * (loan.n_paid[0] + 1)
-    balance = int(loan.balance[0])
+    balance = int(loan.balance_fen[0])
     model.run()
     frame = model.datacollector.get_model_vars_dataframe().set_index("day")
     for dpd in range(0, 95):
@@ -70,15 +70,37 @@ def test_arrears_move_through_the_buckets_day_by_day():
 
 
 def test_cured_borrowers_pay_arrears_with_penalty_interest():
-    model = P2PMarket(rng=2, audit="full", run__horizon_days=240, initial_book__loans=300,
-                      grades__default_hazard_monthly=[0.05] * 7, grades__cure_probability=0.9,
-                      platforms__0__penalty_daily_rate=0.001)
+    """A loan misses instalment k and cures at k+1: it pays both, and 罚息 on k for 30 days, to the fen.
+
+    Penalty = round(payment_k x penalty_daily_rate x 30 days) (instalment k+1 is due today: no
+    penalty), from the closed-form schedule; the day's interest is i_k + i_(k+1) + penalty.
+    """
+    from sim.loans import RepaymentMethod, schedule
+
+    rate = 0.001
+    model = one_loan_market(run__horizon_days=120, grades__default_hazard_monthly=[1.0] * 7,
+                            grades__cure_probability=0.999999, grades__prepay_hazard_monthly=[0.0] * 7,
+                            platforms__0__penalty_daily_rate=rate,
+                            platforms__0__service_fee=0.0, platforms__0__management_fee=0.0)
+    loans = model.book.loans
+    k = int(loans.n_paid[0]) + 1                      # the instalment it will miss
+    missed_day = int(loans.orig_day[0]) + 30 * k
+    plan = schedule(loans.principal_fen[0] / 100, float(loans.annual_rate[0]), int(loans.term[0]),
+                    RepaymentMethod(int(loans.method[0])))
+    due = plan.set_index("month")
+    penalties = {}
+    model.hooks.after_payouts.append(lambda day: penalties.__setitem__(day, model.today.penalty_fen))
     model.run()
-    frame = model.datacollector.get_model_vars_dataframe()
-    assert frame.cured.sum() > 20
-    journal = model.ledger.journal()
-    assert journal.amount_fen.sum() > 0
-    assert model.totals["investor_income_fen"] > 0
+    frame = model.datacollector.get_model_vars_dataframe().set_index("day")
+    penalty = int(np.floor(due.payment_fen[k] * rate * 30 + 0.5))
+    assert penalty > 0 and frame.loc[missed_day, "missed_payments"] == 1
+    assert frame.loc[missed_day + 30, "cured"] == 1
+    assert penalties[missed_day + 30] == penalty
+    assert sum(v for day, v in penalties.items() if day < missed_day + 60) == penalty
+    interest = due.interest_fen[k] + due.interest_fen[k + 1] + penalty
+    assert round(frame.loc[missed_day + 30, "interest_paid_cny"] * 100) == interest
+    assert round(frame.loc[missed_day + 30, "principal_repaid_cny"] * 100) == (
+        due.principal_fen[k] + due.principal_fen[k + 1])
 
 
 def test_prepayment_closes_loans_and_returns_principal():
@@ -96,11 +118,17 @@ def test_prepayment_closes_loans_and_returns_principal():
 def test_notes_are_paid_pro_rata_to_the_fen():
     model = one_loan_market(run__horizon_days=31, grades__default_hazard_monthly=[0.0] * 7,
                             grades__prepay_hazard_monthly=[0.0] * 7, initial_book__notes_per_loan=7)
-    notes_before = model.book.notes.balance.copy()
+    from sim.loans import RepaymentMethod, schedule
+
+    loans = model.book.loans
+    plan = schedule(loans.principal_fen[0] / 100, float(loans.annual_rate[0]), int(loans.term[0]),
+                    RepaymentMethod(int(loans.method[0])))
+    due = int(plan.principal_fen[int(loans.n_paid[0])])  # the principal of the one instalment due
+    notes_before = model.book.notes.balance_fen.copy()
     model.run()
-    paid = notes_before - model.book.notes.balance
+    paid = notes_before - model.book.notes.balance_fen
     total = paid.sum()
-    assert total > 0
+    assert total == due
     # each note's principal is within one fen of its pro-rata share
     share = total * notes_before / notes_before.sum()
     assert np.all(np.abs(paid - share) < 1.0)
@@ -114,10 +142,16 @@ def test_large_loans_split_exactly_beyond_float_precision():
                       initial_book__loans=40, initial_book__notes_per_loan=13,
                       grades__default_hazard_monthly=[0.2] * 7, grades__prepay_hazard_monthly=[0.2] * 7,
                       grades__cure_probability=0.0)
-    assert (model.book.loans.balance.astype(float) ** 2 > 2**53).mean() > 0.5
+    assert (model.book.loans.balance_fen.astype(float) ** 2 > 2**53).mean() > 0.5
+    claims = model.claims_fen()
     model.run()
     frame = model.datacollector.get_model_vars_dataframe()
-    assert frame.principal_repaid_cny.sum() > 0 and frame.prepayments.sum() > 0
+    assert frame.prepayments.sum() > 0
+    # every fen of the opening claims is repaid, written off or still owed (audit="full" checked
+    # the notes against the loans every day)
+    repaid, written_off = (round(frame[c].sum() * 100) for c in ("principal_repaid_cny",
+                                                                 "default_principal_cny"))
+    assert repaid + written_off + model.claims_fen() == claims
 
 
 def test_floor_division_is_exact_on_both_sides_of_2_pow_53():

@@ -94,5 +94,5 @@ def test_a_mutated_scenario_is_refused_cleanly_or_runs_soundly(data):
     for key, number in summarise(model).items():
         if isinstance(number, float):
             assert math.isfinite(number) or key in NAN_ALLOWED, (path, value, key)
-    assert (model.investors.cash >= 0).all()
+    assert (model.investors.cash_fen >= 0).all()
     model.ledger.check()

@@ -258,7 +258,7 @@ def test_fees_monthly_service_fee_and_withdrawal_fee():
     # each instalment settled pays 0.5 % of the original principal (rounded to the fen per loan)
     paid_instalments = loans.n_paid.clip(lower=0)
     opening = loans.orig_day < 0
-    expected = (np.floor(loans.principal * 0.005 + 0.5) * paid_instalments)[~opening].sum()
+    expected = (np.floor(loans.principal_fen * 0.005 + 0.5) * paid_instalments)[~opening].sum()
     assert fees.amount_fen.sum() == expected
     withdrawal = journal[journal.memo == "withdrawal"].amount_fen.sum()
     fee = journal[journal.memo == "withdrawal_fee"].amount_fen.sum()

@@ -1,12 +1,12 @@
 """Golden regression: a tiny seeded run must reproduce a stored output exactly.
 
-A change that moves these numbers on purpose (a new mechanism, a fixed bug) regenerates the file
-with ``UPDATE_GOLDEN=1 pytest tests/test_regression.py`` and says why in its commit.
+A change that moves these numbers on purpose (a new mechanism, a fixed bug) looks at the difference
+with ``python -m tests.regenerate_golden``, writes it with ``--write`` and says why in its commit. The
+test never writes the file.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -29,11 +29,12 @@ def tiny_run() -> pd.DataFrame:
     return frame.iloc[::5].reset_index(drop=True)
 
 
+def as_csv(frame: pd.DataFrame) -> str:
+    """The run as the golden file stores it: CSV, amounts to the fen."""
+    return frame.to_csv(index=False, float_format="%.2f", lineterminator="\n")
+
+
 def test_tiny_run_matches_the_stored_output():
-    frame = tiny_run()
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        frame.to_csv(GOLDEN, index=False, float_format="%.2f")
-    assert GOLDEN.exists(), "no golden file: run with UPDATE_GOLDEN=1 once and commit it"
-    stored = pd.read_csv(GOLDEN)
-    pd.testing.assert_frame_equal(frame.round(2), stored, check_dtype=False, check_exact=False,
-                                  rtol=0, atol=0.001)
+    assert GOLDEN.exists(), "no golden file: python -m tests.regenerate_golden --write, then commit it"
+    new, stored = as_csv(tiny_run()), GOLDEN.read_text(encoding="utf-8")
+    assert new == stored, "the tiny run moved: see the difference with python -m tests.regenerate_golden"

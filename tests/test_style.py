@@ -17,3 +17,81 @@ def test_ruff_passes():
     done = subprocess.run([ruff, "check", "sim", "tests", "benchmarks", "calibration", "examples"], cwd=ROOT,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+SIM = ROOT / "sim"
+PUBLIC_UNDERSCORED = {"_replace", "_fields", "_asdict", "_make", "_exit"}  # namedtuple's and os's API
+MAX_MODULE_LINES = 400
+
+
+def _modules() -> dict:
+    """Every module of the engine by its dotted name."""
+    modules = {}
+    for path in SIM.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = path
+    return modules
+
+
+def test_no_module_of_the_engine_is_over_400_lines():
+    long = {name: n for name, path in _modules().items()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
+
+
+def _imports(path, modules) -> set[str]:
+    """The engine's modules that ``path`` imports (at any depth of the file, but not for type checking)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only |= {id(n) for n in ast.walk(node)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return {name for name in found if name in modules}
+
+
+def test_the_import_graph_of_the_engine_has_no_cycle():
+    """A package's ``__init__`` importing its own modules is not a cycle; anything else is."""
+    import graphlib
+
+    modules = _modules()
+    graph = {}
+    for name, path in modules.items():
+        own = name + "." if path.name == "__init__.py" else None
+        graph[name] = {m for m in _imports(path, modules)
+                       if m != name and not (own and m.startswith(own))}
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as cycle:
+        pytest.fail(f"import cycle: {' -> '.join(cycle.args[1])}")
+
+
+def test_no_file_reaches_into_another_modules_private_names():
+    """``obj._name`` only on ``self`` or ``cls``; no ``from module import _name`` across modules."""
+    import ast
+
+    reaches = []
+    for folder in ("sim", "tests", "benchmarks", "calibration", "examples"):
+        for path in (ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                        and not node.attr.startswith("__") and node.attr not in PUBLIC_UNDERSCORED
+                        and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+                    reaches.append(f"{path.relative_to(ROOT)}:{node.lineno}: .{node.attr}")
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sim"):
+                    reaches += [f"{path.relative_to(ROOT)}:{node.lineno}: import {alias.name}"
+                                for alias in node.names
+                                if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert not reaches, "\n".join(reaches)
