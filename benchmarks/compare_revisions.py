@@ -2,10 +2,11 @@
 
     .venv/bin/python benchmarks/compare_revisions.py --old ec0f9dd --loans 1000000 --days 360 --threads 2
 
-The old revision is checked out in a temporary git worktree; each round runs the benchmark book
-(``benchmarks/engine.py``'s steady state of that revision) in a fresh process for the old code, then
-for the working tree, and times ``days`` days after a 30-day warm-up. Prints ms per simulated day for
-every run and the medians.
+The old revision (and the new one, if ``--new`` names one; otherwise the working tree) is checked out
+in a temporary git worktree; each round runs the benchmark book (``benchmarks/engine.py``'s steady
+state of that revision) in a fresh process for the old code, then for the new, and times ``days``
+days after a 30-day warm-up. Naming ``--new`` keeps edits made while it runs out of the timings.
+Prints ms per simulated day for every run and the medians.
 """
 
 from __future__ import annotations
@@ -42,26 +43,31 @@ def main() -> None:
     """Run the rounds and print the medians."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", required=True, help="git revision to compare with")
+    parser.add_argument("--new", help="git revision to time (default: the working tree)")
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=360)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        old = Path(scratch) / "old"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(old),
-                        args.old], check=True)
+        old, new = Path(scratch) / "old", Path(scratch) / "new"
+        trees = [(old, args.old)] + ([(new, args.new)] if args.new else [])
+        for tree, revision in trees:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(tree),
+                            revision], check=True)
+        new = new if args.new else ROOT
         try:
             times = {"old": [], "new": []}
             for round_ in range(args.rounds):
-                for label, tree in (("old", old), ("new", ROOT)):
+                for label, tree in (("old", old), ("new", new)):
                     times[label].append(time_tree(tree, args))
                     print(f"round {round_ + 1}: {label} {times[label][-1]:.2f} ms/day", flush=True)
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)],
-                           check=False)
+            for tree, _ in trees:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                               check=False)
     for label, values in times.items():
-        print(f"{label} ({args.old if label == 'old' else 'working tree'}): median "
+        print(f"{label} ({args.old if label == 'old' else args.new or 'working tree'}): median "
               f"{statistics.median(values):.2f} ms/day over {len(values)} runs")
 
 
