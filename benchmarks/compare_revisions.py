@@ -6,7 +6,7 @@ The old revision (and the new one, if ``--new`` names one; otherwise the working
 in a temporary git worktree; each round runs the benchmark book (``benchmarks/engine.py``'s steady
 state of that revision) in a fresh process for the old code, then for the new, and times ``days``
 days after a 30-day warm-up. Naming ``--new`` keeps edits made while it runs out of the timings.
-Prints ms per simulated day for every run and the medians.
+Prints ms per simulated day for every run, the medians, and the median of each round's new / old.
 """
 
 from __future__ import annotations
@@ -69,6 +69,9 @@ def main() -> None:
     for label, values in times.items():
         print(f"{label} ({args.old if label == 'old' else args.new or 'working tree'}): median "
               f"{statistics.median(values):.2f} ms/day over {len(values)} runs")
+    ratios = [new / old for old, new in zip(times["old"], times["new"])]
+    print(f"new / old, median of the rounds' ratios: {statistics.median(ratios):.3f} "
+          f"(a busy minute slows both runs of its round alike)")
 
 
 if __name__ == "__main__":
