@@ -48,12 +48,14 @@ def pay_notes(n0, n1, balance, principal, interest, fee_rate, platform, notes, i
     note: it gets what the notes leave. Returns the management fee and the holder's principal and
     interest (fen); the holder pays no management fee.
     """
+    note_balance, note_investor = notes.balance_fen, notes.investor  # locals: the loop reads
+    cash, income = investors.cash_fen, investors.net_income_fen      # no struct (measured faster)
     cumulative = np.int64(0)
     paid_p = np.int64(0)
     paid_i = np.int64(0)
     fee_total = np.int64(0)
     for j in range(n0, n1):
-        b = notes.balance_fen[j]
+        b = note_balance[j]
         cumulative += b
         upto_p = floor_div(principal * cumulative, balance)
         upto_i = floor_div(interest * cumulative, balance)
@@ -63,10 +65,10 @@ def pay_notes(n0, n1, balance, principal, interest, fee_rate, platform, notes, i
         paid_i = upto_i
         fee = round_fen(i * fee_rate)
         fee_total += fee
-        inv = notes.investor[j]
-        investors.cash_fen[inv, platform] += p + i - fee
-        investors.net_income_fen[inv] += i - fee
-        notes.balance_fen[j] = b - p
+        inv = note_investor[j]
+        cash[inv, platform] += p + i - fee
+        income[inv] += i - fee
+        note_balance[j] = b - p
     return fee_total, principal - paid_p, interest - paid_i
 
 
