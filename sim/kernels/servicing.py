@@ -124,6 +124,22 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
     """Service the due loans at flat positions ``lo .. hi`` of the due ranges (see below)."""
     if lo >= hi:
         return 0
+    # the loop reads the loan columns as locals, not through the named tuple (measured faster)
+    status = loans.status
+    platform = loans.platform
+    grade = loans.grade
+    term = loans.term
+    method = loans.method
+    annual_rate = loans.annual_rate
+    principal_fen = loans.principal_fen
+    balance_fen = loans.balance_fen
+    held_fen = loans.held_fen
+    n_paid = loans.n_paid
+    delinquent = loans.delinquent
+    first_missed_day = loans.first_missed_day
+    hazard_mult = loans.hazard_mult
+    note_start = loans.note_start
+    note_end = loans.note_end
     n_new = 0
     r = 0
     while offsets[r + 1] <= lo:
@@ -135,38 +151,38 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
         for at in range(position, stop):
             row = starts[r] + at - offsets[r]
             u = uniforms[at]
-            if loans.status[row] != ACTIVE:
+            if status[row] != ACTIVE:
                 continue
-            plat = loans.platform[row]
-            g = loans.grade[row]
-            n_term = loans.term[row]
+            plat = platform[row]
+            g = grade[row]
+            n_term = term[row]
             totals[plat, S.N_DUE] += 1
             pay_p = np.int64(0)
             pay_i = np.int64(0)
-            if loans.delinquent[row] == 0:
-                p_k, i_k = instalment(loans.principal_fen[row], loans.annual_rate[row], n_term,
-                                      loans.method[row], m)
-                h = min(1.0, terms.miss_hazard[plat, g] * loans.hazard_mult[row])
+            if delinquent[row] == 0:
+                p_k, i_k = instalment(principal_fen[row], annual_rate[row], n_term,
+                                      method[row], m)
+                h = min(1.0, terms.miss_hazard[plat, g] * hazard_mult[row])
                 if u < h:
-                    loans.delinquent[row] = 1
+                    delinquent[row] = 1
                     if p_k + i_k > 0:
                         n_new = _first_miss(row, day, loans, totals, new_arrears, n_new, arrears)
                     continue
                 pay_p = p_k
                 pay_i = i_k
-                loans.n_paid[row] = m
-                totals[plat, S.SERVICE_FEE] += round_fen(loans.principal_fen[row]
+                n_paid[row] = m
+                totals[plat, S.SERVICE_FEE] += round_fen(principal_fen[row]
                                                          * terms.service_fee_monthly[plat])
                 if m < n_term and u < h + terms.prepay_hazard[g]:
-                    pay_p = loans.balance_fen[row]
-                    if loans.method[row] == 3:  # bullet: accrued simple interest to date
-                        pay_i = round_fen(loans.principal_fen[row] * loans.annual_rate[row] * m / 12.0)
-                    totals[plat, S.PREPAID_PRINCIPAL] += loans.balance_fen[row] - p_k
+                    pay_p = balance_fen[row]
+                    if method[row] == 3:  # bullet: accrued simple interest to date
+                        pay_i = round_fen(principal_fen[row] * annual_rate[row] * m / 12.0)
+                    totals[plat, S.PREPAID_PRINCIPAL] += balance_fen[row] - p_k
                     totals[plat, S.N_PREPAID] += 1
             else:
-                if loans.first_missed_day[row] < 0:
-                    p_k, i_k = instalment(loans.principal_fen[row], loans.annual_rate[row], n_term,
-                                          loans.method[row], m)
+                if first_missed_day[row] < 0:
+                    p_k, i_k = instalment(principal_fen[row], annual_rate[row], n_term,
+                                          method[row], m)
                     if p_k + i_k > 0:
                         n_new = _first_miss(row, day, loans, totals, new_arrears, n_new, arrears)
                         continue
@@ -175,21 +191,21 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
                 pay_p, pay_i = _cure(row, day, m, loans, terms, totals, arrears)
             if pay_p + pay_i > 0:
                 fee, held_p, held_i = pay_notes(
-                    loans.note_start[row], loans.note_end[row], loans.balance_fen[row], pay_p, pay_i,
+                    note_start[row], note_end[row], balance_fen[row], pay_p, pay_i,
                     terms.management_fee[plat], plat, notes, investors)
                 totals[plat, S.PRINCIPAL] += pay_p
                 totals[plat, S.INTEREST] += pay_i
                 totals[plat, S.FEE] += fee
                 totals[plat, S.HELD_PRINCIPAL] += held_p
                 totals[plat, S.HELD_INTEREST] += held_i
-                loans.balance_fen[row] -= pay_p
-                loans.held_fen[row] -= held_p
-            if loans.balance_fen[row] == 0:
-                if loans.n_paid[row] >= n_term:
-                    loans.status[row] = REPAID
+                balance_fen[row] -= pay_p
+                held_fen[row] -= held_p
+            if balance_fen[row] == 0:
+                if n_paid[row] >= n_term:
+                    status[row] = REPAID
                     totals[plat, S.N_MATURED] += 1
                 else:
-                    loans.status[row] = PREPAID
+                    status[row] = PREPAID
         position = stop
         r += 1
     return n_new
