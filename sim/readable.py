@@ -29,7 +29,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def short_repr(value: Any) -> str:
+def cut_repr(value: Any) -> str:
     """``repr`` of a plain value; a list longer than ``LIST_HEAD + 1`` shows its head and a count."""
     if isinstance(value, list) and len(value) > LIST_HEAD + 1:
         head = ", ".join(repr(item) for item in value[:LIST_HEAD])
@@ -45,6 +45,6 @@ class Readable:
             object.__setattr__(self, field.name, plain(getattr(self, field.name)))
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{field.name}={short_repr(getattr(self, field.name))}"
+        fields = ", ".join(f"{field.name}={cut_repr(getattr(self, field.name))}"
                            for field in dataclasses.fields(self))
         return f"{type(self).__name__}({fields})"
