@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.columns import Columns
-from sim.kernels.views import ACTIVE, DEFAULTED, PREPAID, REPAID, LoanColumns, NoteColumns
+from sim.kernels.views import ACTIVE, DEFAULTED, PREPAID, REPAID, SOLD, LoanColumns, NoteColumns
 from sim.loans import DAYS_PER_MONTH, MAX_TERM_MONTHS, RepaymentMethod
 from sim.readable import Readable
 
-STATUS_NAMES = {ACTIVE: "active", REPAID: "repaid", PREPAID: "prepaid", DEFAULTED: "defaulted"}
+STATUS_NAMES = {ACTIVE: "active", REPAID: "repaid", PREPAID: "prepaid", DEFAULTED: "defaulted",
+                SOLD: "sold"}
 
 LOAN_SCHEMA = {
     "borrower": np.int64,          # borrower row, -1 for the opening book
@@ -31,7 +32,7 @@ LOAN_SCHEMA = {
     "balance_fen": np.int64,       # outstanding principal, fen (0 once closed)
     "orig_day": np.int32,          # disbursement day; due dates are orig_day + 30 k
     "n_paid": np.int16,            # scheduled instalments settled
-    "status": np.int8,             # ACTIVE, REPAID, PREPAID, DEFAULTED
+    "status": np.int8,             # ACTIVE, REPAID, PREPAID, DEFAULTED, SOLD (runs)
     "delinquent": np.int8,         # 1 while the borrower has stopped paying
     "first_missed_day": np.int32,  # due day of the oldest unpaid instalment, -1 if none
     "default_day": np.int32,       # day written off, -1 if not

@@ -18,6 +18,7 @@ reserve_fund          the risk reserve fund (风险准备金) of a ``reserve_fun
 guarantor_capital     a third-party guarantor's capital (担保公司资本金)
 held_claims           outstanding principal held by the guarantee (after 代偿) or the fund pool
 pool_cash             a fund pool's cash (资金池): products sold, repayments in, redemptions out
+withdrawals_queued    withdrawals asked for and not yet paid (提现处理中, runs: docs/runs.md)
 
 Postings are booked with a memo (``repayment_principal``, ``service_fee`` …) and kept in a journal of
 one row per (day, debit, credit, memo), so statements can be rebuilt from it to the fen.

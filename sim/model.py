@@ -10,6 +10,8 @@ pools), and the scenario's stress events. Then its business, one Mesa step:
 1. servicing (还款, :mod:`sim.market.servicing`): loans due today pay, prepay, miss or cure;
 2. arrears (逾期, :mod:`sim.market.arrears`): write-offs past ``default_after_days`` with their
    recovery, guarantee payouts for covered loans reaching their trigger (代偿), the M1-M3 buckets;
+   then runs (:mod:`sim.runs`): trust moves, investors decide, notes change hands (债权转让),
+   withdrawal queues are paid and platforms' states change;
 3. applications (:mod:`sim.market.marketplace`): borrowers apply, approved ones are listed (发标);
 4. bids: investors auto-invest in open listings (自动投标), fund pools fill their own;
 5. closing: full listings are disbursed (满标放款), those past their window fail (流标);
@@ -45,9 +47,11 @@ from sim.market.risk_tables import RiskTables
 from sim.market.servicing import Servicing
 from sim.market.treasury import Treasury
 from sim.reporters import DayCounters
+from sim.runs.part import Runs
 from sim.scenario import Scenario, load_scenario
 
-STREAMS = ("macro", "borrowers", "investors", "funding", "servicing", "opening_book", "marketing")
+STREAMS = ("macro", "borrowers", "investors", "funding", "servicing", "opening_book", "marketing",
+           "runs")  # a new stream goes last: SeedSequence children keep their index
 AUDIT_LEVELS = ("off", "step", "full")
 
 
@@ -117,6 +121,7 @@ class P2PMarket(mesa.Model):
         self.marketplace = Marketplace(self)
         self.servicing = Servicing(self)
         self.arrears = Arrears(self)
+        self.runs = Runs(self)
         self.reports = Reports(self, collect)
 
     # ------------------------------------------------------------------ the day
@@ -128,6 +133,7 @@ class P2PMarket(mesa.Model):
         self.servicing.service(day)
         self.arrears.close_day(day)
         self.hooks.payouts_done(day)
+        self.runs.close_day(day)
         self.marketplace.take_applications(day)
         self.marketplace.take_bids(day)
         self.marketplace.close_listings(day)

@@ -109,6 +109,10 @@ class InvestorPopulation:
             "product_cost_fen": zeros.copy(),  # what was paid in for them
             "product_maturity": np.zeros((n, self.n_platforms), dtype=np.int32),  # month
             "product_exiting": np.zeros((n, self.n_platforms), dtype=bool),  # redeeming it
+            "bidding": np.ones((n, self.n_platforms), dtype=bool),  # still auto-investing there
+            "queued_fen": zeros.copy(),       # withdrawals / redemptions asked for, not yet paid
+            "queued_cost_fen": zeros.copy(),  # fund pool: what was paid in for the queued products
+            "queued_since": np.full((n, self.n_platforms), -1, dtype=np.int32),  # day asked
         }
 
     def add(self, n: int, platform: int) -> slice:

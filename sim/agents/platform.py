@@ -19,6 +19,7 @@ from sim.market.accounts import AccountKind
 from sim.money import to_fen
 from sim.policies import PlatformState, build
 from sim.policies.checks import bind
+from sim.runs.states import RunRecord, RunState
 from sim.scenario import PlatformConfig, Scenario, policy_context
 
 ACCOUNT_KINDS = tuple(AccountKind)
@@ -78,6 +79,7 @@ class Platform(mesa.Agent):
         stress = scenario.stress
         self.stressed = not stress.platforms or self.name in stress.platforms
         self.frozen = False  # True once a funding freeze (a stress event) stops its new lending
+        self.run = RunRecord()  # its state in a run, how it failed, investors' losses by cause
         self.guarantor = Guarantor(model, self) if self.guarantee.account == "guarantor_capital" \
             else None
 
@@ -106,7 +108,7 @@ class Platform(mesa.Agent):
         """A platform in trouble: lending frozen, guarantee failed or short, or fund pool overdue."""
         guarantee = self.guarantee
         return (self.frozen or guarantee.failed_day is not None or guarantee.unpaid_fen > 0
-                or self.pool_overdue_fen > 0)
+                or self.pool_overdue_fen > 0 or self.run.state != RunState.NORMAL)
 
     def investors_pool_liability_fen(self) -> int:
         """Fund pool: what it owes investors for their products, promised interest included."""

@@ -12,11 +12,14 @@ in the ledger; the audit then checks that the two agree to the fen.
 from sim.kernels.defaults import buy_out, write_off
 from sim.kernels.funding import book_state, fund_listings
 from sim.kernels.servicing import service_due_loans
+from sim.kernels.transfers import match_transfers, offered_notes
 from sim.kernels.views import (
     ACTIVE,
     DEFAULTED,
+    NEVER_PAYS,
     PREPAID,
     REPAID,
+    SOLD,
     ArrearsByDay,
     Bidders,
     BuyOutTotals,
@@ -29,7 +32,7 @@ from sim.kernels.views import (
     WriteOffTotals,
 )
 
-__all__ = ["ACTIVE", "DEFAULTED", "PREPAID", "REPAID", "ArrearsByDay", "Bidders",
+__all__ = ["ACTIVE", "DEFAULTED", "NEVER_PAYS", "PREPAID", "REPAID", "SOLD", "ArrearsByDay", "Bidders",
            "BuyOutTotals", "InvestorAccounts", "ListingTerms", "LoanColumns", "NoteColumns",
            "ServiceTotals", "ServicingTerms", "WriteOffTotals", "book_state", "buy_out",
-           "fund_listings", "service_due_loans", "write_off"]
+           "fund_listings", "match_transfers", "offered_notes", "service_due_loans", "write_off"]

@@ -15,7 +15,8 @@ def fund_listings(rows, need, listings, investor_order, pointer, bidders, min_bi
 
     Each listing of ``rows`` (in ``listings``, a ListingTerms) is offered to investors in turn from
     ``pointer`` on; an investor bids if the grade is within their appetite and the rate meets their
-    target, bidding ``min(bid_size, need, cash)``. A bid must be at least ``min_bid`` fen unless it
+    target and they still bid there (``bidders.bidding``), bidding
+    ``min(bid_size, need, cash)``. A bid must be at least ``min_bid`` fen unless it
     completes the listing. At most ``max_scan`` investors are asked per listing per day. Bid cash
     leaves ``bidders.cash_fen`` (it is then committed); ``need`` is reduced by what was bid.
 
@@ -41,6 +42,8 @@ def fund_listings(rows, need, listings, investor_order, pointer, bidders, min_bi
                 pointer = 0
             scanned += 1
             if g > bidders.max_grade[inv] or rate < bidders.min_rate[inv]:
+                continue
+            if not bidders.bidding[inv, plat]:
                 continue
             cash = bidders.cash_fen[inv, plat]
             bid = min(bidders.bid_size_fen[inv], remaining, cash)

@@ -7,7 +7,7 @@ import math
 import numba
 import numpy as np
 
-from sim.kernels.views import ACTIVE, PREPAID, REPAID, ArrearsByDay, InvestorAccounts
+from sim.kernels.views import ACTIVE, NEVER_PAYS, PREPAID, REPAID, ArrearsByDay, InvestorAccounts
 from sim.kernels.views import ServiceTotals as S
 from sim.loans import DAYS_PER_MONTH, instalment
 
@@ -186,7 +186,7 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
                     if p_k + i_k > 0:
                         n_new = _first_miss(row, day, loans, totals, new_arrears, n_new, arrears)
                         continue
-                if u >= terms.cure_probability[plat, g]:
+                if u >= terms.cure_probability[plat, g] or hazard_mult[row] >= NEVER_PAYS:
                     continue
                 pay_p, pay_i = _cure(row, day, m, loans, terms, totals, arrears)
             if pay_p + pay_i > 0:

@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-ACTIVE, REPAID, PREPAID, DEFAULTED = 1, 2, 3, 4  # loan status codes
+ACTIVE, REPAID, PREPAID, DEFAULTED, SOLD = 1, 2, 3, 4, 5  # loan status codes (SOLD: runs)
+NEVER_PAYS = 1e9  # a loan's hazard multiplier that marks the owners' own project (自融): it never cures
 
 
 class LoanColumns(NamedTuple):
@@ -131,3 +132,4 @@ class Bidders(NamedTuple):
     bid_size_fen: np.ndarray
     max_grade: np.ndarray
     min_rate: np.ndarray
+    bidding: np.ndarray  # (investor, platform): False once they stop reinvesting there

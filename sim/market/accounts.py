@@ -27,6 +27,7 @@ class AccountKind(StrEnum):
     GUARANTOR_CAPITAL = "guarantor_capital"    # 担保公司资本金
     HELD_CLAIMS = "held_claims"                # claims held by the guarantee or the fund pool
     POOL_CASH = "pool_cash"                    # 资金池
+    WITHDRAWALS_QUEUED = "withdrawals_queued"  # 提现处理中: asked for, not yet paid
 
 
 class Memo(StrEnum):
@@ -65,6 +66,15 @@ class Memo(StrEnum):
     PRODUCT_REDEMPTION = "product_redemption"
     PRODUCT_SUBSCRIPTION = "product_subscription"
     RESERVE_SIZING_FLOAT = "reserve_sizing_float"
+    CAPITAL_CALL = "capital_call"                # owners put more in (增资) when cash runs out
+    WITHDRAWAL_REQUEST = "withdrawal_request"    # idle cash into the withdrawal queue
+    POOL_SUPPORT = "pool_support"                # own cash lent to the fund pool for redemptions
+    FIRE_SALE = "fire_sale"                      # loans sold to outsiders, at their price ...
+    FIRE_SALE_LOSS = "fire_sale_loss"            # ... and the discount written off
+    TRANSFER_PAYMENT = "transfer_payment"        # 债权转让: a buyer pays the seller (same account)
+    CUSTODY_FEE = "custody_fee"                  # 存管费 to the custodian bank
+    DIVERSION = "diversion"                      # 挪用: pooled money taken for the owners' projects
+    TAKEN_BY_OPERATORS = "taken_by_operators"    # 跑路: money the operators left with
 
 
 MARKETING_PREFIX = "marketing:"

@@ -130,6 +130,7 @@ class Arrears:
         income = int(t[W.RECOVERED] - t[W.PRINCIPAL])
         self.market.totals["investor_income_fen"] += income
         platform.investor_income_fen += income
+        platform.run.add_loss("defaults", -income)
         lost = int(t[W.PRINCIPAL] + t[W.HELD_PRINCIPAL])
         platform.defaulted_fen_month += lost
         platform.defaulted_fen_total += lost

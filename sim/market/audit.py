@@ -17,7 +17,8 @@ def audit(market, full: bool = False) -> None:
     """Check the market's books.
 
     Always: the ledger sums to zero and no account but ``world`` is negative, no investor's cash is
-    negative, and each platform's ``investor_cash`` equals the investors' cash on it. With ``full``:
+    negative, each platform's ``investor_cash`` equals the investors' cash on it and its
+    ``withdrawals_queued`` their queued withdrawals. With ``full``:
     also committed bids, loan balances, note balances, the arrears counts and investors' income.
     """
     ledger, books, day = market.ledger, market.bookkeeper, market.ledger.day
@@ -30,6 +31,11 @@ def audit(market, full: bool = False) -> None:
         booked = books.balance(platform, AccountKind.INVESTOR_CASH)
         if int(cash[p]) != booked:
             raise LedgerError(f"investors' cash on {platform.name} is {int(cash[p])} fen, the "
+                              f"ledger says {booked}")
+        queued = int(investors.queued_fen[:, p].sum())
+        booked = books.balance(platform, AccountKind.WITHDRAWALS_QUEUED)
+        if not platform.is_fund_pool and queued != booked:
+            raise LedgerError(f"withdrawals queued on {platform.name} are {queued} fen, the "
                               f"ledger says {booked}")
     if full:
         _audit_book(market)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from mesa.time import Priority, Schedule
 
 from sim.loans import DAYS_PER_MONTH
+from sim.runs.failure import fail
 
 
 class DatedEvent:
@@ -43,6 +44,7 @@ class Calendar:
         market.schedule_recurring(market.open_month_now, Schedule(
             interval=DAYS_PER_MONTH, start=0, end=self.horizon_days - 1), priority=Priority.LOW)
         self._stress_events(market.config.stress)
+        self._run_events(market.config.runs)
 
     def on(self, day: int, action: Callable, *args) -> None:
         """Run ``action(market, day, *args)`` at the opening of ``day`` (if within the run)."""
@@ -63,6 +65,12 @@ class Calendar:
             if stress.funding_freeze_month is not None:
                 self.on(DAYS_PER_MONTH * stress.funding_freeze_month, funding_freeze, platform)
 
+    def _run_events(self, runs) -> None:
+        for event in runs.events:
+            hit = [p for p in self.market.platforms if not event.platforms or p.name in event.platforms]
+            for platform in hit:
+                self.on(event.day, RUN_EVENTS.get(event.kind, trust_event), platform, event)
+
 
 # ----------------------------------------------------------------------------- the events
 
@@ -80,3 +88,27 @@ def guarantee_fails(market, day: int, platform) -> None:
 def funding_freeze(market, day: int, platform) -> None:
     """The platform's lending is frozen (a regulator's order, a bank run): no new listings."""
     platform.frozen = True
+
+
+def trust_event(market, day: int, platform, event) -> None:
+    """Bad press, a data breach, a regulator's notice, a police investigation: trust falls."""
+    market.runs.trust.shock(platform.index, event.trust_shock)
+
+
+def liquidity_shock(market, day: int, platform, event) -> None:
+    """A share of the platform's investors need all their money today (Diamond-Dybvig)."""
+    market.runs.liquidity_shock(platform, event.share, day)
+
+
+def operators_flee(market, day: int, platform, event) -> None:
+    """The operators leave with what they can reach (跑路)."""
+    fail(market, platform, day, "operators fled", how="flee")
+
+
+def wind_down_order(market, day: int, platform, event) -> None:
+    """A regulator orders an orderly exit (良性退出)."""
+    fail(market, platform, day, "regulator's order", how="wind_down")
+
+
+RUN_EVENTS = {"liquidity_shock": liquidity_shock, "operators_flee": operators_flee,
+              "wind_down_order": wind_down_order}

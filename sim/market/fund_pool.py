@@ -7,6 +7,7 @@ import numpy as np
 from sim.ledger import WORLD
 from sim.loans import MONTHS_PER_YEAR
 from sim.market.accounts import AccountKind, Memo
+from sim.runs.states import RunState
 
 POOL = AccountKind.POOL_CASH
 
@@ -21,6 +22,9 @@ def run_fund_pool(model, platform, month: int) -> None:
     (兑付逾期, ``pool_overdue``) and is asked for again next month. Then investors' idle cash
     (deposits, new investors' money) buys new products.
     """
+    if model.runs.enabled:
+        run_fund_pool_in_runs(model, platform, month)
+        return
     cfg, p = platform.config.fund_pool, platform.index
     investors, books, rng = model.investors, model.bookkeeper, model.rngs["marketing"]
     value, cost = investors.product_fen[:, p], investors.product_cost_fen[:, p]
@@ -59,5 +63,41 @@ def run_fund_pool(model, platform, month: int) -> None:
     investors.cash_fen[:, p] -= subscribe
     value += subscribe
     cost += subscribe
+    books.move(platform, AccountKind.INVESTOR_CASH, POOL, int(subscribe.sum()),
+               Memo.PRODUCT_SUBSCRIPTION)
+
+
+def run_fund_pool_in_runs(model, platform, month: int) -> None:
+    """A fund pool's month when runs are on: redemptions wait in the queue (:mod:`sim.runs.queue`).
+
+    The promised interest accrues; matured products roll over (续投) with ``rollover_share`` if their
+    investor is still active and bidding, otherwise they are redeemed through the queue, which is
+    paid daily. Early exits are the investors' own decisions (trust), not a fixed share. Without
+    custody a share ``diversion_monthly`` of the pool's cash is diverted (挪用). Idle cash of
+    investors still bidding buys products while the platform is normal.
+    """
+    cfg, p = platform.config.fund_pool, platform.index
+    investors, books, rng = model.investors, model.bookkeeper, model.rngs["marketing"]
+    value = investors.product_fen[:, p]
+    value += np.floor(value * cfg.product_rate / MONTHS_PER_YEAR).astype(np.int64)
+    bidding = investors.bidding[:, p] & investors.active
+    matured = (value > 0) & (investors.product_maturity[:, p] <= month)
+    rolls = matured & bidding & (rng.random(len(value)) < cfg.rollover_share)
+    investors.product_maturity[rolls, p] += cfg.product_term_months
+    model.runs.queue.request_products(platform, np.flatnonzero(matured & ~rolls), model.day,
+                                      lock_up=False)
+    rules = platform.config.liquidity
+    if not rules.custody and rules.diversion_monthly:
+        taken = int(books.balance(platform, POOL) * rules.diversion_monthly)
+        books.move(platform, POOL, WORLD, taken, Memo.DIVERSION)
+        platform.run.taken_fen += taken
+    if platform.run.state != RunState.NORMAL or platform.frozen:
+        return
+    subscribe = np.where(bidding, investors.cash_fen[:, p], 0)
+    new = (subscribe > 0) & (value == 0)
+    investors.product_maturity[new, p] = month + cfg.product_term_months
+    investors.cash_fen[:, p] -= subscribe
+    value += subscribe
+    investors.product_cost_fen[:, p] += subscribe
     books.move(platform, AccountKind.INVESTOR_CASH, POOL, int(subscribe.sum()),
                Memo.PRODUCT_SUBSCRIPTION)

@@ -13,7 +13,7 @@ import numpy as np
 
 from sim import kernels
 from sim.columns import Columns
-from sim.kernels import ACTIVE, Bidders, ListingTerms
+from sim.kernels import ACTIVE, NEVER_PAYS, Bidders, ListingTerms
 from sim.loans import DAYS_PER_YEAR
 from sim.market.accounts import AccountKind, Memo
 from sim.market.guarantees import collect_contributions
@@ -98,8 +98,20 @@ class Marketplace:
             deadline_day=day + platform.funding_window_days - 1, status=OPEN,
             hazard_mult=table.hazard_mult[rows][chosen], loan=-1, closed_day=-1)
         table.listing[rows.start + chosen] = np.arange(new.start, new.stop)
+        self._self_dealing(platform, new)
         self.open_listings = np.concatenate([self.open_listings, np.arange(new.start, new.stop)])
         today.new_listings += new.stop - new.start
+
+    def _self_dealing(self, platform, new: slice) -> None:
+        """自融: a share of the platform's listings are its owners' own projects, never repaid."""
+        share = platform.config.liquidity.self_dealing_share
+        if share == 0:
+            return
+        lst = self.listings
+        own = np.arange(new.start, new.stop)[self.market.rngs["runs"].random(new.stop - new.start)
+                                             < share]
+        lst.hazard_mult[own] = NEVER_PAYS
+        platform.run.self_dealt_fen += int(lst.amount[own].sum())
 
     # ------------------------------------------------------------------ bids
 
@@ -122,7 +134,8 @@ class Marketplace:
         n_bids, self.order_pointer = kernels.fund_listings(
             rows, need, ListingTerms(lst.grade, lst.annual_rate, lst.platform),
             self.investor_order, self.order_pointer,
-            Bidders(investors.cash_fen, investors.bid_size_fen, investors.max_grade, investors.min_rate),
+            Bidders(investors.cash_fen, investors.bid_size_fen, investors.max_grade, investors.min_rate,
+                    investors.bidding),
             self.min_bid_fen, self.max_scan, *out)
         if n_bids == 0:
             return

@@ -35,7 +35,7 @@ def open_month(market, day: int) -> None:
     investors.cash_fen -= withdrawals
     for p, platform in enumerate(market.platforms):
         market.today.withdrawal_fee_fen += treasury.withdraw(platform, withdrawals[:, p])
-        treasury.pay_costs(platform)
+        treasury.pay_costs(platform, market)
         run_marketing(market, platform, month)
         if platform.is_fund_pool:
             run_fund_pool(market, platform, month)

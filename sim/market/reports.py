@@ -12,6 +12,7 @@ from sim.kernels import ACTIVE
 from sim.loans import DAYS_PER_MONTH
 from sim.market.accounts import AccountKind
 from sim.reporters import MARKETING_COLUMNS, MODEL_REPORTERS, PLATFORM_COLUMNS
+from sim.runs.report import RUNS_COLUMNS, runs_rows
 
 SNAPSHOT_KINDS = (AccountKind.INVESTOR_CLAIMS, AccountKind.HELD_CLAIMS, AccountKind.PLATFORM_CASH,
                   AccountKind.INVESTOR_CASH, AccountKind.INVESTOR_COMMITTED,
@@ -33,7 +34,8 @@ class Reports:
         self.market = market
         self.datacollector = (mesa.DataCollector(model_reporters=MODEL_REPORTERS,
                                                  tables={"platforms": PLATFORM_COLUMNS,
-                                                         "marketing": MARKETING_COLUMNS})
+                                                         "marketing": MARKETING_COLUMNS,
+                                                         "runs": RUNS_COLUMNS})
                               if collect else None)
 
     def close_day(self, day: int) -> None:
@@ -42,6 +44,9 @@ class Reports:
         if self.datacollector is None:
             return
         self.datacollector.collect(self.market)
+        if self.market.runs.enabled:
+            for row in runs_rows(self.market, day):
+                self.datacollector.add_table_row("runs", row)
         if (day + 1) % DAYS_PER_MONTH == 0 or day + 1 == self.market.horizon_days:
             self._snapshot_platforms(day)
 

@@ -10,6 +10,9 @@ import numpy as np
 
 from sim.ledger import WORLD
 from sim.market.accounts import AccountKind, Bookkeeper, Memo
+from sim.runs.failure import fail
+from sim.runs.liquidity import pay_from_own_cash
+from sim.runs.states import RunState
 
 CASH = AccountKind.PLATFORM_CASH
 
@@ -47,21 +50,37 @@ class Treasury:
         self.bookkeeper.move(platform, AccountKind.INVESTOR_CASH, CASH, fee, Memo.WITHDRAWAL_FEE)
         return fee
 
-    def pay_costs(self, platform) -> None:
-        """Operating costs, collection costs of loans in arrears, and the insurance premium.
+    def pay_costs(self, platform, market) -> None:
+        """Operating costs, collection costs of loans in arrears, custody and the insurance premium.
 
-        What the platform's cash cannot pay is kept as ``unpaid_costs_fen``.
+        Where the platform's cash is short, its owners put more in (capital calls, up to the
+        scenario's ``capital_call_limit_cny``); what still cannot be paid is kept as
+        ``unpaid_costs_fen`` and the platform fails (:func:`sim.runs.failure.fail`). A closed or
+        fled platform pays nothing more.
         """
+        if platform.run.state in (RunState.CLOSED, RunState.FLED):
+            return
         state, books = platform.state, self.bookkeeper
         costs = [(Memo.OPERATING_COST, platform.operating_cost_monthly_fen),
                  (Memo.COLLECTION_COST,
-                  platform.collection_cost_per_case_fen * state.loans_in_arrears)]
+                  platform.collection_cost_per_case_fen * state.loans_in_arrears),
+                 (Memo.CUSTODY_FEE, self.custody_fee_fen(platform))]
         for memo, cost in costs:
-            paid = min(books.balance(platform, CASH), cost)
-            platform.unpaid_costs_fen += cost - paid
-            books.move(platform, CASH, WORLD, paid, memo)
+            paid = pay_from_own_cash(market, platform, WORLD, cost, memo)
+            if paid < cost:
+                platform.unpaid_costs_fen += cost - paid
+                fail(market, platform, market.day, "cannot pay its costs")
         premium = int(platform.guarantee.premium_fen(state))
         if premium:
             paid = min(books.balance(platform, CASH), premium)
             books.move(platform, CASH, WORLD, paid, Memo.INSURANCE_PREMIUM)
             platform.guarantee.record_premium(paid, premium)
+
+    def custody_fee_fen(self, platform) -> int:
+        """The custodian bank's month (存管费): its annual rate / 12 of investors' cash and claims."""
+        rules = platform.config.liquidity
+        if not rules.custody or rules.custody_cost_annual == 0:
+            return 0
+        held = sum(self.bookkeeper.balance(platform, kind) for kind in (
+            AccountKind.INVESTOR_CASH, AccountKind.INVESTOR_CLAIMS, AccountKind.POOL_CASH))
+        return int(held * rules.custody_cost_annual / 12)

@@ -161,3 +161,30 @@ def save_figure(fig, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_runs(runs: pd.DataFrame, path: Path, title: str) -> None:
+    """A run day by day, per platform: trust, the queue, the secondary market and the state."""
+    use_cjk_font()
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7), sharex=True)
+    for name, rows in runs.groupby("platform", sort=False):
+        line = axes[0, 0].plot(rows.day, rows.trust_mean, label=f"{name} mean")[0]
+        axes[0, 0].fill_between(rows.day, rows.trust_p10, rows.trust_p90, alpha=0.2,
+                                color=line.get_color())
+        axes[0, 1].plot(rows.day, rows.queued_cny / 1e6, label=name)
+        axes[1, 0].plot(rows.day, rows.transfer_price, label=name)
+        axes[1, 1].step(rows.day, rows.state, where="post", label=name)
+    axes[0, 0].set_title("trust (mean, P10-P90 band)")
+    axes[0, 1].set_title("withdrawals queued, M CNY")
+    axes[1, 0].set_title("债权转让 clearing price, share of par")
+    axes[1, 1].set_title("state")
+    axes[1, 1].set_yticks(range(5), ["normal", "提现困难", "良性退出", "清盘", "跑路"])
+    for ax in axes.flat:
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("day")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.loans import DAYS_PER_MONTH
 from sim.market.accounts import MARKETING_PREFIX, AccountKind, Memo
+from sim.runs.report import runs_summary
 
 OWNER_MEMOS = (Memo.CAPITAL_INJECTION, Memo.RESERVE_INITIAL)
 """The owners' money into the platform: neither income nor cost."""
@@ -104,5 +105,6 @@ def platform_summary(market) -> dict[str, dict]:
             "guarantee_failed_day": platform.guarantee.failed_day,
             "marketing_spend_cny": platform.marketing_spend_total_fen / 100,
             "pool_overdue_cny": platform.pool_overdue_fen / 100,
+            "run": runs_summary(platform),
         }
     return result

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sim
 from sim.folders import atomic_folder
-from sim.outputs.charts import plot_overview, plot_platforms, plot_policies
+from sim.outputs.charts import plot_overview, plot_platforms, plot_policies, plot_runs
 from sim.outputs.flows import platform_monthly
 from sim.outputs.statistics import summarise
 
@@ -60,6 +60,10 @@ def write_run(model, out_dir: Path, scenario_source: str | None,
         marketing.to_parquet(staging / "marketing.parquet", index=False)
         plot_policies(monthly, marketing, staging / "policies.png",
                       f"{model.config.run.name} (seed {model.seed}): policies")
+        if model.runs.enabled:
+            runs = model.datacollector.get_table_dataframe("runs")
+            runs.to_parquet(staging / "runs.parquet", index=False)
+            plot_runs(runs, staging / "runs.png", f"{model.config.run.name} (seed {model.seed}): runs")
         (staging / "summary.json").write_text(json.dumps(summarise(model), indent=2))
         meta = metadata(model, scenario_source, elapsed_s)
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))

@@ -46,6 +46,10 @@ class Statistic:
         return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
 
 
+def _run_losses_fen(platform) -> int:
+    return sum(amount for cause, amount in platform.run.losses_fen.items() if cause != "defaults")
+
+
 def _listings(daily: pd.DataFrame) -> int:
     return daily["funded_listings"].sum() + daily["failed_listings"].sum()
 
@@ -116,6 +120,18 @@ STATISTICS = (
               note="investors' income net of fees and losses / their average claims, a year"),
     Statistic("loan_months", "loan-months serviced", Kind.COUNT,
               lambda m, d: int(m.totals["loan_months"])),
+    Statistic("platforms_failed", "platforms failed (暴雷)", Kind.COUNT,
+              lambda m, d: sum(p.run.state.failed for p in m.platforms), only_if_any=True,
+              note="wind-down, closure or flight (docs/runs.md)"),
+    Statistic("run_losses_cny", "investors' losses in runs, CNY", Kind.CNY,
+              lambda m, d: sum(_run_losses_fen(p) for p in m.platforms) / 100, only_if_any=True,
+              note="notes sold below par, loans sold at a closure, money taken by operators, and "
+                   "withdrawals and products unpaid at the end"),
+    Statistic("taken_by_operators_cny", "taken by operators (跑路, 挪用), CNY", Kind.CNY,
+              lambda m, d: sum(p.run.taken_fen for p in m.platforms) / 100, only_if_any=True),
+    Statistic("capital_called_cny", "owners' capital calls, CNY", Kind.CNY,
+              lambda m, d: sum(p.run.capital_called_fen for p in m.platforms) / 100,
+              only_if_any=True, note="money owners put in when the platform's cash ran short"),
 )
 """Every end-of-run statistic, in the order the summary prints them."""
 
@@ -146,7 +162,10 @@ def format_summary(summary: dict) -> str:
                      + (f"; guarantee failed on day {row['guarantee_failed_day']}"
                         if row["guarantee_failed_day"] is not None else "")
                      + (f"; redemptions overdue {row['pool_overdue_cny']:,.2f} CNY"
-                        if row["pool_overdue_cny"] else ""))
+                        if row["pool_overdue_cny"] else "")
+                     + (f"; failed on day {row['run']['failed_day']} ({row['run']['state']}: "
+                        f"{row['run']['failure_reason']})" if row["run"]["failed_day"] is not None
+                        else ""))
     if len(platforms) > 1:
         lines.append(f"  {'platform':<14}{'loans':>10}{'defaults':>10}{'revenue, CNY':>18}"
                      f"{'cash, CNY':>18}")

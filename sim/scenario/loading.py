@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from sim import footprint
 from sim.policies import FAMILIES, PolicyContext, PolicyError, build
+from sim.runs.rules import resolve_rule
 from sim.scenario.messages import describe_errors, find_line, key_name, split_key
 from sim.scenario.schema import PlatformConfig, Scenario, ScenarioError
 
@@ -57,7 +58,18 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
     elif text is not None:
         scenario.source_dir = str(Path(source).resolve().parent)
     _check_policies(scenario, label, text)
+    _check_rule(scenario, label, text)
     return scenario
+
+
+def _check_rule(scenario: Scenario, label: str, text: str | None) -> None:
+    """The runs' decision rule must be one that can be built."""
+    try:
+        resolve_rule(scenario.runs.rule, scenario.source_dir)
+    except ValueError as error:
+        line = find_line(text, ("runs", "rule")) if text else None
+        where = f"{label}, line {line}" if line else label
+        raise ScenarioError(f"{where}: runs.rule: {error}") from None
 
 
 def read_text_file(path: Path, what: str, error: type[Exception]) -> str:

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from sim.loans import MAX_TERM_MONTHS, parse_method
+from sim.scenario.runs import LiquidityConfig, RunsConfig, check_events
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]  # annual; legal caps are 24 % / 36 %
@@ -243,6 +244,7 @@ class PlatformConfig(_Section):
     funding_window_days: int = Field(5, ge=1, le=60, description="days a listing stays open")
     funding: Literal["auto_invest", "fund_pool"] = "auto_invest"
     fund_pool: FundPoolConfig = FundPoolConfig()
+    liquidity: LiquidityConfig = LiquidityConfig()
     service_fee: Probability = Field(0.03, description="borrower fee, share of principal")
     service_fee_timing: Literal["upfront", "monthly"] = Field(
         "upfront", description="upfront at disbursement, or service_fee of principal each month")
@@ -328,6 +330,7 @@ class Scenario(_Section):
     loans: LoansConfig = LoansConfig()
     initial_book: InitialBookConfig = InitialBookConfig()
     stress: StressConfig = StressConfig()
+    runs: RunsConfig = RunsConfig()
     _source_dir: str | None = PrivateAttr(None)
 
     @property
@@ -352,6 +355,7 @@ class Scenario(_Section):
         if unknown:
             raise ValueError(f"stress.platforms names no such platform: {unknown}; "
                              f"platforms are {names}")
+        check_events(self.runs, self.run.horizon_days, names)
         if len(self.investors.max_grade_share) != len(self.grades.names):
             raise ValueError("investors.max_grade_share must have one value per grade")
         return self

@@ -1,0 +1,106 @@
+"""Platform states and failure: 提现困难, then an orderly exit, a closure or flight (docs/runs.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.ledger import WORLD
+from sim.market.accounts import AccountKind, Memo
+from sim.runs.liquidity import current_loans, pay_from_own_cash, sell_loans
+from sim.runs.states import FAILURE_STATES, RunState
+
+
+def update_state(market, platform, day: int) -> None:
+    """Normal <-> 提现困难 by the oldest wait; 提现困难 for ``fail_after_days`` is a failure."""
+    record, rules = platform.run, platform.config.liquidity
+    if record.state.failed:
+        return
+    wait = market.runs.queue.oldest_wait_days(platform, day)
+    if record.state == RunState.NORMAL and wait > rules.delay_limit_days:
+        record.state, record.difficulty_since = RunState.WITHDRAWAL_DIFFICULTY, day
+        market.runs.in_trouble(platform)
+    elif record.state == RunState.WITHDRAWAL_DIFFICULTY:
+        if wait == 0:
+            record.state, record.difficulty_since = RunState.NORMAL, None
+        elif day - record.difficulty_since >= rules.fail_after_days:
+            fail(market, platform, day, f"提现困难 for {rules.fail_after_days} days")
+
+
+def fail(market, platform, day: int, reason: str, how: str | None = None) -> None:
+    """The platform fails today by ``how`` (default: its ``on_failure``) for ``reason``.
+
+    It lends no more and its investors stop bidding and ask for their money; borrowers pay less
+    (逃废债); operators who flee take what they can reach first (:func:`take`); a closure sells
+    the current loans and shares what there is (:func:`close`).
+    """
+    record = platform.run
+    if record.state.failed:
+        return
+    how = how or platform.config.liquidity.on_failure
+    record.state, record.failed_day = FAILURE_STATES[how], day
+    record.failure, record.failure_reason = how, reason
+    platform.frozen = True
+    market.investors.bidding[:, platform.index] = False
+    market.runs.in_trouble(platform)
+    if how == "flee":
+        take(market, platform, platform.config.liquidity.flee_share)
+    if how in ("flee", "closure"):
+        close(market, platform, day)
+    else:
+        market.runs.everyone_asks(platform, day)
+
+
+def reachable_kinds(platform) -> list[AccountKind]:
+    """Accounts fleeing operators can empty.
+
+    Their own cash and the reserve, and without custody (资金存管) the pool's and investors' money.
+    """
+    kinds = [AccountKind.PLATFORM_CASH, AccountKind.RESERVE_FUND]
+    if not platform.config.liquidity.custody:
+        kinds += [AccountKind.POOL_CASH, AccountKind.INVESTOR_CASH]
+        if not platform.is_fund_pool:  # a pool's queue is of products, paid from the pool's cash
+            kinds.append(AccountKind.WITHDRAWALS_QUEUED)
+    return kinds
+
+
+def take(market, platform, share: float) -> int:
+    """跑路: the operators leave with ``share`` of every account they can reach; the amount (fen).
+
+    Investors' cash and queued withdrawals are cut pro rata, each investor to the fen; the cut is
+    their loss to the cause ``taken``.
+    """
+    books, inv, p = market.bookkeeper, market.investors, platform.index
+    taken = 0
+    for kind in reachable_kinds(platform):
+        if kind in (AccountKind.INVESTOR_CASH, AccountKind.WITHDRAWALS_QUEUED):
+            holdings = inv.cash_fen if kind == AccountKind.INVESTOR_CASH else inv.queued_fen
+            cut = np.floor(holdings[:, p] * share).astype(np.int64)
+            holdings[:, p] -= cut
+            inv.principal_lost_fen += cut
+            inv.net_income_fen -= cut
+            amount = int(cut.sum())
+            market.totals["investor_income_fen"] -= amount
+            platform.investor_income_fen -= amount
+            platform.run.add_loss("taken", amount)
+        else:
+            amount = int(books.balance(platform, kind) * share)
+        books.move(platform, kind, WORLD, amount, Memo.TAKEN_BY_OPERATORS)
+        taken += amount
+    platform.run.taken_fen += taken
+    return taken
+
+
+def close(market, platform, day: int) -> None:
+    """清盘: the current loans are sold at the fire-sale price and everyone asks for the rest.
+
+    A fund pool's holders share, pro rata, the pool's cash and what is left of the platform's own.
+    """
+    price = platform.config.liquidity.fire_sale_price
+    sell_loans(market, platform, current_loans(market, platform), price)
+    market.runs.everyone_asks(platform, day)
+    if platform.is_fund_pool:
+        books = market.bookkeeper
+        own = books.balance(platform, AccountKind.PLATFORM_CASH)
+        pay_from_own_cash(market, platform, AccountKind.POOL_CASH, own, Memo.POOL_SUPPORT)
+        market.runs.queue.pay(platform, books.balance(platform, AccountKind.POOL_CASH), day,
+                              pro_rata=True)

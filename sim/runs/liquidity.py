@@ -1,0 +1,106 @@
+"""Where a platform finds cash when it is asked for more than it has.
+
+Owners' capital calls (增资) up to the scenario's limit; a fund pool's own cash lent to the pool
+(垫付); loans sold to outside buyers at a discount (fire sales, and the sale of the book at a
+closure, 清盘). Every sale is booked: the loans leave the claims at their balance and the buyers'
+money comes in at the price, so the discount is the loss of whoever held the loan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernels import ACTIVE, SOLD
+from sim.ledger import WORLD
+from sim.market.accounts import AccountKind, Memo
+
+CASH, POOL = AccountKind.PLATFORM_CASH, AccountKind.POOL_CASH
+
+
+def capital_call(market, platform, need_fen: int) -> int:
+    """Owners put in up to ``need_fen`` (within ``capital_call_limit_cny``); what they put in."""
+    limit_cny = platform.config.liquidity.capital_call_limit_cny
+    room = need_fen if limit_cny < 0 else round(limit_cny * 100) - platform.run.capital_called_fen
+    amount = int(max(0, min(need_fen, room)))
+    if amount:
+        market.bookkeeper.move(platform, WORLD, CASH, amount, Memo.CAPITAL_CALL)
+        platform.run.capital_called_fen += amount
+    return amount
+
+
+def pay_from_own_cash(market, platform, kind: AccountKind, amount_fen: int, memo: str) -> int:
+    """Pay ``amount_fen`` from the platform's own cash into ``kind``; what could be paid (fen).
+
+    Where the cash is short, owners are asked for capital first (:func:`capital_call`).
+    """
+    books = market.bookkeeper
+    short = amount_fen - books.balance(platform, CASH)
+    if short > 0:
+        capital_call(market, platform, short)
+    paid = min(amount_fen, books.balance(platform, CASH))
+    books.move(platform, CASH, kind, paid, memo)
+    return paid
+
+
+def raise_pool_cash(market, platform, need_fen: int) -> bool:
+    """A fund pool finds ``need_fen`` of cash: own cash, capital calls, then fire sales.
+
+    Returns False when even selling every current loan could not raise it (insolvent).
+    """
+    books = market.bookkeeper
+    short = need_fen - books.balance(platform, POOL)
+    if short <= 0:
+        return True
+    short -= pay_from_own_cash(market, platform, POOL, short, Memo.POOL_SUPPORT)
+    liquidity = platform.config.liquidity
+    if short > 0 and liquidity.fire_sales:
+        rows = current_loans(market, platform)
+        proceeds = np.floor(market.book.loans.held_fen[rows] * liquidity.fire_sale_price)
+        enough = np.searchsorted(np.cumsum(proceeds), short) + 1
+        sell_loans(market, platform, rows[:enough], liquidity.fire_sale_price)
+    return books.balance(platform, POOL) >= need_fen
+
+
+def current_loans(market, platform) -> np.ndarray:
+    """Rows of the platform's active loans with nothing overdue, oldest first."""
+    loans = market.book.loans
+    return np.flatnonzero((loans.status == ACTIVE) & (loans.platform == platform.index)
+                          & (loans.first_missed_day < 0))
+
+
+def sell_loans(market, platform, rows: np.ndarray, price: float) -> int:
+    """Sell loans ``rows`` to outside buyers at ``price`` x balance; what they fetched (fen).
+
+    The held part's price goes to its holder (the pool's cash, the guarantee's fund); each note's
+    to its investor's cash, who loses the discount. The loans leave the book (status SOLD).
+    """
+    if len(rows) == 0:
+        return 0
+    loans, notes, inv = market.book.loans, market.book.notes, market.investors
+    books, p = market.bookkeeper, platform.index
+    held = loans.held_fen[rows]
+    held_price = int(np.floor(held * price).sum())
+    counts = loans.note_end[rows] - loans.note_start[rows]
+    first = np.repeat(loans.note_start[rows], counts)
+    index = first + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    par = notes.balance_fen[index].astype(np.int64)
+    holder = notes.investor[index]
+    got = np.floor(par * price).astype(np.int64)
+    np.add.at(inv.cash_fen, (holder, np.full(len(holder), p)), got)
+    lost = par - got
+    np.add.at(inv.principal_lost_fen, holder, lost)
+    np.add.at(inv.net_income_fen, holder, -lost)
+    market.totals["investor_income_fen"] -= int(lost.sum())
+    platform.investor_income_fen -= int(lost.sum())
+    platform.run.add_loss("loans_sold", int(lost.sum()))
+    notes.balance_fen[index] = 0
+    loans.status[rows], loans.balance_fen[rows], loans.held_fen[rows] = SOLD, 0, 0
+    market.totals["loans_outstanding"] -= len(rows)
+    holder_kind = platform.holder_account_kind
+    if held_price or held.any():
+        books.move(platform, AccountKind.HELD_CLAIMS, WORLD, int(held.sum()), Memo.FIRE_SALE)
+        books.move(platform, WORLD, holder_kind, held_price, Memo.FIRE_SALE)
+    books.move(platform, AccountKind.INVESTOR_CLAIMS, WORLD, int(par.sum()), Memo.FIRE_SALE)
+    books.move(platform, WORLD, AccountKind.INVESTOR_CASH, int(got.sum()), Memo.FIRE_SALE)
+    platform.run.loans_sold += len(rows)
+    return held_price + int(got.sum())

@@ -1,0 +1,185 @@
+"""The runs part of the market: each day, trust moves, investors decide, queues are paid, states change.
+
+Called by :meth:`sim.model.P2PMarket.step` after the day's servicing and arrears and before the
+marketplace (so investors who stop reinvesting bid no more today). Without ``[runs] enabled`` only
+the queues and states work: nothing queues unless an event asks, and capital calls and failures
+still apply.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.runs.failure import fail, update_state
+from sim.runs.liquidity import raise_pool_cash
+from sim.runs.queue import WithdrawalQueue
+from sim.runs.rules import resolve_rule
+from sim.runs.secondary import SecondaryMarket
+from sim.runs.trust import Trust
+
+
+class Runs:
+    """Trust, decisions, withdrawal queues, the secondary market and platform states.
+
+    Parameters
+    ----------
+    market : P2PMarket
+        The market (its ``runs`` stream, investors, platforms, book).
+    """
+
+    def __init__(self, market) -> None:
+        self.market = market
+        self.config = market.config.runs
+        self.enabled = self.config.enabled
+        self.rng = market.rngs["runs"]
+        self.queue = WithdrawalQueue(market)
+        self.secondary = SecondaryMarket(market, self.rng)
+        self.trust = self.rule = None
+        if self.enabled:
+            self.trust = Trust(self.config, market.investors, self.rng)
+            self.rule = resolve_rule(self.config.rule, market.config.source_dir)(self.config)
+
+    # ------------------------------------------------------------------ the day
+
+    def close_day(self, day: int) -> None:
+        """Today's trust, decisions, transfers, payments and states."""
+        self.queue.new_day()
+        self.secondary.new_day()
+        market = self.market
+        if self.enabled:
+            self._decide(day)
+        self.pay_queues(day)
+        if day + 1 == market.horizon_days:
+            for platform in market.platforms:
+                platform.run.add_loss("unpaid", self.owed_fen(platform))
+
+    def pay_queues(self, day: int) -> None:
+        """Pay every platform's queue from what it can pay today, then move its state."""
+        for platform in self.market.platforms:
+            if platform.run.state.failed:
+                self.everyone_asks(platform, day)
+            self._pay(platform, day)
+            update_state(self.market, platform, day)
+
+    def _decide(self, day: int) -> None:
+        market, trust, inv = self.market, self.trust, self.market.investors
+        new = trust.grow()
+        if new.stop > new.start:
+            self.rule.grow(new.stop - new.start, self.rng)
+        trust.update(day, self._late_today(day), self._platform_hit())
+        decisions = self.rule.decide(trust.level)
+        for platform in market.platforms:
+            p = platform.index
+            if platform.run.state.failed:
+                continue
+            inv.bidding[:, p] = ~decisions.stop_reinvesting[:, p] & inv.active
+            running = decisions.withdraw[:, p] | decisions.redeem[:, p] | decisions.sell_notes[:, p]
+            trust.ran(day, p, running)
+            if platform.is_fund_pool:
+                self.queue.request_products(platform, np.flatnonzero(decisions.redeem[:, p]), day)
+            elif platform.config.liquidity.transfers and decisions.sell_notes[:, p].any():
+                self.secondary.clear(platform, decisions.sell_notes[:, p])
+            self.ask_cash(platform, np.flatnonzero(decisions.withdraw[:, p]), day)
+
+    def _late_today(self, day: int) -> np.ndarray:
+        """Per investor, the balance of their notes on loans that missed a payment today (fen)."""
+        book, n = self.market.book, len(self.market.investors)
+        rows = np.flatnonzero(book.loans.first_missed_day == day)
+        if len(rows) == 0:
+            return np.zeros(n)
+        counts = book.loans.note_end[rows] - book.loans.note_start[rows]
+        index = (np.repeat(book.loans.note_start[rows] - np.cumsum(counts) + counts, counts)
+                 + np.arange(counts.sum()))
+        return np.bincount(book.notes.investor[index], weights=book.notes.balance_fen[index],
+                           minlength=n)
+
+    def _platform_hit(self) -> np.ndarray:
+        """Per platform, trust lost today by what it discloses (its loss rate and its queue)."""
+        hit = np.zeros(len(self.market.platforms))
+        for platform in self.market.platforms:
+            if platform.config.liquidity.disclosure:
+                owed = max(self.liabilities_fen(platform), 1)
+                overdue = self.queue.total_fen(platform) / owed
+                hit[platform.index] = self.config.disclosure_weight * (
+                    platform.state.loss_rate_annual + overdue)
+        return hit
+
+    def _pay(self, platform, day: int) -> None:
+        """Pay the platform's queue from what it can pay today."""
+        total = self.queue.total_fen(platform)
+        if total == 0:
+            if self.enabled and platform.is_fund_pool:
+                platform.pool_overdue_fen = 0
+            return
+        market, rules = self.market, platform.config.liquidity
+        if not platform.is_fund_pool:
+            gate = round(rules.withdrawal_limit_daily_cny * 100)
+            self.queue.pay(platform, gate if gate else total, day)
+            return
+        solvent = True
+        if not platform.run.state.failed:
+            solvent = raise_pool_cash(market, platform, total)
+        cash = market.bookkeeper.balance(platform, "pool_cash")
+        self.queue.pay(platform, cash, day)
+        platform.pool_overdue_fen = self.queue.total_fen(platform)
+        if not solvent and rules.fire_sales:
+            fail(market, platform, day, "cannot pay redemptions with every loan sold")
+
+    # ------------------------------------------------------------------ what others call
+
+    def everyone_asks(self, platform, day: int) -> None:
+        """Every investor asks for all their money on ``platform`` (it has failed)."""
+        rows = np.arange(len(self.market.investors))
+        if platform.is_fund_pool:
+            inv, p = self.market.investors, platform.index
+            with_products = rows[inv.product_fen[:, p] > 0]  # a failure ends every lock-up
+            self.queue.request_products(platform, with_products, day, lock_up=False)
+        self.ask_cash(platform, rows, day)
+
+    def in_trouble(self, platform) -> None:
+        """The platform entered 提现困难 or failed: trust falls, borrowers strike (逃废债)."""
+        self.market.risk_tables.strike_multiplier[platform.index] = \
+            self.config.strike_hazard_multiplier
+        if self.enabled:
+            self.trust.shock(platform.index, self.config.state_shock)
+
+    def liquidity_shock(self, platform, share: float, day: int) -> None:
+        """A share of the platform's investors need all their money today (impatient depositors)."""
+        inv, p = self.market.investors, platform.index
+        holders = np.flatnonzero((inv.product_fen[:, p] > 0) | (inv.cash_fen[:, p] > 0)
+                                 | (inv.weight[:, p] > 0))
+        rows = holders[self.rng.random(len(holders)) < share]
+        if platform.is_fund_pool:
+            self.queue.request_products(platform, rows, day, lock_up=False)
+        self.ask_cash(platform, rows, day)
+
+    def ask_cash(self, platform, rows: np.ndarray, day: int) -> None:
+        """Investors ``rows`` ask for their idle cash on ``platform``.
+
+        It joins the queue, or, on a fund pool, where idle cash is not in the pool, is paid at once.
+        """
+        if not platform.is_fund_pool:
+            self.queue.request_cash(platform, rows, day)
+            return
+        inv, p = self.market.investors, platform.index
+        amounts = np.zeros(len(inv), dtype=np.int64)
+        amounts[rows] = inv.cash_fen[rows, p]
+        inv.cash_fen[rows, p] = 0
+        self.market.today.withdrawal_fee_fen += self.market.treasury.withdraw(platform, amounts)
+
+    def liabilities_fen(self, platform) -> int:
+        """What the platform owes its investors: products (fund pool) or idle cash and claims."""
+        inv, p = self.market.investors, platform.index
+        books = self.market.bookkeeper
+        owed = self.queue.total_fen(platform)
+        if platform.is_fund_pool:
+            return owed + int(inv.product_fen[:, p].sum())
+        return owed + books.balance(platform, "investor_cash") + books.balance(platform,
+                                                                              "investor_claims")
+
+    def owed_fen(self, platform) -> int:
+        """Withdrawals and redemptions still unpaid, and a failed pool's products (fen)."""
+        owed = self.queue.total_fen(platform)
+        if platform.is_fund_pool and platform.run.state.failed:
+            owed += int(self.market.investors.product_fen[:, platform.index].sum())
+        return owed
