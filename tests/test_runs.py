@@ -148,3 +148,18 @@ def test_trust_network_is_reproducible_and_sparse():
         market.run(400)
     assert np.array_equal(a.runs.trust.level, b.runs.trust.level)
     assert a.runs.trust.adjacency.nnz <= 12 * len(a.investors)
+
+
+@pytest.mark.parametrize("setting, key", [
+    ("runs.events.0.day=5000", "runs.events[0].day"),
+    ("runs.rule=panic", "runs.rule"),
+    ("runs.network.rewire=1.5", "runs.network.rewire"),
+])
+def test_the_command_line_refuses_bad_run_input_with_exit_2(tmp_path, capsys, setting, key):
+    from sim.cli import main
+
+    out = tmp_path / "results"
+    assert main(["run", RUN_SCENARIO, "--set", setting, "--out", str(out), "--quiet"]) == 2
+    message = capsys.readouterr().err
+    assert key in message and "Traceback" not in message
+    assert not out.exists()
