@@ -74,10 +74,11 @@ class Runs:
                 continue
             inv.bidding[:, p] = ~decisions.stop_reinvesting[:, p] & inv.active
             running = decisions.withdraw[:, p] | decisions.redeem[:, p] | decisions.sell_notes[:, p]
+            new_sellers = (decisions.sell_notes[:, p] & ~trust.running[:, p]).any()
             trust.ran(day, p, running)
             if platform.is_fund_pool:
                 self.queue.request_products(platform, np.flatnonzero(decisions.redeem[:, p]), day)
-            elif platform.config.liquidity.transfers and decisions.sell_notes[:, p].any():
+            elif platform.config.liquidity.transfers and (new_sellers or self.secondary.unsold[p]):
                 self.secondary.clear(platform, decisions.sell_notes[:, p])
             self.ask_cash(platform, np.flatnonzero(decisions.withdraw[:, p]), day)
 

@@ -1,6 +1,7 @@
 """The secondary market (债权转让): investors who want out sell their notes to others' auto-invest.
 
-Each day, per platform that allows transfers: the sellers' notes on current loans are offered at par
+On a day when investors start to sell, or offers are left from the day before, per platform that
+allows transfers: the sellers' notes on current loans are offered at par
 ``S``; the buyers are investors still bidding there, with idle cash ``D``. The clearing price (share
 of par) is ``max(floor, 1 - base_discount - slope * max(0, 1 - D / S))``: at par less the base
 discount while buyers' cash covers the offer, falling as sellers outnumber buyers. Notes go, in book
@@ -35,6 +36,7 @@ class SecondaryMarket:
         self.paid_fen = np.zeros(n, dtype=np.int64)
         self.offered_fen = np.zeros(n, dtype=np.int64)
         self.price = np.ones(n)
+        self.unsold = np.zeros(n, dtype=bool)  # offers left unsold: the market clears again tomorrow
 
     def new_day(self) -> None:
         """Start today's counts."""
@@ -47,6 +49,7 @@ class SecondaryMarket:
         book, inv = market.book, market.investors
         notes = kernels.transfers.empty_notes(len(book.notes))
         n = kernels.offered_notes(book.loan_columns(), book.note_columns(), selling, p, notes)
+        self.unsold[p] = False
         if n == 0:
             return
         offered = notes[:n]
@@ -62,6 +65,7 @@ class SecondaryMarket:
         order = self.rng.permutation(buyers)
         bought_by = np.empty(n, dtype=np.int64)
         sold = kernels.match_transfers(cost, order, inv.cash_fen[:, p], bought_by)
+        self.unsold[p] = sold < n
         if sold:
             self._settle(platform, offered[:sold], par[:sold], cost[:sold], bought_by[:sold])
 
