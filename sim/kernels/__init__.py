@@ -12,7 +12,8 @@ in the ledger; the audit then checks that the two agree to the fen.
 from sim.kernels.defaults import buy_out, write_off
 from sim.kernels.funding import book_state, fund_listings
 from sim.kernels.servicing import service_due_loans
-from sim.kernels.transfers import match_transfers, offered_notes
+from sim.kernels.transfers import link_new_notes, link_records, match_transfers, sellers_notes
+from sim.kernels.trust import late_notes, trust_distribution, update_trust
 from sim.kernels.views import (
     ACTIVE,
     DEFAULTED,
@@ -29,10 +30,13 @@ from sim.kernels.views import (
     NoteColumns,
     ServiceTotals,
     ServicingTerms,
+    TrustSignals,
     WriteOffTotals,
 )
 
-__all__ = ["ACTIVE", "DEFAULTED", "NEVER_PAYS", "PREPAID", "REPAID", "SOLD", "ArrearsByDay", "Bidders",
-           "BuyOutTotals", "InvestorAccounts", "ListingTerms", "LoanColumns", "NoteColumns",
-           "ServiceTotals", "ServicingTerms", "WriteOffTotals", "book_state", "buy_out",
-           "fund_listings", "match_transfers", "offered_notes", "service_due_loans", "write_off"]
+__all__ = ["ACTIVE", "DEFAULTED", "NEVER_PAYS", "PREPAID", "REPAID", "SOLD", "ArrearsByDay",
+           "Bidders", "BuyOutTotals", "InvestorAccounts", "ListingTerms", "LoanColumns",
+           "NoteColumns", "ServiceTotals", "ServicingTerms", "TrustSignals", "WriteOffTotals",
+           "book_state", "buy_out", "fund_listings", "late_notes", "link_new_notes", "link_records",
+           "match_transfers", "sellers_notes", "service_due_loans", "trust_distribution",
+           "update_trust", "write_off"]

@@ -1,4 +1,11 @@
-"""Kernels of the secondary market (债权转让): the notes offered, and who buys each."""
+"""Kernels of the secondary market (债权转让): who holds which notes, and who buys each.
+
+Finding a seller's notes by scanning the note table costs a pass over every note of every active
+loan; a run asks for it daily. Instead the holdings are kept as one singly linked list per investor
+in append-only records (:class:`~sim.runs.holdings.Holdings`): a record points to a note and to the
+investor's previous record. New notes and notes bought on the market add records; a record whose
+note has since changed hands is skipped when read (its note's ``investor`` is no longer the owner).
+"""
 
 from __future__ import annotations
 
@@ -9,20 +16,56 @@ from sim.kernels.views import ACTIVE
 
 
 @numba.njit(cache=True)
-def offered_notes(loans, notes, selling, plat, out_note):
-    """Notes of current loans on platform ``plat`` whose holders sell (``selling[investor]``).
+def link_records(note_rows, owners, head, record_note, record_next, n_records):
+    """Add a record of note ``note_rows[k]`` to the list of ``owners[k]``; the new record count."""
+    for k in range(note_rows.shape[0]):
+        owner = owners[k]
+        record_note[n_records] = note_rows[k]
+        record_next[n_records] = head[owner]
+        head[owner] = n_records
+        n_records += 1
+    return n_records
 
-    Writes their rows to ``out_note`` in book order and returns how many.
+
+@numba.njit(cache=True)
+def link_new_notes(first_loan, note_start, note_end, note_investor, head, record_note,
+                   record_next, n_records):
+    """Link the notes of loans ``first_loan ..`` to their holders (:mod:`sim.runs.holdings`)."""
+    for row in range(first_loan, note_start.shape[0]):
+        for j in range(note_start[row], note_end[row]):
+            owner = note_investor[j]
+            record_note[n_records] = j
+            record_next[n_records] = head[owner]
+            head[owner] = n_records
+            n_records += 1
+    return n_records
+
+
+@numba.njit(cache=True)
+def sellers_notes(sellers, head, record_note, record_next, notes, loans, plat, out_note):
+    """Notes that ``sellers`` hold on current loans of platform ``plat``; writes rows, returns count.
+
+    A note's loan is found by bisection of the loans' ``note_start`` (notes are stored in loan
+    order). A note listed twice (sold and bought back) is written twice; the caller keeps unique
+    rows. Returns -1 when ``out_note`` is too short.
     """
     n = 0
-    for row in range(loans.status.shape[0]):
-        if loans.status[row] != ACTIVE or loans.first_missed_day[row] >= 0 \
-                or loans.platform[row] != plat:
-            continue
-        for j in range(loans.note_start[row], loans.note_end[row]):
-            if notes.balance_fen[j] > 0 and selling[notes.investor[j]]:
-                out_note[n] = j
-                n += 1
+    for s in range(sellers.shape[0]):
+        seller = sellers[s]
+        record = head[seller]
+        while record >= 0:
+            j = record_note[record]
+            record = record_next[record]
+            if notes.investor[j] != seller or notes.balance_fen[j] <= 0:
+                continue
+            loan = np.searchsorted(loans.note_start, j, side="right") - 1
+            if loans.status[loan] != ACTIVE or loans.first_missed_day[loan] >= 0 \
+                    or loans.platform[loan] != plat:
+                continue
+            if n == out_note.shape[0]:
+                return -1  # the caller grows the output and asks again
+            out_note[n] = j
+            n += 1
     return n
 
 
@@ -43,8 +86,3 @@ def match_transfers(cost, buyer_order, cash, out_buyer):
         out_buyer[j] = buyer_order[b]
         cash[buyer_order[b]] -= cost[j]
     return cost.shape[0]
-
-
-def empty_notes(n: int) -> np.ndarray:
-    """An output array for :func:`offered_notes`."""
-    return np.empty(n, dtype=np.int64)

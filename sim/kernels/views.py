@@ -133,3 +133,20 @@ class Bidders(NamedTuple):
     max_grade: np.ndarray
     min_rate: np.ndarray
     bidding: np.ndarray  # (investor, platform): False once they stop reinvesting there
+
+
+class TrustSignals(NamedTuple):
+    """What moves investors' trust today (:func:`sim.kernels.trust.update_trust`).
+
+    Amounts in fen, per investor or (investor, platform); ``hit`` per platform (trust, 0-1).
+    """
+
+    principal_lost_fen: np.ndarray
+    lost_seen: np.ndarray      # principal lost as of yesterday (updated)
+    late_fen: np.ndarray       # balance of their notes on loans that missed today
+    wealth_fen: np.ndarray
+    weight: np.ndarray         # (investor, platform): > 0 where they use the platform
+    queued_fen: np.ndarray
+    queued_since: np.ndarray
+    ran_day: np.ndarray        # (investor, platform): day they last started to run
+    hit: np.ndarray            # per platform: disclosure, trust lost today

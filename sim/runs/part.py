@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
+from sim.book import MAX_DUE_MONTHS
 from sim.runs.failure import fail, update_state
 from sim.runs.liquidity import raise_pool_cash
 from sim.runs.queue import WithdrawalQueue
@@ -74,25 +76,23 @@ class Runs:
                 continue
             inv.bidding[:, p] = ~decisions.stop_reinvesting[:, p] & inv.active
             running = decisions.withdraw[:, p] | decisions.redeem[:, p] | decisions.sell_notes[:, p]
-            new_sellers = (decisions.sell_notes[:, p] & ~trust.running[:, p]).any()
+            starting = decisions.sell_notes[:, p] & ~trust.running[:, p]
             trust.ran(day, p, running)
             if platform.is_fund_pool:
                 self.queue.request_products(platform, np.flatnonzero(decisions.redeem[:, p]), day)
-            elif platform.config.liquidity.transfers and (new_sellers or self.secondary.unsold[p]):
-                self.secondary.clear(platform, decisions.sell_notes[:, p])
+            elif platform.config.liquidity.transfers:
+                self.secondary.clear(platform, decisions.sell_notes[:, p], starting)
             self.ask_cash(platform, np.flatnonzero(decisions.withdraw[:, p]), day)
 
     def _late_today(self, day: int) -> np.ndarray:
         """Per investor, the balance of their notes on loans that missed a payment today (fen)."""
-        book, n = self.market.book, len(self.market.investors)
-        rows = np.flatnonzero(book.loans.first_missed_day == day)
-        if len(rows) == 0:
-            return np.zeros(n)
-        counts = book.loans.note_end[rows] - book.loans.note_start[rows]
-        index = (np.repeat(book.loans.note_start[rows] - np.cumsum(counts) + counts, counts)
-                 + np.arange(counts.sum()))
-        return np.bincount(book.notes.investor[index], weights=book.notes.balance_fen[index],
-                           minlength=n)
+        book = self.market.book
+        late = np.zeros(len(self.market.investors))
+        starts, ends, _ = book.due_ranges(day, MAX_DUE_MONTHS)  # only loans due today can miss
+        loans, notes = book.loans, book.notes
+        kernels.late_notes(starts, ends, day, loans.first_missed_day, loans.note_start,
+                           loans.note_end, notes.investor, notes.balance_fen, late)
+        return late
 
     def _platform_hit(self) -> np.ndarray:
         """Per platform, trust lost today by what it discloses (its loss rate and its queue)."""

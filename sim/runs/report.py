@@ -20,10 +20,10 @@ def runs_rows(market, day: int) -> list[dict]:
     """Today's row of every platform."""
     runs, books, inv = market.runs, market.bookkeeper, market.investors
     rows = []
+    counted = (inv.weight > 0) & inv.active[:, None]
+    trust = runs.trust.distribution(counted)
     for platform in market.platforms:
         p, record = platform.index, platform.run
-        members = inv.active & (inv.weight[:, p] > 0)
-        mean, p10, p50, p90 = runs.trust.quantiles(p, members[: len(runs.trust)])
         row = {
             "day": day, "platform": platform.name, "state": int(record.state),
             "state_label": record.state.label,
@@ -37,7 +37,8 @@ def runs_rows(market, day: int) -> list[dict]:
             "platform_cash_cny": books.balance(platform, AccountKind.PLATFORM_CASH) / 100,
             "pool_cash_cny": books.balance(platform, AccountKind.POOL_CASH) / 100,
             "investor_cash_cny": books.balance(platform, AccountKind.INVESTOR_CASH) / 100,
-            "trust_mean": mean, "trust_p10": p10, "trust_p50": p50, "trust_p90": p90,
+            "trust_mean": trust[p, 0], "trust_p10": trust[p, 1], "trust_p50": trust[p, 2],
+            "trust_p90": trust[p, 3],
             "investors_running": int(runs.trust.running[:, p].sum()),
             "capital_called_cny": record.capital_called_fen / 100,
             "taken_cny": record.taken_fen / 100,

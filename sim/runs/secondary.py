@@ -16,6 +16,7 @@ import numpy as np
 
 from sim import kernels
 from sim.market.accounts import AccountKind, Memo
+from sim.runs.holdings import Holdings
 
 
 class SecondaryMarket:
@@ -36,23 +37,31 @@ class SecondaryMarket:
         self.paid_fen = np.zeros(n, dtype=np.int64)
         self.offered_fen = np.zeros(n, dtype=np.int64)
         self.price = np.ones(n)
-        self.unsold = np.zeros(n, dtype=bool)  # offers left unsold: the market clears again tomorrow
+        self.waiting = [np.zeros(0, dtype=np.int64) for _ in range(n)]  # sellers with unsold notes
+        self.holdings = Holdings(market.book, market.investors)  # who holds which notes
 
     def new_day(self) -> None:
         """Start today's counts."""
         self.par_fen[:] = self.paid_fen[:] = self.offered_fen[:] = 0
         self.price[:] = 1.0
 
-    def clear(self, platform, selling: np.ndarray) -> None:
-        """Clear today's market of ``platform`` for the investors ``selling`` (boolean by investor)."""
+    def clear(self, platform, selling: np.ndarray, starting: np.ndarray) -> None:
+        """Clear today's market of ``platform``.
+
+        ``selling`` (boolean by investor) are all who want out; the notes offered are those of the
+        ones ``starting`` today and of those whose notes were left unsold before (who sold
+        everything have nothing more to offer: their chains are not walked again).
+        """
         market, p = self.market, platform.index
         book, inv = market.book, market.investors
-        notes = kernels.transfers.empty_notes(len(book.notes))
-        n = kernels.offered_notes(book.loan_columns(), book.note_columns(), selling, p, notes)
-        self.unsold[p] = False
+        sellers = np.union1d(np.flatnonzero(starting), self.waiting[p][selling[self.waiting[p]]])
+        if len(sellers) == 0:
+            return
+        offered = self.holdings.notes_of(sellers, p)
+        n = len(offered)
+        self.waiting[p] = sellers[:0]
         if n == 0:
             return
-        offered = notes[:n]
         par = book.notes.balance_fen[offered].astype(np.int64)
         buyers = np.flatnonzero(inv.bidding[:, p] & inv.active & ~selling & (inv.cash_fen[:, p] > 0))
         supply, demand = int(par.sum()), int(inv.cash_fen[buyers, p].sum())
@@ -65,7 +74,7 @@ class SecondaryMarket:
         order = self.rng.permutation(buyers)
         bought_by = np.empty(n, dtype=np.int64)
         sold = kernels.match_transfers(cost, order, inv.cash_fen[:, p], bought_by)
-        self.unsold[p] = sold < n
+        self.waiting[p] = np.unique(book.notes.investor[offered[sold:]]).astype(np.int64)
         if sold:
             self._settle(platform, offered[:sold], par[:sold], cost[:sold], bought_by[:sold])
 
@@ -81,6 +90,7 @@ class SecondaryMarket:
         np.add.at(inv.principal_lost_fen, seller, discount)
         np.add.at(inv.net_income_fen, buyer, discount)
         notes.investor[rows] = buyer
+        self.holdings.moved(rows, buyer)
         total_fee = int(fee.sum())
         market.totals["investor_income_fen"] -= total_fee
         platform.investor_income_fen -= total_fee

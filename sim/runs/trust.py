@@ -1,18 +1,21 @@
 """Trust (信任), per investor and platform, moved every day by what each investor sees.
 
 See :class:`~sim.scenario.runs.RunsConfig` for the update and its weights. Trust, the investors'
-anchors and the day each last ran are (investors, platforms) arrays; the neighbours' part is one
-sparse product (:mod:`sim.runs.network`).
+anchors and the day each last ran are (investors, platforms) arrays; the neighbours' part reads the
+sparse adjacency from the runners' rows only (:mod:`sim.runs.network`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
 from sim.runs import network
 from sim.scenario.runs import RunsConfig
 
 NEVER = -(10**6)  # the day an investor who never ran last ran
+QUANTILE_BINS = 1000
+QUANTILES = np.array([0.1, 0.5, 0.9])
 
 
 class Trust:
@@ -38,7 +41,7 @@ class Trust:
         self.lost_seen = np.zeros(0, dtype=np.int64)
         self.wealth_fen = np.zeros(0, dtype=np.float64)
         self.adjacency = None
-        self.neighbours = None
+        self.degree = np.zeros(0, dtype=np.float32)
 
     def __len__(self) -> int:
         return len(self.anchor)
@@ -64,7 +67,7 @@ class Trust:
             self.adjacency = network.generate(c.network, n, seed)
         else:
             self.adjacency = network.extend(self.adjacency, inv.home, old, c.network, rng)
-        self.neighbours = network.row_normalised(self.adjacency)
+        self.degree = np.maximum(self.adjacency.sum(axis=1), 1).astype(np.float32)
         return slice(old, n)
 
     def update(self, day: int, late_fen: np.ndarray, platform_hit: np.ndarray) -> None:
@@ -78,31 +81,25 @@ class Trust:
             Per platform, what every investor in it loses today: disclosure, state, events (0-1).
         """
         c, inv = self.config, self.investors
-        lost = inv.principal_lost_fen - self.lost_seen
-        self.lost_seen = inv.principal_lost_fen.copy()
-        own = (c.loss_weight * lost + c.late_weight * late_fen) / self.wealth_fen
-        waiting = (inv.queued_fen > 0) & (inv.queued_since < day)
-        recent = (day - self.ran_day <= c.herd_memory_days).astype(np.float32)
-        herd = self.neighbours @ recent if self.neighbours.nnz else 0.0
-        level = self.level
-        level += c.recovery_daily * (self.anchor[:, None] - level)
-        level -= (own[:, None] * (inv.weight > 0)).astype(np.float32)
-        level -= np.float32(c.delay_weight_daily) * waiting
-        level -= np.float32(c.herding_weight) * herd
-        level -= platform_hit.astype(np.float32)[None, :]
-        np.clip(level, 0.0, 1.0, out=level)
+        signals = kernels.TrustSignals(
+            inv.principal_lost_fen, self.lost_seen, late_fen, self.wealth_fen, inv.weight,
+            inv.queued_fen, inv.queued_since, self.ran_day, platform_hit)
+        weights = (c.recovery_daily, c.loss_weight, c.late_weight, c.delay_weight_daily,
+                   c.herding_weight)
+        kernels.update_trust(self.level, self.anchor, signals, day, c.herd_memory_days,
+                             self.adjacency.indptr, self.adjacency.indices, self.degree, weights)
 
     def shock(self, platform: int, size: float) -> None:
         """Every investor's trust in ``platform`` falls by ``size`` (an event, a state change)."""
         np.clip(self.level[:, platform] - size, 0.0, 1.0, out=self.level[:, platform])
 
-    def quantiles(self, platform: int, active: np.ndarray) -> tuple[float, float, float, float]:
-        """Mean, P10, P50 and P90 of the trust of ``platform``'s ``active`` investors."""
-        values = self.level[active, platform]
-        if len(values) == 0:
-            return (float("nan"),) * 4
-        p10, p50, p90 = np.percentile(values, [10, 50, 90])
-        return float(values.mean()), float(p10), float(p50), float(p90)
+    def distribution(self, counted: np.ndarray) -> np.ndarray:
+        """Per platform, the mean, P10, P50 and P90 of the ``counted`` investors' trust.
+
+        ``counted`` is (investors, platforms); a (platforms, 4) array, NaN where none is counted.
+        Percentiles come from 1,000 bins, so they are exact to 0.001.
+        """
+        return kernels.trust_distribution(self.level, counted, QUANTILE_BINS, QUANTILES)
 
     def ran(self, day: int, platform: int, running: np.ndarray) -> None:
         """Record who runs on ``platform`` today; those who start today are seen by neighbours."""

@@ -1,0 +1,95 @@
+"""Kernels of trust (:mod:`sim.runs.trust`): the daily update, its distribution, late notes."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def update_trust(level, anchor, signals, day, memory, indptr, indices, degree, weights):
+    """Move every investor's trust in every platform by today's signals (docs/runs.md).
+
+    ``level`` (investors, platforms) float32 is updated in place: back towards ``anchor`` by the
+    recovery rate; less the investor's own news (principal lost since ``signals.lost_seen`` and
+    ``signals.late_fen``, per unit of ``signals.wealth_fen``) on platforms they use; less the delay
+    weight where a withdrawal of theirs has waited since before ``day``; less the platform's
+    ``signals.hit``; then less the herding weight x the share of neighbours (symmetric CSR
+    ``indptr``, ``indices``, with ``degree``) who started to run in the last ``memory`` days, pushed
+    from the runners so that the cost is their links, not the network's. Trust stays in [0, 1].
+    ``weights`` = (recovery, loss, late, delay, herding).
+    """
+    recovery, loss_weight, late_weight, delay_weight, herding_weight = weights
+    n, n_platforms = level.shape
+    for i in range(n):
+        lost = signals.principal_lost_fen[i] - signals.lost_seen[i]
+        own = 0.0
+        if lost != 0 or signals.late_fen[i] != 0:  # most investors heard nothing of their own
+            signals.lost_seen[i] = signals.principal_lost_fen[i]
+            own = (loss_weight * lost + late_weight * signals.late_fen[i]) / signals.wealth_fen[i]
+        for p in range(n_platforms):
+            t = level[i, p]
+            t += recovery * (anchor[i] - t)
+            if signals.weight[i, p] > 0:
+                t -= own
+            if signals.queued_fen[i, p] > 0 and signals.queued_since[i, p] < day:
+                t -= delay_weight
+            t -= signals.hit[p]
+            level[i, p] = min(1.0, max(0.0, t))
+    if herding_weight <= 0:
+        return
+    for j in range(n):
+        for p in range(n_platforms):
+            if signals.ran_day[j, p] < day - memory:
+                continue
+            for e in range(indptr[j], indptr[j + 1]):
+                i = indices[e]
+                level[i, p] = max(0.0, level[i, p] - herding_weight / degree[i])
+
+
+@numba.njit(cache=True)
+def trust_distribution(level, counted, bins, quantiles):
+    """Per platform, the mean and the ``quantiles`` of the ``counted`` investors' trust.
+
+    The quantiles are read from a histogram of ``bins`` equal bins (each reported at its middle), so
+    they are exact to ``1 / bins``. Returns a (platforms, 1 + len(quantiles)) array, NaN where no
+    investor is counted.
+    """
+    n, n_platforms = level.shape
+    counts = np.zeros((n_platforms, bins), dtype=np.int64)
+    sums = np.zeros(n_platforms)
+    members = np.zeros(n_platforms, dtype=np.int64)
+    for i in range(n):
+        for p in range(n_platforms):
+            if counted[i, p]:
+                t = level[i, p]
+                counts[p, min(int(t * bins), bins - 1)] += 1
+                sums[p] += t
+                members[p] += 1
+    result = np.full((n_platforms, 1 + quantiles.shape[0]), np.nan)
+    for p in range(n_platforms):
+        if members[p] == 0:
+            continue
+        result[p, 0] = sums[p] / members[p]
+        seen, b = 0, 0
+        for q in range(quantiles.shape[0]):
+            while b < bins - 1 and seen + counts[p, b] < quantiles[q] * members[p]:
+                seen += counts[p, b]
+                b += 1
+            result[p, 1 + q] = (b + 0.5) / bins
+    return result
+
+
+@numba.njit(cache=True)
+def late_notes(starts, ends, day, first_missed_day, note_start, note_end, note_investor,
+               note_balance, late_fen):
+    """Add to ``late_fen[investor]`` the balance of their notes on loans that missed today.
+
+    Only loans due today can miss: rows ``starts[r] .. ends[r]`` (:meth:`LoanBook.due_ranges`).
+    """
+    for r in range(starts.shape[0]):
+        for row in range(starts[r], ends[r]):
+            if first_missed_day[row] != day:
+                continue
+            for j in range(note_start[row], note_end[row]):
+                late_fen[note_investor[j]] += note_balance[j]
