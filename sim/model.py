@@ -185,7 +185,7 @@ class P2PMarket(mesa.Model):
         the large tables frees their memory at once; the model cannot step afterwards.
         """
         self.book = self.borrowers = self.investors = None
-        self.marketplace = self.arrears = self.servicing = None
+        self.marketplace = self.arrears = self.servicing = self.runs = None
         self.running = False
 
     # ------------------------------------------------------------------ reading the state

@@ -163,3 +163,16 @@ def test_the_command_line_refuses_bad_run_input_with_exit_2(tmp_path, capsys, se
     message = capsys.readouterr().err
     assert key in message and "Traceback" not in message
     assert not out.exists()
+
+
+def test_a_guarantee_that_runs_dry_moves_trust():
+    def mean_trust_after(day, **overrides):
+        market = P2PMarket("scenarios/stress/guarantor_fails.toml", audit="off",
+                           runs__enabled=True, run__horizon_days=day + 1, **overrides)
+        market.run()
+        return float(market.runs.trust.level.mean())
+
+    day = 12 * 30 + 1  # the day after the guarantor fails (month 12)
+    failing = mean_trust_after(day)
+    sound = mean_trust_after(day, stress__guarantee_fails_month=None)
+    assert sound - failing > 0.2  # state_shock 0.3, a day's recovery taken back

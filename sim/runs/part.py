@@ -12,6 +12,7 @@ import numpy as np
 
 from sim import kernels
 from sim.book import MAX_DUE_MONTHS
+from sim.market.accounts import AccountKind
 from sim.runs.failure import fail, update_state
 from sim.runs.liquidity import raise_pool_cash
 from sim.runs.queue import WithdrawalQueue
@@ -37,6 +38,7 @@ class Runs:
         self.queue = WithdrawalQueue(market)
         self.secondary = SecondaryMarket(market, self.rng)
         self.trust = self.rule = None
+        self.guarantee_dry = np.zeros(len(market.platforms), dtype=bool)  # its news already heard
         if self.enabled:
             self.trust = Trust(self.config, market.investors, self.rng)
             self.rule = resolve_rule(self.config.rule, market.config.source_dir)(self.config)
@@ -95,13 +97,22 @@ class Runs:
         return late
 
     def _platform_hit(self) -> np.ndarray:
-        """Per platform, trust lost today by what it discloses (its loss rate and its queue)."""
+        """Per platform, trust lost today by what it discloses (its loss rate and its queue).
+
+        A guarantee or reserve that runs dry (it fails, or leaves a claim unpaid) is news every
+        investor hears: their trust falls by ``state_shock`` once.
+        """
         hit = np.zeros(len(self.market.platforms))
         for platform in self.market.platforms:
+            guarantee = platform.guarantee
+            dry = guarantee.failed_day is not None or guarantee.unpaid_fen > 0
+            if dry and not self.guarantee_dry[platform.index]:
+                self.guarantee_dry[platform.index] = True
+                hit[platform.index] += self.config.state_shock
             if platform.config.liquidity.disclosure:
                 owed = max(self.liabilities_fen(platform), 1)
                 overdue = self.queue.total_fen(platform) / owed
-                hit[platform.index] = self.config.disclosure_weight * (
+                hit[platform.index] += self.config.disclosure_weight * (
                     platform.state.loss_rate_annual + overdue)
         return hit
 
@@ -120,7 +131,7 @@ class Runs:
         solvent = True
         if not platform.run.state.failed:
             solvent = raise_pool_cash(market, platform, total)
-        cash = market.bookkeeper.balance(platform, "pool_cash")
+        cash = market.bookkeeper.balance(platform, AccountKind.POOL_CASH)
         self.queue.pay(platform, cash, day)
         platform.pool_overdue_fen = self.queue.total_fen(platform)
         if not solvent and rules.fire_sales:
@@ -175,8 +186,8 @@ class Runs:
         owed = self.queue.total_fen(platform)
         if platform.is_fund_pool:
             return owed + int(inv.product_fen[:, p].sum())
-        return owed + books.balance(platform, "investor_cash") + books.balance(platform,
-                                                                              "investor_claims")
+        return (owed + books.balance(platform, AccountKind.INVESTOR_CASH)
+                + books.balance(platform, AccountKind.INVESTOR_CLAIMS))
 
     def owed_fen(self, platform) -> int:
         """Withdrawals and redemptions still unpaid, and a failed pool's products (fen)."""

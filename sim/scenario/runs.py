@@ -67,8 +67,8 @@ class RunsConfig(_Section):
     day their withdrawal waits, ``disclosure_weight`` x the platform's disclosed overdue ratio (M1+
     balance / outstanding, where it discloses), ``herding_weight`` x the share of their neighbours
     who started to run in the last ``herd_memory_days``, ``state_shock`` when the platform enters
-    提现困难 or fails, and the dated events' shocks; it stays within [0, 1]. The decision ``rule``
-    turns trust into actions.
+    提现困难 or fails or its guarantee runs dry, and the dated events' shocks; it stays within
+    [0, 1]. The decision ``rule`` turns trust into actions.
     """
 
     enabled: bool = False
@@ -82,7 +82,8 @@ class RunsConfig(_Section):
     disclosure_weight: TrustWeight = Field(0.05, description="trust lost a day per unit overdue ratio")
     herding_weight: TrustWeight = Field(
         0.05, description="trust lost a day if every neighbour started to run in the last week")
-    state_shock: Probability = Field(0.3, description="trust lost when the platform is in trouble")
+    state_shock: Probability = Field(
+        0.3, description="trust lost when the platform is in trouble or its guarantee runs dry")
     withdraw_below: Probability = Field(0.35, description="mean trust below which investors run")
     threshold_sd: Annotated[float, Field(ge=0.0, le=1.0)] = Field(0.1, description="its spread")
     stop_reinvest_margin: Probability = Field(
