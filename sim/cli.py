@@ -66,8 +66,9 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{model.config.run.name}: seed {model.seed}, {model.day} days, "
           f"built in {elapsed['build']:.2f} s, ran in {elapsed['run']:.2f} s")
     print(format_summary(summarise(model)))
+    runs = ", runs.parquet and runs.png" if model.config.runs.enabled else ""
     print(f"results: {folder}/ (timeseries, platforms, journal and loans as Parquet; "
-          f"summary.json, metadata.json, overview.png, platforms.png, policies.png)")
+          f"summary.json, metadata.json, overview.png, platforms.png, policies.png{runs})")
     return 0
 
 
