@@ -20,27 +20,30 @@ def update_trust(level, anchor, signals, day, memory, indptr, indices, degree, w
     ``weights`` = (recovery, loss, late, delay, herding).
     """
     recovery, loss_weight, late_weight, delay_weight, herding_weight = weights
+    # the loop reads the signals as locals, not through the named tuple (as servicing does)
+    principal_lost, lost_seen, late = signals.principal_lost_fen, signals.lost_seen, signals.late_fen
+    wealth, weight, hit = signals.wealth_fen, signals.weight, signals.hit
+    queued, queued_since, ran_day = signals.queued_fen, signals.queued_since, signals.ran_day
     n, n_platforms = level.shape
     for i in range(n):
-        lost = signals.principal_lost_fen[i] - signals.lost_seen[i]
+        lost = principal_lost[i] - lost_seen[i]
         own = 0.0
-        if lost != 0 or signals.late_fen[i] != 0:  # most investors heard nothing of their own
-            signals.lost_seen[i] = signals.principal_lost_fen[i]
-            own = (loss_weight * lost + late_weight * signals.late_fen[i]) / signals.wealth_fen[i]
+        if lost != 0 or late[i] != 0:  # most investors heard nothing of their own
+            lost_seen[i] = principal_lost[i]
+            own = (loss_weight * lost + late_weight * late[i]) / wealth[i]
         for p in range(n_platforms):
-            t = level[i, p]
-            t += recovery * (anchor[i] - t)
-            if signals.weight[i, p] > 0:
+            t = level[i, p] + recovery * (anchor[i] - level[i, p])
+            if weight[i, p] > 0:
                 t -= own
-            if signals.queued_fen[i, p] > 0 and signals.queued_since[i, p] < day:
+            if queued[i, p] > 0 and queued_since[i, p] < day:
                 t -= delay_weight
-            t -= signals.hit[p]
+            t -= hit[p]
             level[i, p] = min(1.0, max(0.0, t))
     if herding_weight <= 0:
         return
     for j in range(n):
         for p in range(n_platforms):
-            if signals.ran_day[j, p] < day - memory:
+            if ran_day[j, p] < day - memory:
                 continue
             for e in range(indptr[j], indptr[j + 1]):
                 i = indices[e]
@@ -48,8 +51,10 @@ def update_trust(level, anchor, signals, day, memory, indptr, indices, degree, w
 
 
 @numba.njit(cache=True)
-def trust_distribution(level, counted, bins, quantiles):
-    """Per platform, the mean and the ``quantiles`` of the ``counted`` investors' trust.
+def trust_distribution(level, weight, active, bins, quantiles):
+    """Per platform, the mean and the ``quantiles`` of trust of its ``active`` investors.
+
+    An investor counts on a platform where their ``weight`` (share of deposits) is positive.
 
     The quantiles are read from a histogram of ``bins`` equal bins (each reported at its middle), so
     they are exact to ``1 / bins``. Returns a (platforms, 1 + len(quantiles)) array, NaN where no
@@ -61,7 +66,7 @@ def trust_distribution(level, counted, bins, quantiles):
     members = np.zeros(n_platforms, dtype=np.int64)
     for i in range(n):
         for p in range(n_platforms):
-            if counted[i, p]:
+            if active[i] and weight[i, p] > 0:
                 t = level[i, p]
                 counts[p, min(int(t * bins), bins - 1)] += 1
                 sums[p] += t

@@ -18,10 +18,9 @@ RUNS_COLUMNS = ["day", "platform", "state", "state_label", "requested_cny", "pai
 
 def runs_rows(market, day: int) -> list[dict]:
     """Today's row of every platform."""
-    runs, books, inv = market.runs, market.bookkeeper, market.investors
+    runs, books = market.runs, market.bookkeeper
     rows = []
-    counted = (inv.weight > 0) & inv.active[:, None]
-    trust = runs.trust.distribution(counted)
+    trust = runs.trust.distribution()
     for platform in market.platforms:
         p, record = platform.index, platform.run
         row = {

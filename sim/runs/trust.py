@@ -93,13 +93,15 @@ class Trust:
         """Every investor's trust in ``platform`` falls by ``size`` (an event, a state change)."""
         np.clip(self.level[:, platform] - size, 0.0, 1.0, out=self.level[:, platform])
 
-    def distribution(self, counted: np.ndarray) -> np.ndarray:
-        """Per platform, the mean, P10, P50 and P90 of the ``counted`` investors' trust.
+    def distribution(self) -> np.ndarray:
+        """Per platform, the mean, P10, P50 and P90 of its active investors' trust.
 
-        ``counted`` is (investors, platforms); a (platforms, 4) array, NaN where none is counted.
-        Percentiles come from 1,000 bins, so they are exact to 0.001.
+        A (platforms, 4) array, NaN where it has none. Percentiles come from 1,000 bins, so they
+        are exact to 0.001.
         """
-        return kernels.trust_distribution(self.level, counted, QUANTILE_BINS, QUANTILES)
+        inv = self.investors
+        return kernels.trust_distribution(self.level, inv.weight, inv.active, QUANTILE_BINS,
+                                          QUANTILES)
 
     def ran(self, day: int, platform: int, running: np.ndarray) -> None:
         """Record who runs on ``platform`` today; those who start today are seen by neighbours."""
