@@ -22,7 +22,7 @@ def run_fund_pool(model, platform, month: int) -> None:
     (兑付逾期, ``pool_overdue``) and is asked for again next month. Then investors' idle cash
     (deposits, new investors' money) buys new products.
     """
-    if model.runs.enabled:
+    if model.runs.enabled or platform.run.state.failed:  # a failed pool pays through the queue
         run_fund_pool_in_runs(model, platform, month)
         return
     cfg, p = platform.config.fund_pool, platform.index
