@@ -7,6 +7,7 @@ import pytest
 
 from sim.kernels import ACTIVE
 from sim.model import P2PMarket
+from sim.outputs.flows import platform_profit_fen
 from sim.runs.diamond_dybvig import classic_failure_share, failure_share, patient_run_share
 from sim.runs.states import RunState
 from sim.scenario import ScenarioError, load_scenario
@@ -116,6 +117,10 @@ def test_capital_calls_then_failure_instead_of_unpaid_costs():
     assert platform.run.capital_called_fen == 15_000_000
     assert platform.run.state == RunState.CLOSED
     assert platform.run.failure_reason == "cannot pay its costs"
+    # the owners' calls are their money, not the platform's profit
+    cash = market.bookkeeper.balance(platform, "platform_cash")
+    assert platform_profit_fen(market) == (cash - platform.run.capital_called_fen
+                                           - platform.unpaid_costs_fen)
 
 
 def test_self_dealing_loans_never_repay():

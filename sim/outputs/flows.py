@@ -12,7 +12,7 @@ from sim.loans import DAYS_PER_MONTH
 from sim.market.accounts import MARKETING_PREFIX, AccountKind, Memo
 from sim.runs.report import runs_summary
 
-OWNER_MEMOS = (Memo.CAPITAL_INJECTION, Memo.RESERVE_INITIAL)
+OWNER_MEMOS = (Memo.CAPITAL_INJECTION, Memo.RESERVE_INITIAL, Memo.CAPITAL_CALL)
 """The owners' money into the platform: neither income nor cost."""
 
 REVENUE_MEMOS = (Memo.SERVICE_FEE, Memo.MANAGEMENT_FEE, Memo.COLLECTION_FEE, Memo.WITHDRAWAL_FEE,
