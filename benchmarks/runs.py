@@ -4,7 +4,9 @@
     python benchmarks/runs.py --rounds 5 --skip-large
 
 1. The baseline (scenarios/baseline.toml, 1,080 days) with ``[runs] enabled`` against without, run
-   alternately; the ratio of medians is the overhead (aim: at most 1.25).
+   alternately; the ratio of medians is the overhead (aim: at most 1.25). A third series runs the
+   same machinery with the ``never`` rule (trust moves, nobody acts on it): what the machinery costs
+   apart from what investors then do (stop reinvesting, sell, withdraw).
 2. 100,000 investors on one platform with daily trust updates on a small-world network, 36 months
    (aim: at most 60 s, build included).
 """
@@ -45,16 +47,19 @@ def main() -> None:
     args = parser.parse_args()
     timed(run__horizon_days=400, runs__enabled=True)  # load every kernel once (sellers included)
     timed(run__horizon_days=60)
-    off, on = [], []
+    off, on, never = [], [], []
     for _ in range(args.rounds):
         off.append(timed())
         on.append(timed(runs__enabled=True))
+        never.append(timed(runs__enabled=True, runs__rule="never"))
     ratio = statistics.median(on) / statistics.median(off)
     rounds = statistics.median(b / a for a, b in zip(off, on))
     print(f"baseline 1080 days: runs off median {statistics.median(off):.2f} s, on "
           f"{statistics.median(on):.2f} s, overhead x{ratio:.3f} (median of the rounds' ratios "
           f"x{rounds:.3f}; {args.rounds} rounds, off: {' '.join(f'{t:.2f}' for t in off)}, "
           f"on: {' '.join(f'{t:.2f}' for t in on)})")
+    print(f"  machinery alone (rule 'never'): median {statistics.median(never):.2f} s, "
+          f"x{statistics.median(never) / statistics.median(off):.3f}")
     if args.skip_large:
         return
     start = time.perf_counter()

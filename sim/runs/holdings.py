@@ -11,6 +11,9 @@ import numpy as np
 
 from sim import kernels
 
+RECORD = np.int32  # a note's row and a record's index: half the memory of int64, checked on growth
+MAX_RECORDS = np.iinfo(RECORD).max
+
 
 class Holdings:
     """Per-investor linked lists of note records, append-only.
@@ -25,9 +28,9 @@ class Holdings:
 
     def __init__(self, book, investors) -> None:
         self.book, self.investors = book, investors
-        self.head = np.full(0, -1, dtype=np.int64)
-        self.record_note = np.zeros(1 << 16, dtype=np.int64)
-        self.record_next = np.zeros(1 << 16, dtype=np.int64)
+        self.head = np.full(0, -1, dtype=RECORD)
+        self.record_note = np.zeros(1 << 16, dtype=RECORD)
+        self.record_next = np.zeros(1 << 16, dtype=RECORD)
         self.n_records = 0
         self.loans_linked = 0
 
@@ -73,7 +76,7 @@ class Holdings:
 
     def _grow_head(self, n: int) -> None:
         if n > len(self.head):
-            self.head = np.concatenate([self.head, np.full(n - len(self.head), -1, np.int64)])
+            self.head = np.concatenate([self.head, np.full(n - len(self.head), -1, RECORD)])
 
 
 def _room(array: np.ndarray, size: int) -> np.ndarray:
@@ -83,6 +86,9 @@ def _room(array: np.ndarray, size: int) -> np.ndarray:
     """
     if size <= len(array):
         return array
-    grown = np.empty(max(2 * size, 4 * len(array)), dtype=array.dtype)
+    if size > MAX_RECORDS:
+        raise OverflowError(f"the secondary market's index holds at most {MAX_RECORDS:,} note "
+                            f"records; this run needs {size:,}")
+    grown = np.empty(min(max(2 * size, 4 * len(array)), MAX_RECORDS), dtype=array.dtype)
     grown[: len(array)] = array
     return grown
