@@ -17,6 +17,7 @@ writing nothing; no traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -45,7 +46,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from sim.folders import check_output_folder
     from sim.model import P2PMarket
-    from sim.outputs import format_summary, summarise, write_run
+    from sim.outputs import format_summary, write_run
 
     started = time.perf_counter()
     overrides = dict(_parse_set(item) for item in args.set)
@@ -65,10 +66,11 @@ def _run(args: argparse.Namespace) -> int:
                          f"nothing written") from None
     print(f"{model.config.run.name}: seed {model.seed}, {model.day} days, "
           f"built in {elapsed['build']:.2f} s, ran in {elapsed['run']:.2f} s")
-    print(format_summary(summarise(model)))
+    print(format_summary(json.loads((Path(folder) / "summary.json").read_text())))
     runs = ", runs.parquet and runs.png" if model.config.runs.enabled else ""
-    print(f"results: {folder}/ (timeseries, platforms, journal and loans as Parquet; "
-          f"summary.json, metadata.json, overview.png, platforms.png, policies.png{runs})")
+    print(f"results: {folder}/ (timeseries, platforms, journal, loans and statements as Parquet; "
+          f"statements.csv by year; summary.json, metadata.json, overview.png, platforms.png, "
+          f"policies.png, company.png{runs})")
     return 0
 
 

@@ -41,7 +41,11 @@ def estimate(scenario) -> Footprint:
     """The sizes ``scenario`` would reach over its horizon (every application funded)."""
     days = scenario.run.horizon_days
     b, inv = scenario.borrowers, scenario.investors
-    applications = b.applications_per_day * _growth_integral(b.growth_per_year, days)
+    if isinstance(b.growth_per_year, list):  # growth by year: add the days up
+        growth = sum(b.demand_factor(day) for day in range(days))
+    else:
+        growth = _growth_integral(b.growth_per_year, days)
+    applications = b.applications_per_day * growth
     opening = scenario.initial_book.loans
     loans = applications + opening
     loan_mean = min(max(b.amount_median_cny * math.exp(b.amount_sigma ** 2 / 2), b.amount_min_cny),

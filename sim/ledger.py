@@ -96,9 +96,21 @@ class Ledger:
         if negative:
             raise LedgerError(f"negative balances on day {self.day}: {negative}")
 
-    def journal(self) -> pd.DataFrame:
-        """The journal: one row per day, debit account, credit account and memo, amounts in fen."""
-        rows = [(d, s, t, m, a) for (d, s, t, m), a in self._journal.items()]
+    def journal(self, since_day: int | None = None) -> pd.DataFrame:
+        """The journal: one row per day, debit account, credit account and memo, amounts in fen.
+
+        With ``since_day``, only the days from it on: read from the end, so a month's rows cost
+        that month, not the run (rows are kept in the order of their days).
+        """
+        if since_day is None:
+            rows = [(d, s, t, m, a) for (d, s, t, m), a in self._journal.items()]
+        else:
+            rows = []
+            for key in reversed(self._journal):
+                if key[0] < since_day:
+                    break
+                rows.append((*key, self._journal[key]))
+            rows.reverse()
         frame = pd.DataFrame(rows, columns=["day", "source", "target", "memo", "amount_fen"])
         return frame.astype({"day": np.int64, "amount_fen": np.int64})
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.company.record import CompanyRecord
 from sim.ledger import WORLD
 from sim.market.accounts import AccountKind
 from sim.money import to_fen
@@ -80,6 +81,7 @@ class Platform(mesa.Agent):
         self.stressed = not stress.platforms or self.name in stress.platforms
         self.frozen = False  # True once a funding freeze (a stress event) stops its new lending
         self.run = RunRecord()  # its state in a run, how it failed, investors' losses by cause
+        self.company = CompanyRecord()  # its books' figures outside the ledger (sim.company)
         self.guarantor = Guarantor(model, self) if self.guarantee.account == "guarantor_capital" \
             else None
 

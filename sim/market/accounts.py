@@ -2,9 +2,9 @@
 
 Every account of a platform is ``kind:platform`` (``investor_cash:alpha``); the kinds are
 :class:`AccountKind`. Every posting carries a :class:`Memo`, so the statements, the month's flows
-and the tests find postings by name, not by a string typed twice. Two memos are made on the fly:
-``marketing:<channel>`` (:func:`marketing_memo`) and ``<fee>_to_<fund>`` (a share of a fee paid
-into the guarantee's fund).
+and the tests find postings by name, not by a string typed twice. Three memos are made on the fly:
+``marketing:<channel>`` (:func:`marketing_memo`), ``staff:<department>`` (:func:`staff_memo`) and
+``<fee>_to_<fund>`` (a share of a fee paid into the guarantee's fund).
 """
 
 from __future__ import annotations
@@ -75,14 +75,27 @@ class Memo(StrEnum):
     CUSTODY_FEE = "custody_fee"                  # 存管费 to the custodian bank
     DIVERSION = "diversion"                      # 挪用: pooled money taken for the owners' projects
     TAKEN_BY_OPERATORS = "taken_by_operators"    # 跑路: money the operators left with
+    CAPITAL_RAISE = "capital_raise"              # 增资 on a planned date (company.capital_raises)
+    TECHNOLOGY = "technology"                    # the company's costs (docs/business-plan.md) ...
+    RENT = "rent"
+    BRANCHES = "branches"                        # offline branches (线下门店)
+    CREDIT_DATA = "credit_data"                  # credit bureau queries (征信)
+    VAT = "vat"                                  # 增值税 on fee revenue
+    INCOME_TAX = "income_tax"                    # 企业所得税
 
 
 MARKETING_PREFIX = "marketing:"
+STAFF_PREFIX = "staff:"
 
 
 def marketing_memo(channel: str) -> str:
     """The memo of a marketing channel's spend: ``marketing:<channel>``."""
     return MARKETING_PREFIX + channel
+
+
+def staff_memo(department: str) -> str:
+    """The memo of a department's salaries: ``staff:<department>``."""
+    return STAFF_PREFIX + department
 
 
 class Bookkeeper:

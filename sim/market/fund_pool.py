@@ -29,7 +29,9 @@ def run_fund_pool(model, platform, month: int) -> None:
     investors, books, rng = model.investors, model.bookkeeper, model.rngs["marketing"]
     value, cost = investors.product_fen[:, p], investors.product_cost_fen[:, p]
     exiting = investors.product_exiting[:, p]
-    value += np.floor(value * cfg.product_rate / MONTHS_PER_YEAR).astype(np.int64)  # promised, not paid yet
+    accrued = np.floor(value * cfg.product_rate / MONTHS_PER_YEAR).astype(np.int64)
+    value += accrued  # promised, not paid yet
+    platform.company.accrue(month, int(accrued.sum()))
     holding = value > 0
     draws = rng.random((2, len(value)))
     matured = holding & ~exiting & (investors.product_maturity[:, p] <= month)
@@ -79,7 +81,9 @@ def run_fund_pool_in_runs(model, platform, month: int) -> None:
     cfg, p = platform.config.fund_pool, platform.index
     investors, books, rng = model.investors, model.bookkeeper, model.rngs["marketing"]
     value = investors.product_fen[:, p]
-    value += np.floor(value * cfg.product_rate / MONTHS_PER_YEAR).astype(np.int64)
+    accrued = np.floor(value * cfg.product_rate / MONTHS_PER_YEAR).astype(np.int64)
+    value += accrued
+    platform.company.accrue(month, int(accrued.sum()))
     bidding = investors.bidding[:, p] & investors.active
     matured = (value > 0) & (investors.product_maturity[:, p] <= month)
     rolls = matured & bidding & (rng.random(len(value)) < cfg.rollover_share)

@@ -14,7 +14,6 @@ import numpy as np
 from sim import kernels
 from sim.columns import Columns
 from sim.kernels import ACTIVE, NEVER_PAYS, Bidders, ListingTerms
-from sim.loans import DAYS_PER_YEAR
 from sim.market.accounts import AccountKind, Memo
 from sim.market.guarantees import collect_contributions
 
@@ -71,7 +70,7 @@ class Marketplace:
         """Borrowers apply; each platform reviews and prices them and lists the approved."""
         market = self.market
         cfg = market.config.borrowers
-        demand = cfg.applications_per_day * (1.0 + cfg.growth_per_year) ** (day / DAYS_PER_YEAR)
+        demand = cfg.applications_per_day * cfg.demand_factor(day)
         for platform in market.platforms:
             if platform.frozen:
                 continue
@@ -87,6 +86,7 @@ class Marketplace:
         listed, rate, amount = platform.review(applicants)
         table.approved[rows] = listed
         today.applications += rows.stop - rows.start
+        platform.company.applications_month += rows.stop - rows.start
         chosen = np.flatnonzero(listed)
         if len(chosen) == 0:
             return

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from sim.company.costs import open_books
 from sim.loans import DAYS_PER_MONTH
 from sim.market.acquisition import run_marketing
 from sim.market.fund_pool import run_fund_pool
@@ -24,6 +25,8 @@ PERCENT = 100.0  # rate premium in percentage points
 def open_month(market, day: int) -> None:
     """Run the month's opening on ``day`` (a multiple of 30)."""
     month = day // DAYS_PER_MONTH
+    for platform in market.platforms:
+        open_books(market, platform, month)
     _strikes(market, day)
     review_platforms(market, day)
     _adapt(market)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.company.costs import company_costs
 from sim.ledger import WORLD
+from sim.loans import DAYS_PER_MONTH
 from sim.market.accounts import AccountKind, Bookkeeper, Memo
 from sim.runs.failure import fail
 from sim.runs.liquidity import pay_from_own_cash
@@ -51,8 +53,9 @@ class Treasury:
         return fee
 
     def pay_costs(self, platform, market) -> None:
-        """Operating costs, collection costs of loans in arrears, custody and the insurance premium.
+        """The month's costs: operating, collection, custody, the company's and the insurance premium.
 
+        The company's are its staff, offices, credit data and taxes (:mod:`sim.company.costs`).
         Where the platform's cash is short, its owners put more in (capital calls, up to the
         scenario's ``capital_call_limit_cny``); what still cannot be paid is kept as
         ``unpaid_costs_fen`` and the platform fails (:func:`sim.runs.failure.fail`). A closed or
@@ -64,7 +67,8 @@ class Treasury:
         costs = [(Memo.OPERATING_COST, platform.operating_cost_monthly_fen),
                  (Memo.COLLECTION_COST,
                   platform.collection_cost_per_case_fen * state.loans_in_arrears),
-                 (Memo.CUSTODY_FEE, self.custody_fee_fen(platform))]
+                 (Memo.CUSTODY_FEE, self.custody_fee_fen(platform)),
+                 *company_costs(market, platform, market.day // DAYS_PER_MONTH)]
         for memo, cost in costs:
             paid = pay_from_own_cash(market, platform, WORLD, cost, memo)
             if paid < cost:

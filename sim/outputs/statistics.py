@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import pandas as pd
 
+from sim.company.report import company_report, summary_section
 from sim.loans import DAYS_PER_YEAR
 from sim.market.accounts import AccountKind
 from sim.outputs.flows import platform_profit_fen, platform_summary
@@ -138,15 +139,20 @@ STATISTICS = (
 BY_NAME = {statistic.name: statistic for statistic in STATISTICS}
 
 
-def summarise(market) -> dict:
+def summarise(market, company=None) -> dict:
     """End-of-run figures a person reads first (amounts in CNY, shares and rates as fractions).
 
-    One key per :data:`STATISTICS` entry, and ``platforms``: per platform, its policies, loans,
-    defaults, revenue and cash (:func:`sim.outputs.flows.platform_summary`).
+    One key per :data:`STATISTICS` entry; ``platforms``: per platform, its policies, loans,
+    defaults, revenue and cash (:func:`sim.outputs.flows.platform_summary`); ``company``: per
+    platform, its figures by plan year and once per run, and ``plan``: each target, its figure and
+    whether it was met (:mod:`sim.company.report`; ``company`` if already built).
     """
     daily = market.datacollector.get_model_vars_dataframe()
     summary = {statistic.name: statistic.compute(market, daily) for statistic in STATISTICS}
     summary["platforms"] = platform_summary(market)
+    company = company or company_report(market)
+    summary["company"] = summary_section(company)
+    summary["plan"] = company.targets
     return summary
 
 
@@ -172,6 +178,10 @@ def format_summary(summary: dict) -> str:
         for name, row in platforms.items():
             lines.append(f"  {name:<14}{row['loans_funded']:>10,}{row['defaults']:>10,}"
                          f"{row['revenue_cny']:>18,.2f}{row['platform_cash_cny']:>18,.2f}")
+    for target in summary.get("plan", []):
+        value = "never" if target["value"] is None else f"{target['value']:,.4g}"
+        lines.append(f"  target {target['target']:<36} {value:>14}  "
+                     f"{'met' if target['met'] else 'MISSED'}")
     return "\n".join(lines)
 
 

@@ -25,6 +25,8 @@ def capital_call(market, platform, need_fen: int) -> int:
     if amount:
         market.bookkeeper.move(platform, WORLD, CASH, amount, Memo.CAPITAL_CALL)
         platform.run.capital_called_fen += amount
+        if platform.run.first_capital_call_day is None:
+            platform.run.first_capital_call_day = market.day
     return amount
 
 

@@ -56,6 +56,7 @@ class RunRecord:
         self.failure: str | None = None       # "wind_down", "closure", "flee"
         self.failure_reason: str | None = None
         self.capital_called_fen = 0
+        self.first_capital_call_day: int | None = None
         self.taken_fen = 0                    # by the operators (跑路, 挪用)
         self.self_dealt_fen = 0               # principal lent to the owners' own projects (自融)
         self.loans_sold = 0

@@ -17,7 +17,9 @@ from pydantic import (
     model_validator,
 )
 
-from sim.loans import MAX_TERM_MONTHS, parse_method
+from sim.loans import DAYS_PER_YEAR, MAX_TERM_MONTHS, parse_method
+from sim.scenario.company import CompanyConfig, check_raises
+from sim.scenario.plan import PlanConfig, check_plan
 from sim.scenario.runs import LiquidityConfig, RunsConfig, check_events
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -27,6 +29,7 @@ Positive = Annotated[float, Field(gt=0.0)]
 Sigma = Annotated[float, Field(ge=0.0, le=3.0)]  # of a log-normal: 3 already spans 10^±4 around the median
 Elasticity = Annotated[float, Field(ge=0.0, le=100.0)]
 Month = Annotated[int, Field(ge=0, le=1200)]  # a month of the run (100 years at most)
+Growth = Annotated[float, Field(ge=-1.0, le=100.0)]  # a year's growth, -1 (all gone) to 100x
 Factor = Annotated[float, Field(ge=-10.0, le=10.0)]  # a standard normal macro factor
 NAME_PATTERN = r"^[\w\-]+$"
 NAME_RULE = "letters (Chinese too), decimal digits 0-9, _ and -"
@@ -119,7 +122,8 @@ class BorrowersConfig(_Section):
 
     applications_per_day: float = Field(30.0, ge=0.0, le=MAX_APPLICATIONS_PER_DAY,
                                         description="market-wide, at day 0")
-    growth_per_year: float = Field(0.15, ge=-1.0, le=100.0, description="growth of applications")
+    growth_per_year: Growth | list[Growth] = Field(
+        0.15, description="growth of applications a year; a list gives it by year (the last repeats)")
     amount_median_cny: float = Field(58100.0, gt=0.0, le=MAX_LOAN_CNY)
     amount_sigma: Sigma = Field(0.723, description="sigma of log amount")
     amount_min_cny: float = Field(1000.0, ge=0.01, le=MAX_LOAN_CNY)
@@ -167,6 +171,17 @@ class BorrowersConfig(_Section):
         if self.amount_min_cny > self.amount_max_cny:
             raise ValueError("amount_min_cny must not exceed amount_max_cny")
         return self
+
+    def demand_factor(self, day: int) -> float:
+        """Applications on ``day`` per application on day 0: the year's growth compounded daily."""
+        growth = self.growth_per_year
+        if not isinstance(growth, list):
+            return (1.0 + growth) ** (day / DAYS_PER_YEAR)
+        year, factor = int(day // DAYS_PER_YEAR), 1.0
+        for past in range(year):
+            factor *= 1.0 + growth[min(past, len(growth) - 1)]
+        this_year = growth[min(year, len(growth) - 1)]
+        return factor * (1.0 + this_year) ** ((day - year * DAYS_PER_YEAR) / DAYS_PER_YEAR)
 
 
 class InvestorsConfig(_Section):
@@ -245,6 +260,7 @@ class PlatformConfig(_Section):
     funding: Literal["auto_invest", "fund_pool"] = "auto_invest"
     fund_pool: FundPoolConfig = FundPoolConfig()
     liquidity: LiquidityConfig = LiquidityConfig()
+    company: CompanyConfig = CompanyConfig()
     service_fee: Probability = Field(0.03, description="borrower fee, share of principal")
     service_fee_timing: Literal["upfront", "monthly"] = Field(
         "upfront", description="upfront at disbursement, or service_fee of principal each month")
@@ -331,6 +347,7 @@ class Scenario(_Section):
     initial_book: InitialBookConfig = InitialBookConfig()
     stress: StressConfig = StressConfig()
     runs: RunsConfig = RunsConfig()
+    plan: PlanConfig = PlanConfig()
     _source_dir: str | None = PrivateAttr(None)
 
     @property
@@ -356,6 +373,9 @@ class Scenario(_Section):
             raise ValueError(f"stress.platforms names no such platform: {unknown}; "
                              f"platforms are {names}")
         check_events(self.runs, self.run.horizon_days, names)
+        for i, platform in enumerate(self.platforms):
+            check_raises(platform.company, self.run.horizon_days, i)
+        check_plan(self.plan, self.run.horizon_days, names)
         if len(self.investors.max_grade_share) != len(self.grades.names):
             raise ValueError("investors.max_grade_share must have one value per grade")
         return self

@@ -1,0 +1,78 @@
+"""The company's month: capital raised on its dates, staff, offices, credit data and taxes.
+
+Called at each month's opening (:func:`sim.market.month.open_month`): :func:`open_books` first
+(last month's products owed, capital raised this month), then the platform pays
+:func:`company_costs` with its other costs (:meth:`sim.market.treasury.Treasury.pay_costs`).
+"""
+
+from __future__ import annotations
+
+from sim.company.statements import income_by_month, products_owed_now
+from sim.ledger import WORLD
+from sim.loans import DAYS_PER_MONTH
+from sim.market.accounts import AccountKind, Memo, staff_memo
+from sim.money import to_fen
+from sim.scenario.company import for_year
+
+LOSS_YEARS = 5
+"""Years a tax loss can be carried forward (亏损结转, China: five)."""
+
+
+def open_books(market, platform, month: int) -> None:
+    """A month opens: record what a fund pool owed at last month's end; raise this month's capital."""
+    record = platform.company
+    if month > 0 and platform.is_fund_pool:
+        record.products_owed_fen[month - 1] = products_owed_now(market, platform)
+    record.new_month()
+    for raised in platform.config.company.capital_raises:
+        if raised.month == month:
+            market.bookkeeper.move(platform, WORLD, AccountKind.PLATFORM_CASH,
+                                   to_fen(raised.amount_cny), Memo.CAPITAL_RAISE)
+
+
+def company_costs(market, platform, month: int) -> list[tuple[str, int]]:
+    """The company costs of ``month``: (memo, fen) in the order they are paid."""
+    company = platform.config.company
+    costs = [(staff_memo(name), to_fen(for_year(dept.headcount, month) * dept.salary_monthly_cny))
+             for name, dept in company.staff.items()]
+    costs += [
+        (Memo.TECHNOLOGY, to_fen(for_year(company.technology_monthly_cny, month))),
+        (Memo.RENT, to_fen(for_year(company.rent_monthly_cny, month))),
+        (Memo.BRANCHES, to_fen(for_year(company.branches, month) * company.branch_monthly_cny)),
+        (Memo.CREDIT_DATA, to_fen(platform.company.applications_last_month
+                                  * company.credit_data_per_application_cny)),
+    ]
+    if company.vat_rate > 0 and month > 0:
+        revenue = _last_months(market, platform, month, 1).loc["revenue"].sum()
+        costs.append((Memo.VAT, max(0, round(company.vat_rate * int(revenue)))))
+    if company.income_tax_rate > 0 and month > 0 and month % 12 == 0:
+        profit = int(_last_months(market, platform, month, 12).loc["profit_before_tax"].sum())
+        costs.append((Memo.INCOME_TAX, income_tax_fen(platform.company, month // 12, profit,
+                                                      company.income_tax_rate)))
+    return [(memo, fen) for memo, fen in costs if fen > 0]
+
+
+def income_tax_fen(record, year: int, profit_fen: int, rate: float) -> int:
+    """Tax on year ``year``'s profit before tax after earlier losses (fen); keeps a loss for later.
+
+    ``record.tax_losses`` holds ``[year, loss_fen]`` of the last :data:`LOSS_YEARS` years, used
+    oldest first.
+    """
+    losses = [entry for entry in record.tax_losses if year - entry[0] <= LOSS_YEARS]
+    if profit_fen <= 0:
+        record.tax_losses = [*losses, [year, -profit_fen]]
+        return 0
+    taxable = profit_fen
+    for entry in losses:
+        used = min(entry[1], taxable)
+        entry[1] -= used
+        taxable -= used
+    record.tax_losses = [entry for entry in losses if entry[1] > 0]
+    return round(rate * taxable)
+
+
+def _last_months(market, platform, month: int, n: int):
+    """The income statement of months ``month - n`` .. ``month - 1`` (lines x months, fen)."""
+    journal = market.ledger.journal(since_day=(month - n) * DAYS_PER_MONTH)
+    journal["month"] = journal.day // DAYS_PER_MONTH
+    return income_by_month(journal, platform, month).iloc[:, month - n:month]

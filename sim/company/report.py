@@ -1,0 +1,106 @@
+"""What a run says about each platform's company: statements, figures, targets met, and a chart.
+
+:func:`company_report` builds it once from the finished market; the run folder writes
+``statements.parquet`` (every line, platform and month, CNY), ``statements.csv`` (by year, the
+way a founder reads them) and ``company.png``; ``summary.json`` gets each platform's yearly figures
+and the plan's targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sim.company.charts import plot_company
+from sim.company.figures import monthly_figures, run_figures, yearly_figures
+from sim.company.lines import LABELS
+from sim.company.statements import STATEMENTS, statements
+from sim.company.targets import parse_target, target_value
+from sim.loans import DAYS_PER_MONTH
+
+
+@dataclass
+class CompanyReport:
+    """A finished run's company figures.
+
+    Attributes
+    ----------
+    statements : pandas.DataFrame
+        platform, month (from 0), year (from 1), statement, line, amount_fen.
+    monthly, yearly : dict of str to pandas.DataFrame
+        Per platform, the figures by plan month and plan year (from 1).
+    once : dict of str to dict
+        Per platform, the once-per-run figures.
+    targets : list of dict
+        The plan's targets: ``target``, ``value``, ``met``.
+    """
+
+    statements: pd.DataFrame
+    monthly: dict
+    yearly: dict
+    once: dict
+    targets: list
+
+
+def company_report(market) -> CompanyReport:
+    """The company figures of a finished (or paused) run."""
+    frame = statements(market)
+    monthly, yearly, once = {}, {}, {}
+    for platform in market.platforms:
+        monthly[platform.name] = monthly_figures(market, frame, platform)
+        yearly[platform.name] = yearly_figures(monthly[platform.name])
+        once[platform.name] = run_figures(monthly[platform.name], platform)
+    plan = market.config.plan
+    name = plan.platform or market.platforms[0].name
+    months = max(1, (market.day - 1) // DAYS_PER_MONTH + 1)
+    targets = []
+    for text in plan.targets:
+        target = parse_target(text, months)
+        value = target_value(target, monthly[name], yearly[name], once[name])
+        targets.append({"target": text, "value": value, "met": target.met(value)})
+    return CompanyReport(frame, monthly, yearly, once, targets)
+
+
+def summary_section(report: CompanyReport) -> dict:
+    """Per platform: its yearly figures and once-per-run figures (for ``summary.json``)."""
+    out = {}
+    for name, yearly in report.yearly.items():
+        years = {str(year): {k: _plain(v) for k, v in row.items()}
+                 for year, row in yearly.to_dict(orient="index").items()}
+        out[name] = {"years": years, **report.once[name]}
+    return out
+
+
+def yearly_statements(report: CompanyReport) -> pd.DataFrame:
+    """The statements by year, as read: flows summed over the year, balances at its end (CNY)."""
+    frame = report.statements
+    flows = frame[frame.statement != "balance_sheet"].groupby(
+        ["platform", "statement", "line", "year"], sort=False).amount_fen.sum()
+    last_month = frame.groupby("year").month.transform("max")
+    ends = frame[(frame.statement == "balance_sheet") & (frame.month == last_month)].groupby(
+        ["platform", "statement", "line", "year"], sort=False).amount_fen.sum()
+    table = (pd.concat([flows, ends]) / 100).unstack("year")
+    table.columns = [f"year_{year}" for year in table.columns]
+    table = table.reset_index()
+    table.insert(3, "label", table.line.map(LABELS).fillna(table.line))
+    rank = {key: i for i, key in enumerate((s, line) for s, lines in STATEMENTS.items()
+                                            for line in lines)}
+    table["rank"] = [rank[(s, line)] for s, line in zip(table.statement, table.line)]
+    return table.sort_values(["platform", "rank"]).drop(columns="rank").reset_index(drop=True)
+
+
+def write_company(report: CompanyReport, folder: Path, title: str) -> None:
+    """``statements.parquet``, ``statements.csv`` and ``company.png`` in a run's ``folder``."""
+    frame = report.statements.assign(amount_cny=report.statements.amount_fen / 100)
+    frame.to_parquet(folder / "statements.parquet", index=False)
+    yearly_statements(report).to_csv(folder / "statements.csv", index=False, float_format="%.2f")
+    plot_company(report, folder / "company.png", title)
+
+
+def _plain(value):
+    """A JSON-ready number (NaN becomes None)."""
+    if value is None or value != value:
+        return None
+    return float(value)

@@ -1,0 +1,247 @@
+"""A platform's financial statements, month by month, read from the ledger's journal to the fen.
+
+The company's books are the ledger accounts it owns (:func:`company_accounts`): its own cash (自有资金),
+a fund pool's cash, its reserve fund (restricted cash), and the claims held by its reserve or pool. Money
+that crosses their edge is income or cost (:mod:`sim.company.lines`), owners' capital, or a fund
+pool's products (what it owes investors, recorded in :mod:`sim.company.record`). Investors' cash and
+claims on an intermediary are theirs, not the company's, and stay off its balance sheet.
+
+Three identities hold every month and :func:`check_identities` checks them: assets less
+liabilities equal paid-in capital plus retained earnings; the cash-flow statement explains the
+change in cash; what a fund pool owes moves only by products bought, paid back, promised interest
+and fees kept (its ``products_other_changes`` line is zero).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.company.lines import (
+    COST_LINES,
+    INTEREST_PROMISED,
+    INTERNAL_REVENUE,
+    INVESTING_MEMOS,
+    OWNER_MEMOS,
+    PRODUCT_MEMOS,
+    PRODUCT_OTHER,
+    REVENUE_LINES,
+    TAX_LINES,
+    line_of,
+)
+from sim.loans import DAYS_PER_MONTH
+from sim.market.accounts import AccountKind
+
+INCOME_LINES = [*REVENUE_LINES, "revenue", *COST_LINES, INTEREST_PROMISED, PRODUCT_OTHER,
+                "profit_before_tax", *TAX_LINES, "net_income"]
+CASH_FLOW_LINES = ["operating", "investing", "financing", "net_cash_flow"]
+BALANCE_LINES = ["cash", "pool_cash", "reserve_fund", "claims_held", "total_assets", "products_owed",
+                 "total_liabilities", "paid_in_capital", "retained_earnings", "total_equity"]
+CASH_LINES = ("cash", "pool_cash", "reserve_fund")  # what the cash-flow statement explains
+STATEMENTS = {"income": INCOME_LINES, "cash_flow": CASH_FLOW_LINES, "balance_sheet": BALANCE_LINES}
+"""The lines of each statement, in order (labels in :data:`sim.company.lines.LABELS`)."""
+
+
+class StatementError(RuntimeError):
+    """A posting crosses the company's books under a memo that no line claims."""
+
+
+def company_accounts(platform) -> dict[str, str]:
+    """The ledger accounts that are the company's own, each with its balance-sheet line."""
+    accounts = {platform.account(AccountKind.PLATFORM_CASH): "cash",
+                platform.account(AccountKind.POOL_CASH): "pool_cash",
+                platform.account(AccountKind.RESERVE_FUND): "reserve_fund"}
+    if platform.holder_account_kind in (AccountKind.RESERVE_FUND, AccountKind.POOL_CASH):
+        accounts[platform.account(AccountKind.HELD_CLAIMS)] = "claims_held"
+    return accounts
+
+
+def income_by_month(journal: pd.DataFrame, platform, months: int) -> pd.DataFrame:
+    """The income statement of ``platform``: lines x months 0 .. ``months`` - 1, fen.
+
+    ``journal`` may hold only the months wanted (:meth:`Ledger.journal` ``since_day``); the
+    products' lines need the whole run and are left to :func:`statements`.
+    """
+    accounts = company_accounts(platform)
+    table = pd.DataFrame(0, index=INCOME_LINES, columns=range(months), dtype=np.int64)
+    crossing, flow = _crossing(journal, accounts)
+    lines = crossing.memo.map(_income_line)
+    _refuse_unclaimed(crossing.memo[lines.isna() & ~_is_capital_or_product(crossing.memo)],
+                      platform)
+    _add(table, lines, crossing.month, flow)
+    internal = journal[journal.source.isin(accounts) & journal.target.isin(accounts)
+                       & journal.memo.isin(INTERNAL_REVENUE)]
+    _add(table, internal.memo.map(_income_line), internal.month, internal.amount_fen)
+    accrued = platform.company.interest_accrued_fen
+    table.loc[INTEREST_PROMISED] = [-accrued.get(m, 0) for m in range(months)]
+    _totals(table)
+    return table
+
+
+def statements(market) -> pd.DataFrame:
+    """Every platform's three statements by month: platform, month, year, statement, line, fen."""
+    journal = market.ledger.journal()
+    journal["month"] = journal.day // DAYS_PER_MONTH
+    months = max(1, (market.day - 1) // DAYS_PER_MONTH + 1)
+    frames = []
+    for platform in market.platforms:
+        for statement, table in platform_statements(market, journal, platform, months).items():
+            long = table.rename_axis("line").reset_index().melt(
+                id_vars="line", var_name="month", value_name="amount_fen")
+            frames.append(long.assign(platform=platform.name, statement=statement))
+    frame = pd.concat(frames, ignore_index=True)
+    frame["month"] = frame.month.astype(np.int64)
+    frame["year"] = frame.month // 12 + 1
+    return frame[["platform", "month", "year", "statement", "line", "amount_fen"]]
+
+
+def platform_statements(market, journal: pd.DataFrame, platform, months: int) -> dict:
+    """The income, cash-flow and balance-sheet tables (lines x months, fen) of one platform."""
+    accounts = company_accounts(platform)
+    income = income_by_month(journal, platform, months)
+    owed = _products_owed(market, platform, months)
+    crossing, flow = _crossing(journal, accounts)
+    products = _by_month(flow[crossing.memo.isin(PRODUCT_MEMOS)],
+                         crossing.month[crossing.memo.isin(PRODUCT_MEMOS)], months)
+    retained_fees = _by_month(*_internal_revenue(journal, accounts), months)
+    explained = products - income.loc[INTEREST_PROMISED].to_numpy() - retained_fees
+    income.loc[PRODUCT_OTHER] = -(np.diff(owed, prepend=0) - explained)
+    _totals(income)
+    owners = crossing.memo.isin(OWNER_MEMOS)
+    paid_in = np.cumsum(_by_month(flow[owners], crossing.month[owners], months))
+    balance = _balance_sheet(journal, accounts, months, owed, paid_in,
+                             np.cumsum(income.loc["net_income"].to_numpy()))
+    return {"income": income, "cash_flow": _cash_flow(journal, accounts, months, platform),
+            "balance_sheet": balance}
+
+
+def check_identities(market, frame: pd.DataFrame) -> list[str]:
+    """The identities every month of every platform must meet; what fails, in words (empty: none)."""
+    failures = []
+    for (platform, month), rows in frame.groupby(["platform", "month"]):
+        value = dict(zip(rows.statement + ":" + rows.line, rows.amount_fen))
+        gap = (value["balance_sheet:total_assets"] - value["balance_sheet:total_liabilities"]
+               - value["balance_sheet:total_equity"])
+        if gap:
+            failures.append(f"{platform} month {month}: assets - liabilities - equity = {gap} fen")
+        if value["income:" + PRODUCT_OTHER]:
+            failures.append(f"{platform} month {month}: products owed moved by "
+                            f"{value['income:' + PRODUCT_OTHER]} fen unexplained")
+    for platform, rows in frame[frame.statement == "balance_sheet"].groupby("platform"):
+        cash = rows[rows.line.isin(CASH_LINES)].groupby("month").amount_fen.sum()
+        flows = frame[(frame.platform == platform) & (frame.line == "net_cash_flow")]
+        change = np.diff(cash.to_numpy(), prepend=0)
+        gap = change - flows.sort_values("month").amount_fen.to_numpy()
+        for month in np.flatnonzero(gap):
+            failures.append(f"{platform} month {month}: cash moved {change[month]} fen, the "
+                            f"cash-flow statement says {change[month] - gap[month]}")
+    return failures
+
+
+# ---------------------------------------------------------------------- pieces
+
+
+def _income_line(memo: str) -> str | None:
+    return (line_of(memo, REVENUE_LINES) or line_of(memo, COST_LINES)
+            or line_of(memo, TAX_LINES))
+
+
+def _is_capital_or_product(memos: pd.Series) -> pd.Series:
+    return memos.isin(OWNER_MEMOS) | memos.isin(PRODUCT_MEMOS)
+
+
+def _refuse_unclaimed(memos: pd.Series, platform) -> None:
+    if len(memos):
+        raise StatementError(f"platform {platform.name!r}: postings under {sorted(set(memos))} "
+                             f"cross the company's books but no statement line claims them "
+                             f"(sim/company/lines.py)")
+
+
+def _crossing(journal: pd.DataFrame, accounts) -> tuple[pd.DataFrame, np.ndarray]:
+    """Postings with one side in ``accounts``, and their signed amounts (+ into the company)."""
+    inside_source, inside_target = journal.source.isin(accounts), journal.target.isin(accounts)
+    crossing = journal[inside_source ^ inside_target]
+    sign = np.where(crossing.target.isin(accounts), 1, -1)
+    return crossing, sign * crossing.amount_fen.to_numpy()
+
+
+def _internal_revenue(journal: pd.DataFrame, accounts) -> tuple[np.ndarray, pd.Series]:
+    rows = journal[journal.source.isin(accounts) & journal.target.isin(accounts)
+                   & journal.memo.isin(INTERNAL_REVENUE)]
+    return rows.amount_fen.to_numpy(), rows.month
+
+
+def _by_month(amounts, months_of, months: int) -> np.ndarray:
+    """Sum of ``amounts`` by month, months 0 .. ``months`` - 1 (fen, exact)."""
+    total = np.zeros(months + 1, dtype=np.int64)
+    np.add.at(total, np.minimum(np.asarray(months_of, dtype=np.int64), months),
+              np.asarray(amounts, dtype=np.int64))
+    return total[:months]
+
+
+def _add(table: pd.DataFrame, lines: pd.Series, months_of: pd.Series, amounts) -> None:
+    frame = pd.DataFrame({"line": lines.to_numpy(), "month": months_of.to_numpy(),
+                          "amount": np.asarray(amounts, dtype=np.int64)}).dropna()
+    for (line, month), amount in frame.groupby(["line", "month"]).amount.sum().items():
+        if month < table.shape[1]:
+            table.loc[line, month] += amount
+
+
+def _totals(table: pd.DataFrame) -> None:
+    """Revenue, profit before tax and net income from the lines above them."""
+    table.loc["revenue"] = table.loc[list(REVENUE_LINES)].sum()
+    before_tax = [*COST_LINES, INTEREST_PROMISED, PRODUCT_OTHER]
+    table.loc["profit_before_tax"] = table.loc["revenue"] + table.loc[before_tax].sum()
+    table.loc["net_income"] = table.loc["profit_before_tax"] + table.loc[list(TAX_LINES)].sum()
+
+
+def _products_owed(market, platform, months: int) -> np.ndarray:
+    """What a fund pool owes its investors at each month's end (fen); zeros otherwise."""
+    if not platform.is_fund_pool:
+        return np.zeros(months, dtype=np.int64)
+    owed = platform.company.products_owed_fen
+    now = products_owed_now(market, platform)
+    return np.array([owed.get(m, now) for m in range(months)], dtype=np.int64)
+
+
+def products_owed_now(market, platform) -> int:
+    """What a fund pool owes its investors now: their products and redemptions queued (fen)."""
+    inv, p = market.investors, platform.index
+    return int(inv.product_fen[:, p].sum() + inv.queued_fen[:, p].sum())
+
+
+def _cash_flow(journal: pd.DataFrame, accounts, months: int, platform) -> pd.DataFrame:
+    cash = [a for a, line in accounts.items() if line in CASH_LINES]
+    rows, flow = _crossing(journal, cash)
+    financing = _is_capital_or_product(rows.memo)
+    investing = rows.memo.isin(INVESTING_MEMOS) & ~financing
+    operating = ~financing & ~investing
+    _refuse_unclaimed(rows.memo[operating & rows.memo.map(_income_line).isna()], platform)
+    table = pd.DataFrame(0, index=CASH_FLOW_LINES, columns=range(months), dtype=np.int64)
+    for line, mask in (("operating", operating), ("investing", investing),
+                       ("financing", financing)):
+        table.loc[line] = _by_month(flow[mask.to_numpy()], rows.month[mask], months)
+    table.loc["net_cash_flow"] = table.loc[["operating", "investing", "financing"]].sum()
+    return table
+
+
+def _balance_sheet(journal, accounts, months, owed, paid_in, retained) -> pd.DataFrame:
+    table = pd.DataFrame(0, index=BALANCE_LINES, columns=range(months), dtype=np.int64)
+    for account, line in accounts.items():
+        into = journal.target == account
+        out = journal.source == account
+        net = (_by_month(journal.amount_fen[into], journal.month[into], months)
+               - _by_month(journal.amount_fen[out], journal.month[out], months))
+        table.loc[line] += np.cumsum(net)
+    table.loc["total_assets"] = table.loc[["cash", "pool_cash", "reserve_fund", "claims_held"]].sum()
+    table.loc["products_owed"] = owed
+    table.loc["total_liabilities"] = owed
+    table.loc["paid_in_capital"] = paid_in
+    table.loc["retained_earnings"] = retained
+    table.loc["total_equity"] = paid_in + retained
+    return table
+
+
+__all__ = ["BALANCE_LINES", "CASH_FLOW_LINES", "INCOME_LINES", "STATEMENTS",
+           "StatementError", "check_identities", "company_accounts", "income_by_month",
+           "platform_statements", "products_owed_now", "statements"]

@@ -1,0 +1,109 @@
+"""A founder's plan targets: ``net_margin[year=3] >= 0.05``, ``payback_month <= 12``.
+
+A target names a figure (:data:`FIGURES`), where it is read (``[year=N]`` or ``[month=N]``,
+counting from 1 as a plan does: month 36 is the last month of a three-year plan), a comparison
+(``>=``, ``<=``, ``>``, ``<``) and a number. Monthly figures can be read in a month or a year (a
+year's flow is the sum of its months, a balance is read at its end); yearly figures in a year;
+once-per-run figures without brackets. A figure that never happened (a payback that never came)
+misses every target.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure a target can name: ``per`` is ``month``, ``year`` or ``run``."""
+
+    per: str
+    description: str
+
+
+FIGURES = {
+    "revenue_cny": Figure("month", "revenue (营业收入), CNY; a year's is the sum of its months"),
+    "costs_cny": Figure("month", "costs and losses before income tax, CNY"),
+    "profit_before_tax_cny": Figure("month", "profit before tax, CNY"),
+    "net_income_cny": Figure("month", "net income (净利润), CNY"),
+    "volume_cny": Figure("month", "principal lent (成交额), CNY"),
+    "daily_volume_cny": Figure("month", "principal lent a day, CNY (the month's / 30)"),
+    "cash_cny": Figure("month", "own cash (自有资金) at the end of the month (a year's: at its end)"),
+    "equity_cny": Figure("month", "equity at the end of the month (a year's: at its end)"),
+    "outstanding_cny": Figure("month", "principal outstanding at the end of the month (待收本金)"),
+    "net_margin": Figure("year", "net income / revenue of the year"),
+    "revenue_growth": Figure("year", "revenue of the year / revenue of the year before - 1"),
+    "cost_growth": Figure("year", "costs of the year / costs of the year before - 1"),
+    "bad_debt_rate": Figure("year", "principal written off since the start / principal lent since "
+                                    "the start, at the year's end (累计坏账率, as platforms disclose)"),
+    "break_even_month": Figure("run", "first month with a net income of zero or more (never: fails)"),
+    "payback_month": Figure("run", "first month by whose end the net income summed from month 1 is "
+                                   "zero or more: what was lost is earned back (never: fails)"),
+    "min_cash_cny": Figure("run", "lowest own cash at a month's end, CNY"),
+    "cash_out_month": Figure("run", "first month the owners had to put in unplanned money (capital "
+                                    "call) or the platform failed (never: no such month)"),
+    "capital_called_cny": Figure("run", "unplanned money the owners put in, CNY"),
+}
+"""Every figure a target can name."""
+
+COMPARISONS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+PATTERN = re.compile(r"^\s*(?P<figure>[a-z_]+)\s*(\[\s*(?P<per>year|month)\s*=\s*(?P<at>\d+)"
+                     r"\s*\])?\s*(?P<op>>=|<=|>|<)\s*(?P<number>[-+]?[0-9][0-9_]*\.?[0-9]*"
+                     r"([eE][-+]?[0-9]+)?)\s*$")
+SYNTAX = "figure[year=N] >= number, figure[month=N] <= number or figure > number"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One parsed target."""
+
+    text: str
+    figure: str
+    per: str | None
+    at: int | None
+    op: str
+    threshold: float
+
+    def met(self, value) -> bool:
+        """Whether ``value`` meets it (None or NaN: never)."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return False
+        return bool(COMPARISONS[self.op](value, self.threshold))
+
+
+def parse_target(text: str, months: int) -> Target:
+    """Parse ``text`` for a run of ``months`` months; ValueError says what is wrong and allowed."""
+    match = PATTERN.match(text)
+    if not match:
+        raise ValueError(f"target {text!r} is not a comparison; write {SYNTAX}")
+    name, per, op = match["figure"], match["per"], match["op"]
+    if name not in FIGURES:
+        raise ValueError(f"target {text!r} names no figure {name!r}; figures are "
+                         f"{', '.join(sorted(FIGURES))}")
+    figure = FIGURES[name]
+    at = int(match["at"]) if per else None
+    if figure.per == "run" and per:
+        raise ValueError(f"target {text!r}: {name} is read once per run, without [{per}=...]")
+    if figure.per != "run" and not per:
+        where = "[year=N]" if figure.per == "year" else "[month=N] or [year=N]"
+        raise ValueError(f"target {text!r}: say where {name} is read: {where}")
+    if figure.per == "year" and per == "month":
+        raise ValueError(f"target {text!r}: {name} is a yearly figure; use [year=N]")
+    if per:
+        last = months if per == "month" else math.ceil(months / 12)
+        if not 1 <= at <= last:
+            raise ValueError(f"target {text!r}: {per} {at} is outside the run ({per}s 1 to "
+                             f"{last}, counting from 1)")
+    return Target(text, name, per, at, op, float(match["number"].replace("_", "")))
+
+
+def target_value(target: Target, monthly, yearly, once: dict):
+    """The figure ``target`` reads, from the run's monthly and yearly tables and its ``once`` dict."""
+    if target.per is None:
+        return once[target.figure]
+    table = monthly if target.per == "month" else yearly
+    value = table.at[target.at, target.figure]
+    return None if value is None else float(value)

@@ -1,0 +1,196 @@
+"""The company's books: statements that tie to the ledger, costs worked out by hand, targets.
+
+docs/business-plan.md. Each identity is checked on every shipped scenario and on random ones; a
+plan without borrowers is checked against figures worked out by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sim.company import StatementError, check_identities, statements
+from sim.company.costs import income_tax_fen
+from sim.company.record import CompanyRecord
+from sim.company.report import company_report, yearly_statements
+from sim.market.accounts import AccountKind, Memo
+from sim.model import P2PMarket
+from sim.scenario import ScenarioError
+
+SCENARIOS = ["baseline", "fund_pool", "reserve_fund", "guarantor_p2b", "online_offline",
+             "pure_intermediary", "run_fund_pool", "custody_vs_none", "stress/guarantor_fails"]
+
+
+def _ties_to_ledger(market, frame) -> None:
+    """The last month's balance sheet is the ledger's balances; paid-in capital its owners' memos."""
+    journal = market.ledger.journal()
+    last = frame.month.max()
+    for platform in market.platforms:
+        sheet = frame[(frame.platform == platform.name) & (frame.month == last)
+                      & (frame.statement == "balance_sheet")].set_index("line").amount_fen
+        books = market.bookkeeper
+        assert sheet["cash"] == books.balance(platform, AccountKind.PLATFORM_CASH)
+        assert sheet["pool_cash"] == books.balance(platform, AccountKind.POOL_CASH)
+        assert sheet["reserve_fund"] == books.balance(platform, AccountKind.RESERVE_FUND)
+        cash = platform.account(AccountKind.PLATFORM_CASH)
+        owners = journal[journal.memo.isin([Memo.CAPITAL_INJECTION, Memo.CAPITAL_CALL,
+                                            Memo.CAPITAL_RAISE]) & (journal.target == cash)]
+        if platform.guarantee.account != AccountKind.RESERVE_FUND:
+            assert sheet["paid_in_capital"] == owners.amount_fen.sum()
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_statements_balance_and_tie_to_the_ledger_every_month(name):
+    market = P2PMarket(f"scenarios/{name}.toml", audit="off", run__horizon_days=390)
+    market.run()
+    frame = statements(market)
+    assert check_identities(market, frame) == []
+    _ties_to_ledger(market, frame)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_identities_hold_on_random_plans(seed):
+    """Random fees, costs, taxes, raises and business models: every identity, every month."""
+    rng = np.random.default_rng(seed)
+    reserve = {"policy": "reserve_fund", "principal_share": 0.03, "fee_share": 0.2}
+    funding, guarantee = [("auto_invest", {"policy": "none"}), ("fund_pool", {"policy": "none"}),
+                          ("auto_invest", reserve), ("fund_pool", {"policy": "none"})][seed - 1]
+    company = {"staff": {"market": {"headcount": [int(rng.integers(0, 20))],
+                                    "salary_monthly_cny": float(rng.uniform(5e3, 2e4))},
+                         "risk": {"headcount": [2, 4], "salary_monthly_cny": 15000.0}},
+               "technology_monthly_cny": [float(rng.uniform(0, 2e5))], "rent_monthly_cny": [5e4],
+               "branches": [int(rng.integers(0, 4))], "branch_monthly_cny": 3e4,
+               "credit_data_per_application_cny": float(rng.uniform(0, 10)),
+               "vat_rate": 0.06, "income_tax_rate": 0.25,
+               "capital_raises": [{"month": int(rng.integers(1, 13)), "amount_cny": 2e6}]}
+    market = P2PMarket({
+        "run": {"horizon_days": 420, "seed": seed},
+        "borrowers": {"applications_per_day": float(rng.uniform(5, 25))},
+        "investors": {"count": 3000},
+        "platforms": [{"name": "plan", "funding": funding, "guarantee": guarantee,
+                       "service_fee": float(rng.uniform(0, 0.05)), "capital_cny": 3e6,
+                       "company": company}]}, audit="off")
+    market.run()
+    frame = statements(market)
+    assert check_identities(market, frame) == []
+    _ties_to_ledger(market, frame)
+    income = frame[(frame.statement == "income")].pivot(index="line", columns="month",
+                                                        values="amount_fen")
+    vat = -income.loc["vat"].to_numpy()  # paid on the month before's revenue, rounded to the fen
+    expected = np.round(0.06 * np.maximum(income.loc["revenue"].to_numpy(), 0))
+    assert vat[0] == 0 and np.array_equal(vat[1:], expected[:-1])
+
+
+def test_a_plan_without_borrowers_matches_figures_worked_out_by_hand():
+    """Staff, technology, rent and branches by year; a raise in month 13; capital calls between."""
+    market = P2PMarket({
+        "run": {"horizon_days": 720, "seed": 1},
+        "borrowers": {"applications_per_day": 0.0},
+        "investors": {"count": 10},
+        "platforms": [{"name": "plan", "capital_cny": 1_000_000.0,
+                       "operating_cost_monthly_cny": 0.0,
+                       "company": {"staff": {"market": {"headcount": [2, 3],
+                                                        "salary_monthly_cny": 10_000.0}},
+                                   "technology_monthly_cny": [50_000.0, 60_000.0],
+                                   "rent_monthly_cny": [20_000.0],
+                                   "branches": [1, 2], "branch_monthly_cny": 5_000.0,
+                                   "vat_rate": 0.06, "income_tax_rate": 0.25,
+                                   "capital_raises": [{"month": 12, "amount_cny": 500_000.0}]}}],
+        "plan": {"targets": ["payback_month <= 12", "min_cash_cny >= 0",
+                             "cash_out_month >= 11", "net_income_cny[year=2] >= -1440000",
+                             "costs_cny[month=13] <= 119999"]},
+    }, audit="full")
+    market.run()
+    report = company_report(market)
+    monthly = report.monthly["plan"]
+    costs = np.array([95_000.0] * 12 + [120_000.0] * 12)  # 2x10k + 50k + 20k + 5k; 3x10k + 60k + 20k + 10k
+    assert np.array_equal(monthly.costs_cny.to_numpy(), costs)
+    assert np.array_equal(monthly.net_income_cny.to_numpy(), -costs)
+    # months 1-10 paid from capital (10 x 95k = 950k), month 11 calls 45k, month 12 95k; the raise
+    # of 500k pays months 13-16 (480k) and 20k of month 17; the rest is called
+    called = 45_000 + 95_000 + (120_000 - 20_000) + 7 * 120_000
+    once = report.once["plan"]
+    assert once["capital_called_cny"] == called
+    assert once["cash_out_month"] == 11 and once["min_cash_cny"] == 0.0
+    assert once["break_even_month"] is None and once["payback_month"] is None
+    sheet = yearly_statements(report).set_index("line")
+    assert sheet.loc["paid_in_capital", "year_2"] == 1_000_000 + 500_000 + called
+    assert sheet.loc["retained_earnings", "year_2"] == -costs.sum()
+    assert sheet.loc["income_tax", "year_2"] == 0 and sheet.loc["vat", "year_2"] == 0
+    assert [t["met"] for t in report.targets] == [False, True, True, True, False]
+
+
+def test_income_tax_sets_losses_of_the_five_years_before_against_profit():
+    record = CompanyRecord()
+    assert income_tax_fen(record, 1, -100_000, 0.25) == 0
+    assert income_tax_fen(record, 2, 60_000, 0.25) == 0  # 40,000 of the loss left
+    assert income_tax_fen(record, 3, 100_000, 0.25) == 15_000  # on 60,000
+    assert income_tax_fen(record, 4, -50_000, 0.25) == 0
+    assert income_tax_fen(record, 10, 80_000, 0.25) == 20_000  # year 4's loss has expired
+
+
+def test_statements_refuse_a_posting_no_line_claims():
+    market = P2PMarket("scenarios/baseline.toml", audit="off", run__horizon_days=60)
+    market.run()
+    platform = market.platforms[0]
+    market.bookkeeper.move(platform, AccountKind.PLATFORM_CASH, "world", 100, "a_new_cost")
+    with pytest.raises(StatementError, match="a_new_cost"):
+        statements(market)
+
+
+def test_identities_catch_a_pool_liability_that_moves_without_a_record():
+    market = P2PMarket("scenarios/fund_pool.toml", audit="off", run__horizon_days=150)
+    market.run()
+    assert check_identities(market, statements(market)) == []
+    market.platforms[0].company.accrue(2, 12_345)  # interest promised that nobody owes
+    failures = check_identities(market, statements(market))
+    assert failures and "12345 fen unexplained" in failures[0]
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("plan.targets", ["net_margin[year=4] >= 0.05"], "plan.targets[0]"),
+    ("plan.targets", ["profit_margin[year=1] >= 0.05"], "names no figure 'profit_margin'"),
+    ("plan.targets", ["net_margin[year=1] => 0.05"], "is not a comparison"),
+    ("plan.platform", "nobody", "plan.platform names no such platform"),
+    ("platforms[0].company.staff", {"market": {"headcount": [-1], "salary_monthly_cny": 1.0}},
+     "headcount"),
+    ("platforms[0].company.staff", {"market": {"headcount": [1], "salary_monthly_cny": -5.0}},
+     "salary_monthly_cny"),
+    ("platforms[0].company.staff", {"sales": {"headcount": [1], "salary_monthly_cny": 5.0}},
+     "no such department"),
+    ("platforms[0].company.capital_raises", [{"month": 36, "amount_cny": 1e6}],
+     "capital_raises[0].month is 36"),
+])
+def test_bad_plan_input_names_the_key(key, value, words, tmp_path):
+    text = (open("scenarios/baseline.toml", encoding="utf-8").read()
+            + _toml(key, value))
+    path = tmp_path / "plan.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        P2PMarket(str(path))
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(path), "--out", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def _toml(key: str, value) -> str:
+    """``value`` under ``key`` appended to the baseline (a table of the first platform, or plan)."""
+    section, _, name = key.rpartition(".")
+    if section == "plan":
+        return f"\n[plan]\n{name} = {json.dumps(value)}\n"
+    table = section.replace("platforms[0]", "platforms")
+    if name == "capital_raises":
+        rows = "".join(f"\n[[{table}.capital_raises]]\nmonth = {r['month']}\n"
+                       f"amount_cny = {r['amount_cny']}\n" for r in value)
+        return rows
+    rows = ""
+    for department, spec in value.items():
+        rows += (f"\n[{table}.staff.{department}]\nheadcount = {json.dumps(spec['headcount'])}\n"
+                 f"salary_monthly_cny = {spec['salary_monthly_cny']}\n")
+    return rows
