@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sim.experiments.spec import ExperimentError
 from sim.folders import OutputFolderError
+from sim.plan.errors import PlanError
 from sim.policies.checks import PolicyFault
 from sim.reserve.study import ReserveError
 from sim.scenario import ScenarioError
@@ -34,7 +35,8 @@ INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 MAX_SEED = 2**63 - 1
 MIN_PRINCIPAL_CNY = 0.01          # one fen
 MAX_PRINCIPAL_CNY = 10_000_000_000.0  # every column exact to the fen (10^12 fen < 2^53)
-AFTER_INTERRUPT = {"experiment": "rerun the same command to resume"}
+AFTER_INTERRUPT = {"experiment": "rerun the same command to resume",
+                   "plan": "rerun the same command to resume"}
 
 
 class UsageError(Exception):
@@ -106,6 +108,21 @@ def _reserve(args: argparse.Namespace) -> int:
     print(f"results: {results['folder']}/ (summary.json, requirements.csv, statistics.csv, "
           f"exhaustion.csv, frontier.csv, paths.parquet, monthly.parquet, losses.png, "
           f"balance_fan.png, exhaustion.png, frontier.png)")
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from sim.plan.study import PlanRequest, format_plan, run_plan
+
+    request = PlanRequest(
+        scenario=args.scenario, runs=args.runs, workers=args.workers, executor=args.executor,
+        scheduler=args.scheduler, out=args.out, seed=args.seed, overwrite=args.overwrite,
+        overrides=dict(_parse_set(item) for item in args.set), quiet=args.quiet)
+    results = run_plan(request)
+    print(f"{results['runs']} runs ({results['skipped']} already done), {results['failed']} failed")
+    print(format_plan(results))
+    print(f"results: {results['folder']}/ (plan.xlsx; targets.csv, statements_by_year.csv, "
+          f"timing.csv, cash_out.csv, drivers.csv, runs.csv; plan.json; fans.png, targets.png)")
     return 0
 
 
@@ -206,6 +223,24 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
     res.add_argument("--quiet", action="store_true", help="no progress bar")
     res.set_defaults(func=_reserve)
+    plan = sub.add_parser("plan", help="test a business plan: the odds of meeting each [plan] "
+                                       "target, statements P10/P50/P90, a spreadsheet")
+    plan.add_argument("scenario", help="scenario file with [plan] targets, e.g. "
+                                       "scenarios/seed_business_plan.toml")
+    plan.add_argument("--runs", type=int, default=200, help="runs (default 200)")
+    plan.add_argument("--out", default=None, help="results folder (default: results/NAME-plan)")
+    plan.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    plan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a scenario key")
+    plan.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                      help="parallel runs (default: one per core)")
+    plan.add_argument("--executor", default="process", choices=["local", "process", "dask"],
+                      help="where runs go: this process, a process pool (default), or Dask")
+    plan.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
+    plan.add_argument("--overwrite", action="store_true",
+                      help="start over in a folder that holds another study's runs")
+    plan.add_argument("--quiet", action="store_true", help="no progress bar")
+    plan.set_defaults(func=_plan)
     sched = sub.add_parser("schedule", help="print a loan's repayment schedule")
     sched.add_argument("--principal", type=float, required=True, help="amount, CNY")
     sched.add_argument("--rate", type=float, required=True, help="annual rate, e.g. 0.12")
@@ -228,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     try:
         return args.func(args)
-    except (ScenarioError, UsageError, ExperimentError, ReserveError, OutputFolderError) as error:
+    except (ScenarioError, UsageError, ExperimentError, ReserveError, OutputFolderError,
+            PlanError) as error:
         print(f"p2psim: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except PolicyFault as fault:

@@ -25,6 +25,9 @@ def test_shipped_scenarios_run(path):
     overrides = {"run__horizon_days": max(60, last_event + 10)}  # a run's events stay within it
     if scenario.initial_book.loans > 20000:
         overrides["initial_book__loans"] = 20000
+    overrides["plan__targets"] = []  # a plan's targets and raises are dated within its own horizon
+    for i in range(len(scenario.platforms)):
+        overrides[f"platforms__{i}__company__capital_raises"] = []
     model = P2PMarket(path, audit="full", **overrides)
     model.run()
     frame = model.datacollector.get_model_vars_dataframe()

@@ -1,26 +1,78 @@
-"""The scenario's ``[plan]`` table: a founder's targets for one platform (docs/business-plan.md).
+"""The scenario's ``[plan]`` table: a founder's targets and the inputs they are unsure of.
 
 ``targets`` are comparisons of the plan's figures (:mod:`sim.company.targets`), e.g.
 ``"net_margin[year=3] >= 0.05"`` or ``"payback_month <= 12"``; ``platform`` names the platform whose
 company they are about (the first one when empty). Every run reports each target's figure and
-whether it was met; ``p2psim plan`` gives the probability of meeting each.
+whether it was met; ``p2psim plan`` gives the probability of meeting each, drawing the inputs of
+``[[plan.uncertain]]`` afresh for every run (docs/business-plan.md)::
+
+    [[plan.uncertain]]
+    key = "borrowers.applications_per_day"   # a scenario key, as --set writes it
+    distribution = "lognormal"               # normal, lognormal, uniform or triangular
+    median = 1.0
+    sigma = 0.3
+    how = "scale"                            # set (the draw is the value), scale or shift it
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.company.targets import parse_target
 from sim.loans import DAYS_PER_MONTH
 
+PARAMETERS = {"normal": ("mean", "sd"), "lognormal": ("median", "sigma"),
+              "uniform": ("low", "high"), "triangular": ("low", "mode", "high")}
+"""What each distribution needs."""
+
+
+class UncertainInput(BaseModel):
+    """A scenario input the founder is unsure of: a key and the distribution of its value."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    key: str = Field(min_length=1, description="a scenario key, e.g. platforms.0.service_fee")
+    distribution: Literal["normal", "lognormal", "uniform", "triangular"]
+    how: Literal["set", "scale", "shift"] = Field(
+        "set", description="set: the draw is the value; scale: the value (each item of a list) "
+                           "times the draw; shift: plus the draw")
+    mean: float | None = None
+    sd: float | None = Field(None, ge=0.0)
+    median: float | None = Field(None, gt=0.0)
+    sigma: float | None = Field(None, ge=0.0)
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _parameters(self):
+        needed = PARAMETERS[self.distribution]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.distribution} distribution needs {', '.join(needed)}; "
+                             f"missing: {', '.join(missing)}")
+        extra = [name for names in PARAMETERS.values() for name in names
+                 if name not in needed and getattr(self, name) is not None]
+        if extra:
+            raise ValueError(f"a {self.distribution} distribution takes {', '.join(needed)}, "
+                             f"not {', '.join(sorted(set(extra)))}")
+        if self.distribution in ("uniform", "triangular") and not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.distribution == "triangular" and not self.low <= self.mode <= self.high:
+            raise ValueError(f"mode ({self.mode}) must lie between low and high")
+        return self
+
 
 class PlanConfig(BaseModel):
-    """The targets of a business plan."""
+    """The targets of a business plan and the inputs it is unsure of."""
 
     model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
 
     platform: str = Field("", description="whose plan; empty: the first platform")
     targets: list[str] = Field(default_factory=list, max_length=200)
+    uncertain: list[UncertainInput] = Field(default_factory=list, max_length=100)
 
 
 def check_plan(plan: PlanConfig, horizon_days: int, platform_names: list[str]) -> None:

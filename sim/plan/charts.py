@@ -1,0 +1,48 @@
+"""The plan's figures: fan charts of the monthly figures and the targets' odds with their errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+FAN_TITLES = {"cash_cny": "own cash at the month's end, M CNY",
+              "net_income_cny": "net income in the month, M CNY",
+              "revenue_cny": "revenue in the month, M CNY",
+              "daily_volume_cny": "lent a day, M CNY"}
+
+
+def plot_fans(fans: dict[str, pd.DataFrame], path: Path, title: str) -> None:
+    """P10-P90 bands and the median of the monthly figures, over the runs."""
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
+    for ax, (name, label) in zip(axes.flat, FAN_TITLES.items()):
+        fan = fans[name] / 1e6
+        ax.fill_between(fan.index, fan.p10, fan.p90, alpha=0.3, label="P10-P90")
+        ax.plot(fan.index, fan.p50, label="median")
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_title(label)
+        ax.set_xlabel("month of the plan")
+        ax.legend(loc="upper left")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_targets(odds: pd.DataFrame, path: Path, title: str) -> None:
+    """Each target's probability of being met, with its 95 % interval."""
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(odds) + 1.5), constrained_layout=True)
+    y = range(len(odds))
+    errors = [(odds.probability - odds.ci95_low).clip(lower=0),
+              (odds.ci95_high - odds.probability).clip(lower=0)]
+    ax.barh(y, odds.probability, xerr=errors, color="tab:blue", alpha=0.7, capsize=3)
+    ax.set_yticks(list(y), odds.target)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability of meeting the target (bars: 95 % interval)")
+    ax.set_title(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,194 @@
+"""``p2psim plan``: run a business plan many times and say how likely each target is.
+
+Each run draws the plan's uncertain inputs (:mod:`sim.plan.inputs`) and the market's own randomness
+from its seed (run ``k`` gets the ``k``-th child of the plan's seed, as an experiment's runs do), so
+the study is reproducible run by run on any executor. Finished runs are kept in the results folder
+as they come (an interrupted study resumes); the tables, the spreadsheet and the charts are written
+at the end, each file whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sim.plan.analysis as analysis
+from sim.experiments.design import run_seeds
+from sim.experiments.runner import EXECUTORS, RunStore, execute, input_hashes
+from sim.folders import check_output_folder
+from sim.loans import DAYS_PER_MONTH
+from sim.plan.charts import plot_fans, plot_targets
+from sim.plan.errors import PlanError
+from sim.plan.inputs import InputError, run_inputs
+from sim.plan.runs import PlanTask, run_plan_one
+from sim.plan.workbook import CNY, NUMBER, SHARE, STATEMENT_SHEETS, statement_sheet, write_workbook
+from sim.scenario import ScenarioError, load_scenario
+
+
+@dataclass
+class PlanRequest:
+    """What ``p2psim plan`` was asked for."""
+
+    scenario: str
+    runs: int = 200
+    workers: int = 2
+    executor: str = "process"
+    scheduler: str | None = None
+    out: str | None = None
+    seed: int | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    overwrite: bool = False
+    quiet: bool = False
+
+
+def run_plan(request: PlanRequest) -> dict[str, Any]:
+    """Run (or finish) the study and write its results; return what the command prints."""
+    from tqdm import tqdm
+
+    scenario, tasks = _tasks(request)
+    folder = check_output_folder(request.out or Path("results") / f"{scenario.run.name}-plan",
+                                 "experiment", "--out" if request.out else "the results folder")
+    path = Path(request.scenario)
+    manifest = {"plan": scenario.plan.model_dump(mode="json"), "scenario": str(path.resolve()),
+                "runs": len(tasks), "seed": str(tasks[0].seed), "overrides": request.overrides,
+                "inputs": input_hashes(path, path)}
+    store = RunStore(folder, manifest, overwrite=request.overwrite)
+    done = store.done()
+    todo = [task for task in tasks if task.run not in done]
+    with tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="run", disable=request.quiet,
+              file=sys.stderr, desc=f"{scenario.run.name} plan") as bar:
+        for record in execute(todo, request.executor, request.workers, request.scheduler,
+                              function=run_plan_one):
+            store.write(record)
+            bar.update(1)
+    records = store.records()
+    ok = [r for r in records if r["status"] == "ok"]
+    if not ok:
+        raise PlanError(f"every run failed; the first:\n{records[0].get('error', '')}")
+    results = _analyse(ok, scenario)
+    results.update(folder=folder, runs=len(records), failed=len(records) - len(ok),
+                   skipped=len(tasks) - len(todo))
+    _write(folder, results, scenario, request)
+    return results
+
+
+def _tasks(request: PlanRequest):
+    """The scenario and every run's task, each run's inputs checked against the scenario first."""
+    if request.runs < 1:
+        raise PlanError(f"--runs {request.runs}: must be at least 1")
+    if request.workers < 1:
+        raise PlanError(f"--workers {request.workers}: must be at least 1")
+    if request.executor not in EXECUTORS:
+        raise PlanError(f"--executor {request.executor!r}: allowed: {', '.join(EXECUTORS)}")
+    scenario = load_scenario(request.scenario, request.overrides)
+    if not scenario.plan.targets:
+        raise PlanError(f"{request.scenario}: [plan] has no targets; add e.g. targets = "
+                        f"[\"net_margin[year=3] >= 0.05\", \"payback_month <= 12\"]")
+    seed = scenario.run.seed if request.seed is None else request.seed
+    seeds = run_seeds(seed, request.runs)
+    tasks = []
+    for k in range(request.runs):
+        try:
+            overrides, draws = run_inputs(scenario.plan.uncertain, scenario, seed, k)
+            load_scenario(request.scenario, {**request.overrides, **overrides})
+        except InputError as error:
+            raise PlanError(f"{request.scenario}: {error}") from None
+        except ScenarioError as error:
+            raise PlanError(f"run {k} drew {draws}, which the scenario refuses (narrow the "
+                            f"distribution of [[plan.uncertain]]):\n{error}") from None
+        tasks.append(PlanTask(run=k, seed=seeds[k], scenario=str(request.scenario),
+                              overrides={**request.overrides, **overrides}, draws=draws))
+    return scenario, tasks
+
+
+def _analyse(records: list[dict], scenario) -> dict[str, Any]:
+    targets = scenario.plan.targets
+    months = (scenario.run.horizon_days + DAYS_PER_MONTH - 1) // DAYS_PER_MONTH
+    return {
+        "targets": analysis.target_odds(records, targets),
+        "statements": analysis.statement_quantiles(records),
+        "timing": analysis.timing(records),
+        "cash_out": analysis.cash_out_curve(records, months),
+        "drivers": analysis.drivers(records, targets, [u.key for u in scenario.plan.uncertain]),
+        "fans": analysis.monthly_fans(records),
+        "runs_table": analysis.run_table(records, targets),
+    }
+
+
+def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
+    """Every result file, each written under a temporary name and renamed into place."""
+    name = scenario.run.name
+    tables = {"targets.csv": results["targets"], "statements_by_year.csv": results["statements"],
+              "timing.csv": results["timing"], "cash_out.csv": results["cash_out"],
+              "drivers.csv": results["drivers"], "runs.csv": results["runs_table"]}
+    for file, table in tables.items():
+        _atomic(folder / file, lambda p, t=table: t.to_csv(p, index=False))
+    sheets = {"Targets": (results["targets"], {"probability": SHARE, "standard_error": SHARE,
+                                               "ci95_low": SHARE, "ci95_high": SHARE,
+                                               "never": SHARE, "value_p10": NUMBER,
+                                               "value_p50": NUMBER, "value_p90": NUMBER})}
+    for statement, title in STATEMENT_SHEETS.items():
+        sheets[title] = (statement_sheet(results["statements"], statement), {"*": CNY})
+    sheets["Timing"] = (results["timing"], {"share_of_runs": SHARE})
+    sheets["Cash out by month"] = (results["cash_out"], {"share_out_of_cash": SHARE})
+    sheets["Drivers"] = (results["drivers"], {"ks_distance": NUMBER, "p_value": NUMBER})
+    sheets["Runs"] = (results["runs_table"], {})
+    about = [("scenario", str(Path(request.scenario).resolve())), ("runs", str(results["runs"])),
+             ("failed runs", str(results["failed"])),
+             ("seed", str(scenario.run.seed if request.seed is None else request.seed)),
+             ("probability", "share of runs that met the target; standard error sqrt(p(1-p)/n); "
+                             "95 % Wilson interval"),
+             ("P10 / P50 / P90", "quantiles over the runs; flows summed over each year, balances "
+                                 "at its end; CNY"),
+             ("drivers", "Kolmogorov-Smirnov distance between the inputs of runs that met a target "
+                         "and runs that missed it (Monte-Carlo filtering)")]
+    _atomic(folder / "plan.xlsx", lambda p: write_workbook(p, sheets, about))
+    _atomic(folder / "fans.png", lambda p: plot_fans(results["fans"], p, f"{name}: "
+                                                     f"{results['runs']} runs"))
+    _atomic(folder / "targets.png", lambda p: plot_targets(results["targets"], p,
+                                                           f"{name}: the plan's targets"))
+    summary = {"runs": results["runs"], "failed": results["failed"],
+               "targets": results["targets"].to_dict(orient="records"),
+               "timing": results["timing"].to_dict(orient="records")}
+    _atomic(folder / "plan.json", lambda p: p.write_text(json.dumps(summary, indent=2,
+                                                                    default=_json_number)))
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _json_number(value):
+    return None if value != value else float(value)
+
+
+def format_plan(results: dict) -> str:
+    """The study as the command prints it: each target's odds, timing, and what drives each."""
+    odds = results["targets"]
+    lines = [f"  {'target':<40}{'P(met)':>8}{'± s.e.':>9}   95 % interval"]
+    for row in odds.itertuples():
+        lines.append(f"  {row.target:<40}{row.probability:>8.1%}{row.standard_error:>9.1%}   "
+                     f"{row.ci95_low:.1%} - {row.ci95_high:.1%}")
+    worst = max(odds.standard_error)
+    lines.append(f"  ({results['runs'] - results['failed']} runs; the largest standard error is "
+                 f"{worst:.1%}; ±5 % at 95 % needs {analysis.runs_needed(0.05)} runs at p = 0.5)")
+    for row in results["timing"].itertuples():
+        when = "" if row.share_of_runs == 0 else (f": month {row.p50:.0f} at the median "
+                                                  f"(P10 {row.p10:.0f}, P90 {row.p90:.0f})")
+        lines.append(f"  {row.figure:<18} in {row.share_of_runs:.0%} of runs{when}")
+    drivers = results["drivers"].dropna(subset=["ks_distance"])
+    for target, rows in drivers.groupby("target", sort=False):
+        top = rows.iloc[0]
+        lines.append(f"  {target}: driven most by {top.input} (KS {top.ks_distance:.2f}, "
+                     f"median {top.median_when_met:.4g} when met, "
+                     f"{top.median_when_missed:.4g} when missed)")
+    return "\n".join(lines)
+
+
+__all__ = ["PlanError", "PlanRequest", "format_plan", "run_plan"]

@@ -1,0 +1,78 @@
+"""The plan as a spreadsheet a founder opens in Excel or LibreOffice (``plan.xlsx``), and as CSV.
+
+One sheet per statement with P10 / P50 / P90 columns by year, the targets with their odds, timing,
+drivers, every run's inputs and figures, and a sheet that says how it was made. Numbers are
+formatted (CNY without decimals, shares as percentages) and headers are frozen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+CNY = "#,##0"
+SHARE = "0.0%"
+NUMBER = "0.000"
+STATEMENT_SHEETS = {"income": "Income statement", "cash_flow": "Cash flow",
+                    "balance_sheet": "Balance sheet"}
+
+
+def statement_sheet(quantiles: pd.DataFrame, statement: str) -> pd.DataFrame:
+    """Lines as rows, ``Year N P10 / P50 / P90`` as columns (CNY), in the statement's order."""
+    rows = quantiles[quantiles.statement == statement]
+    order = list(dict.fromkeys(rows.line))
+    wide = rows.pivot(index="line", columns="year", values=["p10", "p50", "p90"])
+    columns = {}
+    for year in sorted(rows.year.unique()):
+        for q in ("p10", "p50", "p90"):
+            columns[f"Year {year} {q.upper()}"] = wide[(q, year)]
+    table = pd.DataFrame(columns).loc[order]
+    labels = rows.drop_duplicates("line").set_index("line").label
+    table.insert(0, "Line", labels.loc[order].to_numpy())
+    return table.reset_index(drop=True)
+
+
+def write_workbook(path: Path, sheets: dict[str, tuple[pd.DataFrame, dict[str, str]]],
+                   about: list[tuple[str, str]]) -> None:
+    """Write ``sheets`` (title: (table, number format by column)) and an About sheet to ``path``."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, (table, formats) in sheets.items():
+        sheet = book.create_sheet(title[:31])
+        sheet.append(list(table.columns))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in table.itertuples(index=False):
+            sheet.append([_cell(v) for v in row])
+        for j, column in enumerate(table.columns, start=1):
+            letter = sheet.cell(row=1, column=j).column_letter
+            number = formats.get(column) or formats.get("*")
+            width = max([len(str(column))] + [len(str(v)) for v in table[column].head(200)])
+            sheet.column_dimensions[letter].width = min(60, max(10, width + 2))
+            if number:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
+                    if isinstance(cell.value, int | float):
+                        cell.number_format = number
+        sheet.freeze_panes = "B2"
+    sheet = book.create_sheet("About")
+    for key, value in about:
+        sheet.append([key, value])
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 100
+    book.save(path)
+
+
+def _cell(value):
+    """A value openpyxl writes: plain floats, no NaN (an empty cell instead)."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -1,0 +1,128 @@
+"""``p2psim plan``: uncertain inputs, the odds of each target, the spreadsheet, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.plan.analysis import drivers, runs_needed, target_odds, wilson
+from sim.plan.inputs import apply, run_inputs
+from sim.plan.study import PlanRequest, run_plan
+from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.plan import UncertainInput
+
+PLAN = "scenarios/seed_business_plan.toml"
+SMALL = {"investors.count": 3000}
+
+
+def test_inputs_are_set_scaled_or_shifted_and_reproducible():
+    scenario = load_scenario(PLAN)
+    uncertain = scenario.plan.uncertain
+    first, draws = run_inputs(uncertain, scenario, seed=7, run=3)
+    again, _ = run_inputs(uncertain, scenario, seed=7, run=3)
+    other, _ = run_inputs(uncertain, scenario, seed=7, run=4)
+    assert first == again and first != other
+    hazard = scenario.grades.default_hazard_monthly
+    factor = draws["grades.default_hazard_monthly"]
+    assert first["grades.default_hazard_monthly"] == [h * factor for h in hazard]
+    growth = draws["borrowers.growth_per_year"]
+    assert first["borrowers.growth_per_year"] == [g + growth for g in (0.15, 0.10, 0.08)]
+    assert 0.04 <= first["platforms.0.marketing.channels.0.register_rate"] <= 0.12
+    count = UncertainInput(key="investors.count", distribution="uniform", low=0.5, high=1.5,
+                           how="scale")
+    assert apply(count, 3000, 1.2345) == 3704  # an integer key stays an integer
+
+
+@pytest.mark.parametrize("spec, words", [
+    ({"distribution": "normal", "mean": 0.0}, "needs mean, sd; missing: sd"),
+    ({"distribution": "normal", "mean": 0.0, "sd": -1.0}, "greater than or equal to 0"),
+    ({"distribution": "uniform", "low": 2.0, "high": 1.0}, "must be below high"),
+    ({"distribution": "triangular", "low": 0.0, "mode": 3.0, "high": 1.0}, "mode"),
+    ({"distribution": "lognormal", "median": 1.0, "sigma": 0.2, "sd": 0.1}, "not sd"),
+    ({"distribution": "poisson", "mean": 1.0}, "distribution"),
+])
+def test_a_distribution_with_bad_parameters_names_the_key(spec, words):
+    with pytest.raises(ScenarioError, match="plan.uncertain.0") as error:
+        load_scenario(PLAN, {"plan.uncertain": [{"key": "borrowers.dti_mean", **spec}]})
+    assert words in str(error.value)
+
+
+def test_wilson_interval_and_runs_needed():
+    low, high = wilson(50, 100)
+    assert math.isclose(low, 0.4038, abs_tol=1e-4) and math.isclose(high, 0.5962, abs_tol=1e-4)
+    assert wilson(0, 20)[0] == 0.0 and 0 < wilson(0, 20)[1] < 0.17
+    assert runs_needed(0.05) == 385
+
+
+def test_drivers_find_the_input_that_decides_a_target():
+    rng = np.random.default_rng(1)
+    records = []
+    for run in range(200):
+        decisive, noise = rng.random(), rng.random()
+        records.append({"run": run, "params": {"decisive": decisive, "noise": noise},
+                        "plan": {"targets": [{"value": decisive, "met": decisive > 0.6}]}})
+    table = drivers(records, ["x >= 0.6"], ["decisive", "noise"]).set_index("input")
+    assert table.loc["decisive", "ks_distance"] == 1.0
+    assert table.loc["noise", "ks_distance"] < 0.25 and table.loc["noise", "p_value"] > 0.01
+    odds = target_odds(records, ["x >= 0.6"]).iloc[0]
+    assert odds.met == sum(r["params"]["decisive"] > 0.6 for r in records)
+    assert math.isclose(odds.standard_error, math.sqrt(odds.probability * (1 - odds.probability)
+                                                       / 200))
+
+
+def test_a_plan_study_gives_odds_statements_and_a_spreadsheet(tmp_path):
+    out = tmp_path / "plan"
+    results = run_plan(PlanRequest(PLAN, runs=6, workers=1, executor="local", out=str(out),
+                                   overrides=SMALL, quiet=True))
+    assert results["failed"] == 0
+    runs = pd.read_csv(out / "runs.csv")
+    odds = pd.read_csv(out / "targets.csv")
+    for row in odds.itertuples():
+        assert row.met == runs[f"{row.target} | met"].sum()
+        assert row.ci95_low <= row.probability <= row.ci95_high
+    book = openpyxl.load_workbook(out / "plan.xlsx")
+    assert {"Targets", "Income statement", "Cash flow", "Balance sheet", "Drivers",
+            "Runs", "About"} <= set(book.sheetnames)
+    sheet = book["Income statement"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["Line", "Year 1 P10", "Year 1 P50", "Year 1 P90"]
+    assert sheet.freeze_panes == "B2" and sheet["C2"].number_format == "#,##0"
+    lines = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    net = lines["Net income (净利润)"]
+    assert net[1].value <= net[2].value <= net[3].value
+    quantiles = pd.read_csv(out / "statements_by_year.csv")
+    revenue = quantiles[(quantiles.line == "revenue") & (quantiles.year == 1)].iloc[0]
+    assert math.isclose(lines["Revenue (营业收入)"][2].value, revenue.p50)
+    for name in ("fans.png", "targets.png", "plan.json", "drivers.csv", "timing.csv"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_a_plan_study_is_the_same_on_one_worker_or_two(tmp_path):
+    one = run_plan(PlanRequest(PLAN, runs=4, workers=1, executor="local",
+                               out=str(tmp_path / "one"), overrides=SMALL, quiet=True))
+    two = run_plan(PlanRequest(PLAN, runs=4, workers=2, executor="process",
+                               out=str(tmp_path / "two"), overrides=SMALL, quiet=True))
+    pd.testing.assert_frame_equal(one["runs_table"].sort_values("run").reset_index(drop=True),
+                                  two["runs_table"].sort_values("run").reset_index(drop=True))
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--set", "plan.targets=[]"], "[plan] has no targets"),
+    (["--set", 'plan.targets=["net_margin[year=9] >= 0"]'], "plan.targets[0]"),
+    (["--set", 'plan.uncertain=[{key = "borrowers.nothing", distribution = "normal", mean = 0.0, '
+               'sd = 1.0}]'], "names no key of the scenario"),
+    (["--set", 'plan.uncertain=[{key = "grades.cure_probability", distribution = "normal", '
+               'mean = 0.0, sd = 5.0}]'], "which the scenario refuses"),
+    (["--runs", "0"], "--runs 0"),
+])
+def test_bad_plan_requests_exit_2_and_write_nothing(argv, words, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["plan", PLAN, "--out", str(out), "--quiet", *argv])
+    assert code == 2
+    assert words in capsys.readouterr().err
+    assert not out.exists()
