@@ -9,6 +9,7 @@ statements refuse a posting whose memo has no line, so a new memo cannot slip pa
 from __future__ import annotations
 
 from sim.market.accounts import MARKETING_PREFIX, STAFF_PREFIX, Memo
+from sim.scenario.company import DEPARTMENTS
 
 REVENUE_LINES = {
     "service_fees": (Memo.SERVICE_FEE,),              # 借款服务费
@@ -21,11 +22,9 @@ REVENUE_LINES = {
 """Revenue (营业收入) by line; a fee's share paid into the platform's own reserve counts with it."""
 
 COST_LINES = {
-    "staff": STAFF_PREFIX,
     "technology": (Memo.TECHNOLOGY,),
     "rent": (Memo.RENT,),
     "branches": (Memo.BRANCHES,),
-    "marketing": MARKETING_PREFIX,
     "collection_costs": (Memo.COLLECTION_COST,),
     "credit_data": (Memo.CREDIT_DATA,),
     "custody_fees": (Memo.CUSTODY_FEE,),
@@ -37,7 +36,14 @@ COST_LINES = {
     "loans_sold": (Memo.FIRE_SALE, Memo.FIRE_SALE_LOSS),  # price received less balance given up
     "vat": (Memo.VAT,),
 }
-"""Costs and other gains and losses before income tax, by line (a signed sum of its postings)."""
+"""Costs and other gains and losses before income tax, by line (a signed sum of its postings).
+
+Staff has a line per department (``staff_market`` ...) and marketing one per channel of the
+platform's policy (``marketing_search`` ...; ``marketing_other`` for a channel it does not name):
+:func:`income_lines`.
+"""
+
+STAFF_LINES = {f"staff_{department}": department for department in DEPARTMENTS}
 
 INTEREST_PROMISED = "interest_promised_on_products"
 """A fund pool's promised interest: a cost, recorded outside the ledger (:mod:`sim.company.record`)."""
@@ -68,11 +74,16 @@ LABELS = {
     "transfer_and_withdrawal_fees": "Transfer and withdrawal fees (转让费, 提现费)",
     "income_on_claims_held": "Interest and recoveries on claims held",
     "revenue": "Revenue (营业收入)",
-    "staff": "Staff (人工)",
+    "staff_market": "Staff: market (市场)",
+    "staff_risk": "Staff: risk (风控)",
+    "staff_collection": "Staff: collection (催收)",
+    "staff_technology": "Staff: technology (技术)",
+    "staff_customer_service": "Staff: customer service (客服)",
+    "staff_management": "Staff: management (管理)",
+    "marketing_other": "Marketing: other channels",
     "technology": "Technology (技术)",
     "rent": "Rent and offices (租金)",
     "branches": "Offline branches (线下门店)",
-    "marketing": "Marketing (市场推广)",
     "collection_costs": "Collection costs (催收成本)",
     "credit_data": "Credit data (征信)",
     "custody_fees": "Custodian bank (存管费)",
@@ -122,3 +133,37 @@ def line_of(memo: str, lines: dict) -> str | None:
         elif base in memos:
             return line
     return None
+
+
+def channels_of(platform) -> list[str]:
+    """The marketing channels a platform's policy names, in its order."""
+    return [channel["name"] for channel in platform.config.marketing.get("channels", [])
+            if isinstance(channel, dict) and "name" in channel]
+
+
+def income_lines(channels: list[str]) -> list[str]:
+    """The lines of the income statement, in order, for a platform with these ``channels``."""
+    costs = list(COST_LINES)
+    marketing = [f"marketing_{name}" for name in channels] + ["marketing_other"]
+    return [*REVENUE_LINES, "revenue", *STAFF_LINES, *costs[:3], *marketing, *costs[3:],
+            INTEREST_PROMISED, PRODUCT_OTHER, "profit_before_tax", *TAX_LINES, "net_income"]
+
+
+def income_line(memo: str, channels: list[str]) -> str | None:
+    """The income-statement line of a posting's ``memo`` on a platform with ``channels``, or None."""
+    if memo.startswith(STAFF_PREFIX):
+        line = "staff_" + memo.removeprefix(STAFF_PREFIX)
+        return line if line in STAFF_LINES else None
+    if memo.startswith(MARKETING_PREFIX):
+        name = memo.removeprefix(MARKETING_PREFIX)
+        return f"marketing_{name}" if name in channels else "marketing_other"
+    return line_of(memo, REVENUE_LINES) or line_of(memo, COST_LINES) or line_of(memo, TAX_LINES)
+
+
+def label(line: str) -> str:
+    """What ``line`` is called in the spreadsheet (a channel's line by its channel)."""
+    if line in LABELS:
+        return LABELS[line]
+    if line.startswith("marketing_"):
+        return f"Marketing: {line.removeprefix('marketing_')}"
+    return line

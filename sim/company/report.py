@@ -15,8 +15,8 @@ import pandas as pd
 
 from sim.company.charts import plot_company
 from sim.company.figures import monthly_figures, run_figures, yearly_figures
-from sim.company.lines import LABELS
-from sim.company.statements import STATEMENTS, statements
+from sim.company.lines import label
+from sim.company.statements import statements
 from sim.company.targets import parse_target, target_value
 from sim.loans import DAYS_PER_MONTH
 
@@ -84,11 +84,11 @@ def yearly_statements(report: CompanyReport) -> pd.DataFrame:
     table = (pd.concat([flows, ends]) / 100).unstack("year")
     table.columns = [f"year_{year}" for year in table.columns]
     table = table.reset_index()
-    table.insert(3, "label", table.line.map(LABELS).fillna(table.line))
-    rank = {key: i for i, key in enumerate((s, line) for s, lines in STATEMENTS.items()
-                                            for line in lines)}
-    table["rank"] = [rank[(s, line)] for s, line in zip(table.statement, table.line)]
-    return table.sort_values(["platform", "rank"]).drop(columns="rank").reset_index(drop=True)
+    table.insert(3, "label", table.line.map(label))
+    built = dict.fromkeys(zip(frame.platform, frame.statement, frame.line))  # in the order built
+    rank = {key: i for i, key in enumerate(built)}
+    table["rank"] = [rank[key] for key in zip(table.platform, table.statement, table.line)]
+    return table.sort_values("rank").drop(columns="rank").reset_index(drop=True)
 
 
 def write_company(report: CompanyReport, folder: Path, title: str) -> None:

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from sim.company.lines import (
-    COST_LINES,
     INTEREST_PROMISED,
     INTERNAL_REVENUE,
     INVESTING_MEMOS,
@@ -27,19 +26,19 @@ from sim.company.lines import (
     PRODUCT_OTHER,
     REVENUE_LINES,
     TAX_LINES,
-    line_of,
+    channels_of,
+    income_line,
+    income_lines,
 )
 from sim.loans import DAYS_PER_MONTH
 from sim.market.accounts import AccountKind
 
-INCOME_LINES = [*REVENUE_LINES, "revenue", *COST_LINES, INTEREST_PROMISED, PRODUCT_OTHER,
-                "profit_before_tax", *TAX_LINES, "net_income"]
 CASH_FLOW_LINES = ["operating", "investing", "financing", "net_cash_flow"]
 BALANCE_LINES = ["cash", "pool_cash", "reserve_fund", "claims_held", "total_assets", "products_owed",
                  "total_liabilities", "paid_in_capital", "retained_earnings", "total_equity"]
 CASH_LINES = ("cash", "pool_cash", "reserve_fund")  # what the cash-flow statement explains
-STATEMENTS = {"income": INCOME_LINES, "cash_flow": CASH_FLOW_LINES, "balance_sheet": BALANCE_LINES}
-"""The lines of each statement, in order (labels in :data:`sim.company.lines.LABELS`)."""
+"""The lines of the cash-flow statement and the balance sheet, in order (the income statement's
+depend on the platform's marketing channels: :func:`sim.company.lines.income_lines`)."""
 
 
 class StatementError(RuntimeError):
@@ -62,16 +61,17 @@ def income_by_month(journal: pd.DataFrame, platform, months: int) -> pd.DataFram
     ``journal`` may hold only the months wanted (:meth:`Ledger.journal` ``since_day``); the
     products' lines need the whole run and are left to :func:`statements`.
     """
-    accounts = company_accounts(platform)
-    table = pd.DataFrame(0, index=INCOME_LINES, columns=range(months), dtype=np.int64)
+    accounts, channels = company_accounts(platform), channels_of(platform)
+    table = pd.DataFrame(0, index=income_lines(channels), columns=range(months), dtype=np.int64)
     crossing, flow = _crossing(journal, accounts)
-    lines = crossing.memo.map(_income_line)
+    lines = crossing.memo.map(lambda memo: income_line(memo, channels))
     _refuse_unclaimed(crossing.memo[lines.isna() & ~_is_capital_or_product(crossing.memo)],
                       platform)
     _add(table, lines, crossing.month, flow)
     internal = journal[journal.source.isin(accounts) & journal.target.isin(accounts)
                        & journal.memo.isin(INTERNAL_REVENUE)]
-    _add(table, internal.memo.map(_income_line), internal.month, internal.amount_fen)
+    _add(table, internal.memo.map(lambda memo: income_line(memo, channels)), internal.month,
+         internal.amount_fen)
     accrued = platform.company.interest_accrued_fen
     table.loc[INTEREST_PROMISED] = [-accrued.get(m, 0) for m in range(months)]
     _totals(table)
@@ -141,11 +141,6 @@ def check_identities(market, frame: pd.DataFrame) -> list[str]:
 # ---------------------------------------------------------------------- pieces
 
 
-def _income_line(memo: str) -> str | None:
-    return (line_of(memo, REVENUE_LINES) or line_of(memo, COST_LINES)
-            or line_of(memo, TAX_LINES))
-
-
 def _is_capital_or_product(memos: pd.Series) -> pd.Series:
     return memos.isin(OWNER_MEMOS) | memos.isin(PRODUCT_MEMOS)
 
@@ -190,7 +185,8 @@ def _add(table: pd.DataFrame, lines: pd.Series, months_of: pd.Series, amounts) -
 def _totals(table: pd.DataFrame) -> None:
     """Revenue, profit before tax and net income from the lines above them."""
     table.loc["revenue"] = table.loc[list(REVENUE_LINES)].sum()
-    before_tax = [*COST_LINES, INTEREST_PROMISED, PRODUCT_OTHER]
+    lines = list(table.index)
+    before_tax = lines[lines.index("revenue") + 1:lines.index("profit_before_tax")]
     table.loc["profit_before_tax"] = table.loc["revenue"] + table.loc[before_tax].sum()
     table.loc["net_income"] = table.loc["profit_before_tax"] + table.loc[list(TAX_LINES)].sum()
 
@@ -216,7 +212,9 @@ def _cash_flow(journal: pd.DataFrame, accounts, months: int, platform) -> pd.Dat
     financing = _is_capital_or_product(rows.memo)
     investing = rows.memo.isin(INVESTING_MEMOS) & ~financing
     operating = ~financing & ~investing
-    _refuse_unclaimed(rows.memo[operating & rows.memo.map(_income_line).isna()], platform)
+    channels = channels_of(platform)
+    unclaimed = rows.memo.map(lambda memo: income_line(memo, channels)).isna()
+    _refuse_unclaimed(rows.memo[operating & unclaimed], platform)
     table = pd.DataFrame(0, index=CASH_FLOW_LINES, columns=range(months), dtype=np.int64)
     for line, mask in (("operating", operating), ("investing", investing),
                        ("financing", financing)):
@@ -242,6 +240,6 @@ def _balance_sheet(journal, accounts, months, owed, paid_in, retained) -> pd.Dat
     return table
 
 
-__all__ = ["BALANCE_LINES", "CASH_FLOW_LINES", "INCOME_LINES", "STATEMENTS",
+__all__ = ["BALANCE_LINES", "CASH_FLOW_LINES",
            "StatementError", "check_identities", "company_accounts", "income_by_month",
            "platform_statements", "products_owed_now", "statements"]

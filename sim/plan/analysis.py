@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.company.lines import LABELS
+from sim.company.lines import label
 
 Z95 = 1.959963984540054
 QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
@@ -75,7 +75,7 @@ def statement_quantiles(records: list[dict]) -> pd.DataFrame:
         for year in range(table.shape[1]):
             column = table[:, year]
             column = column[~np.isnan(column)]
-            row = {"statement": statement, "line": line, "label": LABELS.get(line, line),
+            row = {"statement": statement, "line": line, "label": label(line),
                    "year": year + 1, "mean": float(column.mean()) if len(column) else math.nan}
             row.update({name: float(np.quantile(column, q)) if len(column) else math.nan
                         for name, q in QUANTILES.items()})
