@@ -41,6 +41,16 @@ def _ties_to_ledger(market, frame) -> None:
                                             Memo.CAPITAL_RAISE]) & (journal.target == cash)]
         if platform.guarantee.account != AccountKind.RESERVE_FUND:
             assert sheet["paid_in_capital"] == owners.amount_fen.sum()
+        income = frame[(frame.platform == platform.name) & (frame.statement == "income")]
+        total = income.groupby("line").amount_fen.sum()
+        reserve = platform.account(AccountKind.RESERVE_FUND)  # a fee's share into the reserve
+        for line, memos, side in (
+                ("management_fees", [Memo.MANAGEMENT_FEE, "management_fee_to_reserve_fund"], "target"),
+                ("other_operating_costs", [Memo.OPERATING_COST], "source"),
+                ("vat", [Memo.VAT], "source")):
+            rows = journal[journal.memo.isin(memos) & journal[side].isin([cash, reserve])]
+            sign = 1 if side == "target" else -1
+            assert total[line] == sign * rows.amount_fen.sum(), line  # a line is its postings
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

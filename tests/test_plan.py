@@ -126,3 +126,16 @@ def test_bad_plan_requests_exit_2_and_write_nothing(argv, words, tmp_path, capsy
     assert code == 2
     assert words in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_plan_study_resumes_and_refuses_another_plans_folder(tmp_path):
+    out = str(tmp_path / "plan")
+    first = run_plan(PlanRequest(PLAN, runs=2, workers=1, executor="local", out=out,
+                                 overrides=SMALL, quiet=True))
+    again = run_plan(PlanRequest(PLAN, runs=2, workers=1, executor="local", out=out,
+                                 overrides=SMALL, quiet=True))
+    assert again["skipped"] == 2
+    pd.testing.assert_frame_equal(first["targets"], again["targets"])
+    with pytest.raises(Exception, match="--overwrite"):
+        run_plan(PlanRequest(PLAN, runs=2, workers=1, executor="local", out=out, seed=99,
+                             overrides=SMALL, quiet=True))
