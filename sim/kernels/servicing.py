@@ -118,6 +118,14 @@ def _cure(row, day, m, loans, terms, totals, arrears):
     return pay_p, pay_i
 
 
+@numba.njit(cache=True, inline="always")
+def _prepay(terms, g, seasoned, prepay_shape, age, c):
+    """The monthly prepayment hazard of a grade-``g`` loan of term row ``c`` at ``age``."""
+    if seasoned:
+        return terms.prepay_hazard[g] * prepay_shape[age, c, g]
+    return terms.prepay_hazard[g]
+
+
 @numba.njit(cache=True)
 def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans, notes,
                   investors, terms, totals, new_arrears, arrears):
@@ -138,6 +146,8 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
     delinquent = loans.delinquent
     first_missed_day = loans.first_missed_day
     hazard_mult = loans.hazard_mult
+    term_class, default_shape, prepay_shape = terms.term_class, terms.default_shape, terms.prepay_shape
+    seasoned = default_shape.shape[1] > 1 or default_shape.shape[0] > 1
     note_start = loans.note_start
     note_end = loans.note_end
     n_new = 0
@@ -147,6 +157,7 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
     position = lo
     while position < hi:
         m = months_on_book[r]
+        age = min(max(0, m - 1), default_shape.shape[0] - 1)  # months on book before it (seasoning)
         stop = min(hi, offsets[r + 1])
         for at in range(position, stop):
             row = starts[r] + at - offsets[r]
@@ -162,7 +173,10 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
             if delinquent[row] == 0:
                 p_k, i_k = instalment(principal_fen[row], annual_rate[row], n_term,
                                       method[row], m)
-                h = min(1.0, terms.miss_hazard[plat, g] * hazard_mult[row])
+                h = terms.miss_hazard[plat, g]
+                if seasoned:  # factors by term and months on book (grades.seasoning)
+                    h *= default_shape[age, term_class[n_term], g]
+                h = min(1.0, h * hazard_mult[row])
                 if u < h:
                     delinquent[row] = 1
                     if p_k + i_k > 0:
@@ -173,7 +187,8 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
                 n_paid[row] = m
                 totals[plat, S.SERVICE_FEE] += round_fen(principal_fen[row]
                                                          * terms.service_fee_monthly[plat])
-                if m < n_term and u < h + terms.prepay_hazard[g]:
+                if m < n_term and u < h + _prepay(terms, g, seasoned, prepay_shape, age,
+                                                   term_class[n_term]):
                     pay_p = balance_fen[row]
                     if method[row] == 3:  # bullet: accrued simple interest to date
                         pay_i = round_fen(principal_fen[row] * annual_rate[row] * m / 12.0)

@@ -74,6 +74,9 @@ class ServicingTerms(NamedTuple):
     penalty_daily_rate: np.ndarray   # by platform
     management_fee: np.ndarray       # by platform, share of interest
     service_fee_monthly: np.ndarray  # by platform, share of original principal
+    term_class: np.ndarray           # by term in months: row of the seasoning tables
+    default_shape: np.ndarray        # (months on book, term class, grade): factor on miss_hazard
+    prepay_shape: np.ndarray         # (months on book, term class, grade): factor on prepay_hazard
 
 
 class ServiceTotals(IntEnum):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import ServicingTerms
-from sim.loans import DAYS_PER_MONTH
+from sim.loans import DAYS_PER_MONTH, MAX_TERM_MONTHS
 from sim.macro import conditional_hazard, factor_path
 
 
@@ -52,6 +52,7 @@ class RiskTables:
         self.management_fee = np.array([p.config.management_fee for p in platforms])
         self.collection_fee = np.array([p.config.collection_fee for p in platforms])
         self.service_fee_monthly = np.array([p.service_fee_monthly for p in platforms])
+        self.seasoning = seasoning_tables(config.grades)
 
     def _collection_terms(self, config, platforms: list, cure: float) -> None:
         """Recovery and cure by platform and grade, as each risk policy's collection sets them."""
@@ -81,4 +82,26 @@ class RiskTables:
         miss_hazard = self.miss_hazard[month][None, :] * self.strike_multiplier[:, None]
         return ServicingTerms(miss_hazard, self.prepay_hazard, self.cure_probability,
                               self.penalty_daily_rate, self.management_fee,
-                              self.service_fee_monthly)
+                              self.service_fee_monthly, *self.seasoning)
+
+
+def seasoning_tables(grades) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The seasoning factors as the servicing kernel reads them (``grades.seasoning``).
+
+    ``term_class[term]`` is the row for a loan of ``term`` months (the nearest term the tables give;
+    the shorter on a tie); ``default_shape`` and ``prepay_shape`` are (months on book 0 .. 60, rows,
+    grades), each month the factor of its band (a month's factors side by side for the kernel).
+    Without seasoning: a single factor of one, which the kernel skips.
+    """
+    ages = MAX_TERM_MONTHS + 1
+    seasoning = grades.seasoning
+    if seasoning is None:
+        ones = np.ones((1, 1, 1))
+        return np.zeros(ages, dtype=np.int64), ones, ones.copy()
+    terms = np.asarray(seasoning.terms_months)
+    term_class = np.abs(np.arange(ages)[:, None] - terms[None, :]).argmin(axis=1).astype(np.int64)
+    band = np.searchsorted(seasoning.age_bands_months, np.arange(ages), side="right") - 1
+    default = np.asarray(seasoning.default_multiplier, dtype=np.float64)[:, :, band]
+    prepay = np.asarray(seasoning.prepay_multiplier, dtype=np.float64)[:, :, band]
+    return (term_class, np.ascontiguousarray(default.transpose(2, 0, 1)),
+            np.ascontiguousarray(prepay.transpose(2, 0, 1)))

@@ -19,6 +19,7 @@ from pydantic import (
 
 from sim.loans import DAYS_PER_YEAR, MAX_TERM_MONTHS, parse_method
 from sim.scenario.company import CompanyConfig, check_raises
+from sim.scenario.credit import SeasoningConfig, check_seasoning
 from sim.scenario.plan import PlanConfig, check_plan
 from sim.scenario.runs import LiquidityConfig, RunsConfig, check_events
 
@@ -102,6 +103,8 @@ class GradesConfig(_Section):
     recovery_rate: list[Probability] = [0.1086, 0.0667, 0.0881, 0.0849, 0.0899, 0.1144, 0.1384]
     cure_probability: Probability = Field(
         0.3, lt=1.0, description="chance a delinquent borrower pays all arrears on a due date")
+    seasoning: SeasoningConfig | None = Field(
+        None, description="hazard factors by term and months on book (sim/scenario/credit.py)")
 
     @model_validator(mode="after")
     def _same_length(self):
@@ -114,6 +117,9 @@ class GradesConfig(_Section):
                 raise ValueError(f"{key} must have one value per grade ({n}: {self.names})")
         if abs(sum(self.application_share) - 1.0) > 1e-6:
             raise ValueError("application_share must add up to 1")
+        if self.seasoning is not None:
+            check_seasoning(self.seasoning, self.names, self.default_hazard_monthly,
+                            self.prepay_hazard_monthly)
         return self
 
 
