@@ -100,3 +100,41 @@ def test_bad_seasoning_tables_name_the_key(change, words, tmp_path, capsys):
                     encoding="utf-8")
     assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
     assert "grades.seasoning" in capsys.readouterr().err and not out.exists()
+
+
+def test_the_engines_cohort_follows_the_fitted_curves():
+    """A year's cohort of the seasoned baseline defaults and prepays as the fitted hazards say.
+
+    The macro factor and the borrowers' own dispersion are switched off, so each loan's monthly
+    hazards are exactly its grade's level times its term-and-age factor; the cohort's shares within
+    12 months, per term, must match the competing-risks formula (calibration/seasoning.py) within
+    three binomial standard errors.
+    """
+    import sys
+
+    import pandas as pd
+
+    sys.path.insert(0, "calibration")
+    from seasoning import predicted_share
+
+    model = P2PMarket("scenarios/baseline_seasoned.toml", audit="off", run__horizon_days=720,
+                      macro__asset_correlation=0.0, borrowers__hazard_dispersion=0.0,
+                      investors__count=8000)
+    model.run()
+    config, loans = model.config, model.book.loans
+    cohort = (loans.orig_day >= 0) & (loans.orig_day < 180)
+    defaulted = loans.status == DEFAULTED
+    miss_month = (loans.default_day - 91 - loans.orig_day) // 30  # the instalment missed
+    months = np.where(defaulted, miss_month, 99)
+    frame = pd.DataFrame({
+        "grade": np.array(config.grades.names)[loans.grade[cohort]], "term": loans.term[cohort],
+        "months": months[cohort], "default": defaulted[cohort], "prepay": False})
+    levels = {"default": dict(zip(config.grades.names, config.grades.default_hazard_monthly)),
+              "prepay": dict(zip(config.grades.names, config.grades.prepay_hazard_monthly))}
+    table = config.grades.seasoning.model_dump()
+    for term in (36, 60):
+        mine = frame[frame.term == term]
+        observed = float(((mine.months <= 12) & mine.default).mean())
+        fitted = predicted_share(mine, table, levels, "default", 12)
+        error = np.sqrt(fitted * (1 - fitted) / len(mine))
+        assert len(mine) > 500 and abs(observed - fitted) < 3 * error, (term, observed, fitted)

@@ -1,0 +1,175 @@
+"""Seasoning: default and prepayment hazards by term and months on book, fitted on the tape.
+
+Run from the repository root::
+
+    python calibration/seasoning.py                  # fit on every loan, print [grades.seasoning]
+    python calibration/seasoning.py --years 2007-2009 --check 2010   # fit early, check later
+
+Method (docs/calibration.md, "Seasoning"): every loan leaves the book once, by default (charge-off,
+at its last payment plus one month), by prepayment (paid in full two or more months before term, at
+its last payment) or at maturity. Default and prepayment are competing exits: each is fitted as a
+cause-specific hazard, the other exit and maturity censoring it, piecewise constant over bands of
+months on book, per term and with the grades pooled, by lifelines' ``PiecewiseExponentialFitter``
+(maximum likelihood with censoring). A band's factor is its hazard over the pooled constant hazard
+of the term's loans (lifelines' ``ExponentialFitter``), times the grade's hazard on the term over
+its hazard on every term: each grade keeps its own level (``grades.default_hazard_monthly``,
+:mod:`calibrate_lendingclub`), and the factors give its level by term and the term's shape by age.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibrate_lendingclub import DEFAULT_PATH, load_tape  # noqa: E402
+
+BANDS = [0, 6, 12, 24, 36, 48]
+"""Months on book where each band starts (the last runs to the end of a 60-month loan)."""
+CAUSES = ("default", "prepay")
+
+
+def exits(tape: pd.DataFrame) -> pd.DataFrame:
+    """Per loan: its term, grade, issue year, months on book at exit and how it left."""
+    charged_off = tape.charged_off.to_numpy()
+    to_last = tape.months_to_last.to_numpy()
+    term = tape.term.to_numpy()
+    prepaid = ~charged_off & (to_last <= term - 2)
+    months = np.where(charged_off, to_last + 1, np.minimum(to_last, term)).clip(min=0.5)
+    return pd.DataFrame({"term": term, "grade": tape.grade.to_numpy(),
+                         "year": tape.issue_d.dt.year.to_numpy(), "months": months,
+                         "default": charged_off, "prepay": prepaid})
+
+
+def band_hazards(loans: pd.DataFrame, cause: str, bands: list[int]) -> np.ndarray:
+    """The monthly hazard of ``cause`` in each band of months on book (lifelines, censored MLE)."""
+    from lifelines import PiecewiseExponentialFitter
+
+    fitter = PiecewiseExponentialFitter(breakpoints=bands[1:])
+    fitter.fit(loans.months, event_observed=loans[cause])
+    return 1.0 / fitter.params_.to_numpy()  # lifelines' lambda_i is the band's mean time (1 / hazard)
+
+
+def pooled_hazard(loans: pd.DataFrame, cause: str) -> float:
+    """The constant monthly hazard of ``cause`` over every loan (lifelines' ExponentialFitter)."""
+    from lifelines import ExponentialFitter
+
+    return 1.0 / float(ExponentialFitter().fit(loans.months, event_observed=loans[cause]).lambda_)
+
+
+def fit(loans: pd.DataFrame, bands: list[int] = BANDS) -> dict:
+    """The ``[grades.seasoning]`` factors for the terms in ``loans``.
+
+    Factor = (the grade's hazard on this term / its hazard on every term) x (the term's hazard in
+    this band / its hazard over all bands): each grade keeps its level, each term its own level per
+    grade, and the shape by age is the term's, pooled over the grades (too few loans per grade and
+    band otherwise).
+    """
+    terms = sorted(int(t) for t in loans.term.unique())
+    grades = sorted(loans.grade.unique())
+    factors = {}
+    for cause in CAUSES:
+        rows = []
+        for term in terms:
+            mine = loans[loans.term == term]
+            usable = [b for b in bands if b < term]  # bands a loan of this term reaches
+            shape = band_hazards(mine, cause, usable) / pooled_hazard(mine, cause)
+            shape = np.concatenate([shape, np.repeat(shape[-1], len(bands) - len(usable))])
+            row = []
+            for grade in grades:
+                level = pooled_hazard(loans[loans.grade == grade], cause)
+                cell = mine[mine.grade == grade]
+                ratio = pooled_hazard(cell, cause) / level if cell[cause].any() else 0.0
+                row.append([round(float(ratio * s), 3) for s in shape])
+            rows.append(row)
+        factors[f"{cause}_multiplier"] = rows
+    return {"terms_months": terms, "age_bands_months": list(bands),
+            "default_multiplier": factors["default_multiplier"],
+            "prepay_multiplier": factors["prepay_multiplier"]}
+
+
+def cumulative_share(loans: pd.DataFrame, cause: str, months: int) -> float:
+    """The share of ``loans`` that left by ``cause`` within ``months`` on book (observed)."""
+    return float(((loans.months <= months) & loans[cause]).mean())
+
+
+def predicted_share(loans: pd.DataFrame, seasoning: dict, levels: dict, cause: str,
+                    months: int) -> float:
+    """The share the fitted hazards give for ``loans`` (their own grade and term mix), by months.
+
+    Competing risks month by month: a loan still on the book at the start of month ``k`` leaves by
+    ``cause`` with its hazard, by the other with the other's, or goes on.
+    """
+    terms = seasoning["terms_months"]
+    band_of = np.searchsorted(seasoning["age_bands_months"], np.arange(months), side="right") - 1
+    total = 0.0
+    for (grade, term), group in loans.groupby(["grade", "term"]):
+        row = int(np.abs(np.array(terms) - term).argmin())
+        alive, left = 1.0, 0.0
+        g = sorted(levels["default"]).index(grade)
+        for k in range(min(months, term)):
+            h = {c: levels[c][grade] * seasoning[f"{c}_multiplier"][row][g][band_of[k]]
+                 for c in CAUSES}
+            left += alive * h[cause]
+            alive *= 1.0 - h["default"] - h["prepay"]
+        total += left * len(group)
+    return total / len(loans)
+
+
+def grade_levels(loans: pd.DataFrame) -> dict:
+    """Each grade's constant hazard of each cause (the simple form's levels), events / months."""
+    levels = {}
+    for cause in CAUSES:
+        by_grade = loans.groupby("grade")
+        levels[cause] = (by_grade[cause].sum() / by_grade.months.sum()).to_dict()
+    return levels
+
+
+def check_table(fitted_on: pd.DataFrame, checked: pd.DataFrame, seasoning: dict,
+                horizon: int = 36) -> pd.DataFrame:
+    """Observed and fitted shares leaving by each cause within ``horizon`` months, by grade and term.
+
+    The levels come from ``fitted_on`` too, so on later loans the table is out of sample. The
+    sampling error of the observed share is the binomial ``sqrt(p (1 - p) / n)``.
+    """
+    levels = grade_levels(fitted_on)
+    rows = []
+    for (grade, term), group in checked.groupby(["grade", "term"]):
+        for cause in CAUSES:
+            observed = cumulative_share(group, cause, horizon)
+            fitted = predicted_share(group, seasoning, levels, cause, horizon)
+            error = np.sqrt(observed * (1 - observed) / len(group))
+            rows.append({"grade": grade, "term": int(term), "cause": cause, "loans": len(group),
+                         "observed": observed, "fitted": fitted, "standard_error": error,
+                         "z": (fitted - observed) / error if error > 0 else np.nan})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    """Fit on the years asked for, print the table, and check on the years asked for."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tape", nargs="?", default=str(DEFAULT_PATH))
+    parser.add_argument("--years", default="2007-2010", help="issue years fitted, e.g. 2007-2009")
+    parser.add_argument("--check", default=None, help="issue years checked, e.g. 2010")
+    args = parser.parse_args()
+    loans = exits(load_tape(Path(args.tape)))
+    first, last = (int(y) for y in args.years.split("-"))
+    fitted_on = loans[loans.year.between(first, last)]
+    seasoning = fit(fitted_on)
+    print(f"# fitted on {len(fitted_on)} loans issued {first}-{last}")
+    print("[grades.seasoning]")
+    for key, value in seasoning.items():
+        print(f"{key} = {value}")
+    years = args.check or args.years
+    lo, hi = (int(y) for y in (years.split("-") if "-" in years else (years, years)))
+    table = check_table(fitted_on, loans[loans.year.between(lo, hi)], seasoning)
+    print(f"\n# share leaving within 36 months, loans issued {lo}-{hi}: observed and fitted")
+    print(table.to_string(index=False, float_format="%.4f"))
+
+
+if __name__ == "__main__":
+    main()
