@@ -158,6 +158,7 @@ def main() -> None:
     parser.add_argument("--check", default=None, help="issue years checked, e.g. 2010")
     parser.add_argument("--engine", action="store_true",
                         help="also check with the engine's own runs (a simulated cohort)")
+    parser.add_argument("--figure", default=None, help="write the fitted and observed curves here")
     args = parser.parse_args()
     loans = exits(load_tape(Path(args.tape)))
     first, last = (int(y) for y in args.years.split("-"))
@@ -172,6 +173,9 @@ def main() -> None:
     table = check_table(fitted_on, loans[loans.year.between(lo, hi)], seasoning)
     print(f"\n# share leaving within 36 months, loans issued {lo}-{hi}: observed and fitted")
     print(table.to_string(index=False, float_format="%.4f"))
+    if args.figure:
+        plot_fit(fitted_on, seasoning, Path(args.figure),
+                 f"LendingClub loans issued {first}-{last}: observed, fitted by term and age, flat")
     if args.engine:
         checked = loans[loans.year.between(lo, hi)]
         print(f"\n# the engine's cohort, fit of {first}-{last}, against loans issued {lo}-{hi}")
@@ -231,6 +235,37 @@ def engine_check(fitted_on: pd.DataFrame, checked: pd.DataFrame, seasoning: dict
                          "observed": observed, "simulated": share, "simulated_loans": len(mine),
                          "z": (share - observed) / error if error > 0 else np.nan})
     return pd.DataFrame(rows)
+
+
+def plot_fit(loans: pd.DataFrame, seasoning: dict, path: Path, title: str) -> None:
+    """Observed and fitted cumulative default and prepayment shares by months on book, per term."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    levels = grade_levels(loans)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+    for ax, cause in zip(axes, CAUSES):
+        for term, colour in ((36, "tab:blue"), (60, "tab:orange")):
+            mine = loans[loans.term == term]
+            months = np.arange(1, term + 1)
+            observed = [cumulative_share(mine, cause, k) for k in months]
+            fitted = [predicted_share(mine, seasoning, levels, cause, k) for k in months]
+            ax.plot(months, observed, color=colour, label=f"{term} months: observed")
+            ax.plot(months, fitted, color=colour, linestyle="--", label=f"{term} months: fitted")
+            flat = {c: {g: levels[c][g] for g in levels[c]} for c in CAUSES}
+            ones = {**seasoning, "default_multiplier": np.ones_like(
+                np.array(seasoning["default_multiplier"])).tolist(), "prepay_multiplier": np.ones_like(
+                np.array(seasoning["prepay_multiplier"])).tolist()}
+            ax.plot(months, [predicted_share(mine, ones, flat, cause, k) for k in months],
+                    color=colour, linestyle=":", label=f"{term} months: flat hazard")
+        ax.set_title(f"share of loans that {'defaulted' if cause == 'default' else 'prepaid'}")
+        ax.set_xlabel("months on book")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
