@@ -106,6 +106,30 @@ MODEL_REPORTERS = {
     "investor_return_annual": lambda m: m.investor_return_annual(),
 }
 
+FLOW_REPORTERS = frozenset({
+    "applications", "new_listings", "funded_listings", "failed_listings", "volume_cny",
+    "loans_due", "principal_repaid_cny", "interest_paid_cny", "prepayments", "missed_payments",
+    "cured", "defaults", "default_principal_cny", "recoveries_cny", "investor_loss_cny",
+    "platform_revenue_cny", "guarantee_payouts", "guarantee_payout_cny", "guarantee_unpaid_cny",
+    "guarantee_income_cny"})
+"""Reporters that count a day's events or flows: a month's value is the sum of its days (the others
+are levels, read at the month's end)."""
+
+
+def monthly(frame, name: str) -> list[float]:
+    """The month-by-month values of reporter ``name`` in a run's daily ``frame``, complete months only.
+
+    A flow (:data:`FLOW_REPORTERS`) is summed over the month's days; a level is its value on the
+    month's last day.
+    """
+    month = frame["day"] // DAYS_PER_MONTH
+    last_day = (frame["day"] + 1) % DAYS_PER_MONTH == 0
+    if name in FLOW_REPORTERS:
+        values = frame[name].groupby(month).sum().loc[month[last_day]]
+    else:
+        values = frame.loc[last_day, name]
+    return [float(v) for v in values]
+
 
 PLATFORM_COLUMNS = ["day", "month", "platform", "loans_outstanding", "outstanding_principal_cny",
                     "held_claims_cny", "platform_cash_cny", "investor_cash_cny",

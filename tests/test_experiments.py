@@ -283,3 +283,14 @@ def test_the_docs_list_every_statistic_from_the_registry():
                                        "sim.outputs.statistics import markdown_table; "
                                        "print(markdown_table())'")
     assert len(STATISTICS) == table.count("\n| `")
+
+
+def test_monthly_series_sum_a_flow_and_read_a_level_at_the_months_end():
+    import pandas as pd
+
+    from sim.reporters import monthly
+
+    days = pd.DataFrame({"day": range(65), "volume_cny": [1.0] * 65,
+                         "outstanding_principal_cny": [float(d) for d in range(65)]})
+    assert monthly(days, "volume_cny") == [30.0, 30.0]  # the month's volume, complete months only
+    assert monthly(days, "outstanding_principal_cny") == [29.0, 59.0]

@@ -65,11 +65,12 @@ def run_one(task: RunTask) -> dict[str, Any]:
         model = P2PMarket(task.scenario, rng=task.seed, audit="off", threads=1, **task.overrides)
         model.run()
         summary = summarise(model)
+        from sim.reporters import monthly
+
         frame = model.datacollector.get_model_vars_dataframe()
-        month_end = frame[(frame["day"] + 1) % 30 == 0]
         record["status"] = "ok"
         record["statistics"] = {name: float(summary[name]) for name in task.statistics}
-        record["timeseries"] = {name: [float(v) for v in month_end[name]] for name in task.timeseries}
+        record["timeseries"] = {name: monthly(frame, name) for name in task.timeseries}
     except Exception:  # noqa: BLE001 - any failure inside the model is recorded, not raised
         record["status"] = "failed"
         record["error"] = describe_failure()
