@@ -138,3 +138,34 @@ def test_the_engines_cohort_follows_the_fitted_curves():
         fitted = predicted_share(mine, table, levels, "default", 12)
         error = np.sqrt(fitted * (1 - fitted) / len(mine))
         assert len(mine) > 500 and abs(observed - fitted) < 3 * error, (term, observed, fitted)
+
+
+def test_recoveries_come_the_lag_after_their_write_offs():
+    """With a 3-month lag every recovery is booked 90 days after its write-off, in full."""
+    from sim.kernels import WriteOffTotals as W
+    from sim.market.accounts import Memo
+
+    model = P2PMarket("scenarios/baseline.toml", audit="full", run__horizon_days=600,
+                      investors__count=4000, grades__recovery_lag_months=3)
+    promised = []
+    keep = model.arrears.recoveries.keep
+
+    def counted(day, parts, n, totals):
+        promised.append(int(totals[:, [W.RECOVERED, W.HELD_RECOVERED, W.COLLECTION_FEE]].sum()))
+        keep(day, parts, n, totals)
+
+    model.arrears.recoveries.keep = counted
+    model.run()
+    journal = model.ledger.journal()
+    written_off = set(journal[journal.memo == Memo.DEFAULT_WRITE_OFF].day)
+    recovered = journal[journal.memo == Memo.RECOVERY]
+    assert written_off and set(recovered.day) == {d + 90 for d in written_off if d + 90 < 600}
+    paid = journal[journal.memo.isin([Memo.RECOVERY, Memo.HELD_RECOVERY, Memo.COLLECTION_FEE])]
+    pending = model.arrears.recoveries.pending_fen
+    assert pending > 0 and paid.amount_fen.sum() + pending == sum(promised)
+
+
+@pytest.mark.parametrize("lag", [-1, 61])
+def test_a_recovery_lag_out_of_range_names_the_key(lag):
+    with pytest.raises(ScenarioError, match="grades.recovery_lag_months"):
+        load_scenario("scenarios/baseline.toml", {"grades.recovery_lag_months": lag})

@@ -13,7 +13,8 @@ from sim.loans import DAYS_PER_MONTH, instalment
 
 
 @numba.njit(cache=True)
-def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee, totals, arrears):
+def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee, totals, arrears,
+              later_investor, later_platform, later_amount):
     """Write off loans past the default threshold (坏账核销) and pay the recovery.
 
     The recovery is the defaulted balance times the recovery rate of the loan's platform and grade,
@@ -21,7 +22,15 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
     note holders and the loan's holder (a guarantee that paid out, or a fund pool) pro rata, exactly
     to the fen (cumulative rounding, as in ``pay_notes``). Each note's unrecovered balance is the
     investor's loss. ``totals`` is (n_platforms, WriteOffTotals.N).
+
+    A recovery that comes later (``grades.recovery_lag_months``) is not paid here: each note's part
+    is written to ``later_investor``, ``later_platform`` and ``later_amount`` (as long as the notes
+    of ``rows``; empty
+    when recoveries are paid at once), for :class:`sim.market.recoveries.PendingRecoveries`. The loss
+    is counted now, net of the recovery to come. Returns the number of parts written.
     """
+    later = later_investor.shape[0] > 0
+    n_later = 0
     for r in range(rows.shape[0]):
         row = rows[r]
         if loans.status[row] != ACTIVE:
@@ -40,7 +49,13 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
             part = upto - paid
             paid = upto
             inv = notes.investor[j]
-            investors.cash_fen[inv, plat] += part
+            if later:
+                later_investor[n_later] = inv
+                later_platform[n_later] = plat
+                later_amount[n_later] = part
+                n_later += 1
+            else:
+                investors.cash_fen[inv, plat] += part
             investors.net_income_fen[inv] += part - nb
             investors.principal_lost_fen[inv] += nb - part
             notes.balance_fen[j] = 0
@@ -57,6 +72,7 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
         loans.held_fen[row] = 0
         loans.status[row] = DEFAULTED
         loans.default_day[row] = day
+    return n_later
 
 
 @numba.njit(cache=True)

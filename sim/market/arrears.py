@@ -17,6 +17,7 @@ from sim.kernels import BuyOutTotals as B
 from sim.kernels import WriteOffTotals as W
 from sim.ledger import WORLD
 from sim.market.accounts import AccountKind, Memo
+from sim.market.recoveries import PendingRecoveries, book_recovery
 from sim.policies.guarantee import NoGuarantee
 
 BUCKETS = (("m1", 1, 30), ("m2", 31, 60), ("m3", 61, 90))  # name, days past due from .. to
@@ -39,6 +40,7 @@ class Arrears:
         self.balance_fen = np.zeros(n_days, dtype=np.int64)  # their balance, same index
         self.missed_on: dict[int, np.ndarray] = {}       # rows that first missed on a day
         self.threshold_days = market.config.loans.default_after_days
+        self.recoveries = PendingRecoveries(market)  # recoveries that come later (if a lag)
 
     def by_first_miss(self) -> ArrearsByDay:
         """The counts as the kernels take them."""
@@ -49,7 +51,8 @@ class Arrears:
         self.missed_on[day] = rows
 
     def close_day(self, day: int) -> None:
-        """Write off loans past the threshold, pay guarantees, count arrears by days past due."""
+        """Pay recoveries due, write off loans past the threshold, pay guarantees, count arrears."""
+        self.recoveries.pay_due(day)
         loans = self.market.book.loans
         first_missed = day - self.threshold_days - 1
         missed = self.missed_on.pop(first_missed, None)
@@ -105,28 +108,31 @@ class Arrears:
         """Write off ``rows`` (坏账核销): recoveries to note holders, the rest is their loss."""
         market, tables = self.market, self.market.risk_tables
         totals = np.zeros((len(market.platforms), W.N), dtype=np.int64)
-        kernels.write_off(rows, day, market.book.loan_columns(), market.book.note_columns(),
-                          market.investors.accounts(), tables.recovery_rate,
-                          tables.collection_fee, totals, self.by_first_miss())
+        loans = market.book.loans
+        parts = self.recoveries.buffers(int((loans.note_end[rows] - loans.note_start[rows]).sum()))
+        n_later = kernels.write_off(rows, day, market.book.loan_columns(),
+                                    market.book.note_columns(), market.investors.accounts(),
+                                    tables.recovery_rate, tables.collection_fee, totals,
+                                    self.by_first_miss(), *parts)
+        paid_now = not self.recoveries.lag_days
         for platform in market.platforms:
-            self._book_write_offs(platform, totals[platform.index])
+            self._book_write_offs(platform, totals[platform.index], paid_now)
+        if not paid_now:
+            self.recoveries.keep(day, parts, n_later, totals)
         summed = totals.sum(axis=0)
         today = market.today
         today.defaults += int(summed[W.COUNT])
         today.default_principal_fen += int(summed[W.PRINCIPAL] + summed[W.HELD_PRINCIPAL])
         today.investor_loss_fen += int(summed[W.PRINCIPAL] - summed[W.RECOVERED])
-        today.recoveries_fen += int(summed[W.RECOVERED] + summed[W.HELD_RECOVERED])
-        today.collection_fee_fen += int(summed[W.COLLECTION_FEE])
         market.totals["loans_outstanding"] -= int(summed[W.COUNT])
 
-    def _book_write_offs(self, platform, t: np.ndarray) -> None:
-        books, holder = self.market.bookkeeper, platform.holder_account_kind
+    def _book_write_offs(self, platform, t: np.ndarray, paid_now: bool) -> None:
+        """Book the write-offs; their recoveries too when they are paid at once."""
+        books = self.market.bookkeeper
         books.move(platform, CLAIMS, WORLD, t[W.PRINCIPAL], Memo.DEFAULT_WRITE_OFF)
-        books.move(platform, WORLD, CASH, t[W.RECOVERED], Memo.RECOVERY)
-        books.move(platform, WORLD, AccountKind.PLATFORM_CASH, t[W.COLLECTION_FEE],
-                   Memo.COLLECTION_FEE)
         books.move(platform, AccountKind.HELD_CLAIMS, WORLD, t[W.HELD_PRINCIPAL], Memo.HELD_WRITE_OFF)
-        books.move(platform, WORLD, holder, t[W.HELD_RECOVERED], Memo.HELD_RECOVERY)
+        if paid_now:
+            book_recovery(self.market, platform, t)
         income = int(t[W.RECOVERED] - t[W.PRINCIPAL])
         self.market.totals["investor_income_fen"] += income
         platform.investor_income_fen += income
@@ -134,4 +140,3 @@ class Arrears:
         lost = int(t[W.PRINCIPAL] + t[W.HELD_PRINCIPAL])
         platform.defaulted_fen_month += lost
         platform.defaulted_fen_total += lost
-        platform.recovered_fen_total += int(t[W.RECOVERED] + t[W.HELD_RECOVERED])

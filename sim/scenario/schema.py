@@ -103,6 +103,8 @@ class GradesConfig(_Section):
     recovery_rate: list[Probability] = [0.1086, 0.0667, 0.0881, 0.0849, 0.0899, 0.1144, 0.1384]
     cure_probability: Probability = Field(
         0.3, lt=1.0, description="chance a delinquent borrower pays all arrears on a due date")
+    recovery_lag_months: int = Field(
+        0, ge=0, le=60, description="months from write-off to the recovery (催收回款); 0: at once")
     seasoning: SeasoningConfig | None = Field(
         None, description="hazard factors by term and months on book (sim/scenario/credit.py)")
 
