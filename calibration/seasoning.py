@@ -35,7 +35,7 @@ CAUSES = ("default", "prepay")
 
 
 def exits(tape: pd.DataFrame) -> pd.DataFrame:
-    """Per loan: its term, grade, issue year, months on book at exit and how it left."""
+    """Per loan: term, grade, issue year, months on book at exit, how it left, paid / funded."""
     charged_off = tape.charged_off.to_numpy()
     to_last = tape.months_to_last.to_numpy()
     term = tape.term.to_numpy()
@@ -43,7 +43,8 @@ def exits(tape: pd.DataFrame) -> pd.DataFrame:
     months = np.where(charged_off, to_last + 1, np.minimum(to_last, term)).clip(min=0.5)
     return pd.DataFrame({"term": term, "grade": tape.grade.to_numpy(),
                          "year": tape.issue_d.dt.year.to_numpy(), "months": months,
-                         "default": charged_off, "prepay": prepaid})
+                         "default": charged_off, "prepay": prepaid,
+                         "paid": (tape.total_pymnt / tape.funded_amnt).to_numpy()})
 
 
 def band_hazards(loans: pd.DataFrame, cause: str, bands: list[int]) -> np.ndarray:
@@ -191,11 +192,13 @@ def engine_check(fitted_on: pd.DataFrame, checked: pd.DataFrame, seasoning: dict
     A market of ``checked``'s grade and term mix, every grade approved, with the levels and factors
     fitted on ``fitted_on``; its first year of loans followed for ``horizon`` months. Per grade and
     term: the shares that defaulted (by the instalment missed) and prepaid within ``horizon``
-    months, simulated against observed, and z with both binomial errors. The macro factor and the
-    borrowers' own dispersion are off: this checks the credit model, not the cycle.
+    months, simulated against observed, and z with both binomial errors; where every simulated
+    loan has closed, also total paid over funded (the mean per loan, with both standard errors).
+    The macro factor and the borrowers' own dispersion are off: this checks the credit model, not
+    the cycle.
     """
     from sim import P2PMarket
-    from sim.kernels import DEFAULTED, PREPAID
+    from sim.kernels import ACTIVE, DEFAULTED, PREPAID
 
     levels = grade_levels(fitted_on)
     names = sorted(levels["default"])
@@ -222,10 +225,18 @@ def engine_check(fitted_on: pd.DataFrame, checked: pd.DataFrame, seasoning: dict
     prepaid = (loans.status == PREPAID) & (loans.n_paid <= horizon)
     simulated = pd.DataFrame({"grade": np.array(names)[loans.grade[cohort]],
                               "term": loans.term[cohort], "default": defaulted[cohort],
-                              "prepay": prepaid[cohort]})
+                              "prepay": prepaid[cohort],
+                              "paid": loans.paid_fen[cohort] / loans.principal_fen[cohort],
+                              "closed": loans.status[cohort] != ACTIVE})
     rows = []
     for (grade, term), group in checked.groupby(["grade", "term"]):
         mine = simulated[(simulated.grade == grade) & (simulated.term == term)]
+        if len(mine) > 1 and mine.closed.all():  # every loan closed: its total paid over funded
+            observed, share = group.paid.mean(), mine.paid.mean()
+            error = np.sqrt(group.paid.var() / len(group) + mine.paid.var() / len(mine))
+            rows.append({"grade": grade, "term": int(term), "cause": "paid/funded",
+                         "loans": len(group), "observed": observed, "simulated": share,
+                         "simulated_loans": len(mine), "z": (share - observed) / error})
         for cause in CAUSES:
             observed = cumulative_share(group, cause, horizon)
             share = float(mine[cause].mean()) if len(mine) else np.nan

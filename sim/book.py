@@ -41,6 +41,8 @@ LOAN_SCHEMA = {
     "covered": np.int8,            # 1 if the platform's guarantee covers the loan
     "note_start": np.int64,        # first note row
     "note_end": np.int64,          # one past the last note row
+    "paid_fen": np.int64,          # paid by the borrower so far: principal, interest (罚息 too),
+                                   # the recovery; fen (what the tape calls total_pymnt)
 }
 NOTE_SCHEMA = {
     "investor": np.int32,          # investor row

@@ -169,3 +169,18 @@ def test_recoveries_come_the_lag_after_their_write_offs():
 def test_a_recovery_lag_out_of_range_names_the_key(lag):
     with pytest.raises(ScenarioError, match="grades.recovery_lag_months"):
         load_scenario("scenarios/baseline.toml", {"grades.recovery_lag_months": lag})
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "reserve_fund", "fund_pool"])
+def test_what_a_borrower_paid_ties_to_the_journal(scenario):
+    """``paid_fen`` (the tape's total_pymnt) = repayments to investors and holders, their fees, recoveries."""
+    from sim.market.accounts import Memo
+
+    model = P2PMarket(f"scenarios/{scenario}.toml", audit="off", run__horizon_days=360)
+    model.run()
+    journal = model.ledger.journal()
+    memo = journal.memo.str.split("_to_").str[0]  # a fee's share paid into a fund counts with it
+    paid = journal[memo.isin([Memo.REPAYMENT_PRINCIPAL, Memo.REPAYMENT_INTEREST, Memo.MANAGEMENT_FEE,
+                              Memo.HELD_REPAYMENT_PRINCIPAL, Memo.HELD_REPAYMENT_INTEREST,
+                              Memo.RECOVERY, Memo.HELD_RECOVERY, Memo.COLLECTION_FEE])]
+    assert model.book.loans.paid_fen.sum() == paid.amount_fen.sum() > 0

@@ -72,6 +72,7 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
         loans.held_fen[row] = 0
         loans.status[row] = DEFAULTED
         loans.default_day[row] = day
+        loans.paid_fen[row] += recovered
     return n_later
 
 

@@ -150,6 +150,7 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
     seasoned = default_shape.shape[1] > 1 or default_shape.shape[0] > 1
     note_start = loans.note_start
     note_end = loans.note_end
+    paid_fen = loans.paid_fen
     n_new = 0
     r = 0
     while offsets[r + 1] <= lo:
@@ -215,6 +216,7 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
                 totals[plat, S.HELD_INTEREST] += held_i
                 balance_fen[row] -= pay_p
                 held_fen[row] -= held_p
+                paid_fen[row] += pay_p + pay_i
             if balance_fen[row] == 0:
                 if n_paid[row] >= n_term:
                     status[row] = REPAID

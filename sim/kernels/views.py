@@ -37,6 +37,7 @@ class LoanColumns(NamedTuple):
     covered: np.ndarray
     note_start: np.ndarray
     note_end: np.ndarray
+    paid_fen: np.ndarray       # what the borrower has paid: principal, interest, recovery
 
 
 class NoteColumns(NamedTuple):

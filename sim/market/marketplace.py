@@ -216,6 +216,7 @@ class Marketplace:
             "n_paid": 0, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
             "default_day": -1, "hazard_mult": lst.hazard_mult[listings],
             "held_fen": np.where(self.pooled[platform], principal, 0), "covered": covered,
+            "paid_fen": 0,
         }
         new = market.book.append(loans, note_counts, self.bids["investor"][bid_mask][order],
                                  self.bids["amount"][bid_mask][order])

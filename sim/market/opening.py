@@ -56,7 +56,7 @@ def _opening_book(market) -> None:
         "principal_fen": profiles["amount_fen"], "balance_fen": balance, "orig_day": -days_ago,
         "n_paid": n_paid, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
         "default_day": -1, "hazard_mult": profiles["hazard_mult"], "held_fen": 0,
-        "covered": covered,
+        "covered": covered, "paid_fen": 0,  # what was paid before day 0 is not known
     }
     loans = {k: (v[order] if np.ndim(v) else v) for k, v in loans.items()}
     counts = np.full(n, per_loan, dtype=np.int64)
