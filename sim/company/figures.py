@@ -18,7 +18,7 @@ FLOW_FIGURES = ("revenue_cny", "costs_cny", "profit_before_tax_cny", "net_income
 """Monthly figures whose year is the sum of its months (the others are read at the year's end)."""
 
 
-def monthly_figures(market, frame: pd.DataFrame, platform) -> pd.DataFrame:
+def monthly_figures(journal: pd.DataFrame, frame: pd.DataFrame, platform) -> pd.DataFrame:
     """The monthly figures of ``platform`` (rows: plan months 1 ..), from its statements ``frame``."""
     mine = frame[frame.platform == platform.name]
     line = mine.set_index(["statement", "line", "month"]).amount_fen.sort_index()
@@ -29,7 +29,7 @@ def monthly_figures(market, frame: pd.DataFrame, platform) -> pd.DataFrame:
 
     revenue = series("income", "revenue")
     before_tax = series("income", "profit_before_tax")
-    volume, outstanding, defaulted = _lending(market, platform, months)
+    volume, outstanding, defaulted = _lending(journal, platform, months)
     return pd.DataFrame({
         "revenue_cny": revenue,
         "costs_cny": revenue - before_tax,
@@ -88,9 +88,9 @@ def _first_call_month(platform) -> int | None:
     return None if first is None else first // DAYS_PER_MONTH + 1
 
 
-def _lending(market, platform, months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _lending(journal: pd.DataFrame, platform,
+             months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Principal lent, outstanding at the end and written off (坏账本金), by month (CNY)."""
-    journal = market.ledger.journal()
     month = (journal.day // DAYS_PER_MONTH).to_numpy()
     amount = journal.amount_fen.to_numpy()
     claims = [platform.account(AccountKind.INVESTOR_CLAIMS),

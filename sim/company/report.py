@@ -46,10 +46,11 @@ class CompanyReport:
 
 def company_report(market) -> CompanyReport:
     """The company figures of a finished (or paused) run."""
-    frame = statements(market)
+    journal = market.ledger.journal()  # read once for the statements and the figures
+    frame = statements(market, journal)
     monthly, yearly, once = {}, {}, {}
     for platform in market.platforms:
-        monthly[platform.name] = monthly_figures(market, frame, platform)
+        monthly[platform.name] = monthly_figures(journal, frame, platform)
         yearly[platform.name] = yearly_figures(monthly[platform.name])
         once[platform.name] = run_figures(monthly[platform.name], platform)
     plan = market.config.plan
@@ -67,7 +68,7 @@ def summary_section(report: CompanyReport) -> dict:
     """Per platform: its yearly figures and once-per-run figures (for ``summary.json``)."""
     out = {}
     for name, yearly in report.yearly.items():
-        years = {str(year): {k: _plain(v) for k, v in row.items()}
+        years = {str(year): {k: plain_number(v) for k, v in row.items()}
                  for year, row in yearly.to_dict(orient="index").items()}
         out[name] = {"years": years, **report.once[name]}
     return out
@@ -99,8 +100,8 @@ def write_company(report: CompanyReport, folder: Path, title: str) -> None:
     plot_company(report, folder / "company.png", title)
 
 
-def _plain(value):
-    """A JSON-ready number (NaN becomes None)."""
+def plain_number(value):
+    """A JSON-ready number: a plain float, or None for None and NaN."""
     if value is None or value != value:
         return None
     return float(value)

@@ -78,9 +78,12 @@ def income_by_month(journal: pd.DataFrame, platform, months: int) -> pd.DataFram
     return table
 
 
-def statements(market) -> pd.DataFrame:
-    """Every platform's three statements by month: platform, month, year, statement, line, fen."""
-    journal = market.ledger.journal()
+def statements(market, journal: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every platform's three statements by month: platform, month, year, statement, line, fen.
+
+    ``journal`` is the ledger's (read here if not given); a ``month`` column is added to it.
+    """
+    journal = market.ledger.journal() if journal is None else journal
     journal["month"] = journal.day // DAYS_PER_MONTH
     months = max(1, (market.day - 1) // DAYS_PER_MONTH + 1)
     frames = []

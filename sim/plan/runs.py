@@ -12,8 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from sim.company.report import plain_number
 from sim.experiments.runner import describe_failure
 
 FAN_FIGURES = ("cash_cny", "net_income_cny", "revenue_cny", "equity_cny", "daily_volume_cny")
@@ -64,16 +63,9 @@ def plan_record(report, yearly, name: str) -> dict[str, Any]:
     years = [c for c in mine.columns if c.startswith("year_")]
     monthly = report.monthly[name]
     return {
-        "targets": [{"value": _plain(t["value"]), "met": t["met"]} for t in report.targets],
-        "once": {k: _plain(v) for k, v in report.once[name].items()},
-        "statements": {f"{s}:{line}": [_plain(v) for v in row]
+        "targets": [{"value": plain_number(t["value"]), "met": t["met"]} for t in report.targets],
+        "once": {k: plain_number(v) for k, v in report.once[name].items()},
+        "statements": {f"{s}:{line}": [plain_number(v) for v in row]
                        for s, line, row in zip(mine.statement, mine.line, mine[years].to_numpy())},
-        "monthly": {k: [_plain(v) for v in monthly[k].to_numpy()] for k in FAN_FIGURES},
+        "monthly": {k: [plain_number(v) for v in monthly[k].to_numpy()] for k in FAN_FIGURES},
     }
-
-
-def _plain(value):
-    if value is None:
-        return None
-    value = float(value)
-    return None if np.isnan(value) else value

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import sim.plan.analysis as analysis
+from sim.company.report import plain_number
 from sim.experiments.design import run_seeds
 from sim.experiments.runner import EXECUTORS, RunStore, execute, input_hashes
 from sim.folders import check_output_folder
@@ -155,17 +156,13 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
                "targets": results["targets"].to_dict(orient="records"),
                "timing": results["timing"].to_dict(orient="records")}
     _atomic(folder / "plan.json", lambda p: p.write_text(json.dumps(summary, indent=2,
-                                                                    default=_json_number)))
+                                                                    default=plain_number)))
 
 
 def _atomic(path: Path, write) -> None:
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     write(tmp)
     os.replace(tmp, path)
-
-
-def _json_number(value):
-    return None if value != value else float(value)
 
 
 def format_plan(results: dict) -> str:
