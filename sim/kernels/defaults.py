@@ -25,9 +25,9 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
 
     A recovery that comes later (``grades.recovery_lag_months``) is not paid here: each note's part
     is written to ``later_investor``, ``later_platform`` and ``later_amount`` (as long as the notes
-    of ``rows``; empty
-    when recoveries are paid at once), for :class:`sim.market.recoveries.PendingRecoveries`. The loss
-    is counted now, net of the recovery to come. Returns the number of parts written.
+    of ``rows``; empty when recoveries are paid at once), for
+    :class:`sim.market.recoveries.PendingRecoveries`. The loss is counted now, net of the recovery
+    to come. Returns the number of parts written.
     """
     later = later_investor.shape[0] > 0
     n_later = 0
