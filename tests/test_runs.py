@@ -181,3 +181,19 @@ def test_a_guarantee_that_runs_dry_moves_trust():
     failing = mean_trust_after(day)
     sound = mean_trust_after(day, stress__guarantee_fails_month=None)
     assert sound - failing > 0.2  # state_shock 0.3, a day's recovery taken back
+
+
+def test_an_ordinary_disclosed_loss_rate_leaves_trust_alone():
+    """Only the disclosed loss rate above ``disclosure_tolerance`` moves trust (docs/runs.md)."""
+    def trust_gap(**overrides):
+        market = P2PMarket("scenarios/baseline.toml", audit="off", runs__enabled=True,
+                           run__horizon_days=540, **overrides)
+        market.run()
+        trust = market.runs.trust
+        return float(trust.anchor.mean() - trust.level.mean()), market.platforms[0].state
+
+    tolerated, state = trust_gap()
+    assert 0.0 < state.loss_rate_annual < 0.15  # the baseline's book is losing money as it seasons
+    assert tolerated < 0.05
+    untolerated, _ = trust_gap(runs__disclosure_tolerance=0.0)
+    assert untolerated > tolerated + 0.1  # weight 0.05 x a 4-7 % loss rate / recovery 0.02

@@ -102,18 +102,18 @@ class Runs:
         A guarantee or reserve that runs dry (it fails, or leaves a claim unpaid) is news every
         investor hears: their trust falls by ``state_shock`` once.
         """
-        hit = np.zeros(len(self.market.platforms))
+        c, hit = self.config, np.zeros(len(self.market.platforms))
         for platform in self.market.platforms:
             guarantee = platform.guarantee
             dry = guarantee.failed_day is not None or guarantee.unpaid_fen > 0
             if dry and not self.guarantee_dry[platform.index]:
                 self.guarantee_dry[platform.index] = True
-                hit[platform.index] += self.config.state_shock
+                hit[platform.index] += c.state_shock
             if platform.config.liquidity.disclosure:
                 owed = max(self.liabilities_fen(platform), 1)
                 overdue = self.queue.total_fen(platform) / owed
-                hit[platform.index] += self.config.disclosure_weight * (
-                    platform.state.loss_rate_annual + overdue)
+                excess_loss = max(platform.state.loss_rate_annual - c.disclosure_tolerance, 0.0)
+                hit[platform.index] += c.disclosure_weight * (excess_loss + overdue)
         return hit
 
     def _pay(self, platform, day: int) -> None:

@@ -64,10 +64,11 @@ class RunsConfig(_Section):
     Each day trust ``T`` (0 = none, 1 = full) moves: ``T += recovery_daily * (anchor - T)`` back
     towards the investor's own anchor, less ``loss_weight`` x the share of their claims lost today,
     ``late_weight`` x the share of their claims on loans that missed today, ``delay_weight_daily`` per
-    day their withdrawal waits, ``disclosure_weight`` x the platform's disclosed overdue ratio (M1+
-    balance / outstanding, where it discloses), ``herding_weight`` x the share of their neighbours
-    who started to run in the last ``herd_memory_days``, ``state_shock`` when the platform enters
-    提现困难 or fails or its guarantee runs dry, and the dated events' shocks; it stays within
+    day their withdrawal waits, ``disclosure_weight`` x (the platform's disclosed loss rate a year
+    above ``disclosure_tolerance`` + its queued withdrawals / liabilities) where it discloses,
+    ``herding_weight`` x the share of their neighbours who started to run in the last
+    ``herd_memory_days``, ``state_shock`` when the platform enters 提现困难 or fails or its
+    guarantee runs dry, and the dated events' shocks; it stays within
     [0, 1]. The decision ``rule`` turns trust into actions.
     """
 
@@ -80,6 +81,8 @@ class RunsConfig(_Section):
     late_weight: TrustWeight = Field(0.5, description="trust lost per unit of claims turning late")
     delay_weight_daily: TrustWeight = Field(0.02, description="trust lost per day a withdrawal waits")
     disclosure_weight: TrustWeight = Field(0.05, description="trust lost a day per unit overdue ratio")
+    disclosure_tolerance: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.05, description="disclosed loss rate a year that investors take as normal")
     herding_weight: TrustWeight = Field(
         0.05, description="trust lost a day if every neighbour started to run in the last week")
     state_shock: Probability = Field(
