@@ -15,6 +15,7 @@ from pathlib import Path
 from sim.experiments.design import RunTask, design_points, plan_runs, run_seeds
 from sim.experiments.runner import EXECUTORS, RunStore, input_hashes, run_one, run_tasks
 from sim.experiments.spec import Experiment, ExperimentError, load_experiment
+from sim.outputs.run_folder import finished
 
 __all__ = ["EXECUTORS", "Experiment", "ExperimentError", "RunTask", "design_points",
            "load_experiment", "plan_runs", "run_experiment", "run_one", "run_seeds"]
@@ -70,8 +71,7 @@ def run_experiment(path: str | Path, out: str | Path | None = None, executor: st
 
         run_tasks(store, todo, executor, workers, scheduler, progress)
     result = write_results(folder, spec, store.records())
-    (folder / "done.json").write_text(json.dumps({"runs": result["runs"],
-                                                  "failed": result["failed"]}))
+    (folder / "done.json").write_text(json.dumps(finished(result)))
     result["folder"] = folder
     result["skipped"] = len(tasks) - len(todo)
     return result

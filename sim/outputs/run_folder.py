@@ -29,6 +29,13 @@ def git_revision() -> str:
         return "unknown"
 
 
+def finished(result: dict) -> dict:
+    """What an experiment's or a plan's folder records when it is done: counts, version, revision."""
+    return {"runs": result["runs"], "failed": result["failed"], "version": sim.__version__,
+            "git_revision": git_revision(),
+            "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
 def metadata(model, scenario_source: str | None, elapsed_s: dict[str, float]) -> dict:
     """Run metadata: enough to reproduce the run."""
     return {

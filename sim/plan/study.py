@@ -22,6 +22,7 @@ from sim.experiments.design import run_seeds
 from sim.experiments.runner import EXECUTORS, RunStore, execute, input_hashes
 from sim.folders import check_output_folder
 from sim.loans import DAYS_PER_MONTH
+from sim.outputs.run_folder import finished
 from sim.plan.charts import plot_fans, plot_targets
 from sim.plan.errors import PlanError
 from sim.plan.inputs import InputError, run_inputs
@@ -152,7 +153,7 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
                                                      f"{results['runs']} runs"))
     _atomic(folder / "targets.png", lambda p: plot_targets(results["targets"], p,
                                                            f"{name}: the plan's targets"))
-    summary = {"runs": results["runs"], "failed": results["failed"],
+    summary = {**finished(results),
                "targets": results["targets"].to_dict(orient="records"),
                "timing": results["timing"].to_dict(orient="records")}
     _atomic(folder / "plan.json", lambda p: p.write_text(json.dumps(summary, indent=2,

@@ -1,0 +1,98 @@
+"""Which kind of results folder a report is asked for, and whether it holds what the report needs.
+
+A results folder is known by its marker (``.p2psim.json``, :mod:`sim.folders`): a run, an
+experiment (a business plan is an experiment with a ``plan.json``) or a reserve study. Each kind
+must hold the files in :data:`NEEDS`; a folder that lacks one is refused with the names of what is
+missing, and, when p2psim's version differs from the one that made the folder, says so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.folders import MARKER
+
+NEEDS = {
+    "run": ("summary.json", "metadata.json", "timeseries.parquet"),
+    "experiment": ("experiment.json", "summary.csv"),
+    "plan": ("experiment.json", "plan.json", "targets.csv"),
+    "reserve": ("summary.json", "requirements.csv", "statistics.csv"),
+}
+MAKERS = {"run": "p2psim run", "experiment": "p2psim experiment", "plan": "p2psim plan",
+          "reserve": "p2psim reserve"}
+
+
+class ReportError(ValueError):
+    """A results folder that cannot be reported; ``str(error)`` is the message for the user."""
+
+
+@dataclass(frozen=True)
+class ResultsFolder:
+    """A checked results folder: its path, its kind and the version of p2psim that made it."""
+
+    path: Path
+    kind: str
+    made_by: str
+
+    def json(self, name: str) -> dict:
+        """A JSON file of the folder."""
+        return json.loads((self.path / name).read_text(encoding="utf-8"))
+
+    def has(self, name: str) -> bool:
+        """Whether the folder holds ``name``."""
+        return (self.path / name).exists()
+
+
+def open_results(folder: str | Path) -> ResultsFolder:
+    """Check ``folder`` and tell its kind; raise :class:`ReportError` with what is wrong."""
+    from sim import __version__
+
+    path = Path(folder).expanduser()
+    shown = f"RESULTS_DIR {folder}"
+    if not path.exists():
+        raise ReportError(f"{shown}: no such folder")
+    if not path.is_dir():
+        raise ReportError(f"{shown}: is a file, not a results folder")
+    if not any(path.iterdir()):
+        raise ReportError(f"{shown}: is empty; make results with p2psim run, experiment, plan "
+                          f"or reserve first")
+    marker = _marker(path)
+    if marker is None:
+        raise ReportError(f"{shown}: not a p2psim results folder (no {MARKER} marker): unknown "
+                          f"kind; a report needs the folder of a run, an experiment, a plan or a "
+                          f"reserve study")
+    kind = marker.get("kind")
+    if kind == "experiment" and (path / "experiment.json").exists() and _is_plan(path):
+        kind = "plan"
+    if kind not in NEEDS:
+        raise ReportError(f"{shown}: unknown kind {kind!r} in {MARKER}; allowed: "
+                          f"{', '.join(NEEDS)}")
+    made_by = str(marker.get("p2psim", "unknown"))
+    missing = [name for name in NEEDS[kind] if not (path / name).exists()]
+    if missing:
+        older = (f"; it was made by p2psim {made_by}, an older format than this {__version__}: "
+                 f"make it again with {MAKERS[kind]}" if made_by != __version__ else
+                 f"; finish it with {MAKERS[kind]} (it resumes) or make it again")
+        raise ReportError(f"{shown}: a {kind} folder missing {', '.join(missing)}{older}")
+    return ResultsFolder(path=path, kind=kind, made_by=made_by)
+
+
+def _marker(path: Path) -> dict | None:
+    try:
+        marker = json.loads((path / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def _is_plan(path: Path) -> bool:
+    """A business plan's folder: its manifest holds the plan (or its plan.json is written)."""
+    if (path / "plan.json").exists():
+        return True
+    try:
+        manifest = json.loads((path / "experiment.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "plan" in manifest

@@ -1,0 +1,137 @@
+"""One self-contained HTML page: styles inline, figures embedded as data, nothing fetched.
+
+A :class:`Page` is built section by section (key numbers, tables, figures, text) and written with
+:meth:`Page.html`. Everything shown is escaped; figures are PNG files read and embedded as base64,
+so the page opens the same on a machine with no network and without the results folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "WenQuanYi Micro Hei",
+       sans-serif; margin: 0 auto; max-width: 1100px; padding: 1.5em; color: #1d2733; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #d5dde6; padding-bottom: 0.2em;
+     margin-top: 2em; }
+.meta { color: #5a6b7d; font-size: 0.9em; } .meta span { margin-right: 1.5em; display: inline-block; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+th, td { border-bottom: 1px solid #e3e8ee; padding: 0.3em 0.8em; text-align: right; }
+th:first-child, td:first-child, td.text { text-align: left; } th { background: #f3f6f9; }
+table.key td:first-child { color: #3b4b5c; } table.key td { font-variant-numeric: tabular-nums; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #e3e8ee; }
+figcaption { color: #5a6b7d; font-size: 0.85em; }
+pre { background: #f6f8fa; padding: 1em; overflow-x: auto; font-size: 0.8em; }
+.missed { color: #b3261e; font-weight: 600; } .met { color: #1e7d32; font-weight: 600; }
+p.note { color: #5a6b7d; font-size: 0.9em; } div.wide { overflow-x: auto; }
+"""
+
+
+def number_text(value, unit: str = "") -> str:
+    """A number as a person reads it: thousands separated, shares as percent, NaN as a dash."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if unit == "share":
+        return f"{value:.2%}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value != 0 and abs(value) < 1:
+            return f"{value:.4g}"
+        return f"{value:,.2f}"
+    return str(value)
+
+
+@dataclass
+class Page:
+    """An HTML report being built: a title, a line of facts, then sections in order."""
+
+    title: str
+    facts: dict[str, str] = field(default_factory=dict)
+    parts: list[str] = field(default_factory=list)
+
+    def heading(self, text: str) -> None:
+        """Start a section."""
+        self.parts.append(f"<h2>{html.escape(text)}</h2>")
+
+    def text(self, text: str, css: str = "") -> None:
+        """A paragraph."""
+        klass = f' class="{css}"' if css else ""
+        self.parts.append(f"<p{klass}>{html.escape(text)}</p>")
+
+    def key_numbers(self, rows: list[tuple[str, str]], element_id: str = "key-numbers") -> None:
+        """A two-column table of labelled numbers (the label carries the unit)."""
+        body = "".join(f"<tr><td>{html.escape(label)}</td><td>{html.escape(value)}</td></tr>"
+                       for label, value in rows)
+        self.parts.append(f'<table class="key" id="{element_id}"><tbody>{body}</tbody></table>')
+
+    def table(self, frame: pd.DataFrame, units: dict[str, str] | None = None,
+              max_rows: int = 200) -> None:
+        """A data table; numbers written by :func:`number_text`, ``units`` by column."""
+        units = units or {}
+        shown = _counts_as_integers(frame.head(max_rows))
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+        rows = []
+        for record in shown.itertuples(index=False):
+            cells = "".join(_cell(v, units.get(c, "")) for c, v in zip(shown.columns, record))
+            rows.append(f"<tr>{cells}</tr>")
+        self.parts.append(f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>'
+                          f"{''.join(rows)}</tbody></table></div>")
+        if len(frame) > max_rows:
+            self.text(f"First {max_rows} of {len(frame):,} rows; the rest are in the results "
+                      f"folder.", "note")
+
+    def figure(self, path: Path, caption: str) -> None:
+        """A PNG figure, embedded."""
+        data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+        self.parts.append(f'<figure><img alt="{html.escape(caption)}" '
+                          f'src="data:image/png;base64,{data}"><figcaption>'
+                          f"{html.escape(caption)}</figcaption></figure>")
+
+    def preformatted(self, text: str, summary: str) -> None:
+        """Text shown as is, folded under ``summary``."""
+        self.parts.append(f"<details><summary>{html.escape(summary)}</summary>"
+                          f"<pre>{html.escape(text)}</pre></details>")
+
+    def html(self) -> str:
+        """The whole page."""
+        facts = "".join(f"<span>{html.escape(k)}: <b>{html.escape(v)}</b></span>"
+                        for k, v in self.facts.items())
+        return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+                f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+                f"<title>{html.escape(self.title)}</title><style>{STYLE}</style></head><body>"
+                f"<h1>{html.escape(self.title)}</h1><div class=\"meta\">{facts}</div>"
+                f"{''.join(self.parts)}</body></html>\n")
+
+
+def _counts_as_integers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Float columns that hold whole numbers only (days, months, counts; NaN allowed) as integers.
+
+    Amounts (a column named in CNY) keep their two decimals even when whole.
+    """
+    frame = frame.copy()
+    for column in frame.columns:
+        values = frame[column]
+        if (values.dtype.kind == "f" and "cny" not in str(column).lower()
+                and values.notna().any() and (values.dropna() % 1 == 0).all()):
+            frame[column] = values.astype("Int64")
+    return frame
+
+
+def _cell(value, unit: str) -> str:
+    value = _plain(value)
+    css = ' class="text"' if isinstance(value, str) else ""
+    return f"<td{css}>{html.escape(number_text(value, unit))}</td>"
+
+
+def _plain(value):
+    """A numpy scalar as the Python number it holds."""
+    return value.item() if hasattr(value, "item") else value

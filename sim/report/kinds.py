@@ -1,0 +1,168 @@
+"""What a report shows for each kind of results folder: its key numbers, tables and figures.
+
+Every page opens with the facts that make the result reproducible (scenario, seed, p2psim's
+version, the git revision) and ends with the scenario as it was run.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.outputs.statistics import STATISTICS
+from sim.report.folder import ResultsFolder
+from sim.report.html import Page, number_text
+from sim.report.scenario_text import scenario_toml
+
+RUN_FIGURES = (("overview.png", "The market day by day: volume, book, arrears, defaults, cash"),
+               ("platforms.png", "Each platform month by month"),
+               ("policies.png", "What the policies did"),
+               ("company.png", "The company's statements"),
+               ("runs.png", "Runs: trust, withdrawal queues, 债权转让 price, platform state"))
+RESERVE_FIGURES = (("losses.png", "Credit losses and reserve payouts over the horizon"),
+                   ("balance_fan.png", "The reserve's balance: fan of the paths"),
+                   ("exhaustion.png", "Probability the reserve has run dry, by month"),
+                   ("frontier.png", "Contribution rate against the probability of running dry"))
+
+
+def run_page(folder: ResultsFolder) -> Page:
+    """A run: the summary's statistics, each platform, the plan's targets, statements, figures."""
+    meta, summary = folder.json("metadata.json"), folder.json("summary.json")
+    name = meta["scenario"]["run"]["name"]
+    page = Page(f"Run: {name}", _facts("run", meta.get("scenario_file"), meta["seed"],
+                                       meta.get("version"), meta.get("git_revision"),
+                                       meta.get("created_utc")))
+    page.heading("Key numbers")
+    page.key_numbers([(s.label, s.text(summary[s.name])) for s in STATISTICS
+                      if s.name in summary and not (s.only_if_any and not summary[s.name])])
+    platforms = summary.get("platforms", {})
+    if platforms:
+        page.heading("Platforms")
+        page.table(pd.DataFrame([
+            {"platform": p, "funding": row["funding"], "guarantee": row["policies"]["guarantee"],
+             "loans funded": row["loans_funded"], "defaults": row["defaults"],
+             "revenue, CNY": row["revenue_cny"], "cash, CNY": row["platform_cash_cny"],
+             "state": row["run"]["state"], "failed on day": row["run"]["failed_day"]}
+            for p, row in platforms.items()]))
+    if summary.get("plan"):
+        page.heading("The plan's targets")
+        page.table(pd.DataFrame([{"target": t["target"], "value": t["value"],
+                                  "met": "met" if t["met"] else "MISSED"}
+                                 for t in summary["plan"]]))
+    if folder.has("statements.csv"):
+        page.heading("Financial statements by year, CNY")
+        page.table(pd.read_csv(folder.path / "statements.csv").drop(columns=["line"]))
+    _figures(page, folder, RUN_FIGURES)
+    page.preformatted(scenario_toml(meta["scenario"]), "The scenario as run (every key)")
+    return page
+
+
+def experiment_page(folder: ResultsFolder) -> Page:
+    """An experiment: its design, each point's statistics with errors, its figures."""
+    manifest, done = folder.json("experiment.json"), _done(folder, "done.json")
+    spec = manifest["experiment"]
+    page = Page(f"Experiment: {spec['experiment']['name']}",
+                _facts("experiment", manifest.get("scenario"), spec["experiment"].get("seed"),
+                       done.get("version", folder.made_by), done.get("git_revision"),
+                       done.get("finished_utc")))
+    page.heading("Key numbers")
+    summary = pd.read_csv(folder.path / "summary.csv")
+    page.key_numbers([("runs", number_text(manifest["runs"])),
+                      ("runs failed", number_text(done.get("failed", 0))),
+                      ("design", spec["design"]["kind"]),
+                      ("points", number_text(int(summary["point"].nunique()))),
+                      ("replications a point", number_text(spec["experiment"]["replications"])),
+                      ("parameters", ", ".join(p["key"] for p in spec["parameters"]))])
+    page.heading("Each point: mean, standard deviation, standard error, 5-50-95 % quantiles")
+    page.table(summary)
+    figures = sorted((folder.path / "figures").glob("*.png")) if folder.has("figures") else []
+    if figures:
+        page.heading("Figures")
+        for path in figures:
+            page.figure(path, path.stem.replace("_", " "))
+    page.preformatted(scenario_toml(spec), "The experiment as run")
+    return page
+
+
+def plan_page(folder: ResultsFolder) -> Page:
+    """A business plan: the odds of each target with errors, timing, drivers, statement fans."""
+    manifest, plan = folder.json("experiment.json"), folder.json("plan.json")
+    name = manifest["scenario"].rsplit("/", 1)[-1].removesuffix(".toml")
+    page = Page(f"Business plan: {name}",
+                _facts("plan", manifest["scenario"], manifest.get("seed"),
+                       plan.get("version", folder.made_by), plan.get("git_revision"),
+                       plan.get("finished_utc")))
+    page.heading("Key numbers: the odds of each target")
+    page.key_numbers([(f"P({t['target']})", f"{t['probability']:.1%} ± "
+                       f"{t['standard_error']:.1%} (95 % {t['ci95_low']:.1%} - "
+                       f"{t['ci95_high']:.1%})") for t in plan["targets"]]
+                     + [("runs", number_text(plan["runs"])),
+                        ("runs failed", number_text(plan["failed"]))])
+    for title, file in (("Targets", "targets.csv"), ("Timing, months", "timing.csv"),
+                        ("What drives each target (Kolmogorov-Smirnov distance)", "drivers.csv"),
+                        ("Statements by year, CNY: mean and P10 / P50 / P90",
+                         "statements_by_year.csv")):
+        if folder.has(file):
+            page.heading(title)
+            page.table(pd.read_csv(folder.path / file))
+    _figures(page, folder, (("fans.png", "Statement lines: fans over the runs"),
+                            ("targets.png", "Each target's probability, with its 95 % interval")))
+    page.preformatted(scenario_toml(manifest["plan"]), "The plan as run")
+    return page
+
+
+def reserve_page(folder: ResultsFolder) -> Page:
+    """A reserve study: the size and rate each confidence needs, with errors, and the risk of ruin."""
+    summary = folder.json("summary.json")
+    meta = summary.get("metadata", {})
+    page = Page(f"Reserve study: {summary['name']} / {summary['platform']}",
+                _facts("reserve", summary["scenario"], summary["seed"], folder.made_by,
+                       meta.get("git"), None))
+    dry = summary["exhaustion_probability"]
+    page.heading("Key numbers")
+    rows = [("paths", number_text(summary["paths"])),
+            ("horizon, months", number_text(summary["horizon_months"])),
+            ("sampling", f"{summary['method']}{', stratified' if summary['stratified'] else ''}"),
+            ("effective sample size", number_text(summary["effective_sample_size"])),
+            ("initial reserve studied, CNY", number_text(summary["initial_reserve_cny"])),
+            ("contribution rate studied", number_text(summary["contribution_rate"], "share")),
+            (f"P(runs dry within {dry['month']} months)",
+             f"{dry['estimate']:.2%} ± {dry['se']:.2%}")]
+    for need in summary["requirements"]:
+        rows.append((f"initial reserve for {need['confidence']:.1%}, CNY",
+                     f"{number_text(need['initial_reserve_cny'])} ± "
+                     f"{number_text(need['initial_reserve_se'])}"))
+        rows.append((f"contribution rate for {need['confidence']:.1%}",
+                     f"{need['contribution_rate']:.3%} ± {need['contribution_rate_se']:.3%}"))
+    page.key_numbers(rows)
+    for title, file in (("What each confidence level needs", "requirements.csv"),
+                        ("Losses and payouts: estimates with standard errors", "statistics.csv"),
+                        ("Probability of running dry by month", "exhaustion.csv")):
+        page.heading(title)
+        page.table(pd.read_csv(folder.path / file))
+    _figures(page, folder, RESERVE_FIGURES)
+    page.preformatted(scenario_toml(meta.get("request", {})), "The study as asked")
+    return page
+
+
+PAGES = {"run": run_page, "experiment": experiment_page, "plan": plan_page,
+         "reserve": reserve_page}
+
+
+def _facts(kind, scenario, seed, version, revision, created) -> dict[str, str]:
+    facts = {"kind": kind, "scenario": str(scenario), "seed": str(seed),
+             "p2psim": str(version or "unknown"), "git revision": str(revision or "unknown")}
+    if created:
+        facts["made"] = created
+    return facts
+
+
+def _figures(page: Page, folder: ResultsFolder, figures) -> None:
+    present = [(file, caption) for file, caption in figures if folder.has(file)]
+    if present:
+        page.heading("Figures")
+    for file, caption in present:
+        page.figure(folder.path / file, caption)
+
+
+def _done(folder: ResultsFolder, name: str) -> dict:
+    return folder.json(name) if folder.has(name) else {}

@@ -1,0 +1,49 @@
+"""A scenario (the dict a results folder recorded) written back as TOML text for people to read.
+
+Tables become ``[section]`` headers, lists of tables ``[[section]]``; a key without a value
+(``None``) is written as a comment, since TOML has no null. The text is for reading: the folder's
+JSON keeps the exact values.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def scenario_toml(scenario: dict) -> str:
+    """The scenario as TOML-like text, tables in the order they were recorded."""
+    lines: list[str] = []
+    _table(scenario, [], lines)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _table(table: dict, path: list[str], lines: list[str]) -> None:
+    plain = {k: v for k, v in table.items() if not _is_table(v) and not _is_table_list(v)}
+    for key, value in plain.items():
+        lines.append(f"# {key} = (not set)" if value is None else f"{key} = {_value(value)}")
+    for key, value in table.items():
+        if _is_table(value):
+            lines += ["", f"[{'.'.join(path + [key])}]"]
+            _table(value, path + [key], lines)
+        elif _is_table_list(value):
+            for item in value:
+                lines += ["", f"[[{'.'.join(path + [key])}]]"]
+                _table(item, path + [key], lines)
+
+
+def _is_table(value) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_table_list(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)

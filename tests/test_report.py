@@ -1,0 +1,131 @@
+"""``p2psim report``: one self-contained HTML file per results folder, and its refusals."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tomllib
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.folders import MARKER
+from sim.report import write_report
+from sim.report.scenario_text import scenario_toml
+
+
+def _report(folder, tmp_path, name):
+    return write_report(folder, tmp_path / f"{name}.html").read_text(encoding="utf-8")
+
+
+def _self_contained(html: str) -> None:
+    assert "<link" not in html and "<script" not in html
+    assert not re.search(r'src="(?!data:image/png;base64,)', html)  # every image embedded
+    assert html.count("data:image/png;base64,") >= 1
+
+
+def test_a_run_report_has_its_key_numbers_figures_and_provenance(results_folders, tmp_path):
+    folder = results_folders["run"]
+    html = _report(folder, tmp_path, "run")
+    _self_contained(html)
+    summary = json.loads((folder / "summary.json").read_text())
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert f"{summary['volume_cny']:,.2f}" in html and "volume lent, CNY" in html
+    assert f"{summary['run_losses_cny']:,.2f}" in html  # the pool's run is in this one
+    assert meta["git_revision"] in html and f"<b>{meta['seed']}</b>" in html
+    assert "清盘" in html  # the failed pool's state in the platforms table
+    assert html.count("data:image/png;base64,") >= 4  # overview, platforms, company, runs
+
+
+def test_an_experiment_report_has_every_point_with_errors(results_folders, tmp_path):
+    folder = results_folders["experiment"]
+    html = _report(folder, tmp_path, "experiment")
+    _self_contained(html)
+    summary = pd.read_csv(folder / "summary.csv")
+    assert "Experiment: fees" in html and "platforms.0.service_fee" in html
+    volume = summary[summary.output == "volume_cny"].iloc[0]
+    assert f"{volume['mean']:,.2f}" in html and f"{volume['se']:,.2f}" in html
+    assert json.loads((folder / "done.json").read_text())["git_revision"] in html
+
+
+def test_a_plan_report_gives_each_targets_odds_with_its_error(results_folders, tmp_path):
+    folder = results_folders["plan"]
+    html = _report(folder, tmp_path, "plan")
+    _self_contained(html)
+    plan = json.loads((folder / "plan.json").read_text())
+    for target in plan["targets"]:
+        assert f"P({target['target']})" in html.replace("&gt;", ">").replace("&lt;", "<")
+        assert f"{target['probability']:.1%} ± {target['standard_error']:.1%}" in html
+
+
+def test_a_reserve_report_gives_the_size_each_confidence_needs(results_folders, tmp_path):
+    folder = results_folders["reserve"]
+    html = _report(folder, tmp_path, "reserve")
+    _self_contained(html)
+    needs = pd.read_csv(folder / "requirements.csv")
+    for row in needs.itertuples():
+        assert f"initial reserve for {row.confidence:.1%}, CNY" in html
+        assert f"{row.initial_reserve_cny:,.2f} ± {row.initial_reserve_se:,.2f}" in html
+
+
+def test_the_scenario_text_reads_back_as_the_scenario(results_folders):
+    scenario = json.loads((results_folders["run"] / "metadata.json").read_text())["scenario"]
+
+    def without_none(value):
+        if isinstance(value, dict):
+            return {k: without_none(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [without_none(v) for v in value]
+        return value
+
+    assert tomllib.loads(scenario_toml(scenario)) == without_none(scenario)
+
+
+def test_the_command_writes_the_report_into_the_folder(results_folders, capsys):
+    folder = results_folders["reserve"]
+    assert main(["report", str(folder)]) == 0
+    assert (folder / "report.html").stat().st_size > 10_000
+    assert "report.html" in capsys.readouterr().out
+
+
+def _broken(tmp_path, results_folders, kind, remove=None, marker=None):
+    copy = tmp_path / f"{kind}-copy"
+    shutil.copytree(results_folders[kind], copy)
+    (copy / "report.html").unlink(missing_ok=True)
+    if remove:
+        (copy / remove).unlink()
+    if marker is not None:
+        (copy / MARKER).write_text(json.dumps(marker))
+    return copy
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda t, r: t / "nowhere", "no such folder"),
+    (lambda t, r: (t / "empty").mkdir() or t / "empty", "is empty"),
+    (lambda t, r: (t / "mine").mkdir() or (t / "mine" / "a.txt").write_text("x") and t / "mine",
+     "not a p2psim results folder"),
+    (lambda t, r: _broken(t, r, "run", marker={"kind": "poem"}), "unknown kind 'poem'"),
+    (lambda t, r: _broken(t, r, "experiment", remove="summary.csv"),
+     "missing summary.csv; finish it with p2psim experiment"),
+    (lambda t, r: _broken(t, r, "run", remove="timeseries.parquet",
+                          marker={"kind": "run", "p2psim": "0.0.1"}),
+     "made by p2psim 0.0.1, an older format"),
+])
+def test_bad_results_folders_exit_2_and_write_nothing(make, words, tmp_path, results_folders,
+                                                      capsys):
+    folder = make(tmp_path, results_folders)
+    before = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else None
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    after = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else None
+    assert before == after
+
+
+@pytest.mark.parametrize("out, words", [("{tmp}", "is a folder"),
+                                        ("{tmp}/no/such/report.html", "does not exist")])
+def test_a_bad_out_file_exits_2(out, words, tmp_path, results_folders, capsys):
+    assert main(["report", str(results_folders["run"]), "--out", out.format(tmp=tmp_path)]) == 2
+    assert words in capsys.readouterr().err
