@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: baseline test test-slow bench fonts
+.PHONY: baseline test test-slow bench fonts browser
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 baseline: $(VENV)/.installed fonts
 	$(BIN)/p2psim run scenarios/baseline.toml
 
-test: $(VENV)/.installed fonts
+test: $(VENV)/.installed fonts browser
 	$(BIN)/python -m pytest -m "not slow" -q
 
 test-slow: $(VENV)/.installed  # pytest exits 5 when no test is marked slow: that is not a failure
@@ -26,6 +26,12 @@ fonts:  # a CJK font, so Chinese platform names draw in the charts (Debian's fon
 		&& [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei \
 		|| echo "no CJK font installed: Chinese names will draw as boxes"; \
+	fi
+
+browser:  # Debian's chromium for the browser tests (tests/test_browser.py skip without it)
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		|| echo "chromium not installed: the browser tests will be skipped"; \
 	fi
 
 bench: $(VENV)/.installed

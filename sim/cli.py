@@ -7,6 +7,12 @@
 ``p2psim reserve SCENARIO [--paths N] [--horizon-months M] [--confidence 0.99 0.999] [--out DIR]``
     Size a reserve fund (风险准备金): loss and payout distributions, exhaustion by month, the
     initial reserve and contribution rate each confidence needs, with Monte-Carlo errors.
+``p2psim plan SCENARIO [--runs N]``
+    Test a business plan: the odds of meeting each target, statements P10/P50/P90, a spreadsheet.
+``p2psim report RESULTS_DIR [--out FILE]``
+    One self-contained HTML report of a run, an experiment, a plan or a reserve study.
+``p2psim dashboard [SCENARIO] [--port N]``
+    Mesa's Solara dashboard on localhost: inputs, step / play / reset, live charts.
 ``p2psim schedule --principal CNY --rate R --term N [--method M]``
     Print a loan's repayment schedule (还款计划).
 
@@ -23,10 +29,12 @@ import sys
 import time
 from pathlib import Path
 
+from sim.dashboard.server import DashboardError
 from sim.experiments.spec import ExperimentError
 from sim.folders import OutputFolderError
 from sim.plan.errors import PlanError
 from sim.policies.checks import PolicyFault
+from sim.report.folder import ReportError
 from sim.reserve.study import ReserveError
 from sim.scenario import ScenarioError
 
@@ -139,6 +147,21 @@ def _parse_set(item: str) -> tuple[str, object]:
     return key.strip(), parsed
 
 
+def _report(args: argparse.Namespace) -> int:
+    from sim.report import write_report
+
+    path = write_report(args.results, args.out)
+    print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB, self-contained: open it in a "
+          f"browser)")
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from sim.dashboard.server import serve
+
+    return serve(args.scenario, args.host, args.port, not args.no_browser)
+
+
 def _schedule(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -241,6 +264,18 @@ def build_parser() -> argparse.ArgumentParser:
                       help="start over in a folder that holds another study's runs")
     plan.add_argument("--quiet", action="store_true", help="no progress bar")
     plan.set_defaults(func=_plan)
+    rep = sub.add_parser("report", help="one self-contained HTML report of a results folder")
+    rep.add_argument("results", metavar="RESULTS_DIR",
+                     help="folder of a run, an experiment, a plan or a reserve study")
+    rep.add_argument("--out", default=None, help="HTML file (default: RESULTS_DIR/report.html)")
+    rep.set_defaults(func=_report)
+    dash = sub.add_parser("dashboard", help="Mesa's Solara dashboard of a scenario, in a browser")
+    dash.add_argument("scenario", nargs="?", default="scenarios/baseline.toml",
+                      help="scenario file (default: scenarios/baseline.toml)")
+    dash.add_argument("--port", type=int, default=8765, help="port on localhost (default 8765)")
+    dash.add_argument("--host", default="localhost", help="address to serve on (default localhost)")
+    dash.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    dash.set_defaults(func=_dashboard)
     sched = sub.add_parser("schedule", help="print a loan's repayment schedule")
     sched.add_argument("--principal", type=float, required=True, help="amount, CNY")
     sched.add_argument("--rate", type=float, required=True, help="annual rate, e.g. 0.12")
@@ -264,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ScenarioError, UsageError, ExperimentError, ReserveError, OutputFolderError,
-            PlanError) as error:
+            PlanError, ReportError, DashboardError) as error:
         print(f"p2psim: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except PolicyFault as fault:

@@ -1,0 +1,59 @@
+"""``p2psim dashboard``: check the scenario and the port, then serve the Solara app on localhost.
+
+The app (:mod:`sim.dashboard.app`) runs in Solara's server, started as a child process with the
+scenario in ``P2PSIM_DASHBOARD_SCENARIO``. Its scripts and styles come from the ``solara-assets``
+package, so the page needs no network; Solara's version check and telemetry are switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+
+class DashboardError(ValueError):
+    """A dashboard that cannot be served as asked; ``str(error)`` is the message for the user."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise :class:`DashboardError` if ``port`` is out of range or in use on ``host``."""
+    if not 1 <= port <= 65535:
+        raise DashboardError(f"--port {port}: must be 1 to 65535")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise DashboardError(f"--port {port}: in use on {host} ({error.strerror}); choose "
+                                 f"another, e.g. --port {port + 1}") from None
+
+
+def command(scenario: Path, host: str, port: int, open_browser: bool) -> tuple[list[str], dict]:
+    """The server's command line and environment."""
+    env = {**os.environ, "P2PSIM_DASHBOARD_SCENARIO": str(scenario), "MPLBACKEND": "Agg",
+           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    args = [sys.executable, "-m", "solara", "run", "sim.dashboard.app", "--host", host,
+            "--port", str(port), "--production", "--no-check-version",
+            "--open" if open_browser else "--no-open", "--log-level", "warning"]
+    return args, env
+
+
+def serve(scenario: str, host: str = "localhost", port: int = 8765,
+          open_browser: bool = True) -> int:
+    """Serve the dashboard until Ctrl-C; return the server's exit code.
+
+    The scenario is built once here first, so that a bad scenario is reported as the other
+    commands report it (exit code 2), not inside the server.
+    """
+    from sim.dashboard.model import DashboardMarket
+
+    path = Path(scenario).expanduser().resolve()
+    check_port(host, port)
+    DashboardMarket(str(path)).release()
+    args, env = command(path, host, port, open_browser)
+    print(f"p2psim dashboard: http://{host}:{port}/ ({path.name}); Ctrl-C stops it",
+          file=sys.stderr)
+    return subprocess.call(args, env=env)
