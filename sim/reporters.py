@@ -38,6 +38,8 @@ class DayCounters:
     guarantee_payout_fen: int = 0  # what they paid investors
     guarantee_unpaid_fen: int = 0  # what they were asked for and could not pay
     guarantee_income_fen: int = 0  # reserve contributions and guarantee fees received
+    reserve_top_up_fen: int = 0    # moved from platform cash into the reserve by its rules
+    reserve_release_fen: int = 0   # moved back to platform cash (over the cap)
     loan_months: int = 0           # due loans serviced today
     arrears_m1: int = 0
     arrears_m2: int = 0
@@ -93,6 +95,8 @@ MODEL_REPORTERS = {
     "guarantee_payout_cny": lambda m: _cny(m.today.guarantee_payout_fen),
     "guarantee_unpaid_cny": lambda m: _cny(m.today.guarantee_unpaid_fen),
     "guarantee_income_cny": lambda m: _cny(m.today.guarantee_income_fen),
+    "reserve_top_up_cny": lambda m: _cny(m.today.reserve_top_up_fen),
+    "reserve_release_cny": lambda m: _cny(m.today.reserve_release_fen),
     "reserve_fund_cny": lambda m: _cny(m.account_total("reserve_fund")),
     "reserve_coverage": lambda m: _ratio(m.account_total("reserve_fund"), m.claims_fen()),
     "reserve_to_arrears": lambda m: _ratio(m.account_total("reserve_fund"), m.today.arrears_m1_fen
@@ -111,7 +115,7 @@ FLOW_REPORTERS = frozenset({
     "loans_due", "principal_repaid_cny", "interest_paid_cny", "prepayments", "missed_payments",
     "cured", "defaults", "default_principal_cny", "recoveries_cny", "investor_loss_cny",
     "platform_revenue_cny", "guarantee_payouts", "guarantee_payout_cny", "guarantee_unpaid_cny",
-    "guarantee_income_cny"})
+    "guarantee_income_cny", "reserve_top_up_cny", "reserve_release_cny"})
 """Reporters that count a day's events or flows: a month's value is the sum of its days (the others
 are levels, read at the month's end)."""
 

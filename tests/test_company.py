@@ -22,7 +22,8 @@ from sim.model import P2PMarket
 from sim.scenario import ScenarioError
 
 SCENARIOS = ["baseline", "fund_pool", "reserve_fund", "guarantor_p2b", "online_offline",
-             "pure_intermediary", "run_fund_pool", "custody_vs_none", "stress/guarantor_fails"]
+             "pure_intermediary", "run_fund_pool", "custody_vs_none", "stress/guarantor_fails",
+             "reserve_top_up"]
 
 
 def _ties_to_ledger(market, frame) -> None:

@@ -99,6 +99,63 @@ GUARANTOR = {"policy": "guarantor", "capital_cny": 1_500_000.0, "guarantee_fee":
              "leverage_limit": 100.0, "trigger_days": 30}
 
 
+def _reserve_after_openings(months, **rules):
+    """The reserve's balance and covered principal right after each month's opening (fen)."""
+    from sim.market.accounts import AccountKind
+
+    model = P2PMarket("scenarios/reserve_fund.toml", audit="full", run__horizon_days=30 * months + 1,
+                      **{f"platforms__0__guarantee__{k}": v for k, v in rules.items()})
+    platform, rows = model.platforms[0], []
+    for _ in range(months):
+        model.run(30)  # ends with the next month's opening done
+        rows.append((model.bookkeeper.balance(platform, AccountKind.RESERVE_FUND),
+                     platform.state.guaranteed_outstanding_fen))
+    return model, rows
+
+
+def test_a_top_up_rule_brings_the_reserve_to_its_target_coverage_each_month_to_the_fen():
+    model, rows = _reserve_after_openings(8, target_coverage=0.05)
+    top_ups = postings(model, "reserve_top_up")
+    assert len(top_ups) >= 6 and model.platforms[0].guarantee.top_up_short_fen == 0
+    for balance, covered in rows:
+        assert balance >= -(-5 * covered // 100)  # at least ceil(5 % of covered principal)
+    topped = {int(d) // 30: a for d, a in zip(top_ups.day, top_ups.amount_fen)}
+    exact = [balance == -(-5 * covered // 100) for m, (balance, covered) in enumerate(rows, 1)
+             if m in topped]
+    assert exact and all(exact)  # a month topped up ends exactly at the target
+
+
+def test_a_cap_releases_the_excess_and_a_minimum_is_kept():
+    model, rows = _reserve_after_openings(6, cap_coverage=0.01, minimum_cny=2_000_000.0)
+    assert len(postings(model, "reserve_release")) >= 3
+    for balance, covered in rows:  # never below the minimum, never above the cap over it
+        assert 200_000_000 <= balance <= max(covered // 100, 200_000_000)
+
+
+def test_a_top_up_rule_pays_claims_a_plain_reserve_leaves_unpaid():
+    def unpaid(**rules):
+        model = P2PMarket("scenarios/reserve_fund.toml", audit="off", run__horizon_days=720,
+                          **{f"platforms__0__guarantee__{k}": v for k, v in rules.items()})
+        model.run()
+        return model.platforms[0].guarantee.unpaid_fen
+
+    plain = unpaid(principal_share=0.005, fee_share=0.0)
+    assert plain > 0
+    assert unpaid(principal_share=0.005, fee_share=0.0, target_coverage=0.08) < plain
+
+
+@pytest.mark.parametrize("rules, key", [
+    ({"target_coverage": 0.0}, "target_coverage"), ({"target_coverage": 1.5}, "target_coverage"),
+    ({"target_coverage": 0.05, "cap_coverage": 0.02}, "cap_coverage must be at least"),
+])
+def test_bad_funding_rules_name_the_key(rules, key):
+    from sim.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match=key):
+        P2PMarket("scenarios/reserve_fund.toml",
+                  **{f"platforms__0__guarantee__{k}": v for k, v in rules.items()})
+
+
 def test_a_guarantor_that_fails_passes_later_losses_to_investors():
     model = run(days=540, platforms__0__guarantee=GUARANTOR)
     guarantor = model.platforms[0].guarantor

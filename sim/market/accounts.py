@@ -66,6 +66,8 @@ class Memo(StrEnum):
     PRODUCT_REDEMPTION = "product_redemption"
     PRODUCT_SUBSCRIPTION = "product_subscription"
     RESERVE_SIZING_FLOAT = "reserve_sizing_float"
+    RESERVE_TOP_UP = "reserve_top_up"            # platform cash into its reserve (a funding rule)
+    RESERVE_RELEASE = "reserve_release"          # the reserve's excess over its cap, back to cash
     CAPITAL_CALL = "capital_call"                # owners put more in (增资) when cash runs out
     WITHDRAWAL_REQUEST = "withdrawal_request"    # idle cash into the withdrawal queue
     POOL_SUPPORT = "pool_support"                # own cash lent to the fund pool for redemptions

@@ -3,8 +3,9 @@
 Order: borrowers of platforms in trouble go on strike (逃废债, stress scenarios); each platform reads
 its state and its policies adapt; investors deposit (scaled by their response to the platform's
 rates) and withdraw (less the withdrawal fee); each platform pays its operating, collection and
-insurance costs, runs its marketing (new investors and borrowers; churned investors leave) and, for
-a fund pool, its products; a fresh random order of investors for auto-invest.
+insurance costs, applies its guarantee's funding rules (reserve top-ups), runs its marketing (new
+investors and borrowers; churned investors leave) and, for a fund pool, its products; a fresh
+random order of investors for auto-invest.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sim.company.costs import open_books
 from sim.loans import DAYS_PER_MONTH
 from sim.market.acquisition import run_marketing
 from sim.market.fund_pool import run_fund_pool
+from sim.market.guarantees import apply_funding_rules
 from sim.market.review import review_platforms
 
 PERCENT = 100.0  # rate premium in percentage points
@@ -39,6 +41,7 @@ def open_month(market, day: int) -> None:
     for p, platform in enumerate(market.platforms):
         market.today.withdrawal_fee_fen += treasury.withdraw(platform, withdrawals[:, p])
         treasury.pay_costs(platform, market)
+        apply_funding_rules(market, platform)
         run_marketing(market, platform, month)
         if platform.is_fund_pool:
             run_fund_pool(market, platform, month)

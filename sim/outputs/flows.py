@@ -15,6 +15,9 @@ from sim.runs.report import runs_summary
 OWNER_MEMOS = (Memo.CAPITAL_INJECTION, Memo.RESERVE_INITIAL, Memo.CAPITAL_CALL)
 """The owners' money into the platform: neither income nor cost."""
 
+OWN_RESERVE_MEMOS = (Memo.RESERVE_TOP_UP, Memo.RESERVE_RELEASE)
+"""The platform's cash moved into its own reserve fund and back: neither income nor cost."""
+
 REVENUE_MEMOS = (Memo.SERVICE_FEE, Memo.MANAGEMENT_FEE, Memo.COLLECTION_FEE, Memo.WITHDRAWAL_FEE,
                  Memo.TRANSFER_FEE)
 """The platform's fee income (收入)."""
@@ -35,6 +38,7 @@ MONTHLY_FLOWS = (
     ("withdrawals_cny", (Memo.WITHDRAWAL,), "source"),
     ("guarantee_payout_cny", (Memo.GUARANTEE_PAYOUT,), "target"),
     ("reserve_contribution_cny", (Memo.RESERVE_CONTRIBUTION,), "target"),
+    ("reserve_top_up_cny", (Memo.RESERVE_TOP_UP,), "target"),
     ("guarantee_fee_cny", (Memo.GUARANTEE_FEE,), "target"),
     ("insurance_premium_cny", (Memo.INSURANCE_PREMIUM,), "source"),
     ("collection_cost_cny", (Memo.COLLECTION_COST,), "source"),
@@ -52,7 +56,7 @@ def platform_profit_fen(market) -> int:
     own reserve fund; costs they could not pay are subtracted too.
     """
     journal = market.ledger.journal()
-    flows = journal[~journal.memo.isin(OWNER_MEMOS)]
+    flows = journal[~journal.memo.isin(OWNER_MEMOS + OWN_RESERVE_MEMOS)]
     cash = [p.account(AccountKind.PLATFORM_CASH) for p in market.platforms]
     income = flows[flows.target.isin(cash)].amount_fen.sum()
     spent = flows[flows.source.isin(cash)].amount_fen.sum()

@@ -25,6 +25,9 @@ Protocol (the engine books all money)
     Premium the platform pays this month (to an insurer).
 ``capacity_fen(balance_fen) -> int``
     The most it can pay today, given its account's balance.
+``month_transfer_fen(balance_fen, state) -> int``
+    At the month's opening: fen the platform moves from its cash into the account (positive, a
+    top-up) or back (negative, a release) by the guarantee's funding rules; 0 by default.
 ``record_payout(paid_fen, asked_fen, day)``
     Told what it paid and what was asked; a guarantor that could not pay in full fails.
 ``fail(day)``
@@ -33,8 +36,10 @@ Protocol (the engine books all money)
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.money import to_fen
 from sim.policies.base import PlatformState, Policy, PolicyContext, PolicyError, PolicyParams
@@ -66,6 +71,7 @@ class GuaranteePolicy(Policy):
         self.failed_day: int | None = None
         self.paid_fen = 0
         self.unpaid_fen = 0  # asked for but not paid: borne by investors
+        self.top_up_short_fen = 0  # top-ups its funding rules asked for and the platform lacked
 
     def covers(self, principal_fen: np.ndarray, state: PlatformState) -> np.ndarray:
         """Every new loan is covered while the guarantee stands."""
@@ -97,6 +103,10 @@ class GuaranteePolicy(Policy):
     def record_premium(self, paid_fen: int, asked_fen: int) -> None:
         """Told what premium the platform paid this month (default: nothing to do)."""
 
+    def month_transfer_fen(self, balance_fen: int, state: PlatformState) -> int:
+        """No funding rule: nothing moves at the month's opening."""
+        return 0
+
 
 def _share_fen(principal_fen: np.ndarray, share: float) -> np.ndarray:
     return np.floor(principal_fen * share + 0.5).astype(np.int64)
@@ -121,10 +131,13 @@ class ReserveFund(GuaranteePolicy):
 
     It starts with ``initial_cny`` taken from the platform's capital, and is fed with
     ``principal_share`` of each new loan's principal (paid by the borrower at disbursement, 从借款本金
-    中提取) and ``fee_share`` of the platform's service and management fees. It pays investors'
-    principal (and interest with ``covers_interest``) of covered loans ``trigger_days`` past due, in
-    the order they fall due, until it is empty; its coverage ratio (fund / outstanding principal, and
-    fund / principal in arrears) is reported every day.
+    中提取) and ``fee_share`` of the platform's service and management fees. Funding rules, applied
+    at each month's opening from the platform's own cash: a top-up to ``target_coverage`` of the
+    covered outstanding principal and to the regulatory ``minimum_cny``; above ``cap_coverage`` the
+    excess goes back to the platform's cash. It pays investors' principal (and interest with
+    ``covers_interest``) of covered loans ``trigger_days`` past due, in the order they fall due,
+    until it is empty; its coverage ratio (fund / outstanding principal, and fund / principal in
+    arrears) and its top-ups and releases are reported every day.
     """
 
     account = "reserve_fund"
@@ -135,16 +148,51 @@ class ReserveFund(GuaranteePolicy):
         initial_cny: float = Field(0.0, ge=0.0, le=1e12)
         principal_share: float = Field(0.01, ge=0.0, le=0.2)
         fee_share: float = Field(0.0, ge=0.0, le=1.0)
+        target_coverage: float | None = Field(
+            None, gt=0.0, le=1.0, description="top up monthly to this share of covered principal")
+        minimum_cny: float = Field(0.0, ge=0.0, le=1e12, description="regulatory minimum balance")
+        cap_coverage: float | None = Field(
+            None, gt=0.0, le=1.0, description="excess over this share of covered principal released")
+
+        @model_validator(mode="after")
+        def _cap_above_target(self):
+            if (self.cap_coverage is not None and self.target_coverage is not None
+                    and self.cap_coverage < self.target_coverage):
+                raise ValueError("cap_coverage must be at least target_coverage")
+            return self
 
     def __init__(self, params, context: PolicyContext) -> None:
         super().__init__(params, context)
         self.initial_fen = to_fen(params.initial_cny)
+        self.minimum_fen = to_fen(params.minimum_cny)
         self.fee_share = params.fee_share
+
+    @property
+    def has_funding_rules(self) -> bool:
+        """Whether the fund's path depends on its own balance (top-ups, a minimum, a cap)."""
+        p = self.params
+        return p.target_coverage is not None or p.minimum_cny > 0 or p.cap_coverage is not None
 
     def contributions(self, principal_fen):
         """``principal_share`` of each loan's principal into the fund."""
         return (_share_fen(principal_fen, self.params.principal_share),
                 np.zeros(len(principal_fen), dtype=np.int64))
+
+    def month_transfer_fen(self, balance_fen, state):
+        """Top up to the target coverage and the minimum; release what is over the cap."""
+        if self.failed_day is not None:
+            return 0
+        p, covered = self.params, state.guaranteed_outstanding_fen
+        floor = self.minimum_fen
+        if p.target_coverage is not None:
+            floor = max(floor, math.ceil(p.target_coverage * covered))
+        if balance_fen < floor:
+            return floor - balance_fen
+        if p.cap_coverage is not None:
+            ceiling = max(math.floor(p.cap_coverage * covered), floor)
+            if balance_fen > ceiling:
+                return ceiling - balance_fen
+        return 0
 
 
 @register("guarantee", "guarantor")

@@ -93,7 +93,13 @@ def check(request: ReserveRequest) -> Plan:
         raise ReserveError(f"--horizon-months {horizon}: must be 1 to {months}, the scenario's "
                            f"horizon ({label}: run.horizon_days = {scenario.run.horizon_days})")
     platform = _reserve_platform(scenario, request.platform, label)
-    params = _reserve_policy(scenario, platform).params
+    policy = _reserve_policy(scenario, platform)
+    if policy.has_funding_rules:
+        raise ReserveError(f"{label}: platforms[{platform}].guarantee has funding rules "
+                           f"(target_coverage, minimum_cny or cap_coverage): the reserve's path "
+                           f"then depends on its own size, which the study's one run for every "
+                           f"size assumes it does not; remove them to size the reserve")
+    params = policy.params
     initial = (params.initial_cny if request.initial_reserve_cny is None
                else request.initial_reserve_cny)
     if not (math.isfinite(initial) and initial >= 0):
