@@ -106,10 +106,12 @@ def _reserve_after_openings(months, **rules):
     model = P2PMarket("scenarios/reserve_fund.toml", audit="full", run__horizon_days=30 * months + 1,
                       **{f"platforms__0__guarantee__{k}": v for k, v in rules.items()})
     platform, rows = model.platforms[0], []
+    base = "guaranteed_arrears_fen" if rules.get("coverage_of") == "arrears" else \
+        "guaranteed_outstanding_fen"
     for _ in range(months):
         model.run(30)  # ends with the next month's opening done
         rows.append((model.bookkeeper.balance(platform, AccountKind.RESERVE_FUND),
-                     platform.state.guaranteed_outstanding_fen))
+                     getattr(platform.state, base)))
     return model, rows
 
 
@@ -123,6 +125,13 @@ def test_a_top_up_rule_brings_the_reserve_to_its_target_coverage_each_month_to_t
     exact = [balance == -(-5 * covered // 100) for m, (balance, covered) in enumerate(rows, 1)
              if m in topped]
     assert exact and all(exact)  # a month topped up ends exactly at the target
+
+
+def test_a_reserve_can_be_kept_at_a_coverage_of_the_covered_loans_in_arrears():
+    model, rows = _reserve_after_openings(11, target_coverage=1.0, coverage_of="arrears")
+    assert model.platforms[0].guarantee.top_up_short_fen == 0
+    assert all(balance >= arrears for balance, arrears in rows)
+    assert any(balance == arrears > 0 for balance, arrears in rows)  # a month it was topped up
 
 
 def test_a_cap_releases_the_excess_and_a_minimum_is_kept():
@@ -147,6 +156,7 @@ def test_a_top_up_rule_pays_claims_a_plain_reserve_leaves_unpaid():
 @pytest.mark.parametrize("rules, key", [
     ({"target_coverage": 0.0}, "target_coverage"), ({"target_coverage": 1.5}, "target_coverage"),
     ({"target_coverage": 0.05, "cap_coverage": 0.02}, "cap_coverage must be at least"),
+    ({"target_coverage": 0.05, "coverage_of": "claims"}, "coverage_of"),
 ])
 def test_bad_funding_rules_name_the_key(rules, key):
     from sim.scenario import ScenarioError

@@ -65,13 +65,15 @@ def book_state(loans, n_platforms, n_grades):
 
     Returns
     -------
-    (by_grade, in_arrears, guaranteed)
+    (by_grade, in_arrears, guaranteed, guaranteed_arrears)
         Outstanding principal by platform and grade (fen), active loans with an unpaid instalment
-        by platform, and the investors' principal of covered loans by platform (fen).
+        by platform, the investors' principal of covered loans by platform (fen), and that of the
+        covered loans in arrears (fen: what the guarantee may yet be asked to pay).
     """
     by_grade = np.zeros((n_platforms, n_grades), dtype=np.int64)
     in_arrears = np.zeros(n_platforms, dtype=np.int64)
     guaranteed = np.zeros(n_platforms, dtype=np.int64)
+    guaranteed_arrears = np.zeros(n_platforms, dtype=np.int64)
     for row in range(loans.status.shape[0]):
         if loans.status[row] != ACTIVE:
             continue
@@ -81,4 +83,6 @@ def book_state(loans, n_platforms, n_grades):
             in_arrears[p] += 1
         if loans.covered[row]:
             guaranteed[p] += loans.balance_fen[row] - loans.held_fen[row]
-    return by_grade, in_arrears, guaranteed
+            if loans.first_missed_day[row] >= 0:
+                guaranteed_arrears[p] += loans.balance_fen[row] - loans.held_fen[row]
+    return by_grade, in_arrears, guaranteed, guaranteed_arrears

@@ -23,7 +23,8 @@ def review_platforms(model, day: int) -> None:
     """Refresh every platform's state from the books (vectorised; one pass over the loans)."""
     lst = model.marketplace.listings
     n_platforms, n_grades = len(model.platforms), len(model.config.grades.names)
-    by_grade, in_arrears, guaranteed = book_state(model.book.loan_columns(), n_platforms, n_grades)
+    by_grade, in_arrears, guaranteed, guaranteed_arrears = book_state(model.book.loan_columns(),
+                                                                      n_platforms, n_grades)
     bad_rate = _recent_bad_rate(model, day, n_platforms)
     # listings are in order of opening: last month's closings opened at most a window earlier
     recent = slice(np.searchsorted(lst.opened_day, day - DAYS_PER_MONTH - 61), len(lst))
@@ -64,6 +65,7 @@ def review_platforms(model, day: int) -> None:
         kind = platform.guarantee.account
         state.guarantee_fund_fen = books.balance(platform, kind) if kind else 0
         state.guaranteed_outstanding_fen = int(guaranteed[p])
+        state.guaranteed_arrears_fen = int(guaranteed_arrears[p])
         model.hooks.reviewed(platform)
 
 

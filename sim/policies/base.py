@@ -103,6 +103,7 @@ class PlatformState:
     platform_cash_fen: int = 0
     guarantee_fund_fen: int = 0         # balance of the guarantee's account (reserve, capital)
     guaranteed_outstanding_fen: int = 0  # principal of loans the guarantee covers
+    guaranteed_arrears_fen: int = 0     # of those, the principal of loans in arrears (not yet paid)
 
 
 @dataclass(frozen=True)

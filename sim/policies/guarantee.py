@@ -37,6 +37,7 @@ Protocol (the engine books all money)
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -133,7 +134,8 @@ class ReserveFund(GuaranteePolicy):
     ``principal_share`` of each new loan's principal (paid by the borrower at disbursement, 从借款本金
     中提取) and ``fee_share`` of the platform's service and management fees. Funding rules, applied
     at each month's opening from the platform's own cash: a top-up to ``target_coverage`` of the
-    covered outstanding principal and to the regulatory ``minimum_cny``; above ``cap_coverage`` the
+    covered outstanding principal (``coverage_of = "outstanding"``) or of its part in arrears
+    (``"arrears"``) and to the regulatory ``minimum_cny``; above ``cap_coverage`` of the same the
     excess goes back to the platform's cash. It pays investors' principal (and interest with
     ``covers_interest``) of covered loans ``trigger_days`` past due, in the order they fall due,
     until it is empty; its coverage ratio (fund / outstanding principal, and fund / principal in
@@ -149,10 +151,12 @@ class ReserveFund(GuaranteePolicy):
         principal_share: float = Field(0.01, ge=0.0, le=0.2)
         fee_share: float = Field(0.0, ge=0.0, le=1.0)
         target_coverage: float | None = Field(
-            None, gt=0.0, le=1.0, description="top up monthly to this share of covered principal")
+            None, gt=0.0, le=1.0, description="top up monthly to this share of coverage_of")
+        coverage_of: Literal["outstanding", "arrears"] = Field(
+            "outstanding", description="covered principal outstanding, or of it in arrears")
         minimum_cny: float = Field(0.0, ge=0.0, le=1e12, description="regulatory minimum balance")
         cap_coverage: float | None = Field(
-            None, gt=0.0, le=1.0, description="excess over this share of covered principal released")
+            None, gt=0.0, le=1.0, description="excess over this share of coverage_of released")
 
         @model_validator(mode="after")
         def _cap_above_target(self):
@@ -182,7 +186,9 @@ class ReserveFund(GuaranteePolicy):
         """Top up to the target coverage and the minimum; release what is over the cap."""
         if self.failed_day is not None:
             return 0
-        p, covered = self.params, state.guaranteed_outstanding_fen
+        p = self.params
+        covered = (state.guaranteed_arrears_fen if p.coverage_of == "arrears"
+                   else state.guaranteed_outstanding_fen)
         floor = self.minimum_fen
         if p.target_coverage is not None:
             floor = max(floor, math.ceil(p.target_coverage * covered))
