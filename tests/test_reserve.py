@@ -19,6 +19,7 @@ from sim.scenario import MacroConfig, load_scenario
 
 LIMIT = "scenarios/vasicek_limit.toml"
 RESERVE = "scenarios/reserve_fund.toml"
+FEE_SHARE = 0.2  # the scenario's share of fees into the reserve
 
 
 def _study(tmp_path, name, **kwargs):
@@ -133,17 +134,19 @@ def one_path():
     scenario = load_scenario(RESERVE)
     shocks = np.random.default_rng(5).standard_normal(shock_count(360)) - 0.5
     task = PathTask(path=0, seed=77, shocks=shocks.tolist(), scenario=RESERVE,
-                    horizon_days=360, initial_reserve_fen=2_000_000_00, contribution_rate=0.02)
+                    horizon_days=360, initial_reserve_fen=2_000_000_00, contribution_rate=0.02,
+                    fee_share=FEE_SHARE)
     record = run_path(task)
     assert record["status"] == "ok", record.get("error")
     return scenario, shocks, record
 
 
-def _min_reserve_balance(shocks, initial_cny, principal_share=0.02):
+def _min_reserve_balance(shocks, initial_cny, principal_share=0.02, **overrides):
     model = P2PMarket(RESERVE, rng=77, audit="step", threads=1, macro_shocks=shocks,
                       **{"run.horizon_days": 360, "platforms.0.capital_cny": 2e9,
                          "platforms.0.guarantee.initial_cny": initial_cny,
-                         "platforms.0.guarantee.principal_share": principal_share})
+                         "platforms.0.guarantee.principal_share": principal_share,
+                         "platforms.0.guarantee.fee_share": FEE_SHARE, **overrides})
     account = model.platforms[0].account("reserve_fund")
     lowest = model.ledger.balance(account)
     for _ in range(360):
@@ -160,6 +163,37 @@ def test_required_reserve_is_exactly_enough_in_the_real_market(one_path):
     assert unpaid == 0 and lowest < 0.01 * need  # enough, and little to spare at the month's end
     lowest, unpaid = _min_reserve_balance(shocks, need - 100)
     assert unpaid > 0  # 100 CNY less and a claim goes unpaid
+
+
+def test_the_one_run_size_is_exact_when_the_feedback_starts_once_the_reserve_runs_dry():
+    """A dry reserve shakes trust: the path is the sizing path's until that day (docs/reserve.md).
+
+    With runs on, a reserve that leaves a claim unpaid costs every investor ``state_shock`` of trust
+    and some run; before that day nothing differs, so the one-run size is still exact.
+    """
+    runs_on = {"runs.enabled": True}
+    shocks = np.random.default_rng(5).standard_normal(shock_count(360)) - 0.5
+    record = run_path(PathTask(path=0, seed=77, shocks=shocks.tolist(), scenario=RESERVE,
+                               overrides=runs_on, horizon_days=360,
+                               initial_reserve_fen=2_000_000_00, contribution_rate=0.02))
+    need = record["required_reserve"]
+    assert need > 1e6
+    assert _min_reserve_balance(shocks, need, **runs_on)[1] == 0
+    assert _min_reserve_balance(shocks, need - 100, **runs_on)[1] > 0
+
+
+def test_required_fee_share_is_exactly_enough(one_path):
+    _, shocks, record = one_path
+    reserve = round(0.9 * record["required_reserve"])  # a little short at the scenario's 20 %
+    share = run_path(PathTask(path=0, seed=77, shocks=shocks.tolist(), scenario=RESERVE,
+                              horizon_days=360, initial_reserve_fen=reserve * 100,
+                              contribution_rate=0.02, fee_share=FEE_SHARE))["required_fee_share"]
+    assert FEE_SHARE < share < 1.0
+    fee = "platforms.0.guarantee.fee_share"
+    lowest, unpaid = _min_reserve_balance(shocks, reserve, **{fee: share + 1e-5})
+    assert unpaid == 0 and lowest < 0.01 * reserve
+    lowest, unpaid = _min_reserve_balance(shocks, reserve, **{fee: share - 1e-4})
+    assert unpaid > 0
 
 
 def test_required_contribution_rate_is_exactly_enough(one_path):

@@ -71,6 +71,7 @@ class Platform(mesa.Agent):
         self.defaulted_fen_history: list[int] = []  # by month
         self.defaulted_fen_total = 0   # principal written off since day 0 (坏账本金), fen
         self.recovered_fen_total = 0   # recoveries on it (before the collection fee), fen
+        self.shareable_fees_fen = 0    # service and management fees since day 0 (fee_share's base)
         self.pool_reserved_fen = 0     # fund pool: cash promised to today's listings
         self.pool_overdue_fen = 0      # fund pool: matured products it could not pay (兑付逾期)
         self.new_investors_month = 0

@@ -141,6 +141,7 @@ class Bookkeeper:
     def fee(self, platform, fee_fen: int, memo: Memo) -> None:
         """A fee paid to the platform; the guarantee's ``fee_share`` of it goes to its fund."""
         guarantee, to_fund = platform.guarantee, 0
+        platform.shareable_fees_fen += fee_fen
         if guarantee.fee_share and guarantee.account:
             to_fund = int(fee_fen * guarantee.fee_share)
             self.move(platform, WORLD, guarantee.account, to_fund, f"{memo}_to_{guarantee.account}")

@@ -133,6 +133,9 @@ def reserve_page(folder: ResultsFolder) -> Page:
                      f"{number_text(need['initial_reserve_se'])}"))
         rows.append((f"contribution rate for {need['confidence']:.1%}",
                      f"{need['contribution_rate']:.3%} ± {need['contribution_rate_se']:.3%}"))
+        if "fee_share" in need:
+            rows.append((f"fee share for {need['confidence']:.1%}",
+                         f"{need['fee_share']:.3%} ± {need['fee_share_se']:.3%}"))
     page.key_numbers(rows)
     for title, file in (("What each confidence level needs", "requirements.csv"),
                         ("Losses and payouts: estimates with standard errors", "statistics.csv"),

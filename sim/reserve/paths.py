@@ -10,6 +10,10 @@ path needs is ``max(0, max_t D(t))``.
 ``D`` is read every day right after the day's payouts (the market's ``after_payouts`` hook), the
 reserve's lowest point of the day: contributions and fees of the day's new loans come in later.
 
+The fee share ``f`` (share of the platform's service and management fees paid into the reserve)
+enters the same way with ``F(t)``, the fees paid so far, in place of ``V(t)`` (the fees themselves do
+not depend on how they are split).
+
 The contribution rate ``c`` (share of each covered loan's principal paid into the reserve) enters
 the inflows linearly: ``D_c(t) = D(t) + (c0 - c) V(t)``, ``V(t)`` the covered principal disbursed
 so far, ``c0`` the scenario's rate. For an initial reserve ``R`` the rate a path needs is therefore
@@ -60,6 +64,7 @@ class ReserveWatch:
         self.platform = market.platforms[platform]
         self.covered_disbursed_fen = 0
         self.balance_after_payouts_fen = 0
+        self.fees_at_payouts_fen = 0
         market.bookkeeper.move(self.platform, WORLD, AccountKind.RESERVE_FUND, self.float_fen,
                                Memo.RESERVE_SIZING_FLOAT)
         market.hooks.after_payouts.append(self._read_reserve)
@@ -74,6 +79,7 @@ class ReserveWatch:
         """
         self.balance_after_payouts_fen = self.market.bookkeeper.balance(
             self.platform, AccountKind.RESERVE_FUND)
+        self.fees_at_payouts_fen = self.platform.shareable_fees_fen  # F, as it stood then
 
     def _count_covered(self, platform, principal_fen: np.ndarray, covered: np.ndarray) -> None:
         """The covered principal disbursed by the studied platform (``V``)."""
@@ -107,6 +113,7 @@ class PathTask:
     horizon_days: int = 1080
     initial_reserve_fen: int = 0
     contribution_rate: float = 0.0
+    fee_share: float = 0.0
 
 
 def run_path(task: PathTask) -> dict[str, Any]:
@@ -142,12 +149,14 @@ def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, 
     days = task.horizon_days
     net = np.empty(days, dtype=np.int64)         # D(t), fen
     covered = np.empty(days, dtype=np.int64)     # V(t), fen
+    fees = np.empty(days, dtype=np.int64)        # F(t), fen
     month_paid, month_defaulted, month_recovered = [], [], []
     for day in range(days):
         covered_before = watch.covered_disbursed_fen  # V as it stood at the day's payouts
         model.step()
         net[day] = start_balance - watch.balance_after_payouts_fen
         covered[day] = covered_before
+        fees[day] = watch.fees_at_payouts_fen
         if (day + 1) % DAYS_PER_MONTH == 0 or day + 1 == days:
             month_paid.append(guarantee.paid_fen)
             month_defaulted.append(platform.defaulted_fen_total)
@@ -160,6 +169,7 @@ def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, 
         "required_reserve": max(0.0, float(running_max[-1]) / 100),
         "required_rate": _required_rate(net, covered, task.initial_reserve_fen,
                                         task.contribution_rate),
+        "required_fee_share": _required_rate(net, fees, task.initial_reserve_fen, task.fee_share),
         "net_outflow": (net[ends] / 100).tolist(),
         "max_net_outflow": (running_max[ends] / 100).tolist(),
         "payouts": (paid / 100).tolist(),
@@ -172,7 +182,10 @@ def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, 
 
 
 def _required_rate(net: np.ndarray, covered: np.ndarray, reserve_fen: int, rate: float) -> float:
-    """Smallest contribution rate >= 0 keeping ``D_c(t) <= reserve`` every day (inf if none)."""
+    """Smallest rate >= 0 on base ``covered`` keeping ``D(t) <= reserve`` every day (inf if none).
+
+    The base is ``V(t)`` for the contribution rate and ``F(t)`` for the fee share.
+    """
     excess = net.astype(np.float64) + rate * covered - reserve_fen  # D_0(t) - R
     if (excess[covered == 0] > 0).any():
         return float("inf")

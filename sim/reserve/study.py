@@ -63,6 +63,7 @@ class Plan:
     confidence: list[float]
     initial_reserve_fen: int
     contribution_rate: float
+    fee_share: float
     seed: int
 
 
@@ -108,6 +109,7 @@ def check(request: ReserveRequest) -> Plan:
                 confidence=sorted(set(float(c) for c in request.confidence)),
                 initial_reserve_fen=to_fen(initial),
                 contribution_rate=float(params.principal_share),
+                fee_share=float(params.fee_share),
                 seed=scenario.run.seed if request.seed is None else request.seed)
 
 
@@ -160,7 +162,7 @@ def plan_paths(request: ReserveRequest, plan: Plan):
     tasks = [PathTask(path=i, seed=seeds[i], shocks=design.shocks[i].tolist(), scenario=source,
                       overrides=dict(request.overrides or {}), platform=plan.platform,
                       horizon_days=horizon_days, initial_reserve_fen=plan.initial_reserve_fen,
-                      contribution_rate=plan.contribution_rate)
+                      contribution_rate=plan.contribution_rate, fee_share=plan.fee_share)
              for i in range(request.paths)]
     return design, tasks
 
@@ -215,6 +217,7 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
     statistics = {key: analysis.describe(values, w, plan.confidence, rng)
                   for key, values in columns.items()}
     required_rate = np.array([r["required_rate"] for r in records])
+    required_fee_share = np.array([r["required_fee_share"] for r in records])
     reserve = plan.initial_reserve_fen / 100
     requirements = []
     for level in plan.confidence:
@@ -222,6 +225,8 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
                                   columns["required_reserve"], w, rng)
         rate = analysis.bootstrap(lambda v, x, a=level: analysis.weighted_quantile(v, x, a),
                                   required_rate, w, rng)
+        fee = analysis.bootstrap(lambda v, x, a=level: analysis.weighted_quantile(v, x, a),
+                                 required_fee_share, w, rng)
         requirements.append({
             "confidence": level,
             "initial_reserve_cny": need["estimate"], "initial_reserve_se": need["se"],
@@ -230,6 +235,8 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
                                             if need["estimate"] > 0 else float("nan")),
             "contribution_rate": rate["estimate"], "contribution_rate_se": rate["se"],
             "contribution_rate_low": rate["low"], "contribution_rate_high": rate["high"],
+            "fee_share": fee["estimate"], "fee_share_se": fee["se"],
+            "fee_share_low": fee["low"], "fee_share_high": fee["high"],
         })
     by_month = analysis.exhaustion_by_month(series["max_net_outflow"], w, reserve, rng)
     month_dist = analysis.exhaustion_month(series["max_net_outflow"], w, reserve)
@@ -248,11 +255,12 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
         "tilt_shift": design.shift,
         "effective_sample_size": design.effective_sample_size,
         "initial_reserve_cny": reserve, "contribution_rate": plan.contribution_rate,
-        "statistics": statistics, "requirements": requirements,
+        "fee_share": plan.fee_share, "statistics": statistics, "requirements": requirements,
         "exhaustion_by_month": by_month, "exhaustion_month": month_dist,
         "exhaustion_probability": by_month[-1],
         "frontier": frontier,
         "_columns": columns, "_balance": balance, "_required_rate": required_rate,
+        "_required_fee_share": required_fee_share,
     }
 
 
@@ -262,11 +270,13 @@ def write_study(out: Path, records: list[dict], design, plan: Plan, request: Res
     columns = results.pop("_columns")
     balance = results.pop("_balance")
     required_rate = results.pop("_required_rate")
+    required_fee_share = results.pop("_required_fee_share")
     with atomic_folder(out, "reserve") as staging:
         paths = pd.DataFrame({"path": [r["path"] for r in records],
                               "seed": [str(r["seed"]) for r in records],
                               "weight": design.weight, "component": design.component,
                               **columns, "required_contribution_rate": required_rate,
+                              "required_fee_share": required_fee_share,
                               "unpaid_claims": [r["unpaid_claims"] for r in records],
                               "elapsed_s": [r["elapsed_s"] for r in records]})
         paths.to_parquet(staging / "paths.parquet", index=False)
@@ -326,6 +336,9 @@ def format_results(results: dict[str, Any]) -> str:
                      f"{_interval(row['initial_reserve_low'], row['initial_reserve_high'], ',.0f')})")
         lines.append(f"contribution rate for {level} with {reserve:,.0f} CNY: "
                      f"{_rate(row['contribution_rate'])} (se {_rate(row['contribution_rate_se'])})")
+        lines.append(f"fee share for {level} with {reserve:,.0f} CNY and a "
+                     f"{results['contribution_rate']:.2%} contribution: {_rate(row['fee_share'])} "
+                     f"(se {_rate(row['fee_share_se'])})")
     p = results["exhaustion_probability"]
     lines.append(f"P(a reserve of {reserve:,.0f} CNY at a {results['contribution_rate']:.2%} "
                  f"contribution runs dry within {results['horizon_months']} months) = "
