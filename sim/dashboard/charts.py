@@ -130,11 +130,11 @@ def runs_chart(model):
 
 def _platform_row(model, platform, funded: int) -> dict:
     books = model.bookkeeper
-    return {"platform": platform.name, "state": platform.run.state.label,
-            "outstanding, CNY": books.balance(platform, AccountKind.INVESTOR_CLAIMS) / 100,
-            "cash, CNY": books.balance(platform, AccountKind.PLATFORM_CASH) / 100,
+    return {"platform": platform.name, "state": platform.run.state.label,  # whole CNY, to read
+            "outstanding, CNY": books.balance(platform, AccountKind.INVESTOR_CLAIMS) // 100,
+            "cash, CNY": books.balance(platform, AccountKind.PLATFORM_CASH) // 100,
             "loans funded": funded,
-            "defaulted, CNY": platform.defaulted_fen_total / 100}
+            "defaulted, CNY": platform.defaulted_fen_total // 100}
 
 
 def _daily(model) -> pd.DataFrame:
