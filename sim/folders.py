@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,14 +37,34 @@ class OutputFolderError(ValueError):
     """A results folder that cannot be used; ``str(error)`` is the message for the user."""
 
 
-def folder_kind(folder: Path) -> str | None:
-    """The kind of p2psim results folder ``folder`` is (its marker), or None if it has no marker."""
+def read_marker(folder: Path) -> dict | None:
+    """The marker of results folder ``folder`` (kind, p2psim's version), or None if it has none."""
     try:
         marker = json.loads((Path(folder) / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    kind = marker.get("kind") if isinstance(marker, dict) else None
+    return marker if isinstance(marker, dict) else None
+
+
+def folder_kind(folder: Path) -> str | None:
+    """The kind of p2psim results folder ``folder`` is (its marker), or None if it has no marker."""
+    kind = (read_marker(folder) or {}).get("kind")
     return kind if kind in KINDS else None
+
+
+def atomic_file(path: Path, write: Callable[[Path], None]) -> None:
+    """Write one file whole or not at all: ``write(temporary)`` beside ``path``, then rename.
+
+    If ``write`` fails the temporary file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_marker(folder: Path, kind: str) -> None:

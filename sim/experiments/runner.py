@@ -31,7 +31,7 @@ from typing import Any
 
 from sim.experiments.design import RunTask
 from sim.experiments.spec import ExperimentError
-from sim.folders import folder_kind, write_marker
+from sim.folders import atomic_file, folder_kind, write_marker
 
 EXECUTORS = ("local", "process", "dask")
 
@@ -213,9 +213,7 @@ def _clear(folder: Path) -> None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_file(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------- executors

@@ -10,7 +10,6 @@ at the end, each file whole or not at all.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ import sim.plan.analysis as analysis
 from sim.company.report import plain_number
 from sim.experiments.design import run_seeds
 from sim.experiments.runner import EXECUTORS, RunStore, execute, input_hashes
-from sim.folders import check_output_folder
+from sim.folders import atomic_file, check_output_folder
 from sim.loans import DAYS_PER_MONTH
 from sim.outputs.run_folder import finished
 from sim.plan.charts import plot_fans, plot_targets
@@ -128,7 +127,7 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
               "timing.csv": results["timing"], "cash_out.csv": results["cash_out"],
               "drivers.csv": results["drivers"], "runs.csv": results["runs_table"]}
     for file, table in tables.items():
-        _atomic(folder / file, lambda p, t=table: t.to_csv(p, index=False))
+        atomic_file(folder / file, lambda p, t=table: t.to_csv(p, index=False))
     sheets = {"Targets": (results["targets"], {"probability": SHARE, "standard_error": SHARE,
                                                "ci95_low": SHARE, "ci95_high": SHARE,
                                                "never": SHARE, "value_p10": NUMBER,
@@ -148,22 +147,16 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
                                  "at its end; CNY"),
              ("drivers", "Kolmogorov-Smirnov distance between the inputs of runs that met a target "
                          "and runs that missed it (Monte-Carlo filtering)")]
-    _atomic(folder / "plan.xlsx", lambda p: write_workbook(p, sheets, about))
-    _atomic(folder / "fans.png", lambda p: plot_fans(results["fans"], p, f"{name}: "
+    atomic_file(folder / "plan.xlsx", lambda p: write_workbook(p, sheets, about))
+    atomic_file(folder / "fans.png", lambda p: plot_fans(results["fans"], p, f"{name}: "
                                                      f"{results['runs']} runs"))
-    _atomic(folder / "targets.png", lambda p: plot_targets(results["targets"], p,
+    atomic_file(folder / "targets.png", lambda p: plot_targets(results["targets"], p,
                                                            f"{name}: the plan's targets"))
     summary = {**finished(results),
                "targets": results["targets"].to_dict(orient="records"),
                "timing": results["timing"].to_dict(orient="records")}
-    _atomic(folder / "plan.json", lambda p: p.write_text(json.dumps(summary, indent=2,
+    atomic_file(folder / "plan.json", lambda p: p.write_text(json.dumps(summary, indent=2,
                                                                     default=plain_number)))
-
-
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    write(tmp)
-    os.replace(tmp, path)
 
 
 def format_plan(results: dict) -> str:

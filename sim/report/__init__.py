@@ -7,10 +7,9 @@ place). The page embeds its styles and figures: it opens with no network and wit
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from sim.folders import atomic_file
 from sim.report.folder import NEEDS, ReportError, ResultsFolder, open_results
 from sim.report.kinds import PAGES
 
@@ -33,12 +32,5 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     if not target.parent.is_dir():
         raise ReportError(f"--out {out}: the folder {target.parent} does not exist")
     text = PAGES[results.kind](results).html()
-    handle, temporary = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_file(target, lambda path: path.write_text(text, encoding="utf-8"))
     return target

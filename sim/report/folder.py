@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.folders import MARKER
+from sim.folders import MARKER, read_marker
 
 NEEDS = {
     "run": ("summary.json", "metadata.json", "timeseries.parquet"),
@@ -58,7 +58,7 @@ def open_results(folder: str | Path) -> ResultsFolder:
     if not any(path.iterdir()):
         raise ReportError(f"{shown}: is empty; make results with p2psim run, experiment, plan "
                           f"or reserve first")
-    marker = _marker(path)
+    marker = read_marker(path)
     if marker is None:
         raise ReportError(f"{shown}: not a p2psim results folder (no {MARKER} marker): unknown "
                           f"kind; a report needs the folder of a run, an experiment, a plan or a "
@@ -77,14 +77,6 @@ def open_results(folder: str | Path) -> ResultsFolder:
                  f"; finish it with {MAKERS[kind]} (it resumes) or make it again")
         raise ReportError(f"{shown}: a {kind} folder missing {', '.join(missing)}{older}")
     return ResultsFolder(path=path, kind=kind, made_by=made_by)
-
-
-def _marker(path: Path) -> dict | None:
-    try:
-        marker = json.loads((path / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return marker if isinstance(marker, dict) else None
 
 
 def _is_plan(path: Path) -> bool:
