@@ -37,8 +37,9 @@ LOAN_SCHEMA = {
     "first_missed_day": np.int32,  # due day of the oldest unpaid instalment, -1 if none
     "default_day": np.int32,       # day written off, -1 if not
     "hazard_mult": np.float64,     # idiosyncratic multiplier of the grade hazard
-    "held_fen": np.int64,          # part of the balance held by the guarantee or fund pool, fen
-    "covered": np.int8,            # 1 if the platform's guarantee covers the loan
+    "held_fen": np.int64,          # part of the balance held by a protection layer or fund pool, fen
+    "holder": np.int8,             # which holds it: the layer that paid out first (0: fund pool)
+    "covered": np.int8,            # bit h set: the platform's protection layer h covers the loan
     "note_start": np.int64,        # first note row
     "note_end": np.int64,          # one past the last note row
     "paid_fen": np.int64,          # paid by the borrower so far: principal, interest (罚息 too),

@@ -110,7 +110,8 @@ def _reserve(args: argparse.Namespace) -> int:
         confidence=tuple(args.confidence), method=args.method, stratify=not args.no_stratify,
         initial_reserve_cny=args.initial_reserve, platform=args.platform, seed=args.seed,
         workers=args.workers, executor=args.executor, scheduler=args.scheduler,
-        overrides=dict(_parse_set(item) for item in args.set), quiet=args.quiet)
+        overrides=dict(_parse_set(item) for item in args.set), quiet=args.quiet,
+        layer=args.layer, solve=args.solve, solver=args.solver)
     results = run_reserve_study(request)
     print(format_results(results))
     print(f"results: {results['folder']}/ (summary.json, requirements.csv, statistics.csv, "
@@ -217,10 +218,18 @@ def build_parser() -> argparse.ArgumentParser:
                           "version's) runs; never writes into a folder p2psim did not make")
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
     exp.set_defaults(func=_experiment)
-    res = sub.add_parser("reserve", help="size a reserve fund (风险准备金): losses, payouts, "
-                                         "exhaustion probability, required reserve and rate")
+    res = sub.add_parser("reserve", help="size a reserve fund (风险准备金) or a guarantor's capital: "
+                                         "losses, payouts, exhaustion probability, requirements")
     res.add_argument("scenario", help="scenario file with a reserve_fund platform, e.g. "
                                       "scenarios/reserve_fund.toml")
+    res.add_argument("--layer", default="reserve_fund", choices=["reserve_fund", "guarantor"],
+                     help="the protection layer sized (default: the reserve fund)")
+    res.add_argument("--solver", default="auto", choices=["auto", "one-run", "root-finding"],
+                     help="one run for every size, or root-finding over it where the layer's path "
+                          "depends on its size (default auto: chosen, and said why)")
+    res.add_argument("--solve", default="size", choices=["size", "principal_share", "fee_share"],
+                     help="root-finding's unknown: the layer's size (initial reserve, guarantor "
+                          "capital; default) or a reserve's principal or fee share")
     res.add_argument("--out", default=None, help="results folder (default: results/reserve-NAME)")
     res.add_argument("--paths", type=int, default=400, help="market paths to run (default 400)")
     res.add_argument("--horizon-months", type=int, default=None,

@@ -16,7 +16,9 @@ investor_claims       outstanding principal of the notes investors hold (待收�
 platform_cash         the platform's own operating cash (自有资金)
 reserve_fund          the risk reserve fund (风险准备金) of a ``reserve_fund`` guarantee
 guarantor_capital     a third-party guarantor's capital (担保公司资本金)
-held_claims           outstanding principal held by the guarantee (after 代偿) or the fund pool
+held_claims           outstanding principal held by the reserve fund (after 代偿) or the fund pool
+guarantor_claims      outstanding principal a guarantor took over by paying (代偿债权)
+insurer_claims        outstanding principal an outside insurer took over by paying
 pool_cash             a fund pool's cash (资金池): products sold, repayments in, redemptions out
 withdrawals_queued    withdrawals asked for and not yet paid (提现处理中, runs: docs/runs.md)
 

@@ -34,7 +34,7 @@ from sim.agents import BorrowerPopulation, InvestorPopulation, Platform
 from sim.book import LoanBook
 from sim.ledger import Ledger
 from sim.loans import DAYS_PER_MONTH, DAYS_PER_YEAR, MAX_TERM_MONTHS
-from sim.market.accounts import AccountKind, Bookkeeper
+from sim.market.accounts import HELD_KINDS, AccountKind, Bookkeeper
 from sim.market.arrears import Arrears
 from sim.market.audit import audit
 from sim.market.events import Calendar
@@ -196,7 +196,7 @@ class P2PMarket(mesa.Model):
 
     def outstanding_fen(self) -> int:
         """Outstanding principal of all active loans (fen): investors' claims and held claims."""
-        return self.claims_fen() + self.account_total(AccountKind.HELD_CLAIMS)
+        return self.claims_fen() + sum(self.account_total(kind) for kind in HELD_KINDS)
 
     def account_total(self, kind: str) -> int:
         """Sum over platforms of one account kind, fen."""

@@ -38,6 +38,9 @@ class DayCounters:
     guarantee_payout_fen: int = 0  # what they paid investors
     guarantee_unpaid_fen: int = 0  # what they were asked for and could not pay
     guarantee_income_fen: int = 0  # reserve contributions and guarantee fees received
+    reserve_payout_fen: int = 0    # of guarantee_payout_fen, what each layer paid: the reserve fund
+    guarantor_payout_fen: int = 0  # the guarantor
+    insurer_payout_fen: int = 0    # the insurer
     reserve_top_up_fen: int = 0    # moved from platform cash into the reserve by its rules
     reserve_release_fen: int = 0   # moved back to platform cash (over the cap)
     loan_months: int = 0           # due loans serviced today
@@ -95,6 +98,9 @@ MODEL_REPORTERS = {
     "guarantee_payout_cny": lambda m: _cny(m.today.guarantee_payout_fen),
     "guarantee_unpaid_cny": lambda m: _cny(m.today.guarantee_unpaid_fen),
     "guarantee_income_cny": lambda m: _cny(m.today.guarantee_income_fen),
+    "reserve_payout_cny": lambda m: _cny(m.today.reserve_payout_fen),
+    "guarantor_payout_cny": lambda m: _cny(m.today.guarantor_payout_fen),
+    "insurer_payout_cny": lambda m: _cny(m.today.insurer_payout_fen),
     "reserve_top_up_cny": lambda m: _cny(m.today.reserve_top_up_fen),
     "reserve_release_cny": lambda m: _cny(m.today.reserve_release_fen),
     "reserve_fund_cny": lambda m: _cny(m.account_total("reserve_fund")),
@@ -102,7 +108,7 @@ MODEL_REPORTERS = {
     "reserve_to_arrears": lambda m: _ratio(m.account_total("reserve_fund"), m.today.arrears_m1_fen
                                            + m.today.arrears_m2_fen + m.today.arrears_m3_fen),
     "guarantor_capital_cny": lambda m: _cny(m.account_total("guarantor_capital")),
-    "held_claims_cny": lambda m: _cny(m.account_total("held_claims")),
+    "held_claims_cny": lambda m: _cny(m.outstanding_fen() - m.claims_fen()),  # every holder's
     "pool_cash_cny": lambda m: _cny(m.account_total("pool_cash")),
     "active_investors": lambda m: int(m.investors.active.sum()),
     "platform_cash_cny": lambda m: _cny(m.account_total("platform_cash")),
@@ -115,7 +121,8 @@ FLOW_REPORTERS = frozenset({
     "loans_due", "principal_repaid_cny", "interest_paid_cny", "prepayments", "missed_payments",
     "cured", "defaults", "default_principal_cny", "recoveries_cny", "investor_loss_cny",
     "platform_revenue_cny", "guarantee_payouts", "guarantee_payout_cny", "guarantee_unpaid_cny",
-    "guarantee_income_cny", "reserve_top_up_cny", "reserve_release_cny"})
+    "guarantee_income_cny", "reserve_payout_cny", "guarantor_payout_cny", "insurer_payout_cny",
+    "reserve_top_up_cny", "reserve_release_cny"})
 """Reporters that count a day's events or flows: a month's value is the sum of its days (the others
 are levels, read at the month's end)."""
 

@@ -293,6 +293,7 @@ def test_a_released_market_frees_its_books_without_the_garbage_collector():
 def test_a_reserve_with_funding_rules_is_refused_by_the_one_run_study(tmp_path, capsys):
     out = tmp_path / "x"
     code = main(["reserve", RESERVE, "--paths", "4", "--out", str(out), "--quiet",
-                 "--set", "platforms.0.guarantee.target_coverage=0.05"])
+                 "--solver", "one-run", "--set", "platforms.0.guarantee.target_coverage=0.05"])
     assert code == 2 and not out.exists()
-    assert "funding rules (target_coverage" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "funding rules (target_coverage" in err and "--solver root-finding" in err

@@ -56,6 +56,8 @@ class Platform(mesa.Agent):
         for policy in (self.pricing, self.risk, self.guarantee, self.marketing):
             bind(policy, self.name, lambda: model.ledger.day)  # a user's policy names them in its faults
         self.state = PlatformState()
+        self.layers = self.guarantee.layers  # the protection layers that pay, first to pay first
+        self.layer_states = [PlatformState() for _ in self.layers]  # each layer's fund and cover
         self.funding_window_days = config.funding_window_days
         self.is_fund_pool = config.funding == "fund_pool"
         self.operating_cost_monthly_fen = to_fen(config.operating_cost_monthly_cny)
@@ -83,8 +85,8 @@ class Platform(mesa.Agent):
         self.frozen = False  # True once a funding freeze (a stress event) stops its new lending
         self.run = RunRecord()  # its state in a run, how it failed, investors' losses by cause
         self.company = CompanyRecord()  # its books' figures outside the ledger (sim.company)
-        self.guarantor = Guarantor(model, self) if self.guarantee.account == "guarantor_capital" \
-            else None
+        guarantor = [layer for layer in self.layers if layer.account == "guarantor_capital"]
+        self.guarantor = Guarantor(model, self, guarantor[0]) if guarantor else None
 
     def __repr__(self) -> str:
         policies = ", ".join(f"{family} {getattr(self.config, family)['policy']}"
@@ -97,15 +99,30 @@ class Platform(mesa.Agent):
         """The ledger account of this platform for ``kind`` (e.g. ``platform_cash``)."""
         return self.accounts[kind]
 
-    @property
-    def holder_account_kind(self) -> str:
-        """Account kind that pays for and collects on the held part of loans.
+    def holder_account(self, holder: int) -> str:
+        """Account kind that collects on the part of loans held by ``holder`` (``loans.holder``).
 
-        The guarantee's fund or the fund pool's cash, or ``world`` for an outside insurer.
+        The fund pool's cash, or protection layer ``holder``'s fund (its reserve, its capital), or
+        ``world`` for an outside insurer.
         """
         if self.is_fund_pool:
             return AccountKind.POOL_CASH
-        return self.guarantee.account or WORLD
+        if holder < len(self.layers):
+            return self.layers[holder].account or WORLD
+        return WORLD
+
+    def held_account(self, holder: int) -> str:
+        """Account kind of the claims ``holder`` (``loans.holder``) took over: its 代偿债权.
+
+        The reserve fund's and the fund pool's are the company's (``held_claims``); a guarantor's
+        and an insurer's are theirs.
+        """
+        account = self.holder_account(holder)
+        if account == AccountKind.GUARANTOR_CAPITAL:
+            return AccountKind.GUARANTOR_CLAIMS
+        if account == WORLD:
+            return AccountKind.INSURER_CLAIMS
+        return AccountKind.HELD_CLAIMS
 
     def in_trouble(self) -> bool:
         """A platform in trouble: lending frozen, guarantee failed or short, or fund pool overdue."""
@@ -152,10 +169,10 @@ class Guarantor(mesa.Agent):
     platform's ``guarantor`` guarantee policy.
     """
 
-    def __init__(self, model, platform: Platform) -> None:
+    def __init__(self, model, platform: Platform, policy) -> None:
         super().__init__(model)
         self.platform = platform
-        self.policy = platform.guarantee
+        self.policy = policy
         self.name = self.policy.params.name
         self.account = platform.account("guarantor_capital")
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import AccountKind, Memo
+from sim.market.accounts import HELD_KINDS, AccountKind, Memo
 
 FLOW_FIGURES = ("revenue_cny", "costs_cny", "profit_before_tax_cny", "net_income_cny",
                 "volume_cny", "daily_volume_cny")
@@ -93,8 +93,7 @@ def _lending(journal: pd.DataFrame, platform,
     """Principal lent, outstanding at the end and written off (坏账本金), by month (CNY)."""
     month = (journal.day // DAYS_PER_MONTH).to_numpy()
     amount = journal.amount_fen.to_numpy()
-    claims = [platform.account(AccountKind.INVESTOR_CLAIMS),
-              platform.account(AccountKind.HELD_CLAIMS)]
+    claims = [platform.account(kind) for kind in (AccountKind.INVESTOR_CLAIMS, *HELD_KINDS)]
     into, out = journal.target.isin(claims), journal.source.isin(claims)
 
     def by_month(mask) -> np.ndarray:

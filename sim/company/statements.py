@@ -50,8 +50,7 @@ def company_accounts(platform) -> dict[str, str]:
     accounts = {platform.account(AccountKind.PLATFORM_CASH): "cash",
                 platform.account(AccountKind.POOL_CASH): "pool_cash",
                 platform.account(AccountKind.RESERVE_FUND): "reserve_fund"}
-    if platform.holder_account_kind in (AccountKind.RESERVE_FUND, AccountKind.POOL_CASH):
-        accounts[platform.account(AccountKind.HELD_CLAIMS)] = "claims_held"
+    accounts[platform.account(AccountKind.HELD_CLAIMS)] = "claims_held"  # the reserve's, the pool's
     return accounts
 
 

@@ -17,6 +17,7 @@ from sim.kernels.trust import late_notes, trust_distribution, update_trust
 from sim.kernels.views import (
     ACTIVE,
     DEFAULTED,
+    MAX_LAYERS,
     NEVER_PAYS,
     PREPAID,
     REPAID,
@@ -32,11 +33,12 @@ from sim.kernels.views import (
     ServicingTerms,
     TrustSignals,
     WriteOffTotals,
+    by_holder,
 )
 
-__all__ = ["ACTIVE", "DEFAULTED", "NEVER_PAYS", "PREPAID", "REPAID", "SOLD", "ArrearsByDay",
+__all__ = ["ACTIVE", "DEFAULTED", "MAX_LAYERS", "NEVER_PAYS", "PREPAID", "REPAID", "SOLD", "ArrearsByDay",
            "Bidders", "BuyOutTotals", "InvestorAccounts", "ListingTerms", "LoanColumns",
            "NoteColumns", "ServiceTotals", "ServicingTerms", "TrustSignals", "WriteOffTotals",
-           "book_state", "buy_out", "fund_listings", "late_notes", "link_new_notes", "link_records",
-           "match_transfers", "sellers_notes", "service_due_loans", "trust_distribution",
+           "book_state", "buy_out", "by_holder", "fund_listings", "late_notes", "link_new_notes",
+           "link_records", "match_transfers", "sellers_notes", "service_due_loans", "trust_distribution",
            "update_trust", "write_off"]

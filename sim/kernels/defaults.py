@@ -19,7 +19,8 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
 
     The recovery is the defaulted balance times the recovery rate of the loan's platform and grade,
     rounded to the fen; the platform keeps its collection fee (催收费) and the rest is split among the
-    note holders and the loan's holder (a guarantee that paid out, or a fund pool) pro rata, exactly
+    note holders and the loan's holder (the protection layer that paid out, or a fund pool: its
+    columns by ``loans.holder``, see ``by_holder``) pro rata, exactly
     to the fen (cumulative rounding, as in ``pay_notes``). Each note's unrecovered balance is the
     investor's loss. ``totals`` is (n_platforms, WriteOffTotals.N).
 
@@ -62,8 +63,8 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
         held = loans.held_fen[row]
         totals[plat, W.PRINCIPAL] += b - held
         totals[plat, W.RECOVERED] += paid
-        totals[plat, W.HELD_PRINCIPAL] += held
-        totals[plat, W.HELD_RECOVERED] += to_holders - paid
+        totals[plat, W.HELD_PRINCIPAL + 2 * loans.holder[row]] += held
+        totals[plat, W.HELD_RECOVERED + 2 * loans.holder[row]] += to_holders - paid
         arrears.count[loans.first_missed_day[row] + arrears.offset] -= 1
         arrears.balance_fen[loans.first_missed_day[row] + arrears.offset] -= b
         totals[plat, W.COLLECTION_FEE] += fee
@@ -77,17 +78,22 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
 
 
 @numba.njit(cache=True)
-def buy_out(rows, day, capacity, covers_interest, loans, notes, investors, totals):
-    """A guarantee pays investors for overdue loans (代偿) and takes over their claims.
+def buy_out(rows, day, capacity, covers_interest, layer, loans, notes, investors, totals):
+    """A protection layer pays investors for overdue loans (代偿) and takes over their claims.
 
     For each loan in ``rows`` (in order) still active and not yet held, the note holders are owed
     their outstanding principal and, with ``covers_interest``, their share of the interest of the
-    overdue instalments. The guarantee pays while ``capacity`` (fen) lasts: the last loan it can
-    reach may be paid in part (principal first), and after that nothing. Each note's principal part
-    reduces the note and becomes the holder's (``held``); interest parts are investors' income.
+    overdue instalments. The layer pays while ``capacity`` (fen) lasts. A loan that a later layer
+    also covers (bit ``layer + 1`` or higher of ``loans.covered``) is paid whole or not at all: the
+    first such loan the layer cannot pay in full ends its payouts for the day and is left, whole,
+    with the rest to the layers behind it, so every claim has one holder. On the last layer that
+    covers a loan the payment may be partial (principal first). Each note's principal part reduces
+    the note and becomes the holder's (``held``; ``loans.holder = layer``); interest parts are
+    investors' income.
 
     ``totals`` (``BuyOutTotals.N``) is incremented with the principal and interest paid, the amount
-    asked (paid or not) and the number of loans reached. Returns the capacity left.
+    asked (paid or not), what is left unpaid on loans no later layer covers, and the number of loans
+    reached. Returns the capacity left.
     """
     for r in range(rows.shape[0]):
         row = rows[r]
@@ -106,8 +112,14 @@ def buy_out(rows, day, capacity, covers_interest, loans, notes, investors, total
             interest = floor_div(interest * notes_principal, loans.balance_fen[row])
         asked = notes_principal + interest
         totals[B.ASKED] += asked
-        pay = min(asked, capacity)
-        if pay <= 0:
+        pay = max(min(asked, capacity), 0)
+        if (loans.covered[row] >> (layer + 1)) != 0:  # a layer behind: whole loans only
+            if pay < asked:
+                capacity = 0
+                continue
+        else:
+            totals[B.LEFT] += asked - pay
+        if pay == 0:
             continue
         pay_p = min(pay, notes_principal)
         pay_i = pay - pay_p
@@ -116,6 +128,7 @@ def buy_out(rows, day, capacity, covers_interest, loans, notes, investors, total
         pay_notes(loans.note_start[row], loans.note_end[row], notes_principal, pay_p, pay_i, 0.0,
                   loans.platform[row], notes, investors)
         loans.held_fen[row] += pay_p
+        loans.holder[row] = layer
         totals[B.PRINCIPAL] += pay_p
         totals[B.INTEREST] += pay_i
         totals[B.COUNT] += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.kernels.views import ACTIVE
+from sim.kernels.views import ACTIVE, MAX_LAYERS
 
 
 @numba.njit(cache=True)
@@ -67,13 +67,13 @@ def book_state(loans, n_platforms, n_grades):
     -------
     (by_grade, in_arrears, guaranteed, guaranteed_arrears)
         Outstanding principal by platform and grade (fen), active loans with an unpaid instalment
-        by platform, the investors' principal of covered loans by platform (fen), and that of the
-        covered loans in arrears (fen: what the guarantee may yet be asked to pay).
+        by platform, the investors' principal of covered loans by platform and protection layer
+        (fen), and that of the covered loans in arrears (fen: what the layer may yet be asked for).
     """
     by_grade = np.zeros((n_platforms, n_grades), dtype=np.int64)
     in_arrears = np.zeros(n_platforms, dtype=np.int64)
-    guaranteed = np.zeros(n_platforms, dtype=np.int64)
-    guaranteed_arrears = np.zeros(n_platforms, dtype=np.int64)
+    guaranteed = np.zeros((n_platforms, MAX_LAYERS), dtype=np.int64)
+    guaranteed_arrears = np.zeros((n_platforms, MAX_LAYERS), dtype=np.int64)
     for row in range(loans.status.shape[0]):
         if loans.status[row] != ACTIVE:
             continue
@@ -82,7 +82,10 @@ def book_state(loans, n_platforms, n_grades):
         if loans.first_missed_day[row] >= 0:
             in_arrears[p] += 1
         if loans.covered[row]:
-            guaranteed[p] += loans.balance_fen[row] - loans.held_fen[row]
-            if loans.first_missed_day[row] >= 0:
-                guaranteed_arrears[p] += loans.balance_fen[row] - loans.held_fen[row]
+            unpaid = loans.balance_fen[row] - loans.held_fen[row]
+            for h in range(MAX_LAYERS):
+                if (loans.covered[row] >> h) & 1:
+                    guaranteed[p, h] += unpaid
+                    if loans.first_missed_day[row] >= 0:
+                        guaranteed_arrears[p, h] += unpaid
     return by_grade, in_arrears, guaranteed, guaranteed_arrears

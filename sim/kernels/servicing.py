@@ -142,6 +142,7 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
     principal_fen = loans.principal_fen
     balance_fen = loans.balance_fen
     held_fen = loans.held_fen
+    holder = loans.holder
     n_paid = loans.n_paid
     delinquent = loans.delinquent
     first_missed_day = loans.first_missed_day
@@ -212,8 +213,8 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
                 totals[plat, S.PRINCIPAL] += pay_p
                 totals[plat, S.INTEREST] += pay_i
                 totals[plat, S.FEE] += fee
-                totals[plat, S.HELD_PRINCIPAL] += held_p
-                totals[plat, S.HELD_INTEREST] += held_i
+                totals[plat, S.HELD_PRINCIPAL + 2 * holder[row]] += held_p
+                totals[plat, S.HELD_INTEREST + 2 * holder[row]] += held_i
                 balance_fen[row] -= pay_p
                 held_fen[row] -= held_p
                 paid_fen[row] += pay_p + pay_i

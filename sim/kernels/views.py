@@ -14,6 +14,7 @@ import numpy as np
 
 ACTIVE, REPAID, PREPAID, DEFAULTED, SOLD = 1, 2, 3, 4, 5  # loan status codes (SOLD: runs)
 NEVER_PAYS = 1e9  # a loan's hazard multiplier that marks the owners' own project (自融): it never cures
+MAX_LAYERS = 3  # protection layers a platform may have (one reserve, one guarantor, one insurer)
 
 
 class LoanColumns(NamedTuple):
@@ -34,7 +35,8 @@ class LoanColumns(NamedTuple):
     platform: np.ndarray
     hazard_mult: np.ndarray
     held_fen: np.ndarray
-    covered: np.ndarray
+    holder: np.ndarray         # who holds ``held_fen``: the protection layer (or 0, the fund pool)
+    covered: np.ndarray        # bit ``h`` set: protection layer ``h`` covers the loan
     note_start: np.ndarray
     note_end: np.ndarray
     paid_fen: np.ndarray       # what the borrower has paid: principal, interest, recovery
@@ -93,10 +95,10 @@ class ServiceTotals(IntEnum):
     N_CURED = 7
     N_PREPAID = 8
     N_MATURED = 9
-    HELD_PRINCIPAL = 10   # the holder's part: a guarantee that paid out, or a fund pool
-    HELD_INTEREST = 11
-    SERVICE_FEE = 12
-    N = 13
+    SERVICE_FEE = 10
+    HELD_PRINCIPAL = 11   # the holder's part (a layer that paid out, or a fund pool): holder 0's
+    HELD_INTEREST = 12    # holder h's are at HELD_PRINCIPAL + 2 h, HELD_INTEREST + 2 h
+    N = 11 + 2 * MAX_LAYERS
 
 
 class WriteOffTotals(IntEnum):
@@ -106,9 +108,18 @@ class WriteOffTotals(IntEnum):
     RECOVERED = 1
     COLLECTION_FEE = 2
     COUNT = 3
-    HELD_PRINCIPAL = 4
+    HELD_PRINCIPAL = 4    # holder 0's; holder h's at HELD_PRINCIPAL + 2 h, HELD_RECOVERED + 2 h
     HELD_RECOVERED = 5
-    N = 6
+    N = 4 + 2 * MAX_LAYERS
+
+
+def by_holder(totals: np.ndarray, column: int) -> np.ndarray:
+    """A held column of kernel totals for every holder: shape ``totals.shape[:-1] + (MAX_LAYERS,)``.
+
+    ``column`` is holder 0's (e.g. ``ServiceTotals.HELD_PRINCIPAL``); holder ``h``'s is
+    ``column + 2 h``.
+    """
+    return totals[..., column:column + 2 * MAX_LAYERS:2]
 
 
 class BuyOutTotals(IntEnum):
@@ -118,7 +129,8 @@ class BuyOutTotals(IntEnum):
     INTEREST = 1
     ASKED = 2
     COUNT = 3
-    N = 4
+    LEFT = 4              # asked, not paid, and no later layer covers the loan: the investors' loss
+    N = 5
 
 
 class ListingTerms(NamedTuple):

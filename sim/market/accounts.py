@@ -25,9 +25,15 @@ class AccountKind(StrEnum):
     PLATFORM_CASH = "platform_cash"            # 自有资金
     RESERVE_FUND = "reserve_fund"              # 风险准备金
     GUARANTOR_CAPITAL = "guarantor_capital"    # 担保公司资本金
-    HELD_CLAIMS = "held_claims"                # claims held by the guarantee or the fund pool
+    HELD_CLAIMS = "held_claims"                # claims held by the reserve fund or the fund pool
+    GUARANTOR_CLAIMS = "guarantor_claims"      # claims a guarantor took over by paying (代偿债权)
+    INSURER_CLAIMS = "insurer_claims"          # claims an outside insurer took over by paying
     POOL_CASH = "pool_cash"                    # 资金池
     WITHDRAWALS_QUEUED = "withdrawals_queued"  # 提现处理中: asked for, not yet paid
+
+
+HELD_KINDS = (AccountKind.HELD_CLAIMS, AccountKind.GUARANTOR_CLAIMS, AccountKind.INSURER_CLAIMS)
+"""The accounts of loans' held parts (``loans.held_fen``), by who holds them."""
 
 
 class Memo(StrEnum):
@@ -139,13 +145,15 @@ class Bookkeeper:
             self.move(platform, source, target, int(amounts_fen[platform.index]), memo)
 
     def fee(self, platform, fee_fen: int, memo: Memo) -> None:
-        """A fee paid to the platform; the guarantee's ``fee_share`` of it goes to its fund."""
-        guarantee, to_fund = platform.guarantee, 0
+        """A fee paid to the platform; each protection layer's ``fee_share`` goes to its fund."""
         platform.shareable_fees_fen += fee_fen
-        if guarantee.fee_share and guarantee.account:
-            to_fund = int(fee_fen * guarantee.fee_share)
-            self.move(platform, WORLD, guarantee.account, to_fund, f"{memo}_to_{guarantee.account}")
-        self.move(platform, WORLD, AccountKind.PLATFORM_CASH, fee_fen - to_fund, memo)
+        kept = fee_fen
+        for layer in platform.layers:
+            if layer.fee_share and layer.account:
+                to_fund = int(fee_fen * layer.fee_share)
+                self.move(platform, WORLD, layer.account, to_fund, f"{memo}_to_{layer.account}")
+                kept -= to_fund
+        self.move(platform, WORLD, AccountKind.PLATFORM_CASH, kept, memo)
 
     @staticmethod
     def _name(platform, kind: AccountKind | str) -> str:

@@ -12,13 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from sim import kernels
-from sim.kernels import ACTIVE, ArrearsByDay
+from sim.kernels import ACTIVE, ArrearsByDay, by_holder
 from sim.kernels import BuyOutTotals as B
 from sim.kernels import WriteOffTotals as W
 from sim.ledger import WORLD
 from sim.market.accounts import AccountKind, Memo
 from sim.market.recoveries import PendingRecoveries, book_recovery
-from sim.policies.guarantee import NoGuarantee
 
 BUCKETS = (("m1", 1, 30), ("m2", 31, 60), ("m3", 61, 90))  # name, days past due from .. to
 CLAIMS, CASH = AccountKind.INVESTOR_CLAIMS, AccountKind.INVESTOR_CASH
@@ -73,36 +72,62 @@ class Arrears:
             setattr(today, f"arrears_{name}_fen", int(self.balance_fen[lo:hi].sum()))
 
     def guarantee_payouts(self, day: int, platform) -> None:
-        """代偿: the platform's guarantee pays for its covered loans reaching the trigger today."""
-        guarantee, market = platform.guarantee, self.market
-        first_missed = day - guarantee.trigger_days
+        """代偿: the platform's protection layers pay, in order, for covered loans at their trigger.
+
+        Each layer is asked, for the loans it covers that reach its trigger today, what the layers
+        before it have not paid (:func:`sim.kernels.buy_out`); what a layer leaves unpaid on a loan
+        no later layer covers is borne by the investors (``guarantee_unpaid``).
+        """
+        paid = unpaid = count = 0
+        asked = False
+        for h, layer in enumerate(platform.layers):
+            rows = self._reaching_trigger(day, platform, h, layer.trigger_days)
+            if len(rows) == 0:
+                continue
+            totals = self._pay_layer(day, platform, h, layer, rows)
+            asked = True
+            paid += int(totals[B.PRINCIPAL] + totals[B.INTEREST])
+            unpaid += int(totals[B.LEFT])
+            count += int(totals[B.COUNT])
+        if asked and platform.guarantee not in platform.layers:
+            platform.guarantee.record_payout(paid, paid + unpaid, day)
+        today = self.market.today
+        today.guarantee_payouts += count
+        today.guarantee_payout_fen += paid
+        today.guarantee_unpaid_fen += unpaid
+
+    def _reaching_trigger(self, day: int, platform, h: int, trigger_days: int) -> np.ndarray:
+        """Rows of the platform's loans covered by layer ``h`` that first missed ``trigger`` ago."""
+        first_missed = day - trigger_days
         candidates = self.missed_on.get(first_missed)
-        if candidates is None or isinstance(guarantee, NoGuarantee):
-            return
-        loans = market.book.loans
-        rows = candidates[(loans.platform[candidates] == platform.index)
-                          & (loans.covered[candidates] == 1) & (loans.status[candidates] == ACTIVE)
+        if candidates is None:
+            return np.empty(0, dtype=np.int64)
+        loans = self.market.book.loans
+        return candidates[(loans.platform[candidates] == platform.index)
+                          & ((loans.covered[candidates] >> h) & 1 == 1)
+                          & (loans.status[candidates] == ACTIVE)
                           & (loans.first_missed_day[candidates] == first_missed)]
-        if len(rows) == 0:
-            return
-        source = platform.holder_account_kind
-        books = market.bookkeeper
+
+    def _pay_layer(self, day: int, platform, h: int, layer, rows: np.ndarray) -> np.ndarray:
+        """One layer pays what it can for ``rows``; booked from its fund. Returns its totals."""
+        market, books = self.market, self.market.bookkeeper
+        source = layer.account or WORLD
         balance = books.balance(platform, source) if source != WORLD else 0
         totals = np.zeros(B.N, dtype=np.int64)
-        kernels.buy_out(rows, day, int(guarantee.capacity_fen(balance)), guarantee.covers_interest,
+        kernels.buy_out(rows, day, int(layer.capacity_fen(balance)), layer.covers_interest, h,
                         market.book.loan_columns(), market.book.note_columns(),
                         market.investors.accounts(), totals)
         principal, interest = int(totals[B.PRINCIPAL]), int(totals[B.INTEREST])
-        asked = int(totals[B.ASKED])
         books.move(platform, source, CASH, principal + interest, Memo.GUARANTEE_PAYOUT)
-        books.move(platform, CLAIMS, AccountKind.HELD_CLAIMS, principal, Memo.CLAIM_TO_GUARANTEE)
-        guarantee.record_payout(principal + interest, asked, day)
+        books.move(platform, CLAIMS, platform.held_account(h), principal, Memo.CLAIM_TO_GUARANTEE)
+        layer.record_payout(principal + interest, int(totals[B.ASKED]), day)
+        by_kind = {AccountKind.RESERVE_FUND: "reserve_payout_fen",
+                   AccountKind.GUARANTOR_CAPITAL: "guarantor_payout_fen"}.get(source,
+                                                                               "insurer_payout_fen")
+        setattr(market.today, by_kind, getattr(market.today, by_kind) + principal + interest)
         market.totals["investor_income_fen"] += interest
         platform.investor_income_fen += interest
-        today = market.today
-        today.guarantee_payouts += int(totals[B.COUNT])
-        today.guarantee_payout_fen += principal + interest
-        today.guarantee_unpaid_fen += asked - principal - interest
+        return totals
 
     def write_off(self, day: int, rows: np.ndarray) -> None:
         """Write off ``rows`` (坏账核销): recoveries to note holders, the rest is their loss."""
@@ -122,7 +147,8 @@ class Arrears:
         summed = totals.sum(axis=0)
         today = market.today
         today.defaults += int(summed[W.COUNT])
-        today.default_principal_fen += int(summed[W.PRINCIPAL] + summed[W.HELD_PRINCIPAL])
+        today.default_principal_fen += int(summed[W.PRINCIPAL]
+                                           + by_holder(summed, W.HELD_PRINCIPAL).sum())
         today.investor_loss_fen += int(summed[W.PRINCIPAL] - summed[W.RECOVERED])
         market.totals["loans_outstanding"] -= int(summed[W.COUNT])
 
@@ -130,13 +156,17 @@ class Arrears:
         """Book the write-offs; their recoveries too when they are paid at once."""
         books = self.market.bookkeeper
         books.move(platform, CLAIMS, WORLD, t[W.PRINCIPAL], Memo.DEFAULT_WRITE_OFF)
-        books.move(platform, AccountKind.HELD_CLAIMS, WORLD, t[W.HELD_PRINCIPAL], Memo.HELD_WRITE_OFF)
+        held_by = by_holder(t, W.HELD_PRINCIPAL)
+        for holder in np.flatnonzero(held_by):
+            books.move(platform, platform.held_account(holder), WORLD, held_by[holder],
+                       Memo.HELD_WRITE_OFF)
+        held = int(held_by.sum())
         if paid_now:
             book_recovery(self.market, platform, t)
         income = int(t[W.RECOVERED] - t[W.PRINCIPAL])
         self.market.totals["investor_income_fen"] += income
         platform.investor_income_fen += income
         platform.run.add_loss("defaults", -income)
-        lost = int(t[W.PRINCIPAL] + t[W.HELD_PRINCIPAL])
+        lost = int(t[W.PRINCIPAL]) + held
         platform.defaulted_fen_month += lost
         platform.defaulted_fen_total += lost

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels import ACTIVE
+from sim.kernels import ACTIVE, MAX_LAYERS
 from sim.ledger import LedgerError
-from sim.market.accounts import AccountKind
+from sim.market.accounts import HELD_KINDS, AccountKind
 
 
 def audit(market, full: bool = False) -> None:
@@ -46,13 +46,16 @@ def _audit_book(market) -> None:
     n = len(market.platforms)
     committed = market.marketplace.committed_by_platform()
     loans = market.book.loans
-    held = (np.bincount(loans.platform, weights=loans.held_fen, minlength=n).astype(np.int64)
-            if len(loans) else np.zeros(n, dtype=np.int64))
-    claims = market.book.outstanding_by_platform(n) - held
+    index = loans.platform.astype(np.int64) * MAX_LAYERS + loans.holder
+    held = np.bincount(index, weights=loans.held_fen, minlength=n * MAX_LAYERS).astype(
+        np.int64).reshape(n, MAX_LAYERS)
+    claims = market.book.outstanding_by_platform(n) - held.sum(axis=1)
     for p, platform in enumerate(market.platforms):
+        by_kind = dict.fromkeys(HELD_KINDS, 0)
+        for holder in range(MAX_LAYERS):
+            by_kind[platform.held_account(holder)] += int(held[p, holder])
         for kind, value in ((AccountKind.INVESTOR_COMMITTED, committed[p]),
-                            (AccountKind.INVESTOR_CLAIMS, claims[p]),
-                            (AccountKind.HELD_CLAIMS, held[p])):
+                            (AccountKind.INVESTOR_CLAIMS, claims[p]), *by_kind.items()):
             booked = books.balance(platform, kind)
             if int(value) != booked:
                 raise LedgerError(f"{kind} on {platform.name}: books say {int(value)} fen, "

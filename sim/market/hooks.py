@@ -20,7 +20,8 @@ class Hooks:
     after_payouts : list of callable(day)
         After the day's write-offs and guarantee payouts, before any new loan pays in.
     after_disbursement : list of callable(platform, principal_fen, covered)
-        For each platform with loans disbursed today: their principal (fen) and which are covered.
+        For each platform with loans disbursed today: their principal (fen) and which protection
+        layers cover each (int8 bits: bit ``h`` for ``platform.layers[h]``).
     after_review : list of callable(platform)
         After a platform's month-start state is read from the books, before its policies adapt.
     """

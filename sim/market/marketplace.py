@@ -15,7 +15,7 @@ from sim import kernels
 from sim.columns import Columns
 from sim.kernels import ACTIVE, NEVER_PAYS, Bidders, ListingTerms
 from sim.market.accounts import AccountKind, Memo
-from sim.market.guarantees import collect_contributions
+from sim.market.guarantees import collect_contributions, covered_bits
 
 OPEN, FUNDED, FAILED = 0, 1, 2  # listing status
 APPLICANT_COLUMNS = ("grade", "score", "amount_fen", "term", "method", "income_fen", "dti",
@@ -207,7 +207,7 @@ class Marketplace:
         for p, plat in enumerate(market.platforms):
             mine = platform == p
             if mine.any():
-                covered[mine] = plat.guarantee.covers(principal[mine], plat.state)
+                covered[mine] = covered_bits(plat, principal[mine])
         loans = {
             "borrower": lst.borrower[listings], "platform": platform,
             "grade": lst.grade[listings], "method": lst.method[listings],
@@ -215,8 +215,8 @@ class Marketplace:
             "principal_fen": principal, "balance_fen": principal, "orig_day": np.full(n, day),
             "n_paid": 0, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
             "default_day": -1, "hazard_mult": lst.hazard_mult[listings],
-            "held_fen": np.where(self.pooled[platform], principal, 0), "covered": covered,
-            "paid_fen": 0,
+            "held_fen": np.where(self.pooled[platform], principal, 0), "holder": 0,
+            "covered": covered, "paid_fen": 0,
         }
         new = market.book.append(loans, note_counts, self.bids["investor"][bid_mask][order],
                                  self.bids["amount"][bid_mask][order])
@@ -226,13 +226,16 @@ class Marketplace:
         for p, plat in enumerate(market.platforms):
             mine = platform == p
             if mine.any():
-                self._book_disbursement(plat, principal[mine], covered[mine] == 1)
+                self._book_disbursement(plat, principal[mine], covered[mine])
         market.today.funded_listings += n
         market.today.volume_fen += int(principal.sum())
         market.totals["loans_outstanding"] += n
 
     def _book_disbursement(self, platform, principal: np.ndarray, covered: np.ndarray) -> None:
-        """The principal goes to the borrowers; the platform's fee and the guarantee's share in."""
+        """The principal goes to the borrowers; the platform's fee and the layers' shares in.
+
+        ``covered``: each loan's protection layer bits.
+        """
         market, books = self.market, self.market.bookkeeper
         amount = int(principal.sum())
         if platform.is_fund_pool:

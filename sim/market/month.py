@@ -62,6 +62,9 @@ def _adapt(market) -> None:
     for platform in market.platforms:
         for policy in (platform.pricing, platform.risk, platform.guarantee):
             policy.end_of_month(platform.state)
+        for layer, layer_state in zip(platform.layers, platform.layer_states, strict=True):
+            if layer is not platform.guarantee:
+                layer.end_of_month(layer_state)
         premium = platform.state.rate_premium * PERCENT
         platform.demand_multiplier = math.exp(-borrowers.rate_elasticity * premium)
         platform.supply_multiplier = math.exp(investors.rate_elasticity * premium)

@@ -14,7 +14,6 @@ from sim.ledger import WORLD
 from sim.loans import DAYS_PER_MONTH, balances_after
 from sim.market.accounts import AccountKind, Memo
 from sim.money import to_fen
-from sim.policies.guarantee import NoGuarantee
 
 
 def open_books(market) -> None:
@@ -23,14 +22,17 @@ def open_books(market) -> None:
     for platform in market.platforms:
         books.move(platform, WORLD, AccountKind.PLATFORM_CASH, to_fen(platform.config.capital_cny),
                    Memo.CAPITAL_INJECTION)
-        guarantee = platform.guarantee
-        if guarantee.account == AccountKind.RESERVE_FUND:
-            cash = books.balance(platform, AccountKind.PLATFORM_CASH)
-            books.move(platform, AccountKind.PLATFORM_CASH, AccountKind.RESERVE_FUND,
-                       min(cash, guarantee.initial_fen), Memo.RESERVE_INITIAL)
-        elif guarantee.account == AccountKind.GUARANTOR_CAPITAL:
-            books.move(platform, WORLD, AccountKind.GUARANTOR_CAPITAL, guarantee.capital_fen,
-                       Memo.GUARANTOR_CAPITAL_INJECTION)
+        for layer in platform.layers:
+            if layer.account == AccountKind.RESERVE_FUND:  # from capital; owners add what it lacks
+                cash = books.balance(platform, AccountKind.PLATFORM_CASH)
+                from_capital = min(cash, layer.initial_fen)
+                books.move(platform, AccountKind.PLATFORM_CASH, AccountKind.RESERVE_FUND,
+                           from_capital, Memo.RESERVE_INITIAL)
+                books.move(platform, WORLD, AccountKind.RESERVE_FUND,
+                           layer.initial_fen - from_capital, Memo.RESERVE_INITIAL)
+            elif layer.account == AccountKind.GUARANTOR_CAPITAL:
+                books.move(platform, WORLD, AccountKind.GUARANTOR_CAPITAL, layer.capital_fen,
+                           Memo.GUARANTOR_CAPITAL_INJECTION)
     market.treasury.deposit(market.investors.first_deposits())
     if market.config.initial_book.loans:
         _opening_book(market)
@@ -56,7 +58,7 @@ def _opening_book(market) -> None:
         "principal_fen": profiles["amount_fen"], "balance_fen": balance, "orig_day": -days_ago,
         "n_paid": n_paid, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
         "default_day": -1, "hazard_mult": profiles["hazard_mult"], "held_fen": 0,
-        "covered": covered, "paid_fen": 0,  # what was paid before day 0 is not known
+        "holder": 0, "covered": covered, "paid_fen": 0,  # what was paid before day 0 is not known
     }
     loans = {k: (v[order] if np.ndim(v) else v) for k, v in loans.items()}
     counts = np.full(n, per_loan, dtype=np.int64)
@@ -78,7 +80,7 @@ def _opening_book(market) -> None:
 
 
 def _opening_terms(market, platform: np.ndarray, profiles: dict):
-    """Each opening loan's annual rate and whether its platform's guarantee covers it.
+    """Each opening loan's annual rate and its protection layer bits (every layer covers it).
 
     The rate is its platform's price, or the grade's market rate where the platform offers none.
     """
@@ -89,5 +91,5 @@ def _opening_terms(market, platform: np.ndarray, profiles: dict):
         mine = platform == p
         offered = plat.pricing.price({k: v[mine] for k, v in profiles.items()}, plat.state)
         rate[mine] = np.where(np.isnan(offered), plat.market_rate[profiles["grade"][mine]], offered)
-        covered[mine] = not isinstance(plat.guarantee, NoGuarantee)
+        covered[mine] = (1 << len(plat.layers)) - 1  # every layer covers the opening book
     return rate, covered

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.kernels import WriteOffTotals as W
+from sim.kernels import by_holder
 from sim.ledger import WORLD
 from sim.loans import DAYS_PER_MONTH
 from sim.market.accounts import AccountKind, Memo
@@ -67,8 +68,8 @@ class PendingRecoveries:
     @property
     def pending_fen(self) -> int:
         """Recoveries still to come (fen)."""
-        return int(sum(w.totals[:, [W.RECOVERED, W.HELD_RECOVERED, W.COLLECTION_FEE]].sum()
-                       for w in self.waiting))
+        return int(sum(w.totals[:, [W.RECOVERED, W.COLLECTION_FEE]].sum()
+                       + by_holder(w.totals, W.HELD_RECOVERED).sum() for w in self.waiting))
 
 
 def book_recovery(market, platform, t: np.ndarray) -> None:
@@ -76,9 +77,11 @@ def book_recovery(market, platform, t: np.ndarray) -> None:
     books = market.bookkeeper
     books.move(platform, WORLD, AccountKind.INVESTOR_CASH, t[W.RECOVERED], Memo.RECOVERY)
     books.move(platform, WORLD, AccountKind.PLATFORM_CASH, t[W.COLLECTION_FEE], Memo.COLLECTION_FEE)
-    books.move(platform, WORLD, platform.holder_account_kind, t[W.HELD_RECOVERED],
-               Memo.HELD_RECOVERY)
+    held = by_holder(t, W.HELD_RECOVERED)
+    for holder in np.flatnonzero(held):
+        books.move(platform, WORLD, platform.holder_account(holder), held[holder],
+                   Memo.HELD_RECOVERY)
     today = market.today
-    today.recoveries_fen += int(t[W.RECOVERED] + t[W.HELD_RECOVERED])
+    today.recoveries_fen += int(t[W.RECOVERED] + held.sum())
     today.collection_fee_fen += int(t[W.COLLECTION_FEE])
-    platform.recovered_fen_total += int(t[W.RECOVERED] + t[W.HELD_RECOVERED])
+    platform.recovered_fen_total += int(t[W.RECOVERED] + held.sum())

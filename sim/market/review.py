@@ -8,6 +8,8 @@ investors' decisions read it too.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from sim.kernels import ACTIVE, DEFAULTED, book_state
@@ -62,10 +64,16 @@ def review_platforms(model, day: int) -> None:
                                         if claim_years > 0 else 0.0)
         state.active_investors = int((investors.active & (investors.home == p)).sum())
         state.platform_cash_fen = books.balance(platform, AccountKind.PLATFORM_CASH)
-        kind = platform.guarantee.account
-        state.guarantee_fund_fen = books.balance(platform, kind) if kind else 0
-        state.guaranteed_outstanding_fen = int(guaranteed[p])
-        state.guaranteed_arrears_fen = int(guaranteed_arrears[p])
+        for h, layer in enumerate(platform.layers):  # each layer sees its own fund and cover
+            platform.layer_states[h] = dataclasses.replace(
+                state, guaranteed_outstanding_fen=int(guaranteed[p, h]),
+                guaranteed_arrears_fen=int(guaranteed_arrears[p, h]),
+                guarantee_fund_fen=books.balance(platform, layer.account) if layer.account else 0)
+        if platform.layers:  # the platform's own state shows its first layer's
+            first = platform.layer_states[0]
+            state.guarantee_fund_fen = first.guarantee_fund_fen
+            state.guaranteed_outstanding_fen = first.guaranteed_outstanding_fen
+            state.guaranteed_arrears_fen = first.guaranteed_arrears_fen
         model.hooks.reviewed(platform)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from sim import kernels
 from sim.book import MAX_DUE_MONTHS
 from sim.kernels import ServiceTotals as S
+from sim.kernels import by_holder
 from sim.ledger import WORLD
 from sim.market.accounts import AccountKind, Memo
 
@@ -53,17 +54,18 @@ class Servicing:
 
     def _book(self, totals: np.ndarray) -> None:
         market, books = self.market, self.market.bookkeeper
-        held_p, held_i = totals[:, S.HELD_PRINCIPAL], totals[:, S.HELD_INTEREST]
-        interest_net = totals[:, S.INTEREST] - totals[:, S.FEE] - held_i
+        held_p, held_i = by_holder(totals, S.HELD_PRINCIPAL), by_holder(totals, S.HELD_INTEREST)
+        interest_net = totals[:, S.INTEREST] - totals[:, S.FEE] - held_i.sum(axis=1)
         for platform in market.platforms:
             p = platform.index
-            books.move(platform, CLAIMS, CASH, totals[p, S.PRINCIPAL] - held_p[p],
+            books.move(platform, CLAIMS, CASH, totals[p, S.PRINCIPAL] - held_p[p].sum(),
                        Memo.REPAYMENT_PRINCIPAL)
             books.move(platform, WORLD, CASH, interest_net[p], Memo.REPAYMENT_INTEREST)
-            books.move(platform, AccountKind.HELD_CLAIMS, platform.holder_account_kind, held_p[p],
-                       Memo.HELD_REPAYMENT_PRINCIPAL)
-            books.move(platform, WORLD, platform.holder_account_kind, held_i[p],
-                       Memo.HELD_REPAYMENT_INTEREST)
+            for holder in np.flatnonzero(held_p[p] | held_i[p]):
+                account = platform.holder_account(holder)
+                books.move(platform, platform.held_account(holder), account, held_p[p, holder],
+                           Memo.HELD_REPAYMENT_PRINCIPAL)
+                books.move(platform, WORLD, account, held_i[p, holder], Memo.HELD_REPAYMENT_INTEREST)
             books.fee(platform, int(totals[p, S.FEE]), Memo.MANAGEMENT_FEE)
             books.fee(platform, int(totals[p, S.SERVICE_FEE]), Memo.SERVICE_FEE)
             market.totals["investor_income_fen"] += int(interest_net[p])

@@ -74,11 +74,12 @@ class Treasury:
             if paid < cost:
                 platform.unpaid_costs_fen += cost - paid
                 fail(market, platform, market.day, "cannot pay its costs")
-        premium = int(platform.guarantee.premium_fen(state))
-        if premium:
-            paid = min(books.balance(platform, CASH), premium)
-            books.move(platform, CASH, WORLD, paid, Memo.INSURANCE_PREMIUM)
-            platform.guarantee.record_premium(paid, premium)
+        for h, layer in enumerate(platform.layers):
+            premium = int(layer.premium_fen(platform.layer_states[h]))
+            if premium:
+                paid = min(books.balance(platform, CASH), premium)
+                books.move(platform, CASH, WORLD, paid, Memo.INSURANCE_PREMIUM)
+                layer.record_premium(paid, premium)
 
     def custody_fee_fen(self, platform) -> int:
         """The custodian bank's month (存管费): its annual rate / 12 of investors' cash and claims."""

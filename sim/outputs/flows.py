@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import MARKETING_PREFIX, AccountKind, Memo
+from sim.market.accounts import HELD_KINDS, MARKETING_PREFIX, AccountKind, Memo
 from sim.runs.report import runs_summary
 
 OWNER_MEMOS = (Memo.CAPITAL_INJECTION, Memo.RESERVE_INITIAL, Memo.CAPITAL_CALL)
@@ -97,8 +97,8 @@ def platform_summary(market) -> dict[str, dict]:
                          for family in ("pricing", "risk", "guarantee", "marketing")},
             "funding": platform.config.funding,
             "loans_funded": int((mine & (loans.orig_day >= 0)).sum()),
-            "outstanding_principal_cny": (balance(platform.account(AccountKind.INVESTOR_CLAIMS))
-                                          + balance(platform.account(AccountKind.HELD_CLAIMS))) / 100,
+            "outstanding_principal_cny": sum(balance(platform.account(kind)) for kind in (
+                AccountKind.INVESTOR_CLAIMS, *HELD_KINDS)) / 100,
             "defaulted_principal_cny": float(loans.principal_fen[defaulted].sum() / 100),
             "defaults": int(defaulted.sum()),
             "revenue_cny": float(revenue.get(platform.account(AccountKind.PLATFORM_CASH), 0) / 100),

@@ -72,6 +72,14 @@ def _sum_of(column: str, cast: type = float) -> Callable:
     return lambda market, daily: cast(daily[column].sum())
 
 
+def _layer_payouts(column: str) -> Callable:
+    """A layer's payouts, where some platform's protection has several layers (else 0: not shown)."""
+    def payouts(market, daily: pd.DataFrame) -> float:
+        layered = any(len(p.layers) > 1 for p in market.platforms)
+        return float(daily[column].sum()) if layered else 0.0
+    return payouts
+
+
 def _account_cny(kind: AccountKind) -> Callable:
     return lambda market, daily: float(market.account_total(kind) / 100)
 
@@ -100,6 +108,15 @@ STATISTICS = (
               _sum_of("investor_loss_cny")),
     Statistic("guarantee_payout_cny", "guarantee payouts (代偿), CNY", Kind.CNY,
               _sum_of("guarantee_payout_cny"), only_if_any=True),
+    Statistic("guarantor_payout_cny", "  of which by the guarantor, CNY", Kind.CNY,
+              _layer_payouts("guarantor_payout_cny"), only_if_any=True,
+              note="shown where protection has several layers"),
+    Statistic("reserve_payout_cny", "  of which by the reserve fund, CNY", Kind.CNY,
+              _layer_payouts("reserve_payout_cny"), only_if_any=True,
+              note="shown where protection has several layers"),
+    Statistic("insurer_payout_cny", "  of which by the insurer, CNY", Kind.CNY,
+              _layer_payouts("insurer_payout_cny"), only_if_any=True,
+              note="shown where protection has several layers"),
     Statistic("guarantee_unpaid_cny", "guarantee claims unpaid, CNY", Kind.CNY,
               _sum_of("guarantee_unpaid_cny"), only_if_any=True),
     Statistic("reserve_fund_cny", "reserve fund at the end, CNY", Kind.CNY,

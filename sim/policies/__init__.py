@@ -5,7 +5,7 @@ a built-in policy by its name or a user's class as ``package.module:ClassName`` 
 Importing this package registers the built-in policies of the four families.
 """
 
-from sim.policies import guarantee, marketing, pricing, risk  # noqa: F401 - they register
+from sim.policies import guarantee, layers, marketing, pricing, risk  # noqa: F401 - they register
 from sim.policies.base import FAMILIES, PlatformState, Policy, PolicyContext, PolicyError
 from sim.policies.registry import build, builtin_names, register
 

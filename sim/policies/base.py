@@ -67,6 +67,8 @@ class PolicyContext:
         Chance a delinquent borrower pays all arrears on a due date.
     default_after_days : int
         Days past due at which a loan is written off.
+    source_dir : str or None
+        The scenario's folder (where a policy that builds others looks for users' modules).
     """
 
     platform: str
@@ -76,6 +78,7 @@ class PolicyContext:
     recovery_rate: np.ndarray
     cure_probability: float
     default_after_days: int
+    source_dir: str | None = None
 
 
 @dataclass

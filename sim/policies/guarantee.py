@@ -55,6 +55,7 @@ class GuaranteePolicy(Policy):
 
     account: str | None = None
     fee_share = 0.0
+    hidden_fen = 0  # money in its account its funding rules do not see (a sizing study's float)
 
     class Params(PolicyParams):
         """Scenario keys (parameters) of this policy."""
@@ -73,6 +74,11 @@ class GuaranteePolicy(Policy):
         self.paid_fen = 0
         self.unpaid_fen = 0  # asked for but not paid: borne by investors
         self.top_up_short_fen = 0  # top-ups its funding rules asked for and the platform lacked
+
+    @property
+    def layers(self) -> list[GuaranteePolicy]:
+        """The layers that pay, first to pay first: itself (see :mod:`sim.policies.layers`)."""
+        return [self]
 
     def covers(self, principal_fen: np.ndarray, state: PlatformState) -> np.ndarray:
         """Every new loan is covered while the guarantee stands."""
@@ -116,6 +122,11 @@ def _share_fen(principal_fen: np.ndarray, share: float) -> np.ndarray:
 @register("guarantee", "none")
 class NoGuarantee(GuaranteePolicy):
     """Pure information intermediary (纯信息中介): investors bear every loss."""
+
+    @property
+    def layers(self):
+        """None: nothing pays."""
+        return []
 
     def covers(self, principal_fen, state):
         """Nothing is covered."""
@@ -184,7 +195,7 @@ class ReserveFund(GuaranteePolicy):
 
     def month_transfer_fen(self, balance_fen, state):
         """Top up to the target coverage and the minimum; release what is over the cap."""
-        if self.failed_day is not None:
+        if self.failed_day is not None or not self.has_funding_rules:
             return 0
         p = self.params
         covered = (state.guaranteed_arrears_fen if p.coverage_of == "arrears"

@@ -36,8 +36,14 @@ from sim.ledger import WORLD
 from sim.loans import DAYS_PER_MONTH
 from sim.market.accounts import AccountKind, Memo
 from sim.model import P2PMarket
+from sim.reserve.solver import solve_path
 
 FLOAT_FEN = 10**15  # 10 trillion CNY lent to the reserve: more than any book here can lose
+
+
+def layer_index(platform, account: str = AccountKind.RESERVE_FUND) -> int:
+    """Position among the platform's protection layers of the one paying from ``account``."""
+    return next(h for h, layer in enumerate(platform.layers) if layer.account == account)
 
 
 class ReserveWatch:
@@ -59,14 +65,18 @@ class ReserveWatch:
 
     float_fen = FLOAT_FEN
 
-    def __init__(self, market: P2PMarket, platform: int) -> None:
+    def __init__(self, market: P2PMarket, platform: int,
+                 account: str = AccountKind.RESERVE_FUND) -> None:
         self.market = market
         self.platform = market.platforms[platform]
+        self.account = account
+        self.layer = layer_index(self.platform, account)
         self.covered_disbursed_fen = 0
         self.balance_after_payouts_fen = 0
         self.fees_at_payouts_fen = 0
-        market.bookkeeper.move(self.platform, WORLD, AccountKind.RESERVE_FUND, self.float_fen,
+        market.bookkeeper.move(self.platform, WORLD, account, self.float_fen,
                                Memo.RESERVE_SIZING_FLOAT)
+        self.platform.layers[self.layer].hidden_fen = self.float_fen  # its rules do not see it
         market.hooks.after_payouts.append(self._read_reserve)
         market.hooks.after_disbursement.append(self._count_covered)
         market.hooks.after_review.append(self._hide_float)
@@ -77,19 +87,22 @@ class ReserveWatch:
         Later in the day only money comes in (contributions and fees at disbursement), so a
         reserve that is not short at this point is not short at any point of the day.
         """
-        self.balance_after_payouts_fen = self.market.bookkeeper.balance(
-            self.platform, AccountKind.RESERVE_FUND)
+        self.balance_after_payouts_fen = self.market.bookkeeper.balance(self.platform,
+                                                                        self.account)
         self.fees_at_payouts_fen = self.platform.shareable_fees_fen  # F, as it stood then
 
     def _count_covered(self, platform, principal_fen: np.ndarray, covered: np.ndarray) -> None:
-        """The covered principal disbursed by the studied platform (``V``)."""
+        """The principal disbursed by the studied platform that its reserve covers (``V``)."""
         if platform is self.platform:
-            self.covered_disbursed_fen += int(principal_fen[covered].sum())
+            mine = (covered >> self.layer) & 1 == 1
+            self.covered_disbursed_fen += int(principal_fen[mine].sum())
 
     def _hide_float(self, platform) -> None:
         """A sizing study's float is not the platform's money: its policies do not see it."""
         if platform is self.platform:
-            platform.state.guarantee_fund_fen -= self.float_fen
+            platform.layer_states[self.layer].guarantee_fund_fen -= self.float_fen
+            if self.layer == 0:
+                platform.state.guarantee_fund_fen -= self.float_fen
 
 
 def sizing_market(task: "PathTask") -> tuple[P2PMarket, ReserveWatch]:
@@ -97,7 +110,7 @@ def sizing_market(task: "PathTask") -> tuple[P2PMarket, ReserveWatch]:
     market = P2PMarket(task.scenario, rng=task.seed, audit="off", threads=1, collect=False,
                        macro_shocks=np.asarray(task.shocks, dtype=np.float64),
                        **{**task.overrides, "run.horizon_days": task.horizon_days})
-    return market, ReserveWatch(market, task.platform)
+    return market, ReserveWatch(market, task.platform, task.account)
 
 
 @dataclass
@@ -114,6 +127,8 @@ class PathTask:
     initial_reserve_fen: int = 0
     contribution_rate: float = 0.0
     fee_share: float = 0.0
+    account: str = AccountKind.RESERVE_FUND  # the layer sized: its account
+    solve: Any = None  # root-finding: a sim.reserve.solver.Unknown (None: one run answers)
 
 
 def run_path(task: PathTask) -> dict[str, Any]:
@@ -122,30 +137,37 @@ def run_path(task: PathTask) -> dict[str, Any]:
     The record's money is in CNY. Monthly series (one value per month of the horizon):
     ``net_outflow`` ``D`` at the month's end, ``max_net_outflow`` (running maximum of ``D`` over
     the days so far), ``payouts``, ``inflows``, ``defaulted`` (principal written off) and
-    ``recovered``, each within the month.
+    ``recovered``, each within the month. With ``task.solve`` the unknown is root-found
+    (:mod:`sim.reserve.solver`) and the series are those of the run at the scenario's value.
     """
     started = time.perf_counter()
     record: dict[str, Any] = {"path": task.path, "seed": task.seed}
-    model = None
     try:
-        model, watch = sizing_market(task)
-        record.update(_follow(model, watch, task))
+        record.update(solve_path(task, measure) if task.solve is not None else measure(task))
         record["status"] = "ok"
     except Exception:  # noqa: BLE001 - a failed path is recorded, the others go on
         record["status"] = "failed"
         record["error"] = describe_failure()
+    record["elapsed_s"] = round(time.perf_counter() - started, 3)
+    return record
+
+
+def measure(task: PathTask) -> dict[str, Any]:
+    """One run of the path with the float: its series and its one-run answers."""
+    model = None
+    try:
+        model, watch = sizing_market(task)
+        return _follow(model, watch, task)
     finally:
         if model is not None:
             model.release()  # free its books now, not when the cyclic collector next runs
-    record["elapsed_s"] = round(time.perf_counter() - started, 3)
-    return record
 
 
 def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, Any]:
     """Step the market to the horizon, reading the reserve every day."""
     platform = model.platforms[task.platform]
-    guarantee = platform.guarantee
-    start_balance = model.bookkeeper.balance(platform, AccountKind.RESERVE_FUND)
+    reserve = platform.layers[watch.layer]
+    start_balance = model.bookkeeper.balance(platform, watch.account)
     days = task.horizon_days
     net = np.empty(days, dtype=np.int64)         # D(t), fen
     covered = np.empty(days, dtype=np.int64)     # V(t), fen
@@ -158,7 +180,7 @@ def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, 
         covered[day] = covered_before
         fees[day] = watch.fees_at_payouts_fen
         if (day + 1) % DAYS_PER_MONTH == 0 or day + 1 == days:
-            month_paid.append(guarantee.paid_fen)
+            month_paid.append(reserve.paid_fen)
             month_defaulted.append(platform.defaulted_fen_total)
             month_recovered.append(platform.recovered_fen_total)
     ends = np.minimum(np.arange(DAYS_PER_MONTH, days + DAYS_PER_MONTH, DAYS_PER_MONTH), days) - 1
@@ -176,7 +198,7 @@ def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, 
         "inflows": ((paid - net_by_month) / 100).tolist(),
         "defaulted": (np.diff(month_defaulted, prepend=0) / 100).tolist(),
         "recovered": (np.diff(month_recovered, prepend=0) / 100).tolist(),
-        "unpaid_claims": guarantee.unpaid_fen / 100,
+        "unpaid_claims": platform.guarantee.unpaid_fen / 100,
         "covered_disbursed": float(covered[-1]) / 100,
     }
 

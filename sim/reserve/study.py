@@ -6,7 +6,6 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,139 +13,15 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.design import run_seeds
-from sim.experiments.runner import EXECUTORS, execute
+from sim.experiments.runner import execute
 from sim.folders import atomic_folder, check_output_folder
-from sim.money import to_fen
 from sim.outputs import git_revision
-from sim.policies import build
-from sim.policies.guarantee import ReserveFund
 from sim.reserve import analysis, figures
 from sim.reserve.paths import PathTask, run_path
-from sim.reserve.sampling import METHODS, draw_shocks, shock_count
-from sim.scenario import Scenario, load_scenario, policy_context
+from sim.reserve.request import LAYERS, Plan, ReserveError, ReserveRequest, check
+from sim.reserve.sampling import draw_shocks, shock_count
 
 SERIES = ("net_outflow", "max_net_outflow", "payouts", "inflows", "defaulted", "recovered")
-
-
-class ReserveError(ValueError):
-    """A reserve study that cannot be run as asked; ``str(error)`` is the message for the user."""
-
-
-@dataclass
-class ReserveRequest:
-    """What the user asked for (the command line's options)."""
-
-    scenario: str
-    out: str | None = None
-    paths: int = 400
-    horizon_months: int | None = None
-    confidence: tuple[float, ...] = (0.99, 0.999)
-    method: str = "importance"
-    stratify: bool = True
-    initial_reserve_cny: float | None = None
-    platform: str | None = None
-    seed: int | None = None
-    workers: int = 2
-    executor: str = "process"
-    scheduler: str | None = None
-    overrides: dict[str, Any] | None = None
-    quiet: bool = False
-
-
-@dataclass
-class Plan:
-    """A checked request: the scenario, the platform and the numbers the paths need."""
-
-    scenario: Scenario
-    platform: int
-    horizon_months: int
-    confidence: list[float]
-    initial_reserve_fen: int
-    contribution_rate: float
-    fee_share: float
-    seed: int
-
-
-def check(request: ReserveRequest) -> Plan:
-    """Validate the request against its scenario; raise :class:`ReserveError` (or ScenarioError)."""
-    label = request.scenario
-    if not request.confidence:
-        raise ReserveError("--confidence: give at least one level, e.g. 0.99 0.999")
-    for level in request.confidence:
-        if not (isinstance(level, float | int) and 0.0 < level < 1.0):
-            raise ReserveError(f"--confidence {level}: must be strictly between 0 and 1 "
-                               f"(e.g. 0.99 for 99 %)")
-    if request.paths < 2:
-        raise ReserveError(f"--paths {request.paths}: must be at least 2 (Monte-Carlo errors need "
-                           f"two paths; a study needs hundreds)")
-    if request.method not in METHODS:
-        raise ReserveError(f"--method {request.method!r}: allowed: {', '.join(METHODS)}")
-    if request.executor not in EXECUTORS:
-        raise ReserveError(f"--executor {request.executor!r}: allowed: {', '.join(EXECUTORS)}")
-    if request.workers < 1:
-        raise ReserveError(f"--workers {request.workers}: must be at least 1")
-    if request.seed is not None and request.seed < 0:
-        raise ReserveError(f"--seed {request.seed}: must be >= 0")
-    scenario = load_scenario(request.scenario, request.overrides or {})
-    months = scenario.run.horizon_days // 30
-    horizon = months if request.horizon_months is None else request.horizon_months
-    if not 1 <= horizon <= months:
-        raise ReserveError(f"--horizon-months {horizon}: must be 1 to {months}, the scenario's "
-                           f"horizon ({label}: run.horizon_days = {scenario.run.horizon_days})")
-    platform = _reserve_platform(scenario, request.platform, label)
-    policy = _reserve_policy(scenario, platform)
-    if policy.has_funding_rules:
-        raise ReserveError(f"{label}: platforms[{platform}].guarantee has funding rules "
-                           f"(target_coverage, minimum_cny or cap_coverage): the reserve's path "
-                           f"then depends on its own size, which the study's one run for every "
-                           f"size assumes it does not; remove them to size the reserve")
-    params = policy.params
-    initial = (params.initial_cny if request.initial_reserve_cny is None
-               else request.initial_reserve_cny)
-    if not (math.isfinite(initial) and initial >= 0):
-        raise ReserveError(f"--initial-reserve {initial}: must be a non-negative amount in CNY")
-    return Plan(scenario=scenario, platform=platform, horizon_months=horizon,
-                confidence=sorted(set(float(c) for c in request.confidence)),
-                initial_reserve_fen=to_fen(initial),
-                contribution_rate=float(params.principal_share),
-                fee_share=float(params.fee_share),
-                seed=scenario.run.seed if request.seed is None else request.seed)
-
-
-def _reserve_policy(scenario: Scenario, index: int):
-    """The platform's guarantee policy, built as the market builds it."""
-    platform = scenario.platforms[index]
-    return build("guarantee", platform.guarantee, policy_context(scenario, platform),
-                 scenario.source_dir)
-
-
-def _reserve_platform(scenario: Scenario, name: str | None, label: str) -> int:
-    """Index of the platform whose reserve fund is studied."""
-    with_reserve = [i for i in range(len(scenario.platforms))
-                    if isinstance(_reserve_policy(scenario, i), ReserveFund)]
-    names = [p.name for p in scenario.platforms]
-    if name is not None:
-        if name not in names:
-            raise ReserveError(f"--platform {name!r}: {label} has no such platform; it has "
-                               f"{', '.join(names)}")
-        index = names.index(name)
-        if index not in with_reserve:
-            policy = scenario.platforms[index].guarantee.get("policy")
-            raise ReserveError(f"--platform {name}: {label}: platforms[{index}].guarantee.policy is "
-                               f"{policy!r}; the reserve study needs policy = \"reserve_fund\" "
-                               f"(风险准备金)")
-        return index
-    if not with_reserve:
-        policies = ", ".join(f"platforms[{i}].guarantee.policy = {p.guarantee.get('policy')!r}"
-                             for i, p in enumerate(scenario.platforms))
-        raise ReserveError(f"{label}: no platform keeps a reserve fund ({policies}); the reserve "
-                           f"study needs a platform with [platforms.guarantee] policy = "
-                           f"\"reserve_fund\" (风险准备金)")
-    if len(with_reserve) > 1:
-        raise ReserveError(f"{label}: several platforms keep a reserve fund "
-                           f"({', '.join(names[i] for i in with_reserve)}); choose one with "
-                           f"--platform NAME")
-    return with_reserve[0]
 
 
 def plan_paths(request: ReserveRequest, plan: Plan):
@@ -162,7 +37,8 @@ def plan_paths(request: ReserveRequest, plan: Plan):
     tasks = [PathTask(path=i, seed=seeds[i], shocks=design.shocks[i].tolist(), scenario=source,
                       overrides=dict(request.overrides or {}), platform=plan.platform,
                       horizon_days=horizon_days, initial_reserve_fen=plan.initial_reserve_fen,
-                      contribution_rate=plan.contribution_rate, fee_share=plan.fee_share)
+                      contribution_rate=plan.contribution_rate, fee_share=plan.fee_share,
+                      account=LAYERS[plan.layer], solve=plan.unknown)
              for i in range(request.paths)]
     return design, tasks
 
@@ -218,6 +94,12 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
                   for key, values in columns.items()}
     required_rate = np.array([r["required_rate"] for r in records])
     required_fee_share = np.array([r["required_fee_share"] for r in records])
+    if plan.unknown is not None:  # root-finding solved one unknown: the others are not answers
+        nan = np.full(len(records), np.nan)
+        if plan.unknown.name != "size":
+            columns["required_reserve"] = nan
+        required_rate = required_rate if plan.unknown.name == "principal_share" else nan
+        required_fee_share = required_fee_share if plan.unknown.name == "fee_share" else nan
     reserve = plan.initial_reserve_fen / 100
     requirements = []
     for level in plan.confidence:
@@ -244,7 +126,7 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
     top = max(plan.contribution_rate * 2, float(finite.max()) * 1.1 if len(finite) else 0.05, 0.01)
     frontier = [{"contribution_rate": c, **analysis.bootstrap(
         lambda v, x, c=c: analysis.exceedance(v, x, c), required_rate, w, rng, 200)}
-        for c in np.linspace(0.0, min(top, 1.0), 41)]
+        for c in np.linspace(0.0, min(top, 1.0), 41)] if not np.isnan(required_rate).all() else []
     balance = reserve - series["net_outflow"]
     return {
         "scenario": request.scenario, "name": plan.scenario.run.name,
@@ -256,12 +138,25 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
         "effective_sample_size": design.effective_sample_size,
         "initial_reserve_cny": reserve, "contribution_rate": plan.contribution_rate,
         "fee_share": plan.fee_share, "statistics": statistics, "requirements": requirements,
+        "layer": plan.layer, "solver": _solver_summary(records, plan),
         "exhaustion_by_month": by_month, "exhaustion_month": month_dist,
         "exhaustion_probability": by_month[-1],
         "frontier": frontier,
         "_columns": columns, "_balance": balance, "_required_rate": required_rate,
         "_required_fee_share": required_fee_share,
     }
+
+
+def _solver_summary(records: list[dict], plan: Plan) -> dict[str, Any]:
+    """How the requirements were found, and why (with root-finding: runs a path, convergence)."""
+    summary: dict[str, Any] = {"method": plan.solver, "reason": plan.solver_reason}
+    if plan.unknown is not None:
+        runs = [r["solver_runs"] for r in records]
+        summary.update(unknown=plan.unknown.name, key=plan.unknown.key,
+                       runs_per_path=float(np.mean(runs)), runs_max=int(np.max(runs)),
+                       converged_share=float(np.mean([r["solver_converged"] for r in records])),
+                       tolerance=plan.unknown.tolerance)
+    return summary
 
 
 def write_study(out: Path, records: list[dict], design, plan: Plan, request: ReserveRequest,
@@ -310,9 +205,10 @@ def _figures(folder: Path, results: dict, weights: np.ndarray, columns: dict, ba
     figures.plot_exhaustion(results["exhaustion_by_month"], results["exhaustion_month"],
                             plan.confidence, folder / "exhaustion.png",
                             f"{title}: reserve of {results['initial_reserve_cny']:,.0f} CNY")
-    figures.plot_frontier(results["frontier"], plan.confidence, plan.contribution_rate,
-                          folder / "frontier.png",
-                          f"{title}: initial reserve {results['initial_reserve_cny']:,.0f} CNY")
+    if results["frontier"]:
+        figures.plot_frontier(results["frontier"], plan.confidence, plan.contribution_rate,
+                              folder / "frontier.png",
+                              f"{title}: initial reserve {results['initial_reserve_cny']:,.0f} CNY")
 
 
 def format_results(results: dict[str, Any]) -> str:
@@ -326,24 +222,43 @@ def format_results(results: dict[str, Any]) -> str:
         for row in results["statistics"][key]:
             lines.append(f"{label + ' ' + row['statistic']:28s}{row['estimate']:16,.0f}"
                          f"{row['se']:14,.0f}{_interval(row['low'], row['high'], ',.0f'):>30s}")
+    solver = results["solver"]
+    lines += ["", f"method: {solver['reason']}"]
+    if "runs_per_path" in solver:
+        lines.append(f"  {solver['runs_per_path']:.1f} runs a path (at most {solver['runs_max']}), "
+                     f"{solver['converged_share']:.0%} of paths within "
+                     f"{solver['tolerance']:.1%} of their answer")
     lines.append("")
     reserve = results["initial_reserve_cny"]
+    size = size_label(results)
     for row in results["requirements"]:
         level = f"{row['confidence']:.4g}"
-        lines.append(f"initial reserve for {level}: {row['initial_reserve_cny']:,.0f} CNY "
-                     f"(se {row['initial_reserve_se']:,.0f}, relative "
-                     f"{row['initial_reserve_relative_se']:.1%}; 95 % "
-                     f"{_interval(row['initial_reserve_low'], row['initial_reserve_high'], ',.0f')})")
-        lines.append(f"contribution rate for {level} with {reserve:,.0f} CNY: "
-                     f"{_rate(row['contribution_rate'])} (se {_rate(row['contribution_rate_se'])})")
-        lines.append(f"fee share for {level} with {reserve:,.0f} CNY and a "
-                     f"{results['contribution_rate']:.2%} contribution: {_rate(row['fee_share'])} "
-                     f"(se {_rate(row['fee_share_se'])})")
+        if not math.isnan(row["initial_reserve_cny"]):
+            lines.append(f"{size} for {level}: {row['initial_reserve_cny']:,.0f} CNY "
+                         f"(se {row['initial_reserve_se']:,.0f}, relative "
+                         f"{row['initial_reserve_relative_se']:.1%}; 95 % "
+                         f"{_interval(row['initial_reserve_low'], row['initial_reserve_high'], ',.0f')})")
+        if not math.isnan(row["contribution_rate"]):
+            lines.append(f"contribution rate for {level} with {reserve:,.0f} CNY: "
+                         f"{_rate(row['contribution_rate'])} "
+                         f"(se {_rate(row['contribution_rate_se'])})")
+        if not math.isnan(row["fee_share"]):
+            lines.append(f"fee share for {level} with {reserve:,.0f} CNY and a "
+                         f"{results['contribution_rate']:.2%} contribution: "
+                         f"{_rate(row['fee_share'])} (se {_rate(row['fee_share_se'])})")
     p = results["exhaustion_probability"]
-    lines.append(f"P(a reserve of {reserve:,.0f} CNY at a {results['contribution_rate']:.2%} "
-                 f"contribution runs dry within {results['horizon_months']} months) = "
+    what = (f"a reserve of {reserve:,.0f} CNY at a {results['contribution_rate']:.2%} contribution"
+            if results.get("layer", "reserve_fund") == "reserve_fund"
+            else f"a guarantor with {reserve:,.0f} CNY of capital")
+    lines.append(f"P({what} runs short within {results['horizon_months']} months) = "
                  f"{p['estimate']:.4g} (se {p['se']:.2g})")
     return "\n".join(lines)
+
+
+def size_label(results: dict[str, Any]) -> str:
+    """What the study's size is: a reserve's initial balance, or a guarantor's capital."""
+    return ("initial reserve" if results.get("layer", "reserve_fund") == "reserve_fund"
+            else "guarantor capital")
 
 
 def _interval(low: float, high: float, spec: str) -> str:

@@ -98,10 +98,12 @@ def sell_loans(market, platform, rows: np.ndarray, price: float) -> int:
     notes.balance_fen[index] = 0
     loans.status[rows], loans.balance_fen[rows], loans.held_fen[rows] = SOLD, 0, 0
     market.totals["loans_outstanding"] -= len(rows)
-    holder_kind = platform.holder_account_kind
-    if held_price or held.any():
-        books.move(platform, AccountKind.HELD_CLAIMS, WORLD, int(held.sum()), Memo.FIRE_SALE)
-        books.move(platform, WORLD, holder_kind, held_price, Memo.FIRE_SALE)
+    holders = loans.holder[rows]
+    for h in np.unique(holders[held > 0]):
+        mine = (holders == h) & (held > 0)
+        books.move(platform, platform.held_account(h), WORLD, int(held[mine].sum()), Memo.FIRE_SALE)
+        books.move(platform, WORLD, platform.holder_account(h),
+                   int(np.floor(held[mine] * price).sum()), Memo.FIRE_SALE)
     books.move(platform, AccountKind.INVESTOR_CLAIMS, WORLD, int(par.sum()), Memo.FIRE_SALE)
     books.move(platform, WORLD, AccountKind.INVESTOR_CASH, int(got.sum()), Memo.FIRE_SALE)
     platform.run.loans_sold += len(rows)

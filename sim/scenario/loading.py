@@ -117,7 +117,7 @@ def policy_context(scenario: Scenario, platform: PlatformConfig) -> PolicyContex
         default_hazard_monthly=np.asarray(grades.default_hazard_monthly, dtype=np.float64),
         recovery_rate=np.asarray(grades.recovery_rate, dtype=np.float64),
         cure_probability=grades.cure_probability,
-        default_after_days=scenario.loans.default_after_days)
+        default_after_days=scenario.loans.default_after_days, source_dir=scenario.source_dir)
 
 
 def _check_policies(scenario: Scenario, label: str, text: str | None) -> None:

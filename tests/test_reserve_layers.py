@@ -1,0 +1,111 @@
+"""Sizing any layer: root-finding over the size with common random numbers (sim.reserve.solver)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.cli import main
+from sim.model import P2PMarket
+from sim.reserve import ReserveRequest, run_reserve_study
+from sim.reserve.paths import run_path
+from sim.reserve.request import check
+from sim.reserve.study import plan_paths
+
+RESERVE = "scenarios/reserve_fund.toml"
+TOP_UP = "scenarios/reserve_top_up.toml"
+LAYERED = "scenarios/layered_protection.toml"
+SHORT = {"run.horizon_days": 450}
+
+
+def _tasks(scenario, paths=3, overrides=None, **options):
+    request = ReserveRequest(scenario=scenario, paths=paths, executor="local", quiet=True,
+                             overrides={**SHORT, **(overrides or {})}, seed=11, **options)
+    plan = check(request)
+    return plan, plan_paths(request, plan)[1]
+
+
+def _run(task):
+    record = run_path(task)
+    assert record["status"] == "ok", record.get("error")
+    return record
+
+
+def _real_run(task, key, value):
+    """The path itself, without a float, at ``value`` of ``key``: the layers as they would be."""
+    model = P2PMarket(task.scenario, rng=task.seed, audit="step", threads=1,
+                      macro_shocks=np.asarray(task.shocks),
+                      **{**task.overrides, "run.horizon_days": task.horizon_days, key: value})
+    model.run()
+    return model.platforms[task.platform]
+
+
+def test_without_feedback_root_finding_gives_the_one_run_answer_in_two_runs():
+    plan, tasks = _tasks(RESERVE, solver="root-finding")
+    assert plan.solver == "root-finding" and "asked for" in plan.solver_reason
+    _, plain = _tasks(RESERVE)
+    for rooted, one_run in zip(tasks[:2], plain[:2], strict=True):
+        found, once = _run(rooted), _run(one_run)
+        assert found["required_reserve"] == once["required_reserve"] > 0
+        assert found["solver_runs"] == 2 and found["solver_converged"]
+
+
+def test_with_a_top_up_rule_the_size_found_is_just_enough_on_the_path():
+    plan, tasks = _tasks(TOP_UP)
+    assert plan.solver == "root-finding" and "funding rules" in plan.solver_reason
+    task = tasks[0]
+    record = _run(task)
+    need, short = record["required_reserve"], record["solver_low"]
+    assert record["solver_converged"] and need > 0 and need - short <= 0.005 * need + 1000
+    key = plan.unknown.key
+    assert _real_run(task, key, need).guarantee.unpaid_fen == 0
+    assert _real_run(task, key, short * 0.99).guarantee.unpaid_fen > 0
+    assert record["solver_runs"] > 2  # the rule makes the path depend on the size
+    assert _run(task)["required_reserve"] == need  # same seed, same shocks: the same answer
+
+
+def test_a_guarantor_s_capital_is_sized_by_root_finding_because_of_its_leverage_limit():
+    plan, tasks = _tasks(LAYERED, layer="guarantor")
+    assert plan.solver == "root-finding" and "leverage limit" in plan.solver_reason
+    assert plan.unknown.key == "platforms.0.guarantee.layers.0.capital_cny"
+    record = _run(tasks[0])
+    need, short = record["required_reserve"], record["solver_low"]
+    assert need > 5_000_000 and record["solver_converged"]
+    assert _real_run(tasks[0], plan.unknown.key, need).layers[0].failed_day is None
+    assert _real_run(tasks[0], plan.unknown.key, short * 0.99).layers[0].failed_day is not None
+
+
+def test_behind_a_guarantor_that_never_fails_no_reserve_is_needed(tmp_path):
+    rich = {**SHORT, "platforms.0.guarantee.layers.0.capital_cny": 1e10,
+            "platforms.0.guarantee.layers.0.leverage_limit": 100.0}
+    results = run_reserve_study(ReserveRequest(
+        scenario=LAYERED, paths=4, executor="local", quiet=True, overrides=rich, seed=3,
+        out=str(tmp_path / "rich")))
+    assert results["solver"]["method"] == "one-run"
+    for need in results["requirements"]:
+        assert need["initial_reserve_cny"] == 0
+    lean = run_reserve_study(ReserveRequest(
+        scenario=LAYERED, paths=4, executor="local", quiet=True, overrides=dict(SHORT), seed=3,
+        out=str(tmp_path / "lean")))
+    assert lean["requirements"][0]["initial_reserve_cny"] > 0  # the lean guarantor fails
+
+
+@pytest.mark.parametrize("scenario, args, message", [
+    (RESERVE, ["--layer", "guarantor"], "no platform has a guarantor layer"),
+    (LAYERED, ["--layer", "guarantor", "--solve", "fee_share"],
+     "(guarantor) has no fee_share; allowed with --layer guarantor: size"),
+    (RESERVE, ["--solve", "principal_share"], "--solve chooses the unknown of --solver root-finding"),
+    (TOP_UP, ["--solver", "one-run"], "use --solver root-finding"),
+])
+def test_bad_sizing_requests_exit_2_and_write_nothing(tmp_path, capsys, scenario, args, message):
+    out = tmp_path / "never"
+    code = main(["reserve", scenario, "--paths", "4", "--out", str(out), "--quiet", *args])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_an_unknown_layer_is_refused_by_the_command_line(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["reserve", RESERVE, "--layer", "insurer"])
+    assert stop.value.code == 2 and "invalid choice: 'insurer'" in capsys.readouterr().err
