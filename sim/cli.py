@@ -7,6 +7,9 @@
 ``p2psim reserve SCENARIO [--paths N] [--horizon-months M] [--confidence 0.99 0.999] [--out DIR]``
     Size a reserve fund (风险准备金): loss and payout distributions, exhaustion by month, the
     initial reserve and contribution rate each confidence needs, with Monte-Carlo errors.
+``p2psim board FILE [--paths N] [--out DIR]``
+    Compare protection schemes on one book: the size each needs at each confidence, its cost a
+    year, the probability it runs short as configured (a table and a figure for a board).
 ``p2psim plan SCENARIO [--runs N]``
     Test a business plan: the odds of meeting each target, statements P10/P50/P90, a spreadsheet.
 ``p2psim report RESULTS_DIR [--out FILE]``
@@ -117,6 +120,17 @@ def _reserve(args: argparse.Namespace) -> int:
     print(f"results: {results['folder']}/ (summary.json, requirements.csv, statistics.csv, "
           f"exhaustion.csv, frontier.csv, paths.parquet, monthly.parquet, losses.png, "
           f"balance_fan.png, exhaustion.png, frontier.png)")
+    return 0
+
+
+def _board(args: argparse.Namespace) -> int:
+    from sim.reserve.board import format_board, run_board
+
+    result = run_board(args.file, out=args.out, workers=args.workers, executor=args.executor,
+                       paths=args.paths, quiet=args.quiet)
+    print(format_board(result["rows"]))
+    print(f"results: {result['folder']}/ (board.csv, board.png; schemes/NAME/: each scheme's "
+          f"reserve study)")
     return 0
 
 
@@ -255,6 +269,18 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
     res.add_argument("--quiet", action="store_true", help="no progress bar")
     res.set_defaults(func=_reserve)
+    board = sub.add_parser("board", help="compare protection schemes on one book: size needed, "
+                                         "cost a year, probability of running short")
+    board.add_argument("file", help="comparison file, e.g. experiments/protection_board.toml")
+    board.add_argument("--paths", type=int, default=None,
+                       help="paths per scheme (default: the file's)")
+    board.add_argument("--out", default=None, help="results folder (default: results/board-NAME)")
+    board.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="parallel paths (default: one per core)")
+    board.add_argument("--executor", default="process", choices=["local", "process", "dask"],
+                       help="where paths run (default: a process pool)")
+    board.add_argument("--quiet", action="store_true", help="no progress bars")
+    board.set_defaults(func=_board)
     plan = sub.add_parser("plan", help="test a business plan: the odds of meeting each [plan] "
                                        "target, statements P10/P50/P90, a spreadsheet")
     plan.add_argument("scenario", help="scenario file with [plan] targets, e.g. "

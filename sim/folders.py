@@ -28,9 +28,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 MARKER = ".p2psim.json"
-KINDS = ("run", "experiment", "reserve")
+KINDS = ("run", "experiment", "reserve", "board")
 _WHAT = {"run": "a run (p2psim run)", "experiment": "an experiment (p2psim experiment)",
-         "reserve": "a reserve study (p2psim reserve)"}
+         "reserve": "a reserve study (p2psim reserve)",
+         "board": "a comparison of protection schemes (p2psim board)"}
 
 
 class OutputFolderError(ValueError):

@@ -41,6 +41,7 @@ class DayCounters:
     reserve_payout_fen: int = 0    # of guarantee_payout_fen, what each layer paid: the reserve fund
     guarantor_payout_fen: int = 0  # the guarantor
     insurer_payout_fen: int = 0    # the insurer
+    insurance_premium_fen: int = 0  # premiums the platforms paid their insurers
     reserve_top_up_fen: int = 0    # moved from platform cash into the reserve by its rules
     reserve_release_fen: int = 0   # moved back to platform cash (over the cap)
     loan_months: int = 0           # due loans serviced today

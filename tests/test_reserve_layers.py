@@ -109,3 +109,75 @@ def test_an_unknown_layer_is_refused_by_the_command_line(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["reserve", RESERVE, "--layer", "insurer"])
     assert stop.value.code == 2 and "invalid choice: 'insurer'" in capsys.readouterr().err
+
+
+BOARD = """
+scenario = "{scenario}"
+paths = 4
+confidence = [0.9]
+seed = 2
+[[schemes]]
+name = "reserve alone"
+[schemes.set]
+"platforms.0.guarantee" = {{ policy = "reserve_fund", initial_cny = 2_000_000.0, fee_share = 0.3 }}
+"run.horizon_days" = 360
+[[schemes]]
+name = "guarantor alone"
+layer = "guarantor"
+[schemes.set]
+"platforms.0.guarantee" = {{ policy = "guarantor", capital_cny = 5_000_000.0 }}
+"run.horizon_days" = 360
+"""
+
+
+def _board_file(tmp_path, text=None):
+    from pathlib import Path
+
+    path = tmp_path / "board.toml"
+    path.write_text(text or BOARD.format(scenario=Path(LAYERED).resolve()), encoding="utf-8")
+    return path
+
+
+def test_the_board_compares_schemes_in_a_table_and_a_figure(tmp_path, capsys):
+    import pandas as pd
+
+    out = tmp_path / "board"
+    assert main(["board", str(_board_file(tmp_path)), "--out", str(out), "--quiet",
+                 "--workers", "1", "--executor", "local"]) == 0
+    table = pd.read_csv(out / "board.csv")
+    assert table.scheme.tolist() == ["reserve alone", "guarantor alone"]
+    assert table.method.tolist() == ["one-run", "root-finding"]
+    assert (table["size 0.9 (CNY)"] > 0).all() and table["size 0.9 se"].notna().all()
+    assert (table["P(short within horizon) as configured"].between(0, 1)).all()
+    reserve = table.iloc[0]  # 8 % of the size plus the platform's 30 % fee share, a year
+    assert reserve["cost a year at 0.9 (CNY)"] == pytest.approx(
+        0.08 * reserve["size 0.9 (CNY)"] + reserve["platform pays in a year (CNY)"])
+    assert reserve["platform pays in a year (CNY)"] > 0
+    assert (out / "board.png").stat().st_size > 10_000
+    assert (out / "schemes" / "guarantor_alone" / "summary.json").exists()
+    assert "guarantor alone" in capsys.readouterr().out
+    page = tmp_path / "board.html"  # and a report a board can be handed
+    assert main(["report", str(out), "--out", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "guarantor alone" in html and "data:image/png;base64" in html
+    assert "leverage limit" in html  # how each was sized, and why
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t.replace("seed = 2", "seeds = 2"), "seeds: unknown key"),
+    (lambda t: t.split("[[schemes]]")[0], "schemes: give at least one"),
+    (lambda t: t.replace('layer = "guarantor"', 'layer = "insurer"'),
+     "schemes[1].layer: 'insurer'"),
+    (lambda t: t.replace('name = "guarantor alone"', 'name = "reserve alone"'),
+     "schemes[1].name: 'reserve alone' is used twice"),
+    (lambda t: t.replace('name = "reserve alone"', 'name = "reserve alone"\nlayer = "guarantor"'),
+     "scheme 'reserve alone': "),  # and the study's own message
+])
+def test_a_bad_board_exits_2_and_writes_nothing(tmp_path, capsys, change, message):
+    from pathlib import Path
+
+    text = change(BOARD.format(scenario=Path(LAYERED).resolve()))
+    out = tmp_path / "never"
+    assert main(["board", str(_board_file(tmp_path, text)), "--out", str(out), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

@@ -79,6 +79,7 @@ class Treasury:
             if premium:
                 paid = min(books.balance(platform, CASH), premium)
                 books.move(platform, CASH, WORLD, paid, Memo.INSURANCE_PREMIUM)
+                market.today.insurance_premium_fen += paid
                 layer.record_premium(paid, premium)
 
     def custody_fee_fen(self, platform) -> int:

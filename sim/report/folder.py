@@ -1,7 +1,8 @@
 """Which kind of results folder a report is asked for, and whether it holds what the report needs.
 
 A results folder is known by its marker (``.p2psim.json``, :mod:`sim.folders`): a run, an
-experiment (a business plan is an experiment with a ``plan.json``) or a reserve study. Each kind
+experiment (a business plan is an experiment with a ``plan.json``), a reserve study or a board's
+comparison of protection schemes. Each kind
 must hold the files in :data:`NEEDS`; a folder that lacks one is refused with the names of what is
 missing, and, when p2psim's version differs from the one that made the folder, says so.
 """
@@ -19,9 +20,10 @@ NEEDS = {
     "experiment": ("experiment.json", "summary.csv"),
     "plan": ("experiment.json", "plan.json", "targets.csv"),
     "reserve": ("summary.json", "requirements.csv", "statistics.csv"),
+    "board": ("board.csv",),
 }
 MAKERS = {"run": "p2psim run", "experiment": "p2psim experiment", "plan": "p2psim plan",
-          "reserve": "p2psim reserve"}
+          "reserve": "p2psim reserve", "board": "p2psim board"}
 
 
 class ReportError(ValueError):

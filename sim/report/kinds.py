@@ -6,6 +6,9 @@ version, the git revision) and ends with the scenario as it was run.
 
 from __future__ import annotations
 
+import json
+import math
+
 import pandas as pd
 
 from sim.outputs.statistics import STATISTICS
@@ -118,24 +121,26 @@ def reserve_page(folder: ResultsFolder) -> Page:
                 _facts("reserve", summary["scenario"], summary["seed"], folder.made_by,
                        meta.get("git"), None))
     dry = summary["exhaustion_probability"]
+    size = "guarantor capital" if summary.get("layer") == "guarantor" else "initial reserve"
     page.heading("Key numbers")
     rows = [("paths", number_text(summary["paths"])),
             ("horizon, months", number_text(summary["horizon_months"])),
             ("sampling", f"{summary['method']}{', stratified' if summary['stratified'] else ''}"),
             ("effective sample size", number_text(summary["effective_sample_size"])),
-            ("initial reserve studied, CNY", number_text(summary["initial_reserve_cny"])),
+            (f"{size} studied, CNY", number_text(summary["initial_reserve_cny"])),
             ("contribution rate studied", number_text(summary["contribution_rate"], "share")),
-            (f"P(runs dry within {dry['month']} months)",
+            (f"P(runs short within {dry['month']} months)",
              f"{dry['estimate']:.2%} ± {dry['se']:.2%}")]
+    if "solver" in summary:
+        rows.append(("method", summary["solver"]["reason"]))
     for need in summary["requirements"]:
-        rows.append((f"initial reserve for {need['confidence']:.1%}, CNY",
-                     f"{number_text(need['initial_reserve_cny'])} ± "
-                     f"{number_text(need['initial_reserve_se'])}"))
-        rows.append((f"contribution rate for {need['confidence']:.1%}",
-                     f"{need['contribution_rate']:.3%} ± {need['contribution_rate_se']:.3%}"))
-        if "fee_share" in need:
-            rows.append((f"fee share for {need['confidence']:.1%}",
-                         f"{need['fee_share']:.3%} ± {need['fee_share_se']:.3%}"))
+        level = f"{need['confidence']:.1%}"
+        if not math.isnan(need["initial_reserve_cny"]):
+            rows.append((f"{size} for {level}, CNY", f"{number_text(need['initial_reserve_cny'])} "
+                         f"± {number_text(need['initial_reserve_se'])}"))
+        for key, label in (("contribution_rate", "contribution rate"), ("fee_share", "fee share")):
+            if key in need and not math.isnan(need[key]):
+                rows.append((f"{label} for {level}", f"{need[key]:.3%} ± {need[key + '_se']:.3%}"))
     page.key_numbers(rows)
     for title, file in (("What each confidence level needs", "requirements.csv"),
                         ("Losses and payouts: estimates with standard errors", "statistics.csv"),
@@ -147,8 +152,26 @@ def reserve_page(folder: ResultsFolder) -> Page:
     return page
 
 
+def board_page(folder: ResultsFolder) -> Page:
+    """A board's comparison: each scheme's size needed, cost a year and risk, with the figure."""
+    table = pd.read_csv(folder.path / "board.csv")
+    studies = sorted((folder.path / "schemes").glob("*/summary.json"))
+    first = json.loads(studies[0].read_text(encoding="utf-8")) if studies else {}
+    page = Page(f"Protection schemes compared: {first.get('name', folder.path.name)}",
+                _facts("board", first.get("scenario"), first.get("seed"), folder.made_by,
+                       first.get("metadata", {}).get("git"), None))
+    page.heading("The schemes")
+    page.table(table[[c for c in table.columns if not c.endswith((" low", " high"))]])
+    _figures(page, folder, (("board.png", "Size needed at each confidence (95 % intervals), cost "
+                                          "a year, and P(runs short) as configured"),))
+    page.heading("How each was sized")
+    page.table(pd.DataFrame([{"scheme": path.parent.name, **json.loads(
+        path.read_text(encoding="utf-8"))["solver"]} for path in studies]))
+    return page
+
+
 PAGES = {"run": run_page, "experiment": experiment_page, "plan": plan_page,
-         "reserve": reserve_page}
+         "reserve": reserve_page, "board": board_page}
 
 
 def _facts(kind, scenario, seed, version, revision, created) -> dict[str, str]:

@@ -173,9 +173,13 @@ def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, 
     covered = np.empty(days, dtype=np.int64)     # V(t), fen
     fees = np.empty(days, dtype=np.int64)        # F(t), fen
     month_paid, month_defaulted, month_recovered = [], [], []
+    funding = 0  # what the platform itself pays into its protection: top-ups, premiums
     for day in range(days):
         covered_before = watch.covered_disbursed_fen  # V as it stood at the day's payouts
         model.step()
+        today = model.today
+        funding += (today.reserve_top_up_fen - today.reserve_release_fen
+                    + today.insurance_premium_fen)
         net[day] = start_balance - watch.balance_after_payouts_fen
         covered[day] = covered_before
         fees[day] = watch.fees_at_payouts_fen
@@ -200,6 +204,8 @@ def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, 
         "recovered": (np.diff(month_recovered, prepend=0) / 100).tolist(),
         "unpaid_claims": platform.guarantee.unpaid_fen / 100,
         "covered_disbursed": float(covered[-1]) / 100,
+        "platform_funding": (funding + sum(layer.fee_share for layer in platform.layers)
+                             * platform.shareable_fees_fen) / 100,
     }
 
 

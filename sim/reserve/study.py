@@ -139,6 +139,8 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
         "initial_reserve_cny": reserve, "contribution_rate": plan.contribution_rate,
         "fee_share": plan.fee_share, "statistics": statistics, "requirements": requirements,
         "layer": plan.layer, "solver": _solver_summary(records, plan),
+        "platform_funding_cny": analysis.weighted_mean(
+            np.array([r["platform_funding"] for r in records]), w),
         "exhaustion_by_month": by_month, "exhaustion_month": month_dist,
         "exhaustion_probability": by_month[-1],
         "frontier": frontier,
@@ -173,6 +175,7 @@ def write_study(out: Path, records: list[dict], design, plan: Plan, request: Res
                               **columns, "required_contribution_rate": required_rate,
                               "required_fee_share": required_fee_share,
                               "unpaid_claims": [r["unpaid_claims"] for r in records],
+                              "platform_funding": [r["platform_funding"] for r in records],
                               "elapsed_s": [r["elapsed_s"] for r in records]})
         paths.to_parquet(staging / "paths.parquet", index=False)
         monthly = pd.DataFrame([{"path": r["path"], "month": m + 1,
