@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import pytest
 
 from sim.cli import main
 from sim.experiments import load_experiment, plan_runs, run_experiment, run_seeds
+from sim.experiments.spec import ExperimentError
 
 from .conftest import ROOT, SCENARIOS
 
@@ -236,7 +238,14 @@ def test_sobol_and_morris_sensitivity_with_salib(tmp_path):
 
 
 def test_the_ready_experiments_are_valid():
+    from sim.reserve.board import board_requests, load_board
+
     for path in sorted((ROOT / "experiments").glob("*.toml")):
+        if "schemes" in tomllib.loads(path.read_text(encoding="utf-8")):
+            assert board_requests(load_board(path), path), path
+            with pytest.raises(ExperimentError, match="p2psim board"):
+                load_experiment(path)  # a board given to `p2psim experiment` says what it is
+            continue
         spec, scenario = load_experiment(path)
         tasks = plan_runs(spec, scenario, str(path))
         assert tasks, path

@@ -148,6 +148,9 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
     """
     path = Path(path)
     _, raw = read_toml_file(path, "experiment", ExperimentError)
+    if "schemes" in raw and "experiment" not in raw:
+        raise ExperimentError(f"{path}: schemes: this file compares protection schemes; "
+                              f"run it with `p2psim board {path}`")
     try:
         spec = Experiment.model_validate(raw)
     except ValidationError as error:

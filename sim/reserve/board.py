@@ -117,16 +117,8 @@ def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,
     board = load_board(path)
     out = Path(out) if out else Path("results") / f"board-{Path(path).stem}"
     check_output_folder(out, "board")
-    requests = [ReserveRequest(
-        scenario=board.scenario, paths=paths or board.paths, horizon_months=board.horizon_months,
-        confidence=board.confidence, method=board.method, seed=board.seed, workers=workers,
-        executor=executor, overrides=scheme.overrides, quiet=quiet, layer=scheme.layer,
-        solver=scheme.solver) for scheme in board.schemes]
-    for scheme, request in zip(board.schemes, requests, strict=True):
-        try:
-            check(request)  # every scheme checked before any path runs
-        except (ReserveError, ValueError) as error:
-            raise ReserveError(f"{path}: scheme {scheme.name!r}: {error}") from None
+    requests = board_requests(board, path, paths=paths, workers=workers, executor=executor,
+                              quiet=quiet)
     with atomic_folder(out, "board") as staging:
         rows = []
         for scheme, request in zip(board.schemes, requests, strict=True):
@@ -137,6 +129,28 @@ def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,
         table.to_csv(staging / "board.csv", index=False)
         plot_board(table, board, staging / "board.png")
     return {"folder": str(out), "rows": rows, "board": board}
+
+
+def board_requests(board: Board, path: str | Path, paths: int | None = None, workers: int = 2,
+                   executor: str = "process", quiet: bool = False) -> list[ReserveRequest]:
+    """One study request a scheme, every one checked before any path runs.
+
+    Raises
+    ------
+    ReserveError
+        Naming the file, the scheme and the key at fault.
+    """
+    requests = [ReserveRequest(
+        scenario=board.scenario, paths=paths or board.paths, horizon_months=board.horizon_months,
+        confidence=board.confidence, method=board.method, seed=board.seed, workers=workers,
+        executor=executor, overrides=scheme.overrides, quiet=quiet, layer=scheme.layer,
+        solver=scheme.solver) for scheme in board.schemes]
+    for scheme, request in zip(board.schemes, requests, strict=True):
+        try:
+            check(request)
+        except (ReserveError, ValueError) as error:
+            raise ReserveError(f"{path}: scheme {scheme.name!r}: {error}") from None
+    return requests
 
 
 def board_row(scheme: Scheme, results: dict[str, Any], cost_of_capital: float) -> dict[str, Any]:
