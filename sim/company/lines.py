@@ -60,6 +60,9 @@ OWNER_MEMOS = (Memo.CAPITAL_INJECTION, Memo.CAPITAL_CALL, Memo.CAPITAL_RAISE,
 PRODUCT_MEMOS = (Memo.PRODUCT_SUBSCRIPTION, Memo.PRODUCT_REDEMPTION)
 """A fund pool's products bought and paid back: what it owes, not income."""
 
+STUDY_MEMOS = (Memo.RESERVE_SIZING_FLOAT,)
+"""A sizing study's float lent to a protection layer (sim/reserve/paths.py): not the company's."""
+
 INVESTING_MEMOS = (Memo.POOL_DISBURSEMENT, Memo.HELD_REPAYMENT_PRINCIPAL, Memo.FIRE_SALE)
 """Cash lent out of the company's own funds and its principal coming back (investing cash flow)."""
 

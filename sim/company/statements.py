@@ -25,6 +25,7 @@ from sim.company.lines import (
     PRODUCT_MEMOS,
     PRODUCT_OTHER,
     REVENUE_LINES,
+    STUDY_MEMOS,
     TAX_LINES,
     channels_of,
     income_line,
@@ -144,7 +145,8 @@ def check_identities(market, frame: pd.DataFrame) -> list[str]:
 
 
 def _is_capital_or_product(memos: pd.Series) -> pd.Series:
-    return memos.isin(OWNER_MEMOS) | memos.isin(PRODUCT_MEMOS)
+    """Owners' money, a fund pool's products, or a sizing study's float: financing, not income."""
+    return memos.isin(OWNER_MEMOS) | memos.isin(PRODUCT_MEMOS) | memos.isin(STUDY_MEMOS)
 
 
 def _refuse_unclaimed(memos: pd.Series, platform) -> None:
