@@ -114,7 +114,8 @@ def _reserve(args: argparse.Namespace) -> int:
         initial_reserve_cny=args.initial_reserve, platform=args.platform, seed=args.seed,
         workers=args.workers, executor=args.executor, scheduler=args.scheduler,
         overrides=dict(_parse_set(item) for item in args.set), quiet=args.quiet,
-        layer=args.layer, solve=args.solve, solver=args.solver)
+        layer=args.layer, solve=args.solve, solver=args.solver,
+        refine=args.refine)
     results = run_reserve_study(request)
     print(format_results(results))
     print(f"results: {results['folder']}/ (summary.json, requirements.csv, statistics.csv, "
@@ -241,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--solver", default="auto", choices=["auto", "one-run", "root-finding"],
                      help="one run for every size, or root-finding over it where the layer's path "
                           "depends on its size (default auto: chosen, and said why)")
+    res.add_argument("--refine", default="near-quantiles",
+                     choices=["near-quantiles", "every-path"],
+                     help="root-finding for a size: solve only the paths that can move a quantile "
+                          "asked for (default; the others keep a bound), or every path")
     res.add_argument("--solve", default="size", choices=["size", "principal_share", "fee_share"],
                      help="root-finding's unknown: the layer's size (initial reserve, guarantor "
                           "capital; default) or a reserve's principal or fee share")

@@ -22,13 +22,21 @@ def plot_losses(columns: dict[str, np.ndarray], weights: np.ndarray, confidences
     fig, axes = plt.subplots(1, len(columns), figsize=(5.2 * len(columns), 4.0))
     for ax, (name, values) in zip(np.atleast_1d(axes), columns.items()):
         values = values / MILLION
-        ax.hist(values, bins=40, weights=weights / weights.sum(), color="#8fb3d9",
-                edgecolor="white")
+        finite = np.isfinite(values)  # a path no size is enough for has an infinite need
+        ax.hist(values[finite], bins=40, weights=weights[finite] / weights.sum(),
+                color="#8fb3d9", edgecolor="white")
+        if not finite.all():
+            share = float(weights[~finite].sum() / weights.sum())
+            ax.text(0.98, 0.6, f"no size is enough: {share:.1%}", transform=ax.transAxes,
+                    ha="right", fontsize=8)
         mean = float(np.sum(weights * values) / weights.sum())
-        ax.axvline(mean, color="black", lw=1.2, label=f"mean {mean:,.1f}")
+        if np.isfinite(mean):
+            ax.axvline(mean, color="black", lw=1.2, label=f"mean {mean:,.1f}")
         for level, colour in zip(confidences, ["#d95f02", "#7570b3", "#e7298a", "#66a61e"]):
             q = weighted_quantile(values, weights, level)
-            ax.axvline(q, color=colour, lw=1.4, ls="--", label=f"{level:.4g} quantile {q:,.1f}")
+            if np.isfinite(q):
+                ax.axvline(q, color=colour, lw=1.4, ls="--",
+                           label=f"{level:.4g} quantile {q:,.1f}")
         ax.set_xlabel(f"{name}, million CNY")
         ax.set_ylabel("probability (weighted)")
         ax.legend(fontsize=8)

@@ -38,6 +38,7 @@ from sim.market.accounts import AccountKind, Memo
 from sim.model import P2PMarket
 from sim.reserve.solver import solve_path
 
+TURNED_AWAY_TOLERANCE = 0.005  # a guarantor may leave this share of the book uncovered and be enough
 FLOAT_FEN = 10**15  # 10 trillion CNY lent to the reserve: more than any book here can lose
 
 
@@ -72,6 +73,7 @@ class ReserveWatch:
         self.account = account
         self.layer = layer_index(self.platform, account)
         self.covered_disbursed_fen = 0
+        self.turned_away_fen = 0  # principal a guarantor's leverage limit left uncovered
         self.balance_after_payouts_fen = 0
         self.fees_at_payouts_fen = 0
         market.bookkeeper.move(self.platform, WORLD, account, self.float_fen,
@@ -96,6 +98,8 @@ class ReserveWatch:
         if platform is self.platform:
             mine = (covered >> self.layer) & 1 == 1
             self.covered_disbursed_fen += int(principal_fen[mine].sum())
+            if self.account == AccountKind.GUARANTOR_CAPITAL:
+                self.turned_away_fen += int(principal_fen[~mine].sum())
 
     def _hide_float(self, platform) -> None:
         """A sizing study's float is not the platform's money: its policies do not see it."""
@@ -129,6 +133,8 @@ class PathTask:
     fee_share: float = 0.0
     account: str = AccountKind.RESERVE_FUND  # the layer sized: its account
     solve: Any = None  # root-finding: a sim.reserve.solver.Unknown (None: one run answers)
+    search: Any = None  # root-finding: the sim.reserve.solver.Search the last round left
+    steps: int | None = None  # root-finding: runs at most in this task (None: until solved)
 
 
 def run_path(task: PathTask) -> dict[str, Any]:
@@ -174,12 +180,21 @@ def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, 
     fees = np.empty(days, dtype=np.int64)        # F(t), fen
     month_paid, month_defaulted, month_recovered = [], [], []
     funding = 0  # what the platform itself pays into its protection: top-ups, premiums
+    book_need = 0  # the most capital the whole book asked of a guarantor on any day, fen
+    capital = getattr(reserve, "capital_fen", 0)
+    limit = getattr(getattr(reserve, "params", None), "leverage_limit", None)
+    released = 0  # what the layer's cap sent back to the platform
     for day in range(days):
         covered_before = watch.covered_disbursed_fen  # V as it stood at the day's payouts
         model.step()
         today = model.today
         funding += (today.reserve_top_up_fen - today.reserve_release_fen
                     + today.insurance_premium_fen)
+        released += today.reserve_release_fen
+        if limit is not None:  # capital x + (seen balance - x) must carry the book / limit
+            seen = watch.balance_after_payouts_fen - watch.float_fen
+            book_need = max(book_need, int(platform.state.outstanding_fen / limit)
+                            - (seen - capital))
         net[day] = start_balance - watch.balance_after_payouts_fen
         covered[day] = covered_before
         fees[day] = watch.fees_at_payouts_fen
@@ -191,8 +206,13 @@ def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, 
     running_max = np.maximum.accumulate(net)
     paid = np.diff(month_paid, prepend=0)
     net_by_month = np.diff(net[ends], prepend=0)
+    required = max(0.0, float(running_max[-1]) / 100)
+    turned_away = watch.turned_away_fen / max(watch.covered_disbursed_fen, 1)
+    if turned_away > TURNED_AWAY_TOLERANCE:  # too little capital to guarantee the whole book:
+        # at least what the book asked of it, and capital in proportion to the book left out
+        required = max(required, book_need / 100, capital / 100 * (1 + turned_away) + 1000.0)
     return {
-        "required_reserve": max(0.0, float(running_max[-1]) / 100),
+        "required_reserve": required,
         "required_rate": _required_rate(net, covered, task.initial_reserve_fen,
                                         task.contribution_rate),
         "required_fee_share": _required_rate(net, fees, task.initial_reserve_fen, task.fee_share),
@@ -204,6 +224,7 @@ def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, 
         "recovered": (np.diff(month_recovered, prepend=0) / 100).tolist(),
         "unpaid_claims": platform.guarantee.unpaid_fen / 100,
         "covered_disbursed": float(covered[-1]) / 100,
+        "released": released / 100,
         "platform_funding": (funding + sum(layer.fee_share for layer in platform.layers)
                              * platform.shareable_fees_fen) / 100,
     }

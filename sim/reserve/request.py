@@ -23,6 +23,7 @@ from sim.scenario import Scenario, load_scenario, policy_context
 
 LAYERS = {"reserve_fund": "reserve_fund", "guarantor": "guarantor_capital"}  # --layer: its account
 SOLVERS = ("auto", "one-run", "root-finding")
+REFINE = ("near-quantiles", "every-path")  # which paths root-finding solves to the end
 
 
 class ReserveError(ValueError):
@@ -51,6 +52,7 @@ class ReserveRequest:
     layer: str = "reserve_fund"    # the layer sized: "reserve_fund" or "guarantor"
     solve: str = "size"            # root-finding's unknown: "size", "principal_share", "fee_share"
     solver: str = "auto"           # "auto", "one-run" or "root-finding"
+    refine: str = "near-quantiles"  # root-finding: "near-quantiles" or "every-path"
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Plan:
     solver: str = "one-run"
     solver_reason: str = ""
     unknown: Unknown | None = None
+    refine: str = "every-path"  # root-finding: which paths are solved to the end
 
 
 def check(request: ReserveRequest) -> Plan:
@@ -86,7 +89,8 @@ def check(request: ReserveRequest) -> Plan:
     for option, value, allowed in (("--method", request.method, METHODS),
                                    ("--executor", request.executor, EXECUTORS),
                                    ("--layer", request.layer, tuple(LAYERS)),
-                                   ("--solver", request.solver, SOLVERS)):
+                                   ("--solver", request.solver, SOLVERS),
+                                   ("--refine", request.refine, REFINE)):
         if value not in allowed:
             raise ReserveError(f"{option} {value!r}: allowed: {', '.join(allowed)}")
     if request.workers < 1:
@@ -118,7 +122,19 @@ def check(request: ReserveRequest) -> Plan:
                 initial_reserve_fen=to_fen(size), contribution_rate=float(rate),
                 fee_share=float(fee),
                 seed=scenario.run.seed if request.seed is None else request.seed,
-                layer=request.layer, solver=solver, solver_reason=reason, unknown=unknown)
+                layer=request.layer, solver=solver, solver_reason=reason, unknown=unknown,
+                refine=_refine(request, unknown))
+
+
+def _refine(request: ReserveRequest, unknown: Unknown | None) -> str:
+    """Which paths root-finding solves to the end.
+
+    A size's quantiles need only the paths near them; a share's frontier (the probability of
+    needing more than each rate) needs every path.
+    """
+    if unknown is None or unknown.name != "size":
+        return "every-path"
+    return request.refine
 
 
 def _solver(request: ReserveRequest, layer, where: str) -> tuple[str, str]:
@@ -154,11 +170,15 @@ def _unknown(request: ReserveRequest, layer, where: str, size_key: str, size: fl
                            f"{request.solve}; allowed with --layer {request.layer}: "
                            f"{', '.join(allowed)}")
     key = f"{where.replace('[', '.').replace(']', '')}"
-    if request.solve == "size":
-        return Unknown("size", f"{key}.{size_key}", "required_reserve", float(size), 100)
+    if request.solve == "size":  # a guarantor's capital to 2 %: its leverage limit's edge is
+        tolerance = 0.005 if request.layer == "reserve_fund" else 0.02  # ragged (monthly checks)
+        return Unknown("size", f"{key}.{size_key}", "required_reserve", float(size), 100,
+                       tolerance=tolerance)
     start = float(getattr(layer.params, request.solve))
     answer = "required_rate" if request.solve == "principal_share" else "required_fee_share"
-    return Unknown(request.solve, f"{key}.{request.solve}", answer, start)
+    largest = type(layer.params).model_fields[request.solve].metadata  # the scenario key's bound
+    bound = next((m.le for m in largest if getattr(m, "le", None) is not None), 1.0)
+    return Unknown(request.solve, f"{key}.{request.solve}", answer, start, largest=float(bound))
 
 
 def _layers(scenario: Scenario, index: int) -> list:

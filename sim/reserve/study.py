@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -20,6 +21,7 @@ from sim.reserve import analysis, figures
 from sim.reserve.paths import PathTask, run_path
 from sim.reserve.request import LAYERS, Plan, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import draw_shocks, shock_count
+from sim.reserve.solver import path_value, refine_band, undecided
 
 SERIES = ("net_outflow", "max_net_outflow", "payouts", "inflows", "defaulted", "recovered")
 
@@ -57,17 +59,9 @@ def run_reserve_study(request: ReserveRequest) -> dict[str, Any]:
         client.close()
     started = time.perf_counter()
     design, tasks = plan_paths(request, plan)
-    records = []
     with tqdm(total=len(tasks), unit="path", disable=request.quiet, file=sys.stderr,
               desc=f"reserve {name}") as bar:
-        for record in execute(tasks, request.executor, request.workers, request.scheduler,
-                              function=run_path):
-            if record["status"] != "ok":  # e.g. a user's policy that faulted: stop, write nothing
-                raise ReserveError(f"path {record['path']} (seed {record['seed']}) failed; "
-                                   f"nothing written:\n{record['error'].rstrip()}")
-            records.append(record)
-            bar.update(1)
-    records.sort(key=lambda r: r["path"])
+        records = run_paths(tasks, request, plan, design.weight, bar)
     elapsed = time.perf_counter() - started
     results = estimate(records, design, plan, request)
     results["elapsed_s"] = round(elapsed, 1)
@@ -75,6 +69,51 @@ def run_reserve_study(request: ReserveRequest) -> dict[str, Any]:
     write_study(out, records, design, plan, request, results)
     results["folder"] = str(out)
     return results
+
+
+def run_paths(tasks: list[PathTask], request: ReserveRequest, plan: Plan, weights: np.ndarray,
+              bar) -> list[dict]:
+    """Every path's record, in path order.
+
+    One run a path answers for every size; root-finding refines, round after round, only the
+    paths whose bracket still meets a quantile asked for (:func:`refine_band`; ``request.refine
+    = "every-path"`` solves each path to the end in one go).
+    """
+    refine = plan.unknown is not None and plan.refine == "near-quantiles"
+    first = [dataclasses.replace(task, steps=1) for task in tasks] if refine else tasks
+    records = _round(first, request, bar)
+    while refine:
+        searches = [record["solver_search"] for record in records]
+        band = refine_band(searches, weights, plan.confidence)
+        pending = [i for i, search in enumerate(searches) if undecided(search, band)]
+        if not pending:
+            break
+        bar.total += len(pending)
+        bar.set_description(f"reserve {plan.scenario.run.name} (refining {len(pending)})")
+        again = [dataclasses.replace(tasks[i], search=searches[i], steps=1) for i in pending]
+        for record in _round(again, request, bar):
+            mine = records[record["path"]]
+            mine.update({key: record[key] for key in record if key.startswith("solver_")})
+            mine["elapsed_s"] += record["elapsed_s"]
+    if plan.unknown is not None:
+        for record in records:
+            search = record["solver_search"]
+            record[plan.unknown.answer] = path_value(search)
+            record["solver_exact"] = search.done
+    return records
+
+
+def _round(tasks: list[PathTask], request: ReserveRequest, bar) -> list[dict]:
+    """Run the tasks on the executor; their records sorted by path."""
+    records = []
+    for record in execute(tasks, request.executor, request.workers, request.scheduler,
+                          function=run_path):
+        if record["status"] != "ok":  # e.g. a user's policy that faulted: stop, write nothing
+            raise ReserveError(f"path {record['path']} (seed {record['seed']}) failed; "
+                               f"nothing written:\n{record['error'].rstrip()}")
+        records.append(record)
+        bar.update(1)
+    return sorted(records, key=lambda r: r["path"])
 
 
 def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -> dict[str, Any]:
@@ -92,6 +131,11 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
     }
     statistics = {key: analysis.describe(values, w, plan.confidence, rng)
                   for key, values in columns.items()}
+    bounded = plan.unknown is not None and not all(r["solver_exact"] for r in records)
+    if bounded:  # paths far from every quantile hold a bound: only the quantiles are estimates
+        for row in statistics["required_reserve"]:
+            if not row["statistic"].startswith("q"):
+                row.update(estimate=math.nan, se=math.nan, low=math.nan, high=math.nan)
     required_rate = np.array([r["required_rate"] for r in records])
     required_fee_share = np.array([r["required_fee_share"] for r in records])
     if plan.unknown is not None:  # root-finding solved one unknown: the others are not answers
@@ -154,11 +198,24 @@ def _solver_summary(records: list[dict], plan: Plan) -> dict[str, Any]:
     summary: dict[str, Any] = {"method": plan.solver, "reason": plan.solver_reason}
     if plan.unknown is not None:
         runs = [r["solver_runs"] for r in records]
+        exact = [r for r in records if r["solver_exact"]]
         summary.update(unknown=plan.unknown.name, key=plan.unknown.key,
                        runs_per_path=float(np.mean(runs)), runs_max=int(np.max(runs)),
-                       converged_share=float(np.mean([r["solver_converged"] for r in records])),
+                       refine=plan.refine, solved_share=len(exact) / len(records),
+                       converged_share=(float(np.mean([r["solver_converged"] for r in exact]))
+                                        if exact else float("nan")),
                        tolerance=plan.unknown.tolerance)
     return summary
+
+
+def _solver_columns(records: list[dict], plan: Plan) -> dict[str, list]:
+    """Root-finding's columns of ``paths.parquet``: the bracket, the runs, solved or a bound."""
+    if plan.unknown is None:
+        return {}
+    return {"solver_low": [r["solver_low"] for r in records],
+            "solver_high": [r["solver_search"].enough for r in records],
+            "solver_runs": [r["solver_runs"] for r in records],
+            "solver_exact": [r["solver_exact"] for r in records]}
 
 
 def write_study(out: Path, records: list[dict], design, plan: Plan, request: ReserveRequest,
@@ -176,6 +233,7 @@ def write_study(out: Path, records: list[dict], design, plan: Plan, request: Res
                               "required_fee_share": required_fee_share,
                               "unpaid_claims": [r["unpaid_claims"] for r in records],
                               "platform_funding": [r["platform_funding"] for r in records],
+                              **_solver_columns(records, plan),
                               "elapsed_s": [r["elapsed_s"] for r in records]})
         paths.to_parquet(staging / "paths.parquet", index=False)
         monthly = pd.DataFrame([{"path": r["path"], "month": m + 1,
@@ -199,10 +257,12 @@ def write_study(out: Path, records: list[dict], design, plan: Plan, request: Res
 def _figures(folder: Path, results: dict, weights: np.ndarray, columns: dict, balance: np.ndarray,
              plan: Plan) -> None:
     title = f"{results['name']}: {results['paths']} paths ({results['method']})"
-    figures.plot_losses({"credit loss (net of recoveries)": columns["credit_loss"],
-                         "reserve payouts": columns["reserve_payouts"],
-                         "initial reserve needed": columns["required_reserve"]},
-                        weights, plan.confidence, folder / "losses.png", title)
+    shown = {"credit loss (net of recoveries)": columns["credit_loss"],
+             "reserve payouts": columns["reserve_payouts"],
+             "initial reserve needed": columns["required_reserve"]}
+    if results["solver"].get("solved_share", 1.0) < 1.0:  # bounds far from the quantiles
+        del shown["initial reserve needed"]
+    figures.plot_losses(shown, weights, plan.confidence, folder / "losses.png", title)
     figures.plot_balance_fan(balance, weights, plan.confidence, folder / "balance_fan.png",
                              f"{title}: reserve from {results['initial_reserve_cny']:,.0f} CNY")
     figures.plot_exhaustion(results["exhaustion_by_month"], results["exhaustion_month"],
@@ -228,8 +288,9 @@ def format_results(results: dict[str, Any]) -> str:
     solver = results["solver"]
     lines += ["", f"method: {solver['reason']}"]
     if "runs_per_path" in solver:
-        lines.append(f"  {solver['runs_per_path']:.1f} runs a path (at most {solver['runs_max']}), "
-                     f"{solver['converged_share']:.0%} of paths within "
+        lines.append(f"  {solver['runs_per_path']:.1f} runs a path (at most {solver['runs_max']}); "
+                     f"{solver['solved_share']:.0%} of paths solved ({solver['refine']}), "
+                     f"{solver['converged_share']:.0%} of them within "
                      f"{solver['tolerance']:.1%} of their answer")
     lines.append("")
     reserve = results["initial_reserve_cny"]
