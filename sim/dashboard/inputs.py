@@ -31,7 +31,8 @@ def model_params(scenario_file: str, scenario: Scenario) -> dict:
         "management_fee": _slider("Management fee 利息管理费",
                                   platform.management_fee, 0.0, 0.30, 0.01),
         "guarantee": {"type": "Select", "label": "Protection (保障)", "value": guarantee,
-                      "values": GUARANTEES},
+                      "values": [*GUARANTEES, *([guarantee] if guarantee not in GUARANTEES
+                                               else [])]},  # e.g. the scenario's "layered" one
         "reserve_rate": _slider("Reserve rate 风险准备金",
                                 float(platform.guarantee.get("principal_share", 0.01)),
                                 0.0, 0.10, 0.0025),
