@@ -192,7 +192,12 @@ def test_the_board_compares_schemes_in_a_table_and_a_figure(tmp_path, capsys):
         0.08 * reserve["size 0.9 (CNY)"] + reserve["platform pays in a year (CNY)"])
     assert reserve["platform pays in a year (CNY)"] > 0
     assert (out / "board.png").stat().st_size > 10_000
-    assert (out / "schemes" / "guarantor_alone" / "summary.json").exists()
+    for (_, row), scheme in zip(table.iterrows(), ("reserve_alone", "guarantor_alone"),
+                                strict=True):  # P(short) as configured agrees with the sizes
+        paths = pd.read_parquet(out / "schemes" / scheme / "paths.parquet")
+        short = (paths.required_reserve > row["configured size (CNY)"]) * paths.weight
+        assert row["P(short within horizon) as configured"] == pytest.approx(
+            short.sum() / paths.weight.sum())
     assert "guarantor alone" in capsys.readouterr().out
     page = tmp_path / "board.html"  # and a report a board can be handed
     assert main(["report", str(out), "--out", str(page)]) == 0

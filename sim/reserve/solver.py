@@ -86,6 +86,7 @@ class Search:
     runs: int = 0
     done: bool = False
     converged: bool = False
+    first_short: bool | None = None  # whether the first value run (the scenario's) was short
 
     def record(self, g: float, unknown: Unknown, released: float = 0.0) -> None:
         """Take in the run at ``next_value``: ``g``, its one-run answer; choose the next.
@@ -95,6 +96,8 @@ class Search:
         x = self.next_value
         self.runs += 1
         self.released.append(released)
+        if self.first_short is None:
+            self.first_short = not g <= x
         if not math.isfinite(g):  # no value of it is enough on this path (e.g. short on day 0)
             self.short_below, self.enough, self.converged, self.done = (math.inf, math.inf,
                                                                         False, True)

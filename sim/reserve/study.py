@@ -18,7 +18,7 @@ from sim.experiments.runner import execute
 from sim.folders import atomic_folder, check_output_folder
 from sim.outputs import git_revision
 from sim.reserve import analysis, figures
-from sim.reserve.paths import PathTask, run_path
+from sim.reserve.paths import TURNED_AWAY_TOLERANCE, PathTask, run_path
 from sim.reserve.request import LAYERS, Plan, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import draw_shocks, shock_count
 from sim.reserve.solver import path_value, refine_band, undecided
@@ -186,11 +186,25 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
         "platform_funding_cny": analysis.weighted_mean(
             np.array([r["platform_funding"] for r in records]), w),
         "exhaustion_by_month": by_month, "exhaustion_month": month_dist,
-        "exhaustion_probability": by_month[-1],
+        "exhaustion_probability": _short_as_configured(records, plan, w, by_month, rng),
         "frontier": frontier,
         "_columns": columns, "_balance": balance, "_required_rate": required_rate,
         "_required_fee_share": required_fee_share,
     }
+
+
+def _short_as_configured(records: list[dict], plan: Plan, w: np.ndarray, by_month: list[dict],
+                         rng: np.random.Generator) -> dict[str, float]:
+    """P(the layer as configured is short within the horizon), with its errors.
+
+    One run: its reserve runs dry (the last month of ``by_month``). Root-finding: the first run,
+    at the scenario's value, was short by the solver's own test, so the probability and the sizes
+    agree (a guarantor is short when it fails or turns away part of the book it should cover).
+    """
+    if plan.unknown is None:
+        return by_month[-1]
+    short = np.array([float(r["solver_search"].first_short) for r in records])
+    return analysis.bootstrap(analysis.weighted_mean, short, w, rng)
 
 
 def _solver_summary(records: list[dict], plan: Plan) -> dict[str, Any]:
@@ -313,7 +327,8 @@ def format_results(results: dict[str, Any]) -> str:
     p = results["exhaustion_probability"]
     what = (f"a reserve of {reserve:,.0f} CNY at a {results['contribution_rate']:.2%} contribution"
             if results.get("layer", "reserve_fund") == "reserve_fund"
-            else f"a guarantor with {reserve:,.0f} CNY of capital")
+            else f"a guarantor with {reserve:,.0f} CNY of capital (failing, or leaving over "
+                 f"{TURNED_AWAY_TOLERANCE:.1%} of its book uncovered)")
     lines.append(f"P({what} runs short within {results['horizon_months']} months) = "
                  f"{p['estimate']:.4g} (se {p['se']:.2g})")
     return "\n".join(lines)
