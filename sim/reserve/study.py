@@ -325,11 +325,12 @@ def format_results(results: dict[str, Any]) -> str:
                          f"{results['contribution_rate']:.2%} contribution: "
                          f"{_rate(row['fee_share'])} (se {_rate(row['fee_share_se'])})")
     p = results["exhaustion_probability"]
+    reserve_layer = results.get("layer", "reserve_fund") == "reserve_fund"
     what = (f"a reserve of {reserve:,.0f} CNY at a {results['contribution_rate']:.2%} contribution"
-            if results.get("layer", "reserve_fund") == "reserve_fund"
-            else f"a guarantor with {reserve:,.0f} CNY of capital (failing, or leaving over "
-                 f"{TURNED_AWAY_TOLERANCE:.1%} of its book uncovered)")
-    lines.append(f"P({what} runs short within {results['horizon_months']} months) = "
+            if reserve_layer else f"a guarantor with {reserve:,.0f} CNY of capital")
+    short = "" if reserve_layer else (f": fails, or leaves over {TURNED_AWAY_TOLERANCE:.1%} of its "
+                                      "book uncovered")
+    lines.append(f"P({what} runs short within {results['horizon_months']} months{short}) = "
                  f"{p['estimate']:.4g} (se {p['se']:.2g})")
     return "\n".join(lines)
 
