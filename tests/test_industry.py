@@ -97,3 +97,20 @@ def test_a_failure_raises_withdrawals_only_where_its_investors_also_are():
     assert asked.tolist() == [0, 300, 0, 0]  # half of investors 0 and 1's 200 + 400 on platform 1
     assert not positions.shared_investor_withdrawals(failed, pull_share=0.0).any()
     assert positions.investors_on(failed).tolist() == [True, True, False, False]
+
+
+def test_background_failures_alone_match_the_calibrated_hazard():
+    hazard = load_hazard()
+    rng = np.random.default_rng(5)
+    industry = draw_industry(3000, rng, hazard.provinces)
+    age_days = np.full(3000, 400)  # 13 months old, in the 12-23 band for the whole year below
+    operating = np.ones(3000, dtype=bool)
+    for day in range(300):
+        operating &= ~hazard.failures_today(age_days + day, "2017H1", industry.province,
+                                            industry.owner, industry.registered_capital_cny,
+                                            operating, rng)
+    monthly = hazard.monthly(np.full(3000, 13), "2017H1", industry.province, industry.owner,
+                             industry.registered_capital_cny)
+    p = -np.expm1(-monthly * 10)  # ten months
+    expected, sd = p.sum(), np.sqrt((p * (1 - p)).sum())
+    assert abs((~operating).sum() - expected) < 3 * sd, ((~operating).sum(), expected, sd)

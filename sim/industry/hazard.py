@@ -52,6 +52,17 @@ class BackgroundHazard:
                       + self.province_effect[province] + self.owner_effect[owner]
                       + self.capital_effect[capital])
 
+    def failures_today(self, age_days: np.ndarray, period: str, province: np.ndarray,
+                       owner: np.ndarray, capital_cny: np.ndarray, operating: np.ndarray,
+                       rng: np.random.Generator) -> np.ndarray:
+        """Bool per platform: an operating platform fails today from the background hazard alone.
+
+        Days are the engine's 30/360 days: a day's probability is ``1 - exp(-h / 30)`` with ``h``
+        the monthly hazard at the platform's age in whole months.
+        """
+        hazard = self.monthly(age_days // 30, period, province, owner, capital_cny)
+        return operating & (rng.random(len(operating)) < -np.expm1(-hazard / 30))
+
     def failure_type(self, period: str, count: int, rng: np.random.Generator) -> np.ndarray:
         """Indices into FAILURE_TYPES of ``count`` failures in ``period``."""
         shares = self.failure_types[period]
