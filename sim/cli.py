@@ -16,6 +16,9 @@
     One self-contained HTML report of a run, an experiment, a plan or a reserve study.
 ``p2psim dashboard [SCENARIO] [--port N]``
     Mesa's Solara dashboard on localhost: inputs, step / play / reset, live charts.
+``p2psim industry FILE [--seed N] [--out DIR] [--set KEY=VALUE] [--workers N]``
+    An industry of platforms and investors across them (contagion, the 2018 wave), or an
+    experiment that runs it under variants (a channel off, a policy on).
 ``p2psim schedule --principal CNY --rate R --term N [--method M]``
     Print a loan's repayment schedule (还款计划).
 
@@ -35,6 +38,7 @@ from pathlib import Path
 from sim.dashboard.server import DashboardError
 from sim.experiments.spec import ExperimentError
 from sim.folders import OutputFolderError
+from sim.industry import command as industry_command
 from sim.plan.errors import PlanError
 from sim.policies.checks import PolicyFault
 from sim.report.folder import ReportError
@@ -324,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="annuity (等额本息), equal_principal (等额本金), interest_only (先息后本), "
                             "bullet (到期还本付息)")
     sched.set_defaults(func=_schedule)
+    industry_command.add_parser(sub)
     return parser
 
 

@@ -151,6 +151,9 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
     if "schemes" in raw and "experiment" not in raw:
         raise ExperimentError(f"{path}: schemes: this file compares protection schemes; "
                               f"run it with `p2psim board {path}`")
+    if "variants" in raw:
+        raise ExperimentError(f"{path}: variants: this file is an industry experiment; "
+                              f"run it with `p2psim industry {path}`")
     try:
         spec = Experiment.model_validate(raw)
     except ValidationError as error:

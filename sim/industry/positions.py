@@ -23,6 +23,8 @@ class Positions:
     balance_fen: np.ndarray  # int64: the investor's money on that platform (cash and notes)
     investors: int
     platforms: int
+    queued_fen: np.ndarray | None = None  # int64: withdrawals asked for and not yet paid (提现中)
+    group_start: np.ndarray | None = None  # with sorted_by_platform: platform p's rows start here
 
     def __len__(self) -> int:
         return len(self.investor)
@@ -30,7 +32,18 @@ class Positions:
     def platform_totals_fen(self, values: np.ndarray | None = None) -> np.ndarray:
         """Sum per platform of ``values`` (default: the balances), in fen."""
         values = self.balance_fen if values is None else values
+        if self.group_start is not None and values.dtype == np.int64:
+            from sim.industry.kernels import group_sums
+            return group_sums(self.group_start, values)
         return np.bincount(self.platform, values, minlength=self.platforms).round().astype(np.int64)
+
+    def sorted_by_platform(self) -> Positions:
+        """The same positions sorted by (platform, investor), each platform's rows one slice."""
+        order = np.lexsort((self.investor, self.platform))
+        platform = self.platform[order]
+        return Positions(self.investor[order], platform, self.balance_fen[order], self.investors,
+                         self.platforms, np.zeros(len(order), dtype=np.int64),
+                         np.searchsorted(platform, np.arange(self.platforms + 1)))
 
     def platforms_per_investor(self) -> np.ndarray:
         """How many platforms each investor holds money on."""

@@ -44,7 +44,7 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
     else:
         label = str(Path(source))
         text, raw = read_toml_file(Path(source), "scenario", ScenarioError)
-    raw = _apply_overrides(raw, overrides or {}, label)
+    raw = apply_overrides(raw, overrides or {}, label)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
@@ -138,7 +138,7 @@ def _check_policies(scenario: Scenario, label: str, text: str | None) -> None:
                 raise ScenarioError(f"{where}: {key_name(loc)}: {error}") from None
 
 
-def _apply_overrides(raw: dict, overrides: dict[str, Any], label: str) -> dict:
+def apply_overrides(raw: dict, overrides: dict[str, Any], label: str) -> dict:
     """A copy of ``raw`` with each dotted key of ``overrides`` set (a missing table is made)."""
     merged = copy.deepcopy(raw)
     for dotted, value in overrides.items():

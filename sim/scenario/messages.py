@@ -20,7 +20,7 @@ def split_key(key: str) -> list:
 
 
 def describe_errors(error: ValidationError, label: str, text: str | None,
-                    overrides: dict[str, Any]) -> str:
+                    overrides: dict[str, Any], root: type[BaseModel] = Scenario) -> str:
     """One line per problem (20 at most): where (file, line or override), the key, what is allowed."""
     overridden = {tuple(split_key(k.replace("__", "."))): k.replace("__", ".") for k in overrides}
     lines = []
@@ -35,7 +35,7 @@ def describe_errors(error: ValidationError, label: str, text: str | None,
         elif line:
             where += f", line {line}"
         if item["type"] == "extra_forbidden":
-            allowed = allowed_keys(loc[:-1])
+            allowed = allowed_keys(loc[:-1], root)
             message = f"unknown key; allowed here: {', '.join(allowed)}"
         else:
             message = item["msg"].removeprefix("Value error, ")
@@ -67,9 +67,9 @@ def key_name(loc: tuple) -> str:
     return name
 
 
-def allowed_keys(loc: tuple) -> list[str]:
-    """The keys the table at ``loc`` allows (empty if ``loc`` is not a table)."""
-    model: Any = Scenario
+def allowed_keys(loc: tuple, root: type[BaseModel] = Scenario) -> list[str]:
+    """The keys the table at ``loc`` of a ``root`` file allows (empty if ``loc`` is not a table)."""
+    model: Any = root
     for part in loc:
         if isinstance(part, int):
             continue
