@@ -209,3 +209,55 @@ def test_the_command_writes_the_trackers_tables_and_the_wave(tmp_path, capsys):
     assert abs(sum(summary["damage_share"].values()) - 1) < 1e-9
     assert (out / "wave.png").stat().st_size > 10_000
     assert "new problem platforms" in capsys.readouterr().out
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Industry: thunderstorm_2018" in page and "data:image/png;base64" in page
+    assert "[channels.co_debt]" in page  # the scenario as run
+
+
+def test_an_experiment_gives_the_same_numbers_on_one_worker_or_two(tmp_path):
+    from sim.industry.experiment import run_experiment
+
+    spec = tmp_path / "exp.toml"
+    spec.write_text(f"""
+[experiment]
+name = "tiny"
+scenario = "{THUNDERSTORM.as_posix()}"
+replications = 2
+set = {{ "industry.platforms" = 60, "industry.investors" = 2000, "run.months" = 20 }}
+
+[[variants]]
+name = "all"
+
+[[variants]]
+name = "no sentiment"
+set = {{ "channels.sentiment.enabled" = false }}
+""", encoding="utf-8")
+    one = run_experiment(spec, tmp_path / "one", workers=1)
+    two = run_experiment(spec, tmp_path / "two", workers=2)
+    pd.testing.assert_frame_equal(one["runs"], two["runs"])
+    summary = pd.read_csv(tmp_path / "one" / "summary.csv")
+    assert list(summary.variant) == ["all", "no sentiment"]
+    assert summary.failed_vs_first.iloc[0] == 0
+    assert main(["report", str(tmp_path / "one")]) == 0
+    assert "no sentiment" in (tmp_path / "one" / "report.html").read_text(encoding="utf-8")
+
+
+def test_an_experiment_with_a_bad_variant_stops_before_any_run(tmp_path, capsys):
+    spec = tmp_path / "exp.toml"
+    spec.write_text(f"""
+[experiment]
+name = "bad"
+scenario = "{THUNDERSTORM.as_posix()}"
+
+[[variants]]
+name = "fine"
+
+[[variants]]
+name = "typo"
+set = {{ "channels.rumours.enabled" = false }}
+""", encoding="utf-8")
+    assert main(["industry", str(spec), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "variants[1] (typo)" in err and "channels.rumours" in err and "allowed here" in err, err
+    assert not (tmp_path / "out").exists()

@@ -11,14 +11,15 @@ to the channels that made it (:class:`RequestLog`):
 * ``sentiment`` (行业情绪): the news moves an industry-wide index that multiplies everyone's
   ordinary withdrawals and holds back new money;
 * ``regulators``: events on a class of platforms (:mod:`sim.industry.events`);
-* ``co_debt`` (共债): borrowers of the failed platform who also owe elsewhere stop paying there.
+* ``co_debt`` (共债): borrowers of the failed platform who also owe elsewhere stop paying there;
+  the losses reach that platform's investors, who ask for their money back (:func:`loss_share`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-REQUEST_CHANNELS = ("ordinary", "sentiment", "shared_investors", "network", "regulators")
+REQUEST_CHANNELS = ("ordinary", "sentiment", "shared_investors", "network", "regulators", "co_debt")
 ATTRIBUTION_DAYS = 30.0  # a run is put down to the requests of about the last month
 
 
@@ -69,6 +70,19 @@ def pull_out(positions, investors: np.ndarray, share: float, live: np.ndarray) -
     asking = investors[positions.investor] & live
     free = positions.balance_fen - positions.queued_fen
     return np.where(asking, np.floor(free * share), 0).astype(np.int64)
+
+
+def loss_share(recent_losses_fen: np.ndarray, money_fen: np.ndarray,
+               multiplier: float) -> np.ndarray:
+    """Share of their money not yet asked for that a platform's investors ask back today for losses.
+
+    Losses of about the last month from borrowers who stopped paying because another platform
+    failed (共债; a rate of the platform's money) make investors leave (逾期): they ask
+    ``multiplier`` × that monthly loss rate / 30 a day, at most 1.
+    """
+    rate = np.divide(recent_losses_fen, money_fen, out=np.zeros(len(money_fen)),
+                     where=money_fen > 0)
+    return np.minimum(multiplier * rate / 30.0, 1.0)
 
 
 def sentiment_after(sentiment: float, failed_money_share: float, failures: int, news: float,

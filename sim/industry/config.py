@@ -139,6 +139,9 @@ class CoDebt(_Section):
     loans_per_borrower: int = Field(3, ge=2, le=20, description="loans such a borrower takes at once, "
                                     "on as many platforms")
     stop_probability: Probability = Field(0.5, description="such a borrower stops paying everywhere")
+    withdrawal_multiplier: float = Field(
+        3.0, ge=0.0, le=100.0, description="the investors of a platform losing money to such "
+        "borrowers ask back this × the month's loss rate, a 30th of it a day")
 
 
 class ChannelsTable(_Section):

@@ -23,6 +23,7 @@ and standard error per variant, and the difference from the first variant), comp
 
 from __future__ import annotations
 
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,7 @@ def run_experiment(path: str | Path, out: str | Path | None = None, workers: int
     jobs = [(v.name, r, s) for v, s in zip(spec.variants, scenarios)
             for r in range(spec.experiment.replications)]
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             rows = []
             for row in pool.map(_one_run, jobs):
                 rows.append(row)

@@ -94,6 +94,7 @@ class IndustryMarket(Failures, mesa.Model):
         self.has_reserve = self.industry.business_model == BUSINESS_MODELS.index("reserve_fund")
         self.sentiment = 0.0
         self.expected_background = 0.0
+        self.recent_co_debt = np.zeros(n)  # 共债 losses of about the last month, fen
         self.vulnerability = self._vulnerability()
 
     def _vulnerability(self) -> np.ndarray:
@@ -228,6 +229,12 @@ class IndustryMarket(Failures, mesa.Model):
         ordinary = np.where(self.state == OPERATING, behaviour.withdrawal_daily, 0.0)
         self._request("ordinary", portions(pos.group_start, pos.balance_fen, pos.queued_fen,
                                            ordinary, True))
+        co_debt = self.config.channels.co_debt
+        if co_debt.enabled:
+            losses = ch.loss_share(self.recent_co_debt, self.money_fen(),
+                                   co_debt.withdrawal_multiplier)
+            self._request("co_debt", portions(pos.group_start, pos.balance_fen, pos.queued_fen,
+                                              np.where(self.state == OPERATING, losses, 0.0), True))
         sentiment = self.config.channels.sentiment
         if sentiment.enabled and self.sentiment > 0:
             extra = min(behaviour.withdrawal_daily * sentiment.withdrawal_multiplier
@@ -291,6 +298,7 @@ class IndustryMarket(Failures, mesa.Model):
                               np.floor(fee * behaviour.reserve_share_of_fees), 0).astype(np.int64)
         led.post("platform_cash", "reserve_fund", to_reserve, "reserve_contribution")
         self._share(interest - fee + covered, lost)
+        self.recent_co_debt = self.recent_co_debt * np.exp(-1.0 / 30) + by_co_debt
         self.tracker.add("losses", int(lost.sum() - covered.sum()))
         self.tracker.add("co_debt_losses", int(by_co_debt.sum()))
 

@@ -15,9 +15,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim import __version__  # noqa: E402
 from sim.folders import atomic_folder  # noqa: E402
 from sim.industry.hazard import FAILURE_TYPES  # noqa: E402
 from sim.industry.tracker import DAMAGE, platform_table  # noqa: E402
+from sim.outputs import git_revision  # noqa: E402
 
 KIND = "industry"
 
@@ -85,7 +87,9 @@ def write_industry(model, out: Path, scenario: str, elapsed: dict) -> Path:
         monthly.to_csv(staging / "monthly.csv", index=False)
         platform_table(model).to_csv(staging / "platforms.csv", index=False)
         model.ledger.journal().to_csv(staging / "journal.csv", index=False)
-        summary = summarise(model) | {"scenario": scenario, "elapsed_s": elapsed}
+        summary = summarise(model) | {
+            "scenario": scenario, "elapsed_s": elapsed, "version": __version__,
+            "git_revision": git_revision(), "config": model.config.model_dump(by_alias=True)}
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False,
                                                          default=_plain), encoding="utf-8")
         wave_figure(monthly, staging / "wave.png", f"{model.config.run.name}, seed {model.seed}")

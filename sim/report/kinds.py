@@ -14,6 +14,7 @@ import pandas as pd
 from sim.outputs.statistics import STATISTICS
 from sim.report.folder import ResultsFolder
 from sim.report.html import Page, number_text
+from sim.report.industry import industry_experiment_page, industry_page
 from sim.report.scenario_text import scenario_toml
 
 RUN_FIGURES = (("overview.png", "The market day by day: volume, book, arrears, defaults, cash"),
@@ -171,7 +172,8 @@ def board_page(folder: ResultsFolder) -> Page:
 
 
 PAGES = {"run": run_page, "experiment": experiment_page, "plan": plan_page,
-         "reserve": reserve_page, "board": board_page}
+         "reserve": reserve_page, "board": board_page, "industry": industry_page,
+         "industry_experiment": industry_experiment_page}
 
 
 def _facts(kind, scenario, seed, version, revision, created) -> dict[str, str]:
