@@ -261,3 +261,10 @@ set = {{ "channels.rumours.enabled" = false }}
     err = capsys.readouterr().err
     assert "variants[1] (typo)" in err and "channels.rumours" in err and "allowed here" in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_market_scenario_and_an_industry_scenario_each_name_their_command(capsys):
+    assert main(["industry", str(ROOT / "scenarios" / "baseline.toml"), "--quiet"]) == 2
+    assert "run it with `p2psim run" in capsys.readouterr().err
+    assert main(["run", str(THUNDERSTORM), "--quiet"]) == 2
+    assert "run it with `p2psim industry" in capsys.readouterr().err

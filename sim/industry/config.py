@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from sim.industry.hazard import OWNER_TYPES
 from sim.industry.population import BUSINESS_MODELS, DEFAULT_CUSTODY, DEFAULT_MODEL_SHARES
@@ -203,7 +203,16 @@ class IndustryScenario(_Section):
     channels: ChannelsTable = Field(default_factory=ChannelsTable)
     policies: PoliciesTable = Field(default_factory=PoliciesTable)
     events: list[Event] = Field(default_factory=list)
-    source_dir: str = Field(".", exclude=True)
+    _source_dir: str = PrivateAttr(".")
+
+    @property
+    def source_dir(self) -> str:
+        """The folder of the scenario file (a platforms_file is read relative to it)."""
+        return self._source_dir
+
+    @source_dir.setter
+    def source_dir(self, folder: str) -> None:
+        self._source_dir = folder
 
     @model_validator(mode="after")
     def _events_in_run(self) -> IndustryScenario:

@@ -172,16 +172,23 @@ def summarise_variants(runs: pd.DataFrame, order: list[str]) -> pd.DataFrame:
 
 
 def comparison_figure(summary: pd.DataFrame, path: Path, title: str) -> None:
-    """Failed platforms and investors' money on them per variant, with 95 % error bars."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.5 * len(summary) + 2.5), constrained_layout=True)
+    """Per variant: platforms failed, the paired difference from the first, investors' losses.
+
+    Each with a 95 % interval (1.96 standard errors of the replications, or of the pairs).
+    """
+    panels = (("failed", "", "platforms failed"),
+              ("failed", "_vs_first", f"failed minus '{summary.variant.iloc[0]}' (same seeds)"),
+              ("investors_losses_100m_cny", "", "investors' losses, 亿 CNY"))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 0.5 * len(summary) + 2.5), constrained_layout=True)
     y = np.arange(len(summary))
-    for ax, m, label in zip(axes, ("failed", "damage_100m_cny"),
-                            ("platforms failed", "money on failed platforms, 亿 CNY")):
-        ax.barh(y, summary[m], xerr=1.96 * summary[f"{m}_se"].fillna(0), color="tab:red",
-                alpha=0.7)
-        ax.set_yticks(y, summary.variant)
+    for ax, (m, kind, label) in zip(axes, panels):
+        ax.barh(y, summary[m + kind], xerr=1.96 * summary[f"{m}{kind}_se"].fillna(0),
+                color="tab:blue" if kind else "tab:red", alpha=0.7)
+        ax.set_yticks(y, summary.variant if ax is axes[0] else [""] * len(y))
         ax.invert_yaxis()
         ax.set_xlabel(label)
+        if kind:
+            ax.axvline(0, color="black", linewidth=0.8)
     fig.suptitle(f"{title}: mean of the replications, 95 % intervals")
     fig.savefig(path, dpi=110)
     plt.close(fig)

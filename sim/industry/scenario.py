@@ -33,6 +33,10 @@ def load_industry_scenario(source: str | Path | dict | IndustryScenario | None =
     if isinstance(source, str | Path):
         label, folder = str(Path(source)), Path(source).resolve().parent
         text, raw = read_toml_file(Path(source), "scenario", ScenarioError)
+    market = sorted(set(raw) & {"platforms", "borrowers", "investors", "grades", "loans", "macro"})
+    if market and "industry" not in raw:
+        raise ScenarioError(f"{label}: {market[0]}: this is a market scenario (one market, its "
+                            f"platforms by name); run it with `p2psim run {label}`")
     raw = apply_overrides(raw, overrides or {}, label)
     try:
         scenario = IndustryScenario.model_validate(raw)

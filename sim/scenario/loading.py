@@ -44,6 +44,9 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
     else:
         label = str(Path(source))
         text, raw = read_toml_file(Path(source), "scenario", ScenarioError)
+        if "industry" in raw:
+            raise ScenarioError(f"{label}: industry: this is an industry scenario (many platforms "
+                                f"drawn from data); run it with `p2psim industry {label}`")
     raw = apply_overrides(raw, overrides or {}, label)
     try:
         scenario = Scenario.model_validate(raw)
