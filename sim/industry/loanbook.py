@@ -69,6 +69,16 @@ class IndustryLoans:
         return int(np.count_nonzero(self.status == ACTIVE))
 
 
+def fits_within(amounts: np.ndarray, count: np.ndarray, budget_fen: np.ndarray) -> np.ndarray:
+    """Bool per loan: the platform's loans up to and with this one stay within its budget (fen).
+
+    Loans are grouped by platform, ``count[p]`` of them for platform ``p``, in order.
+    """
+    cumulative = np.cumsum(amounts)
+    before = np.concatenate([[0], cumulative])[np.concatenate([[0], np.cumsum(count)])[:-1]]
+    return cumulative - np.repeat(before, count) <= np.repeat(budget_fen, count)
+
+
 def draw_loans(platform: np.ndarray, mean_loan_cny: float, term_months: np.ndarray,
                rate: np.ndarray, co_debt_share: float, loans_per_borrower: int,
                next_borrower: int, rng: np.random.Generator) -> dict:
@@ -108,10 +118,7 @@ def opening_book(target_fen: np.ndarray, mean_loan_cny: float, term_months: np.n
     paid = rng.integers(0, term)  # instalments already paid
     balance = balances_after(loans["principal"], loans["rate"], term, np.zeros(len(term), np.int64),
                              paid)
-    cumulative = np.cumsum(balance)
-    before = np.concatenate([[0], cumulative])[np.concatenate([[0], np.cumsum(count)])[:-1]]
-    within = cumulative - np.repeat(before, count)  # each platform's book up to and with the loan
-    keep = within <= np.repeat(target_fen, count)
+    keep = fits_within(balance, count, target_fen)
     loans = {k: v[keep] for k, v in loans.items()}
     loans["balance"] = balance[keep]
     loans["n_paid"] = paid[keep].astype(np.int16)

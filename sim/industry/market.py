@@ -29,7 +29,7 @@ from sim.industry.failures import ALARM_DAYS, Failures
 from sim.industry.hazard import FAILURE_TYPES, load_hazard
 from sim.industry.kernels import allocate, portions
 from sim.industry.ledger import WORLD, VectorLedger
-from sim.industry.loanbook import IndustryLoans, draw_loans, opening_book
+from sim.industry.loanbook import IndustryLoans, draw_loans, fits_within, opening_book
 from sim.industry.population import BUSINESS_MODELS, PLATFORMS_FILE, draw_industry
 from sim.industry.positions import draw_positions
 from sim.industry.scenario import load_industry_scenario
@@ -316,9 +316,7 @@ class IndustryMarket(Failures, mesa.Model):
                            self.loan_rate, co.share_of_loans, co.loans_per_borrower,
                            self.next_borrower, self.rng)
         self.next_borrower += len(platform)
-        cumulative = np.cumsum(loans["principal"])
-        before = np.concatenate([[0], cumulative])[np.concatenate([[0], np.cumsum(count)])[:-1]]
-        keep = cumulative - np.repeat(before, count) <= np.repeat(spare, count)
+        keep = fits_within(loans["principal"], count, spare)
         loans = {k: v[keep] for k, v in loans.items()}
         loans["balance"] = loans["principal"]
         loans["orig_day"] = np.full(len(loans["principal"]), self.day, dtype=np.int32)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.industry.kernels import group_sums
+
 
 @dataclass
 class Positions:
@@ -33,7 +35,6 @@ class Positions:
         """Sum per platform of ``values`` (default: the balances), in fen."""
         values = self.balance_fen if values is None else values
         if self.group_start is not None and values.dtype == np.int64:
-            from sim.industry.kernels import group_sums
             return group_sums(self.group_start, values)
         return np.bincount(self.platform, values, minlength=self.platforms).round().astype(np.int64)
 

@@ -11,12 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from sim.industry.config import IndustryScenario
 from sim.industry.hazard import OWNER_TYPES
-from sim.scenario.loading import apply_overrides, read_toml_file
-from sim.scenario.messages import describe_errors, find_line
+from sim.scenario.loading import read_toml_file, validate_tables
+from sim.scenario.messages import find_line
 from sim.scenario.schema import ScenarioError
 
 PLATFORM_COLUMNS = ("wdzj_id", "owner_type", "province", "launch_month", "registered_capital_cny",
@@ -37,12 +36,7 @@ def load_industry_scenario(source: str | Path | dict | IndustryScenario | None =
     if market and "industry" not in raw:
         raise ScenarioError(f"{label}: {market[0]}: this is a market scenario (one market, its "
                             f"platforms by name); run it with `p2psim run {label}`")
-    raw = apply_overrides(raw, overrides or {}, label)
-    try:
-        scenario = IndustryScenario.model_validate(raw)
-    except ValidationError as error:
-        raise ScenarioError(describe_errors(error, label, text, overrides or {},
-                                            IndustryScenario)) from None
+    scenario = validate_tables(IndustryScenario, raw, overrides or {}, label, text)
     scenario.source_dir = str(folder)
     if scenario.industry.platforms_file:
         line = find_line(text, ("industry", "platforms_file")) if text else None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sim import footprint
 from sim.policies import FAMILIES, PolicyContext, PolicyError, build
@@ -47,11 +47,7 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
         if "industry" in raw:
             raise ScenarioError(f"{label}: industry: this is an industry scenario (many platforms "
                                 f"drawn from data); run it with `p2psim industry {label}`")
-    raw = apply_overrides(raw, overrides or {}, label)
-    try:
-        scenario = Scenario.model_validate(raw)
-    except ValidationError as error:
-        raise ScenarioError(describe_errors(error, label, text, overrides or {})) from None
+    scenario = validate_tables(Scenario, raw, overrides or {}, label, text)
     try:
         footprint.check(scenario, label)
     except ValueError as error:
@@ -139,6 +135,16 @@ def _check_policies(scenario: Scenario, label: str, text: str | None) -> None:
                 line = find_line(text, loc) if text else None
                 where = f"{label}, line {line}" if line else label
                 raise ScenarioError(f"{where}: {key_name(loc)}: {error}") from None
+
+
+def validate_tables(model: type[BaseModel], raw: dict, overrides: dict[str, Any], label: str,
+                    text: str | None):
+    """``raw`` with ``overrides`` applied, validated as ``model``; a ScenarioError names each key."""
+    merged = apply_overrides(raw, overrides, label)
+    try:
+        return model.model_validate(merged)
+    except ValidationError as error:
+        raise ScenarioError(describe_errors(error, label, text, overrides, model)) from None
 
 
 def apply_overrides(raw: dict, overrides: dict[str, Any], label: str) -> dict:
