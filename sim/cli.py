@@ -338,6 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "seed", None) is not None and not 0 <= args.seed <= MAX_SEED:
         print(f"p2psim: error: --seed must be 0 to {MAX_SEED:,}", file=sys.stderr)
         return USAGE_ERROR
+    if getattr(args, "out", None) is not None and not args.out.strip():
+        print("p2psim: error: --out '': give a folder (or, for report, a file) name, or leave "
+              "--out out for the default", file=sys.stderr)
+        return USAGE_ERROR
     if getattr(args, "threads", None) is not None and not 1 <= args.threads <= os.cpu_count():
         print(f"p2psim: error: --threads must be 1..{os.cpu_count()}", file=sys.stderr)
         return USAGE_ERROR

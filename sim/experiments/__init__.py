@@ -38,7 +38,7 @@ def run_experiment(path: str | Path, out: str | Path | None = None, executor: st
     from tqdm import tqdm
 
     from sim.experiments.results import write_results
-    from sim.folders import check_output_folder
+    from sim.folders import check_output_folder, seal, snapshot
 
     if executor not in EXECUTORS:
         raise ExperimentError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
@@ -70,8 +70,10 @@ def run_experiment(path: str | Path, out: str | Path | None = None, executor: st
             bar.set_postfix(failed=failed)
 
         run_tasks(store, todo, executor, workers, scheduler, progress)
+    before = snapshot(folder)
     result = write_results(folder, spec, store.records())
     (folder / "done.json").write_text(json.dumps(finished(result)))
+    seal(folder, "experiment", before)
     result["folder"] = folder
     result["skipped"] = len(tasks) - len(todo)
     return result

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import sys
 import threading
@@ -31,7 +30,7 @@ from typing import Any
 
 from sim.experiments.design import RunTask
 from sim.experiments.spec import ExperimentError
-from sim.folders import atomic_file, folder_kind, write_marker
+from sim.folders import atomic_file, folder_kind, marker_files, write_marker
 
 EXECUTORS = ("local", "process", "dask")
 
@@ -202,14 +201,24 @@ def _what_changed(path: Path, manifest: dict[str, Any]) -> str:
 
 
 def _clear(folder: Path) -> None:
-    """Empty a results folder of p2psim's (``--overwrite``); never called on any other folder."""
+    """Delete the files an experiment wrote in its folder (``--overwrite``), and only those.
+
+    The folder was checked before (:func:`sim.folders.check_output_folder`): its marker's
+    inventory, ``experiment.json`` and ``runs/`` hold everything in it.
+    """
     if folder_kind(folder) != "experiment":
         raise ExperimentError(f"{folder}: not an experiment's results folder; not cleared")
-    for entry in folder.iterdir():
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
+    written = [folder / name for name in marker_files(folder) or {}]
+    written += [folder / "experiment.json", *(folder / "runs").glob("run-*.json"),
+                *(folder / "runs").glob(".*.tmp*")]
+    for path in written:
+        if not path.is_symlink() and path.is_file():
+            path.unlink()
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir() and not p.is_symlink()),
+                      key=lambda p: len(p.parts), reverse=True):
+        if not any(sub.iterdir()):
+            sub.rmdir()
+    write_marker(folder, "experiment")
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -19,7 +19,7 @@ import sim.plan.analysis as analysis
 from sim.company.report import plain_number
 from sim.experiments.design import run_seeds
 from sim.experiments.runner import EXECUTORS, RunStore, execute, input_hashes
-from sim.folders import atomic_file, check_output_folder
+from sim.folders import atomic_file, check_output_folder, seal, snapshot
 from sim.loans import DAYS_PER_MONTH
 from sim.outputs.run_folder import finished
 from sim.plan.charts import plot_fans, plot_targets
@@ -73,7 +73,9 @@ def run_plan(request: PlanRequest) -> dict[str, Any]:
     results = _analyse(ok, scenario)
     results.update(folder=folder, runs=len(records), failed=len(records) - len(ok),
                    skipped=len(tasks) - len(todo))
+    before = snapshot(folder)
     _write(folder, results, scenario, request)
+    seal(folder, "experiment", before)
     return results
 
 

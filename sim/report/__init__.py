@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.folders import atomic_file
+from sim.folders import add_to_inventory, atomic_file, read_marker
 from sim.report.folder import NEEDS, ReportError, ResultsFolder, open_results
+from sim.report.html import GENERATOR
 from sim.report.kinds import PAGES
 
 __all__ = ["NEEDS", "ReportError", "ResultsFolder", "open_results", "write_report"]
@@ -19,18 +20,63 @@ __all__ = ["NEEDS", "ReportError", "ResultsFolder", "open_results", "write_repor
 def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     """Write the report of results ``folder`` to ``out`` (default ``folder/report.html``).
 
+    The report replaces only an earlier report (a file that p2psim report wrote: its first line
+    says so), never any other file, link or device. Written into a results folder, it joins the
+    files that folder's marker lists as p2psim's.
+
     Raises
     ------
     ReportError
         The folder is missing, empty, of an unknown kind or lacks a file its kind needs; or
-        ``out`` is a folder or in a folder that does not exist.
+        ``out`` is a folder, in a folder that does not exist, or a file that is not a report.
     """
     results = open_results(folder)
     target = Path(out) if out is not None else results.path / "report.html"
-    if target.is_dir():
-        raise ReportError(f"--out {out}: is a folder; give a file name, e.g. {target / 'report.html'}")
-    if not target.parent.is_dir():
-        raise ReportError(f"--out {out}: the folder {target.parent} does not exist")
+    shown = f"--out {out}" if out is not None else str(target)
+    if out is not None and not str(out).strip():
+        raise ReportError("--out '': give a file name, e.g. --out report.html")
+    _check_target(target, shown)
     text = PAGES[results.kind](results).html()
-    atomic_file(target, lambda path: path.write_text(text, encoding="utf-8"))
+    try:
+        atomic_file(target, lambda path: path.write_text(text, encoding="utf-8"))
+    except OSError as error:
+        raise ReportError(f"{shown}: cannot write there ({error.strerror or error}); nothing "
+                          f"written") from None
+    home = _results_folder_of(target)
+    if home is not None:
+        add_to_inventory(home, target)
     return target
+
+
+def _check_target(target: Path, shown: str) -> None:
+    """Refuse a target the report may not write: a folder, a link, a device, a user's file."""
+    if target.is_symlink():
+        raise ReportError(f"{shown}: is a link; give the file name itself, or a new one")
+    if target.is_dir():
+        raise ReportError(f"{shown}: is a folder; give a file name, e.g. {target / 'report.html'}")
+    if not target.parent.is_dir():
+        raise ReportError(f"{shown}: the folder {target.parent} does not exist")
+    if target.exists() and not target.is_file():
+        raise ReportError(f"{shown}: exists and is not a regular file (a device or a pipe); "
+                          f"give a new file name")
+    if target.exists() and not _is_report(target):
+        raise ReportError(f"{shown}: exists and is not a report p2psim wrote; p2psim never "
+                          f"replaces a file it did not write. Nothing was changed; give a new "
+                          f"file name")
+
+
+def _is_report(path: Path) -> bool:
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(200)
+    except OSError:
+        return False
+    return head.startswith(b"<!DOCTYPE html>\n") and GENERATOR.encode() in head
+
+
+def _results_folder_of(path: Path) -> Path | None:
+    """The results folder that ``path`` lies in (the nearest folder above it with a marker)."""
+    for parent in Path(path).resolve().parents:
+        if read_marker(parent) is not None:
+            return parent
+    return None

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+GENERATOR = '<meta name="generator" content="p2psim report">'
+"""The page's first line after its doctype: how ``p2psim report`` knows a file it may replace."""
+
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "WenQuanYi Micro Hei",
        sans-serif; margin: 0 auto; max-width: 1100px; padding: 1.5em; color: #1d2733; }
@@ -105,7 +108,7 @@ class Page:
         """The whole page."""
         facts = "".join(f"<span>{html.escape(k)}: <b>{html.escape(v)}</b></span>"
                         for k, v in self.facts.items())
-        return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        return (f'<!DOCTYPE html>\n<html lang="en"><head>{GENERATOR}<meta charset="utf-8">'
                 f'<meta name="viewport" content="width=device-width, initial-scale=1">'
                 f"<title>{html.escape(self.title)}</title><style>{STYLE}</style></head><body>"
                 f"<h1>{html.escape(self.title)}</h1><div class=\"meta\">{facts}</div>"
