@@ -1,118 +1,325 @@
-"""The ledger: every movement of money, in integer fen, between named accounts.
+"""The ledger: every movement of money, in integer fen, between accounts of the platforms.
 
-Each posting moves an amount from one account to another, so the sum of all balances never changes:
-it is zero from the first day, because money that enters the market comes out of the ``world``
-account (borrowers' income, investors' deposits, capital injections) and money that leaves goes back
-to it (withdrawals, operating costs, written-off principal). ``world`` is the only account allowed to
-go negative. Accounts are named ``kind:platform`` where they belong to one platform, e.g.
-``investor_cash:alpha`` or ``platform_cash:alpha``.
+An account is a platform's account of one :class:`AccountKind` (``investor_cash`` of platform 3).
+The ledger keeps one int64 vector per kind, a balance per platform, and a scalar for ``world``, the
+outside world (borrowers' income and spending, banks, suppliers, the operators who fled). A posting
+moves an amount from one account to another of the same platform, or to or from ``world``; either
+one amount (:meth:`Ledger.transfer`, a platform of the market's detail) or a vector of amounts, one
+per platform (:meth:`Ledger.post`, the same flow on every platform of an industry at once). So the
+sum of all balances never changes: it is zero from the first day, and ``world`` is the only account
+that may go negative.
+
+Every posting carries a :class:`Memo` (what it is for; the marketing spend and the staff costs also
+name their channel or department) and is kept in the journal, summed by period, source, target and
+memo, one amount per platform. The period is a day for a market, a month for an industry of
+thousands of platforms (``journal_days``); statements and the monthly flows need no finer.
 
 Account kinds
 -------------
-world                 the outside world (borrowers' income and spending, banks, suppliers)
+world                 the outside world
 investor_cash         investors' uninvested cash on a platform (出借人账户余额)
 investor_committed    cash bid on listings still in their funding window (投标冻结)
-investor_claims       outstanding principal of the notes investors hold (待收本金)
+investor_claims       outstanding principal of the loans investors own (待收本金)
 platform_cash         the platform's own operating cash (自有资金)
-reserve_fund          the risk reserve fund (风险准备金) of a ``reserve_fund`` guarantee
+reserve_fund          the risk reserve fund (风险准备金)
 guarantor_capital     a third-party guarantor's capital (担保公司资本金)
 held_claims           outstanding principal held by the reserve fund (after 代偿) or the fund pool
 guarantor_claims      outstanding principal a guarantor took over by paying (代偿债权)
 insurer_claims        outstanding principal an outside insurer took over by paying
 pool_cash             a fund pool's cash (资金池): products sold, repayments in, redemptions out
 withdrawals_queued    withdrawals asked for and not yet paid (提现处理中, runs: docs/runs.md)
-
-Postings are booked with a memo (``repayment_principal``, ``service_fee`` …) and kept in a journal of
-one row per (day, debit, credit, memo), so statements can be rebuilt from it to the fen.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
-
-WORLD = "world"
 
 
 class LedgerError(RuntimeError):
     """Raised when a posting or an audit would break the books."""
 
 
+class AccountKind(StrEnum):
+    """The kinds of ledger accounts: one balance per platform each, and ``world``."""
+
+    WORLD = "world"                            # the outside world (one account, may be negative)
+    INVESTOR_CASH = "investor_cash"            # 出借人账户余额
+    INVESTOR_COMMITTED = "investor_committed"  # 投标冻结
+    INVESTOR_CLAIMS = "investor_claims"        # 待收本金
+    PLATFORM_CASH = "platform_cash"            # 自有资金
+    RESERVE_FUND = "reserve_fund"              # 风险准备金
+    GUARANTOR_CAPITAL = "guarantor_capital"    # 担保公司资本金
+    HELD_CLAIMS = "held_claims"                # claims held by the reserve fund or the fund pool
+    GUARANTOR_CLAIMS = "guarantor_claims"      # claims a guarantor took over by paying (代偿债权)
+    INSURER_CLAIMS = "insurer_claims"          # claims an outside insurer took over by paying
+    POOL_CASH = "pool_cash"                    # 资金池
+    WITHDRAWALS_QUEUED = "withdrawals_queued"  # 提现处理中: asked for, not yet paid
+
+
+WORLD = AccountKind.WORLD
+KINDS = frozenset(AccountKind)
+PLATFORM_KINDS = tuple(kind for kind in AccountKind if kind != WORLD)
+HELD_KINDS = (AccountKind.HELD_CLAIMS, AccountKind.GUARANTOR_CLAIMS, AccountKind.INSURER_CLAIMS)
+"""The accounts of loans' held parts (``loans.held_fen``), by who holds them."""
+
+
+class Memo(StrEnum):
+    """What a posting is for (the journal's ``memo`` column)."""
+
+    CAPITAL_INJECTION = "capital_injection"
+    RESERVE_INITIAL = "reserve_initial"
+    GUARANTOR_CAPITAL_INJECTION = "guarantor_capital_injection"
+    OPENING_BOOK = "opening_book"
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    WITHDRAWAL_FEE = "withdrawal_fee"
+    OPERATING_COST = "operating_cost"
+    COLLECTION_COST = "collection_cost"
+    INSURANCE_PREMIUM = "insurance_premium"
+    BID = "bid"
+    DISBURSEMENT = "disbursement"
+    POOL_DISBURSEMENT = "pool_disbursement"
+    FAILED_LISTING_RELEASE = "failed_listing_release"
+    SERVICE_FEE = "service_fee"                  # 借款服务费: borrowers', a share of principal
+    MANAGEMENT_FEE = "management_fee"            # 利息管理费: investors', a share of interest
+    SERVICE_FEE_TO_RESERVE_FUND = "service_fee_to_reserve_fund"  # a fee's share into a fund ...
+    SERVICE_FEE_TO_GUARANTOR_CAPITAL = "service_fee_to_guarantor_capital"
+    MANAGEMENT_FEE_TO_RESERVE_FUND = "management_fee_to_reserve_fund"
+    MANAGEMENT_FEE_TO_GUARANTOR_CAPITAL = "management_fee_to_guarantor_capital"
+    COLLECTION_FEE = "collection_fee"
+    RESERVE_CONTRIBUTION = "reserve_contribution"
+    GUARANTEE_FEE = "guarantee_fee"
+    REPAYMENT_PRINCIPAL = "repayment_principal"
+    REPAYMENT_INTEREST = "repayment_interest"
+    HELD_REPAYMENT_PRINCIPAL = "held_repayment_principal"
+    HELD_REPAYMENT_INTEREST = "held_repayment_interest"
+    DEFAULT_WRITE_OFF = "default_write_off"
+    RECOVERY = "recovery"
+    HELD_WRITE_OFF = "held_write_off"
+    HELD_RECOVERY = "held_recovery"
+    GUARANTEE_PAYOUT = "guarantee_payout"
+    CLAIM_TO_GUARANTEE = "claim_to_guarantee"
+    TRANSFER_FEE = "transfer_fee"
+    PRODUCT_REDEMPTION = "product_redemption"
+    PRODUCT_SUBSCRIPTION = "product_subscription"
+    RESERVE_SIZING_FLOAT = "reserve_sizing_float"
+    RESERVE_TOP_UP = "reserve_top_up"            # platform cash into its reserve (a funding rule)
+    RESERVE_RELEASE = "reserve_release"          # the reserve's excess over its cap, back to cash
+    CAPITAL_CALL = "capital_call"                # owners put more in (增资) when cash runs out
+    WITHDRAWAL_REQUEST = "withdrawal_request"    # idle cash into the withdrawal queue
+    POOL_SUPPORT = "pool_support"                # own cash lent to the fund pool for redemptions
+    FIRE_SALE = "fire_sale"                      # loans sold to outsiders, at their price ...
+    FIRE_SALE_LOSS = "fire_sale_loss"            # ... and the discount written off
+    TRANSFER_PAYMENT = "transfer_payment"        # 债权转让: a buyer pays the seller (same account)
+    CUSTODY_FEE = "custody_fee"                  # 存管费 to the custodian bank
+    DIVERSION = "diversion"                      # 挪用: pooled money taken for the owners' projects
+    TAKEN_BY_OPERATORS = "taken_by_operators"    # 跑路: money the operators left with
+    CAPITAL_RAISE = "capital_raise"              # 增资 on a planned date (company.capital_raises)
+    TECHNOLOGY = "technology"                    # the company's costs (docs/business-plan.md) ...
+    RENT = "rent"
+    BRANCHES = "branches"                        # offline branches (线下门店)
+    CREDIT_DATA = "credit_data"                  # credit bureau queries (征信)
+    VAT = "vat"                                  # 增值税 on fee revenue
+    INCOME_TAX = "income_tax"                    # 企业所得税
+    MARKETING = "marketing"                      # a marketing channel's spend (detail: channel)
+    STAFF = "staff"                              # a department's salaries (detail: department)
+
+    def into_fund(self, fund: AccountKind) -> Memo:
+        """The memo of this fee's share paid into a protection layer's ``fund`` (``<fee>_to_<fund>``)."""
+        return Memo(f"{self.value}_to_{AccountKind(fund).value}")
+
+
+FEE_OF_SHARE = {Memo.SERVICE_FEE.into_fund(fund): Memo.SERVICE_FEE
+                for fund in (AccountKind.RESERVE_FUND, AccountKind.GUARANTOR_CAPITAL)} | {
+    Memo.MANAGEMENT_FEE.into_fund(fund): Memo.MANAGEMENT_FEE
+    for fund in (AccountKind.RESERVE_FUND, AccountKind.GUARANTOR_CAPITAL)}
+"""A fee's share paid into a protection layer's fund, and the fee it is a share of."""
+
+DETAILED_MEMOS = (Memo.MARKETING, Memo.STAFF)
+"""Memos that name what they are for in their text: ``marketing:<channel>``, ``staff:<department>``."""
+MARKETING_PREFIX = f"{Memo.MARKETING}:"
+STAFF_PREFIX = f"{Memo.STAFF}:"
+
+
+def memo_text(memo: Memo, detail: str = "") -> str:
+    """A memo as the journal's ``memo`` column shows it (``marketing:search`` with its detail)."""
+    if memo in DETAILED_MEMOS:
+        if not detail:
+            raise LedgerError(f"a {memo.value} posting names its channel or department")
+        return f"{memo.value}:{detail}"
+    if not isinstance(memo, Memo):
+        raise LedgerError(f"{memo!r}: a posting's memo is a Memo")
+    return memo.value
+
+
 class Ledger:
-    """Integer-fen double-entry ledger with named accounts and a daily journal."""
+    """Integer-fen double entry: one balance per platform per account kind, and ``world``.
 
-    def __init__(self) -> None:
-        self._balance: dict[str, int] = {WORLD: 0}
-        self._journal: dict[tuple[int, str, str, str], int] = defaultdict(int)
+    Parameters
+    ----------
+    platforms : sequence of str
+        The platforms' names, by index (they name the accounts in the journal: ``investor_cash:a``).
+    journal_days : int
+        The journal's period in days: 1 (a market) or 30 (an industry's thousands of platforms).
+    """
+
+    def __init__(self, platforms, journal_days: int = 1) -> None:
+        self.names = [str(name) for name in platforms]
+        n = len(self.names)
+        self.accounts = {kind: np.zeros(n, dtype=np.int64) for kind in PLATFORM_KINDS}
+        self.world = 0
         self.day = 0
+        self.journal_days = int(journal_days)
+        self._journal: dict[tuple[int, AccountKind, AccountKind, str], np.ndarray] = {}
 
-    def open(self, account: str) -> str:
-        """Open an account with a zero balance (idempotent) and return its name."""
-        self._balance.setdefault(account, 0)
-        return account
+    @property
+    def platforms(self) -> int:
+        """How many platforms hold accounts."""
+        return len(self.names)
 
-    def transfer(self, source: str, target: str, amount_fen: int, memo: str) -> None:
-        """Move ``amount_fen`` (>= 0) from ``source`` to ``target``.
+    def _entry(self, source: AccountKind, target: AccountKind, memo: Memo,
+               detail: str) -> np.ndarray:
+        """The journal's amounts of today's period for this flow (checked before any money moves)."""
+        if source not in KINDS or target not in KINDS:
+            raise LedgerError(f"unknown account kind in a posting {source} -> {target} ({memo}); "
+                              f"allowed: {', '.join(KINDS)}")
+        key = (self.day - self.day % self.journal_days, source, target, memo_text(memo, detail))
+        entry = self._journal.get(key)
+        if entry is None:
+            entry = self._journal[key] = np.zeros(len(self.names), dtype=np.int64)
+        return entry
+
+    def transfer(self, platform: int, source: AccountKind, target: AccountKind, amount_fen: int,
+                 memo: Memo, detail: str = "") -> None:
+        """Move ``amount_fen`` (>= 0) from ``source`` to ``target``, accounts of ``platform``.
 
         Raises
         ------
         LedgerError
-            If an account is unknown, the amount is negative, or ``source`` (other than
-            ``world``) would go below zero.
+            If the amount is negative, or ``source`` (other than ``world``) would go below zero.
         """
         amount = int(amount_fen)
         if amount == 0 or source == target == WORLD:
             return
         if amount < 0:
-            raise LedgerError(f"negative transfer {amount} fen from {source} to {target} ({memo})")
-        if source not in self._balance or target not in self._balance:
-            raise LedgerError(f"unknown account in transfer {source} -> {target} ({memo})")
-        if source != WORLD and self._balance[source] < amount:
-            raise LedgerError(
-                f"{source} holds {self._balance[source]} fen, cannot pay {amount} fen to {target} "
-                f"({memo}) on day {self.day}")
-        self._balance[source] -= amount
-        self._balance[target] += amount
-        self._journal[(self.day, source, target, memo)] += amount
+            raise LedgerError(f"negative transfer {amount} fen from {self._name(source, platform)} "
+                              f"to {self._name(target, platform)} ({memo})")
+        entry = self._entry(source, target, memo, detail)
+        if source == WORLD:
+            self.world -= amount
+        else:
+            account = self.accounts[source]
+            if account[platform] < amount:
+                raise LedgerError(
+                    f"{self._name(source, platform)} holds {account[platform]} fen, cannot pay "
+                    f"{amount} fen to {self._name(target, platform)} ({memo}) on day {self.day}")
+            account[platform] -= amount
+        if target == WORLD:
+            self.world += amount
+        else:
+            self.accounts[target][platform] += amount
+        entry[platform] += amount
 
-    def balance(self, account: str) -> int:
-        """Balance of one account, fen."""
-        return self._balance[account]
+    def post(self, source: AccountKind, target: AccountKind, amounts_fen: np.ndarray, memo: Memo,
+             detail: str = "") -> None:
+        """Move ``amounts_fen[p]`` (>= 0) from ``source`` to ``target`` of every platform ``p``.
+
+        Raises
+        ------
+        LedgerError
+            If an amount is negative or a platform's ``source`` account would go below zero.
+        """
+        amounts = np.asarray(amounts_fen)
+        if amounts.shape != (len(self.names),):
+            raise LedgerError(f"{memo}: {amounts.shape} amounts for {len(self.names)} platforms")
+        amounts = amounts.astype(np.int64, copy=False)
+        if (amounts < 0).any():
+            p = int(np.flatnonzero(amounts < 0)[0])
+            raise LedgerError(f"negative transfer {amounts[p]} fen from {self._name(source, p)} "
+                              f"to {self._name(target, p)} ({memo})")
+        total = int(amounts.sum())
+        if total == 0:
+            return
+        entry = self._entry(source, target, memo, detail)
+        if source == WORLD:
+            self.world -= total
+        else:
+            account = self.accounts[source]
+            short = account < amounts
+            if short.any():
+                p = int(np.flatnonzero(short)[0])
+                raise LedgerError(f"{self._name(source, p)} holds {account[p]} fen, cannot pay "
+                                  f"{amounts[p]} fen to {self._name(target, p)} ({memo}) on day "
+                                  f"{self.day}")
+            account -= amounts
+        if target == WORLD:
+            self.world += total
+        else:
+            self.accounts[target] += amounts
+        entry += amounts
+
+    def balance(self, kind: AccountKind, platform: int) -> int:
+        """Balance of one platform's account of ``kind`` (or of ``world``), fen."""
+        return self.world if kind == WORLD else int(self.accounts[kind][platform])
+
+    def total_of(self, kind: AccountKind) -> int:
+        """Sum over platforms of one account kind, fen."""
+        return int(self.accounts[kind].sum())
 
     def balances(self) -> dict[str, int]:
-        """A copy of every account's balance, fen."""
-        return dict(self._balance)
+        """Every account's balance by name (``investor_cash:a``; ``world``), fen."""
+        named = {str(WORLD): self.world}
+        for kind, values in self.accounts.items():
+            named.update({self._name(kind, p): int(v) for p, v in enumerate(values)})
+        return named
 
     def total(self) -> int:
         """Sum of all balances, fen; zero while no money has been created or lost."""
-        return sum(self._balance.values())
+        return self.world + sum(int(values.sum()) for values in self.accounts.values())
 
     def check(self) -> None:
         """Raise :class:`LedgerError` unless the books balance to the fen and no account is negative."""
         total = self.total()
         if total != 0:
             raise LedgerError(f"ledger out of balance by {total} fen on day {self.day}")
-        negative = {a: b for a, b in self._balance.items() if a != WORLD and b < 0}
-        if negative:
-            raise LedgerError(f"negative balances on day {self.day}: {negative}")
+        for kind, values in self.accounts.items():
+            if (values < 0).any():
+                p = int(np.flatnonzero(values < 0)[0])
+                raise LedgerError(f"negative balances on day {self.day}: {self._name(kind, p)} "
+                                  f"{int(values[p])}")
 
     def journal(self, since_day: int | None = None) -> pd.DataFrame:
-        """The journal: one row per day, debit account, credit account and memo, amounts in fen.
+        """The journal: a row per period, source account, target account and memo, in fen.
 
-        With ``since_day``, only the days from it on: read from the end, so a month's rows cost
-        that month, not the run (rows are kept in the order of their days).
+        Rows come in the order their (source, target, memo) was first posted in the period, then
+        by platform. The ``day`` is the period's first day. With ``since_day``, only the periods
+        from it on: read from the end, so a month's rows cost that month, not the run.
         """
-        if since_day is None:
-            rows = [(d, s, t, m, a) for (d, s, t, m), a in self._journal.items()]
-        else:
-            rows = []
-            for key in reversed(self._journal):
-                if key[0] < since_day:
-                    break
-                rows.append((*key, self._journal[key]))
-            rows.reverse()
-        frame = pd.DataFrame(rows, columns=["day", "source", "target", "memo", "amount_fen"])
-        return frame.astype({"day": np.int64, "amount_fen": np.int64})
+        keys = list(self._journal)
+        if since_day is not None:
+            first = len(keys)
+            while first > 0 and keys[first - 1][0] >= since_day:
+                first -= 1
+            keys = keys[first:]
+        days, sources, targets, memos, amounts = [], [], [], [], []
+        for key in keys:
+            entry = self._journal[key]
+            platforms = np.flatnonzero(entry)
+            if not len(platforms):
+                continue
+            day, source, target, memo = key
+            days.append(np.full(len(platforms), day, dtype=np.int64))
+            sources += [self._name(source, p) for p in platforms]
+            targets += [self._name(target, p) for p in platforms]
+            memos += [memo] * len(platforms)
+            amounts.append(entry[platforms])
+        empty = np.zeros(0, dtype=np.int64)
+        return pd.DataFrame({"day": np.concatenate(days) if days else empty, "source": sources,
+                             "target": targets, "memo": memos,
+                             "amount_fen": np.concatenate(amounts) if amounts else empty})
 
+    def _name(self, kind: AccountKind, platform: int) -> str:
+        return str(WORLD) if kind == WORLD else f"{kind}:{self.names[platform]}"

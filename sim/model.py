@@ -32,9 +32,9 @@ import numpy as np
 
 from sim.agents import BorrowerPopulation, InvestorPopulation, Platform
 from sim.book import LoanBook
-from sim.ledger import Ledger
+from sim.ledger import HELD_KINDS, AccountKind, Ledger
 from sim.loans import DAYS_PER_MONTH, DAYS_PER_YEAR, MAX_TERM_MONTHS
-from sim.market.accounts import HELD_KINDS, AccountKind, Bookkeeper
+from sim.market.accounts import Bookkeeper
 from sim.market.arrears import Arrears
 from sim.market.audit import audit
 from sim.market.events import Calendar
@@ -106,7 +106,7 @@ class P2PMarket(mesa.Model):
         self.audit(full=audit == "full")
 
     def _build_parts(self, config: Scenario, macro_shocks, collect: bool) -> None:
-        self.ledger = Ledger()
+        self.ledger = Ledger([p.name for p in config.platforms])
         self.platforms = [Platform(self, i, p, config) for i, p in enumerate(config.platforms)]
         self.bookkeeper = Bookkeeper(self.ledger, self.platforms)
         self.risk_tables = RiskTables(config, self.platforms, self.rngs["macro"], macro_shocks)

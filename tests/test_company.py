@@ -17,7 +17,7 @@ from sim.company import StatementError, check_identities, statements
 from sim.company.costs import income_tax_fen
 from sim.company.record import CompanyRecord
 from sim.company.report import company_report, yearly_statements
-from sim.market.accounts import AccountKind, Memo
+from sim.ledger import AccountKind, LedgerError, Memo
 from sim.model import P2PMarket
 from sim.scenario import ScenarioError
 
@@ -148,8 +148,12 @@ def test_statements_refuse_a_posting_no_line_claims():
     market = P2PMarket("scenarios/baseline.toml", audit="off", run__horizon_days=60)
     market.run()
     platform = market.platforms[0]
-    market.bookkeeper.move(platform, AccountKind.PLATFORM_CASH, "world", 100, "a_new_cost")
-    with pytest.raises(StatementError, match="a_new_cost"):
+    with pytest.raises(LedgerError, match="a posting's memo is a Memo"):  # no memo typed as text
+        market.bookkeeper.move(platform, AccountKind.PLATFORM_CASH, "world", 100, "a_new_cost")
+    # a memo no statement line claims, crossing the company's books
+    market.bookkeeper.move(platform, AccountKind.PLATFORM_CASH, "world", 100,
+                           Memo.FAILED_LISTING_RELEASE)
+    with pytest.raises(StatementError, match="failed_listing_release"):
         statements(market)
 
 

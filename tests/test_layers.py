@@ -65,8 +65,8 @@ def test_each_layer_holds_the_claims_it_paid_for_and_collects_on_them():
     assert set(held.holder) == {0, 1}  # some claims the guarantor's, some the reserve's
     name = model.platforms[0].name
     balance = model.ledger.balance
-    assert balance(f"guarantor_claims:{name}") == held[held.holder == 0].held_fen.sum()
-    assert balance(f"held_claims:{name}") == held[held.holder == 1].held_fen.sum()
+    assert balance("guarantor_claims", 0) == held[held.holder == 0].held_fen.sum()
+    assert balance("held_claims", 0) == held[held.holder == 1].held_fen.sum()
     collected = postings(model, "held_repayment_principal")
     assert {f"guarantor_capital:{name}", f"reserve_fund:{name}"} <= set(collected.target)
 

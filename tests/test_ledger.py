@@ -8,23 +8,47 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import P2PMarket
-from sim.ledger import WORLD, Ledger, LedgerError
-from sim.market.accounts import AccountKind
+from sim.ledger import WORLD, AccountKind, Ledger, LedgerError, Memo
 
 
 def test_transfers_conserve_and_refuse_overdrafts():
-    ledger = Ledger()
-    ledger.open("investor_cash:a")
-    ledger.transfer(WORLD, "investor_cash:a", 1000, "deposit")
-    assert ledger.balance(WORLD) == -1000 and ledger.total() == 0
-    with pytest.raises(LedgerError, match="cannot pay"):
-        ledger.transfer("investor_cash:a", WORLD, 1001, "withdrawal")
+    ledger = Ledger(["a"])
+    cash = AccountKind.INVESTOR_CASH
+    ledger.transfer(0, WORLD, cash, 1000, Memo.DEPOSIT)
+    assert ledger.balance(WORLD, 0) == -1000 and ledger.total() == 0
+    with pytest.raises(LedgerError, match="investor_cash:a holds 1000 fen, cannot pay 1001"):
+        ledger.transfer(0, cash, WORLD, 1001, Memo.WITHDRAWAL)
     with pytest.raises(LedgerError, match="negative"):
-        ledger.transfer(WORLD, "investor_cash:a", -5, "deposit")
-    with pytest.raises(LedgerError, match="unknown account"):
-        ledger.transfer(WORLD, "nowhere", 5, "deposit")
+        ledger.transfer(0, WORLD, cash, -5, Memo.DEPOSIT)
+    with pytest.raises(LedgerError, match="unknown account kind"):
+        ledger.transfer(0, WORLD, "nowhere", 5, Memo.DEPOSIT)
+    with pytest.raises(LedgerError, match="a Memo"):
+        ledger.transfer(0, WORLD, cash, 5, "a memo typed as text")
+    with pytest.raises(LedgerError, match="names its channel"):
+        ledger.transfer(0, WORLD, cash, 5, Memo.MARKETING)
     ledger.check()
     assert ledger.journal().amount_fen.sum() == 1000
+
+
+def test_vector_postings_conserve_to_the_fen_and_refuse_an_overdraft_on_any_platform():
+    ledger = Ledger(["a", "b", "c"], journal_days=30)
+    cash, claims = AccountKind.INVESTOR_CASH, AccountKind.INVESTOR_CLAIMS
+    ledger.post(WORLD, cash, np.array([100, 0, 7]), Memo.DEPOSIT)
+    ledger.day = 29
+    ledger.post(cash, claims, np.array([40, 0, 7]), Memo.DISBURSEMENT)
+    ledger.transfer(2, claims, cash, 3, Memo.REPAYMENT_PRINCIPAL)
+    before = ledger.balances()
+    with pytest.raises(LedgerError, match="investor_cash:a holds 60 fen, cannot pay 61"):
+        ledger.post(cash, WORLD, np.array([61, 0, 0]), Memo.WITHDRAWAL)
+    with pytest.raises(LedgerError, match="negative"):
+        ledger.post(WORLD, cash, np.array([1, -1, 0]), Memo.DEPOSIT)
+    assert ledger.balances() == before and ledger.total() == 0
+    ledger.check()
+    journal = ledger.journal()
+    assert set(journal.day) == {0}  # a month's journal: the period's first day
+    assert journal.groupby("memo").amount_fen.sum().to_dict() == {
+        "deposit": 107, "disbursement": 47, "repayment_principal": 3}
+    assert list(journal[journal.memo == "deposit"].target) == ["investor_cash:a", "investor_cash:c"]
 
 
 def random_policies(rng: np.random.Generator) -> dict:
@@ -117,7 +141,7 @@ def test_books_balance_after_every_step(seed, rho, cure, hazard_scale, prepay, p
 
 def _stray_posting(market, kind):
     platform = market.platforms[0]
-    market.ledger.transfer(platform.account(kind), WORLD, 1, "a stray posting")
+    market.ledger.transfer(platform.index, kind, WORLD, 1, Memo.OPERATING_COST)
 
 
 CORRUPTIONS = {

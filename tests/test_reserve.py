@@ -147,11 +147,10 @@ def _min_reserve_balance(shocks, initial_cny, principal_share=0.02, **overrides)
                          "platforms.0.guarantee.initial_cny": initial_cny,
                          "platforms.0.guarantee.principal_share": principal_share,
                          "platforms.0.guarantee.fee_share": FEE_SHARE, **overrides})
-    account = model.platforms[0].account("reserve_fund")
-    lowest = model.ledger.balance(account)
+    lowest = model.ledger.balance("reserve_fund", 0)
     for _ in range(360):
         model.step()
-        lowest = min(lowest, model.ledger.balance(account))
+        lowest = min(lowest, model.ledger.balance("reserve_fund", 0))
     return lowest / 100, model.platforms[0].guarantee.unpaid_fen / 100
 
 

@@ -208,7 +208,7 @@ def test_monthly_platform_table_ties_to_the_ledger():
         pytest.approx(daily.default_principal_cny.sum(), abs=0.005)
     last = monthly[monthly.day == 94].set_index("platform")
     for platform in model.platforms:
-        claims = model.ledger.balance(platform.account("investor_claims")) / 100
+        claims = model.ledger.balance("investor_claims", platform.index) / 100
         assert last.loc[platform.name, "outstanding_principal_cny"] == claims
     with pytest.raises(ScenarioError, match="name"):
         load_scenario({"platforms": [{"name": "a:b"}]})

@@ -15,15 +15,12 @@ import mesa
 import numpy as np
 
 from sim.company.record import CompanyRecord
-from sim.ledger import WORLD
-from sim.market.accounts import AccountKind
+from sim.ledger import WORLD, AccountKind
 from sim.money import to_fen
 from sim.policies import PlatformState, build
 from sim.policies.checks import bind
 from sim.runs.states import RunRecord, RunState
 from sim.scenario import PlatformConfig, Scenario, policy_context
-
-ACCOUNT_KINDS = tuple(AccountKind)
 
 
 class Platform(mesa.Agent):
@@ -62,7 +59,6 @@ class Platform(mesa.Agent):
         self.is_fund_pool = config.funding == "fund_pool"
         self.operating_cost_monthly_fen = to_fen(config.operating_cost_monthly_cny)
         self.unpaid_costs_fen = 0  # operating costs it could not pay for lack of cash
-        self.accounts = {kind: f"{kind}:{self.name}" for kind in ACCOUNT_KINDS}
         self.demand_multiplier = 1.0      # borrowers' response to its rates
         self.supply_multiplier = 1.0      # investors' response to its rates
         self.marketing_applications_per_day = 0.0  # borrowers brought by marketing, this month
@@ -91,15 +87,15 @@ class Platform(mesa.Agent):
     def __repr__(self) -> str:
         policies = ", ".join(f"{family} {getattr(self.config, family)['policy']}"
                              for family in ("pricing", "risk", "guarantee", "marketing"))
-        cash = self.model.ledger.balance(self.account(AccountKind.PLATFORM_CASH)) / 100
+        cash = self.model.ledger.balance(AccountKind.PLATFORM_CASH, self.index) / 100
         return (f"Platform({self.name!r}: {policies}; funding {self.config.funding}; "
                 f"cash {cash:,.2f} CNY)")
 
-    def account(self, kind: str) -> str:
-        """The ledger account of this platform for ``kind`` (e.g. ``platform_cash``)."""
-        return self.accounts[kind]
+    def account(self, kind: AccountKind) -> str:
+        """The name of this platform's account of ``kind`` in the journal (``platform_cash:alpha``)."""
+        return f"{AccountKind(kind)}:{self.name}"
 
-    def holder_account(self, holder: int) -> str:
+    def holder_account(self, holder: int) -> AccountKind:
         """Account kind that collects on the part of loans held by ``holder`` (``loans.holder``).
 
         The fund pool's cash, or protection layer ``holder``'s fund (its reserve, its capital), or
@@ -111,7 +107,7 @@ class Platform(mesa.Agent):
             return self.layers[holder].account or WORLD
         return WORLD
 
-    def held_account(self, holder: int) -> str:
+    def held_account(self, holder: int) -> AccountKind:
         """Account kind of the claims ``holder`` (``loans.holder``) took over: its 代偿债权.
 
         The reserve fund's and the fund pool's are the company's (``held_claims``); a guarantor's
@@ -164,7 +160,7 @@ class Platform(mesa.Agent):
 class Guarantor(mesa.Agent):
     """A third-party guarantor (担保公司 / 小额贷款公司) backing one platform's loans.
 
-    Its capital is the ledger account ``guarantor_capital:<platform>``; its decisions (which loans it
+    Its capital is the platform's ``guarantor_capital`` account; its decisions (which loans it
     covers within its leverage limit, how much it can pay, when it has failed) are those of the
     platform's ``guarantor`` guarantee policy.
     """
@@ -174,7 +170,6 @@ class Guarantor(mesa.Agent):
         self.platform = platform
         self.policy = policy
         self.name = self.policy.params.name
-        self.account = platform.account("guarantor_capital")
 
     @property
     def failed(self) -> bool:
@@ -184,4 +179,4 @@ class Guarantor(mesa.Agent):
     @property
     def capital_cny(self) -> float:
         """Capital left, CNY."""
-        return self.model.ledger.balance(self.account) / 100
+        return self.model.ledger.balance(AccountKind.GUARANTOR_CAPITAL, self.platform.index) / 100

@@ -8,9 +8,8 @@ Called at each month's opening (:func:`sim.market.month.open_month`): :func:`ope
 from __future__ import annotations
 
 from sim.company.statements import income_by_month, products_owed_now
-from sim.ledger import WORLD
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import AccountKind, Memo, staff_memo
 from sim.money import to_fen
 from sim.scenario.company import for_year
 
@@ -30,26 +29,29 @@ def open_books(market, platform, month: int) -> None:
                                    to_fen(raised.amount_cny), Memo.CAPITAL_RAISE)
 
 
-def company_costs(market, platform, month: int) -> list[tuple[str, int]]:
-    """The company costs of ``month``: (memo, fen) in the order they are paid."""
+def company_costs(market, platform, month: int) -> list[tuple[Memo, str, int]]:
+    """The company costs of ``month``: (memo, its detail, fen) in the order they are paid.
+
+    A department's salaries are ``Memo.STAFF`` with the department as the detail.
+    """
     company = platform.config.company
-    costs = [(staff_memo(name), to_fen(for_year(dept.headcount, month) * dept.salary_monthly_cny))
+    costs = [(Memo.STAFF, name, to_fen(for_year(dept.headcount, month) * dept.salary_monthly_cny))
              for name, dept in company.staff.items()]
     costs += [
-        (Memo.TECHNOLOGY, to_fen(for_year(company.technology_monthly_cny, month))),
-        (Memo.RENT, to_fen(for_year(company.rent_monthly_cny, month))),
-        (Memo.BRANCHES, to_fen(for_year(company.branches, month) * company.branch_monthly_cny)),
-        (Memo.CREDIT_DATA, to_fen(platform.company.applications_last_month
-                                  * company.credit_data_per_application_cny)),
+        (Memo.TECHNOLOGY, "", to_fen(for_year(company.technology_monthly_cny, month))),
+        (Memo.RENT, "", to_fen(for_year(company.rent_monthly_cny, month))),
+        (Memo.BRANCHES, "", to_fen(for_year(company.branches, month) * company.branch_monthly_cny)),
+        (Memo.CREDIT_DATA, "", to_fen(platform.company.applications_last_month
+                                      * company.credit_data_per_application_cny)),
     ]
     if company.vat_rate > 0 and month > 0:
         revenue = _last_months(market, platform, month, 1).loc["revenue"].sum()
-        costs.append((Memo.VAT, max(0, round(company.vat_rate * int(revenue)))))
+        costs.append((Memo.VAT, "", max(0, round(company.vat_rate * int(revenue)))))
     if company.income_tax_rate > 0 and month > 0 and month % 12 == 0:
         profit = int(_last_months(market, platform, month, 12).loc["profit_before_tax"].sum())
-        costs.append((Memo.INCOME_TAX, income_tax_fen(platform.company, month // 12, profit,
-                                                      company.income_tax_rate)))
-    return [(memo, fen) for memo, fen in costs if fen > 0]
+        costs.append((Memo.INCOME_TAX, "", income_tax_fen(platform.company, month // 12, profit,
+                                                          company.income_tax_rate)))
+    return [(memo, detail, fen) for memo, detail, fen in costs if fen > 0]
 
 
 def income_tax_fen(record, year: int, profit_fen: int, rate: float) -> int:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.ledger import HELD_KINDS, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import HELD_KINDS, AccountKind, Memo
 
 FLOW_FIGURES = ("revenue_cny", "costs_cny", "profit_before_tax_cny", "net_income_cny",
                 "volume_cny", "daily_volume_cny")

@@ -8,7 +8,7 @@ statements refuse a posting whose memo has no line, so a new memo cannot slip pa
 
 from __future__ import annotations
 
-from sim.market.accounts import MARKETING_PREFIX, STAFF_PREFIX, Memo
+from sim.ledger import FEE_OF_SHARE, MARKETING_PREFIX, STAFF_PREFIX, Memo
 from sim.scenario.company import DEPARTMENTS
 
 REVENUE_LINES = {
@@ -120,15 +120,12 @@ LABELS = {
 """What each line is called in the spreadsheet and the charts."""
 
 
-MEMOS = frozenset(Memo)
-
-
 def line_of(memo: str, lines: dict) -> str | None:
     """The line of ``lines`` that ``memo`` belongs to, or None.
 
     A fee's share paid into a fund (``<fee>_to_<fund>``) counts with the fee.
     """
-    base = memo if memo in MEMOS else memo.split("_to_", 1)[0]
+    base = FEE_OF_SHARE.get(memo, memo)
     for line, memos in lines.items():
         if isinstance(memos, str):
             if memo.startswith(memos):

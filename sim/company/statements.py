@@ -31,8 +31,8 @@ from sim.company.lines import (
     income_line,
     income_lines,
 )
+from sim.ledger import AccountKind
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import AccountKind
 
 CASH_FLOW_LINES = ["operating", "investing", "financing", "net_cash_flow"]
 BALANCE_LINES = ["cash", "pool_cash", "reserve_fund", "claims_held", "total_assets", "products_owed",

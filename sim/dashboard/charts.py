@@ -12,7 +12,7 @@ import pandas as pd
 import solara
 from matplotlib.figure import Figure
 
-from sim.market.accounts import AccountKind
+from sim.ledger import AccountKind
 from sim.outputs.charts import CJK_FONT
 
 WEEK = 7

@@ -13,8 +13,8 @@ from sim.loans import DAYS_PER_MONTH, instalment
 
 
 @numba.njit(cache=True)
-def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee, totals, arrears,
-              later_investor, later_platform, later_amount):
+def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee, pooled, totals,
+              arrears, later_investor, later_platform, later_amount):
     """Write off loans past the default threshold (坏账核销) and pay the recovery.
 
     The recovery is the defaulted balance times the recovery rate of the loan's platform and grade,
@@ -28,7 +28,8 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
     is written to ``later_investor``, ``later_platform`` and ``later_amount`` (as long as the notes
     of ``rows``; empty when recoveries are paid at once), for
     :class:`sim.market.recoveries.PendingRecoveries`. The loss is counted now, net of the recovery
-    to come. Returns the number of parts written.
+    to come. A loan of a ``pooled`` platform (no notes: its investors own its book pro rata) has
+    its whole recovery in the investors' part, paid at once. Returns the number of parts written.
     """
     later = later_investor.shape[0] > 0
     n_later = 0
@@ -60,6 +61,8 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
             investors.net_income_fen[inv] += part - nb
             investors.principal_lost_fen[inv] += nb - part
             notes.balance_fen[j] = 0
+        if pooled[plat]:
+            paid = to_holders
         held = loans.held_fen[row]
         totals[plat, W.PRINCIPAL] += b - held
         totals[plat, W.RECOVERED] += paid

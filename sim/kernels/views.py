@@ -80,6 +80,7 @@ class ServicingTerms(NamedTuple):
     term_class: np.ndarray           # by term in months: row of the seasoning tables
     default_shape: np.ndarray        # (months on book, term class, grade): factor on miss_hazard
     prepay_shape: np.ndarray         # (months on book, term class, grade): factor on prepay_hazard
+    pooled: np.ndarray               # by platform: its investors own its loans pro rata (no notes)
 
 
 class ServiceTotals(IntEnum):

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ledger import WORLD
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import AccountKind, marketing_memo
 
 CASH = AccountKind.PLATFORM_CASH
 
@@ -33,7 +32,7 @@ def run_marketing(model, platform, month: int) -> None:
         users = int(rng.poisson(max(channel.expected_users * scale, 0.0)))
         if channel.paid_to == "world":
             paid = spend
-            books.move(platform, CASH, WORLD, paid, marketing_memo(channel.name))
+            books.move(platform, CASH, WORLD, paid, Memo.MARKETING, channel.name)
         else:  # rewards paid into investors' accounts: per user actually acquired
             per_user = spend // max(int(round(channel.expected_users * scale)), 1) if users else 0
             paid = min(per_user * users, spend)
@@ -83,7 +82,7 @@ def _pay_rewards(model, platform, channel, new_rows: slice, paid: int, users: in
     each[: paid - int(each.sum())] += 1
     np.add.at(investors.cash_fen[:, p], receivers, each)
     model.bookkeeper.move(platform, CASH, AccountKind.INVESTOR_CASH, paid,
-                          marketing_memo(channel.name))
+                          Memo.MARKETING, channel.name)
     np.add.at(investors.net_income_fen, receivers, each)
     model.totals["investor_income_fen"] += paid
     platform.investor_income_fen += paid

@@ -15,8 +15,7 @@ from sim import kernels
 from sim.kernels import ACTIVE, ArrearsByDay, by_holder
 from sim.kernels import BuyOutTotals as B
 from sim.kernels import WriteOffTotals as W
-from sim.ledger import WORLD
-from sim.market.accounts import AccountKind, Memo
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.market.recoveries import PendingRecoveries, book_recovery
 
 BUCKETS = (("m1", 1, 30), ("m2", 31, 60), ("m3", 61, 90))  # name, days past due from .. to
@@ -137,7 +136,7 @@ class Arrears:
         parts = self.recoveries.buffers(int((loans.note_end[rows] - loans.note_start[rows]).sum()))
         n_later = kernels.write_off(rows, day, market.book.loan_columns(),
                                     market.book.note_columns(), market.investors.accounts(),
-                                    tables.recovery_rate, tables.collection_fee, totals,
+                                    tables.recovery_rate, tables.collection_fee, tables.pooled, totals,
                                     self.by_first_miss(), *parts)
         paid_now = not self.recoveries.lag_days
         for platform in market.platforms:

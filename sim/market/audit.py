@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import ACTIVE, MAX_LAYERS
-from sim.ledger import LedgerError
-from sim.market.accounts import HELD_KINDS, AccountKind
+from sim.ledger import HELD_KINDS, AccountKind, LedgerError
 
 
 def audit(market, full: bool = False) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ledger import WORLD
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import MONTHS_PER_YEAR
-from sim.market.accounts import AccountKind, Memo
 from sim.runs.states import RunState
 
 POOL = AccountKind.POOL_CASH

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ledger import WORLD
-from sim.market.accounts import AccountKind, Memo
+from sim.ledger import WORLD, AccountKind, Memo
 
 
 def covered_bits(platform, principal_fen: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 from sim import kernels
 from sim.columns import Columns
 from sim.kernels import ACTIVE, NEVER_PAYS, Bidders, ListingTerms
-from sim.market.accounts import AccountKind, Memo
+from sim.ledger import AccountKind, Memo
 from sim.market.guarantees import collect_contributions, covered_bits
 
 OPEN, FUNDED, FAILED = 0, 1, 2  # listing status

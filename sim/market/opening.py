@@ -10,9 +10,8 @@ import numpy as np
 
 from sim.agents import BorrowerPopulation
 from sim.book import ACTIVE
-from sim.ledger import WORLD
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH, balances_after
-from sim.market.accounts import AccountKind, Memo
 from sim.money import to_fen
 
 

@@ -15,9 +15,8 @@ import numpy as np
 
 from sim.kernels import WriteOffTotals as W
 from sim.kernels import by_holder
-from sim.ledger import WORLD
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import AccountKind, Memo
 
 
 @dataclass

@@ -9,8 +9,8 @@ import mesa
 import numpy as np
 
 from sim.kernels import ACTIVE
+from sim.ledger import AccountKind
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import AccountKind
 from sim.reporters import MARKETING_COLUMNS, MODEL_REPORTERS, PLATFORM_COLUMNS
 from sim.runs.report import RUNS_COLUMNS, runs_rows
 

@@ -13,8 +13,8 @@ import dataclasses
 import numpy as np
 
 from sim.kernels import ACTIVE, DEFAULTED, book_state
+from sim.ledger import AccountKind
 from sim.loans import DAYS_PER_MONTH, DAYS_PER_YEAR, MONTHS_PER_YEAR
-from sim.market.accounts import AccountKind
 from sim.market.marketplace import FUNDED
 
 LOSS_WINDOW_MONTHS = 3

@@ -53,6 +53,32 @@ class RiskTables:
         self.collection_fee = np.array([p.config.collection_fee for p in platforms])
         self.service_fee_monthly = np.array([p.service_fee_monthly for p in platforms])
         self.seasoning = seasoning_tables(config.grades)
+        self.pooled = np.zeros(len(platforms), dtype=bool)  # platforms whose book is owned pro rata
+        self.strike_floor = np.zeros(len(platforms))  # a failed platform's borrowers' miss hazard
+        self.pooled_miss_hazard = np.zeros(len(self.miss_hazard))  # by month
+
+    def add_pooled(self, n: int, behaviour, config) -> None:
+        """Rows for ``n`` pooled platforms of an industry (after the detailed ones).
+
+        Their borrowers default with the industry's ``loan_default_monthly``, moved by the same
+        macro factor and asset correlation as the grades' hazards; they cure as the grades do,
+        recover ``recovery_rate`` of a written-off balance, pay no penalty interest nor service
+        fee, and the platform keeps ``management_fee`` of the interest.
+        """
+        hazard = conditional_hazard(np.array([behaviour.loan_default_monthly]),
+                                    config.macro.asset_correlation, self.macro_factor)[:, 0]
+        self.pooled_miss_hazard = np.minimum(1.0, hazard / self._not_cured)
+        n_grades = self.cure_probability.shape[1]
+        grow = {"strike_multiplier": 1.0, "penalty_daily_rate": 0.0,
+                "management_fee": behaviour.management_fee, "collection_fee": 0.0,
+                "service_fee_monthly": 0.0, "strike_floor": 0.0}
+        for name, value in grow.items():
+            setattr(self, name, np.concatenate([getattr(self, name), np.full(n, value)]))
+        self.pooled = np.concatenate([self.pooled, np.ones(n, dtype=bool)])
+        self.cure_probability = np.vstack([self.cure_probability,
+                                           np.full((n, n_grades), config.grades.cure_probability)])
+        self.recovery_rate = np.vstack([self.recovery_rate,
+                                        np.full((n, n_grades), behaviour.recovery_rate)])
 
     def _collection_terms(self, config, platforms: list, cure: float) -> None:
         """Recovery and cure by platform and grade, as each risk policy's collection sets them."""
@@ -71,6 +97,8 @@ class RiskTables:
         rows = slice(start_month, start_month + months)
         self.default_hazard[rows] = np.minimum(1.0, self.default_hazard[rows] * hazard_multiplier)
         self.miss_hazard[rows] = np.minimum(1.0, self.default_hazard[rows] / self._not_cured)
+        self.pooled_miss_hazard[rows] = np.minimum(1.0, self.pooled_miss_hazard[rows]
+                                                   * hazard_multiplier)
 
     def servicing_terms(self, day: int) -> ServicingTerms:
         """What servicing reads today.
@@ -80,9 +108,13 @@ class RiskTables:
         """
         month = min(day // DAYS_PER_MONTH, len(self.miss_hazard) - 1)
         miss_hazard = self.miss_hazard[month][None, :] * self.strike_multiplier[:, None]
+        if self.pooled.any():
+            miss_hazard[self.pooled] = self.pooled_miss_hazard[month] * \
+                self.strike_multiplier[self.pooled, None]
+            miss_hazard = np.minimum(np.maximum(miss_hazard, self.strike_floor[:, None]), 1.0)
         return ServicingTerms(miss_hazard, self.prepay_hazard, self.cure_probability,
                               self.penalty_daily_rate, self.management_fee,
-                              self.service_fee_monthly, *self.seasoning)
+                              self.service_fee_monthly, *self.seasoning, self.pooled)
 
 
 def seasoning_tables(grades) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

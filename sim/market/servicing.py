@@ -12,8 +12,7 @@ from sim import kernels
 from sim.book import MAX_DUE_MONTHS
 from sim.kernels import ServiceTotals as S
 from sim.kernels import by_holder
-from sim.ledger import WORLD
-from sim.market.accounts import AccountKind, Memo
+from sim.ledger import WORLD, AccountKind, Memo
 
 PARALLEL_MIN_ROWS = 20_000  # fewer due loans than this in a day are serviced on one thread
 CLAIMS, CASH = AccountKind.INVESTOR_CLAIMS, AccountKind.INVESTOR_CASH

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.company.costs import company_costs
-from sim.ledger import WORLD
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import AccountKind, Bookkeeper, Memo
+from sim.market.accounts import Bookkeeper
 from sim.runs.failure import fail
 from sim.runs.liquidity import pay_from_own_cash
 from sim.runs.states import RunState
@@ -64,13 +64,13 @@ class Treasury:
         if platform.run.state in (RunState.CLOSED, RunState.FLED):
             return
         state, books = platform.state, self.bookkeeper
-        costs = [(Memo.OPERATING_COST, platform.operating_cost_monthly_fen),
-                 (Memo.COLLECTION_COST,
+        costs = [(Memo.OPERATING_COST, "", platform.operating_cost_monthly_fen),
+                 (Memo.COLLECTION_COST, "",
                   platform.collection_cost_per_case_fen * state.loans_in_arrears),
-                 (Memo.CUSTODY_FEE, self.custody_fee_fen(platform)),
+                 (Memo.CUSTODY_FEE, "", self.custody_fee_fen(platform)),
                  *company_costs(market, platform, market.day // DAYS_PER_MONTH)]
-        for memo, cost in costs:
-            paid = pay_from_own_cash(market, platform, WORLD, cost, memo)
+        for memo, detail, cost in costs:
+            paid = pay_from_own_cash(market, platform, WORLD, cost, memo, detail)
             if paid < cost:
                 platform.unpaid_costs_fen += cost - paid
                 fail(market, platform, market.day, "cannot pay its costs")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sim.ledger import HELD_KINDS, MARKETING_PREFIX, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import HELD_KINDS, MARKETING_PREFIX, AccountKind, Memo
 from sim.runs.report import runs_summary
 
 OWNER_MEMOS = (Memo.CAPITAL_INJECTION, Memo.RESERVE_INITIAL, Memo.CAPITAL_CALL)
@@ -87,7 +87,7 @@ def platform_summary(market) -> dict[str, dict]:
     loans = market.book.loans
     journal = market.ledger.journal()
     revenue = journal[journal.memo.isin(REVENUE_MEMOS)].groupby("target").amount_fen.sum()
-    balance = market.ledger.balance
+    balance = market.bookkeeper.balance
     result = {}
     for p, platform in enumerate(market.platforms):
         mine = loans.platform == p
@@ -97,12 +97,12 @@ def platform_summary(market) -> dict[str, dict]:
                          for family in ("pricing", "risk", "guarantee", "marketing")},
             "funding": platform.config.funding,
             "loans_funded": int((mine & (loans.orig_day >= 0)).sum()),
-            "outstanding_principal_cny": sum(balance(platform.account(kind)) for kind in (
+            "outstanding_principal_cny": sum(balance(platform, kind) for kind in (
                 AccountKind.INVESTOR_CLAIMS, *HELD_KINDS)) / 100,
             "defaulted_principal_cny": float(loans.principal_fen[defaulted].sum() / 100),
             "defaults": int(defaulted.sum()),
             "revenue_cny": float(revenue.get(platform.account(AccountKind.PLATFORM_CASH), 0) / 100),
-            "platform_cash_cny": balance(platform.account(AccountKind.PLATFORM_CASH)) / 100,
+            "platform_cash_cny": balance(platform, AccountKind.PLATFORM_CASH) / 100,
             "unpaid_costs_cny": platform.unpaid_costs_fen / 100,
             "guarantee_paid_cny": platform.guarantee.paid_fen / 100,
             "guarantee_unpaid_cny": platform.guarantee.unpaid_fen / 100,

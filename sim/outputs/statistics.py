@@ -16,8 +16,8 @@ from enum import StrEnum
 import pandas as pd
 
 from sim.company.report import company_report, summary_section
+from sim.ledger import AccountKind
 from sim.loans import DAYS_PER_YEAR
-from sim.market.accounts import AccountKind
 from sim.outputs.flows import platform_profit_fen, platform_summary
 
 

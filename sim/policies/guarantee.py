@@ -42,6 +42,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from sim.ledger import AccountKind
 from sim.money import to_fen
 from sim.policies.base import PlatformState, Policy, PolicyContext, PolicyError, PolicyParams
 from sim.policies.registry import register, register_base
@@ -53,7 +54,7 @@ class GuaranteePolicy(Policy):
 
     REQUIRED = ("covers", "capacity_fen")
 
-    account: str | None = None
+    account: AccountKind | None = None
     fee_share = 0.0
     hidden_fen = 0  # money in its account its funding rules do not see (a sizing study's float)
 
@@ -153,7 +154,7 @@ class ReserveFund(GuaranteePolicy):
     arrears) and its top-ups and releases are reported every day.
     """
 
-    account = "reserve_fund"
+    account = AccountKind.RESERVE_FUND
 
     class Params(GuaranteePolicy.Params):
         """Scenario keys (parameters) of this policy."""
@@ -225,7 +226,7 @@ class ThirdPartyGuarantee(GuaranteePolicy):
     nothing more, pays nothing more, and later losses fall on investors.
     """
 
-    account = "guarantor_capital"
+    account = AccountKind.GUARANTOR_CAPITAL
 
     class Params(GuaranteePolicy.Params):
         """Scenario keys (parameters) of this policy."""

@@ -32,9 +32,8 @@ from typing import Any
 import numpy as np
 
 from sim.experiments.runner import describe_failure
-from sim.ledger import WORLD
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import AccountKind, Memo
 from sim.model import P2PMarket
 from sim.reserve.solver import solve_path
 

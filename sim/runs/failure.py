@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ledger import WORLD
-from sim.market.accounts import AccountKind, Memo
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.runs.liquidity import current_loans, pay_from_own_cash, sell_loans
 from sim.runs.states import FAILURE_STATES, RunState
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import ACTIVE, SOLD
-from sim.ledger import WORLD
-from sim.market.accounts import AccountKind, Memo
+from sim.ledger import WORLD, AccountKind, Memo
 
 CASH, POOL = AccountKind.PLATFORM_CASH, AccountKind.POOL_CASH
 
@@ -30,7 +29,8 @@ def capital_call(market, platform, need_fen: int) -> int:
     return amount
 
 
-def pay_from_own_cash(market, platform, kind: AccountKind, amount_fen: int, memo: str) -> int:
+def pay_from_own_cash(market, platform, kind: AccountKind, amount_fen: int, memo: Memo,
+                      detail: str = "") -> int:
     """Pay ``amount_fen`` from the platform's own cash into ``kind``; what could be paid (fen).
 
     Where the cash is short, owners are asked for capital first (:func:`capital_call`).
@@ -40,7 +40,7 @@ def pay_from_own_cash(market, platform, kind: AccountKind, amount_fen: int, memo
     if short > 0:
         capital_call(market, platform, short)
     paid = min(amount_fen, books.balance(platform, CASH))
-    books.move(platform, CASH, kind, paid, memo)
+    books.move(platform, CASH, kind, paid, memo, detail)
     return paid
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from sim import kernels
 from sim.book import MAX_DUE_MONTHS
-from sim.market.accounts import AccountKind
+from sim.ledger import AccountKind
 from sim.runs.failure import fail, update_state
 from sim.runs.liquidity import raise_pool_cash
 from sim.runs.queue import WithdrawalQueue

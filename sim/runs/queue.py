@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ledger import WORLD
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
-from sim.market.accounts import AccountKind, Memo
 
 QUEUED, CASH = AccountKind.WITHDRAWALS_QUEUED, AccountKind.INVESTOR_CASH
 

@@ -5,7 +5,7 @@ The table is kept only when ``[runs] enabled``; amounts in CNY, waits in days, t
 
 from __future__ import annotations
 
-from sim.market.accounts import AccountKind
+from sim.ledger import AccountKind
 from sim.runs.states import LOSS_CAUSES
 
 RUNS_COLUMNS = ["day", "platform", "state", "state_label", "requested_cny", "paid_cny",

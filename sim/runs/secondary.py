@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import kernels
-from sim.market.accounts import AccountKind, Memo
+from sim.ledger import AccountKind, Memo
 from sim.runs.holdings import Holdings
 
 
