@@ -44,6 +44,7 @@ from sim.policies.checks import PolicyFault
 from sim.report.folder import ReportError
 from sim.reserve.study import ReserveError
 from sim.scenario import ScenarioError
+from sim.scenario.loading import parse_set
 
 USAGE_ERROR = 2
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
@@ -66,7 +67,8 @@ def _run(args: argparse.Namespace) -> int:
     from sim.outputs import format_summary, write_run
 
     started = time.perf_counter()
-    overrides = dict(_parse_set(item) for item in args.set)
+    overrides = dict(parse_set(item) for item in args.set)
+    _not_an_industry(args.scenario)
     model = P2PMarket(args.scenario, rng=args.seed, threads=args.threads, **overrides)
     built = time.perf_counter()
     out = Path(args.out) if args.out else Path("results") / f"{model.config.run.name}-seed{model.seed}"
@@ -91,21 +93,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _not_an_industry(path: str) -> None:
+    """``p2psim run`` writes a market's folder; an industry's goes through ``p2psim industry``."""
+    from sim.scenario import ScenarioError
+    from sim.scenario.loading import read_toml_file
+
+    _, raw = read_toml_file(Path(path), "scenario", ScenarioError)
+    if "industry" in raw:
+        raise UsageError(f"{path}: industry: this scenario is an industry (platforms drawn from the "
+                         f"WDZJ data around its own); run it with `p2psim industry {path}`")
+
+
 def _experiment(args: argparse.Namespace) -> int:
-    from sim.experiments import run_experiment
+    from sim.experiments import format_result, run_experiment
 
     result = run_experiment(args.file, out=args.out, executor=args.executor, workers=args.workers,
                             scheduler=args.scheduler, quiet=args.quiet, overwrite=args.overwrite)
-    print(f"{result['runs']} runs ({result['skipped']} already done), {result['failed']} failed; "
-          f"results: {result['folder']}/")
-    summary = result["summary"].drop(columns=["q05", "q95"])
-    shown = 40
-    if len(summary):
-        print(summary.head(shown).to_string(index=False, float_format="%.4g"))
-        if len(summary) > shown:
-            print(f"... {len(summary) - shown} more rows in {result['folder']}/summary.csv")
-    if len(result["sensitivity"]):
-        print(result["sensitivity"].to_string(index=False, float_format="%.3f"))
+    print(format_result(result))
     return 0
 
 
@@ -117,7 +121,7 @@ def _reserve(args: argparse.Namespace) -> int:
         confidence=tuple(args.confidence), method=args.method, stratify=not args.no_stratify,
         initial_reserve_cny=args.initial_reserve, platform=args.platform, seed=args.seed,
         workers=args.workers, executor=args.executor, scheduler=args.scheduler,
-        overrides=dict(_parse_set(item) for item in args.set), quiet=args.quiet,
+        overrides=dict(parse_set(item) for item in args.set), quiet=args.quiet,
         layer=args.layer, solve=args.solve, solver=args.solver,
         refine=args.refine)
     results = run_reserve_study(request)
@@ -145,26 +149,13 @@ def _plan(args: argparse.Namespace) -> int:
     request = PlanRequest(
         scenario=args.scenario, runs=args.runs, workers=args.workers, executor=args.executor,
         scheduler=args.scheduler, out=args.out, seed=args.seed, overwrite=args.overwrite,
-        overrides=dict(_parse_set(item) for item in args.set), quiet=args.quiet)
+        overrides=dict(parse_set(item) for item in args.set), quiet=args.quiet)
     results = run_plan(request)
     print(f"{results['runs']} runs ({results['skipped']} already done), {results['failed']} failed")
     print(format_plan(results))
     print(f"results: {results['folder']}/ (plan.xlsx; targets.csv, statements_by_year.csv, "
           f"timing.csv, cash_out.csv, drivers.csv, runs.csv; plan.json; fans.png, targets.png)")
     return 0
-
-
-def _parse_set(item: str) -> tuple[str, object]:
-    import tomllib
-
-    if "=" not in item:
-        raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. macro.asset_correlation=0.1")
-    key, value = item.split("=", 1)
-    try:
-        parsed = tomllib.loads(f"v = {value}")["v"]
-    except tomllib.TOMLDecodeError:
-        parsed = value
-    return key.strip(), parsed
 
 
 def _report(args: argparse.Namespace) -> int:

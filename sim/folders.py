@@ -34,12 +34,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 MARKER = ".p2psim.json"
-KINDS = ("run", "experiment", "reserve", "board", "industry", "industry_experiment")
+KINDS = ("run", "experiment", "reserve", "board", "industry")
 _WHAT = {"run": "a run (p2psim run)", "experiment": "an experiment (p2psim experiment)",
          "reserve": "a reserve study (p2psim reserve)",
          "board": "a comparison of protection schemes (p2psim board)",
-         "industry": "an industry run (p2psim industry)",
-         "industry_experiment": "an industry experiment (p2psim industry on an experiment file)"}
+         "industry": "an industry run (p2psim industry)"}
 
 
 class OutputFolderError(ValueError):

@@ -291,12 +291,13 @@ class Ledger:
                 raise LedgerError(f"negative balances on day {self.day}: {self._name(kind, p)} "
                                   f"{int(values[p])}")
 
-    def journal(self, since_day: int | None = None) -> pd.DataFrame:
+    def journal(self, since_day: int | None = None, platforms: int | None = None) -> pd.DataFrame:
         """The journal: a row per period, source account, target account and memo, in fen.
 
         Rows come in the order their (source, target, memo) was first posted in the period, then
         by platform. The ``day`` is the period's first day. With ``since_day``, only the periods
-        from it on: read from the end, so a month's rows cost that month, not the run.
+        from it on: read from the end, so a month's rows cost that month, not the run. With
+        ``platforms``, only the first ``platforms`` platforms' accounts (a market's detailed ones).
         """
         keys = list(self._journal)
         if since_day is not None:
@@ -307,15 +308,15 @@ class Ledger:
         days, sources, targets, memos, amounts = [], [], [], [], []
         for key in keys:
             entry = self._journal[key]
-            platforms = np.flatnonzero(entry)
-            if not len(platforms):
+            platforms_ = np.flatnonzero(entry if platforms is None else entry[:platforms])
+            if not len(platforms_):
                 continue
             day, source, target, memo = key
-            days.append(np.full(len(platforms), day, dtype=np.int64))
-            sources += [self._name(source, p) for p in platforms]
-            targets += [self._name(target, p) for p in platforms]
-            memos += [memo] * len(platforms)
-            amounts.append(entry[platforms])
+            days.append(np.full(len(platforms_), day, dtype=np.int64))
+            sources += [self._name(source, p) for p in platforms_]
+            targets += [self._name(target, p) for p in platforms_]
+            memos += [memo] * len(platforms_)
+            amounts.append(entry[platforms_])
         empty = np.zeros(0, dtype=np.int64)
         return pd.DataFrame({"day": np.concatenate(days) if days else empty, "source": sources,
                              "target": targets, "memo": memos,

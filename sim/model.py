@@ -32,6 +32,8 @@ import numpy as np
 
 from sim.agents import BorrowerPopulation, InvestorPopulation, Platform
 from sim.book import LoanBook
+from sim.industry import events as industry_events
+from sim.industry.part import Industry
 from sim.ledger import HELD_KINDS, AccountKind, Ledger
 from sim.loans import DAYS_PER_MONTH, DAYS_PER_YEAR, MAX_TERM_MONTHS
 from sim.market.accounts import Bookkeeper
@@ -51,7 +53,7 @@ from sim.runs.part import Runs
 from sim.scenario import Scenario, load_scenario
 
 STREAMS = ("macro", "borrowers", "investors", "funding", "servicing", "opening_book", "marketing",
-           "runs")  # a new stream goes last: SeedSequence children keep their index
+           "runs", "industry")  # a new stream goes last: SeedSequence children keep their index
 AUDIT_LEVELS = ("off", "step", "full")
 
 
@@ -95,6 +97,7 @@ class P2PMarket(mesa.Model):
         self.threads = _servicing_threads(threads)
         self.horizon_days = config.run.horizon_days
         streams = np.random.SeedSequence(seed).spawn(len(STREAMS))
+        self.seeds = dict(zip(STREAMS, streams, strict=True))
         self.rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams)}
         self.hooks = Hooks()
         self.today = DayCounters(day=0)
@@ -103,18 +106,30 @@ class P2PMarket(mesa.Model):
         self._build_parts(config, macro_shocks, collect)
         open_books(self)
         self.calendar = Calendar(self)
+        if self.industry is not None:
+            industry_events.schedule(self.calendar, self.industry)
         self.audit(full=audit == "full")
 
     def _build_parts(self, config: Scenario, macro_shocks, collect: bool) -> None:
-        self.ledger = Ledger([p.name for p in config.platforms])
+        self.industry = None if config.industry is None else Industry(config, self.seeds["industry"])
+        names = self.industry.names if self.industry else [p.name for p in config.platforms]
+        self.ledger = Ledger(names, journal_days=DAYS_PER_MONTH if self.industry else 1)
         self.platforms = [Platform(self, i, p, config) for i, p in enumerate(config.platforms)]
         self.bookkeeper = Bookkeeper(self.ledger, self.platforms)
         self.risk_tables = RiskTables(config, self.platforms, self.rngs["macro"], macro_shocks)
         self.borrowers = BorrowerPopulation(config.borrowers, config.grades, self.rngs["borrowers"])
+        members = None
+        if self.industry is not None:
+            members = self.industry.members_of_detailed(config.investors.count if self.platforms
+                                                        else 0)
         self.investors = InvestorPopulation(config.investors,
                                             [p.investor_share for p in config.platforms],
-                                            list(config.grades.names), self.rngs["investors"])
+                                            list(config.grades.names), self.rngs["investors"],
+                                            industry_id=members)
         self.investors.platform_names = [p.name for p in self.platforms]
+        if self.industry is not None:
+            self.investors.next_industry_id = config.industry.investors
+            self.industry.attach(self)
         self.book = LoanBook(-DAYS_PER_MONTH * MAX_TERM_MONTHS, self.horizon_days,
                              list(config.grades.names))
         self.treasury = Treasury(self.bookkeeper, self.investors)
@@ -134,9 +149,14 @@ class P2PMarket(mesa.Model):
         self.arrears.close_day(day)
         self.hooks.payouts_done(day)
         self.runs.close_day(day)
+        if self.industry is not None:
+            self.industry.liquidity_day(day)
         self.marketplace.take_applications(day)
         self.marketplace.take_bids(day)
         self.marketplace.close_listings(day)
+        if self.industry is not None:
+            self.industry.lend(day)
+            self.industry.close_day(day)
         if self.audit_level != "off":
             self.audit(full=self.audit_level == "full")
         self.reports.close_day(day)
@@ -148,6 +168,8 @@ class P2PMarket(mesa.Model):
     def open_month_now(self) -> None:
         """The month's opening, at the start of today (a scheduled event, see :mod:`sim.market.events`)."""
         open_month(self, self.day)
+        if self.industry is not None:
+            self.industry.open_month(self.day)
 
     def run(self, days: int | None = None, progress=None) -> None:
         """Run ``days`` more days (default: to the horizon), calling ``progress(n)`` every 30 days."""
@@ -184,7 +206,7 @@ class P2PMarket(mesa.Model):
         but large arrays: a worker running market after market would keep them all. Releasing
         the large tables frees their memory at once; the model cannot step afterwards.
         """
-        self.book = self.borrowers = self.investors = None
+        self.book = self.borrowers = self.investors = self.industry = None
         self.marketplace = self.arrears = self.servicing = self.runs = None
         self.running = False
 

@@ -246,14 +246,6 @@ def test_the_ready_experiments_are_valid():
             with pytest.raises(ExperimentError, match="p2psim board"):
                 load_experiment(path)  # a board given to `p2psim experiment` says what it is
             continue
-        if "variants" in tomllib.loads(path.read_text(encoding="utf-8")):
-            from sim.industry.experiment import load_experiment as load_industry_experiment
-
-            spec, scenarios = load_industry_experiment(path)
-            assert len(scenarios) == len(spec.variants) >= 2, path
-            with pytest.raises(ExperimentError, match="p2psim industry"):
-                load_experiment(path)
-            continue
         spec, scenario = load_experiment(path)
         tasks = plan_runs(spec, scenario, str(path))
         assert tasks, path

@@ -1,7 +1,7 @@
-"""The industry's parts so far (issue 12).
+"""The industry's parts: the hazard, platforms drawn from the data, positions, keyed draws, kernels.
 
-The calibrated background hazard, platforms drawn from the data, investors' sparse positions
-across platforms and the shared-investor channel.
+The calibrated hazard, platforms drawn from the data, investors' sparse positions, keyed draws, and
+the kernels that split a platform's money among its investors.
 """
 
 from __future__ import annotations
@@ -13,11 +13,15 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sim.industry import draw_industry, draw_positions, load_hazard
+from sim.agents.positions import Positions, draw_positions
+from sim.industry import draw_industry, load_hazard
 from sim.industry.hazard import HAZARD_FILE, OWNER_TYPES
 from sim.industry.population import BUSINESS_MODELS, PLATFORMS_FILE
-from sim.industry.positions import Positions
+from sim.kernels.positions import request, settle, share
+from sim.randomness import keyed_normals, keyed_uniforms
 
 from .conftest import ROOT
 
@@ -52,8 +56,8 @@ def test_a_platform_s_hazard_is_the_sum_of_its_effects():
     assert got[0] == pytest.approx(expected)
     rng = np.random.default_rng(0)
     kinds = hazard.failure_type("2016", 20_000, rng)
-    share = np.bincount(kinds, minlength=5) / len(kinds)
-    assert share == pytest.approx(hazard.failure_types["2016"], abs=0.01)
+    share_ = np.bincount(kinds, minlength=5) / len(kinds)
+    assert share_ == pytest.approx(hazard.failure_types["2016"], abs=0.01)
 
 
 def test_an_industry_is_drawn_from_the_reporting_platforms_with_the_scenario_s_shares():
@@ -80,37 +84,105 @@ def test_positions_are_sparse_pairs_most_on_one_to_three_platforms_with_a_tail()
     assert np.mean(each <= 3) > 0.75 and each.max() >= 10
     pairs = positions.investor * positions.platforms + positions.platform
     assert len(np.unique(pairs)) == len(pairs)  # an investor holds a platform once
-    assert np.all(np.diff(positions.investor) >= 0)
+    assert np.all(np.diff(positions.platform) >= 0)  # a platform's positions are one slice
     by_loop = np.array([positions.balance_fen[positions.platform == p].sum()
                         for p in range(positions.platforms)])
     assert np.array_equal(positions.platform_totals_fen(), by_loop)
+    some = np.array([3, 17, 49_999])
+    rows = positions.rows_of_investors(some)
+    assert sorted(rows.tolist()) == np.flatnonzero(np.isin(positions.investor, some)).tolist()
 
 
-def test_a_failure_raises_withdrawals_only_where_its_investors_also_are():
+def test_the_investors_a_failure_touches_are_those_with_money_there():
     # investors 0-1 on platforms 0 and 1; investor 2 on platforms 1 and 2; investor 3 on 3 alone
     positions = Positions(investor=np.array([0, 0, 1, 1, 2, 2, 3]),
                           platform=np.array([0, 1, 0, 1, 1, 2, 3], dtype=np.int32),
                           balance_fen=np.array([100, 200, 300, 400, 500, 600, 700]),
                           investors=4, platforms=4)
-    failed = np.array([True, False, False, False])
-    asked = positions.shared_investor_withdrawals(failed, pull_share=0.5)
-    assert asked.tolist() == [0, 300, 0, 0]  # half of investors 0 and 1's 200 + 400 on platform 1
-    assert not positions.shared_investor_withdrawals(failed, pull_share=0.0).any()
-    assert positions.investors_on(failed).tolist() == [True, True, False, False]
+    assert positions.investors_on(np.array([True, False, False, False])).tolist() == [
+        True, True, False, False]
+    assert sorted(positions.platform[positions.rows_of_investors(np.array([0, 1]))].tolist()) == [
+        0, 0, 1, 1]
 
 
-def test_background_failures_alone_match_the_calibrated_hazard():
-    hazard = load_hazard()
-    rng = np.random.default_rng(5)
-    industry = draw_industry(3000, rng, hazard.provinces)
-    age_days = np.full(3000, 400)  # 13 months old, in the 12-23 band for the whole year below
-    operating = np.ones(3000, dtype=bool)
-    for day in range(300):
-        operating &= ~hazard.failures_today(age_days + day, "2017H1", industry.province,
-                                            industry.owner, industry.registered_capital_cny,
-                                            operating, rng)
-    monthly = hazard.monthly(np.full(3000, 13), "2017H1", industry.province, industry.owner,
-                             industry.registered_capital_cny)
-    p = -np.expm1(-monthly * 10)  # ten months
-    expected, sd = p.sum(), np.sqrt((p * (1 - p)).sum())
-    assert abs((~operating).sum() - expected) < 3 * sd, ((~operating).sum(), expected, sd)
+def test_keyed_draws_depend_only_on_their_key_and_coordinates():
+    a = keyed_uniforms(7, np.arange(1000), 5)
+    assert np.array_equal(a, keyed_uniforms(7, np.arange(1000), 5))
+    assert np.array_equal(a[100:200], keyed_uniforms(7, np.arange(100, 200), 5))  # no stream
+    assert not np.array_equal(a, keyed_uniforms(8, np.arange(1000), 5))
+    assert not np.array_equal(a, keyed_uniforms(7, np.arange(1000), 6))
+    many = keyed_uniforms(1, np.arange(200_000), 3)
+    from scipy import stats
+    assert stats.kstest(many, "uniform").pvalue > 0.001
+    assert abs(np.corrcoef(many[:-1], many[1:])[0, 1]) < 0.01  # consecutive counters unrelated
+    normals = keyed_normals(2, np.arange(200_000))
+    assert stats.kstest(normals, "norm").pvalue > 0.001
+
+
+def _groups(sizes):
+    return np.concatenate([[0], np.cumsum(sizes)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=5), st.data())
+def test_settling_pays_the_oldest_first_a_day_pro_rata_and_adds_up(sizes, data):
+    group_start = _groups(sizes)
+    n = int(group_start[-1])
+    balance = np.array(data.draw(st.lists(st.integers(0, 10**9), min_size=n, max_size=n)),
+                       dtype=np.int64)
+    queued = np.array([data.draw(st.integers(0, int(b))) for b in balance], dtype=np.int64)
+    since = np.where(queued > 0, np.array(data.draw(st.lists(st.integers(0, 3), min_size=n,
+                                                             max_size=n)), dtype=np.int32), -1)
+    cash = np.array(data.draw(st.lists(st.integers(0, 3 * 10**9), min_size=len(sizes),
+                                       max_size=len(sizes))), dtype=np.int64)
+    before_balance, before_queued, before_since = balance.copy(), queued.copy(), since.copy()
+    paid, left = settle(group_start, balance, queued, since, cash, np.ones(len(sizes), bool))
+    parts = before_queued - queued
+    for g in range(len(sizes)):
+        mine = slice(group_start[g], group_start[g + 1])
+        owed = before_queued[mine].sum()
+        assert paid[g] == min(cash[g], owed) == parts[mine].sum()
+        assert left[g] == owed - paid[g]
+        if 0 < paid[g] < owed:  # every earlier day is paid in full before a later day gets a fen
+            days = before_since[mine]
+            for day in np.unique(days[days >= 0]):
+                short = (parts[mine] < before_queued[mine]) & (days == day)
+                if short.any():
+                    assert (parts[mine][days > day] == 0).all()
+    assert (parts >= 0).all() and (parts <= before_queued).all()
+    assert np.array_equal(before_balance - balance, parts)
+    assert ((queued == 0) == (since == -1)).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=5), st.data())
+def test_sharing_gains_and_losses_adds_up_to_the_fen_and_takes_no_one_below_zero(sizes, data):
+    group_start = _groups(sizes)
+    n = int(group_start[-1])
+    balance = np.array(data.draw(st.lists(st.integers(0, 10**10), min_size=n, max_size=n)),
+                       dtype=np.int64)
+    queued = np.array([data.draw(st.integers(0, int(b))) for b in balance], dtype=np.int64)
+    totals = np.array([balance[group_start[g]:group_start[g + 1]].sum()
+                       for g in range(len(sizes))], dtype=np.int64)
+    gain = np.array(data.draw(st.lists(st.integers(0, 10**10), min_size=len(sizes),
+                                       max_size=len(sizes))), dtype=np.int64)
+    loss = np.array([data.draw(st.integers(0, int(t) + int(g))) for t, g in zip(totals, gain)],
+                    dtype=np.int64)
+    before = balance.copy()
+    share(group_start, balance, queued, gain, loss)
+    for g in range(len(sizes)):
+        mine = slice(group_start[g], group_start[g + 1])
+        moved = balance[mine].sum() - before[mine].sum()
+        expected = gain[g] - loss[g] if totals[g] > 0 else 0
+        assert moved == expected
+    assert (balance >= 0).all() and (queued <= balance).all()
+
+
+def test_requests_queue_a_share_of_what_is_not_yet_asked_for():
+    group_start = _groups([2, 1])
+    balance = np.array([1000, 3000, 50], dtype=np.int64)
+    queued = np.array([400, 0, 0], dtype=np.int64)
+    since = np.array([3, -1, -1], dtype=np.int32)
+    asked = request(group_start, balance, queued, since, np.array([0.5, 0.0]), 9)
+    assert asked.tolist() == [300 + 1500, 0] and queued.tolist() == [700, 1500, 0]
+    assert since.tolist() == [3, 9, -1]  # a request waits from its oldest part

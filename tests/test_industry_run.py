@@ -1,7 +1,7 @@
-"""The industry run (issue 12).
+"""An industry on the one engine: contagion, books to the fen, keyed draws, bad input.
 
-Contagion reaches only the platforms it can, the background hazard alone when every channel is off,
-the ledger to the fen across the industry, bad input refused.
+Contagion reaches only what it can, the books balance to the fen across every platform, keyed draws
+keep variants comparable, bad input is refused.
 """
 
 from __future__ import annotations
@@ -13,158 +13,244 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.industry.channels import REQUEST_CHANNELS
-from sim.industry.config import CHANNELS
-from sim.industry.kernels import allocate
-from sim.industry.market import IndustryMarket
-from sim.industry.states import FAILED
-from sim.ledger import LedgerError
+from sim.industry.failures import CAUSES
+from sim.kernels import DEFAULTED, NEVER_PAYS, PREPAID, REPAID
+from sim.ledger import AccountKind, LedgerError, Memo
+from sim.model import P2PMarket
+from sim.runs.contagion import REQUEST_CHANNELS
+from sim.runs.states import RunState
+from sim.scenario.industry import CHANNELS
 
 from .conftest import ROOT
 
 THUNDERSTORM = ROOT / "scenarios" / "thunderstorm_2018.toml"
 SMALL = {"industry.platforms": 120, "industry.investors": 8000}
-ALL_OFF = {f"channels.{c}.enabled": False for c in CHANNELS}
+ALL_OFF = {f"industry.channels.{c}.enabled": False for c in CHANNELS}
+NO_EVENTS = {"industry.events": []}
+WAVE = [{"month": "2017-06", "kind": "tighten", "class": "unregistered", "hazard_multiplier": 3.0},
+        {"month": "2017-09", "kind": "collapse", "class": "fund_pool", "largest": 3, "news": 0.4},
+        {"month": "2017-10", "kind": "investigation", "class": "private", "largest": 2},
+        {"month": "2018-01", "kind": "ban", "class": "fund_pool"}]
+"""The 2018 wave's events, earlier: so that a run of 600 days holds them all."""
+
+
+def industry(**overrides) -> P2PMarket:
+    """A small thunderstorm industry; a shortened run drops the scenario's events unless given."""
+    shortened = "run.horizon_days" in overrides and "industry.events" not in overrides
+    return P2PMarket(THUNDERSTORM, audit="off",
+                     **{**SMALL, **(NO_EVENTS if shortened else {}), **overrides})
 
 
 def _collapse_first_day(**overrides) -> dict:
-    return {**SMALL, "run.months": 3, **ALL_OFF, **overrides,
-            "events": [{"month": "2017-01", "kind": "collapse", "platforms": [0]}]}
+    return {**SMALL, "run.horizon_days": 90, **ALL_OFF, **overrides,
+            "industry.events": [{"month": "2017-01", "kind": "collapse", "platforms": [0]}]}
 
 
-def test_a_failure_raises_withdrawals_where_its_investors_also_hold_money_and_nowhere_else():
-    sizes = {"industry.platforms": 200, "industry.investors": 600,
-             "channels.shared_investors.enabled": True}
-    collapse = [{"month": "2017-01", "kind": "collapse", "class": "all", "largest": 1}]
-    quiet = IndustryMarket(THUNDERSTORM, **{**_collapse_first_day(**sizes), "events": []})
-    shaken = IndustryMarket(THUNDERSTORM, **{**_collapse_first_day(**sizes), "events": collapse})
-    quiet.step()
-    shaken.step()
-    failed = np.flatnonzero((shaken.state == FAILED) & (quiet.state != FAILED))
-    assert len(failed) == 1
-    extra = shaken.requests.recent.sum(axis=0) - quiet.requests.recent.sum(axis=0)
-    pos = shaken.positions
-    hit_anyway = np.isin(pos.investor, pos.investor[(quiet.state == FAILED)[pos.platform]])
-    theirs = np.isin(pos.investor, pos.investor[pos.platform == failed[0]]) & ~hit_anyway
-    shared = np.bincount(pos.platform[theirs], minlength=200) > 0
-    held = np.bincount(pos.platform[theirs], pos.balance_fen[theirs], 200)
-    shared[failed] = False
-    none = ~shared & (shaken.state != FAILED)
-    assert shared.sum() >= 3 and none.sum() >= 3  # both kinds of platform exist
-    assert (extra[shared & (held >= 1000)] > 0).all()
-    assert (extra[none] == 0).all()
-    assert extra[shared].sum() == pytest.approx(0.3 * held[shared].sum(), rel=0.01)
-
-
-def test_with_every_channel_off_only_the_calibrated_background_hazard_fails_platforms():
-    model = IndustryMarket(THUNDERSTORM, **{"industry.platforms": 400, "industry.investors": 20000,
-                                            **ALL_OFF})
-    model.run()
-    causes = pd.Series(model.cause[model.state == FAILED]).value_counts().to_dict()
-    named = sum(len(e.platforms) + e.largest for e in model.config.events
-                if e.kind in ("collapse", "investigation"))
-    assert set(causes) <= {0, 2}, causes  # background and the scenario's named events only
-    assert causes.get(2, 0) == named
-    observed, expected = causes.get(0, 0), model.expected_background
-    assert expected > 50
-    assert abs(observed - expected) < 3 * np.sqrt(expected), (observed, expected)
-    assert model.tracker.frame().co_debt_losses_cny.sum() == 0
-
-
-def test_the_ledger_balances_to_the_fen_across_the_industry_every_day():
-    model = IndustryMarket(THUNDERSTORM, audit=True, **SMALL)  # audit: check() after each day
-    model.run()
-    model.check()
-    assert (model.state == FAILED).sum() > 10
+def test_the_books_balance_to_the_fen_across_every_platform_every_day():
+    model = P2PMarket(THUNDERSTORM, audit="full", **{**SMALL, "run.horizon_days": 600,
+                                                     "industry.events": WAVE})
+    model.run()  # audit="full": the ledger, every loan, and every platform's positions, each day
+    ind = model.industry
+    assert (ind.state >= RunState.CLOSED).sum() > 10
+    assert model.ledger.total() == 0
     journal = model.ledger.journal()
-    assert journal.amount_fen.sum() > 0
     into_world = journal[journal.target == "world"].amount_fen.sum()
     out_of_world = journal[journal.source == "world"].amount_fen.sum()
     held = sum(int(a.sum()) for a in model.ledger.accounts.values())
     assert out_of_world - into_world == held  # what came in is held or went back out, to the fen
+    assert set(journal.memo) <= {str(m) for m in Memo}  # no memo typed as text
+    loans = model.book.loans
+    assert (loans.note_end == loans.note_start).all()  # pooled: no notes
 
 
 def test_a_posting_that_would_overdraw_a_platform_is_refused():
-    model = IndustryMarket(THUNDERSTORM, **{**SMALL, "run.months": 1})
-    amounts = np.zeros(120, dtype=np.int64)
-    amounts[5] = model.ledger.accounts["platform_cash"][5] + 1
-    with pytest.raises(LedgerError, match="platform 5"):
-        model.ledger.post("platform_cash", "world", amounts, "test")
+    model = industry(**{"run.horizon_days": 30})
+    amounts = np.zeros(model.ledger.platforms, dtype=np.int64)
+    amounts[5] = model.ledger.accounts[AccountKind.PLATFORM_CASH][5] + 1
+    with pytest.raises(LedgerError, match="platform_cash:industry-5"):
+        model.ledger.post(AccountKind.PLATFORM_CASH, AccountKind.WORLD, amounts,
+                          Memo.OPERATING_COST)
+
+
+def test_a_failure_raises_withdrawals_where_its_investors_also_hold_money_and_nowhere_else():
+    sizes = {"industry.platforms": 200, "industry.investors": 600,
+             "industry.channels.shared_investors.enabled": True}
+    collapse = [{"month": "2017-01", "kind": "collapse", "class": "all", "largest": 1}]
+    quiet = industry(**{**_collapse_first_day(**sizes), "industry.events": []})
+    shaken = industry(**{**_collapse_first_day(**sizes), "industry.events": collapse})
+    quiet.step()
+    shaken.step()
+    failed = np.flatnonzero((shaken.industry.failure_day == 0) & (quiet.industry.failure_day < 0))
+    assert len(failed) == 1
+    extra = (shaken.industry.requests.recent - quiet.industry.requests.recent)[
+        REQUEST_CHANNELS.index("shared_investors")]
+    pos = shaken.industry.positions
+    hit_anyway = np.isin(pos.investor, pos.investor[(quiet.industry.failure_day == 0)[pos.platform]])
+    theirs = np.isin(pos.investor, pos.investor[pos.platform == failed[0]]) & ~hit_anyway
+    held = np.bincount(pos.platform[theirs], pos.balance_fen[theirs], 200)
+    shared = held > 0
+    shared[failed] = False
+    none = ~shared & (shaken.industry.failure_day < 0)
+    assert shared.sum() >= 3 and none.sum() >= 3  # both kinds of platform exist
+    assert (extra[shared & (held >= 1000)] > 0).all()
+    assert (extra[none] == 0).all()
+    assert extra[shared].sum() == pytest.approx(0.3 * held[shared].sum(), rel=0.02)
+
+
+def test_with_every_channel_off_only_the_calibrated_background_hazard_fails_platforms():
+    model = industry(**{"industry.platforms": 400, "industry.investors": 20000, **ALL_OFF})
+    model.run()
+    ind = model.industry
+    failed = ind.failure_day >= 0
+    causes = pd.Series(ind.cause[failed]).value_counts().to_dict()
+    named = sum(len(e.platforms) + e.largest for e in model.config.industry.events
+                if e.kind in ("collapse", "investigation"))
+    background = CAUSES.index("background")
+    assert set(causes) <= {background, CAUSES.index("named"), CAUSES.index("run")}, causes
+    assert causes.get(CAUSES.index("named"), 0) == named
+    observed, expected = causes.get(background, 0), ind.expected_background
+    assert expected > 50
+    assert abs(observed - expected) < 3 * np.sqrt(expected), (observed, expected)
+    assert ind.tracker.frame().co_debt_losses_cny.sum() == 0
 
 
 def test_borrowers_who_owe_elsewhere_stop_paying_there_when_one_platform_collapses():
-    def losses(enabled):
-        model = IndustryMarket(THUNDERSTORM, **_collapse_first_day(**{
-            "channels.co_debt.enabled": enabled, "channels.co_debt.stop_probability": 1.0,
-            "channels.co_debt.share_of_loans": 0.5}))
+    def run(enabled):
+        model = industry(**_collapse_first_day(**{
+            "run.horizon_days": 240, "industry.channels.co_debt.enabled": enabled,
+            "industry.channels.co_debt.stop_probability": 1.0,
+            "industry.channels.co_debt.share_of_loans": 0.5}))
         model.run()
-        return model.tracker.frame().co_debt_losses_cny.sum(), model.stopped.sum()
-    assert losses(False) == (0, 0)
-    lost, stopped = losses(True)
-    assert lost > 0 and stopped > 0
+        return model
+    off, on = run(False), run(True)
+    assert off.industry.tracker.frame().co_debt_losses_cny.sum() == 0
+    assert not off.industry.co_debt.stopped.any()
+    loans = on.book.loans
+    stopped = on.industry.co_debt.stopped
+    assert stopped.any()
+    elsewhere = (loans.platform != on.industry.detailed) & (loans.borrower >= 0)
+    mine = elsewhere & stopped[np.maximum(loans.borrower, 0)]
+    marked = loans.hazard_mult == NEVER_PAYS
+    assert not (marked & ~mine).any() and marked.sum() > 10  # the stopped co-debtors' loans ...
+    repaid = (loans.status == REPAID) | (loans.status == PREPAID)
+    assert not (marked & repaid).any()  # ... never paid off after they stopped
+    assert ((loans.status == DEFAULTED) & marked).sum() > 10
+    assert on.industry.tracker.frame().co_debt_losses_cny.sum() > 0
 
 
 def test_the_same_seed_gives_the_same_industry_bit_for_bit():
-    one = IndustryMarket(THUNDERSTORM, **{**SMALL, "run.months": 12})
-    two = IndustryMarket(THUNDERSTORM, **{**SMALL, "run.months": 12})
+    short = {"run.horizon_days": 360, "industry.events": WAVE[:3]}
+    one, two = industry(**short), industry(**short)
     one.run()
     two.run()
-    pd.testing.assert_frame_equal(one.tracker.frame(), two.tracker.frame())
-    other = IndustryMarket(THUNDERSTORM, rng=7, **{**SMALL, "run.months": 12})
+    pd.testing.assert_frame_equal(one.industry.tracker.frame(), two.industry.tracker.frame())
+    assert one.ledger.balances() == two.ledger.balances()
+    other = P2PMarket(THUNDERSTORM, rng=7, audit="off", **{**SMALL, **short})
     other.run()
-    assert not one.tracker.frame().equals(other.tracker.frame())
+    assert not one.industry.tracker.frame().equals(other.industry.tracker.frame())
+
+
+ZERO_STRENGTH = {
+    "shared_investors": {"industry.channels.shared_investors.pull_share": 0.0},
+    "network": {"industry.channels.network.pull_share": 0.0},
+    "sentiment": {"industry.channels.sentiment.impact": 0.0,
+                  "industry.channels.sentiment.news_per_failure": 0.0,
+                  "industry.channels.sentiment.withdrawal_multiplier": 0.0},
+    "co_debt": {"industry.channels.co_debt.stop_probability": 0.0,
+                "industry.channels.co_debt.withdrawal_multiplier": 0.0},
+}
+
+
+@pytest.mark.parametrize("channel", list(ZERO_STRENGTH))
+def test_a_channel_switched_on_with_zero_strength_gives_the_identical_run(channel):
+    base = {"run.horizon_days": 420, **ALL_OFF,
+            "industry.events": [{"month": "2017-03", "kind": "collapse", "class": "all",
+                                 "largest": 3, "news": 0.0}]}
+    off = industry(**base)
+    on = industry(**{**base, f"industry.channels.{channel}.enabled": True,
+                     **ZERO_STRENGTH[channel]})
+    off.run()
+    on.run()
+    assert (off.industry.failure_day >= 0).sum() > 3
+    assert off.ledger.balances() == on.ledger.balances()
+    frame_off, frame_on = off.industry.tracker.frame(), on.industry.tracker.frame()
+    pd.testing.assert_frame_equal(frame_off, frame_on)
+    assert np.array_equal(off.book.loans.balance_fen, on.book.loans.balance_fen)
+
+
+def test_a_variant_moves_no_draw_of_the_platforms_it_does_not_touch():
+    """With the channels off, tightening one class changes nothing for the others, fen for fen."""
+    base = {"industry.platforms": 300, "industry.investors": 12000, "run.horizon_days": 540,
+            **ALL_OFF, "industry.channels.regulators.enabled": True, "industry.events": []}
+    calm = industry(**base)
+    tight = industry(**{**base, "industry.events": [
+        {"month": "2017-04", "kind": "tighten", "class": "fund_pool", "hazard_multiplier": 20.0,
+         "months": 12}]})
+    calm.run()
+    tight.run()
+    fund_pool = tight.industry.platforms.business_model == 4
+    assert (tight.industry.failure_day[fund_pool] >= 0).sum() > (
+        calm.industry.failure_day[fund_pool] >= 0).sum()  # the variant did something ...
+    others = ~fund_pool
+    assert np.array_equal(calm.industry.failure_day[others], tight.industry.failure_day[others])
+    for kind, values in calm.ledger.accounts.items():  # ... and nothing to anyone else
+        assert np.array_equal(values[others], tight.ledger.accounts[kind][others]), kind
 
 
 @pytest.mark.parametrize("policy, check", [
-    ("policies.custody_mandate", lambda m, f: (m.failure_type[m.state == FAILED] != 1).all()),
-    ("policies.orderly_exit", lambda m, f: m.ledger.flows(0, "absconded") == 0 and all(
-        m.ledger.flows(k, "absconded") == 0 for k in range(12))),
+    ("industry.policies.custody_mandate",
+     lambda m: (m.industry.state != RunState.FLED).all()),
+    ("industry.policies.orderly_exit",
+     lambda m: m.ledger.journal().query("memo == 'taken_by_operators'").empty),
 ])
 def test_policies_do_what_they_say(policy, check):
-    model = IndustryMarket(THUNDERSTORM, **{**SMALL, "run.months": 12, policy: True,
-                                            "events": [{"month": "2017-01", "kind": "collapse",
-                                                        "platforms": [0, 1, 2, 3]}]})
+    model = industry(**{"run.horizon_days": 360, policy: True,
+                        "industry.events": [{"month": "2017-01", "kind": "collapse",
+                                             "platforms": [0, 1, 2, 3]}]})
     model.run()
-    assert (model.state == FAILED).sum() >= 4
-    assert check(model, model.tracker.frame())
+    assert (model.industry.failure_day >= 0).sum() >= 4
+    assert check(model)
 
 
 def test_a_redemption_gate_caps_what_investors_can_ask_a_day():
-    model = IndustryMarket(THUNDERSTORM, **_collapse_first_day(**{
-        "policies.redemption_gate_daily": 0.001, "channels.shared_investors.enabled": True,
-        "channels.shared_investors.pull_share": 1.0}))
-    money = model.money_fen().astype(float)
+    model = industry(**_collapse_first_day(**{
+        "industry.policies.redemption_gate_daily": 0.001,
+        "industry.channels.shared_investors.enabled": True,
+        "industry.channels.shared_investors.pull_share": 1.0}))
+    money = model.industry.money_fen().astype(float)
     model.step()
-    asked = model.requests.recent.sum(axis=0)
+    asked = model.industry.requests.recent.sum(axis=0)
     assert (asked[1:] <= 0.001 * 1.01 * money[1:] + 1).all()  # money grows by the day's deposits
     assert asked[1:].sum() > 0.0009 * money[1:].sum()  # the pull asked for more than the gate
-
-
-def test_allocation_adds_up_to_the_fen_and_never_pays_a_position_more_than_it_asked():
-    rng = np.random.default_rng(3)
-    weights = rng.integers(0, 10**9, 5000).astype(np.int64)
-    weights[::7] = 0
-    group_start = np.array([0, 1000, 1000, 3000, 5000])
-    totals = np.add.reduceat(weights, [0, 1000, 3000])
-    amounts = np.array([totals[0], 5, totals[1] // 3, totals[2] - 1], dtype=np.int64)
-    amounts[1] = 0  # an empty platform gets nothing
-    parts = allocate(group_start, weights, amounts, True)
-    assert (parts <= weights).all() and (parts >= 0).all()
-    sums = [parts[0:1000].sum(), parts[1000:3000].sum(), parts[3000:].sum()]
-    assert sums == [amounts[0], amounts[2], amounts[3]]
-    gains = allocate(group_start, weights, np.array([7, 0, 10**14, 3]), False)
-    assert gains[1000:3000].sum() == 10**14 and gains[:1000].sum() == 7
 
 
 BAD = [
     ("model shares", "[industry.model_shares]\npure_intermediary = 0.5\nfund_pool = 0.4\n",
      "industry.model_shares", "add up to 0.9"),
-    ("unknown class", '[[events]]\nmonth = "2018-06"\nkind = "tighten"\nclass = "p2b"\n',
-     "events[0].class", "unknown class of platforms 'p2b'"),
-    ("unknown channel", "[channels.rumours]\nenabled = true\n", "channels.rumours",
-     "allowed here: shared_investors, network, sentiment, regulators, co_debt"),
-    ("event before the run", '[[events]]\nmonth = "2016-01"\nkind = "ban"\n', "events[0].month",
-     "before the run starts"),
+    ("unknown class", '[[industry.events]]\nmonth = "2018-06"\nkind = "tighten"\nclass = "p2b"\n',
+     "industry.events[0].class", "unknown class of platforms 'p2b'"),
+    ("unknown channel", "[industry.channels.rumours]\nenabled = true\n",
+     "industry.channels.rumours", "shared_investors, network, sentiment, regulators, co_debt"),
+    ("event before the run", '[[industry.events]]\nmonth = "2016-01"\nkind = "ban"\n',
+     "industry.events[0].month", "outside the run"),
+    ("event past the horizon", '[[industry.events]]\nmonth = "2081-01"\nkind = "ban"\n',
+     "industry.events[0].month", "outside the run"),
+    ("a calendar period of no data", '[industry]\nbackground_period = "2030H9"\n',
+     "industry.background_period", "unknown period '2030H9'"),
+    ("transfers asked of pooled platforms", "[industry.behaviour]\ntransfers = true\n",
+     "industry.behaviour", "债权转让"),
+    ("trust asked of a pooled platform",
+     '[runs]\nenabled = true\n[[runs.events]]\nday = 5\nkind = "bad_press"\n'
+     'platforms = ["industry-3"]\ntrust_shock = 0.2\n',
+     "runs.events[0].platforms", "pooled platform"),
+    ("an event naming a platform not in the industry",
+     '[[industry.events]]\nmonth = "2017-06"\nkind = "collapse"\nplatforms = ["nowhere"]\n',
+     "industry.events[0].platforms", "'nowhere' is not one of the scenario's platforms"),
+    ("a detailed platform that is not in the industry's table",
+     '[runs]\nenabled = true\n[[platforms]]\nname = "mine"\n[platforms.industry]\nwdzj_id = 999999\n',
+     "platforms[0].industry.wdzj_id", "999999 is not a platform of the industry"),
+    ("a detailed platform without trust", '[[platforms]]\nname = "mine"\n', "runs.enabled",
+     "needs [runs] enabled = true"),
 ]
 
 
@@ -172,7 +258,10 @@ BAD = [
 def test_bad_industry_input_names_the_key_exits_2_and_writes_nothing(tmp_path, capsys, what, text,
                                                                       key, message):
     scenario = tmp_path / "bad.toml"
-    scenario.write_text('[run]\nname = "bad"\nmonths = 12\n' + text, encoding="utf-8")
+    head = '[run]\nname = "bad"\nhorizon_days = 360\n'
+    if "[industry]" not in text:
+        head += '[industry]\nplatforms = 20\ninvestors = 500\n'
+    scenario.write_text(head + text, encoding="utf-8")
     out = tmp_path / "out"
     assert main(["industry", str(scenario), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
@@ -180,15 +269,22 @@ def test_bad_industry_input_names_the_key_exits_2_and_writes_nothing(tmp_path, c
     assert "Traceback" not in err and not out.exists()
 
 
-def test_a_platform_table_that_does_not_add_up_is_refused(tmp_path, capsys):
-    table = pd.read_csv(ROOT / "data" / "wdzj_platforms.csv").head(20)
-    table.loc[3, "outstanding_cny"] = -5.0
+@pytest.mark.parametrize("column, value, message", [
+    ("outstanding_cny", -5.0, "outstanding_cny must be a number >= 0"),
+    ("annual_yield", 50.0, "annual_yield must be a number >= 0 and at most 1"),
+    ("launch_month", "garbage", "launch_month must be YYYY-MM"),
+])
+def test_a_platform_table_that_does_not_add_up_is_refused(tmp_path, capsys, column, value,
+                                                          message):
+    table = pd.read_csv(ROOT / "data" / "wdzj_platforms.csv", dtype={"launch_month": str}).head(20)
+    table[column] = table[column].astype(object)
+    table.loc[3, column] = value
     table.to_csv(tmp_path / "platforms.csv", index=False)
     scenario = tmp_path / "s.toml"
     scenario.write_text('[industry]\nplatforms_file = "platforms.csv"\n', encoding="utf-8")
     assert main(["industry", str(scenario), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "industry.platforms_file" in err and "row 5" in err and "outstanding_cny" in err, err
+    assert "industry.platforms_file" in err and "row 5" in err and message in err, err
     table.drop(columns=["investors"]).to_csv(tmp_path / "platforms.csv", index=False)
     assert main(["industry", str(scenario), "--quiet"]) == 2
     assert "lacks the columns investors" in capsys.readouterr().err
@@ -201,65 +297,77 @@ def test_the_command_writes_the_trackers_tables_and_the_wave(tmp_path, capsys):
     monthly = pd.read_csv(out / "monthly.csv")
     assert len(monthly) == 36 and monthly.month.iloc[-1] == "2019-12"
     for column in ("new_跑路", "new_fund_pool", "volume_cny", "outstanding_cny", "active_investors",
-                   "net_inflow_cny", "losses_cny", "recoveries_cny",
-                   *[f"asked_{c}_cny" for c in REQUEST_CHANNELS]):
+                   "net_inflow_cny", "losses_cny", *[f"asked_{c}_cny" for c in REQUEST_CHANNELS]):
         assert column in monthly
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["failed"] == (pd.read_csv(out / "platforms.csv").state == "failed").sum()
+    platforms = pd.read_csv(out / "platforms.csv")
+    assert summary["problem_platforms"] == int((platforms.failure_day >= 0).sum())
+    assert summary["industry_losses_cny"] == pytest.approx(monthly.losses_cny.sum())
     assert abs(sum(summary["damage_share"].values()) - 1) < 1e-9
     assert (out / "wave.png").stat().st_size > 10_000
     assert "new problem platforms" in capsys.readouterr().out
     assert main(["report", str(out)]) == 0
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Industry: thunderstorm_2018" in page and "data:image/png;base64" in page
-    assert "[channels.co_debt]" in page  # the scenario as run
+    assert "[industry.channels.co_debt]" in page  # the scenario as run
 
 
-def test_an_experiment_gives_the_same_numbers_on_one_worker_or_two(tmp_path):
-    from sim.industry.experiment import run_experiment
-
-    spec = tmp_path / "exp.toml"
-    spec.write_text(f"""
+EXPERIMENT = """
 [experiment]
 name = "tiny"
-scenario = "{THUNDERSTORM.as_posix()}"
+scenario = "{scenario}"
+seed = 11
 replications = 2
-set = {{ "industry.platforms" = 60, "industry.investors" = 2000, "run.months" = 20 }}
+common_random_numbers = true
+
+[experiment.fixed]
+"industry.platforms" = 60
+"industry.investors" = 2000
+"run.horizon_days" = 600
+"industry.events" = [{{ month = "2017-06", kind = "collapse", class = "all", largest = 2, news = 0.3 }}]
+
+[design]
+kind = "variants"
 
 [[variants]]
 name = "all"
 
 [[variants]]
 name = "no sentiment"
-set = {{ "channels.sentiment.enabled" = false }}
-""", encoding="utf-8")
-    one = run_experiment(spec, tmp_path / "one", workers=1)
-    two = run_experiment(spec, tmp_path / "two", workers=2)
-    pd.testing.assert_frame_equal(one["runs"], two["runs"])
-    summary = pd.read_csv(tmp_path / "one" / "summary.csv")
-    assert list(summary.variant) == ["all", "no sentiment"]
-    assert summary.failed_vs_first.iloc[0] == 0
+set = {{ "industry.channels.sentiment.enabled" = false }}
+
+[outputs]
+statistics = ["problem_platforms", "industry_losses_cny"]
+"""
+
+
+def test_an_experiment_goes_through_the_one_runner_the_same_on_one_worker_or_two(tmp_path):
+    spec = tmp_path / "exp.toml"
+    spec.write_text(EXPERIMENT.format(scenario=THUNDERSTORM.as_posix()), encoding="utf-8")
+    assert main(["industry", str(spec), "--out", str(tmp_path / "one"), "--quiet",
+                 "--executor", "local"]) == 0
+    assert main(["experiment", str(spec), "--out", str(tmp_path / "two"), "--quiet",
+                 "--workers", "2"]) == 0
+    one = pd.read_parquet(tmp_path / "one" / "results.parquet")
+    two = pd.read_parquet(tmp_path / "two" / "results.parquet")
+    pd.testing.assert_frame_equal(one, two)
+    differences = pd.read_csv(tmp_path / "one" / "differences.csv")
+    first = differences[differences.variant == "all"]
+    assert (first.difference == 0).all() and set(differences.variant) == {"all", "no sentiment"}
+    seeds = one.drop_duplicates("run").groupby("replication").seed.nunique()
+    assert (seeds == 1).all()  # every variant's replication r on the same draws
     assert main(["report", str(tmp_path / "one")]) == 0
     assert "no sentiment" in (tmp_path / "one" / "report.html").read_text(encoding="utf-8")
 
 
 def test_an_experiment_with_a_bad_variant_stops_before_any_run(tmp_path, capsys):
     spec = tmp_path / "exp.toml"
-    spec.write_text(f"""
-[experiment]
-name = "bad"
-scenario = "{THUNDERSTORM.as_posix()}"
-
-[[variants]]
-name = "fine"
-
-[[variants]]
-name = "typo"
-set = {{ "channels.rumours.enabled" = false }}
-""", encoding="utf-8")
+    spec.write_text(EXPERIMENT.format(scenario=THUNDERSTORM.as_posix()).replace(
+        '"industry.channels.sentiment.enabled"', '"industry.channels.rumours.enabled"'),
+        encoding="utf-8")
     assert main(["industry", str(spec), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "variants[1] (typo)" in err and "channels.rumours" in err and "allowed here" in err, err
+    assert "design point 1" in err and "industry.channels.rumours" in err, err
     assert not (tmp_path / "out").exists()
 
 
@@ -268,3 +376,15 @@ def test_a_market_scenario_and_an_industry_scenario_each_name_their_command(caps
     assert "run it with `p2psim run" in capsys.readouterr().err
     assert main(["run", str(THUNDERSTORM), "--quiet"]) == 2
     assert "run it with `p2psim industry" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")),
+                         ids=lambda p: p.stem)
+def test_the_shipped_industry_scenarios_run_small_with_every_book_checked(path):
+    if "[industry]" not in path.read_text(encoding="utf-8"):
+        pytest.skip("a market scenario (tests/test_scenarios.py)")
+    model = P2PMarket(path, audit="full", **{"industry.platforms": 30, "industry.investors": 3000,
+                                             "investors.count": 500})
+    model.run()
+    assert model.ledger.total() == 0
+    assert len(model.industry.tracker.frame()) == model.horizon_days // 30

@@ -23,7 +23,11 @@ SHIPPED = sorted(p for p in SCENARIOS.glob("**/*.toml")  # industry scenarios: t
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_shipped_scenarios_run(path):
     scenario = load_scenario(path)
-    last_event = max((event.day for event in scenario.runs.events), default=0)
+    stress = scenario.stress
+    stress_months = [w.start_month for w in stress.recession] + [
+        m for m in (stress.funding_freeze_month, stress.guarantee_fails_month) if m is not None]
+    last_event = max([event.day for event in scenario.runs.events]
+                     + [30 * m for m in stress_months], default=0)
     overrides = {"run__horizon_days": max(60, last_event + 10)}  # a run's events stay within it
     if scenario.initial_book.loans > 20000:
         overrides["initial_book__loans"] = 20000

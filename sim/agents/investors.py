@@ -16,7 +16,10 @@ churn when its realised return falls short of what they expect, or when its loss
 trust). Marketing brings investors; it does not decide for them.
 
 Per-investor money is a sub-ledger: ``cash[i, p]`` (fen, on platform p) adds up to the ledger's
-``investor_cash:<platform>`` accounts, which the audit checks.
+``investor_cash:<platform>`` accounts, which the audit checks. These are the investors of the
+platforms of full detail, whose columns are (investors, those platforms); inside an industry they
+are some of the industry's investors (``industry_id``), who hold pooled platforms too, as sparse
+positions (:mod:`sim.agents.positions`).
 """
 
 from __future__ import annotations
@@ -58,20 +61,28 @@ class InvestorPopulation:
         The scenario's grades, best first.
     rng : numpy.random.Generator
         The investors' own random stream.
+    industry_id : numpy.ndarray or None
+        Inside an industry, each investor's id among the industry's investors (its ``count`` rows);
+        otherwise the rows themselves.
     """
 
     def __init__(self, config: InvestorsConfig, platform_share, grade_names: list[str],
-                 rng: np.random.Generator) -> None:
-        n, n_platforms = config.count, len(platform_share)
+                 rng: np.random.Generator, industry_id: np.ndarray | None = None) -> None:
+        n = config.count if industry_id is None else len(industry_id)
+        n_platforms = len(platform_share)
         self.config = config
         self.grade_names = grade_names
         self.platform_names: list[str] = []
         self.rng = rng
         self.n_platforms = n_platforms
         self.min_bid_fen = to_fen(config.min_bid_cny)
-        home = rng.choice(n_platforms, size=n, p=np.asarray(platform_share) / sum(platform_share))
+        home = (rng.choice(n_platforms, size=n, p=np.asarray(platform_share) / sum(platform_share))
+                if n_platforms else np.zeros(0, dtype=np.int64))
         for key, value in self._draw(home).items():
             setattr(self, key, value)
+        self.industry_id = np.arange(n, dtype=np.int64) if industry_id is None else industry_id
+        self.next_industry_id = n  # the id of the next investor new to the market (an industry's
+        # investors are ids 0 .. count - 1: the model moves it past them)
 
     def _draw(self, home: np.ndarray) -> dict[str, np.ndarray]:
         """Profiles of investors whose home platforms are ``home`` (one row each)."""
@@ -121,6 +132,9 @@ class InvestorPopulation:
         new = self._draw(np.full(n, platform, dtype=np.int64))
         for key, value in new.items():
             setattr(self, key, np.concatenate([getattr(self, key), value]))
+        ids = np.arange(self.next_industry_id, self.next_industry_id + n)  # new to the industry too
+        self.industry_id = np.concatenate([self.industry_id, ids])
+        self.next_industry_id += n
         return slice(start, start + n)
 
     def leave(self, rows: np.ndarray) -> None:

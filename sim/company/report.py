@@ -46,7 +46,7 @@ class CompanyReport:
 
 def company_report(market) -> CompanyReport:
     """The company figures of a finished (or paused) run."""
-    journal = market.ledger.journal()  # read once for the statements and the figures
+    journal = market.ledger.journal(platforms=len(market.platforms))  # once, for all below
     frame = statements(market, journal)
     monthly, yearly, once = {}, {}, {}
     for platform in market.platforms:
@@ -54,10 +54,10 @@ def company_report(market) -> CompanyReport:
         yearly[platform.name] = yearly_figures(monthly[platform.name])
         once[platform.name] = run_figures(monthly[platform.name], platform)
     plan = market.config.plan
-    name = plan.platform or market.platforms[0].name
+    name = plan.platform or (market.platforms[0].name if market.platforms else None)
     months = max(1, (market.day - 1) // DAYS_PER_MONTH + 1)
     targets = []
-    for text in plan.targets:
+    for text in plan.targets if name is not None else []:
         target = parse_target(text, months)
         value = target_value(target, monthly[name], yearly[name], once[name])
         targets.append({"target": text, "value": value, "met": target.met(value)})

@@ -83,7 +83,8 @@ def statements(market, journal: pd.DataFrame | None = None) -> pd.DataFrame:
 
     ``journal`` is the ledger's (read here if not given); a ``month`` column is added to it.
     """
-    journal = market.ledger.journal() if journal is None else journal
+    journal = (market.ledger.journal(platforms=len(market.platforms)) if journal is None
+               else journal)
     journal["month"] = journal.day // DAYS_PER_MONTH
     months = max(1, (market.day - 1) // DAYS_PER_MONTH + 1)
     frames = []
@@ -92,6 +93,10 @@ def statements(market, journal: pd.DataFrame | None = None) -> pd.DataFrame:
             long = table.rename_axis("line").reset_index().melt(
                 id_vars="line", var_name="month", value_name="amount_fen")
             frames.append(long.assign(platform=platform.name, statement=statement))
+    if not frames:  # an industry with no detailed platform: no company's books
+        return pd.DataFrame({"platform": [], "month": np.zeros(0, np.int64),
+                             "year": np.zeros(0, np.int64), "statement": [], "line": [],
+                             "amount_fen": np.zeros(0, np.int64)})
     frame = pd.concat(frames, ignore_index=True)
     frame["month"] = frame.month.astype(np.int64)
     frame["year"] = frame.month // 12 + 1

@@ -18,7 +18,8 @@ from sim.experiments.spec import Experiment, ExperimentError, load_experiment
 from sim.outputs.run_folder import finished
 
 __all__ = ["EXECUTORS", "Experiment", "ExperimentError", "RunTask", "design_points",
-           "load_experiment", "plan_runs", "run_experiment", "run_one", "run_seeds"]
+           "format_result", "load_experiment", "plan_runs", "run_experiment", "run_one",
+           "run_seeds"]
 
 
 def run_experiment(path: str | Path, out: str | Path | None = None, executor: str = "process",
@@ -77,3 +78,22 @@ def run_experiment(path: str | Path, out: str | Path | None = None, executor: st
     result["folder"] = folder
     result["skipped"] = len(tasks) - len(todo)
     return result
+
+
+def format_result(result: dict, shown: int = 40) -> str:
+    """What ``p2psim experiment`` prints: the runs, each point's statistics, sensitivity, differences."""
+    lines = [f"{result['runs']} runs ({result['skipped']} already done), {result['failed']} failed; "
+             f"results: {result['folder']}/"]
+    summary = result["summary"].drop(columns=["q05", "q95"])
+    if len(summary):
+        lines.append(summary.head(shown).to_string(index=False, float_format="%.4g"))
+        if len(summary) > shown:
+            lines.append(f"... {len(summary) - shown} more rows in {result['folder']}/summary.csv")
+    if len(result["sensitivity"]):
+        lines.append(result["sensitivity"].to_string(index=False, float_format="%.3f"))
+    differences = result.get("differences")
+    if differences is not None and len(differences):
+        lines.append("each point minus the first, paired (same draws):")
+        lines.append(differences.drop(columns=["point", "ci95_low", "ci95_high"]).head(shown)
+                     .to_string(index=False, float_format="%.4g"))
+    return "\n".join(lines)

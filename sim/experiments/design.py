@@ -46,9 +46,11 @@ def sensitivity_problem(spec: Experiment) -> dict:
 
 
 def design_points(spec: Experiment) -> list[dict[str, Any]]:
-    """The parameter points of the design, in order."""
+    """The parameter points of the design, in order (a variant: the keys it sets)."""
     params = spec.parameters
     kind, seed = spec.design.kind, spec.experiment.seed
+    if kind == "variants":
+        return [dict(variant.set) for variant in spec.variants]
     if not params:
         return [{}]
     if kind == "grid":
@@ -111,7 +113,31 @@ def plan_runs(spec: Experiment, scenario: Path, label: str) -> list[RunTask]:
         seeds = [seeds[k % reps] for k in range(len(points) * reps)]
     outputs = spec.outputs
     statistics = tuple(dict.fromkeys(outputs.statistics + outputs.sensitivity))
+    _check_industry_statistics(spec, scenario, statistics, label)
+    labels = point_labels(spec, points)
     return [RunTask(run=p * reps + r, point=p, replication=r, seed=seeds[p * reps + r],
                     scenario=str(scenario), overrides={**spec.experiment.fixed, **point},
-                    params=point, statistics=statistics, timeseries=tuple(outputs.timeseries))
+                    params=labels[p], statistics=statistics, timeseries=tuple(outputs.timeseries))
             for p, point in enumerate(points) for r in range(reps)]
+
+
+def point_labels(spec: Experiment, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What names each point in the tables: its parameters, or a variant's name."""
+    if spec.design.kind == "variants":
+        return [{"variant": variant.name} for variant in spec.variants]
+    return points
+
+
+def parameter_columns(spec: Experiment) -> list[str]:
+    """The columns that name a point in the experiment's tables."""
+    return ["variant"] if spec.design.kind == "variants" else [p.key for p in spec.parameters]
+
+
+def _check_industry_statistics(spec: Experiment, scenario: Path, statistics, label: str) -> None:
+    """An industry's statistics need a scenario with an ``[industry]``."""
+    from sim.outputs.statistics import BY_NAME
+
+    wanted = [name for name in statistics if BY_NAME[name].industry]
+    if wanted and load_scenario(scenario, spec.experiment.fixed).industry is None:
+        raise ExperimentError(f"{label}: outputs.statistics: {wanted[0]} is an industry's figure; "
+                              f"the scenario {scenario} has no [industry]")

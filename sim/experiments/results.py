@@ -26,14 +26,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.experiments.design import sensitivity_problem  # noqa: E402
+from sim.experiments.design import parameter_columns, sensitivity_problem  # noqa: E402
 from sim.experiments.spec import Experiment  # noqa: E402
 from sim.outputs import save_figure  # noqa: E402
 
 
 def tidy(records: list[dict], spec: Experiment) -> pd.DataFrame:
     """One row per run and statistic."""
-    keys = [p.key for p in spec.parameters]
+    keys = parameter_columns(spec)
     rows = []
     for r in records:
         base = {"run": r["run"], "point": r["point"], "replication": r["replication"],
@@ -55,7 +55,7 @@ def timeseries_table(records: list[dict]) -> pd.DataFrame:
 def summarise_points(table: pd.DataFrame, spec: Experiment) -> pd.DataFrame:
     """Per point and statistic: mean, sd, Monte-Carlo standard error, quantiles (finished runs)."""
     ok = table[table.status == "ok"]
-    keys = [p.key for p in spec.parameters]
+    keys = parameter_columns(spec)
     grouped = ok.groupby(["point", "output"])["value"]
     summary = grouped.agg(n="count", mean="mean", sd="std",
                           q05=lambda v: v.quantile(0.05), q50="median",
@@ -66,6 +66,32 @@ def summarise_points(table: pd.DataFrame, spec: Experiment) -> pd.DataFrame:
     if params is not None:
         summary = summary.join(params, on="point")
     return summary[["point", *keys, "output", "n", "mean", "sd", "se", "q05", "q50", "q95"]]
+
+
+def differences(table: pd.DataFrame, spec: Experiment) -> pd.DataFrame:
+    """Each point's paired difference from the first, per statistic (common random numbers).
+
+    Replication ``r`` of every point ran on the same draws, so the difference is taken run by run
+    and its standard error is the pairs' spread / sqrt(pairs), not the runs' (the noise the points
+    share cancels). Empty unless the experiment uses common random numbers.
+    """
+    if not spec.experiment.common_random_numbers:
+        return pd.DataFrame()
+    ok = table[table.status == "ok"]
+    keys = parameter_columns(spec)
+    first = ok[ok.point == 0].set_index(["replication", "output"])["value"]
+    rows = []
+    for (point, output), group in ok.groupby(["point", "output"]):
+        mine = group.set_index(["replication", "output"])["value"]
+        paired = (mine - first.reindex(mine.index)).dropna()
+        n = len(paired)
+        row = {"point": point, **group.iloc[0][keys].to_dict(), "output": output, "pairs": n,
+               "difference": paired.mean() if n else np.nan,
+               "se": paired.std(ddof=1) / math.sqrt(n) if n > 1 else np.nan}
+        row["ci95_low"], row["ci95_high"] = (row["difference"] - 1.96 * row["se"],
+                                             row["difference"] + 1.96 * row["se"])
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def sensitivity(table: pd.DataFrame, spec: Experiment) -> pd.DataFrame:
@@ -110,12 +136,19 @@ def sensitivity(table: pd.DataFrame, spec: Experiment) -> pd.DataFrame:
 # --------------------------------------------------------------------------- figures
 
 def plot_all(out: Path, spec: Experiment, table: pd.DataFrame, summary: pd.DataFrame,
-             series: pd.DataFrame, sens: pd.DataFrame) -> list[Path]:
+             series: pd.DataFrame, sens: pd.DataFrame,
+             diffs: pd.DataFrame | None = None) -> list[Path]:
     """Write the figures that fit the experiment; return their paths."""
     folder = out / "figures"
     folder.mkdir(exist_ok=True)
     written = []
+    diffs = pd.DataFrame() if diffs is None else diffs
     kind = spec.design.kind
+    if kind == "variants":
+        for output in summary.output.unique():
+            written.append(_variants(folder, spec, summary[summary.output == output],
+                                     diffs[diffs.output == output] if len(diffs) else diffs,
+                                     output))
     if spec.parameters and kind in ("grid", "list"):
         for output in summary.output.unique():
             written.append(_by_parameter(folder, spec, summary[summary.output == output], output))
@@ -154,6 +187,28 @@ def _by_parameter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: st
     if others:
         ax.legend(fontsize=8)
     return save_figure(fig, folder / f"{output}_by_{_safe(first)}.png")
+
+
+def _variants(folder: Path, spec: Experiment, rows: pd.DataFrame, diffs: pd.DataFrame,
+              output: str) -> Path:
+    """Per variant: the output's mean, and its paired difference from the first, 95 % intervals."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.45 * len(rows) + 2.2), constrained_layout=True)
+    y = np.arange(len(rows))
+    axes[0].barh(y, rows["mean"], xerr=1.96 * rows["se"], color="tab:red", alpha=0.7, capsize=3)
+    axes[0].set_yticks(y, rows["variant"])
+    axes[0].set_xlabel(f"{output}, mean of {spec.experiment.replications} runs")
+    if len(diffs):
+        diffs = diffs.set_index("point").reindex(rows["point"])
+        axes[1].barh(y, diffs["difference"], xerr=1.96 * diffs["se"].fillna(0), color="tab:blue",
+                     alpha=0.7, capsize=3)
+    axes[1].axvline(0, color="black", linewidth=0.8)
+    axes[1].set_yticks(y, [""] * len(y))
+    axes[1].set_xlabel(f"minus '{rows['variant'].iloc[0]}' (same draws, paired)")
+    for ax in axes:
+        ax.invert_yaxis()
+        ax.grid(alpha=0.3, axis="x")
+    fig.suptitle(f"{spec.experiment.name}: {output}, 95 % intervals")
+    return save_figure(fig, folder / f"{output}_by_variant.png")
 
 
 def _scatter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: str) -> Path:
@@ -247,6 +302,9 @@ def write_results(out: Path, spec: Experiment, records: list[dict]) -> dict[str,
     sens = sensitivity(table, spec)
     if len(sens):
         sens.to_csv(out / "sensitivity.csv", index=False)
-    figures = plot_all(out, spec, table, summary, series, sens)
+    diffs = differences(table, spec)
+    if len(diffs):
+        diffs.to_csv(out / "differences.csv", index=False)
+    figures = plot_all(out, spec, table, summary, series, sens, diffs)
     return {"runs": len(records), "failed": len(failed), "summary": summary,
-            "sensitivity": sens, "figures": figures}
+            "sensitivity": sens, "differences": diffs, "figures": figures}

@@ -10,7 +10,7 @@ common_random_numbers = false              # true: replication r of every point 
 fixed = { "run.horizon_days" = 720 }       # overrides applied to every run
 
 [design]
-kind = "grid"        # grid | list | random | latin | sobol | morris
+kind = "grid"        # grid | list | random | latin | sobol | morris | variants
 samples = 16         # random, latin: points; sobol: N (N (D + 2) points); morris: trajectories
 
 [[parameters]]
@@ -26,6 +26,12 @@ statistics = ["volume_cny", "platform_profit_cny"]      # end-of-run figures, on
 timeseries = ["outstanding_principal_cny"]              # month-end values, for fan charts
 sensitivity = ["platform_profit_cny"]                   # sobol / morris: analysed with SALib
 ```
+
+A ``variants`` design names its points instead of sweeping parameters: each ``[[variants]]`` has a
+``name`` and the scenario keys it ``set``s (a channel switched off, a policy on); the first is the
+reference. Variants run with common random numbers (replication ``r`` of every variant gets child
+``r``), and the results add each variant's paired difference from the first (``differences.csv``):
+``experiments/thunderstorm_channels.toml``.
 
 Everything is checked before a run starts: unknown keys, ``low > high``, zero replications, an
 output the model does not report, and every design point's overrides against the scenario (so a
@@ -43,7 +49,7 @@ from sim.outputs.statistics import BY_NAME as STATISTICS
 from sim.reporters import MODEL_REPORTERS
 from sim.scenario.loading import read_toml_file
 
-DESIGNS = ("grid", "list", "random", "latin", "sobol", "morris")
+DESIGNS = ("grid", "list", "random", "latin", "sobol", "morris", "variants")
 
 
 class ExperimentError(ValueError):
@@ -70,7 +76,7 @@ class ExperimentConfig(_Section):
 class DesignConfig(_Section):
     """How the parameter points are made."""
 
-    kind: Literal["grid", "list", "random", "latin", "sobol", "morris"] = "grid"
+    kind: Literal["grid", "list", "random", "latin", "sobol", "morris", "variants"] = "grid"
     samples: int = Field(8, ge=1, le=1_000_000)
     levels: int = Field(4, ge=2, le=100, description="morris: grid levels")
 
@@ -95,6 +101,13 @@ class ParameterConfig(_Section):
         return self
 
 
+class VariantConfig(_Section):
+    """One variant of a ``variants`` design: its name and the scenario keys it sets."""
+
+    name: str = Field(min_length=1, max_length=100)
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
 class OutputsConfig(_Section):
     """What each run keeps."""
 
@@ -110,11 +123,26 @@ class Experiment(_Section):
     experiment: ExperimentConfig
     design: DesignConfig = DesignConfig()
     parameters: list[ParameterConfig] = Field(default_factory=list)
+    variants: list[VariantConfig] = Field(default_factory=list)
     outputs: OutputsConfig = OutputsConfig()
 
     @model_validator(mode="after")
     def _consistent(self):
-        ranged = self.design.kind not in ("grid", "list")
+        if (self.design.kind == "variants") != bool(self.variants):
+            raise ValueError("a variants design needs [[variants]] tables, and [[variants]] need "
+                             "design.kind = \"variants\"")
+        if self.variants:
+            if self.parameters:
+                raise ValueError("a variants design sets its keys in [[variants]]: no [[parameters]]")
+            names = [v.name for v in self.variants]
+            folded = [" ".join(n.split()).casefold() for n in names]
+            if len(set(folded)) < len(folded):
+                raise ValueError(f"variants: two variants are named alike ({names}); give each "
+                                 f"its own name")
+            if not self.experiment.common_random_numbers:
+                raise ValueError("experiment.common_random_numbers: variants are compared run by "
+                                 "run on the same draws; set it to true")
+        ranged = self.design.kind not in ("grid", "list", "variants")
         for i, parameter in enumerate(self.parameters):
             if ranged and (parameter.low is None or parameter.high is None):
                 raise ValueError(f"parameters[{i}] ({parameter.key}): a {self.design.kind} design "
@@ -151,9 +179,6 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
     if "schemes" in raw and "experiment" not in raw:
         raise ExperimentError(f"{path}: schemes: this file compares protection schemes; "
                               f"run it with `p2psim board {path}`")
-    if "variants" in raw:
-        raise ExperimentError(f"{path}: variants: this file is an industry experiment; "
-                              f"run it with `p2psim industry {path}`")
     try:
         spec = Experiment.model_validate(raw)
     except ValidationError as error:

@@ -1,18 +1,17 @@
-"""An industry of many platforms (网贷行业), drawn from the WDZJ data, and its run (docs/industry.md).
+"""An industry of many platforms (网贷行业) around the market, drawn from the WDZJ data (docs/industry.md).
 
 ``hazard``: the calibrated monthly hazard of a platform failing and the type of failure.
-``population``: an industry of platforms drawn from the reporting platforms of 2017.
-``positions``: investors' positions across platforms, sparse (investor, platform) pairs.
-``config``, ``scenario``: the industry scenario's tables and how a file is read and checked.
-``loanbook``, ``ledger``, ``kernels``: the industry's loans, its vector ledger, compiled loops.
-``market``: the daily run (a Mesa model); ``failures``, ``channels``, ``events``: how platforms fail,
-how a failure travels, the dated events. ``tracker``, ``results``: the monthly table and the folder.
-``experiment``, ``command``: variants of a scenario, and ``p2psim industry``.
+``population``: the industry's platforms, drawn from the reporting platforms of 2017, and the
+scenario's own among them. ``part``: the industry as a part of the one market (pooled platforms,
+their investors' positions, the day's hooks); ``lending``: the pooled platforms' new loans;
+``failures``: how platforms fail; ``events``: the dated events on the market's calendar;
+``tracker``, ``results``: the trackers' monthly table and the results folder; ``command``:
+``p2psim industry``, a front end of the one engine. The contagion channels are
+:mod:`sim.runs.contagion`; investors' positions :mod:`sim.agents.positions`; the tables of the
+scenario :mod:`sim.scenario.industry`.
 """
 
 from sim.industry.hazard import BackgroundHazard, load_hazard
-from sim.industry.population import Industry, draw_industry
-from sim.industry.positions import Positions, draw_positions
+from sim.industry.population import IndustryPlatforms, draw_industry
 
-__all__ = ["BackgroundHazard", "Industry", "Positions", "draw_industry", "draw_positions",
-           "load_hazard"]
+__all__ = ["BackgroundHazard", "IndustryPlatforms", "draw_industry", "load_hazard"]

@@ -1,107 +1,142 @@
-"""How platforms fail in an industry run, and how a failure travels to the others.
+"""How the industry's platforms fail, and what a failure does (the trackers' 问题平台).
 
-Mixed into :class:`sim.industry.market.IndustryMarket` (it reads the model's arrays):
-
-* :meth:`Failures._background`: the calibrated hazard (``sim.industry.hazard``), times a
-  regulators' tightening where one holds; the part the tightening adds is put down to the regulators;
-* :meth:`Failures._fail`: today's failures take their type (跑路 only without bank custody), stop
-  the platform's borrowers paying in part (逃废债), let operators who fled take the cash;
-* :meth:`Failures._contagion`: the channels (:mod:`sim.industry.channels`) carry it to tomorrow.
+* :func:`background`: a pooled platform fails from the calibrated hazard (:mod:`sim.industry.hazard`),
+  times a regulators' tightening where one holds; the part the tightening adds is put down to the
+  regulators. Each platform's draw of the day is keyed by (platform, day).
+* :func:`mark`: a failure for today, with its cause and its type (停业, 跑路, 提现困难, 经侦介入, 转型).
+* :func:`detailed_failures`: a detailed platform that failed today by its own mechanics (a run it
+  could not pay, costs it could not meet, its operators fled) is a failure of the industry too.
+* :func:`fail_today`: today's failures take their state (跑路 only without bank custody; an orderly
+  exit winds down instead), stop their borrowers paying in part (逃废债), let operators who fled take
+  the cash, ask every investor's money back, and go through the contagion channels.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.industry import channels as ch
-from sim.industry.config import month_index
 from sim.industry.hazard import FAILURE_TYPES
-from sim.industry.kernels import mark_stopped
-from sim.industry.ledger import WORLD
-from sim.industry.states import CAUSES, FAILED, OPERATING
+from sim.ledger import WORLD, AccountKind, Memo
+from sim.randomness import keyed_uniforms
+from sim.runs.states import RunState
+from sim.scenario.industry import month_index
 
+CAUSES = ("background", "regulators", "named", "run")  # run: froze withdrawals (提现困难)
 # the chance a borrower of a failed platform still pays an instalment, by type of failure
 KEEPS_PAYING = {"停业": 0.7, "跑路": 0.3, "提现困难": 0.6, "经侦介入": 0.5, "转型": 0.8}
 ORDERLY_KEEPS_PAYING = 0.95  # wound down in an orderly exit (良性退出)
-ALARM_DAYS = 30  # an investor pulls out on news of a failure at most once a month
+CUSTODY_TRUST = 0.6  # a platform with bank custody sees 0.6x the panic withdrawals of one without
 
 
-class Failures:
-    """The failure part of the industry model (a mixin: it uses the model's state)."""
+def period(industry, day: int) -> str:
+    """The calendar period of the background hazard on ``day``."""
+    chosen = industry.config.background_period
+    if chosen != "calendar":
+        return chosen
+    month = industry.first_month + day // 30
+    year = 2000 + month // 12
+    if month >= month_index("2017-07"):
+        return industry.hazard.periods[-1]
+    return "2017H1" if year >= 2017 else ("to 2013" if year < 2014 else str(year))
 
-    def _period(self) -> str:
-        chosen_period = self.config.run.background_period
-        if chosen_period != "calendar":
-            return chosen_period
-        month = self.first_month + self.day // 30
-        year = 2000 + month // 12
-        if month >= month_index("2017-07"):
-            return self.hazard.periods[-1]
-        return "2017H1" if year >= 2017 else ("to 2013" if year < 2014 else str(year))
 
-    def _background(self, failing: np.ndarray, causes: np.ndarray) -> None:
-        """Failures from the calibrated hazard, the part a tightening adds put down to regulators."""
-        ind = self.industry
-        age = self.first_month * 30 + self.day - ind.launch_month * 30
-        hazard = self.hazard.monthly(np.maximum(age, 0) // 30, self._period(), ind.province,
-                                     ind.owner, ind.registered_capital_cny)
-        at_risk = (self.state == OPERATING) & ~failing
-        base = -np.expm1(-hazard / 30)
-        total = -np.expm1(-hazard * self.hazard_multiplier / 30)
-        self.expected_background += float(base[at_risk].sum())
-        u = self.rng.random(len(ind))
-        background = at_risk & (u < base)
-        regulators = at_risk & (u >= base) & (u < total)
-        causes[background] = CAUSES.index("background")
-        causes[regulators] = CAUSES.index("regulators")
-        new = background | regulators
-        types = self.hazard.failure_type(self._period(), int(new.sum()), self.rng)
-        self.failure_type[new] = types
-        failing |= new
+def monthly_hazard(industry, day: int) -> np.ndarray:
+    """Each platform's calibrated background hazard a month on ``day`` (its age, its terms)."""
+    p = industry.platforms
+    age = np.maximum(industry.first_month - p.launch_month + day // 30, 0)
+    return industry.hazard.monthly(age, period(industry, day), p.province, p.owner,
+                                   p.registered_capital_cny)
 
-    def _fail(self, failing: np.ndarray, causes: np.ndarray) -> None:
-        """Today's failures: state, type, the money taken or frozen; then the contagion channels."""
-        failing &= self.alive
-        if not failing.any():
-            return
-        fled = FAILURE_TYPES.index("跑路")
-        custody = self.industry.custody & (self.failure_type == fled) & failing
-        self.failure_type[custody] = FAILURE_TYPES.index("停业")  # the bank holds the cash
-        self.state[failing], self.cause[failing] = FAILED, causes[failing]
-        self.failure_day[failing] = self.day
-        orderly = self.config.policies.orderly_exit
-        self.keeps_paying[failing] = ORDERLY_KEEPS_PAYING if orderly else np.array(
-            [KEEPS_PAYING[FAILURE_TYPES[t]] for t in self.failure_type[failing]])
-        money = self.money_fen()
-        self.tracker.failed(failing, causes, money, self.requests.shares(np.flatnonzero(failing)))
-        if not orderly:
-            taken = np.where(failing & (self.failure_type == fled),
-                             self.ledger.accounts["investor_cash"], 0)
-            self.ledger.post("investor_cash", WORLD, taken, "absconded")
-            self._share(np.zeros_like(taken), taken)
-            self.tracker.add("losses", taken.sum())
-        pos = self.positions
-        pos.queued_fen[failing[pos.platform]] = 0
-        self._contagion(failing, money)
 
-    def _contagion(self, failing: np.ndarray, money: np.ndarray) -> None:
-        cfg, pos = self.config.channels, self.positions
-        hit = pos.investors_on(failing)
-        live = self.alive[pos.platform]
-        calm = self.day - self.last_alarm >= ALARM_DAYS
-        told = self.network.told(hit) & calm if cfg.network.enabled else hit & False
-        hit &= calm
-        self.last_alarm[hit | told] = self.day
-        if cfg.shared_investors.enabled:
-            self._request("shared_investors", ch.pull_out(pos, hit, cfg.shared_investors.pull_share,
-                                                          live))
-        if cfg.network.enabled:
-            self._request("network", ch.pull_out(pos, told, cfg.network.pull_share, live))
-        if cfg.sentiment.enabled:
-            share = money[failing].sum() / max(money.sum(), 1)
-            self.sentiment = ch.sentiment_after(self.sentiment, share, int(failing.sum()), 0.0,
-                                                cfg.sentiment)
-        if cfg.co_debt.enabled:
-            draws = self.rng.random(len(self.stopped))
-            mark_stopped(self.loans.platform, self.loans.borrower, self.loans.status, failing,
-                         self.stopped, draws, cfg.co_debt.stop_probability)
+def vulnerability(industry) -> np.ndarray:
+    """How much more than the typical platform its investors flee in a panic (flight to quality).
+
+    The platform's calibrated background hazard on day 0 over the industry's median, within
+    0.25..4, times :data:`CUSTODY_TRUST` with bank custody: investors read the same signals the
+    hazard does (owner, age, capital) and trusted a bank's custody.
+    """
+    hazard = monthly_hazard(industry, 0)
+    relative = np.clip(hazard / np.median(hazard), 0.25, 4.0)
+    return relative * np.where(industry.platforms.custody, CUSTODY_TRUST, 1.0)
+
+
+def mark(industry, platforms: np.ndarray, cause: str, kind: str | np.ndarray) -> None:
+    """``platforms`` (bool per platform) fail today for ``cause``, of ``kind`` (a type or one each)."""
+    new = platforms & ~industry.failing & industry.alive
+    if not new.any():
+        return
+    industry.failing |= new
+    industry.causes[new] = CAUSES.index(cause)
+    kinds = np.asarray(kind)
+    industry.failure_type[new] = (FAILURE_TYPES.index(kind) if kinds.ndim == 0
+                                  else kinds[new])
+
+
+def background(industry, day: int) -> None:
+    """Failures from the calibrated hazard today; the part a tightening adds is the regulators'."""
+    hazard = monthly_hazard(industry, day)
+    at_risk = industry.pooled & (industry.state == RunState.NORMAL) & ~industry.failing
+    base = -np.expm1(-hazard / 30)
+    total = -np.expm1(-hazard * industry.hazard_multiplier / 30)
+    industry.expected_background += float(base[at_risk].sum())
+    u = keyed_uniforms(industry.keys["failures"], np.arange(industry.n), day)
+    background_ = at_risk & (u < base)
+    regulators = at_risk & (u >= base) & (u < total)
+    kinds = failure_types(industry, day)
+    mark(industry, background_, "background", kinds)
+    mark(industry, regulators, "regulators", kinds)
+
+
+def failure_types(industry, day: int) -> np.ndarray:
+    """The type each platform would fail as today (a keyed draw from the period's mix)."""
+    shares = industry.hazard.failure_types[period(industry, day)]
+    cumulative = np.cumsum(shares / shares.sum())
+    u = keyed_uniforms(industry.keys["failure_types"], np.arange(industry.n), day)
+    return np.minimum(np.searchsorted(cumulative, u, side="right"), len(FAILURE_TYPES) - 1)
+
+
+def detailed_failures(industry, day: int) -> None:
+    """Detailed platforms that failed today by their own mechanics join today's failures."""
+    for platform in industry.market.platforms:
+        p = platform.index
+        if platform.run.state.failed and industry.failure_day[p] < 0 and not industry.failing[p] \
+                and not industry.banned[p]:
+            how = platform.run.failure
+            kind = {"flee": "跑路", "closure": "提现困难"}.get(how, "停业")
+            industry.failing[p] = True
+            industry.causes[p] = CAUSES.index("run")
+            industry.failure_type[p] = FAILURE_TYPES.index(kind)
+
+
+def fail_today(industry, day: int) -> None:
+    """Today's failures: state, type, the money taken or frozen; then the contagion channels."""
+    failing = industry.failing
+    if not failing.any():
+        return
+    ledger, orderly = industry.market.ledger, industry.config.policies.orderly_exit
+    fled = FAILURE_TYPES.index("跑路")
+    custody = industry.platforms.custody & (industry.failure_type == fled) & failing
+    industry.failure_type[custody] = FAILURE_TYPES.index("停业")  # the bank holds the cash
+    pooled = failing & industry.pooled
+    industry.state[pooled] = np.where(
+        orderly, RunState.WIND_DOWN,
+        np.where(industry.failure_type[pooled] == fled, RunState.FLED, RunState.CLOSED))
+    industry.cause[failing] = industry.causes[failing]
+    industry.failure_day[failing] = day
+    keeps = np.array([KEEPS_PAYING[t] for t in FAILURE_TYPES])[industry.failure_type[pooled]]
+    industry.market.risk_tables.strike_floor[pooled] = 1.0 - (ORDERLY_KEEPS_PAYING if orderly
+                                                              else keeps)
+    money = industry.money_fen()
+    industry.tracker.failed(failing, money, industry.requests.shares(np.flatnonzero(failing)))
+    if not orderly:
+        taken = np.where(pooled & (industry.failure_type == fled), ledger.accounts[
+            AccountKind.INVESTOR_CASH], 0)
+        ledger.post(AccountKind.INVESTOR_CASH, WORLD, taken, Memo.TAKEN_BY_OPERATORS)
+        industry.loss += taken
+        industry.share()
+        industry.tracker.add("losses", taken.sum())
+        industry.tracker.add("taken", taken.sum())
+    industry.request({"failed": np.where(pooled, 1.0, 0.0)}, day, record=False)  # all of it back
+    industry.channels.spread(failing, money, day)
+    industry.failing[:] = False
+    industry.causes[:] = -1

@@ -1,9 +1,11 @@
-"""An industry of platforms drawn from the reporting platforms of 2017 (``data/wdzj_platforms.csv``).
+"""The industry's platforms: drawn from the reporting platforms of 2017 (``data/wdzj_platforms.csv``).
 
-Each platform of the industry is one of the 514 platforms that reported monthly figures to WDZJ in
-2017-01..06, drawn at random and then varied: its size (volume, outstanding balance, investors) by a
-log-normal factor, its age by up to a year either way. What the data does not hold is drawn from the
+Each drawn platform is one of the 514 platforms that reported monthly figures to WDZJ in 2017-01..06,
+drawn at random and then varied: its size (volume, outstanding balance, investors) by a log-normal
+factor, its age by up to a year either way. What the data does not hold is drawn from the
 scenario's shares: the business model (DOMAIN.md's five) and bank custody (银行存管) by owner type.
+The scenario's own platforms (run in full detail) join them with the attributes their
+``[platforms.industry]`` table and their configuration give (:func:`platforms_in_industry`).
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ DEFAULT_CUSTODY = {"listed": 0.6, "private": 0.3, "state": 0.7, "vc_backed": 0.5
 
 
 @dataclass
-class Industry:
-    """One array per attribute, one entry per platform (index = platform id)."""
+class IndustryPlatforms:
+    """One array per attribute, one entry per platform (index = the platform's index)."""
 
-    source_id: np.ndarray  # WDZJ id of the platform it was drawn from
+    source_id: np.ndarray  # WDZJ id of the platform it was drawn from (-1: none)
     owner: np.ndarray  # index into OWNER_TYPES
     province: np.ndarray  # index into the hazard's provinces
     launch_month: np.ndarray  # months since 2000-01 (year * 12 + month - 1 - 2000 * 12)
@@ -59,7 +61,7 @@ def _month(text: pd.Series) -> np.ndarray:
 def draw_industry(platforms: int, rng: np.random.Generator, provinces: tuple[str, ...],
                   model_shares: dict[str, float] | None = None,
                   custody_by_owner: dict[str, float] | None = None, size_sigma: float = 0.5,
-                  pool: str | Path = PLATFORMS_FILE) -> Industry:
+                  pool: str | Path = PLATFORMS_FILE) -> IndustryPlatforms:
     """``platforms`` platforms drawn from the pool with replacement, sizes and ages varied.
 
     ``provinces``: the hazard's province groups (a platform elsewhere is in the last, "other").
@@ -76,7 +78,7 @@ def draw_industry(platforms: int, rng: np.random.Generator, provinces: tuple[str
     province = np.array([provinces.index(p) if p in provinces else len(provinces) - 1
                          for p in rows.province])
     p_custody = np.array([custody[o] for o in OWNER_TYPES])[owner]
-    return Industry(
+    return IndustryPlatforms(
         source_id=rows.wdzj_id.to_numpy(), owner=owner, province=province,
         launch_month=_month(rows.launch_month) + rng.integers(-12, 13, platforms),
         registered_capital_cny=rows.registered_capital_cny.to_numpy(),
@@ -89,3 +91,62 @@ def draw_industry(platforms: int, rng: np.random.Generator, provinces: tuple[str
                                   p=[shares.get(m, 0.0) for m in BUSINESS_MODELS]),
         custody=rng.random(platforms) < p_custody,
     )
+
+
+def platforms_in_industry(detailed: list, drawn: IndustryPlatforms, start_month: int,
+                          provinces: tuple[str, ...], pool: str | Path = PLATFORMS_FILE,
+                          custody_mandate: bool = False) -> IndustryPlatforms:
+    """Every platform of the industry: the scenario's own (``detailed`` PlatformConfigs) first.
+
+    A detailed platform takes its owner, province, launch and capital from the pool's row of its
+    ``industry.wdzj_id``, or from its ``[platforms.industry]`` table; its business model from its
+    configuration (a fund pool, a guarantor, a reserve fund, or an intermediary) and its custody
+    from its liquidity rules. Its size is its own: it is run in full, not drawn.
+    """
+    data = pd.read_csv(pool, dtype={"launch_month": str}) if detailed else None
+    columns: dict[str, list] = {f.name: [] for f in fields(IndustryPlatforms)}
+    for platform in detailed:
+        where = platform.industry
+        row = None
+        if where is not None and where.wdzj_id is not None:
+            found = data[data.wdzj_id == where.wdzj_id]
+            row = found.iloc[0] if len(found) else None
+        owner = row.owner_type if row is not None else (where.owner if where else "private")
+        province = row.province if row is not None else (where.province if where else "other")
+        launch = (int(_month(pd.Series([row.launch_month]))[0]) if row is not None else
+                  _month(pd.Series([where.launch]))[0] if where is not None and where.launch
+                  else start_month)
+        columns["source_id"].append(int(row.wdzj_id) if row is not None else -1)
+        columns["owner"].append(OWNER_TYPES.index(owner))
+        columns["province"].append(provinces.index(province) if province in provinces
+                                   else len(provinces) - 1)
+        columns["launch_month"].append(launch)
+        columns["registered_capital_cny"].append(
+            float(row.registered_capital_cny) if row is not None
+            else (where.registered_capital_cny if where else platform.capital_cny))
+        for name in ("monthly_volume_cny", "outstanding_cny", "annual_yield",
+                     "average_term_months"):
+            columns[name].append(0.0)
+        columns["investors"].append(0)
+        columns["business_model"].append(BUSINESS_MODELS.index(business_model(platform)))
+        columns["custody"].append(platform.liquidity.custody)
+    own = {name: np.asarray(values) for name, values in columns.items()}
+    joined = IndustryPlatforms(**{
+        name: np.concatenate([own[name].astype(getattr(drawn, name).dtype),
+                              getattr(drawn, name)]) for name in columns})
+    if custody_mandate:
+        joined.custody[len(detailed):] = True
+    return joined
+
+
+def business_model(platform) -> str:
+    """The business model (DOMAIN.md) a detailed platform's configuration makes it."""
+    if platform.funding == "fund_pool":
+        return "fund_pool"
+    layers = platform.guarantee.get("layers", [platform.guarantee])
+    policies = {layer.get("policy") for layer in layers if isinstance(layer, dict)}
+    if "guarantor" in policies:
+        return "guarantor_p2b"
+    if "reserve_fund" in policies:
+        return "reserve_fund"
+    return "pure_intermediary"

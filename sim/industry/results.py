@@ -1,6 +1,10 @@
-"""An industry run's results folder: monthly.csv, platforms.csv, journal.csv, summary.json, wave.png.
+"""An industry run's results folder, written atomically (``sim.folders.atomic_folder``).
 
-Written atomically (``sim.folders.atomic_folder``): all of it or nothing.
+``monthly.csv`` (the trackers' table), ``platforms.csv`` (every platform at the end), ``journal.csv``
+(the ledger by month, every platform), ``summary.json`` (the end-of-run statistics of the one
+registry, :mod:`sim.outputs.statistics`, the industry's figures among them, and each detailed
+platform's), ``wave.png``; and for the scenario's own platforms, run in full detail:
+``statements.csv`` (by year) and ``company.png``.
 """
 
 from __future__ import annotations
@@ -16,39 +20,41 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim import __version__  # noqa: E402
+from sim.company.report import company_report, write_company  # noqa: E402
 from sim.folders import atomic_folder  # noqa: E402
 from sim.industry.hazard import FAILURE_TYPES  # noqa: E402
 from sim.industry.tracker import DAMAGE, platform_table  # noqa: E402
 from sim.outputs import git_revision  # noqa: E402
+from sim.outputs.statistics import fate, summarise, target_lines  # noqa: E402
 
 KIND = "industry"
 
 
-def summarise(model) -> dict:
-    """The run in a few numbers: failures by cause and type, money lost, damage by channel (CNY)."""
-    monthly = model.tracker.frame()
-    platforms = platform_table(model)
-    failed = platforms[platforms.state == "failed"]
+def industry_summary(model, company=None) -> dict:
+    """The run in numbers: the one registry's statistics, and the industry's by cause and type."""
+    summary = summarise(model, company)
+    industry = model.industry
+    monthly = industry.tracker.frame()
+    platforms = platform_table(industry)
+    failed = platforms[platforms.cause != ""]
     peak = monthly.loc[monthly.new_problem.idxmax()] if len(monthly) else None
-    damage = {c: float(monthly[f"damage_{c}_cny"].sum()) for c in DAMAGE}
+    damage = {c: float(monthly[f"damage_{c}_cny"].sum()) for c in DAMAGE} if len(monthly) else {}
     total_damage = sum(damage.values())
-    return {
+    summary.update({
         "name": model.config.run.name, "seed": model.seed, "months": len(monthly),
-        "platforms": len(platforms), "investors": model.positions.investors,
-        "positions": len(model.positions), "loans_at_peak": int(monthly.loans_outstanding.max()),
-        "failed": len(failed), "winding_down": int((platforms.state == "winding_down").sum()),
+        "industry_platforms": len(platforms), "detailed_platforms": len(model.platforms),
+        "industry_investors": int(industry.positions.investors),
+        "positions": len(industry.positions),
+        "loans_at_peak": int(monthly.loans_outstanding.max()) if len(monthly) else 0,
         "failed_by_cause": failed.cause.value_counts().to_dict(),
         "failed_by_type": failed.failure_type.value_counts().to_dict(),
-        "expected_background_failures": round(model.expected_background, 2),
+        "winding_down": int((platforms.state == "良性退出").sum()),
+        "expected_background_failures": round(industry.expected_background, 2),
         "peak_month": None if peak is None else peak.month,
-        "peak_new_problem": 0 if peak is None else int(peak.new_problem),
-        "investors_losses_cny": float(monthly.losses_cny.sum()),
-        "co_debt_losses_cny": float(monthly.co_debt_losses_cny.sum()),
-        "recoveries_cny": float(monthly.recoveries_cny.sum()),
-        "stuck_at_end_cny": float(monthly.stuck_cny.iloc[-1]) if len(monthly) else 0.0,
-        "damage_cny": damage,
+        "damage_by_cause_cny": damage,
         "damage_share": {c: (v / total_damage if total_damage else 0.0) for c, v in damage.items()},
-    }
+    })
+    return summary
 
 
 def wave_figure(monthly: pd.DataFrame, path: Path, title: str) -> None:
@@ -62,17 +68,22 @@ def wave_figure(monthly: pd.DataFrame, path: Path, title: str) -> None:
         ax.bar(x, monthly[f"new_{t}"], bottom=bottom, label=t)
         bottom += monthly[f"new_{t}"].to_numpy()
     ax.set_title("new problem platforms a month, by type (问题平台)")
+    ax.set_ylabel("platforms")
     ax.legend(fontsize=8)
     axes[0, 1].plot(x, monthly.operating, label="operating")
     axes[0, 1].plot(x, monthly.winding_down, label="winding down")
     axes[0, 1].set_title("platforms")
+    axes[0, 1].set_ylabel("platforms")
     axes[0, 1].legend(fontsize=8)
     axes[1, 0].plot(x, monthly.investors_money_cny / 1e8, label="investors' money on live platforms")
+    axes[1, 0].plot(x, monthly.outstanding_cny / 1e8, label="their loans outstanding")
     axes[1, 0].plot(x, monthly.stuck_cny / 1e8, label="stuck on failed platforms")
-    axes[1, 0].set_title("100 M CNY (亿元)")
+    axes[1, 0].set_title("money")
+    axes[1, 0].set_ylabel("亿 CNY (100 M)")
     axes[1, 0].legend(fontsize=8)
     axes[1, 1].plot(x, monthly.sentiment, color="tab:red")
-    axes[1, 1].set_title("sentiment, mean of the month (0 calm, 1 panic)")
+    axes[1, 1].set_title("sentiment, mean of the month")
+    axes[1, 1].set_ylabel("0 calm .. 1 panic")
     for ax in axes.ravel():
         ax.set_xticks(ticks, monthly.month.iloc[ticks], rotation=45, fontsize=8)
     fig.suptitle(title)
@@ -80,20 +91,26 @@ def wave_figure(monthly: pd.DataFrame, path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def write_industry(model, out: Path, scenario: str, elapsed: dict) -> Path:
-    """Write the run's results into ``out`` (checked before the run); returns the folder."""
-    monthly = model.tracker.frame()
+def write_industry(model, out: Path, scenario: str, elapsed: dict) -> tuple[Path, dict]:
+    """Write the run's results into ``out`` (checked before the run); the folder and the summary."""
+    industry = model.industry
+    monthly = industry.tracker.frame()
+    company = company_report(model)
+    summary = industry_summary(model, company) | {
+        "scenario": scenario, "elapsed_s": elapsed, "version": __version__,
+        "git_revision": git_revision(), "config": model.config.model_dump(mode="json",
+                                                                          by_alias=True)}
     with atomic_folder(Path(out), KIND) as staging:
         monthly.to_csv(staging / "monthly.csv", index=False)
-        platform_table(model).to_csv(staging / "platforms.csv", index=False)
+        platform_table(industry).to_csv(staging / "platforms.csv", index=False)
         model.ledger.journal().to_csv(staging / "journal.csv", index=False)
-        summary = summarise(model) | {
-            "scenario": scenario, "elapsed_s": elapsed, "version": __version__,
-            "git_revision": git_revision(), "config": model.config.model_dump(by_alias=True)}
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False,
                                                          default=_plain), encoding="utf-8")
         wave_figure(monthly, staging / "wave.png", f"{model.config.run.name}, seed {model.seed}")
-    return Path(out)
+        if model.platforms:
+            write_company(company, staging, f"{model.config.run.name} (seed {model.seed}): "
+                                            f"the detailed platforms' company")
+    return Path(out), summary
 
 
 def _plain(value):
@@ -101,17 +118,22 @@ def _plain(value):
 
 
 def format_summary(summary: dict) -> str:
-    """A few lines for the terminal."""
+    """A few lines for the terminal: the industry's wave, then each detailed platform's fate."""
     causes = ", ".join(f"{k} {v}" for k, v in summary["failed_by_cause"].items())
     shares = ", ".join(f"{k} {v:.0%}" for k, v in summary["damage_share"].items() if v >= 0.005)
-    return "\n".join([
-        f"{summary['platforms']} platforms, {summary['investors']:,} investors on "
-        f"{summary['positions']:,} positions, {summary['loans_at_peak']:,} loans at the peak",
-        f"failed: {summary['failed']} ({causes}); background alone expected "
+    lines = [
+        f"{summary['industry_platforms']} platforms ({summary['detailed_platforms']} in full "
+        f"detail), {summary['industry_investors']:,} investors on {summary['positions']:,} "
+        f"positions, {summary['loans_at_peak']:,} loans at the peak",
+        f"problem platforms: {summary['problem_platforms']} ({causes}); background alone expected "
         f"{summary['expected_background_failures']:.1f}; winding down: {summary['winding_down']}",
         f"worst month {summary['peak_month']}: {summary['peak_new_problem']} new problem platforms",
-        f"investors lost {summary['investors_losses_cny'] / 1e8:,.2f} 亿 CNY (of which 共债 "
-        f"{summary['co_debt_losses_cny'] / 1e8:,.2f} 亿), recovered "
-        f"{summary['recoveries_cny'] / 1e8:,.2f} 亿, still stuck {summary['stuck_at_end_cny'] / 1e8:,.2f} 亿",
-        f"money on failed platforms by cause and channel: {shares}",
-    ])
+        f"investors lost {summary['industry_losses_cny'] / 1e8:,.2f} 亿 CNY (of which 共债 "
+        f"{summary['co_debt_losses_cny'] / 1e8:,.2f} 亿), still stuck "
+        f"{summary['stuck_at_end_cny'] / 1e8:,.2f} 亿",
+        f"money on failed platforms by cause and channel: {shares or 'none'}",
+    ]
+    for name, row in summary.get("platforms", {}).items():
+        lines.append(f"{name}, in full detail: {fate(row)}; {row['loans_funded']:,} loans funded, "
+                     f"cash {row['platform_cash_cny']:,.0f} CNY")
+    return "\n".join(lines + target_lines(summary))

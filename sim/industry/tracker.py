@@ -2,10 +2,11 @@
 
 A row per month: platforms operating, winding down and newly in trouble (问题平台) by type of problem,
 by business model and by cause; lending volume, outstanding balance, investors' money, active
-investors, deposits, withdrawals and net inflow; investors' losses and recoveries; sentiment; what
-each channel asked for; and the damage (investors' money on the platforms that failed) put down to a
-cause: the background hazard, the regulators, a named event, or a run, which is shared among the
-channels by what each asked of the platform in about the month before it froze.
+investors, deposits, withdrawals and net inflow; investors' losses; sentiment; what each channel
+asked for; and the damage (investors' money on the platforms that failed) put down to a cause: the
+background hazard, the regulators, a named event, or a run, which is shared among the channels by
+what each asked of the platform in about the month before it froze. Every platform counts, the
+detailed ones too; amounts are CNY.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from sim.industry.channels import REQUEST_CHANNELS
-from sim.industry.config import month_name
+from sim.industry.failures import CAUSES
 from sim.industry.hazard import FAILURE_TYPES, OWNER_TYPES
 from sim.industry.population import BUSINESS_MODELS
-from sim.industry.states import CAUSES, FAILED, OPERATING, STATE_NAMES, WINDING_DOWN
+from sim.kernels import ACTIVE
+from sim.ledger import AccountKind
+from sim.runs.contagion import REQUEST_CHANNELS
+from sim.runs.states import STATE_LABELS, RunState
+from sim.scenario.industry import month_name
 
 CNY = 100.0  # fen per CNY
 DAMAGE = ("background", "named", "regulators", *[c for c in REQUEST_CHANNELS if c != "regulators"])
@@ -28,8 +32,8 @@ DAMAGE = ("background", "named", "regulators", *[c for c in REQUEST_CHANNELS if 
 class Tracker:
     """Collects a run's daily flows and failures into monthly rows."""
 
-    def __init__(self, model) -> None:
-        self.model = model
+    def __init__(self, industry) -> None:
+        self.industry = industry
         self.flows: dict[str, float] = defaultdict(float)
         self.rows: list[dict] = []
 
@@ -37,16 +41,15 @@ class Tracker:
         """Add a flow of today (fen) to the month's total."""
         self.flows[name] += float(amount_fen)
 
-    def failed(self, failing: np.ndarray, causes: np.ndarray, money_fen: np.ndarray,
-               run_shares: np.ndarray) -> None:
+    def failed(self, failing: np.ndarray, money_fen: np.ndarray, run_shares: np.ndarray) -> None:
         """Count today's failures and put the money on them down to causes and channels."""
-        m, rows = self.model, np.flatnonzero(failing)
-        for t in m.failure_type[rows]:
+        ind, rows = self.industry, np.flatnonzero(failing)
+        for t in ind.failure_type[rows]:
             self.flows[f"new_{FAILURE_TYPES[t]}"] += 1
-        for b in m.industry.business_model[rows]:
+        for b in ind.platforms.business_model[rows]:
             self.flows[f"new_{BUSINESS_MODELS[b]}"] += 1
         for i, p in enumerate(rows):
-            cause = CAUSES[causes[p]]
+            cause = CAUSES[ind.causes[p]]
             self.flows[f"new_by_{cause}"] += 1
             money = money_fen[p]
             if cause != "run":
@@ -57,40 +60,44 @@ class Tracker:
             if run_shares[:, i].sum() == 0:  # a run with no request on record: ordinary
                 self.flows["damage_ordinary"] += money
 
-    def close_day(self) -> None:
+    def close_day(self, day: int) -> None:
         """At a month's last day, write its row."""
-        m = self.model
-        self.flows["sentiment"] += m.sentiment / 30
-        if (m.day + 1) % 30:
+        ind = self.industry
+        self.flows["sentiment"] += ind.sentiment / 30
+        if (day + 1) % 30:
             return
-        accounts, f = m.ledger.accounts, self.flows
-        pos = m.positions
-        live = (m.state != FAILED)[pos.platform] & (pos.balance_fen > 0)
-        row = {"month": month_name(m.first_month + m.day // 30),
-               "operating": int((m.state == OPERATING).sum()),
-               "winding_down": int((m.state == WINDING_DOWN).sum()),
-               "failed_total": int((m.state == FAILED).sum()),
+        f, state = self.flows, ind.state
+        alive = ind.alive
+        money = ind.money_fen()
+        claims = ind.market.ledger.accounts[AccountKind.INVESTOR_CLAIMS]
+        pos = ind.positions
+        live = alive[pos.platform] & (pos.balance_fen > 0)
+        loans = ind.market.book.loans
+        row = {"month": month_name(ind.first_month + day // 30),
+               "operating": int((state <= RunState.WITHDRAWAL_DIFFICULTY).sum()),
+               "winding_down": int((state == RunState.WIND_DOWN).sum()),
+               "failed_total": int((state >= RunState.CLOSED).sum()),
                "new_problem": int(sum(f[f"new_{t}"] for t in FAILURE_TYPES))}
         row |= {f"new_{t}": int(f[f"new_{t}"]) for t in FAILURE_TYPES}
         row |= {f"new_{b}": int(f[f"new_{b}"]) for b in BUSINESS_MODELS}
         row |= {f"new_by_{c}": int(f[f"new_by_{c}"]) for c in CAUSES}
-        alive = m.state != FAILED
         row |= {"volume_cny": f["volume"] / CNY,
-                "outstanding_cny": accounts["investor_claims"][alive].sum() / CNY,
-                "investors_money_cny": m.money_fen()[alive].sum() / CNY,
-                "stuck_cny": m.money_fen()[~alive].sum() / CNY,
+                "outstanding_cny": claims[alive].sum() / CNY,
+                "investors_money_cny": money[alive].sum() / CNY,
+                "stuck_cny": money[~alive].sum() / CNY,
                 "active_investors": int(np.count_nonzero(np.bincount(pos.investor[live],
                                                                      minlength=pos.investors))),
-                "loans_outstanding": m.loans.active_count(),
+                "loans_outstanding": int(np.count_nonzero(loans.status == ACTIVE)),
                 "deposits_cny": f["deposits"] / CNY, "withdrawals_cny": f["withdrawals"] / CNY,
                 "net_inflow_cny": (f["deposits"] - f["withdrawals"]) / CNY,
                 "losses_cny": f["losses"] / CNY, "co_debt_losses_cny": f["co_debt_losses"] / CNY,
-                "recoveries_cny": f["recoveries"] / CNY, "sentiment": f["sentiment"],
-                "sentiment_end": m.sentiment}
-        row |= {f"asked_{c}_cny": m.requests.month[i] / CNY for i, c in enumerate(REQUEST_CHANNELS)}
+                "taken_cny": f["taken"] / CNY, "sentiment": f["sentiment"],
+                "sentiment_end": ind.sentiment}
+        row |= {f"asked_{c}_cny": ind.requests.month[i] / CNY
+                for i, c in enumerate(REQUEST_CHANNELS)}
         row |= {f"damage_{c}_cny": f[f"damage_{c}"] / CNY for c in DAMAGE}
         self.rows.append(row)
-        m.requests.month[:] = 0
+        ind.requests.month[:] = 0
         self.flows.clear()
 
     def frame(self) -> pd.DataFrame:
@@ -98,19 +105,20 @@ class Tracker:
         return pd.DataFrame(self.rows)
 
 
-def platform_table(model) -> pd.DataFrame:
+def platform_table(industry) -> pd.DataFrame:
     """Every platform at the end: what it was, what happened to it and when (day), money in CNY."""
-    m, ind = model, model.industry
+    ind, p = industry, industry.platforms
+    accounts = ind.market.ledger.accounts
     return pd.DataFrame({
-        "platform": np.arange(len(ind)), "wdzj_source_id": ind.source_id,
-        "business_model": np.array(BUSINESS_MODELS)[ind.business_model],
-        "owner": np.array(OWNER_TYPES)[ind.owner], "custody": ind.custody,
-        "registered": m.classes.registered, "state": [STATE_NAMES[s] for s in m.state],
-        "failure_type": [FAILURE_TYPES[t] if t >= 0 else "" for t in m.failure_type],
-        "cause": [CAUSES[c] if c >= 0 and s == FAILED else "" for c, s in zip(m.cause, m.state)],
-        "failure_day": m.failure_day,
-        "investors_money_cny": m.money_fen() / CNY,
-        "outstanding_cny": m.ledger.accounts["investor_claims"] / CNY,
-        "reserve_fund_cny": m.ledger.accounts["reserve_fund"] / CNY,
-        "positions": np.diff(m.positions.group_start),
+        "platform": ind.names, "detailed": ~ind.pooled, "wdzj_source_id": p.source_id,
+        "business_model": np.array(BUSINESS_MODELS)[p.business_model],
+        "owner": np.array(OWNER_TYPES)[p.owner], "custody": p.custody,
+        "registered": ind.registered, "state": [STATE_LABELS[RunState(s)] for s in ind.state],
+        "failure_type": [FAILURE_TYPES[t] if t >= 0 else "" for t in ind.failure_type],
+        "cause": [CAUSES[c] if c >= 0 else "" for c in ind.cause],
+        "failure_day": ind.failure_day,
+        "investors_money_cny": ind.money_fen() / CNY,
+        "outstanding_cny": accounts[AccountKind.INVESTOR_CLAIMS] / CNY,
+        "reserve_fund_cny": accounts[AccountKind.RESERVE_FUND] / CNY,
+        "positions": np.diff(ind.positions.group_start),
     })

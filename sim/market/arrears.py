@@ -131,8 +131,10 @@ class Arrears:
     def write_off(self, day: int, rows: np.ndarray) -> None:
         """Write off ``rows`` (坏账核销): recoveries to note holders, the rest is their loss."""
         market, tables = self.market, self.market.risk_tables
-        totals = np.zeros((len(market.platforms), W.N), dtype=np.int64)
+        totals = np.zeros((market.ledger.platforms, W.N), dtype=np.int64)
         loans = market.book.loans
+        co_debt = (market.industry.co_debt.stopped_balance(rows) if market.industry is not None
+                   else None)
         parts = self.recoveries.buffers(int((loans.note_end[rows] - loans.note_start[rows]).sum()))
         n_later = kernels.write_off(rows, day, market.book.loan_columns(),
                                     market.book.note_columns(), market.investors.accounts(),
@@ -141,8 +143,10 @@ class Arrears:
         paid_now = not self.recoveries.lag_days
         for platform in market.platforms:
             self._book_write_offs(platform, totals[platform.index], paid_now)
-        if not paid_now:
-            self.recoveries.keep(day, parts, n_later, totals)
+        if not paid_now:  # a pooled platform's recovery is paid at once (below)
+            self.recoveries.keep(day, parts, n_later, totals * ~tables.pooled[:, None])
+        if market.industry is not None:
+            self._book_pooled_write_offs(totals, co_debt)
         summed = totals.sum(axis=0)
         today = market.today
         today.defaults += int(summed[W.COUNT])
@@ -150,6 +154,16 @@ class Arrears:
                                            + by_holder(summed, W.HELD_PRINCIPAL).sum())
         today.investor_loss_fen += int(summed[W.PRINCIPAL] - summed[W.RECOVERED])
         market.totals["loans_outstanding"] -= int(summed[W.COUNT])
+
+    def _book_pooled_write_offs(self, totals: np.ndarray, co_debt_fen: np.ndarray) -> None:
+        """The pooled platforms' write-offs and recoveries (paid at once), every platform at once."""
+        industry, ledger = self.market.industry, self.market.ledger
+        principal = np.where(industry.pooled, totals[:, W.PRINCIPAL], 0)
+        recovered = np.where(industry.pooled, totals[:, W.RECOVERED], 0)
+        ledger.post(CLAIMS, WORLD, principal, Memo.DEFAULT_WRITE_OFF)
+        ledger.post(WORLD, CASH, recovered, Memo.RECOVERY)
+        self.market.today.recoveries_fen += int(recovered.sum())
+        industry.written_off(principal, recovered, co_debt_fen)
 
     def _book_write_offs(self, platform, t: np.ndarray, paid_now: bool) -> None:
         """Book the write-offs; their recoveries too when they are paid at once."""

@@ -36,19 +36,29 @@ def audit(market, full: bool = False) -> None:
         if not platform.is_fund_pool and queued != booked:
             raise LedgerError(f"withdrawals queued on {platform.name} are {queued} fen, the "
                               f"ledger says {booked}")
+    if market.industry is not None:
+        market.industry.audit()
     if full:
         _audit_book(market)
 
 
 def _audit_book(market) -> None:
     books, day = market.bookkeeper, market.ledger.day
-    n = len(market.platforms)
+    n = market.ledger.platforms
     committed = market.marketplace.committed_by_platform()
     loans = market.book.loans
     index = loans.platform.astype(np.int64) * MAX_LAYERS + loans.holder
     held = np.bincount(index, weights=loans.held_fen, minlength=n * MAX_LAYERS).astype(
         np.int64).reshape(n, MAX_LAYERS)
     claims = market.book.outstanding_by_platform(n) - held.sum(axis=1)
+    if market.industry is not None:  # a pooled platform's claims: its investors' positions
+        pooled = market.industry.pooled
+        if not np.array_equal(claims[pooled], books.ledger.accounts[AccountKind.INVESTOR_CLAIMS][
+                pooled]):
+            p = int(np.flatnonzero(claims[pooled] != books.ledger.accounts[
+                AccountKind.INVESTOR_CLAIMS][pooled])[0])
+            raise LedgerError(f"investor_claims on {market.industry.names[pooled.nonzero()[0][p]]}"
+                              f": books say {int(claims[pooled][p])} fen, ledger differs")
     for p, platform in enumerate(market.platforms):
         by_kind = dict.fromkeys(HELD_KINDS, 0)
         for holder in range(MAX_LAYERS):
@@ -59,7 +69,9 @@ def _audit_book(market) -> None:
             if int(value) != booked:
                 raise LedgerError(f"{kind} on {platform.name}: books say {int(value)} fen, "
                                   f"ledger {booked}")
-    if not np.array_equal(market.book.note_sums() + loans.held_fen, loans.balance_fen):
+    notes_held = market.book.note_sums() + loans.held_fen
+    owned_pro_rata = market.risk_tables.pooled[loans.platform]  # a pooled platform's: no notes
+    if not np.array_equal(np.where(owned_pro_rata, loans.balance_fen, notes_held), loans.balance_fen):
         raise LedgerError(f"a loan's notes and held part do not add up to its balance on day {day}")
     arrears = market.arrears
     late = (loans.status == ACTIVE) & (loans.first_missed_day >= 0)

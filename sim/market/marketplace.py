@@ -58,7 +58,7 @@ class Marketplace:
         self.rng = market.rngs["funding"]
         self.min_bid_fen = market.investors.min_bid_fen
         self.max_scan = market.config.investors.max_scan_per_listing
-        self.pooled = np.array([p.is_fund_pool for p in market.platforms])
+        self.fund_pools = np.array([p.is_fund_pool for p in market.platforms], dtype=bool)
 
     def shuffle_investors(self) -> None:
         """A fresh random order in which investors are asked to bid (monthly)."""
@@ -121,10 +121,10 @@ class Marketplace:
         if len(rows) == 0:
             return
         lst = self.listings
-        pooled = self.pooled[lst.platform[rows]]
-        if pooled.any():
-            self._fund_from_pools(rows[pooled])
-            rows = rows[~pooled]
+        from_pool = self.fund_pools[lst.platform[rows]]
+        if from_pool.any():
+            self._fund_from_pools(rows[from_pool])
+            rows = rows[~from_pool]
             if len(rows) == 0:
                 return
         need = lst.amount[rows] - lst.funded[rows]
@@ -215,7 +215,7 @@ class Marketplace:
             "principal_fen": principal, "balance_fen": principal, "orig_day": np.full(n, day),
             "n_paid": 0, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
             "default_day": -1, "hazard_mult": lst.hazard_mult[listings],
-            "held_fen": np.where(self.pooled[platform], principal, 0), "holder": 0,
+            "held_fen": np.where(self.fund_pools[platform], principal, 0), "holder": 0,
             "covered": covered, "paid_fen": 0,
         }
         new = market.book.append(loans, note_counts, self.bids["investor"][bid_mask][order],
@@ -267,6 +267,6 @@ class Marketplace:
 
     def committed_by_platform(self) -> np.ndarray:
         """Cash bid on open listings, by platform (fen), from the bids themselves (for the audit)."""
-        n = len(self.market.platforms)
+        n = self.market.ledger.platforms
         return np.bincount(self.listings.platform[self.bids["listing"]],
                            weights=self.bids["amount"], minlength=n)

@@ -33,12 +33,67 @@ def open_books(market) -> None:
                 books.move(platform, WORLD, AccountKind.GUARANTOR_CAPITAL, layer.capital_fen,
                            Memo.GUARANTOR_CAPITAL_INJECTION)
     market.treasury.deposit(market.investors.first_deposits())
-    if market.config.initial_book.loans:
-        _opening_book(market)
+    detailed = _opening_book(market) if market.config.initial_book.loans else None
+    pooled = market.industry.opening_loans() if market.industry is not None else None
+    if pooled is None:
+        if detailed is not None:
+            _append_detailed(market, *detailed)
+        return
+    _append_with_pooled(market, detailed, pooled)
 
 
-def _opening_book(market) -> None:
-    """Loans outstanding on day 0, of uniformly spread ages, owned through notes by investors."""
+def _append_detailed(market, loans: dict, counts: np.ndarray, note_investor: np.ndarray,
+                     note_balance: np.ndarray) -> None:
+    """The detailed platforms' opening loans into the book, bought by their investors' notes."""
+    market.book.append(loans, counts, note_investor, note_balance)
+    for p, plat in enumerate(market.platforms):
+        opening = int(loans["balance_fen"][loans["platform"] == p].sum())
+        market.bookkeeper.move(plat, WORLD, AccountKind.INVESTOR_CLAIMS, opening, Memo.OPENING_BOOK)
+    market.totals["loans_outstanding"] += len(counts)
+
+
+def _append_with_pooled(market, detailed, pooled: dict) -> None:
+    """Every opening loan of an industry into the book at once, in order of origination.
+
+    The loan book keeps a day's loans in one block of rows, so the detailed platforms' opening
+    loans (with notes) and the pooled platforms' (without) are merged by day before they go in.
+    """
+    from sim.industry.lending import loan_columns
+
+    pooled = loan_columns(pooled)
+    n_pooled = len(pooled["platform"])
+    if detailed is None:
+        loans, counts = pooled, np.zeros(n_pooled, dtype=np.int64)
+        note_investor = note_balance = np.zeros(0, dtype=np.int64)
+    else:
+        mine, counts_d, investor_d, balance_d = detailed
+        n_mine = len(counts_d)
+        loans = {k: np.concatenate([np.broadcast_to(mine[k], n_mine),
+                                    np.broadcast_to(pooled[k], n_pooled)]) for k in mine}
+        counts = np.concatenate([counts_d, np.zeros(n_pooled, dtype=np.int64)])
+        note_investor, note_balance = investor_d, balance_d
+    order = np.argsort(loans["orig_day"], kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[order]
+    note_rows = np.concatenate([np.arange(s, s + c) for s, c in zip(starts, counts[order])]
+                               + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    loans = {k: v[order] for k, v in loans.items()}
+    rows = market.book.append(loans, counts[order], note_investor[note_rows],
+                              note_balance[note_rows])
+    is_pooled = counts[order] == 0
+    for p, plat in enumerate(market.platforms):
+        opening = int(loans["balance_fen"][loans["platform"] == p].sum())
+        market.bookkeeper.move(plat, WORLD, AccountKind.INVESTOR_CLAIMS, opening, Memo.OPENING_BOOK)
+    market.totals["loans_outstanding"] += int((~is_pooled).sum())
+    market.industry.book_opening(loans["borrower"][is_pooled], loans["platform"][is_pooled],
+                                 loans["balance_fen"][is_pooled],
+                                 np.arange(rows.start, rows.stop)[is_pooled])
+
+
+def _opening_book(market):
+    """Loans outstanding on day 0, of uniformly spread ages, owned through notes by investors.
+
+    Returns the loans' columns, their note counts, and the notes' investors and balances.
+    """
     cfg, rng = market.config, market.rngs["opening_book"]
     n, per_loan = cfg.initial_book.loans, cfg.initial_book.notes_per_loan
     share = np.array([p.market_share for p in cfg.platforms])
@@ -71,11 +126,7 @@ def _opening_book(market) -> None:
             members = np.arange(len(investors))
         mine = np.repeat(loans["platform"] == p, per_loan)
         note_investor[mine] = rng.choice(members, size=int(mine.sum()))
-    market.book.append(loans, counts, note_investor, note_balance)
-    for p, plat in enumerate(market.platforms):
-        opening = int(loans["balance_fen"][loans["platform"] == p].sum())
-        market.bookkeeper.move(plat, WORLD, AccountKind.INVESTOR_CLAIMS, opening, Memo.OPENING_BOOK)
-    market.totals["loans_outstanding"] += n
+    return loans, counts, note_investor, note_balance
 
 
 def _opening_terms(market, platform: np.ndarray, profiles: dict):

@@ -23,8 +23,10 @@ SEASONED_DAYS = 90  # early warning looks at loans at least this old
 
 def review_platforms(model, day: int) -> None:
     """Refresh every platform's state from the books (vectorised; one pass over the loans)."""
+    if not model.platforms:
+        return
     lst = model.marketplace.listings
-    n_platforms, n_grades = len(model.platforms), len(model.config.grades.names)
+    n_platforms, n_grades = model.ledger.platforms, len(model.config.grades.names)
     by_grade, in_arrears, guaranteed, guaranteed_arrears = book_state(model.book.loan_columns(),
                                                                       n_platforms, n_grades)
     bad_rate = _recent_bad_rate(model, day, n_platforms)

@@ -13,6 +13,7 @@ from sim.book import MAX_DUE_MONTHS
 from sim.kernels import ServiceTotals as S
 from sim.kernels import by_holder
 from sim.ledger import WORLD, AccountKind, Memo
+from sim.randomness import keyed_uniforms
 
 PARALLEL_MIN_ROWS = 20_000  # fewer due loans than this in a day are serviced on one thread
 CLAIMS, CASH = AccountKind.INVESTOR_CLAIMS, AccountKind.INVESTOR_CASH
@@ -39,8 +40,8 @@ class Servicing:
         n_rows = int((ends - starts).sum())
         if n_rows == 0:
             return
-        uniforms = self.rng.random(n_rows)
-        totals = np.zeros((len(market.platforms), S.N), dtype=np.int64)
+        uniforms = self._uniforms(day, starts, ends, n_rows)
+        totals = np.zeros((market.ledger.platforms, S.N), dtype=np.int64)
         new_arrears = np.empty(n_rows, dtype=np.int64)
         threads = market.threads if n_rows >= PARALLEL_MIN_ROWS else 1
         n_new = kernels.service_due_loans(
@@ -51,15 +52,45 @@ class Servicing:
             arrears.record_missed(day, new_arrears[:n_new].copy())
         self._book(totals)
 
+    def _uniforms(self, day: int, starts: np.ndarray, ends: np.ndarray, n_rows: int) -> np.ndarray:
+        """One uniform per due loan, in order of the due ranges.
+
+        The servicing stream's for the detailed platforms' loans; for the pooled platforms' a draw
+        keyed by the loan (its platform, day of origination and principal: what its own keyed
+        draws made it, whatever else was lent) and today (:mod:`sim.randomness`), so that what
+        happens on one platform moves no draw of another's.
+        """
+        industry = self.market.industry
+        if industry is None:
+            return self.rng.random(n_rows)
+        lengths = ends - starts
+        rows = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) \
+            + np.arange(n_rows)
+        loans = self.market.book.loans
+        pooled = industry.pooled[loans.platform[rows]]
+        uniforms = np.empty(n_rows)
+        uniforms[~pooled] = self.rng.random(int((~pooled).sum()))
+        mine = rows[pooled]
+        uniforms[pooled] = keyed_uniforms(industry.keys["servicing"], loans.platform[mine],
+                                          loans.orig_day[mine] + 10**6, loans.principal_fen[mine],
+                                          day)
+        return uniforms
+
     def _book(self, totals: np.ndarray) -> None:
-        market, books = self.market, self.market.bookkeeper
+        """Book the day's totals, principal and interest on every platform at once.
+
+        Then each detailed platform's held parts and fees (its protection layers take their
+        shares), then the pooled platforms' fees (:mod:`sim.industry.part` shares the interest
+        among their investors).
+        """
+        market, books, ledger = self.market, self.market.bookkeeper, self.market.ledger
         held_p, held_i = by_holder(totals, S.HELD_PRINCIPAL), by_holder(totals, S.HELD_INTEREST)
         interest_net = totals[:, S.INTEREST] - totals[:, S.FEE] - held_i.sum(axis=1)
+        ledger.post(CLAIMS, CASH, totals[:, S.PRINCIPAL] - held_p.sum(axis=1),
+                    Memo.REPAYMENT_PRINCIPAL)
+        ledger.post(WORLD, CASH, interest_net, Memo.REPAYMENT_INTEREST)
         for platform in market.platforms:
             p = platform.index
-            books.move(platform, CLAIMS, CASH, totals[p, S.PRINCIPAL] - held_p[p].sum(),
-                       Memo.REPAYMENT_PRINCIPAL)
-            books.move(platform, WORLD, CASH, interest_net[p], Memo.REPAYMENT_INTEREST)
             for holder in np.flatnonzero(held_p[p] | held_i[p]):
                 account = platform.holder_account(holder)
                 books.move(platform, platform.held_account(holder), account, held_p[p, holder],
@@ -69,6 +100,12 @@ class Servicing:
             books.fee(platform, int(totals[p, S.SERVICE_FEE]), Memo.SERVICE_FEE)
             market.totals["investor_income_fen"] += int(interest_net[p])
             platform.investor_income_fen += int(interest_net[p])
+        if market.industry is not None:
+            pooled = market.industry.pooled
+            fee = np.where(pooled, totals[:, S.FEE], 0)
+            ledger.post(WORLD, AccountKind.PLATFORM_CASH, fee, Memo.MANAGEMENT_FEE)
+            market.industry.fees_to_reserve(fee)
+            market.industry.serviced(interest_net)
         summed = totals.sum(axis=0)
         today = market.today
         today.service_fee_fen += int(summed[S.SERVICE_FEE])

@@ -55,7 +55,7 @@ def platform_profit_fen(market) -> int:
     Every flow into or out of their cash except the owners' capital and what they moved into their
     own reserve fund; costs they could not pay are subtracted too.
     """
-    journal = market.ledger.journal()
+    journal = market.ledger.journal(platforms=len(market.platforms))
     flows = journal[~journal.memo.isin(OWNER_MEMOS + OWN_RESERVE_MEMOS)]
     cash = [p.account(AccountKind.PLATFORM_CASH) for p in market.platforms]
     income = flows[flows.target.isin(cash)].amount_fen.sum()
@@ -66,7 +66,7 @@ def platform_profit_fen(market) -> int:
 def platform_monthly(market) -> pd.DataFrame:
     """Per platform and month: the month-end balances and the month's flows from the journal (CNY)."""
     table = market.datacollector.get_table_dataframe("platforms")
-    journal = market.ledger.journal()
+    journal = market.ledger.journal(platforms=len(market.platforms))
     journal["month"] = journal["day"] // DAYS_PER_MONTH
     for column, memos, side in MONTHLY_FLOWS:
         if isinstance(memos, str):
@@ -85,7 +85,7 @@ def platform_monthly(market) -> pd.DataFrame:
 def platform_summary(market) -> dict[str, dict]:
     """Per platform: loans funded in the run, book, defaults, revenue and cash (CNY)."""
     loans = market.book.loans
-    journal = market.ledger.journal()
+    journal = market.ledger.journal(platforms=len(market.platforms))
     revenue = journal[journal.memo.isin(REVENUE_MEMOS)].groupby("target").amount_fen.sum()
     balance = market.bookkeeper.balance
     result = {}

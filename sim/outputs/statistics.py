@@ -16,6 +16,7 @@ from enum import StrEnum
 import pandas as pd
 
 from sim.company.report import company_report, summary_section
+from sim.industry.failures import CAUSES
 from sim.ledger import AccountKind
 from sim.loans import DAYS_PER_YEAR
 from sim.outputs.flows import platform_profit_fen, platform_summary
@@ -39,6 +40,7 @@ class Statistic:
     compute: Callable[[object, pd.DataFrame], float | int]
     only_if_any: bool = False  # left out of the printed table when zero (a policy not in use)
     note: str = ""             # how it is made, where the label does not say (for the docs)
+    industry: bool = False     # a figure of an industry's platforms (only a run with [industry])
 
     def text(self, value: float | int) -> str:
         """The value as the summary table writes it."""
@@ -82,6 +84,32 @@ def _layer_payouts(column: str) -> Callable:
 
 def _account_cny(kind: AccountKind) -> Callable:
     return lambda market, daily: float(market.account_total(kind) / 100)
+
+
+def _monthly(column: str, how: str = "sum", cast: type = float) -> Callable:
+    """A figure of the industry's monthly table (:mod:`sim.industry.tracker`)."""
+    def figure(market, daily: pd.DataFrame):
+        monthly = market.industry.tracker.frame()
+        if not len(monthly):
+            return cast(0)
+        column_ = monthly[column]
+        return cast({"sum": column_.sum(), "max": column_.max(), "last": column_.iloc[-1]}[how])
+    return figure
+
+
+def _damage_cny(market, daily: pd.DataFrame) -> float:
+    monthly = market.industry.tracker.frame()
+    return float(monthly.filter(like="damage_").sum().sum()) if len(monthly) else 0.0
+
+
+def _problem_platforms(cause: str | None = None) -> Callable:
+    def count(market, daily: pd.DataFrame) -> int:
+        industry = market.industry
+        failed = industry.failure_day >= 0
+        if cause is not None:
+            failed &= industry.cause == CAUSES.index(cause)
+        return int(failed.sum())
+    return count
 
 
 STATISTICS = (
@@ -153,6 +181,24 @@ STATISTICS = (
     Statistic("capital_called_cny", "owners' capital calls, CNY", Kind.CNY,
               lambda m, d: sum(p.run.capital_called_fen for p in m.platforms) / 100,
               only_if_any=True, note="money owners put in when the platform's cash ran short"),
+    Statistic("problem_platforms", "industry: problem platforms (问题平台)", Kind.COUNT,
+              _problem_platforms(), industry=True,
+              note="platforms of the industry that failed or froze in the run (a ban's "
+                   "wind-down is not counted)"),
+    Statistic("problem_platforms_in_runs", "industry: of which in runs (提现困难)", Kind.COUNT,
+              _problem_platforms("run"), industry=True),
+    Statistic("peak_new_problem", "industry: most new problem platforms in a month", Kind.COUNT,
+              _monthly("new_problem", "max", int), industry=True),
+    Statistic("industry_losses_cny", "industry: investors' losses, CNY", Kind.CNY,
+              _monthly("losses_cny"), industry=True,
+              note="written off net of recoveries and reserves, and taken by operators"),
+    Statistic("co_debt_losses_cny", "industry: of which from co-debtors (共债), CNY", Kind.CNY,
+              _monthly("co_debt_losses_cny"), industry=True),
+    Statistic("stuck_at_end_cny", "industry: money stuck on failed platforms, CNY", Kind.CNY,
+              _monthly("stuck_cny", "last"), industry=True),
+    Statistic("damage_cny", "industry: money on platforms that failed, CNY", Kind.CNY,
+              _damage_cny, industry=True,
+              note="investors' money on each platform the day it failed, summed"),
 )
 """Every end-of-run statistic, in the order the summary prints them."""
 
@@ -168,7 +214,8 @@ def summarise(market, company=None) -> dict:
     whether it was met (:mod:`sim.company.report`; ``company`` if already built).
     """
     daily = market.datacollector.get_model_vars_dataframe()
-    summary = {statistic.name: statistic.compute(market, daily) for statistic in STATISTICS}
+    summary = {statistic.name: statistic.compute(market, daily) for statistic in STATISTICS
+               if market.industry is not None or not statistic.industry}
     summary["platforms"] = platform_summary(market)
     company = company or company_report(market)
     summary["company"] = summary_section(company)
@@ -179,8 +226,8 @@ def summarise(market, company=None) -> dict:
 def format_summary(summary: dict) -> str:
     """The summary as an aligned two-column table, then a line per platform."""
     lines = [f"  {statistic.label:<38} {statistic.text(summary[statistic.name]):>20}"
-             for statistic in STATISTICS
-             if not (statistic.only_if_any and not summary[statistic.name])]
+             for statistic in STATISTICS if statistic.name in summary
+             and not (statistic.only_if_any and not summary[statistic.name])]
     platforms = summary.get("platforms", {})
     for name, row in platforms.items():
         policies = ", ".join(f"{k} {v}" for k, v in row["policies"].items())
@@ -198,11 +245,26 @@ def format_summary(summary: dict) -> str:
         for name, row in platforms.items():
             lines.append(f"  {name:<14}{row['loans_funded']:>10,}{row['defaults']:>10,}"
                          f"{row['revenue_cny']:>18,.2f}{row['platform_cash_cny']:>18,.2f}")
+    lines += target_lines(summary)
+    return "\n".join(lines)
+
+
+def target_lines(summary: dict) -> list[str]:
+    """The plan's targets as the summary prints them: each one's figure, met or MISSED."""
+    lines = []
     for target in summary.get("plan", []):
         value = "never" if target["value"] is None else f"{target['value']:,.4g}"
         lines.append(f"  target {target['target']:<36} {value:>14}  "
                      f"{'met' if target['met'] else 'MISSED'}")
-    return "\n".join(lines)
+    return lines
+
+
+def fate(row: dict) -> str:
+    """A platform's end in words, from its row of the summary's ``platforms``."""
+    run = row["run"]
+    if run["failed_day"] is None:
+        return f"survived ({run['state']})"
+    return f"failed on day {run['failed_day']} ({run['state']}: {run['failure_reason']})"
 
 
 def markdown_table() -> str:

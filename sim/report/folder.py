@@ -22,11 +22,9 @@ NEEDS = {
     "reserve": ("summary.json", "requirements.csv", "statistics.csv"),
     "board": ("board.csv",),
     "industry": ("summary.json", "monthly.csv", "wave.png"),
-    "industry_experiment": ("summary.csv", "runs.csv", "comparison.png"),
 }
 MAKERS = {"run": "p2psim run", "experiment": "p2psim experiment", "plan": "p2psim plan",
-          "reserve": "p2psim reserve", "board": "p2psim board", "industry": "p2psim industry",
-          "industry_experiment": "p2psim industry"}
+          "reserve": "p2psim reserve", "board": "p2psim board", "industry": "p2psim industry"}
 
 
 class ReportError(ValueError):

@@ -14,7 +14,7 @@ import pandas as pd
 from sim.outputs.statistics import STATISTICS
 from sim.report.folder import ResultsFolder
 from sim.report.html import Page, number_text
-from sim.report.industry import industry_experiment_page, industry_page
+from sim.report.industry import industry_page
 from sim.report.scenario_text import scenario_toml
 
 RUN_FIGURES = (("overview.png", "The market day by day: volume, book, arrears, defaults, cash"),
@@ -75,9 +75,13 @@ def experiment_page(folder: ResultsFolder) -> Page:
                       ("design", spec["design"]["kind"]),
                       ("points", number_text(int(summary["point"].nunique()))),
                       ("replications a point", number_text(spec["experiment"]["replications"])),
-                      ("parameters", ", ".join(p["key"] for p in spec["parameters"]))])
+                      ("parameters", ", ".join(p["key"] for p in spec["parameters"])
+                       or ", ".join(v["name"] for v in spec.get("variants", [])))])
     page.heading("Each point: mean, standard deviation, standard error, 5-50-95 % quantiles")
     page.table(summary)
+    if folder.has("differences.csv"):
+        page.heading("Each point minus the first, run by run on the same draws (paired)")
+        page.table(pd.read_csv(folder.path / "differences.csv"))
     figures = sorted((folder.path / "figures").glob("*.png")) if folder.has("figures") else []
     if figures:
         page.heading("Figures")
@@ -172,8 +176,7 @@ def board_page(folder: ResultsFolder) -> Page:
 
 
 PAGES = {"run": run_page, "experiment": experiment_page, "plan": plan_page,
-         "reserve": reserve_page, "board": board_page, "industry": industry_page,
-         "industry_experiment": industry_experiment_page}
+         "reserve": reserve_page, "board": board_page, "industry": industry_page}
 
 
 def _facts(kind, scenario, seed, version, revision, created) -> dict[str, str]:

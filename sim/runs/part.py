@@ -40,7 +40,9 @@ class Runs:
         self.trust = self.rule = None
         self.guarantee_dry = np.zeros(len(market.platforms), dtype=bool)  # its news already heard
         if self.enabled:
-            self.trust = Trust(self.config, market.investors, self.rng)
+            industry = market.industry
+            self.trust = Trust(self.config, market.investors, self.rng,
+                               network_of=industry.channels.members_network if industry else None)
             self.rule = resolve_rule(self.config.rule, market.config.source_dir)(self.config)
 
     # ------------------------------------------------------------------ the day

@@ -29,10 +29,15 @@ class Trust:
         Whose trust; new investors get theirs when :meth:`grow` sees them.
     rng : numpy.random.Generator
         The runs' own stream.
+    network_of : callable or None
+        Inside an industry: ``network_of(ids)``, the industry's one network among the investors of
+        those industry ids (their herding reads it); otherwise a network of their own is drawn.
     """
 
-    def __init__(self, config: RunsConfig, investors, rng: np.random.Generator) -> None:
+    def __init__(self, config: RunsConfig, investors, rng: np.random.Generator,
+                 network_of=None) -> None:
         self.config, self.investors, self.rng = config, investors, rng
+        self.network_of = network_of
         n_platforms = investors.n_platforms
         self.level = np.zeros((0, n_platforms), dtype=np.float32)
         self.anchor = np.zeros(0, dtype=np.float32)
@@ -64,7 +69,12 @@ class Trust:
         self.wealth_fen = np.concatenate([self.wealth_fen, np.maximum(wealth, 100.0)])
         if self.adjacency is None:
             seed = int(rng.integers(0, 2**31 - 1))
-            self.adjacency = network.generate(c.network, n, seed)
+            if self.network_of is None:
+                self.adjacency = network.generate(c.network, n, seed)
+            else:  # the industry's graph among those it knows; newcomers link as they join
+                known = self.network_of(inv.industry_id)
+                self.adjacency = (known if known.shape[0] == n else
+                                  network.extend(known, inv.home, known.shape[0], c.network, rng))
         else:
             self.adjacency = network.extend(self.adjacency, inv.home, old, c.network, rng)
         self.degree = np.maximum(self.adjacency.sum(axis=1), 1).astype(np.float32)
@@ -92,6 +102,11 @@ class Trust:
     def shock(self, platform: int, size: float) -> None:
         """Every investor's trust in ``platform`` falls by ``size`` (an event, a state change)."""
         np.clip(self.level[:, platform] - size, 0.0, 1.0, out=self.level[:, platform])
+
+    def shock_rows(self, rows: np.ndarray, platform: int, size: float) -> None:
+        """The trust of investors ``rows`` in ``platform`` falls by ``size`` (a channel reached them)."""
+        if len(rows):
+            self.level[rows, platform] = np.clip(self.level[rows, platform] - size, 0.0, 1.0)
 
     def distribution(self) -> np.ndarray:
         """Per platform, the mean, P10, P50 and P90 of its active investors' trust.

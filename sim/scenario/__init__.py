@@ -1,7 +1,8 @@
 """Scenario files (TOML): the schema, its validation, and errors that name the file, key and line.
 
 A scenario describes one market: the run (horizon, seed), the macro factor, the borrower grades and
-populations, the investors, one or more platforms and an optional book of loans already outstanding.
+populations, the investors, one or more platforms and an optional book of loans already outstanding;
+with an ``[industry]``, the platforms drawn from the WDZJ data around its own (docs/industry.md).
 Every key has a default, so ``P2PMarket()`` builds a market without a file; a file only needs the keys
 it changes. Units are in the key names (``_cny``, ``_days``, ``_monthly``) or in the field docs.
 
@@ -10,7 +11,8 @@ probability outside [0, 1], a term of 0 or an unknown repayment method raises :c
 whose message names the file, the key (``platforms[0].service_fee``), its line where it can be found,
 and what is allowed.
 
-The package: :mod:`~sim.scenario.schema` (the tables and their keys), :mod:`~sim.scenario.loading`
+The package: :mod:`~sim.scenario.schema` (the tables and their keys; the runs, company, plan,
+credit, stress and industry tables each in a module of their own), :mod:`~sim.scenario.loading`
 (file, overrides, policies) and :mod:`~sim.scenario.messages` (the error's words).
 """
 
@@ -24,12 +26,11 @@ from sim.scenario.schema import (
     LoansConfig,
     MacroConfig,
     PlatformConfig,
-    RecessionWindow,
     RunConfig,
     Scenario,
     ScenarioError,
-    StressConfig,
 )
+from sim.scenario.stress import RecessionWindow, StressConfig
 
 __all__ = ["BorrowersConfig", "FundPoolConfig", "GradesConfig", "InitialBookConfig", "InvestorsConfig",
            "LoansConfig", "MacroConfig", "PlatformConfig", "RecessionWindow", "RunConfig", "Scenario",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from sim import footprint
@@ -44,9 +45,6 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
     else:
         label = str(Path(source))
         text, raw = read_toml_file(Path(source), "scenario", ScenarioError)
-        if "industry" in raw:
-            raise ScenarioError(f"{label}: industry: this is an industry scenario (many platforms "
-                                f"drawn from data); run it with `p2psim industry {label}`")
     scenario = validate_tables(Scenario, raw, overrides or {}, label, text)
     try:
         footprint.check(scenario, label)
@@ -58,7 +56,94 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
         scenario.source_dir = str(Path(source).resolve().parent)
     _check_policies(scenario, label, text)
     _check_rule(scenario, label, text)
+    if scenario.industry is not None:
+        _check_industry_files(scenario, label, text)
     return scenario
+
+
+PLATFORM_COLUMNS = ("wdzj_id", "owner_type", "province", "launch_month", "registered_capital_cny",
+                    "monthly_volume_cny", "outstanding_cny", "investors", "annual_yield",
+                    "average_term_months")
+"""The columns of a table of platforms an industry is drawn from (data/wdzj_platforms.csv)."""
+
+
+def _check_industry_files(scenario: Scenario, label: str, text: str | None) -> None:
+    """The industry's platforms file is a table of platforms; a detailed platform's WDZJ id is in it."""
+    from sim.industry.population import PLATFORMS_FILE
+
+    industry = scenario.industry
+    folder = Path(scenario.source_dir or ".")
+    path, key = PLATFORMS_FILE, ("industry", "platforms_file")
+    if industry.platforms_file:
+        path = folder / industry.platforms_file
+    line = find_line(text, key) if text and industry.platforms_file else None
+    table = check_platforms_file(path, f"{label}, line {line}" if line else label)
+    for i, platform in enumerate(scenario.platforms):
+        wanted = platform.industry.wdzj_id if platform.industry else None
+        if wanted is not None and wanted not in set(table.wdzj_id):
+            loc = ("platforms", i, "industry", "wdzj_id")
+            line = find_line(text, loc) if text else None
+            where = f"{label}, line {line}" if line else label
+            raise ScenarioError(f"{where}: {key_name(loc)}: {wanted} is not a platform of the "
+                                f"industry's table {path}; give a wdzj_id of it, or none for a "
+                                f"platform of its own")
+
+
+def check_platforms_file(path: Path, where: str) -> pd.DataFrame:
+    """A platforms file has the pool's columns, known owner types, amounts that are numbers >= 0.
+
+    Returns the table; raises ScenarioError naming the file, the row and the column otherwise.
+    """
+    from sim.industry.hazard import OWNER_TYPES
+    from sim.scenario.industry import MONTH_PATTERN
+
+    key = f"{where}: industry.platforms_file"
+    try:
+        table = pd.read_csv(path, dtype={"launch_month": str})
+    except FileNotFoundError:
+        raise ScenarioError(f"{key}: no such file {path}") from None
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as error:
+        raise ScenarioError(f"{key}: {path} is not a readable CSV ({error})") from None
+    missing = [c for c in PLATFORM_COLUMNS if c not in table.columns]
+    if missing:
+        raise ScenarioError(f"{key}: {path} lacks the columns {', '.join(missing)} (needed: "
+                            f"{', '.join(PLATFORM_COLUMNS)})")
+    if table.empty:
+        raise ScenarioError(f"{key}: {path} holds no platform")
+    unknown = sorted(set(table.owner_type.astype(str)) - set(OWNER_TYPES))
+    if unknown:
+        raise ScenarioError(f"{key}: {path}: unknown owner_type {unknown[0]!r}; allowed: "
+                            f"{', '.join(OWNER_TYPES)}")
+    months = table.launch_month.astype(str).str.fullmatch(MONTH_PATTERN.strip("^$"))
+    if not months.all():
+        row = int(np.flatnonzero(~months.to_numpy())[0])
+        raise ScenarioError(f"{key}: {path}, row {row + 2}: launch_month must be YYYY-MM (got "
+                            f"{table.launch_month.iloc[row]!r})")
+    amounts = ["wdzj_id", "registered_capital_cny", "monthly_volume_cny", "outstanding_cny",
+               "investors", "annual_yield", "average_term_months"]
+    values = table[amounts].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    bounds = {"annual_yield": 1.0, "average_term_months": 120.0}
+    high = np.array([bounds.get(name, np.inf) for name in amounts])
+    bad = ~np.isfinite(values) | (values < 0) | (values > high)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        limit = (f" and at most {high[col]:g} ({'100 %' if amounts[col] == 'annual_yield' else 'months'})"
+                 if np.isfinite(high[col]) else "")
+        raise ScenarioError(f"{key}: {path}, row {row + 2}: {amounts[col]} must be a number >= 0"
+                            f"{limit} (got {table[amounts[col]].iloc[row]!r})")
+    return table
+
+
+def parse_set(item: str) -> tuple[str, object]:
+    """A command line's ``--set KEY=VALUE``: the key, and the value read as TOML (else as text)."""
+    if "=" not in item:
+        raise ScenarioError(f"--set {item!r}: expected KEY=VALUE, e.g. macro.asset_correlation=0.1")
+    key, value = item.split("=", 1)
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value
+    return key.strip(), parsed
 
 
 def _check_rule(scenario: Scenario, label: str, text: str | None) -> None:

@@ -20,8 +20,10 @@ from pydantic import (
 from sim.loans import DAYS_PER_YEAR, MAX_TERM_MONTHS, parse_method
 from sim.scenario.company import CompanyConfig, check_raises
 from sim.scenario.credit import SeasoningConfig, check_seasoning
+from sim.scenario.industry import IndustryConfig, PlatformInIndustry, check_industry
 from sim.scenario.plan import PlanConfig, check_plan
 from sim.scenario.runs import LiquidityConfig, RunsConfig, check_events
+from sim.scenario.stress import StressConfig, check_stress
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]  # annual; legal caps are 24 % / 36 %
@@ -277,6 +279,8 @@ class PlatformConfig(_Section):
     transfer_fee: Probability = Field(0.0, description="share of a claim sold early (转让费)")
     penalty_daily_rate: float = Field(0.0005, ge=0.0, le=0.01, description="罚息 per day overdue")
     collection_fee: Probability = Field(0.2, description="share of recoveries kept for 催收")
+    industry: PlatformInIndustry | None = Field(
+        None, description="inside an industry: where it stands (owner, province, launch ...)")
     pricing: dict[str, Any] = Field(default_factory=lambda: {"policy": "grid"})
     risk: dict[str, Any] = Field(default_factory=lambda: {"policy": "scorecard"})
     guarantee: dict[str, Any] = Field(default_factory=lambda: {"policy": "none"})
@@ -312,35 +316,6 @@ class InitialBookConfig(_Section):
     notes_per_loan: int = Field(20, ge=1, le=1000)
 
 
-class RecessionWindow(_Section):
-    """Months in which every grade's default hazard is multiplied (on top of the macro factor)."""
-
-    start_month: Month = Field(description="first month of the window")
-    months: int = Field(ge=1, le=1200, description="length of the window, months")
-    hazard_multiplier: float = Field(gt=0.0, le=100.0, description="e.g. 2 or 3")
-
-
-class StressConfig(_Section):
-    """Stress events: a recession, a funding freeze, a guarantee that fails, borrowers who stop paying.
-
-    ``recession`` acts on the whole market; the other events hit the ``platforms`` named (all when
-    empty). A platform is *in trouble* once its lending is frozen, its guarantee has failed or
-    could not pay a claim in full, or its fund pool is overdue; borrowers of a platform in trouble
-    miss instalments ``strike_hazard_multiplier`` times as often (逃废债: they stop paying a
-    platform they think is going down).
-    """
-
-    recession: list[RecessionWindow] = Field(default_factory=list)
-    funding_freeze_month: Month | None = Field(
-        None, description="from this month the platform lists no new loans")
-    guarantee_fails_month: Month | None = Field(
-        None, description="in this month the platform's guarantee fails: it pays and "
-                                "covers nothing more (担保公司倒闭, 准备金被挪用)")
-    strike_hazard_multiplier: float = Field(
-        1.0, ge=1.0, le=100.0, description="miss hazard multiplier on a platform in trouble")
-    platforms: list[str] = Field(default_factory=list, description="platforms hit; empty: all")
-
-
 class Scenario(_Section):
     """A whole scenario. Build one from a file with :func:`load_scenario`."""
 
@@ -350,12 +325,14 @@ class Scenario(_Section):
     borrowers: BorrowersConfig = BorrowersConfig()
     investors: InvestorsConfig = InvestorsConfig()
     platforms: list[PlatformConfig] = Field(default_factory=lambda: [PlatformConfig()],
-                                            min_length=1, max_length=1000)
+                                            max_length=1000)
     loans: LoansConfig = LoansConfig()
     initial_book: InitialBookConfig = InitialBookConfig()
     stress: StressConfig = StressConfig()
     runs: RunsConfig = RunsConfig()
     plan: PlanConfig = PlanConfig()
+    industry: IndustryConfig | None = Field(
+        None, description="an industry of platforms drawn from the WDZJ data around the market's")
     _source_dir: str | None = PrivateAttr(None)
 
     @property
@@ -367,19 +344,28 @@ class Scenario(_Section):
     def source_dir(self, folder: str | None) -> None:
         self._source_dir = folder
 
+    @model_validator(mode="before")
+    @classmethod
+    def _industry_has_no_default_platform(cls, data):
+        """An industry's detailed platforms are only those it names (the market's default is one)."""
+        if isinstance(data, dict) and data.get("industry") is not None and "platforms" not in data:
+            return {**data, "platforms": []}
+        return data
+
     @model_validator(mode="after")
     def _cross_checks(self):
         names = [p.name for p in self.platforms]
+        if not names and self.industry is None:
+            raise ValueError("platforms: a market needs at least one platform")
         if len(set(names)) != len(names):
             raise ValueError(f"platform names must be distinct, got {names}")
-        for key in ["market_share", "investor_share"]:
+        if self.industry is not None:
+            check_industry(self.industry, self.run.horizon_days, names, self.runs)
+        for key in ["market_share", "investor_share"] if names else []:
             total = sum(getattr(p, key) for p in self.platforms)
             if abs(total - 1.0) > 1e-6:
                 raise ValueError(f"platforms' {key} must add up to 1, got {total:g}")
-        unknown = [name for name in self.stress.platforms if name not in names]
-        if unknown:
-            raise ValueError(f"stress.platforms names no such platform: {unknown}; "
-                             f"platforms are {names}")
+        check_stress(self.stress, self.run.horizon_days, names)
         check_events(self.runs, self.run.horizon_days, names)
         for i, platform in enumerate(self.platforms):
             check_raises(platform.company, self.run.horizon_days, i)

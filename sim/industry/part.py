@@ -1,0 +1,359 @@
+"""The industry around the market: pooled platforms, their investors' positions, failures, contagion.
+
+A scenario with ``[industry]`` (:mod:`sim.scenario.industry`) is one market of many platforms. The
+scenario's own ``[[platforms]]`` come first (indices ``0 .. D - 1``) and are run in full detail by
+the market's parts; the platforms drawn from the WDZJ data follow (``D .. N - 1``) and are *pooled*:
+their loans are in the one loan book without notes, serviced by the one kernel, booked in the one
+ledger, and their investors own each platform's money pro rata through sparse positions
+(:class:`sim.agents.positions.Positions`). This part does what is particular to the pooled
+platforms and to the industry, at fixed points of the market's day (:meth:`sim.model.P2PMarket.step`):
+
+1. after servicing and write-offs: interest and losses shared among the pooled platforms' investors
+   (a reserve-fund platform's reserve covering losses first);
+2. after the runs of the detailed platforms: the pooled platforms' investors ask for money back
+   (ordinary withdrawals, times sentiment; the co-debt channel's; everything, on a platform that
+   winds down or failed), deposit new money, and are paid from what cash there is, the oldest
+   request first; a platform that cannot pay for ``freeze_after_days`` days freezes (提现困难);
+3. after the marketplace: the pooled platforms lend their spare cash;
+4. at the day's end: background failures (the calibrated hazard), today's freezes, named events
+   and detailed platforms that failed today become failures, and the failures travel through the
+   contagion channels (:mod:`sim.runs.contagion`) to tomorrow.
+
+At a month's opening the pooled platforms pay their costs. Dated events (regulators, collapses) are
+on the market's calendar (:mod:`sim.industry.events`). What is drawn per platform and day (failures,
+new loans, co-debtors' decisions) comes from keyed draws (:mod:`sim.randomness`), so that switching
+a channel or a policy, or adding a platform, moves no other draw.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sim.agents.positions import draw_positions
+from sim.industry import failures, lending
+from sim.industry.co_debt import CoDebtors
+from sim.industry.hazard import load_hazard
+from sim.industry.population import (
+    BUSINESS_MODELS,
+    PLATFORMS_FILE,
+    draw_industry,
+    platforms_in_industry,
+)
+from sim.industry.tracker import Tracker
+from sim.kernels.positions import deposit, request, settle
+from sim.kernels.positions import share as share_pro_rata
+from sim.ledger import WORLD, AccountKind, Memo
+from sim.randomness import keyed_uniforms, stream_key
+from sim.runs import contagion
+from sim.runs.states import RunState
+from sim.scenario.industry import month_index
+
+INDUSTRY_STREAMS = ("platforms", "positions", "network", "failures", "failure_types", "lending",
+                    "co_debt", "members", "opening", "registered", "servicing")
+"""The industry's components, each with its own stream or key (a new one goes last)."""
+
+# the share of what investors ask back that the platform promised to pay on demand (活期, 随时赎回,
+# buy-back of notes): unpaid beyond it is only waiting for loans to mature, which stresses no one
+LIQUIDITY_PROMISE = {"pure_intermediary": 0.2, "reserve_fund": 0.5, "guarantor_p2b": 0.5,
+                     "online_offline": 0.5, "fund_pool": 1.0}
+CUSTODY_TRUST = 0.6  # a platform with bank custody sees 0.6x the panic withdrawals of one without
+POOL_BUFFER, POOL_TERM = 0.5, 2.0  # a fund pool keeps half the buffer and lends twice as long
+CASH, CLAIMS = AccountKind.INVESTOR_CASH, AccountKind.INVESTOR_CLAIMS
+
+
+class Industry:
+    """The industry's platforms, their state, the pooled platforms' investors and the channels.
+
+    Built in two steps: the platforms are drawn first (the ledger needs their names), then
+    :meth:`attach` opens their books in the market.
+
+    Parameters
+    ----------
+    config : Scenario
+        The whole scenario (its ``industry`` table and its own platforms).
+    seed : numpy.random.SeedSequence
+        The industry's part of the run's seed; each of :data:`INDUSTRY_STREAMS` gets a child.
+    """
+
+    def __init__(self, config, seed: np.random.SeedSequence) -> None:
+        cfg = config.industry
+        self.config, self.scenario = cfg, config
+        sequences = dict(zip(INDUSTRY_STREAMS, seed.spawn(len(INDUSTRY_STREAMS)), strict=True))
+        self.sequences = sequences
+        self.keys = {name: stream_key(sequence) for name, sequence in sequences.items()}
+        self.hazard = load_hazard()
+        folder = Path(config.source_dir or ".")
+        self.pool_file = folder / cfg.platforms_file if cfg.platforms_file else PLATFORMS_FILE
+        drawn = draw_industry(cfg.platforms, np.random.default_rng(sequences["platforms"]),
+                              self.hazard.provinces, cfg.model_shares, cfg.custody_by_owner,
+                              pool=self.pool_file)
+        self.first_month = month_index(cfg.start)
+        self.detailed = len(config.platforms)
+        self.platforms = platforms_in_industry(config.platforms, drawn, self.first_month,
+                                               self.hazard.provinces, self.pool_file,
+                                               cfg.policies.custody_mandate)
+        self.n = len(self.platforms.owner)
+        self.names = [p.name for p in config.platforms] + [f"industry-{i}"
+                                                           for i in range(cfg.platforms)]
+        registered = keyed_uniforms(self.keys["registered"], np.arange(self.n)) < cfg.registered_share
+        own = [bool(p.industry.registered) if p.industry else False for p in config.platforms]
+        registered[: self.detailed] = own
+        self.registered = registered
+        self.pooled = np.arange(self.n) >= self.detailed
+
+    # ------------------------------------------------------------------ building
+
+    def attach(self, market) -> None:
+        """Open the industry's books in ``market``: positions, state, the pooled platforms' terms."""
+        self.market = market
+        cfg, n = self.config, self.n
+        self.state = np.full(n, RunState.NORMAL, dtype=np.int8)
+        self.failure_type = np.full(n, -1, dtype=np.int8)
+        self.cause = np.full(n, -1, dtype=np.int8)
+        self.failure_day = np.full(n, -1, dtype=np.int32)
+        self.stress_days = np.zeros(n, dtype=np.int32)
+        self.hazard_multiplier = np.ones(n)
+        self.multiplier_until = np.zeros(n, dtype=np.int32)
+        self.failing = np.zeros(n, dtype=bool)  # today's failures, and why (index of CAUSES)
+        self.causes = np.full(n, -1, dtype=np.int8)
+        self.banned = np.zeros(n, dtype=bool)  # wound down by a regulators' ban
+        self.sentiment = 0.0
+        self.expected_background = 0.0
+        self.recent_co_debt = np.zeros(n)  # 共债 losses of about the last month, fen
+        self.gain = np.zeros(n, dtype=np.int64)  # today's interest, recoveries and cover, fen ...
+        self.loss = np.zeros(n, dtype=np.int64)  # ... and losses, shared among the investors once
+        self.queued_left = np.zeros(n, dtype=np.int64)  # requests left unpaid today, fen
+        model = self.platforms.business_model
+        fund_pool = model == BUSINESS_MODELS.index("fund_pool")
+        behaviour = cfg.behaviour
+        self.cash_buffer = np.where(fund_pool, POOL_BUFFER, 1.0) * behaviour.cash_buffer
+        self.term_months = np.clip(self.platforms.average_term_months, 1, 24) * np.where(
+            fund_pool, POOL_TERM, 1.0)
+        self.loan_rate = (np.clip(self.platforms.annual_yield, 0.04, 0.24)
+                          / (1 - behaviour.management_fee))
+        self.liquidity_promise = np.array([LIQUIDITY_PROMISE[m] for m in BUSINESS_MODELS])[model]
+        self.has_reserve = (model == BUSINESS_MODELS.index("reserve_fund")) & self.pooled
+        self.vulnerability = failures.vulnerability(self)
+        self._draw_investors(market)
+        self.requests = contagion.RequestLog(n)
+        self.channels = contagion.Channels(self, market)
+        self.co_debt = CoDebtors(self)
+        market.risk_tables.add_pooled(self.n - self.detailed, behaviour, market.config)
+        self.tracker = Tracker(self)
+
+    def _draw_investors(self, market) -> None:
+        """The pooled platforms' investors and their money: positions, and the ledger's deposits."""
+        cfg = self.config
+        weights = self.platforms.investors[self.detailed:].astype(float)
+        self.positions = draw_positions(
+            cfg.investors, weights, np.random.default_rng(self.sequences["positions"]),
+            cfg.mean_platforms_per_investor, cfg.platform_dispersion, cfg.median_wealth_cny,
+            cfg.wealth_sigma, first_platform=self.detailed, platforms=self.n)
+        market.ledger.post(WORLD, CASH, self.positions.platform_totals_fen(), Memo.DEPOSIT)
+        self.last_alarm = np.full(cfg.investors, -contagion.ALARM_DAYS, dtype=np.int32)
+
+    def members_of_detailed(self, count: int) -> np.ndarray:
+        """The industry ids of the detailed platforms' ``count`` investors, drawn once."""
+        rng = np.random.default_rng(self.sequences["members"])
+        return np.sort(rng.choice(self.config.investors, size=min(count, self.config.investors),
+                                  replace=False))
+
+    def opening_loans(self) -> dict[str, np.ndarray]:
+        """The pooled platforms' loans outstanding on day 0 (:func:`sim.industry.lending.opening_loans`)."""
+        return lending.opening_loans(self)
+
+    def book_opening(self, borrower: np.ndarray, platform: np.ndarray, balance_fen: np.ndarray,
+                     rows: np.ndarray) -> None:
+        """The pooled opening loans (book ``rows``) are bought with the investors' money."""
+        self.co_debt.register(borrower, rows, platform)
+        book = np.bincount(platform, balance_fen, self.n).astype(np.int64)
+        self.market.ledger.post(CASH, CLAIMS, book, Memo.OPENING_BOOK)
+        self.market.totals["loans_outstanding"] += len(rows)
+
+    # ------------------------------------------------------------------ the day
+
+    def money_fen(self) -> np.ndarray:
+        """Investors' money on each platform (cash and claims), fen."""
+        accounts = self.market.ledger.accounts
+        return accounts[CASH] + accounts[CLAIMS]
+
+    @property
+    def alive(self) -> np.ndarray:
+        """Bool per platform: still paying its investors (normal, in difficulty, winding down)."""
+        return self.state < RunState.CLOSED
+
+    def open_month(self, day: int) -> None:
+        """A month opens: tightenings that ran out end, the pooled platforms pay their costs."""
+        expired = self.multiplier_until <= day
+        self.hazard_multiplier[expired] = 1.0
+        claims = self.market.ledger.accounts[CLAIMS]
+        cost = np.floor(claims * self.config.behaviour.operating_cost_monthly).astype(np.int64)
+        cost[~(self.pooled & self.alive)] = 0
+        paid = np.minimum(self.market.ledger.accounts[AccountKind.PLATFORM_CASH], cost)
+        self.market.ledger.post(AccountKind.PLATFORM_CASH, WORLD, paid, Memo.OPERATING_COST)
+
+    def serviced(self, interest_net_fen: np.ndarray) -> None:
+        """The pooled platforms' investors gain today's interest (net of the fee), pro rata."""
+        gain = np.where(self.pooled, interest_net_fen, 0)
+        self.gain += gain
+        self.tracker.add("interest", gain.sum())
+
+    def written_off(self, principal_fen: np.ndarray, recovered_fen: np.ndarray,
+                    co_debt_fen: np.ndarray) -> None:
+        """The pooled platforms' write-offs: the reserve covers what it can, investors bear the rest.
+
+        ``principal_fen`` was written off and ``recovered_fen`` recovered (already booked) per
+        platform; ``co_debt_fen`` of the principal was owed by borrowers who stopped paying because
+        another platform failed (共债).
+        """
+        ledger = self.market.ledger
+        lost = np.where(self.pooled, principal_fen - recovered_fen, 0)
+        covered = np.where(self.has_reserve & (self.state == RunState.NORMAL),
+                           np.minimum(ledger.accounts[AccountKind.RESERVE_FUND], lost), 0)
+        ledger.post(AccountKind.RESERVE_FUND, CASH, covered, Memo.GUARANTEE_PAYOUT)
+        self.gain += covered + np.where(self.pooled, recovered_fen, 0)
+        self.loss += np.where(self.pooled, principal_fen, 0)
+        self.recent_co_debt = self.recent_co_debt * np.exp(-1.0 / 30) + co_debt_fen
+        self.tracker.add("losses", int((lost - covered).sum()))
+        self.tracker.add("co_debt_losses", int(co_debt_fen[self.pooled].sum()))
+
+    def fees_to_reserve(self, management_fee_fen: np.ndarray) -> None:
+        """A reserve-fund platform pays a share of its management fee into its reserve (风险准备金)."""
+        share = self.config.behaviour.reserve_share_of_fees
+        into = np.where(self.has_reserve & (self.state == RunState.NORMAL),
+                        np.floor(management_fee_fen * share), 0).astype(np.int64)
+        self.market.ledger.post(AccountKind.PLATFORM_CASH, AccountKind.RESERVE_FUND, into,
+                                Memo.RESERVE_CONTRIBUTION)
+
+    def share(self) -> None:
+        """The day's gains and losses shared among each pooled platform's investors pro rata."""
+        pos = self.positions
+        share_pro_rata(pos.group_start, pos.balance_fen, pos.queued_fen, self.gain, self.loss)
+        self.gain[:] = 0
+        self.loss[:] = 0
+
+    def liquidity_day(self, day: int) -> None:
+        """Requests, deposits and payments of the pooled platforms' investors; freezes (提现困难)."""
+        self.share()
+        self.sync_detailed_states()
+        self._ask(day)
+        self._deposit()
+        self._pay(day)
+
+    def _ask(self, day: int) -> None:
+        """Today's requests: everything where a platform winds down or failed, shares elsewhere."""
+        behaviour, channels = self.config.behaviour, self.config.channels
+        normal = self.pooled & (self.state == RunState.NORMAL)
+        failed = self.pooled & ~normal & ~self.banned
+        if failed.any():  # everything back from a failed platform: no channel's doing
+            self.request({"failed": np.where(failed, 1.0, 0.0)}, day, record=False)
+        shares = {"regulators": np.where(self.pooled & self.banned, 1.0, 0.0),
+                  "ordinary": np.where(normal, behaviour.withdrawal_daily, 0.0)}
+        if channels.co_debt.enabled:
+            losses = contagion.loss_share(self.recent_co_debt, self.money_fen(),
+                                          channels.co_debt.withdrawal_multiplier)
+            shares["co_debt"] = np.where(normal, losses, 0.0)
+        if channels.sentiment.enabled and self.sentiment > 0:
+            extra = min(behaviour.withdrawal_daily * channels.sentiment.withdrawal_multiplier
+                        * self.sentiment, 1.0)
+            shares["sentiment"] = np.where(normal, np.minimum(extra * self.vulnerability, 1.0), 0.0)
+        self.request(shares, day)
+
+    def request(self, shares: dict[str, np.ndarray], day: int, record: bool = True) -> None:
+        """Positions ask back ``sum(shares)`` of their free balance, per platform; it queues.
+
+        The redemption gate refuses what exceeds its share of a platform's money today. What each
+        channel asked is recorded in proportion to its share (:class:`sim.runs.contagion.RequestLog`)
+        unless ``record`` is False.
+        """
+        total = np.minimum(sum(shares.values()), 1.0)
+        if self.config.policies.redemption_gate_daily < 1.0:
+            free = self.positions.platform_totals_fen(self.positions.balance_fen
+                                                      - self.positions.queued_fen)
+            total = np.minimum(total, self.gate_room(free * total) * total)
+        pos = self.positions
+        asked = request(pos.group_start, pos.balance_fen, pos.queued_fen, pos.queued_since, total,
+                        day)
+        if not record:
+            return
+        summed = sum(shares.values())
+        for channel, share in shares.items():
+            part = np.divide(share, summed, out=np.zeros(self.n), where=summed > 0)
+            self.requests.add(channel, np.floor(asked * part).astype(np.int64))
+
+    def gate_room(self, asked_fen: np.ndarray) -> np.ndarray:
+        """Per platform, the share of ``asked_fen`` the redemption gate lets in today (0-1).
+
+        The gate lets at most ``redemption_gate_daily`` of a platform's money be asked for in a
+        day, whatever asks it; the rest is refused.
+        """
+        gate = self.config.policies.redemption_gate_daily
+        if gate >= 1.0:
+            return np.ones(self.n)
+        room = np.maximum(gate * self.money_fen() - self.requests.today.sum(axis=0), 0)
+        return np.minimum(1.0, np.divide(room, asked_fen, out=np.ones(self.n),
+                                         where=asked_fen > 0))
+
+    def _deposit(self) -> None:
+        """New money on the normal pooled platforms, less as sentiment sours (for the weaker more)."""
+        pos = self.positions
+        rate = self.config.behaviour.deposit_daily * np.maximum(
+            1.0 - self.sentiment * self.vulnerability, 0.0)
+        rate = np.where(self.pooled & (self.state == RunState.NORMAL), rate, 0.0)
+        new = deposit(pos.group_start, pos.balance_fen, rate)
+        self.market.ledger.post(WORLD, CASH, new, Memo.DEPOSIT)
+        self.tracker.add("deposits", new.sum())
+
+    def _pay(self, day: int) -> None:
+        """Queues paid from each platform's investor cash, oldest first; stress counted."""
+        pos, behaviour = self.positions, self.config.behaviour
+        paid, left = settle(pos.group_start, pos.balance_fen, pos.queued_fen, pos.queued_since,
+                            self.market.ledger.accounts[CASH], self.pooled)
+        self.queued_left = left
+        self.market.ledger.post(CASH, WORLD, paid, Memo.WITHDRAWAL)
+        self.tracker.add("withdrawals", paid.sum())
+        unpaid = left * self.liquidity_promise
+        stressed = unpaid > behaviour.freeze_share * self.money_fen()
+        # a platform winding down pays as its loans mature: it does not freeze
+        normal = self.pooled & (self.state == RunState.NORMAL)
+        self.stress_days = np.where(stressed & normal, self.stress_days + 1, 0)
+        frozen = (self.stress_days >= behaviour.freeze_after_days) & ~self.failing
+        failures.mark(self, frozen, "run", "提现困难")
+
+    def lend(self, day: int) -> None:
+        """The pooled platforms in a normal state lend their spare cash (:mod:`sim.industry.lending`)."""
+        lending.lend(self, day)
+
+    def close_day(self, day: int) -> None:
+        """Today's failures and their contagion; sentiment decays; the month's row at its end."""
+        self.sync_detailed_states()
+        failures.background(self, day)
+        failures.detailed_failures(self, day)
+        failures.fail_today(self, day)
+        self.channels.daily_trust()
+        self.requests.close_day()
+        self.sentiment *= self.config.channels.sentiment.decay_daily
+        self.tracker.close_day(day)
+
+    def sync_detailed_states(self) -> None:
+        """The detailed platforms' states (their runs part keeps them) copied into the industry's."""
+        for platform in self.market.platforms:
+            self.state[platform.index] = platform.run.state
+
+    # ------------------------------------------------------------------ the audit
+
+    def audit(self) -> None:
+        """Each pooled platform's positions hold its investors' money (cash and claims) to the fen."""
+        from sim.ledger import LedgerError
+
+        pos = self.positions
+        held = pos.platform_totals_fen()
+        money = np.where(self.pooled, self.money_fen(), 0)
+        if not np.array_equal(held, money):
+            p = int(np.flatnonzero(held != money)[0])
+            raise LedgerError(f"{self.names[p]}: positions hold {held[p]} fen, the ledger "
+                              f"{money[p]} fen on day {self.market.ledger.day}")
+        if (pos.queued_fen > pos.balance_fen).any() or (pos.queued_fen < 0).any():
+            raise LedgerError("a position asked for more than it holds")

@@ -1,0 +1,199 @@
+"""Kernels over investors' positions on pooled platforms: pro-rata splits, requests, queue payments.
+
+Positions are sorted by platform, so platform ``p``'s positions are the slice ``group_start[p] ..
+group_start[p + 1]`` and every kernel is one pass over contiguous slices (DESIGN.md: memory layout
+matters as much as vectorising). Amounts are int64 fen; every split adds up to its total exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def _split(parts, weights, start, end, x, total, capped):
+    """``x`` fen over positions ``start .. end`` pro rata ``weights`` (sum ``total``), into ``parts``."""
+    left = x
+    for i in range(start, end):
+        part = np.int64(math.floor(x * (weights[i] / total)))
+        if capped and part > weights[i]:
+            part = weights[i]
+        parts[i] = part
+        left -= part
+    while left != 0:  # at most a fen per position each pass
+        for i in range(start, end):
+            if left > 0 and weights[i] > 0 and (not capped or parts[i] < weights[i]):
+                parts[i] += 1
+                left -= 1
+            elif left < 0 and parts[i] > 0:
+                parts[i] -= 1
+                left += 1
+            if left == 0:
+                break
+
+
+@numba.njit(cache=True)
+def group_sums(group_start, values):
+    """Sum of ``values`` over each platform's slice of positions, exactly (int64, fen)."""
+    sums = np.zeros(len(group_start) - 1, dtype=np.int64)
+    for g in range(len(sums)):
+        total = np.int64(0)
+        for i in range(group_start[g], group_start[g + 1]):
+            total += values[i]
+        sums[g] = total
+    return sums
+
+
+@numba.njit(cache=True)
+def request(group_start, balance, queued, queued_since, share, day):
+    """Each position of platform ``p`` asks back ``floor(free * share[p])`` (提现申请): it queues.
+
+    ``free`` is the balance not yet asked for. The day asked is kept where nothing was queued
+    before (a request waits from its oldest unpaid part). Returns what each platform was asked
+    (fen).
+    """
+    asked = np.zeros(len(group_start) - 1, dtype=np.int64)
+    for g in range(len(group_start) - 1):
+        s = share[g]
+        if s <= 0.0:
+            continue
+        total = np.int64(0)
+        for i in range(group_start[g], group_start[g + 1]):
+            part = np.int64(math.floor((balance[i] - queued[i]) * s))
+            if part > 0:
+                if queued[i] == 0:
+                    queued_since[i] = day
+                queued[i] += part
+                total += part
+        asked[g] = total
+    return asked
+
+
+@numba.njit(cache=True)
+def share(group_start, balance, queued, gain, loss):
+    """Each platform's net gain (``gain - loss``, fen) shared among its positions pro rata balance.
+
+    A net loss takes no position below zero, and a position's queued request is cut to what it
+    still holds. Returns nothing: ``balance`` and ``queued`` change in place.
+    """
+    parts = np.zeros(0, dtype=np.int64)
+    for g in range(len(group_start) - 1):
+        net = gain[g] - loss[g]
+        start, end = group_start[g], group_start[g + 1]
+        if net == 0 or end == start:
+            continue
+        total = np.int64(0)
+        for i in range(start, end):
+            total += balance[i]
+        if total <= 0:
+            continue
+        if parts.shape[0] < end - start:
+            parts = np.zeros(end - start, dtype=np.int64)
+        view = parts[: end - start]
+        view[:] = 0
+        _split(view, balance[start:end], 0, end - start, abs(net), total, net < 0)
+        for i in range(start, end):
+            if net > 0:
+                balance[i] += view[i - start]
+            else:
+                balance[i] -= view[i - start]
+                if queued[i] > balance[i]:
+                    queued[i] = balance[i]
+
+
+@numba.njit(cache=True)
+def deposit(group_start, balance, rate):
+    """Each position of platform ``p`` adds ``floor(balance * rate[p])`` of new money; per platform."""
+    added = np.zeros(len(group_start) - 1, dtype=np.int64)
+    for g in range(len(group_start) - 1):
+        r = rate[g]
+        if r <= 0.0:
+            continue
+        total = np.int64(0)
+        for i in range(group_start[g], group_start[g + 1]):
+            new = np.int64(math.floor(balance[i] * r))
+            balance[i] += new
+            total += new
+        added[g] = total
+    return added
+
+
+@numba.njit(cache=True)
+def settle(group_start, balance, queued, queued_since, cash, paying):
+    """Pay each paying platform's queue from its investors' ``cash`` (fen), in place (提现).
+
+    What can be paid is ``min(cash[p], queued)``: the oldest request first, the requests of one
+    day sharing what is left pro rata (so a failed platform's collections, which everyone asked
+    for on the day it failed, are shared pro rata). What is paid leaves the positions' balances
+    and requests. Returns (paid, still queued) per platform, fen.
+    """
+    n = len(group_start) - 1
+    paid = np.zeros(n, dtype=np.int64)
+    left = np.zeros(n, dtype=np.int64)
+    for g in range(n):
+        start, end = group_start[g], group_start[g + 1]
+        owed = np.int64(0)
+        for i in range(start, end):
+            owed += queued[i]
+        budget = min(cash[g], owed) if paying[g] else np.int64(0)
+        if budget == owed:  # the usual day: everything asked is paid
+            for i in range(start, end):
+                if queued[i]:
+                    balance[i] -= queued[i]
+                    queued[i] = 0
+                    queued_since[i] = -1
+        elif budget > 0:
+            _pay_oldest_first(start, end, balance, queued, queued_since, budget)
+        paid[g] = budget
+        left[g] = owed - budget
+    return paid, left
+
+
+@numba.njit(cache=True)
+def _pay_oldest_first(start, end, balance, queued, queued_since, budget):
+    """Pay ``budget`` (< what is queued) over positions ``start .. end``: by day asked, a day pro rata."""
+    waiting = np.empty(end - start, dtype=np.int64)
+    n = 0
+    for i in range(start, end):
+        if queued[i] > 0:
+            waiting[n] = i
+            n += 1
+    waiting = waiting[:n]
+    order = waiting[np.argsort(queued_since[waiting], kind="mergesort")]
+    parts = np.zeros(n, dtype=np.int64)
+    left = budget
+    k = 0
+    while k < n and left > 0:
+        day = queued_since[order[k]]
+        j = k
+        owed = np.int64(0)
+        while j < n and queued_since[order[j]] == day:
+            owed += queued[order[j]]
+            j += 1
+        if left >= owed:
+            for m in range(k, j):
+                parts[m] = queued[order[m]]
+            left -= owed
+        else:
+            remaining = left
+            for m in range(k, j):
+                part = np.int64(math.floor(left * (queued[order[m]] / owed)))
+                parts[m] = part
+                remaining -= part
+            m = k
+            while remaining > 0:  # the fen the floors leave, one each, within each request
+                if parts[m] < queued[order[m]]:
+                    parts[m] += 1
+                    remaining -= 1
+                m = k if m + 1 == j else m + 1
+            left = 0
+        k = j
+    for m in range(n):
+        i = order[m]
+        balance[i] -= parts[m]
+        queued[i] -= parts[m]
+        if queued[i] == 0:
+            queued_since[i] = -1

@@ -1,0 +1,305 @@
+"""The scenario's ``[industry]`` tables: many platforms drawn from the WDZJ data around the market.
+
+A scenario with an ``[industry]`` table is an industry (docs/industry.md): ``platforms`` platforms
+are drawn from the reporting platforms of 2017 and run *pooled* (their investors own their books pro
+rata), beside the scenario's own ``[[platforms]]``, run in full detail (notes, auto-invest, trust,
+queues, statements). Every platform shares the market's ledger, loan book, servicing, clock and
+credit model; the tables here say how the industry is drawn and how it behaves:
+
+``[industry]``                 start month, how many platforms and investors, how they are drawn
+``[industry.behaviour]``       the pooled platforms' investors and liquidity rules, with no news
+``[industry.channels.NAME]``   the five contagion channels, each with ``enabled``
+``[industry.policies]``        custody mandate, redemption gate, orderly exit
+``[[industry.events]]``        dated events: regulators' actions on a class, named collapses
+``[platforms.industry]``       where a detailed platform stands in the industry (owner, province ...)
+
+Units are in the key names (``_cny``, ``_days``, ``_daily``, ``_monthly``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.industry.hazard import OWNER_TYPES, load_hazard
+from sim.industry.population import BUSINESS_MODELS, DEFAULT_CUSTODY, DEFAULT_MODEL_SHARES
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+DailyRate = Annotated[float, Field(ge=0.0, le=0.5)]
+MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+CHANNELS = ("shared_investors", "network", "sentiment", "regulators", "co_debt")
+PLATFORM_CLASSES = ("all", *BUSINESS_MODELS, *OWNER_TYPES, "custody", "no_custody", "registered",
+                    "unregistered")
+EVENT_KINDS = ("tighten", "ban", "collapse", "investigation")
+DETAILED_ONLY = {
+    "transfers": "债权转让 (selling notes) needs notes per loan",
+    "liquidity": "liquidity rules (gates, lock-ups, transfers, custody) are a detailed platform's",
+    "trust": "trust per investor and platform is kept only for detailed platforms",
+    "runs": "runs with trust per investor are a detailed platform's",
+    "notes": "notes per loan are kept only for detailed platforms",
+}
+"""Keys a pooled platform cannot have, and why: they belong to a platform of full detail."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False,
+                              validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _detailed_only(cls, data):
+        if isinstance(data, dict):
+            for key, why in DETAILED_ONLY.items():
+                if key in data and key not in cls.model_fields:
+                    raise ValueError(f"{key}: {why}; give it to one of the scenario's [[platforms]] "
+                                     f"(a platform in full detail), not to the pooled industry")
+        return data
+
+
+@lru_cache(maxsize=1)
+def hazard_periods() -> tuple[str, ...]:
+    """The calendar periods of the calibrated hazard (data/wdzj_hazard.json)."""
+    return load_hazard().periods
+
+
+class IndustryBehaviour(_Section):
+    """The pooled platforms' investors and liquidity rules, with no news at all."""
+
+    withdrawal_daily: DailyRate = Field(0.002, description="share of a balance asked back a day")
+    deposit_daily: DailyRate = Field(0.0022, description="new money a day, share of the balance")
+    cash_buffer: Probability = Field(0.08, description="share of investors' money kept as cash")
+    loan_default_monthly: Probability = Field(
+        0.004, description="borrowers' default hazard a month (with the macro factor, as the "
+        "grades' are)")
+    management_fee: Probability = Field(
+        0.2, description="利息管理费: the platform's share of the interest borrowers pay")
+    reserve_share_of_fees: Probability = Field(
+        0.5, description="reserve_fund platforms: share of the management fee into 风险准备金")
+    recovery_rate: Probability = Field(0.1, description="share of a written-off balance recovered")
+    freeze_share: Probability = Field(0.05, description="unpaid requests, share of the investors' "
+                                      "money, that count a day of stress")
+    freeze_after_days: int = Field(10, ge=1, le=360, description="stressed days in a row before "
+                                   "the platform freezes withdrawals (提现困难)")
+    operating_cost_monthly: Probability = Field(0.0008, description="costs a month, share of the "
+                                                "outstanding book")
+
+
+class SharedInvestors(_Section):
+    """连锁挤兑: an investor hit by a failure or a freeze asks back part of their other balances."""
+
+    enabled: bool = True
+    pull_share: Probability = Field(0.3, description="share of each other balance asked back (on "
+                                    "a detailed platform: trust lost)")
+
+
+class NetworkChannel(_Section):
+    """The social network ([runs.network]): an investor hit tells their friends, who pull out too."""
+
+    enabled: bool = True
+    pull_share: Probability = Field(0.15, description="share of each balance a friend asks back")
+
+
+class Sentiment(_Section):
+    """Industry-wide sentiment (行业情绪) moved by the news of failures: 0 calm, 1 panic."""
+
+    enabled: bool = True
+    impact: float = Field(40.0, ge=0.0, le=1000.0, description="per unit share of the industry's "
+                          "money on platforms that failed today")
+    news_per_failure: Probability = Field(0.01, description="added by each failure, whatever its size")
+    decay_daily: Probability = Field(0.97)
+    withdrawal_multiplier: float = Field(4.0, ge=0.0, le=100.0, description="ordinary withdrawals "
+                                         "times 1 + this x sentiment")
+
+
+class Regulators(_Section):
+    """Regulators' events on classes of platforms (the ``[[industry.events]]`` tighten and ban)."""
+
+    enabled: bool = True
+
+
+class CoDebt(_Section):
+    """共债: borrowers who owe on several platforms stop paying the others when one collapses."""
+
+    enabled: bool = True
+    share_of_loans: Probability = Field(0.25, description="loans of borrowers who owe elsewhere too")
+    loans_per_borrower: int = Field(3, ge=2, le=20, description="loans such a borrower takes at once, "
+                                    "on as many platforms")
+    stop_probability: Probability = Field(0.5, description="such a borrower stops paying everywhere")
+    withdrawal_multiplier: float = Field(
+        3.0, ge=0.0, le=100.0, description="the investors of a platform losing money to such "
+        "borrowers ask back this × the month's loss rate, a 30th of it a day")
+
+
+class Channels(_Section):
+    """The five contagion channels; each can be switched off to measure its share of the damage."""
+
+    shared_investors: SharedInvestors = Field(default_factory=SharedInvestors)
+    network: NetworkChannel = Field(default_factory=NetworkChannel)
+    sentiment: Sentiment = Field(default_factory=Sentiment)
+    regulators: Regulators = Field(default_factory=Regulators)
+    co_debt: CoDebt = Field(default_factory=CoDebt)
+
+
+class IndustryPolicies(_Section):
+    """Policies that might have limited the wave."""
+
+    custody_mandate: bool = Field(False, description="every platform's cash with a bank (银行存管): "
+                                  "no operator can flee with it (跑路 becomes 停业)")
+    redemption_gate_daily: Probability = Field(1.0, description="at most this share of a platform's "
+                                               "money asked back a day; the rest is refused")
+    orderly_exit: bool = Field(False, description="a failing platform is wound down (良性退出): "
+                               "borrowers keep paying, nothing is taken")
+
+
+class IndustryEvent(_Section):
+    """A dated event: a regulators' action on a class, a named platform's collapse or investigation.
+
+    ``platforms`` names the platforms hit: a number is one of the drawn platforms (0 .. platforms
+    - 1), a name one of the scenario's detailed platforms.
+    """
+
+    month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM; it happens on the month's first day")
+    kind: Literal["tighten", "ban", "collapse", "investigation"]
+    platform_class: str = Field("all", alias="class")
+    platforms: list[Annotated[int, Field(ge=0)] | str] = Field(default_factory=list)
+    largest: int = Field(0, ge=0, le=20_000, description="the N largest platforms of the class")
+    hazard_multiplier: float = Field(3.0, ge=0.0, le=1000.0)
+    months: int = Field(3, ge=1, le=120, description="how long a tightening lasts")
+    news: Probability = Field(0.1, description="added to sentiment on the day")
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False,
+                              validate_default=True, populate_by_name=True)
+
+    @field_validator("platform_class")
+    @classmethod
+    def _known_class(cls, name: str) -> str:
+        if name not in PLATFORM_CLASSES:
+            raise ValueError(f"unknown class of platforms {name!r}; allowed: "
+                             f"{', '.join(PLATFORM_CLASSES)}")
+        return name
+
+    @model_validator(mode="after")
+    def _named_or_class(self) -> IndustryEvent:
+        if self.kind == "collapse" and not self.platforms and not self.largest:
+            raise ValueError("a collapse names its platforms (platforms = [ids or names]) or "
+                             "largest = N")
+        return self
+
+
+class IndustryConfig(_Section):
+    """How many platforms and investors, how they are drawn (data/wdzj_platforms.csv), what happens."""
+
+    start: str = Field("2017-01", pattern=MONTH_PATTERN, description="the month of day 0, YYYY-MM")
+    background_period: str = Field(
+        "2017H1", description="the calibrated calendar level of the background hazard "
+        "(a period of data/wdzj_hazard.json), or 'calendar' to follow the run's dates")
+    platforms: int = Field(300, ge=2, le=20_000, description="platforms drawn, run pooled")
+    investors: int = Field(100_000, ge=10, le=20_000_000)
+    mean_platforms_per_investor: float = Field(2.3, ge=1.0, le=20.0)
+    platform_dispersion: float = Field(0.6, gt=0.0, le=100.0,
+                                       description="negative binomial size of the spread")
+    median_wealth_cny: float = Field(30_000.0, gt=0.0, le=1e7)
+    wealth_sigma: float = Field(1.0, ge=0.0, le=3.0)
+    mean_loan_cny: float = Field(40_000.0, ge=1_000.0, le=5_000_000.0)
+    model_shares: dict[str, Probability] = Field(default_factory=lambda: dict(DEFAULT_MODEL_SHARES))
+    custody_by_owner: dict[str, Probability] = Field(default_factory=lambda: dict(DEFAULT_CUSTODY))
+    registered_share: Probability = Field(0.5, description="share with the regulator's 备案 (filing)")
+    platforms_file: str | None = Field(None, description="a CSV of platforms to draw from instead "
+                                       "of data/wdzj_platforms.csv (same columns)")
+    behaviour: IndustryBehaviour = Field(default_factory=IndustryBehaviour)
+    channels: Channels = Field(default_factory=Channels)
+    policies: IndustryPolicies = Field(default_factory=IndustryPolicies)
+    events: list[IndustryEvent] = Field(default_factory=list)
+
+    @field_validator("background_period")
+    @classmethod
+    def _known_period(cls, period: str) -> str:
+        allowed = (*hazard_periods(), "calendar")
+        if period not in allowed:
+            raise ValueError(f"unknown period {period!r}; allowed: {', '.join(allowed)}")
+        return period
+
+    @field_validator("model_shares")
+    @classmethod
+    def _shares_add_up(cls, shares: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(shares) - set(BUSINESS_MODELS))
+        if unknown:
+            raise ValueError(f"unknown business model {unknown[0]!r}; allowed: "
+                             f"{', '.join(BUSINESS_MODELS)}")
+        total = sum(shares.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"the shares add up to {total:.4g}; they must add up to 1")
+        return shares
+
+    @field_validator("custody_by_owner")
+    @classmethod
+    def _every_owner(cls, shares: dict[str, float]) -> dict[str, float]:
+        if set(shares) != set(OWNER_TYPES):
+            raise ValueError(f"give one probability for each owner type: {', '.join(OWNER_TYPES)} "
+                             f"(got {', '.join(sorted(shares)) or 'none'})")
+        return shares
+
+
+class PlatformInIndustry(_Section):
+    """Where a detailed platform stands in the industry: what classes it is in, its hazard's terms.
+
+    With ``wdzj_id`` it is that platform of the pool (its owner, province, launch and capital are
+    the pool's); otherwise it is a platform of its own, launched in ``launch`` (default: the run's
+    first month). Its business model and custody are its own configuration's.
+    """
+
+    wdzj_id: int | None = Field(None, ge=0, description="the platform of the pool it stands for")
+    owner: Literal["listed", "private", "state", "vc_backed"] = "private"
+    province: str = Field("other", max_length=20, description="e.g. 浙江; others count as 'other'")
+    launch: str | None = Field(None, pattern=MONTH_PATTERN, description="YYYY-MM")
+    registered_capital_cny: float = Field(10_000_000.0, ge=0.0, le=1e11)
+    registered: bool = Field(False, description="filed with the regulator (备案)")
+
+
+def month_index(text: str) -> int:
+    """``"2018-06"`` as months since 2000-01."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    return (int(match[1]) - 2000) * 12 + int(match[2]) - 1
+
+
+def month_name(index: int) -> str:
+    """Months since 2000-01 as ``"YYYY-MM"``."""
+    return f"{2000 + index // 12}-{index % 12 + 1:02d}"
+
+
+def check_industry(industry: IndustryConfig, horizon_days: int, names: list[str], runs) -> None:
+    """Cross-checks of the industry with the rest of the scenario (ValueError naming the key).
+
+    ``names`` are the scenario's own platforms' (run in full detail); ``runs`` its ``[runs]``.
+    """
+    if names and not runs.enabled:
+        raise ValueError("runs.enabled: a detailed platform inside an industry needs [runs] "
+                         "enabled = true: the contagion channels reach its investors through "
+                         "their trust in it")
+    drawn = {f"industry-{i}" for i in range(industry.platforms)}
+    for i, event in enumerate(runs.events):
+        pooled = [name for name in event.platforms if name in drawn]
+        if pooled:
+            raise ValueError(f"runs.events[{i}].platforms: {pooled[0]} is a pooled platform: trust "
+                             f"per investor is kept only for the scenario's own [[platforms]]; "
+                             f"use an [[industry.events]] for the drawn ones")
+    first = month_index(industry.start)
+    months = (horizon_days + 29) // 30
+    for i, event in enumerate(industry.events):
+        at = month_index(event.month) - first
+        if not 0 <= at < months:
+            raise ValueError(f"industry.events[{i}].month {event.month} is outside the run "
+                             f"({industry.start} to {month_name(first + months - 1)})")
+        for platform in event.platforms:
+            if isinstance(platform, int) and platform >= industry.platforms:
+                raise ValueError(f"industry.events[{i}].platforms: {platform}: the drawn platforms "
+                                 f"are 0 to {industry.platforms - 1}")
+            if isinstance(platform, str) and platform not in names:
+                raise ValueError(f"industry.events[{i}].platforms: {platform!r} is not one of "
+                                 f"the scenario's platforms ({', '.join(names) or 'none'})")
+        if event.largest and event.largest > industry.platforms + len(names):
+            raise ValueError(f"industry.events[{i}].largest: {event.largest} is more than the "
+                             f"industry's {industry.platforms + len(names)} platforms")
