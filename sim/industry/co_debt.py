@@ -13,6 +13,8 @@ import numpy as np
 from sim.kernels import ACTIVE, NEVER_PAYS
 from sim.randomness import keyed_uniforms
 
+RECENT_DAYS = 30  # a detailed platform's co-debtor also borrowed on a pooled one this recently
+
 
 class CoDebtors:
     """Borrowers who owe on several platforms at once (共债): their loans, and who stopped paying.
@@ -20,6 +22,11 @@ class CoDebtors:
     A pooled loan's ``borrower`` is its co-debtor's id (-1: a borrower who owes only there). Ids
     are given in order, a day's new co-debtors after the last, so the loans kept here (book row,
     platform) sorted by co-debtor id find one co-debtor's loans by a binary search.
+
+    A detailed platform's new loan belongs, with ``share_of_loans`` (a keyed draw by loan), to one
+    of the co-debtors who borrowed on the pooled platforms in the last :data:`RECENT_DAYS` days:
+    its borrower owes there too. Those loans are kept apart (their ``borrower`` is the borrower's
+    row of the detailed market).
     """
 
     def __init__(self, industry) -> None:
@@ -30,14 +37,18 @@ class CoDebtors:
         self._rows = np.zeros(1024, dtype=np.int64)      # loans' book rows, by co-debtor id ...
         self._ids = np.zeros(1024, dtype=np.int64)       # ... their co-debtor ...
         self._platform = np.zeros(1024, dtype=np.int16)  # ... and their platform
+        self.first_id_of_day: dict[int, int] = {}  # the first co-debtor id given on each day
+        self.detailed_rows = np.zeros(0, dtype=np.int64)  # detailed platforms' loans ...
+        self.detailed_ids = np.zeros(0, dtype=np.int64)   # ... and their co-debtors
 
     @property
     def ids(self) -> np.ndarray:
         """The co-debtor of each loan kept (sorted)."""
         return self._ids[: self._size]
 
-    def assign(self, loans: dict[str, np.ndarray]) -> None:
+    def assign(self, loans: dict[str, np.ndarray], day: int = 0) -> None:
         """Give new loans' co-debtors ids (their ``borrower``), from where the draws grouped them."""
+        self.first_id_of_day.setdefault(day, self.next_id)
         group = loans.pop("co_debt_group")
         loans["borrower"] = np.where(group >= 0, self.next_id + group, -1).astype(np.int64)
         self.next_id += int(group.max(initial=-1)) + 1
@@ -63,12 +74,41 @@ class CoDebtors:
         self._platform[at] = platform[shared][order]
         self._size += n
 
+    def join_detailed(self, rows: np.ndarray, day: int) -> None:
+        """A detailed platform's new loans (book ``rows``): some borrowers owe on pooled ones too."""
+        industry = self.industry
+        first = min((i for d, i in self.first_id_of_day.items() if d >= day - RECENT_DAYS),
+                    default=self.next_id)
+        if first >= self.next_id or not len(rows):
+            return
+        share = industry.config.channels.co_debt.share_of_loans
+        u = keyed_uniforms(industry.keys["co_debt"], rows, 1)
+        joining = rows[u < share]
+        pick = keyed_uniforms(industry.keys["co_debt"], joining, 2)
+        ids = first + np.floor(pick * (self.next_id - first)).astype(np.int64)
+        self.detailed_rows = np.concatenate([self.detailed_rows, joining])
+        self.detailed_ids = np.concatenate([self.detailed_ids, ids])
+        loans = industry.market.book.loans  # one who stopped paying elsewhere pays no new loan
+        loans.hazard_mult[joining[self.stopped[ids]]] = NEVER_PAYS
+
+    def _co_debtor_of(self, rows: np.ndarray) -> np.ndarray:
+        """The co-debtor of each of ``rows`` (-1: a borrower who owes only there)."""
+        industry = self.industry
+        loans = industry.market.book.loans
+        ids = np.where(industry.pooled[loans.platform[rows]], loans.borrower[rows], -1)
+        if len(self.detailed_rows):
+            at = np.searchsorted(self.detailed_rows, rows)  # rows joined in order of the book
+            at = np.minimum(at, len(self.detailed_rows) - 1)
+            found = self.detailed_rows[at] == rows
+            ids = np.where(found, self.detailed_ids[at], ids)
+        return ids
+
     def stopped_balance(self, rows: np.ndarray) -> np.ndarray:
         """Per platform, the balance of ``rows`` (being written off) owed by co-debtors who stopped."""
         industry = self.industry
         loans = industry.market.book.loans
-        borrower = loans.borrower[rows]
-        mine = industry.pooled[loans.platform[rows]] & (borrower >= 0)
+        borrower = self._co_debtor_of(rows)
+        mine = borrower >= 0
         stopped = np.zeros(len(rows), dtype=bool)
         stopped[mine] = self.stopped[borrower[mine]]
         return np.bincount(loans.platform[rows][stopped], loans.balance_fen[rows][stopped],
@@ -86,7 +126,9 @@ class CoDebtors:
         loans = industry.market.book.loans
         on_failed = np.flatnonzero(failed[self._platform[: self._size]])
         on_failed = on_failed[loans.status[self._rows[on_failed]] == ACTIVE]
-        candidates = np.unique(self._ids[on_failed])
+        detailed = self.detailed_rows[failed[loans.platform[self.detailed_rows]]
+                                      & (loans.status[self.detailed_rows] == ACTIVE)]
+        candidates = np.unique(np.concatenate([self._ids[on_failed], self._co_debtor_of(detailed)]))
         candidates = candidates[~self.stopped[candidates]]
         if not len(candidates):
             return
@@ -98,6 +140,7 @@ class CoDebtors:
         counts = last - first
         at = np.repeat(first - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) \
             + np.arange(int(counts.sum()))
-        hit = self._rows[at]
+        hit = np.concatenate([self._rows[at],
+                              self.detailed_rows[np.isin(self.detailed_ids, stopping)]])
         hit = hit[loans.status[hit] == ACTIVE]
         loans.hazard_mult[hit] = NEVER_PAYS

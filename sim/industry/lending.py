@@ -116,7 +116,7 @@ def lend(industry, day: int) -> None:
     keep = fits_within(loans["principal_fen"], count, spare)
     loans = {k: v[keep] for k, v in loans.items()}
     loans["orig_day"] = np.full(len(loans["principal_fen"]), day, dtype=np.int32)
-    industry.co_debt.assign(loans)
+    industry.co_debt.assign(loans, day)
     rows = industry.market.book.append(loan_columns(loans), np.zeros(len(loans["platform"]), np.int64),
                                    np.zeros(0, np.int64), np.zeros(0, np.int64))
     industry.co_debt.register(loans["borrower"], np.arange(rows.start, rows.stop), loans["platform"])

@@ -223,6 +223,8 @@ class Marketplace:
         lst.status[listings] = FUNDED
         lst.closed_day[listings] = day
         lst.loan[listings] = np.arange(new.start, new.stop)
+        if market.industry is not None:  # some borrowers owe on the industry's platforms too
+            market.industry.co_debt.join_detailed(np.arange(new.start, new.stop), day)
         for p, plat in enumerate(market.platforms):
             mine = platform == p
             if mine.any():
