@@ -96,3 +96,53 @@ def test_a_mutated_scenario_is_refused_cleanly_or_runs_soundly(data):
             assert math.isfinite(number) or key in NAN_ALLOWED, (path, value, key)
     assert (model.investors.cash_fen >= 0).all()
     model.ledger.check()
+
+
+INDUSTRY_SMALL = {"run.horizon_days": 90, "industry.platforms": 12, "industry.investors": 1500,
+                  "industry.events": [{"month": "2017-02", "kind": "collapse", "class": "all",
+                                       "largest": 2, "news": 0.3}]}
+INDUSTRY_BASES = [
+    load_scenario(SCENARIOS / "thunderstorm_2018.toml", INDUSTRY_SMALL),
+    load_scenario(SCENARIOS / "seed_plan_in_2018.toml", {
+        **INDUSTRY_SMALL, "investors.count": 300, "plan.targets": [], "plan.uncertain": [],
+        "platforms.0.company.capital_raises": []}),
+]
+
+
+def _smaller_industry(scenario: Scenario) -> Scenario:
+    """An industry kept fast: 90 days at most, a few platforms and a few thousand investors."""
+    raw = scenario.model_dump(mode="python", by_alias=True)
+    raw["run"]["horizon_days"] = min(raw["run"]["horizon_days"], 90)
+    raw["industry"]["platforms"] = min(raw["industry"]["platforms"], 20)
+    raw["industry"]["investors"] = min(raw["industry"]["investors"], 2000)
+    raw["investors"]["count"] = min(raw["investors"]["count"], 300)
+    raw["borrowers"]["applications_per_day"] = min(raw["borrowers"]["applications_per_day"], 20.0)
+    return load_scenario(raw)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_a_mutated_industry_or_mixed_scenario_is_refused_cleanly_or_runs_soundly(data):
+    base = data.draw(st.sampled_from(INDUSTRY_BASES))
+    raw = base.model_dump(mode="python", by_alias=True)
+    leaves = sorted(((p, v) for p, v in _leaves(raw)
+                     if p[0] in ("industry", "runs", "platforms", "investors", "macro")), key=str)
+    path, _ = data.draw(st.sampled_from(leaves))
+    value = data.draw(VALUES)
+    node = raw
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    try:
+        scenario = _smaller_industry(load_scenario(raw))
+    except ScenarioError as error:
+        assert str(error).strip()
+        return
+    model = P2PMarket(scenario, rng=5, audit="full")  # the books and every position, each day
+    model.run()
+    monthly = model.industry.tracker.frame()
+    numbers = monthly.select_dtypes("number").to_numpy(dtype=np.float64)
+    assert np.isfinite(numbers).all(), (path, value)
+    assert (model.industry.positions.balance_fen >= 0).all()
+    model.ledger.check()
