@@ -264,3 +264,26 @@ def test_the_seed_plan_inside_the_wave_runs_with_its_statements_and_targets(tmp_
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert [t["target"] for t in summary["plan"]][0] == "net_margin[year=3] >= 0.05"
     assert summary["detailed_platforms"] == 1 and "seed" in summary["platforms"]
+
+
+def test_adding_a_detailed_platform_moves_no_draw_of_the_pooled_ones():
+    """With the channels off, the pooled platforms do the same with or without the seed among them.
+
+    Their draws are keyed by their own number, not their place in the market, so the seed's
+    arrival (and its loans in the same book) shifts none of them.
+    """
+    off = {f"industry.channels.{c}.enabled": False
+           for c in ("shared_investors", "network", "sentiment", "co_debt")}
+    base = {**SMALL, **off, "run.horizon_days": 360, "plan.targets": [], "plan.uncertain": [],
+            "platforms.0.company.capital_raises": [], "industry.events": [
+                {"month": "2017-04", "kind": "collapse", "class": "all", "largest": 3}]}
+    with_seed = _seed_plan(**base)
+    without = _seed_plan(**{**base, "platforms": []})
+    with_seed.run()
+    without.run()
+    assert len(with_seed.platforms) == 1 and (with_seed.book.loans.platform == 0).sum() > 1000
+    assert (without.industry.failure_day >= 0).sum() > 5
+    pooled = slice(1, None)  # the drawn platforms come after the seed
+    assert np.array_equal(with_seed.industry.failure_day[pooled], without.industry.failure_day)
+    for kind, values in without.ledger.accounts.items():
+        assert np.array_equal(with_seed.ledger.accounts[kind][pooled], values), kind

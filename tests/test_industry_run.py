@@ -388,3 +388,17 @@ def test_the_shipped_industry_scenarios_run_small_with_every_book_checked(path):
     model.run()
     assert model.ledger.total() == 0
     assert len(model.industry.tracker.frame()) == model.horizon_days // 30
+
+
+def test_an_industry_with_trust_switched_on_and_no_detailed_platform_runs():
+    model = P2PMarket(ROOT / "scenarios" / "seed_plan_in_2018.toml", audit="full", **{
+        "industry.platforms": 20, "industry.investors": 2000, "platforms": [],
+        "plan.targets": [], "plan.uncertain": []})
+    model.run(90)
+    assert model.runs.enabled and not model.platforms and model.ledger.total() == 0
+
+
+def test_the_dashboard_sends_an_industry_to_its_command(capsys):
+    assert main(["dashboard", str(THUNDERSTORM), "--no-browser", "--port", "8799"]) == 2
+    err = capsys.readouterr().err
+    assert "p2psim industry" in err and "Traceback" not in err

@@ -49,8 +49,14 @@ def serve(scenario: str, host: str = "localhost", port: int = 8765,
     commands report it (exit code 2), not inside the server.
     """
     from sim.dashboard.model import DashboardMarket
+    from sim.scenario import ScenarioError
+    from sim.scenario.loading import read_toml_file
 
     path = Path(scenario).expanduser().resolve()
+    if "industry" in read_toml_file(path, "scenario", ScenarioError)[1]:
+        raise DashboardError(f"{scenario}: industry: the dashboard shows one market in full detail, "
+                             f"day by day; run an industry with `p2psim industry {scenario}` and "
+                             f"read it with `p2psim report`")
     check_port(host, port)
     DashboardMarket(str(path)).release()
     args, env = command(path, host, port, open_browser)

@@ -79,7 +79,7 @@ def background(industry, day: int) -> None:
     base = -np.expm1(-hazard / 30)
     total = -np.expm1(-hazard * industry.hazard_multiplier / 30)
     industry.expected_background += float(base[at_risk].sum())
-    u = keyed_uniforms(industry.keys["failures"], np.arange(industry.n), day)
+    u = keyed_uniforms(industry.keys["failures"], industry.number, day)
     background_ = at_risk & (u < base)
     regulators = at_risk & (u >= base) & (u < total)
     kinds = failure_types(industry, day)
@@ -91,7 +91,7 @@ def failure_types(industry, day: int) -> np.ndarray:
     """The type each platform would fail as today (a keyed draw from the period's mix)."""
     shares = industry.hazard.failure_types[period(industry, day)]
     cumulative = np.cumsum(shares / shares.sum())
-    u = keyed_uniforms(industry.keys["failure_types"], np.arange(industry.n), day)
+    u = keyed_uniforms(industry.keys["failure_types"], industry.number, day)
     return np.minimum(np.searchsorted(cumulative, u, side="right"), len(FAILURE_TYPES) - 1)
 
 

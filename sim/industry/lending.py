@@ -78,7 +78,8 @@ def opening_loans(industry) -> dict[str, np.ndarray]:
     money = industry.market.ledger.accounts[CASH]
     target = np.where(industry.pooled, np.floor(money * (1 - industry.cash_buffer)), 0).astype(np.int64)
     mean = industry.config.mean_loan_cny * 100
-    count = rng.poisson(np.maximum(target / (mean * 0.55), 0) * 1.1)
+    count = np.zeros(industry.n, dtype=np.int64)  # the drawn platforms' (a detailed one has its own)
+    count[industry.pooled] = rng.poisson(np.maximum(target[industry.pooled] / (mean * 0.55), 0) * 1.1)
     platform = np.repeat(np.arange(industry.n, dtype=np.int32), count)
     draws = LoanDraws(rng.standard_normal(len(platform)), rng.standard_normal(len(platform)),
                       rng.random(len(platform)), rng.random(len(platform)))
@@ -107,11 +108,11 @@ def lend(industry, day: int) -> None:
         return
     platform = np.repeat(np.arange(industry.n, dtype=np.int32), count)
     number = np.arange(len(platform)) - np.repeat(np.cumsum(count) - count, count)
-    key = industry.keys["lending"]
-    draws = LoanDraws(*(np.asarray(keyed) for keyed in (
-        keyed_normals(key, platform, day, number, 0), keyed_normals(key, platform, day, number, 1),
-        keyed_uniforms(key, platform, day, number, 4), keyed_uniforms(key, platform, day,
-                                                                      number, 5))))
+    key, drawn = industry.keys["lending"], industry.number[platform]
+    draws = LoanDraws(keyed_normals(key, drawn, day, number, 0),
+                      keyed_normals(key, drawn, day, number, 1),
+                      keyed_uniforms(key, drawn, day, number, 4),
+                      keyed_uniforms(key, drawn, day, number, 5))
     loans = draw_loans(platform, industry, draws)
     keep = fits_within(loans["principal_fen"], count, spare)
     loans = {k: v[keep] for k, v in loans.items()}
@@ -122,7 +123,6 @@ def lend(industry, day: int) -> None:
     industry.co_debt.register(loans["borrower"], np.arange(rows.start, rows.stop), loans["platform"])
     lent = np.bincount(loans["platform"], loans["principal_fen"], industry.n).astype(np.int64)
     ledger.post(CASH, CLAIMS, lent, Memo.DISBURSEMENT)
-    industry.market.totals["loans_outstanding"] += len(loans["platform"])
     industry.tracker.add("volume", lent.sum())
 
 

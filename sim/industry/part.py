@@ -97,7 +97,9 @@ class Industry:
         self.n = len(self.platforms.owner)
         self.names = [p.name for p in config.platforms] + [f"industry-{i}"
                                                            for i in range(cfg.platforms)]
-        registered = keyed_uniforms(self.keys["registered"], np.arange(self.n)) < cfg.registered_share
+        self.number = np.arange(self.n) - self.detailed  # a drawn platform's own number: its draws'
+        # key, so that adding a detailed platform moves none of them
+        registered = keyed_uniforms(self.keys["registered"], self.number) < cfg.registered_share
         own = [bool(p.industry.registered) if p.industry else False for p in config.platforms]
         registered[: self.detailed] = own
         self.registered = registered
@@ -170,7 +172,6 @@ class Industry:
         self.co_debt.register(borrower, rows, platform)
         book = np.bincount(platform, balance_fen, self.n).astype(np.int64)
         self.market.ledger.post(CASH, CLAIMS, book, Memo.OPENING_BOOK)
-        self.market.totals["loans_outstanding"] += len(rows)
 
     # ------------------------------------------------------------------ the day
 

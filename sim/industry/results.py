@@ -36,7 +36,7 @@ def industry_summary(model, company=None) -> dict:
     industry = model.industry
     monthly = industry.tracker.frame()
     platforms = platform_table(industry)
-    failed = platforms[platforms.cause != ""]
+    failed = platforms[platforms.failure_day >= 0]  # problem platforms (a ban's wind-down is not)
     peak = monthly.loc[monthly.new_problem.idxmax()] if len(monthly) else None
     damage = {c: float(monthly[f"damage_{c}_cny"].sum()) for c in DAMAGE} if len(monthly) else {}
     total_damage = sum(damage.values())
@@ -49,6 +49,7 @@ def industry_summary(model, company=None) -> dict:
         "failed_by_cause": failed.cause.value_counts().to_dict(),
         "failed_by_type": failed.failure_type.value_counts().to_dict(),
         "winding_down": int((platforms.state == "良性退出").sum()),
+        "banned": int(industry.banned.sum()),
         "expected_background_failures": round(industry.expected_background, 2),
         "peak_month": None if peak is None else peak.month,
         "damage_by_cause_cny": damage,

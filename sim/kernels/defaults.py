@@ -68,8 +68,9 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
         totals[plat, W.RECOVERED] += paid
         totals[plat, W.HELD_PRINCIPAL + 2 * loans.holder[row]] += held
         totals[plat, W.HELD_RECOVERED + 2 * loans.holder[row]] += to_holders - paid
-        arrears.count[loans.first_missed_day[row] + arrears.offset] -= 1
-        arrears.balance_fen[loans.first_missed_day[row] + arrears.offset] -= b
+        if not pooled[plat]:  # a detailed platform's arrears, which the buckets count
+            arrears.count[loans.first_missed_day[row] + arrears.offset] -= 1
+            arrears.balance_fen[loans.first_missed_day[row] + arrears.offset] -= b
         totals[plat, W.COLLECTION_FEE] += fee
         totals[plat, W.COUNT] += 1
         loans.balance_fen[row] = 0

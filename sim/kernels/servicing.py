@@ -73,12 +73,17 @@ def pay_notes(n0, n1, balance, principal, interest, fee_rate, platform, notes, i
 
 
 @numba.njit(cache=True)
-def _first_miss(row, day, loans, totals, new_arrears, n_new, arrears):
-    """Record a loan's first missed instalment today; returns the new count of ``new_arrears``."""
+def _first_miss(row, day, loans, totals, new_arrears, n_new, arrears, counted):
+    """Record a loan's first missed instalment today; returns the new count of ``new_arrears``.
+
+    ``counted``: the loan is a detailed platform's, whose arrears the buckets count (a pooled
+    platform's are the industry's, :mod:`sim.industry.tracker`).
+    """
     loans.first_missed_day[row] = day
     new_arrears[n_new] = row
-    arrears.count[day + arrears.offset] += 1
-    arrears.balance_fen[day + arrears.offset] += loans.balance_fen[row]
+    if counted:
+        arrears.count[day + arrears.offset] += 1
+        arrears.balance_fen[day + arrears.offset] += loans.balance_fen[row]
     totals[loans.platform[row], S.N_MISSED] += 1
     return n_new + 1
 
@@ -110,7 +115,7 @@ def _cure(row, day, m, loans, terms, totals, arrears):
     totals[plat, S.SERVICE_FEE] += (last_due - loans.n_paid[row]) * round_fen(
         loans.principal_fen[row] * terms.service_fee_monthly[plat])
     loans.delinquent[row] = 0
-    if loans.first_missed_day[row] >= 0:
+    if loans.first_missed_day[row] >= 0 and not terms.pooled[plat]:
         arrears.count[loans.first_missed_day[row] + arrears.offset] -= 1
         arrears.balance_fen[loans.first_missed_day[row] + arrears.offset] -= loans.balance_fen[row]
     loans.first_missed_day[row] = -1
@@ -183,7 +188,8 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
                 if u < h:
                     delinquent[row] = 1
                     if p_k + i_k > 0:
-                        n_new = _first_miss(row, day, loans, totals, new_arrears, n_new, arrears)
+                        n_new = _first_miss(row, day, loans, totals, new_arrears, n_new, arrears,
+                                            not pooled[plat])
                     continue
                 pay_p = p_k
                 pay_i = i_k
@@ -202,7 +208,8 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
                     p_k, i_k = instalment(principal_fen[row], annual_rate[row], n_term,
                                           method[row], m)
                     if p_k + i_k > 0:
-                        n_new = _first_miss(row, day, loans, totals, new_arrears, n_new, arrears)
+                        n_new = _first_miss(row, day, loans, totals, new_arrears, n_new, arrears,
+                                            not pooled[plat])
                         continue
                 if u >= terms.cure_probability[plat, g] or hazard_mult[row] >= NEVER_PAYS:
                     continue

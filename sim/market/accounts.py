@@ -35,8 +35,11 @@ class Bookkeeper:
         return self.ledger.balance(kind, platform.index)
 
     def total(self, kind: AccountKind) -> int:
-        """Sum over platforms of one account kind, fen."""
-        return self.ledger.total_of(kind)
+        """Sum over the detailed platforms of one account kind, fen.
+
+        An industry's pooled platforms are the industry's figures (:mod:`sim.industry.tracker`).
+        """
+        return int(self.ledger.accounts[kind][: len(self.platforms)].sum())
 
     def move(self, platform, source: AccountKind, target: AccountKind, amount_fen: int,
              memo: Memo, detail: str = "") -> None:

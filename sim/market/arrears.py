@@ -147,7 +147,7 @@ class Arrears:
             self.recoveries.keep(day, parts, n_later, totals * ~tables.pooled[:, None])
         if market.industry is not None:
             self._book_pooled_write_offs(totals, co_debt)
-        summed = totals.sum(axis=0)
+        summed = totals[: len(market.platforms)].sum(axis=0)  # the detailed platforms' day
         today = market.today
         today.defaults += int(summed[W.COUNT])
         today.default_principal_fen += int(summed[W.PRINCIPAL]

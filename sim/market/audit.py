@@ -74,7 +74,8 @@ def _audit_book(market) -> None:
     if not np.array_equal(np.where(owned_pro_rata, loans.balance_fen, notes_held), loans.balance_fen):
         raise LedgerError(f"a loan's notes and held part do not add up to its balance on day {day}")
     arrears = market.arrears
-    late = (loans.status == ACTIVE) & (loans.first_missed_day >= 0)
+    late = ((loans.status == ACTIVE) & (loans.first_missed_day >= 0)
+            & ~market.risk_tables.pooled[loans.platform])  # the buckets count detailed loans
     index = loans.first_missed_day[late] - market.book.first_day
     size = len(arrears.count)
     if not (np.array_equal(np.bincount(index, minlength=size), arrears.count)

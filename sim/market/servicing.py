@@ -71,7 +71,7 @@ class Servicing:
         uniforms = np.empty(n_rows)
         uniforms[~pooled] = self.rng.random(int((~pooled).sum()))
         mine = rows[pooled]
-        uniforms[pooled] = keyed_uniforms(industry.keys["servicing"], loans.platform[mine],
+        uniforms[pooled] = keyed_uniforms(industry.keys["servicing"], industry.number[loans.platform[mine]],
                                           loans.orig_day[mine] + 10**6, loans.principal_fen[mine],
                                           day)
         return uniforms
@@ -106,7 +106,7 @@ class Servicing:
             ledger.post(WORLD, AccountKind.PLATFORM_CASH, fee, Memo.MANAGEMENT_FEE)
             market.industry.fees_to_reserve(fee)
             market.industry.serviced(interest_net)
-        summed = totals.sum(axis=0)
+        summed = totals[: len(market.platforms)].sum(axis=0)  # the detailed platforms' day
         today = market.today
         today.service_fee_fen += int(summed[S.SERVICE_FEE])
         today.principal_repaid_fen += int(summed[S.PRINCIPAL])

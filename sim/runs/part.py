@@ -52,7 +52,7 @@ class Runs:
         self.queue.new_day()
         self.secondary.new_day()
         market = self.market
-        if self.enabled:
+        if self.enabled and market.platforms:  # an industry of pooled platforms has no trust here
             self._decide(day)
         self.pay_queues(day)
         if day + 1 == market.horizon_days:
