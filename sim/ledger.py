@@ -61,6 +61,7 @@ class AccountKind(StrEnum):
 
 WORLD = AccountKind.WORLD
 KINDS = frozenset(AccountKind)
+FEW_PLATFORMS = 8  # up to this many platforms a vector posting is a loop of single ones
 PLATFORM_KINDS = tuple(kind for kind in AccountKind if kind != WORLD)
 HELD_KINDS = (AccountKind.HELD_CLAIMS, AccountKind.GUARANTOR_CLAIMS, AccountKind.INSURER_CLAIMS)
 """The accounts of loans' held parts (``loans.held_fen``), by who holds them."""
@@ -169,11 +170,13 @@ class Ledger:
     def __init__(self, platforms, journal_days: int = 1) -> None:
         self.names = [str(name) for name in platforms]
         n = len(self.names)
-        self.accounts = {kind: np.zeros(n, dtype=np.int64) for kind in PLATFORM_KINDS}
+        self._matrix = np.zeros((len(PLATFORM_KINDS), n), dtype=np.int64)  # a row per kind
+        self.accounts = {kind: self._matrix[i] for i, kind in enumerate(PLATFORM_KINDS)}
         self.world = 0
         self.day = 0
         self.journal_days = int(journal_days)
         self._journal: dict[tuple[int, AccountKind, AccountKind, str], np.ndarray] = {}
+        self._flows: dict[tuple, tuple[AccountKind, AccountKind, str]] = {}
 
     @property
     def platforms(self) -> int:
@@ -183,10 +186,14 @@ class Ledger:
     def _entry(self, source: AccountKind, target: AccountKind, memo: Memo,
                detail: str) -> np.ndarray:
         """The journal's amounts of today's period for this flow (checked before any money moves)."""
-        if source not in KINDS or target not in KINDS:
-            raise LedgerError(f"unknown account kind in a posting {source} -> {target} ({memo}); "
-                              f"allowed: {', '.join(KINDS)}")
-        key = (self.day - self.day % self.journal_days, source, target, memo_text(memo, detail))
+        flow = self._flows.get((source, target, memo, detail))
+        if flow is None:  # a flow seen for the first time is checked, then remembered
+            if source not in KINDS or target not in KINDS:
+                raise LedgerError(f"unknown account kind in a posting {source} -> {target} "
+                                  f"({memo}); allowed: {', '.join(sorted(KINDS))}")
+            flow = self._flows[(source, target, memo, detail)] = (source, target,
+                                                                  memo_text(memo, detail))
+        key = (self.day - self.day % self.journal_days, *flow)
         entry = self._journal.get(key)
         if entry is None:
             entry = self._journal[key] = np.zeros(len(self.names), dtype=np.int64)
@@ -212,11 +219,12 @@ class Ledger:
             self.world -= amount
         else:
             account = self.accounts[source]
-            if account[platform] < amount:
+            held = int(account[platform])
+            if held < amount:
                 raise LedgerError(
-                    f"{self._name(source, platform)} holds {account[platform]} fen, cannot pay "
-                    f"{amount} fen to {self._name(target, platform)} ({memo}) on day {self.day}")
-            account[platform] -= amount
+                    f"{self._name(source, platform)} holds {held} fen, cannot pay {amount} fen to "
+                    f"{self._name(target, platform)} ({memo}) on day {self.day}")
+            account[platform] = held - amount
         if target == WORLD:
             self.world += amount
         else:
@@ -235,6 +243,9 @@ class Ledger:
         amounts = np.asarray(amounts_fen)
         if amounts.shape != (len(self.names),):
             raise LedgerError(f"{memo}: {amounts.shape} amounts for {len(self.names)} platforms")
+        if len(self.names) <= FEW_PLATFORMS:  # a market's few: plain numbers cost less than numpy's
+            self._post_few(source, target, amounts.tolist(), memo, detail)
+            return
         amounts = amounts.astype(np.int64, copy=False)
         if (amounts < 0).any():
             p = int(np.flatnonzero(amounts < 0)[0])
@@ -261,6 +272,16 @@ class Ledger:
             self.accounts[target] += amounts
         entry += amounts
 
+    def _post_few(self, source: AccountKind, target: AccountKind, amounts: list, memo: Memo,
+                  detail: str) -> None:
+        """:meth:`post` for a few platforms: every amount checked, then each one transferred."""
+        for p, amount in enumerate(amounts):
+            if amount < 0 or (source != WORLD and self.accounts[source][p] < amount):
+                self.transfer(p, source, target, amount, memo, detail)  # raises, naming it
+        for p, amount in enumerate(amounts):
+            if amount:
+                self.transfer(p, source, target, amount, memo, detail)
+
     def balance(self, kind: AccountKind, platform: int) -> int:
         """Balance of one platform's account of ``kind`` (or of ``world``), fen."""
         return self.world if kind == WORLD else int(self.accounts[kind][platform])
@@ -278,18 +299,18 @@ class Ledger:
 
     def total(self) -> int:
         """Sum of all balances, fen; zero while no money has been created or lost."""
-        return self.world + sum(int(values.sum()) for values in self.accounts.values())
+        return self.world + int(self._matrix.sum())
 
     def check(self) -> None:
         """Raise :class:`LedgerError` unless the books balance to the fen and no account is negative."""
         total = self.total()
         if total != 0:
             raise LedgerError(f"ledger out of balance by {total} fen on day {self.day}")
-        for kind, values in self.accounts.items():
-            if (values < 0).any():
-                p = int(np.flatnonzero(values < 0)[0])
-                raise LedgerError(f"negative balances on day {self.day}: {self._name(kind, p)} "
-                                  f"{int(values[p])}")
+        if self._matrix.min(initial=0) < 0:
+            row, p = (int(i) for i in np.argwhere(self._matrix < 0)[0])
+            kind = PLATFORM_KINDS[row]
+            raise LedgerError(f"negative balances on day {self.day}: {self._name(kind, p)} "
+                              f"{int(self._matrix[row, p])}")
 
     def journal(self, since_day: int | None = None, platforms: int | None = None) -> pd.DataFrame:
         """The journal: a row per period, source account, target account and memo, in fen.

@@ -127,14 +127,19 @@ def lend(industry, day: int) -> None:
 
 
 def loan_columns(loans: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """A pooled loan's columns of the loan book (no notes, not held, not covered)."""
+    """A pooled loan's columns of the loan book: no notes, held whole by its platform's investors.
+
+    The kernels give what a loan's notes leave to its holder; a pooled platform's investors, who
+    own its loans pro rata, are that holder (0), as a fund pool is of its loans
+    (:func:`sim.market.servicing.pooled_payments` books it as theirs).
+    """
     n = len(loans["platform"])
     fixed = {"grade": 0, "method": 0, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
-             "default_day": -1, "hazard_mult": 1.0, "held_fen": 0, "holder": 0, "covered": 0,
-             "paid_fen": 0}
+             "default_day": -1, "hazard_mult": 1.0, "holder": 0, "covered": 0, "paid_fen": 0}
+    balance = loans.get("balance_fen", loans["principal_fen"])
     return {"borrower": loans["borrower"], "platform": loans["platform"].astype(np.int16),
             "term": loans["term"], "annual_rate": loans["annual_rate"],
-            "principal_fen": loans["principal_fen"],
-            "balance_fen": loans.get("balance_fen", loans["principal_fen"]),
+            "principal_fen": loans["principal_fen"], "balance_fen": balance,
+            "held_fen": balance,  # held whole by its platform's investors, pro rata (holder 0)
             "orig_day": loans["orig_day"], "n_paid": loans.get("n_paid", np.zeros(n, np.int16)),
             **{name: np.full(n, value) for name, value in fixed.items()}}

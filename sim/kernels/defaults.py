@@ -28,8 +28,10 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
     is written to ``later_investor``, ``later_platform`` and ``later_amount`` (as long as the notes
     of ``rows``; empty when recoveries are paid at once), for
     :class:`sim.market.recoveries.PendingRecoveries`. The loss is counted now, net of the recovery
-    to come. A loan of a ``pooled`` platform (no notes: its investors own its book pro rata) has
-    its whole recovery in the investors' part, paid at once. Returns the number of parts written.
+    to come. A loan of a ``pooled`` platform has no notes and is held whole by its platform's
+    investors (holder 0): its write-off and recovery are the holder's here, and its arrears are not
+    counted in ``arrears`` (the buckets are the detailed platforms'). Returns the number of parts
+    written.
     """
     later = later_investor.shape[0] > 0
     n_later = 0
@@ -61,8 +63,6 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
             investors.net_income_fen[inv] += part - nb
             investors.principal_lost_fen[inv] += nb - part
             notes.balance_fen[j] = 0
-        if pooled[plat]:
-            paid = to_holders
         held = loans.held_fen[row]
         totals[plat, W.PRINCIPAL] += b - held
         totals[plat, W.RECOVERED] += paid

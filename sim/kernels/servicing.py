@@ -153,7 +153,8 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
     first_missed_day = loans.first_missed_day
     hazard_mult = loans.hazard_mult
     term_class, default_shape, prepay_shape = terms.term_class, terms.default_shape, terms.prepay_shape
-    pooled = terms.pooled
+    pooled = terms.pooled  # a pooled platform's loans count no arrears here (its payments are
+    # its holder's: sim.market.servicing.pooled_payments gives them to its investors)
     seasoned = default_shape.shape[1] > 1 or default_shape.shape[0] > 1
     note_start = loans.note_start
     note_end = loans.note_end
@@ -215,14 +216,10 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
                     continue
                 pay_p, pay_i = _cure(row, day, m, loans, terms, totals, arrears)
             if pay_p + pay_i > 0:
-                if pooled[plat]:  # no notes: the platform's investors own it pro rata
-                    fee = round_fen(pay_i * terms.management_fee[plat])
-                    held_p = np.int64(0)
-                    held_i = np.int64(0)
-                else:
-                    fee, held_p, held_i = pay_notes(
-                        note_start[row], note_end[row], balance_fen[row], pay_p, pay_i,
-                        terms.management_fee[plat], plat, notes, investors)
+                fee, held_p, held_i = pay_notes(
+                    note_start[row], note_end[row], balance_fen[row], pay_p, pay_i,
+                    terms.management_fee[plat], plat, notes, investors)
+
                 totals[plat, S.PRINCIPAL] += pay_p
                 totals[plat, S.INTEREST] += pay_i
                 totals[plat, S.FEE] += fee

@@ -39,7 +39,7 @@ class Bookkeeper:
 
         An industry's pooled platforms are the industry's figures (:mod:`sim.industry.tracker`).
         """
-        return int(self.ledger.accounts[kind][: len(self.platforms)].sum())
+        return sum(self.ledger.accounts[kind][: len(self.platforms)].tolist())
 
     def move(self, platform, source: AccountKind, target: AccountKind, amount_fen: int,
              memo: Memo, detail: str = "") -> None:

@@ -156,10 +156,14 @@ class Arrears:
         market.totals["loans_outstanding"] -= int(summed[W.COUNT])
 
     def _book_pooled_write_offs(self, totals: np.ndarray, co_debt_fen: np.ndarray) -> None:
-        """The pooled platforms' write-offs and recoveries (paid at once), every platform at once."""
+        """The pooled platforms' write-offs and recoveries (paid at once), every platform at once.
+
+        Their loans are held whole by their investors (holder 0): the kernel's held columns are
+        their investors' principal lost and recovery.
+        """
         industry, ledger = self.market.industry, self.market.ledger
-        principal = np.where(industry.pooled, totals[:, W.PRINCIPAL], 0)
-        recovered = np.where(industry.pooled, totals[:, W.RECOVERED], 0)
+        principal = np.where(industry.pooled, totals[:, W.HELD_PRINCIPAL], 0)
+        recovered = np.where(industry.pooled, totals[:, W.HELD_RECOVERED], 0)
         ledger.post(CLAIMS, WORLD, principal, Memo.DEFAULT_WRITE_OFF)
         ledger.post(WORLD, CASH, recovered, Memo.RECOVERY)
         self.market.today.recoveries_fen += int(recovered.sum())

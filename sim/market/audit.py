@@ -50,6 +50,8 @@ def _audit_book(market) -> None:
     index = loans.platform.astype(np.int64) * MAX_LAYERS + loans.holder
     held = np.bincount(index, weights=loans.held_fen, minlength=n * MAX_LAYERS).astype(
         np.int64).reshape(n, MAX_LAYERS)
+    if market.industry is not None:  # a pooled platform's loans are held whole by its investors
+        held[market.industry.pooled] = 0
     claims = market.book.outstanding_by_platform(n) - held.sum(axis=1)
     if market.industry is not None:  # a pooled platform's claims: its investors' positions
         pooled = market.industry.pooled
@@ -69,9 +71,7 @@ def _audit_book(market) -> None:
             if int(value) != booked:
                 raise LedgerError(f"{kind} on {platform.name}: books say {int(value)} fen, "
                                   f"ledger {booked}")
-    notes_held = market.book.note_sums() + loans.held_fen
-    owned_pro_rata = market.risk_tables.pooled[loans.platform]  # a pooled platform's: no notes
-    if not np.array_equal(np.where(owned_pro_rata, loans.balance_fen, notes_held), loans.balance_fen):
+    if not np.array_equal(market.book.note_sums() + loans.held_fen, loans.balance_fen):
         raise LedgerError(f"a loan's notes and held part do not add up to its balance on day {day}")
     arrears = market.arrears
     late = ((loans.status == ACTIVE) & (loans.first_missed_day >= 0)

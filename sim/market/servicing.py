@@ -84,6 +84,8 @@ class Servicing:
         among their investors).
         """
         market, books, ledger = self.market, self.market.bookkeeper, self.market.ledger
+        if market.industry is not None:
+            pooled_payments(totals, market.risk_tables)
         held_p, held_i = by_holder(totals, S.HELD_PRINCIPAL), by_holder(totals, S.HELD_INTEREST)
         interest_net = totals[:, S.INTEREST] - totals[:, S.FEE] - held_i.sum(axis=1)
         ledger.post(CLAIMS, CASH, totals[:, S.PRINCIPAL] - held_p.sum(axis=1),
@@ -119,3 +121,19 @@ class Servicing:
         today.loan_months += int(summed[S.N_DUE])
         market.totals["loans_outstanding"] -= int(summed[S.N_PREPAID] + summed[S.N_MATURED])
         market.totals["loan_months"] += int(summed[S.N_DUE])
+
+
+def pooled_payments(totals: np.ndarray, tables) -> None:
+    """A pooled platform's loans have no notes: what the kernel gave their holder is its investors'.
+
+    The servicing kernel splits a payment over a loan's notes and gives what is left to the loan's
+    holder; a pooled platform's loan has no notes, so all of it came back as held (holder 0). Here
+    it becomes the investors' principal and interest, with the platform's management fee on the
+    interest (rounded per platform and day), as its investors own the loans pro rata. Kept out of
+    the kernel's loop, which then does the same work for every loan.
+    """
+    pooled = tables.pooled
+    interest = totals[pooled, S.HELD_INTEREST]
+    totals[pooled, S.FEE] = np.floor(interest * tables.management_fee[pooled] + 0.5).astype(np.int64)
+    totals[pooled, S.HELD_PRINCIPAL] = 0
+    totals[pooled, S.HELD_INTEREST] = 0
