@@ -177,6 +177,14 @@ SCENARIO_CASES = [
      "investors.min_bid_cny"),
     ("deposit nan", _edit(BASE, "investors", "monthly_deposit_median_cny = nan"), [],
      "investors.monthly_deposit_median_cny"),
+    ("word of mouth doubling every month",
+     _platform('policy = "channels"\nword_of_mouth = 1.0', "marketing").replace(
+         "horizon_days = 30", "horizon_days = 1080"), [], "word_of_mouth"),
+    ("a CPS channel with a 10-billion budget", _platform(
+        'policy = "channels"\n[[platforms.marketing.channels]]\nname = "cps"\nkind = "cps"\n'
+        "budget_monthly_cny = 1e10\nunit_cost_cny = 1.0\nsaturation_units = 1e10",
+        "marketing").replace("horizon_days = 30", "horizon_days = 1080"), [],
+     "channels' budgets"),
     ("capital inf", _platform("capital_cny = inf"), [], "platforms[0].capital_cny"),
     ("capital huge", _platform("capital_cny = 1e308"), [], "platforms[0].capital_cny"),
     ("costs negative", _platform("operating_cost_monthly_cny = -1.0"), [],
@@ -388,6 +396,12 @@ EXPERIMENT_CASES = [
     ("name traversal", EXPERIMENT.replace('name = "e"', 'name = "../e"'), "experiment.name"),
     ("missing scenario", EXPERIMENT.replace("scenario.toml", "nowhere.toml"),
      "experiment.scenario"),
+    ("random design of a million samples", EXPERIMENT.replace('kind = "grid"', 'kind = "random"\n'
+     "samples = 1000000").replace("replications = 2", "replications = 10").replace(
+        "values = [0.01, 0.03]", "low = 0.01\nhigh = 0.05"), "10,000,000 runs would take"),
+    ("grid of ten billion points", EXPERIMENT.replace("values = [0.01, 0.03]", "values = [0.01, 0.03]"
+     + "".join(f'\n[[parameters]]\nkey = "platforms.0.capital_cny"\nvalues = {list(range(1, 101))}'
+               for _ in range(5))), "20,000,000,000 design points"),
     ("fixed value nan", EXPERIMENT.replace("replications = 2",
                                            'replications = 2\nfixed = { "macro.initial_factor" = nan }'),
      "macro.initial_factor"),
@@ -430,6 +444,7 @@ RESERVE_CASES = [
     (["--set", "platforms.0.guarantee.initial_cny=nan"], "platforms[0].guarantee.initial_cny"),
     (["--platform", "nowhere"], "--platform"),
     (["--seed", "-2"], "--seed"),
+    (["--paths", "100000000"], "--paths 100000000: must be 2 to 1,000,000"),
 ]
 
 
@@ -440,6 +455,21 @@ def test_a_bad_reserve_request_is_refused(tmp_path, capsys, extra, key):
     out = tmp_path / "out"
     _refused(["reserve", str(scenario), "--out", str(out), "--quiet", "--executor", "local",
               *extra], capsys, [out], key)
+
+
+def test_a_plan_of_a_hundred_million_runs_is_refused_with_an_estimate(tmp_path, capsys):
+    out = tmp_path / "out"
+    _refused(["plan", "scenarios/seed_business_plan.toml", "--runs", "100000000", "--out",
+              str(out), "--quiet"], capsys, [out], "--runs 100000000", "hours on 2 worker(s)")
+
+
+def test_an_industry_too_big_for_the_machine_is_refused_with_its_size(tmp_path, capsys,
+                                                                     monkeypatch):
+    monkeypatch.setattr("sim.footprint.machine_memory_bytes", lambda: 24.0 * 2**30)
+    out = tmp_path / "out"
+    _refused(["industry", "scenarios/thunderstorm_2018.toml", "--set", "industry.platforms=20000",
+              "--set", "industry.investors=20000000", "--out", str(out), "--quiet"], capsys, [out],
+             "20,080,000 investors", "industry.investors")
 
 
 def test_reserve_on_a_scenario_without_a_reserve_is_refused(tmp_path, capsys):

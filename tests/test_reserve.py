@@ -252,7 +252,8 @@ def test_same_seed_same_study_on_one_worker_or_two(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--confidence", "1.2"], "strictly between 0 and 1"),
     (["--confidence", "0"], "strictly between 0 and 1"),
-    (["--paths", "0"], "--paths 0: must be at least 2"),
+    (["--paths", "0"], "--paths 0: must be 2 to 1,000,000"),
+    (["--paths", "100000000"], "--paths 100000000: must be 2 to 1,000,000"),
     (["--horizon-months", "16"], "must be 1 to 15"),
     (["--platform", "nowhere"], "no such platform"),
     (["--initial-reserve", "-5"], "non-negative"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -122,6 +124,8 @@ def test_behind_a_guarantor_that_never_fails_no_reserve_is_needed(tmp_path):
     assert results["solver"]["method"] == "one-run"
     for need in results["requirements"]:
         assert need["initial_reserve_cny"] == 0
+        assert need["initial_reserve_relative_se"] in (0.0, None)  # never 0/0 = NaN
+    assert "nan" not in (tmp_path / "rich" / "requirements.csv").read_text().lower()
     lean = run_reserve_study(ReserveRequest(
         scenario=LAYERED, paths=4, executor="local", quiet=True, overrides=dict(SHORT), seed=3,
         out=str(tmp_path / "lean")))
@@ -141,6 +145,15 @@ def test_bad_sizing_requests_exit_2_and_write_nothing(tmp_path, capsys, scenario
     assert code == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_relative_error_of_a_zero_requirement_is_never_nan():
+    from sim.reserve.study import relative_error, relative_error_text
+
+    assert relative_error(5.0, 100.0) == pytest.approx(0.05)
+    assert relative_error(0.0, 0.0) == 0.0
+    assert relative_error(3.0, 0.0) is None
+    assert "undefined: the estimate is 0" in relative_error_text(None)
 
 
 def test_an_unknown_layer_is_refused_by_the_command_line(capsys):
@@ -210,7 +223,19 @@ def test_the_board_compares_schemes_in_a_table_and_a_figure(tmp_path, capsys):
     (lambda t: t.replace("seed = 2", "seeds = 2"), "seeds: unknown key"),
     (lambda t: t.split("[[schemes]]")[0], "schemes: give at least one"),
     (lambda t: t.replace('layer = "guarantor"', 'layer = "insurer"'),
-     "schemes[1].layer: 'insurer'"),
+     "schemes[1].layer: Input should be 'reserve_fund' or 'guarantor' (got 'insurer')"),
+    (lambda t: t.replace('name = "guarantor alone"', 'name = "Reserve alone!"'),
+     "differ only in case or punctuation"),  # one folder for two schemes
+    (lambda t: t.replace("paths = ", "paths = 0 #"), "paths: Input should be greater than or"),
+    (lambda t: t.replace("paths = ", 'paths = "4" #'), "paths: Input should be a valid integer"),
+    (lambda t: t.replace("seed = 2", "seed = 2.5 #"), "seed: Input should be a valid integer"),
+    (lambda t: "cost_of_capital = true\n" + t, "cost_of_capital: Input should be a valid number"),
+    (lambda t: re.sub(r"confidence = \[[^]]*\]", "confidence = 0.99", t),
+     "confidence: Input should be a valid list"),
+    (lambda t: re.sub(r"confidence = \[[^]]*\]", "confidence = [0.5, 1.0]", t),
+     "1.0: each level strictly between 0 and 1"),
+    (lambda t: "horizon_months = \"36\"\n" + t, "horizon_months: Input should be a valid integer"),
+    (lambda t: '[experiment]\nname = "x"\n', "this is an experiment file"),
     (lambda t: t.replace('name = "guarantor alone"', 'name = "reserve alone"'),
      "schemes[1].name: 'reserve alone' is used twice"),
     (lambda t: t.replace('name = "reserve alone"', 'name = "reserve alone"\nlayer = "guarantor"'),

@@ -46,7 +46,7 @@ def run_experiment(path: str | Path, out: str | Path | None = None, executor: st
     if workers < 1:
         raise ExperimentError(f"--workers {workers}: must be at least 1")
     spec, scenario = load_experiment(path)
-    tasks = plan_runs(spec, scenario, str(path))
+    tasks = plan_runs(spec, scenario, str(path), workers)
     folder = Path(out or spec.experiment.out or Path("results") / spec.experiment.name)
     folder = check_output_folder(folder, "experiment", "--out" if out else "the results folder")
     if executor == "dask" and scheduler:

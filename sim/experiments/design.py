@@ -14,12 +14,14 @@ simulation noise out of comparisons between points (sensitivity analyses need fa
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim import footprint
 from sim.experiments.spec import Experiment, ExperimentError
 from sim.scenario import ScenarioError, load_scenario
 
@@ -43,6 +45,24 @@ def sensitivity_problem(spec: Experiment) -> dict:
     """The SALib problem: parameter names and bounds."""
     return {"num_vars": len(spec.parameters), "names": [p.key for p in spec.parameters],
             "bounds": [[p.low, p.high] for p in spec.parameters]}
+
+
+def design_size(spec: Experiment) -> int:
+    """How many points :func:`design_points` would make, counted without making them."""
+    params, kind, n = spec.parameters, spec.design.kind, spec.design.samples
+    if kind == "variants":
+        return len(spec.variants)
+    if not params:
+        return 1
+    if kind == "grid":
+        return math.prod(len(p.values) for p in params)
+    if kind == "list":
+        return min(len(p.values) for p in params)
+    if kind == "sobol":
+        return n * (len(params) + 2)
+    if kind == "morris":
+        return n * (len(params) + 1)
+    return n
 
 
 def design_points(spec: Experiment) -> list[dict[str, Any]]:
@@ -93,14 +113,23 @@ def run_seeds(seed: int, n_runs: int) -> list[int]:
     return [int(child.generate_state(1, dtype=np.uint64)[0]) for child in children]
 
 
-def plan_runs(spec: Experiment, scenario: Path, label: str) -> list[RunTask]:
+def plan_runs(spec: Experiment, scenario: Path, label: str, workers: int = 1) -> list[RunTask]:
     """Every run of the experiment, each point checked against the scenario first.
 
     Raises
     ------
     ExperimentError
-        If a point's overrides make an invalid scenario (an unknown key, a value out of range).
+        If a point's overrides make an invalid scenario (an unknown key, a value out of range), or
+        the runs would take longer than :data:`sim.footprint.MAX_HOURS` on ``workers``.
     """
+    size, reps = design_size(spec), spec.experiment.replications
+    try:
+        footprint.check_study(load_scenario(scenario, spec.experiment.fixed), size * reps, workers,
+                              f"{label}: {size:,} design points x {reps:,} replications")
+    except ScenarioError as error:
+        raise ExperimentError(f"{label}: {error}") from None
+    except ValueError as error:
+        raise ExperimentError(str(error)) from None
     points = design_points(spec)
     for index, point in enumerate(points):
         try:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import sim.plan.analysis as analysis
+from sim import footprint
 from sim.company.report import plain_number
 from sim.experiments.design import run_seeds
 from sim.experiments.runner import EXECUTORS, RunStore, execute, input_hashes
@@ -88,6 +89,10 @@ def _tasks(request: PlanRequest):
     if request.executor not in EXECUTORS:
         raise PlanError(f"--executor {request.executor!r}: allowed: {', '.join(EXECUTORS)}")
     scenario = load_scenario(request.scenario, request.overrides)
+    try:
+        footprint.check_study(scenario, request.runs, request.workers, f"--runs {request.runs}")
+    except ValueError as error:
+        raise PlanError(f"{request.scenario}: {error}") from None
     if not scenario.plan.targets:
         raise PlanError(f"{request.scenario}: [plan] has no targets; add e.g. targets = "
                         f"[\"net_margin[year=3] >= 0.05\", \"payback_month <= 12\"]")

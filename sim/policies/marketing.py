@@ -138,13 +138,14 @@ class ChannelMarketing(MarketingPolicy):
                    and (c.end_month is None or state.month <= c.end_month)]
         wanted = sum(to_fen(c.budget_monthly_cny) for c in running)
         scale = min(1.0, state.platform_cash_fen / wanted) if wanted > 0 else 0.0
-        outcomes = [self._channel(c, to_fen(c.budget_monthly_cny) * scale) for c in running]
+        outcomes = [self.channel_outcome(c, to_fen(c.budget_monthly_cny) * scale) for c in running]
         reputation = min(max(1.0 - p.reputation_sensitivity * state.loss_rate_annual, 0.0), 1.0)
         return MarketingPlan(channels=outcomes,
                              organic_investors=p.word_of_mouth * reputation * state.active_investors)
 
     @staticmethod
-    def _channel(c: ChannelParams, budget_fen: float) -> ChannelOutcome:
+    def channel_outcome(c: ChannelParams, budget_fen: float) -> ChannelOutcome:
+        """What channel ``c`` brings for ``budget_fen`` spent this month (units, expected users)."""
         budget = budget_fen / 100.0
         units = c.saturation_units * -math.expm1(-budget / (c.unit_cost_cny * c.saturation_units))
         if c.kind in ("cps", "referral", "red_packet"):

@@ -18,21 +18,65 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.folders import atomic_folder, check_output_folder
-from sim.reserve.request import LAYERS, ReserveError, ReserveRequest, check
+from sim.reserve.request import MAX_PATHS, ReserveError, ReserveRequest, check
+from sim.reserve.sampling import METHODS
 from sim.reserve.study import run_reserve_study, size_label
+from sim.scenario.loading import read_toml_file
+from sim.scenario.messages import describe_errors
 
-KEYS = {"scenario", "paths", "horizon_months", "confidence", "cost_of_capital", "seed", "schemes",
-        "method"}
-SCHEME_KEYS = {"name", "layer", "set", "solver"}
+NAME_LENGTH = 80
+"""The longest scheme name (characters): its folder name must fit the file system's 255 bytes."""
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class SchemeConfig(_Table):
+    """One ``[[schemes]]`` table: its name, the layer sized and the scenario keys it sets."""
+
+    name: str = Field(min_length=1, max_length=NAME_LENGTH)
+    layer: Literal["reserve_fund", "guarantor"] = "reserve_fund"
+    set: dict[str, Any] = Field(default_factory=dict)
+    solver: Literal["auto", "one-run", "root-finding"] = "auto"
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("give the scheme a name")
+        return name
+
+
+class BoardFile(_Table):
+    """A comparison file as written: checked for types, ranges and unknown keys."""
+
+    scenario: str = Field(min_length=1)
+    paths: int = Field(200, ge=2, le=MAX_PATHS)
+    horizon_months: int | None = Field(None, ge=1, le=1200)
+    confidence: list[float] = Field(default_factory=lambda: [0.99, 0.999], min_length=1,
+                                    max_length=20)
+    cost_of_capital: float = Field(0.08, ge=0.0, le=1.0)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    method: Literal[METHODS] = "importance"  # type: ignore[valid-type]
+    schemes: list[SchemeConfig] = Field(min_length=1)
+
+    @field_validator("confidence")
+    @classmethod
+    def _levels(cls, levels: list[float]) -> list[float]:
+        for level in levels:
+            if not 0.0 < level < 1.0:
+                raise ValueError(f"{level}: each level strictly between 0 and 1 (0.99 for 99 %)")
+        return levels
 
 
 @dataclass
@@ -60,54 +104,43 @@ class Board:
 
 
 def load_board(path: str | Path) -> Board:
-    """Read and check a comparison file; :class:`ReserveError` names the file and the key."""
+    """Read and check a comparison file; :class:`ReserveError` names the file, the line and the key."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReserveError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ReserveError(f"{path}: not valid TOML: {error}") from None
-    unknown = sorted(set(raw) - KEYS)
-    if unknown:
-        raise ReserveError(f"{path}: {unknown[0]}: unknown key; allowed: {', '.join(sorted(KEYS))}")
-    if "scenario" not in raw:
-        raise ReserveError(f"{path}: scenario: missing (the scenario file whose book is compared)")
-    schemes = raw.get("schemes")
-    if not isinstance(schemes, list) or not schemes:
+    text, raw = read_toml_file(path, "board", ReserveError)
+    if "experiment" in raw and "schemes" not in raw:
+        raise ReserveError(f"{path}: experiment: this is an experiment file; run it with "
+                           f"`p2psim experiment {path}` (a board file holds scenario = ... and "
+                           f"[[schemes]] tables)")
+    if "schemes" not in raw:
         raise ReserveError(f"{path}: schemes: give at least one [[schemes]] table (name, layer, set)")
-    checked = [_scheme(path, i, scheme) for i, scheme in enumerate(schemes)]
-    names = [s.name for s in checked]
+    try:
+        checked = BoardFile.model_validate(raw)
+    except ValidationError as error:
+        raise ReserveError(describe_errors(error, str(path), text, {}, BoardFile)) from None
+    _distinct_folders(path, [scheme.name for scheme in checked.schemes])
+    scenario = (path.parent / checked.scenario).resolve()
+    if not scenario.is_file():
+        raise ReserveError(f"{path}: scenario: no such scenario file {scenario}")
+    schemes = [Scheme(s.name, s.layer, dict(s.set), s.solver) for s in checked.schemes]
+    return Board(scenario=str(scenario), schemes=schemes, paths=checked.paths,
+                 horizon_months=checked.horizon_months, confidence=tuple(checked.confidence),
+                 cost_of_capital=checked.cost_of_capital, seed=checked.seed,
+                 method=checked.method)
+
+
+def _distinct_folders(path: Path, names: list[str]) -> None:
+    """Every scheme gets its own folder: names must differ after :func:`_slug` (case, punctuation)."""
+    folders: dict[str, str] = {}
     for i, name in enumerate(names):
-        if name in names[:i]:
+        if name in folders.values():
             raise ReserveError(f"{path}: schemes[{i}].name: {name!r} is used twice")
-    cost = raw.get("cost_of_capital", 0.08)
-    if not (isinstance(cost, float | int) and 0.0 <= cost <= 1.0):
-        raise ReserveError(f"{path}: cost_of_capital: {cost!r}: an annual rate from 0 to 1")
-    scenario = (path.parent / raw["scenario"]).resolve()
-    return Board(scenario=str(scenario), schemes=checked, paths=raw.get("paths", 200),
-                 horizon_months=raw.get("horizon_months"),
-                 confidence=tuple(raw.get("confidence", (0.99, 0.999))),
-                 cost_of_capital=float(cost), seed=raw.get("seed"),
-                 method=raw.get("method", "importance"))
-
-
-def _scheme(path: Path, i: int, scheme: Any) -> Scheme:
-    if not isinstance(scheme, dict):
-        raise ReserveError(f"{path}: schemes[{i}]: must be a table (name, layer, set)")
-    unknown = sorted(set(scheme) - SCHEME_KEYS)
-    if unknown:
-        raise ReserveError(f"{path}: schemes[{i}].{unknown[0]}: unknown key; allowed: "
-                           f"{', '.join(sorted(SCHEME_KEYS))}")
-    if not isinstance(scheme.get("name"), str) or not scheme["name"].strip():
-        raise ReserveError(f"{path}: schemes[{i}].name: give the scheme a name")
-    layer = scheme.get("layer", "reserve_fund")
-    if layer not in LAYERS:
-        raise ReserveError(f"{path}: schemes[{i}].layer: {layer!r}; allowed: {', '.join(LAYERS)}")
-    overrides = scheme.get("set", {})
-    if not isinstance(overrides, dict):
-        raise ReserveError(f"{path}: schemes[{i}].set: must be a table of scenario keys")
-    return Scheme(scheme["name"], layer, dict(overrides), scheme.get("solver", "auto"))
+        folder = _slug(name)
+        if folder in folders:
+            raise ReserveError(f"{path}: schemes[{i}].name: {name!r} and {folders[folder]!r} "
+                               f"differ only in case or punctuation, and both would be written "
+                               f"to schemes/{folder}/; give the schemes names that differ in "
+                               f"letters or digits")
+        folders[folder] = name
 
 
 def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from sim import footprint
 from sim.experiments.runner import EXECUTORS
 from sim.money import to_fen
 from sim.policies import build
@@ -24,6 +25,7 @@ from sim.scenario import Scenario, load_scenario, policy_context
 LAYERS = {"reserve_fund": "reserve_fund", "guarantor": "guarantor_capital"}  # --layer: its account
 SOLVERS = ("auto", "one-run", "root-finding")
 REFINE = ("near-quantiles", "every-path")  # which paths root-finding solves to the end
+MAX_PATHS = 1_000_000  # a study's paths, each a whole run: past this it is never finished
 
 
 class ReserveError(ValueError):
@@ -83,9 +85,9 @@ def check(request: ReserveRequest) -> Plan:
         if not (isinstance(level, float | int) and 0.0 < level < 1.0):
             raise ReserveError(f"--confidence {level}: must be strictly between 0 and 1 "
                                f"(e.g. 0.99 for 99 %)")
-    if request.paths < 2:
-        raise ReserveError(f"--paths {request.paths}: must be at least 2 (Monte-Carlo errors need "
-                           f"two paths; a study needs hundreds)")
+    if not 2 <= request.paths <= MAX_PATHS:
+        raise ReserveError(f"--paths {request.paths}: must be 2 to {MAX_PATHS:,} (Monte-Carlo "
+                           f"errors need two paths; a study needs hundreds, each a whole run)")
     for option, value, allowed in (("--method", request.method, METHODS),
                                    ("--executor", request.executor, EXECUTORS),
                                    ("--layer", request.layer, tuple(LAYERS)),
@@ -98,6 +100,10 @@ def check(request: ReserveRequest) -> Plan:
     if request.seed is not None and request.seed < 0:
         raise ReserveError(f"--seed {request.seed}: must be >= 0")
     scenario = load_scenario(request.scenario, request.overrides or {})
+    try:
+        footprint.check_study(scenario, request.paths, request.workers, f"--paths {request.paths}")
+    except ValueError as error:
+        raise ReserveError(f"{label}: {error}") from None
     months = scenario.run.horizon_days // 30
     horizon = months if request.horizon_months is None else request.horizon_months
     if not 1 <= horizon <= months:

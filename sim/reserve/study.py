@@ -157,8 +157,7 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
             "confidence": level,
             "initial_reserve_cny": need["estimate"], "initial_reserve_se": need["se"],
             "initial_reserve_low": need["low"], "initial_reserve_high": need["high"],
-            "initial_reserve_relative_se": (need["se"] / need["estimate"]
-                                            if need["estimate"] > 0 else float("nan")),
+            "initial_reserve_relative_se": relative_error(need["se"], need["estimate"]),
             "contribution_rate": rate["estimate"], "contribution_rate_se": rate["se"],
             "contribution_rate_low": rate["low"], "contribution_rate_high": rate["high"],
             "fee_share": fee["estimate"], "fee_share_se": fee["se"],
@@ -313,8 +312,8 @@ def format_results(results: dict[str, Any]) -> str:
         level = f"{row['confidence']:.4g}"
         if not math.isnan(row["initial_reserve_cny"]):
             lines.append(f"{size} for {level}: {row['initial_reserve_cny']:,.0f} CNY "
-                         f"(se {row['initial_reserve_se']:,.0f}, relative "
-                         f"{row['initial_reserve_relative_se']:.1%}; 95 % "
+                         f"(se {row['initial_reserve_se']:,.0f}, "
+                         f"{relative_error_text(row['initial_reserve_relative_se'])}; 95 % "
                          f"{_interval(row['initial_reserve_low'], row['initial_reserve_high'], ',.0f')})")
         if not math.isnan(row["contribution_rate"]):
             lines.append(f"contribution rate for {level} with {reserve:,.0f} CNY: "
@@ -333,6 +332,26 @@ def format_results(results: dict[str, Any]) -> str:
     lines.append(f"P({what} runs short within {results['horizon_months']} months{short}) = "
                  f"{p['estimate']:.4g} (se {p['se']:.2g})")
     return "\n".join(lines)
+
+
+def relative_error(se: float, estimate: float) -> float | None:
+    """The standard error relative to the estimate; None (an empty cell) where that has no meaning.
+
+    A requirement of 0 CNY (at a low confidence most paths need no reserve) has no relative
+    error: 0 when every bootstrap agrees, otherwise undefined (``None``, never NaN).
+    """
+    if math.isnan(estimate) or math.isnan(se):
+        return math.nan
+    if estimate > 0:
+        return se / estimate
+    return 0.0 if se == 0 else None
+
+
+def relative_error_text(relative: float | None) -> str:
+    """The relative error in words: a percentage, or why there is none."""
+    if relative is None:
+        return "relative error undefined: the estimate is 0"
+    return f"relative {relative:.1%}"
 
 
 def size_label(results: dict[str, Any]) -> str:
