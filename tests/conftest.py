@@ -53,7 +53,7 @@ timeseries = ["outstanding_principal_cny"]
 
 @pytest.fixture(scope="session")
 def results_folders(tmp_path_factory):
-    """One small results folder of each kind (run, experiment, plan, reserve), made by the CLI."""
+    """One small results folder of each kind (run, experiment, plan, reserve, industry), made by the CLI."""
     from sim.cli import main
 
     root = tmp_path_factory.mktemp("results")
@@ -66,6 +66,9 @@ def results_folders(tmp_path_factory):
                  "--executor", "local", "--set", "investors.count=3000"],
         "reserve": ["reserve", str(SCENARIOS / "vasicek_limit.toml"), "--paths", "8",
                     "--executor", "local"],
+        "industry": ["industry", str(SCENARIOS / "thunderstorm_2018.toml"), "--set",
+                     "industry.platforms=30", "--set", "industry.investors=3000", "--set",
+                     "run.horizon_days=360", "--set", "industry.events=[]"],
     }
     folders = {}
     for kind, argv in commands.items():

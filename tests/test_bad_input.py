@@ -289,6 +289,8 @@ ENCODINGS = [
     ("gbk", ("# 这是一个用中文写的情景文件\n" + BASE).encode("gbk"), "not UTF-8"),
     ("binary", bytes(range(256)) * 4, "not UTF-8"),
     ("nul bytes", b'[run]\nname = "t"\x00\n', "not a text file"),
+    ("gbk that is valid utf-8", BASE.replace('name = "p"', 'name = "平台"').encode("gbk"),
+     "looks like GBK text read as UTF-8 (it reads '平台' in GBK)"),
 ]
 
 

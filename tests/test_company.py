@@ -170,6 +170,7 @@ def test_identities_catch_a_pool_liability_that_moves_without_a_record():
     ("plan.targets", ["net_margin[year=4] >= 0.05"], "plan.targets[0]"),
     ("plan.targets", ["profit_margin[year=1] >= 0.05"], "names no figure 'profit_margin'"),
     ("plan.targets", ["net_margin[year=1] => 0.05"], "is not a comparison"),
+    ("plan.targets", ["net_income_cny[year=1] >= 1e999"], "the threshold 1e999 is out of range"),
     ("plan.platform", "nobody", "plan.platform names no such platform"),
     ("platforms[0].company.staff", {"market": {"headcount": [-1], "salary_monthly_cny": 1.0}},
      "headcount"),

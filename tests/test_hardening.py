@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -151,6 +152,33 @@ def test_a_corrupt_or_stray_run_file_is_reported_by_name(tmp_path, scenario, cap
                  "--executor", "local"]) == 2
     err = capsys.readouterr().err
     assert f"runs/{name}" in err and fault in err and "Traceback" not in err
+
+
+def _tamper_inputs(out: Path) -> None:
+    manifest = json.loads((out / "experiment.json").read_text())
+    (out / "experiment.json").write_text(json.dumps({**manifest, "inputs": [1, 2]}))
+
+
+def _runs_a_file(out: Path) -> None:
+    shutil.rmtree(out / "runs")
+    (out / "runs").write_text("x")
+
+
+@pytest.mark.parametrize("tamper, words", [
+    (_tamper_inputs, "experiment.json is damaged"),
+    (_runs_a_file, "is a file where the runs' folder goes"),
+], ids=["inputs a list", "runs a file"])
+def test_a_tampered_experiment_folder_is_refused_when_resumed(tmp_path, scenario, capsys, tamper,
+                                                              words):
+    experiment = tmp_path / "experiment.toml"
+    experiment.write_text(EXPERIMENT)
+    out = tmp_path / "exp"
+    run_experiment(experiment, out=out, executor="local", quiet=True)
+    tamper(out)
+    assert main(["experiment", str(experiment), "--out", str(out), "--quiet",
+                 "--executor", "local"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err, err
 
 
 # --------------------------------------------------------------------------- signals

@@ -124,8 +124,91 @@ def test_bad_results_folders_exit_2_and_write_nothing(make, words, tmp_path, res
     assert before == after
 
 
+def _tampered(tmp_path, results_folders, kind, name, content):
+    """A copy of a results folder of ``kind`` whose file ``name`` is replaced by ``content``.
+
+    ``content`` is the new text, an edit of the old text (a function), or None: the folder
+    ``name`` replaced by a file.
+    """
+    copy = _broken(tmp_path, results_folders, kind)
+    target = copy / name
+    if content is None:
+        shutil.rmtree(target)
+        target.write_text("x")
+    elif callable(content):  # an edit of the file as written
+        edited = content(target.read_text(encoding="utf-8"))
+        assert edited != target.read_text(encoding="utf-8")
+        target.write_text(edited, encoding="utf-8")
+    else:
+        target.write_text(content, encoding="utf-8")
+    return copy
+
+
+def _board(tmp_path, results_folders, board_csv):
+    """A board's folder (a reserve study as its one scheme) whose board.csv is ``board_csv``."""
+    from sim import __version__
+
+    copy = tmp_path / "board"
+    shutil.copytree(results_folders["reserve"], copy / "schemes" / "one")
+    (copy / MARKER).write_text(json.dumps({"kind": "board", "p2psim": __version__}))
+    (copy / "board.csv").write_text(board_csv, encoding="utf-8")
+    return copy
+
+
+@pytest.mark.parametrize("kind, name, content, words", [
+    ("run", "summary.json", "{not json", "summary.json: not readable JSON"),
+    ("run", "summary.json", "[1, 2]", "summary.json: holds a list"),
+    ("run", "metadata.json", '{"seed": 1}', "metadata.json: lacks the key 'scenario'"),
+    ("run", "statements.csv", "", "statements.csv: is empty"),
+    ("industry", "monthly.csv", "garbage\n\x01\x02", "monthly.csv: lacks the columns month"),
+    ("industry", "summary.json", '{"name": "x"}', "summary.json: lacks the key 'industry_platforms'"),
+    ("reserve", "requirements.csv", "", "requirements.csv: is empty"),
+    ("reserve", "summary.json", lambda t: re.sub(r'"paths": \d+', '"paths": NaN', t), "reports"),
+    ("reserve", "summary.json", lambda t: re.sub(r'"paths": \d+', '"paths": Infinity', t),
+     "reports"),
+    ("run", "summary.json", lambda t: re.sub(r'"loans_funded": \d+', '"loans_funded": NaN', t),
+     "reports"),
+    ("experiment", "experiment.json", '{"experiment": {}, "inputs": [1, 2]}',
+     "experiment.json: lacks the key 'experiment'"),
+    ("experiment", "experiment.json", lambda t: json.dumps({**json.loads(t), "inputs": [1, 2]}),
+     "reports"),
+    ("experiment", "summary.csv", "a,b\n1,2\n", "summary.csv: lacks the columns point"),
+    ("experiment", "figures", None, "RESULTS_DIR"),
+])
+def test_a_tampered_results_folder_is_refused_naming_the_file(tmp_path, results_folders, capsys,
+                                                             kind, name, content, words):
+    folder = _tampered(tmp_path, results_folders, kind, name, content)
+    before = sorted(p.name for p in folder.iterdir())
+    code = main(["report", str(folder)])
+    err = capsys.readouterr().err
+    if content is None or words == "reports":  # a file for the figures' folder, NaN, Infinity:
+        assert code == 0 and "Traceback" not in err, err  # the report shows what it can
+        return
+    assert code == 2 and words in err and "Traceback" not in err, err
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+@pytest.mark.parametrize("board_csv, words", [
+    ("\x00\x01garbage", "board.csv: lacks the columns scheme"),
+    ("", "board.csv: is empty"),
+    ("scheme,layer sized,method\n", "board.csv: has no rows"),
+])
+def test_a_board_folder_with_a_garbage_table_is_refused(tmp_path, results_folders, capsys,
+                                                        board_csv, words):
+    assert main(["report", str(_board(tmp_path, results_folders, board_csv))]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err, err
+
+
+def test_an_industry_folder_reports(results_folders, tmp_path):
+    html = _report(results_folders["industry"], tmp_path, "industry")
+    _self_contained(html)
+    assert "problem platforms" in html and "The trackers&#x27; table" in html
+
+
 @pytest.mark.parametrize("out, words", [("{tmp}", "is a folder"),
-                                        ("{tmp}/no/such/report.html", "does not exist")])
+                                        ("{tmp}/no/such/report.html", "does not exist"),
+                                        ("/proc/self/report.html", "cannot write there")])
 def test_a_bad_out_file_exits_2(out, words, tmp_path, results_folders, capsys):
     assert main(["report", str(results_folders["run"]), "--out", out.format(tmp=tmp_path)]) == 2
     assert words in capsys.readouterr().err

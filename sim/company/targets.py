@@ -15,6 +15,9 @@ import operator
 import re
 from dataclasses import dataclass
 
+MAX_THRESHOLD = 1e15
+"""The largest target threshold in absolute value (CNY, a count or a share): 1,000 万亿."""
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -97,7 +100,11 @@ def parse_target(text: str, months: int) -> Target:
         if not 1 <= at <= last:
             raise ValueError(f"target {text!r}: {per} {at} is outside the run ({per}s 1 to "
                              f"{last}, counting from 1)")
-    return Target(text, name, per, at, op, float(match["number"].replace("_", "")))
+    threshold = float(match["number"].replace("_", ""))
+    if not math.isfinite(threshold) or abs(threshold) > MAX_THRESHOLD:
+        raise ValueError(f"target {text!r}: the threshold {match['number']} is out of range; "
+                         f"give a finite number within ±{MAX_THRESHOLD:g}")
+    return Target(text, name, per, at, op, threshold)
 
 
 def target_value(target: Target, monthly, yearly, once: dict):

@@ -104,6 +104,10 @@ class RunStore:
                                       f"another --out")
             _clear(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
+        if self.runs_dir.exists() and not self.runs_dir.is_dir():
+            raise ExperimentError(f"{self.runs_dir}: is a file where the runs' folder goes; "
+                                  f"move it away and rerun the same command (the runs resume), "
+                                  f"or choose another --out")
         if folder_kind(self.out) is None:
             write_marker(self.out, "experiment")
         self.runs_dir.mkdir(exist_ok=True)
@@ -182,6 +186,10 @@ def _what_changed(path: Path, manifest: dict[str, Any]) -> str:
         return "an experiment whose experiment.json cannot be read"
     if not isinstance(old, dict) or "inputs" not in old:
         return "an experiment made by an earlier version of p2psim (no record of its inputs)"
+    if not isinstance(old["inputs"], dict) or not all(
+            isinstance(then, dict) for then in old["inputs"].values()):
+        return ("an experiment whose experiment.json is damaged (its inputs are not the table "
+                "p2psim writes)")
     changes = []
     for role, now in manifest["inputs"].items():
         then = old["inputs"].get(role, {})

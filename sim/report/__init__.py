@@ -36,7 +36,13 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     if out is not None and not str(out).strip():
         raise ReportError("--out '': give a file name, e.g. --out report.html")
     _check_target(target, shown)
-    text = PAGES[results.kind](results).html()
+    try:
+        text = PAGES[results.kind](results).html()
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+        if isinstance(error, ReportError):
+            raise
+        raise results.damaged(results.reading or "a file", f"does not hold what the report "
+                              f"needs ({type(error).__name__}: {error})") from None
     try:
         atomic_file(target, lambda path: path.write_text(text, encoding="utf-8"))
     except OSError as error:

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from sim.folders import MARKER, read_marker
 
 NEEDS = {
@@ -31,21 +33,71 @@ class ReportError(ValueError):
     """A results folder that cannot be reported; ``str(error)`` is the message for the user."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class ResultsFolder:
-    """A checked results folder: its path, its kind and the version of p2psim that made it."""
+    """A checked results folder: its path, its kind and the version of p2psim that made it.
+
+    Its files are read through :meth:`json` and :meth:`table`, which refuse a damaged file by
+    name; ``reading`` is the last file read, so that a file that parses but does not hold what
+    p2psim writes is named too (:func:`sim.report.write_report`).
+    """
 
     path: Path
     kind: str
     made_by: str
+    reading: str = ""
 
     def json(self, name: str) -> dict:
-        """A JSON file of the folder."""
-        return json.loads((self.path / name).read_text(encoding="utf-8"))
+        """A JSON file of the folder (a table of keys), or :class:`ReportError` naming it."""
+        self.reading = name
+
+        def keys_named(pairs: dict) -> dict:
+            return _Keys(pairs, lambda key: self.damaged(name, f"lacks the key {key!r}"))
+
+        try:
+            value = json.loads((self.path / name).read_text(encoding="utf-8"),
+                               object_hook=keys_named)
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise self.damaged(name, f"not readable JSON ({error})") from None
+        if not isinstance(value, dict):
+            raise self.damaged(name, f"holds a {type(value).__name__}, not a table of keys")
+        return value
+
+    def table(self, name: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+        """A CSV table of the folder with at least ``columns``, or :class:`ReportError` naming it."""
+        self.reading = name
+        try:
+            table = pd.read_csv(self.path / name)
+        except pd.errors.EmptyDataError:
+            raise self.damaged(name, "is empty") from None
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise self.damaged(name, f"not a readable CSV table ({error})") from None
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise self.damaged(name, f"lacks the columns {', '.join(missing)}")
+        if table.empty and columns:
+            raise self.damaged(name, "has no rows")
+        return table
+
+    def damaged(self, name: str, what: str) -> ReportError:
+        """The error for a file of this folder that is not what p2psim wrote."""
+        return ReportError(f"RESULTS_DIR {self.path}: {name}: {what}; it is not what "
+                           f"{MAKERS[self.kind]} writes: make the folder again")
 
     def has(self, name: str) -> bool:
         """Whether the folder holds ``name``."""
         return (self.path / name).exists()
+
+
+class _Keys(dict):
+    """A JSON table whose missing key raises the error that names its file (not a KeyError)."""
+
+    def __init__(self, pairs: dict, missing) -> None:
+        super().__init__(pairs)
+        self._missing = missing
+
+    def __missing__(self, key):
+        raise self._missing(key)
 
 
 def open_results(folder: str | Path) -> ResultsFolder:

@@ -56,11 +56,12 @@ def industry_page(folder: ResultsFolder) -> Page:
                                           "sentiment")
     if folder.has("company.png"):
         page.figure(folder.path / "company.png", "The detailed platforms' company")
-    monthly = pd.read_csv(folder.path / "monthly.csv")
+    columns = ["month", "operating", "winding_down", "new_problem", "new_by_background",
+               "new_by_regulators", "new_by_named", "new_by_run", "outstanding_cny",
+               "net_inflow_cny", "losses_cny", "sentiment"]
+    monthly = folder.table("monthly.csv", tuple(columns))
     page.heading("The trackers' table, month by month")
-    page.table(monthly[["month", "operating", "winding_down", "new_problem", "new_by_background",
-                        "new_by_regulators", "new_by_named", "new_by_run", "outstanding_cny",
-                        "net_inflow_cny", "losses_cny", "sentiment"]])
+    page.table(monthly[columns])
     if "config" in summary:
         page.preformatted(scenario_toml(summary["config"]), "The scenario as run (every key)")
     return page

@@ -6,7 +6,6 @@ version, the git revision) and ends with the scenario as it was run.
 
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
@@ -30,11 +29,12 @@ RESERVE_FIGURES = (("losses.png", "Credit losses and reserve payouts over the ho
 
 def run_page(folder: ResultsFolder) -> Page:
     """A run: the summary's statistics, each platform, the plan's targets, statements, figures."""
-    meta, summary = folder.json("metadata.json"), folder.json("summary.json")
-    name = meta["scenario"]["run"]["name"]
+    meta = folder.json("metadata.json")  # read, and its keys used, before the next file
+    name, scenario = meta["scenario"]["run"]["name"], meta["scenario"]
     page = Page(f"Run: {name}", _facts("run", meta.get("scenario_file"), meta["seed"],
                                        meta.get("version"), meta.get("git_revision"),
                                        meta.get("created_utc")))
+    summary = folder.json("summary.json")
     page.heading("Key numbers")
     page.key_numbers([(s.label, s.text(summary[s.name])) for s in STATISTICS
                       if s.name in summary and not (s.only_if_any and not summary[s.name])])
@@ -54,9 +54,9 @@ def run_page(folder: ResultsFolder) -> Page:
                                  for t in summary["plan"]]))
     if folder.has("statements.csv"):
         page.heading("Financial statements by year, CNY")
-        page.table(pd.read_csv(folder.path / "statements.csv").drop(columns=["line"]))
+        page.table(folder.table("statements.csv", ("line",)).drop(columns=["line"]))
     _figures(page, folder, RUN_FIGURES)
-    page.preformatted(scenario_toml(meta["scenario"]), "The scenario as run (every key)")
+    page.preformatted(scenario_toml(scenario), "The scenario as run (every key)")
     return page
 
 
@@ -69,7 +69,7 @@ def experiment_page(folder: ResultsFolder) -> Page:
                        done.get("version", folder.made_by), done.get("git_revision"),
                        done.get("finished_utc")))
     page.heading("Key numbers")
-    summary = pd.read_csv(folder.path / "summary.csv")
+    summary = folder.table("summary.csv", ("point",))
     page.key_numbers([("runs", number_text(manifest["runs"])),
                       ("runs failed", number_text(done.get("failed", 0))),
                       ("design", spec["design"]["kind"]),
@@ -81,7 +81,7 @@ def experiment_page(folder: ResultsFolder) -> Page:
     page.table(summary)
     if folder.has("differences.csv"):
         page.heading("Each point minus the first, run by run on the same draws (paired)")
-        page.table(pd.read_csv(folder.path / "differences.csv"))
+        page.table(folder.table("differences.csv"))
     figures = sorted((folder.path / "figures").glob("*.png")) if folder.has("figures") else []
     if figures:
         page.heading("Figures")
@@ -111,7 +111,7 @@ def plan_page(folder: ResultsFolder) -> Page:
                          "statements_by_year.csv")):
         if folder.has(file):
             page.heading(title)
-            page.table(pd.read_csv(folder.path / file))
+            page.table(folder.table(file))
     _figures(page, folder, (("fans.png", "Statement lines: fans over the runs"),
                             ("targets.png", "Each target's probability, with its 95 % interval")))
     page.preformatted(scenario_toml(manifest["plan"]), "The plan as run")
@@ -151,7 +151,7 @@ def reserve_page(folder: ResultsFolder) -> Page:
                         ("Losses and payouts: estimates with standard errors", "statistics.csv"),
                         ("Probability of running dry by month", "exhaustion.csv")):
         page.heading(title)
-        page.table(pd.read_csv(folder.path / file))
+        page.table(folder.table(file))
     _figures(page, folder, RESERVE_FIGURES)
     page.preformatted(scenario_toml(meta.get("request", {})), "The study as asked")
     return page
@@ -159,9 +159,10 @@ def reserve_page(folder: ResultsFolder) -> Page:
 
 def board_page(folder: ResultsFolder) -> Page:
     """A board's comparison: each scheme's size needed, cost a year and risk, with the figure."""
-    table = pd.read_csv(folder.path / "board.csv")
-    studies = sorted((folder.path / "schemes").glob("*/summary.json"))
-    first = json.loads(studies[0].read_text(encoding="utf-8")) if studies else {}
+    table = folder.table("board.csv", ("scheme", "layer sized", "method"))
+    studies = [str(path.relative_to(folder.path))
+               for path in sorted((folder.path / "schemes").glob("*/summary.json"))]
+    first = folder.json(studies[0]) if studies else {}
     page = Page(f"Protection schemes compared: {first.get('name', folder.path.name)}",
                 _facts("board", first.get("scenario"), first.get("seed"), folder.made_by,
                        first.get("metadata", {}).get("git"), None))
@@ -170,8 +171,8 @@ def board_page(folder: ResultsFolder) -> Page:
     _figures(page, folder, (("board.png", "Size needed at each confidence (95 % intervals), cost "
                                           "a year, and P(runs short) as configured"),))
     page.heading("How each was sized")
-    page.table(pd.DataFrame([{"scheme": path.parent.name, **json.loads(
-        path.read_text(encoding="utf-8"))["solver"]} for path in studies]))
+    page.table(pd.DataFrame([{"scheme": study.split("/")[1], **folder.json(study)["solver"]}
+                             for study in studies]))
     return page
 
 

@@ -187,9 +187,42 @@ def read_toml_file(path: Path, what: str, error: type[Exception]) -> tuple[str, 
     """The text of a TOML file and its tables (see :func:`read_text_file`); bad TOML raises ``error``."""
     text = read_text_file(path, what, error)
     try:
-        return text, tomllib.loads(text)
+        tables = tomllib.loads(text)
     except tomllib.TOMLDecodeError as problem:
         raise error(f"{path}: not valid TOML: {problem}") from None
+    garbled = _gbk_read_as_utf8(tables)
+    if garbled:
+        raise error(f"{path}: {garbled[0]!r} looks like GBK text read as UTF-8 (it reads "
+                    f"{garbled[1]!r} in GBK); save the {what} file as UTF-8")
+    return text, tables
+
+
+def _gbk_read_as_utf8(tables: Any) -> tuple[str, str] | None:
+    """A key or string of ``tables`` that is Chinese saved as GBK whose bytes are valid UTF-8.
+
+    Such bytes decode to letters of the two-byte UTF-8 range (U+0080 to U+07FF: "平台" in GBK reads
+    "ƽ̨"); a string whose non-ASCII letters are all in that range and whose bytes read in GBK are
+    all Chinese characters (CJK ideographs) is taken for one. Comments are not looked at.
+    """
+    stack = [tables]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            wide = [c for c in item if ord(c) > 0x7F]
+            if not wide or not all(ord(c) <= 0x7FF for c in wide):
+                continue
+            try:
+                chinese = item.encode("utf-8").decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            if all(0x4E00 <= ord(c) <= 0x9FFF for c in chinese if ord(c) > 0x7F):
+                return item, chinese
+    return None
 
 
 def policy_context(scenario: Scenario, platform: PlatformConfig) -> PolicyContext:
