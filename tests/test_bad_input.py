@@ -185,6 +185,14 @@ SCENARIO_CASES = [
         "budget_monthly_cny = 1e10\nunit_cost_cny = 1.0\nsaturation_units = 1e10",
         "marketing").replace("horizon_days = 30", "horizon_days = 1080"), [],
      "channels' budgets"),
+    ("growth by year empty", _edit(BASE, "borrowers", "growth_per_year = []"), [],
+     "at least 1 item"),
+    ("an array nested 5,000 deep", _edit(BASE, "borrowers", "terms_months = " + "[" * 5000
+                                         + "]" * 5000), [], "nested too deeply"),
+    ("run name of 100 Chinese characters", BASE.replace('name = "t"', f'name = "{"长" * 100}"'),
+     [], "run.name: 300 bytes in UTF-8; at most 200"),
+    ("run name of 300 letters", BASE.replace('name = "t"', f'name = "{"a" * 300}"'), [],
+     "run.name"),
     ("capital inf", _platform("capital_cny = inf"), [], "platforms[0].capital_cny"),
     ("capital huge", _platform("capital_cny = 1e308"), [], "platforms[0].capital_cny"),
     ("costs negative", _platform("operating_cost_monthly_cny = -1.0"), [],
@@ -404,6 +412,8 @@ EXPERIMENT_CASES = [
     ("grid of ten billion points", EXPERIMENT.replace("values = [0.01, 0.03]", "values = [0.01, 0.03]"
      + "".join(f'\n[[parameters]]\nkey = "platforms.0.capital_cny"\nvalues = {list(range(1, 101))}'
                for _ in range(5))), "20,000,000,000 design points"),
+    ("sobol bounds low = high", EXPERIMENT.replace('kind = "grid"', 'kind = "sobol"').replace(
+        "values = [0.01, 0.03]", "low = 0.02\nhigh = 0.02"), "low = high = 0.02"),
     ("fixed value nan", EXPERIMENT.replace("replications = 2",
                                            'replications = 2\nfixed = { "macro.initial_factor" = nan }'),
      "macro.initial_factor"),

@@ -219,6 +219,21 @@ def test_ctrl_c_in_run_writes_nothing_and_exits_130(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario.toml"]
 
 
+def test_ctrl_c_while_the_command_loads_is_an_interruption_not_a_traceback(tmp_path):
+    code = ("import sys, importlib.abc\n"
+            "class Interrupt(importlib.abc.MetaPathFinder):\n"
+            "    def find_spec(self, name, path, target=None):\n"
+            "        if name == 'numpy': raise KeyboardInterrupt\n"
+            "sys.meta_path.insert(0, Interrupt())\n"
+            "from sim.console import main\n"
+            "sys.exit(main(['run', 'scenario.toml']))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert "interrupted while starting" in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def _experiment_files(tmp_path: Path) -> None:
     (tmp_path / "scenario.toml").write_text(SLOW.replace("horizon_days = 3000",
                                                          "horizon_days = 1500"))

@@ -147,6 +147,11 @@ class Experiment(_Section):
             if ranged and (parameter.low is None or parameter.high is None):
                 raise ValueError(f"parameters[{i}] ({parameter.key}): a {self.design.kind} design "
                                  f"needs low and high")
+            if (self.design.kind in ("sobol", "morris") and parameter.low == parameter.high):
+                raise ValueError(f"parameters[{i}] ({parameter.key}): low = high = "
+                                 f"{parameter.low}: a {self.design.kind} analysis measures how "
+                                 f"an output moves with each parameter, and this one does not "
+                                 f"move; give low < high, or fix it under [experiment] fixed")
             if not ranged and parameter.values is None:
                 raise ValueError(f"parameters[{i}] ({parameter.key}): a {self.design.kind} design "
                                  f"needs values = [...]")

@@ -190,6 +190,9 @@ def read_toml_file(path: Path, what: str, error: type[Exception]) -> tuple[str, 
         tables = tomllib.loads(text)
     except tomllib.TOMLDecodeError as problem:
         raise error(f"{path}: not valid TOML: {problem}") from None
+    except RecursionError:
+        raise error(f"{path}: arrays or tables nested too deeply to read (thousands of levels); "
+                    f"no key of a {what} nests more than a few") from None
     garbled = _gbk_read_as_utf8(tables)
     if garbled:
         raise error(f"{path}: {garbled[0]!r} looks like GBK text read as UTF-8 (it reads "

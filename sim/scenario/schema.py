@@ -36,6 +36,7 @@ Growth = Annotated[float, Field(ge=-1.0, le=100.0)]  # a year's growth, -1 (all 
 Factor = Annotated[float, Field(ge=-10.0, le=10.0)]  # a standard normal macro factor
 NAME_PATTERN = r"^[\w\-]+$"
 NAME_RULE = "letters (Chinese too), decimal digits 0-9, _ and -"
+MAX_NAME_BYTES = 200  # a run's name and "-seed" and 19 digits fit the file system's 255 bytes
 
 # Physical bounds (docs/scenarios.md): every amount is finite and below these, so that sums of
 # fen stay exact in int64 and in float64 (2^53 fen is 90 trillion CNY).
@@ -62,6 +63,16 @@ class RunConfig(_Section):
                       description=f"names the results folder: {NAME_RULE}")
     horizon_days: int = Field(1080, ge=1, le=36000, description="days simulated (360 a year)")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="seed of the run's SeedSequence")
+
+    @field_validator("name")
+    @classmethod
+    def _fits_a_folder_name(cls, name: str) -> str:
+        size = len(name.encode("utf-8"))
+        if size > MAX_NAME_BYTES:
+            raise ValueError(f"{size} bytes in UTF-8; at most {MAX_NAME_BYTES} (about "
+                             f"{MAX_NAME_BYTES // 3} Chinese characters): it names the results "
+                             f"folder, which the file system limits to 255 bytes")
+        return name
 
 
 class MacroConfig(_Section):
@@ -132,7 +143,7 @@ class BorrowersConfig(_Section):
 
     applications_per_day: float = Field(30.0, ge=0.0, le=MAX_APPLICATIONS_PER_DAY,
                                         description="market-wide, at day 0")
-    growth_per_year: Growth | list[Growth] = Field(
+    growth_per_year: Growth | Annotated[list[Growth], Field(min_length=1)] = Field(
         0.15, description="growth of applications a year; a list gives it by year (the last repeats)")
     amount_median_cny: float = Field(58100.0, gt=0.0, le=MAX_LOAN_CNY)
     amount_sigma: Sigma = Field(0.723, description="sigma of log amount")
