@@ -84,6 +84,9 @@ def test_a_port_in_use_is_refused_with_exit_2(capsys):
 @pytest.mark.parametrize("argv, words", [
     (["scenarios/nothing.toml"], "nothing.toml"),
     ([BASELINE, "--port", "70000"], "--port 70000: must be 1 to 65535"),
+    ([BASELINE, "--host", "999.1.2.3"], "--host 999.1.2.3: not an address or a name"),
+    ([BASELINE, "--host", "no-such-host.invalid"], "--host no-such-host.invalid: not an address"),
+    ([BASELINE, "--host", "192.0.2.1"], "--host 192.0.2.1: not an address of this machine"),
 ])
 def test_bad_dashboard_requests_exit_2(argv, words, capsys):
     assert main(["dashboard", *argv, "--no-browser"]) == 2

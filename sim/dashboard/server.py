@@ -7,6 +7,7 @@ package, so the page needs no network; Solara's version check and telemetry are 
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import subprocess
@@ -19,14 +20,32 @@ class DashboardError(ValueError):
 
 
 def check_port(host: str, port: int) -> None:
-    """Raise :class:`DashboardError` if ``port`` is out of range or in use on ``host``."""
+    """Raise :class:`DashboardError` if ``host`` or ``port`` cannot serve the dashboard.
+
+    Each problem is named as what it is: a host that does not resolve or is not this machine's,
+    a port out of range, needing privileges, or in use.
+    """
     if not 1 <= port <= 65535:
         raise DashboardError(f"--port {port}: must be 1 to 65535")
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as error:
+        raise DashboardError(f"--host {host}: not an address or a name this machine can resolve "
+                             f"({error}); use localhost, 127.0.0.1 or 0.0.0.0 (every "
+                             f"interface)") from None
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((host, port))
+            probe.bind(address)
         except OSError as error:
+            if error.errno == errno.EADDRNOTAVAIL:
+                raise DashboardError(f"--host {host}: not an address of this machine "
+                                     f"({error.strerror}); use localhost, 127.0.0.1 or 0.0.0.0 "
+                                     f"(every interface)") from None
+            if error.errno == errno.EACCES:
+                raise DashboardError(f"--port {port}: needs privileges on {host} "
+                                     f"({error.strerror}); choose one above 1023, e.g. "
+                                     f"--port 8765") from None
             raise DashboardError(f"--port {port}: in use on {host} ({error.strerror}); choose "
                                  f"another, e.g. --port {port + 1}") from None
 
