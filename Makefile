@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: baseline test test-slow bench fonts browser
+.PHONY: baseline test test-fast test-slow bench fonts browser
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,15 @@ baseline: $(VENV)/.installed fonts
 
 test: $(VENV)/.installed fonts browser
 	$(BIN)/python -m pytest -m "not slow" -q
+
+# The fast tier, for every change: loans to the fen, the ledger, the kernels' mechanics, the schema
+# and the bad-input corpus, the policies' contracts (about a minute on 2 cores, numba's cache warm).
+FAST_TESTS := tests/test_loans.py tests/test_ledger.py tests/test_mechanics.py tests/test_macro.py \
+	tests/test_agents.py tests/test_bad_input.py tests/test_policies.py \
+	tests/test_policy_contracts.py tests/test_user_policy.py tests/test_style.py
+
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not slow" -q $(FAST_TESTS)
 
 test-slow: $(VENV)/.installed  # pytest exits 5 when no test is marked slow: that is not a failure
 	$(BIN)/python -m pytest -m slow -q || [ $$? -eq 5 ]

@@ -143,6 +143,7 @@ class Platform(mesa.Agent):
         approved, amount = self.risk.review(applicants, rate, self.state)
         tolerance = self.market_rate[applicants["grade"]] + applicants["rate_tolerance"]
         accepts = ~np.isnan(rate) & (rate <= tolerance)
+        approved = np.asarray(approved).astype(bool)  # a user's policy may answer 1 and 0
         return approved & accepts, np.nan_to_num(rate), np.asarray(amount, dtype=np.int64)
 
     def service_fee_fen(self, principal_fen: np.ndarray) -> np.ndarray:
