@@ -51,7 +51,7 @@ def run_plan(request: PlanRequest) -> dict[str, Any]:
     """Run (or finish) the study and write its results; return what the command prints."""
     from tqdm import tqdm
 
-    scenario, tasks = _tasks(request)
+    scenario, tasks = plan_tasks(request)
     folder = check_output_folder(request.out or Path("results") / f"{scenario.run.name}-plan",
                                  "experiment", "--out" if request.out else "the results folder")
     path = Path(request.scenario)
@@ -80,7 +80,7 @@ def run_plan(request: PlanRequest) -> dict[str, Any]:
     return results
 
 
-def _tasks(request: PlanRequest):
+def plan_tasks(request: PlanRequest):
     """The scenario and every run's task, each run's inputs checked against the scenario first."""
     if request.runs < 1:
         raise PlanError(f"--runs {request.runs}: must be at least 1")
