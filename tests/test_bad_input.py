@@ -443,6 +443,51 @@ def test_an_address_that_is_not_one_is_refused(tmp_path, capsys):
               "--scheduler", "notanaddress"], capsys, [out], "--scheduler notanaddress")
 
 
+# --------------------------------------------------------------------------- industry, plan
+
+INDUSTRY_CASES = [
+    ('industry.events.0.month="2081-01"', "industry.events[0].month 2081-01 is outside the run"),
+    ('industry.background_period="2030H9"', "unknown period '2030H9'"),
+    ("industry.channels.rumours={enabled=true}", "industry.channels.rumours: unknown key"),
+    ("industry.model_shares.fund_pool=0.9", "the shares add up to 1.8"),
+    ("industry.investors=5", "industry.investors"),
+    ("industry.platforms=1", "industry.platforms"),
+    ('industry.start="2017-13"', "industry.start: use a month YYYY-MM"),
+    ('industry.events.1.class="martians"', "unknown class of platforms 'martians'"),
+    ('industry.events.1.kind="nuke"', "industry.events[1].kind"),
+    ("industry.channels.sentiment.decay_daily=1.5", "decay_daily"),
+    ("industry.behaviour.transfers=true", "债权转让"),
+    ("industry.mean_platforms_per_investor=0.5", "mean_platforms_per_investor"),
+    ("industry.events.0.months=0", "industry.events[0].months"),
+    ("industry.policies.redemption_gate_daily=2.0", "redemption_gate_daily"),
+]
+
+
+@pytest.mark.parametrize("setting, key", INDUSTRY_CASES, ids=[c[0] for c in INDUSTRY_CASES])
+def test_a_bad_industry_is_refused_and_nothing_is_written(tmp_path, capsys, setting, key):
+    out = tmp_path / "out"
+    _refused(["industry", "scenarios/thunderstorm_2018.toml", "--set", setting, "--out", str(out),
+              "--quiet"], capsys, [out], key)
+
+
+PLAN_CASES = [
+    (["--set", 'plan.targets=["net_income_cny[year=1] >= 1e999"]'], "1e999 is out of range"),
+    (["--set", 'plan.targets=["net_margin[year=9] >= 0.05"]'], "year 9 is outside the run"),
+    (["--set", "plan.targets=[]"], "[plan] has no targets"),
+    (["--runs", "0"], "--runs 0: must be at least 1"),
+    (["--workers", "0"], "--workers 0: must be at least 1"),
+    (["--set", 'plan.uncertain=[{key = "borrowers.nothing", distribution = "normal", '
+               'mean = 0.0, sd = 0.1, how = "shift"}]'], "borrowers.nothing"),
+]
+
+
+@pytest.mark.parametrize("extra, key", PLAN_CASES, ids=[" ".join(c[0])[:40] for c in PLAN_CASES])
+def test_a_bad_plan_request_is_refused_and_nothing_is_written(tmp_path, capsys, extra, key):
+    out = tmp_path / "out"
+    _refused(["plan", "scenarios/seed_business_plan.toml", "--out", str(out), "--quiet",
+              "--executor", "local", *extra], capsys, [out], key)
+
+
 # --------------------------------------------------------------------------- reserve, schedule
 
 RESERVE_CASES = [

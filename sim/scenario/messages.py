@@ -11,7 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario.industry import MONTH_PATTERN
 from sim.scenario.schema import NAME_RULE, Scenario
+
+PATTERN_RULES = {MONTH_PATTERN: "a month YYYY-MM from 2000-01 to 2099-12, e.g. \"2017-01\""}
+"""What each pattern of the schema asks for, in words (any other: a name's rule)."""
 
 
 def split_key(key: str) -> list:
@@ -40,7 +44,9 @@ def describe_errors(error: ValidationError, label: str, text: str | None,
         else:
             message = item["msg"].removeprefix("Value error, ")
             if item["type"] == "string_pattern_mismatch":
-                message = f"use {NAME_RULE}"
+                pattern = item.get("ctx", {}).get("pattern")
+                message = (f"use {PATTERN_RULES[pattern]}" if pattern in PATTERN_RULES
+                           else f"use {NAME_RULE}")
             if "input" in item and item["type"] not in ("missing",) and not isinstance(
                     item["input"], dict):
                 message += f" (got {short_repr(item['input'])})"
