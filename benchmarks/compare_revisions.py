@@ -7,6 +7,8 @@ in a temporary git worktree; each round runs the benchmark book (``benchmarks/en
 state of that revision) in a fresh process for the old code, then for the new, and times ``days``
 days after a 30-day warm-up. Naming ``--new`` keeps edits made while it runs out of the timings.
 Prints ms per simulated day for every run, the medians, and the median of each round's new / old.
+``--scenario scenarios/baseline.toml`` times that scenario's whole run instead (as shipped, its own
+horizon and seed), in ms per simulated day too.
 """
 
 from __future__ import annotations
@@ -29,11 +31,23 @@ start = time.perf_counter()
 model.run({days})
 print(1000 * (time.perf_counter() - start) / {days})
 """
+SCENARIO_CHILD = """
+import sys, time
+sys.path[:0] = [{tree!r}]
+from sim.model import P2PMarket
+model = P2PMarket({scenario!r})
+start = time.perf_counter()
+model.run()
+print(1000 * (time.perf_counter() - start) / model.config.run.horizon_days)
+"""
 
 
 def time_tree(tree: Path, args) -> float:
     """Milliseconds per day of one run of the benchmark book with the code in ``tree``."""
-    code = CHILD.format(tree=str(tree), loans=args.loans, threads=args.threads, days=args.days)
+    if args.scenario:
+        code = SCENARIO_CHILD.format(tree=str(tree), scenario=str(tree / args.scenario))
+    else:
+        code = CHILD.format(tree=str(tree), loans=args.loans, threads=args.threads, days=args.days)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=tree)
     return float(out.stdout.strip().splitlines()[-1])
@@ -48,6 +62,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=360)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scenario", help="time this scenario's whole run (a path in the "
+                        "repository, e.g. scenarios/baseline.toml) instead of the benchmark book")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         old, new = Path(scratch) / "old", Path(scratch) / "new"
