@@ -226,6 +226,11 @@ def test_reserve_command_writes_tables_and_figures(tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "initial reserve for 0.99" in printed and "contribution rate for 0.9" in printed
+    chance = next(line for line in printed.splitlines() if line.startswith("P("))
+    assert "unreliable: the paths weigh as" in chance or "which says only that it is" in chance
+    for line in printed.splitlines():  # a share over 100 % is said to be impossible, not printed
+        if line.startswith("fee share") and "more than all of them" not in line:
+            assert float(line.split(": ")[1].split("%")[0]) <= 100
     for name in ["summary.json", "requirements.csv", "statistics.csv", "exhaustion.csv",
                  "exhaustion_month.csv", "frontier.csv", "paths.parquet", "monthly.parquet",
                  "losses.png", "balance_fan.png", "exhaustion.png", "frontier.png"]:

@@ -23,6 +23,7 @@ from sim.reserve.request import LAYERS, Plan, ReserveError, ReserveRequest, chec
 from sim.reserve.sampling import draw_shocks, shock_count
 from sim.reserve.solver import path_value, refine_band, undecided
 
+RELIABLE_PATHS = 100  # effective paths below which a probability is flagged as unreliable
 SERIES = ("net_outflow", "max_net_outflow", "payouts", "inflows", "defaulted", "recovered")
 
 
@@ -320,9 +321,12 @@ def format_results(results: dict[str, Any]) -> str:
                          f"{_rate(row['contribution_rate'])} "
                          f"(se {_rate(row['contribution_rate_se'])})")
         if not math.isnan(row["fee_share"]):
+            share = (f"{row['fee_share']:.0%} of the fees: more than all of them, so no fee "
+                     f"share is enough; raise the reserve or the contribution"
+                     if 1 < row["fee_share"] < math.inf else
+                     f"{_rate(row['fee_share'])} (se {_rate(row['fee_share_se'])})")
             lines.append(f"fee share for {level} with {reserve:,.0f} CNY and a "
-                         f"{results['contribution_rate']:.2%} contribution: "
-                         f"{_rate(row['fee_share'])} (se {_rate(row['fee_share_se'])})")
+                         f"{results['contribution_rate']:.2%} contribution: {share}")
     p = results["exhaustion_probability"]
     reserve_layer = results.get("layer", "reserve_fund") == "reserve_fund"
     what = (f"a reserve of {reserve:,.0f} CNY at a {results['contribution_rate']:.2%} contribution"
@@ -330,8 +334,22 @@ def format_results(results: dict[str, Any]) -> str:
     short = "" if reserve_layer else (f": fails, or leaves over {TURNED_AWAY_TOLERANCE:.1%} of its "
                                       "book uncovered")
     lines.append(f"P({what} runs short within {results['horizon_months']} months{short}) = "
-                 f"{p['estimate']:.4g} (se {p['se']:.2g})")
+                 f"{p['estimate']:.4g} (se {p['se']:.2g}){_reliability(p, results)}")
     return "\n".join(lines)
+
+
+def _reliability(p: dict, results: dict) -> str:
+    """Words for a probability that the paths cannot pin down: all agree, or too few of them."""
+    paths, effective = results["paths"], results["effective_sample_size"]
+    if p["se"] == 0 and p["estimate"] in (0.0, 1.0):  # every path agrees: the rule of three
+        bound = min(3 / effective, 1.0)
+        side = f"below {bound:.2g}" if p["estimate"] == 0 else f"above {1 - bound:.2g}"
+        return (f"; every one of the {paths} paths agrees, which says only that it is {side} "
+                f"(95 %), not that it is known exactly")
+    if effective < RELIABLE_PATHS:
+        return (f"; unreliable: the paths weigh as {effective:.0f} (at least {RELIABLE_PATHS} "
+                f"are needed); ask for more --paths")
+    return ""
 
 
 def relative_error(se: float, estimate: float) -> float | None:
