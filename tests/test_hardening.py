@@ -255,6 +255,26 @@ def test_ctrl_c_in_an_experiment_says_how_to_resume_and_leaves_no_worker(tmp_pat
     _wait_for(lambda: not any(_alive(pid) for pid in workers), timeout=10)
 
 
+def test_ctrl_c_in_a_plan_says_how_to_resume_and_the_rerun_resumes(tmp_path):
+    argv = ["plan", str(ROOT / "scenarios" / "seed_business_plan.toml"), "--runs", "8",
+            "--workers", "2", "--out", "plan", "--quiet", "--set", "investors.count=3000"]
+    process = _start(argv, tmp_path)
+    runs = tmp_path / "plan" / "runs"
+    _wait_for(lambda: process.poll() is not None or (runs.is_dir() and any(runs.glob("run-*"))),
+              timeout=300)
+    assert process.poll() is None, process.communicate()[1]
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted; rerun the same command to resume" in err and "Traceback" not in err
+    kept = len(list(runs.glob("run-*.json")))
+    assert 1 <= kept < 8
+    again = subprocess.run([sys.executable, "-m", "sim.cli", *argv], cwd=tmp_path, text=True,
+                           capture_output=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert f"8 runs ({kept} already done)" in again.stdout
+
+
 def test_workers_die_with_a_killed_parent(tmp_path):
     _experiment_files(tmp_path)
     process = _start(["experiment", "experiment.toml", "--out", "exp", "--workers", "2",
