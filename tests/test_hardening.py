@@ -184,10 +184,16 @@ def test_a_tampered_experiment_folder_is_refused_when_resumed(tmp_path, scenario
 # --------------------------------------------------------------------------- signals
 
 def _start(argv: list[str], cwd: Path) -> subprocess.Popen:
+    """The command in a process group of its own, with Ctrl-C's signal at its default.
+
+    A test run in the background of a shell without job control inherits SIGINT ignored, and
+    Python then keeps ignoring it.
+    """
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "sim.cli", *argv], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for(predicate, timeout: float = 60.0) -> None:
