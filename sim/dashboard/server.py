@@ -28,26 +28,40 @@ def check_port(host: str, port: int) -> None:
     if not 1 <= port <= 65535:
         raise DashboardError(f"--port {port}: must be 1 to 65535")
     try:
-        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         raise DashboardError(f"--host {host}: not an address or a name this machine can resolve "
                              f"({error}); use localhost, 127.0.0.1 or 0.0.0.0 (every "
                              f"interface)") from None
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as error:
-            if error.errno == errno.EADDRNOTAVAIL:
-                raise DashboardError(f"--host {host}: not an address of this machine "
-                                     f"({error.strerror}); use localhost, 127.0.0.1 or 0.0.0.0 "
-                                     f"(every interface)") from None
-            if error.errno == errno.EACCES:
-                raise DashboardError(f"--port {port}: needs privileges on {host} "
-                                     f"({error.strerror}); choose one above 1023, e.g. "
-                                     f"--port 8765") from None
-            raise DashboardError(f"--port {port}: in use on {host} ({error.strerror}); choose "
-                                 f"another, e.g. --port {port + 1}") from None
+    found.sort(key=lambda item: item[0] != socket.AF_INET)  # IPv4 first, as the server binds
+    problems = []
+    for family, _, _, _, address in found:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+                return  # the host's first usable address is free on this port
+            except OSError as error:
+                problems.append(error)
+                if error.errno not in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                    break  # in use, or privileged: the server would meet it too
+    _refuse(host, port, problems)
+
+
+def _refuse(host: str, port: int, problems: list[OSError]) -> None:
+    """The message for a host none of whose addresses could take the port."""
+    codes = {error.errno for error in problems}
+    reason = problems[0].strerror
+    if errno.EADDRINUSE in codes:
+        raise DashboardError(f"--port {port}: in use on {host} ({reason}); choose another, e.g. "
+                             f"--port {port + 1}")
+    if errno.EACCES in codes:
+        raise DashboardError(f"--port {port}: needs privileges on {host} ({reason}); choose one "
+                             f"above 1023, e.g. --port 8765")
+    if codes <= {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}:
+        raise DashboardError(f"--host {host}: not an address of this machine ({reason}); use "
+                             f"localhost, 127.0.0.1 or 0.0.0.0 (every interface)")
+    raise DashboardError(f"--host {host} --port {port}: cannot be served ({reason})")
 
 
 def command(scenario: Path, host: str, port: int, open_browser: bool) -> tuple[list[str], dict]:
