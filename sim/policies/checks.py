@@ -41,7 +41,7 @@ class PolicyFault(RuntimeError):
         return (type(self), (str(self), self.user_traceback))
 
 
-class BadValue(ValueError):
+class _BadValue(ValueError):
     """A return value that breaks the protocol (raised inside the checks, reported as a fault)."""
 
 
@@ -51,12 +51,12 @@ def _array(value: Any, n: int, what: str) -> np.ndarray:
     try:
         array = np.asarray(value)
     except Exception:  # noqa: BLE001 - anything that is not an array is the fault
-        raise BadValue(f"{what} must be an array, got {type(value).__name__}") from None
+        raise _BadValue(f"{what} must be an array, got {type(value).__name__}") from None
     if array.shape != (n,):
-        raise BadValue(f"{what} must be an array of {n} values (one per item), got shape "
+        raise _BadValue(f"{what} must be an array of {n} values (one per item), got shape "
                         f"{array.shape}")
     if array.dtype.kind not in "biuf":
-        raise BadValue(f"{what} must hold numbers, got {array.dtype}")
+        raise _BadValue(f"{what} must hold numbers, got {array.dtype}")
     return array
 
 
@@ -65,29 +65,29 @@ def _numbers(value: Any, n: int, what: str, *, low: float = 0.0, high: float = m
     array = _array(value, n, what).astype(np.float64)
     nan = np.isnan(array)
     if nan.any() and not nan_allowed:
-        raise BadValue(f"{what} holds NaN at position {int(np.argmax(nan))}")
+        raise _BadValue(f"{what} holds NaN at position {int(np.argmax(nan))}")
     real = array[~nan]
     bad = ~np.isfinite(real) | (real < low) | (real > high)
     if bad.any():
         value = float(real[np.argmax(bad)])
         allowed = f"[{low:g}, {high:g}]" if math.isfinite(high) else f"at least {low:g}"
-        raise BadValue(f"{what} holds {value!r}; allowed: finite numbers {allowed}"
+        raise _BadValue(f"{what} holds {value!r}; allowed: finite numbers {allowed}"
                         + (" (NaN to decline)" if nan_allowed else ""))
     return array
 
 
 def _number(value: Any, what: str, *, low: float = 0.0, high: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise BadValue(f"{what} must be a number, got {type(value).__name__}")
+        raise _BadValue(f"{what} must be a number, got {type(value).__name__}")
     number = float(value)
     if not (math.isfinite(number) and low <= number <= high):
-        raise BadValue(f"{what} is {number!r}; allowed: finite, {low:g} to {high:g}")
+        raise _BadValue(f"{what} is {number!r}; allowed: finite, {low:g} to {high:g}")
     return number
 
 
 def _pair(value: Any, what: str, size: int = 2) -> tuple:
     if not isinstance(value, tuple | list) or len(value) != size:
-        raise BadValue(f"{what} must return a tuple of {size}, got {type(value).__name__}")
+        raise _BadValue(f"{what} must return a tuple of {size}, got {type(value).__name__}")
     return tuple(value)
 
 
@@ -100,7 +100,7 @@ def _check_review(result, applicants, rates, state):
     n = _count(applicants)
     flags = _numbers(approved, n, "the approvals returned", high=1.0)
     if not np.isin(flags, (0.0, 1.0)).all():
-        raise BadValue(f"the approvals returned hold {float(flags[~np.isin(flags, (0.0, 1.0))][0])!r}"
+        raise _BadValue(f"the approvals returned hold {float(flags[~np.isin(flags, (0.0, 1.0))][0])!r}"
                        f"; allowed: True or False (1 or 0)")
     _numbers(amount, n, "the amounts returned (fen)", high=1e13)
 
@@ -128,16 +128,16 @@ def _check_amount(result, *args):
 
 def _check_plan(plan, state):
     if not isinstance(plan, MarketingPlan):
-        raise BadValue(f"plan_month() must return a sim.policies.marketing.MarketingPlan, got "
+        raise _BadValue(f"plan_month() must return a sim.policies.marketing.MarketingPlan, got "
                         f"{type(plan).__name__}")
     _number(plan.organic_investors, "organic_investors", high=1e8)
     for channel in plan.channels:
         if not isinstance(channel, ChannelOutcome):
-            raise BadValue(f"each channel must be a ChannelOutcome, got {type(channel).__name__}")
+            raise _BadValue(f"each channel must be a ChannelOutcome, got {type(channel).__name__}")
         _number(channel.spend_fen, f"channel {channel.name!r}: spend_fen", high=1e15)
         _number(channel.expected_users, f"channel {channel.name!r}: expected_users", high=1e8)
         if channel.side not in ("investors", "borrowers"):
-            raise BadValue(f"channel {channel.name!r}: side must be 'investors' or 'borrowers'")
+            raise _BadValue(f"channel {channel.name!r}: side must be 'investors' or 'borrowers'")
 
 
 def _count(applicants) -> int:
@@ -195,7 +195,7 @@ def _guard(function: Callable, method: str, check: Callable | None, family: str,
         if check is not None:
             try:
                 check(result, *args)
-            except BadValue as fault:
+            except _BadValue as fault:
                 raise PolicyFault(_where(self, family, name, method) + f" returned a bad value: "
                                   f"{fault}") from None
         return result

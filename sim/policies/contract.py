@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.policies.checks import CHECKS, BadValue, PolicyFault
+from sim.policies.checks import CHECKS, PolicyFault, bind, checked
 
 MARKET: dict[str, Any] = {"run.horizon_days": 120, "run.seed": 11, "investors.count": 600,
                           "borrowers.applications_per_day": 25.0}
@@ -99,27 +99,23 @@ def check_policy(family: str, spec: dict[str, Any], search_dir: str | None = Non
 
 
 def _record(model, family: str) -> Calls:
-    """Wrap every protocol method of the platform's ``family`` policy: check, count and digest."""
+    """Check, count and digest every protocol call of the platform's ``family`` policy.
+
+    The checks are those a user's policy gets in a run (:func:`sim.policies.checks.checked`).
+    """
     calls = Calls()
     platform = model.platforms[0]
     policy = getattr(platform, family)
-    for method, check in CHECKS[family].items():
+    if not getattr(type(policy), "p2psim_checked", False):  # a built-in: checked here too
+        policy.__class__ = checked(type(policy), type(policy), family, type(policy).__name__)
+        bind(policy, platform.name, lambda: model.ledger.day)
+    for method in CHECKS[family]:
         original = getattr(policy, method, None)
         if not callable(original):
             continue
 
-        def recorded(*args, _original=original, _method=method, _check=check):
-            try:
-                result = _original(*args)
-            except PolicyFault:
-                raise
-            except Exception as error:  # noqa: BLE001 - any fault is a breach
-                raise PolicyFault(f"{_method}() raised {type(error).__name__}: {error}") from None
-            if _check is not None:
-                try:
-                    _check(result, *args)
-                except BadValue as fault:
-                    raise PolicyFault(f"{_method}() returned a bad value: {fault}") from None
+        def recorded(*args, _original=original, _method=method):
+            result = _original(*args)
             calls.counts[_method] += 1
             calls.digests[_method].update(_digest(result))
             calls.useful += _useful(family, _method, result)
