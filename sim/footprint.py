@@ -91,7 +91,7 @@ def marketing_investors(marketing: dict, investors: int, days: int) -> float:
         return 0.0  # refused with its own message when the policies are checked
     paid = sum(ChannelMarketing.channel_outcome(c, c.budget_monthly_cny * 100.0).expected_users
                for c in params.channels if c.side == "investors")
-    grown, months = float(investors), days / 30
+    months = days / 30
     growth = 1.0 + params.word_of_mouth
     if months * math.log(growth) > 700:
         return math.inf
