@@ -51,8 +51,8 @@ INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 MAX_SEED = 2**63 - 1
 MIN_PRINCIPAL_CNY = 0.01          # one fen
 MAX_PRINCIPAL_CNY = 10_000_000_000.0  # every column exact to the fen (10^12 fen < 2^53)
-AFTER_INTERRUPT = {"experiment": "rerun the same command to resume",
-                   "plan": "rerun the same command to resume"}
+AFTER_INTERRUPT = {command: "rerun the same command to resume"  # the runs finished are kept
+                   for command in ("experiment", "plan", "reserve", "board")}
 
 
 class UsageError(Exception):
@@ -348,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nwhere, in your code:\n{fault.user_traceback}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
-        after = AFTER_INTERRUPT.get(args.command, "nothing written")
+        after = getattr(args, "after_interrupt", None) or AFTER_INTERRUPT.get(args.command,
+                                                                              "nothing written")
         print(f"\np2psim: interrupted; {after}", file=sys.stderr)
         return INTERRUPTED
 

@@ -34,11 +34,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 MARKER = ".p2psim.json"
-KINDS = ("run", "experiment", "reserve", "board", "industry")
+KINDS = ("run", "experiment", "reserve", "board", "industry", "paths")
 _WHAT = {"run": "a run (p2psim run)", "experiment": "an experiment (p2psim experiment)",
          "reserve": "a reserve study (p2psim reserve)",
          "board": "a comparison of protection schemes (p2psim board)",
-         "industry": "an industry run (p2psim industry)"}
+         "industry": "an industry run (p2psim industry)",
+         "paths": "the paths kept of an unfinished reserve study or board"}
 
 
 class OutputFolderError(ValueError):
@@ -210,7 +211,8 @@ def _check_existing(path: Path, kind: str, shown: str) -> None:
         f"Nothing was changed; choose another folder")
 
 
-RUN_STORE = ("experiment.json", "runs")  # an experiment's runs, checked by its RunStore
+RUN_STORE = ("experiment.json", "runs")  # a study's kept runs, checked by its RunStore
+STORE_KINDS = ("experiment", "paths")  # the kinds of folder that hold one
 LEFTOVER = re.compile(r"\..+\.\d+\.tmp(\.[^.]*)?")  # an atomic_file write cut short by a kill
 
 
@@ -228,7 +230,7 @@ def foreign_files(path: Path, kind: str) -> tuple[list[str], list[str], bool]:
         if name == MARKER or (entry.is_dir() and not entry.is_symlink()):
             continue
         if LEFTOVER.fullmatch(entry.name) or (
-                kind == "experiment" and (name in RUN_STORE or name.startswith("runs/"))):
+                kind in STORE_KINDS and (name in RUN_STORE or name.startswith("runs/"))):
             continue
         if name not in files or entry.is_symlink() or not entry.is_file():
             unknown.append(name)
@@ -240,7 +242,7 @@ def foreign_files(path: Path, kind: str) -> tuple[list[str], list[str], bool]:
 def _check_contents(path: Path, kind: str, shown: str) -> None:
     """A results folder of the right kind: refuse it unless its contents match its marker."""
     unknown, changed, listed = foreign_files(path, kind)
-    if kind == "experiment" and (path / "experiment.json").exists() and not _is_manifest(path):
+    if kind in STORE_KINDS and (path / "experiment.json").exists() and not _is_manifest(path):
         unknown.insert(0, "experiment.json")
     if not unknown and not changed:
         return

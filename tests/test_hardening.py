@@ -20,6 +20,7 @@ from sim.experiments.spec import ExperimentError
 from sim.folders import MARKER
 
 from .test_bad_input import BASE, EXPERIMENT
+from .test_reserve_layers import BOARD
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOW = BASE.replace("horizon_days = 30", "horizon_days = 3000").replace(
@@ -261,6 +262,15 @@ def test_ctrl_c_in_an_experiment_says_how_to_resume_and_leaves_no_worker(tmp_pat
     _wait_for(lambda: not any(_alive(pid) for pid in workers), timeout=10)
 
 
+def _interrupt_to_resume(process: subprocess.Popen) -> None:
+    """Ctrl-C a study still running, as a terminal sends it; it must say how to resume."""
+    assert process.poll() is None, process.communicate()[1]
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted; rerun the same command to resume" in err and "Traceback" not in err
+
+
 def test_ctrl_c_in_a_plan_says_how_to_resume_and_the_rerun_resumes(tmp_path):
     argv = ["plan", str(ROOT / "scenarios" / "seed_business_plan.toml"), "--runs", "8",
             "--workers", "2", "--out", "plan", "--quiet", "--set", "investors.count=3000"]
@@ -268,17 +278,33 @@ def test_ctrl_c_in_a_plan_says_how_to_resume_and_the_rerun_resumes(tmp_path):
     runs = tmp_path / "plan" / "runs"
     _wait_for(lambda: process.poll() is not None or (runs.is_dir() and any(runs.glob("run-*"))),
               timeout=300)
-    assert process.poll() is None, process.communicate()[1]
-    os.killpg(process.pid, signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
-    assert "interrupted; rerun the same command to resume" in err and "Traceback" not in err
+    _interrupt_to_resume(process)
     kept = len(list(runs.glob("run-*.json")))
     assert 1 <= kept < 8
     again = subprocess.run([sys.executable, "-m", "sim.cli", *argv], cwd=tmp_path, text=True,
                            capture_output=True, timeout=600)
     assert again.returncode == 0, again.stderr
     assert f"8 runs ({kept} already done)" in again.stdout
+
+
+def test_ctrl_c_in_a_board_says_how_to_resume_and_the_rerun_resumes(tmp_path):
+    short = BOARD.replace("paths = 4", "paths = 3").replace("= 360", "= 240")
+    (tmp_path / "board.toml").write_text(
+        short.format(scenario=ROOT / "scenarios" / "layered_protection.toml"), encoding="utf-8")
+    argv = ["board", "board.toml", "--out", "b", "--workers", "1", "--executor", "local"]
+    process = _start([*argv, "--quiet"], tmp_path)
+    second = tmp_path / ".b.paths" / "guarantor_alone" / "runs"  # the second scheme has begun
+    _wait_for(lambda: process.poll() is not None or (second.is_dir() and any(second.iterdir())),
+              timeout=300)
+    _interrupt_to_resume(process)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".b.paths", "board.toml"]
+    first = len(list((tmp_path / ".b.paths" / "reserve_alone" / "runs").glob("run-*.json")))
+    assert first == 3  # the first scheme's every path, kept
+    again = subprocess.run([sys.executable, "-m", "sim.cli", *argv], cwd=tmp_path, text=True,
+                           capture_output=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert "reserve alone: resuming; 3 path runs kept" in again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "board.toml"]
 
 
 def test_workers_die_with_a_killed_parent(tmp_path):

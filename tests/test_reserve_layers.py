@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -205,6 +206,7 @@ def test_the_board_compares_schemes_in_a_table_and_a_figure(tmp_path, capsys):
         0.08 * reserve["size 0.9 (CNY)"] + reserve["platform pays in a year (CNY)"])
     assert reserve["platform pays in a year (CNY)"] > 0
     assert (out / "board.png").stat().st_size > 10_000
+    assert not (tmp_path / ".board.paths").exists()  # the paths kept while it ran are gone
     for (_, row), scheme in zip(table.iterrows(), ("reserve_alone", "guarantor_alone"),
                                 strict=True):  # P(short) as configured agrees with the sizes
         paths = pd.read_parquet(out / "schemes" / scheme / "paths.parquet")
@@ -249,3 +251,51 @@ def test_a_bad_board_exits_2_and_writes_nothing(tmp_path, capsys, change, messag
     assert main(["board", str(_board_file(tmp_path, text)), "--out", str(out), "--quiet"]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_an_interrupted_study_resumes_from_its_kept_paths_to_the_same_numbers(tmp_path,
+                                                                              monkeypatch):
+    """Ctrl-C in a refining round, then the same command: the study an uninterrupted one gives."""
+    import pandas as pd
+
+    import sim.reserve.study as study
+
+    def request(out):
+        return ReserveRequest(scenario=TOP_UP, paths=8, executor="local", quiet=True, seed=5,
+                              overrides={"run.horizon_days": 300, "investors.count": 3000},
+                              confidence=(0.9,), out=str(tmp_path / out))
+
+    calls = []
+    real = study.run_path
+
+    def counted(task):
+        calls.append(task.path)
+        return real(task)
+
+    monkeypatch.setattr(study, "run_path", counted)
+    whole = run_reserve_study(request("whole"))
+    runs = len(calls)
+    assert runs > 8 + 2  # a refining round after the first
+    assert not (tmp_path / ".whole.paths").exists()  # the kept paths go once the study is written
+
+    def interrupted(task):
+        if len(calls) == runs + 10:  # two paths into the first refining round
+            raise KeyboardInterrupt
+        return counted(task)
+
+    monkeypatch.setattr(study, "run_path", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_reserve_study(request("resumed"))
+    assert not (tmp_path / "resumed").exists()
+    assert len(list((tmp_path / ".resumed.paths" / "runs").glob("run-*.json"))) == 10
+    monkeypatch.setattr(study, "run_path", counted)
+    before = len(calls)
+    resumed = run_reserve_study(request("resumed"))
+    assert len(calls) - before == runs - 10  # only what was not kept is run
+    for key in ("requirements", "statistics", "solver", "exhaustion_probability"):
+        assert json.dumps(resumed[key]) == json.dumps(whole[key])  # NaN for NaN too
+    columns = [c for c in pd.read_parquet(tmp_path / "whole" / "paths.parquet").columns
+               if c != "elapsed_s"]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "whole" / "paths.parquet")[columns],
+                                  pd.read_parquet(tmp_path / "resumed" / "paths.parquet")[columns])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["resumed", "whole"]

@@ -30,7 +30,7 @@ from typing import Any
 
 from sim.experiments.design import RunTask
 from sim.experiments.spec import ExperimentError
-from sim.folders import atomic_file, folder_kind, marker_files, write_marker
+from sim.folders import MARKER, atomic_file, folder_kind, marker_files, write_marker
 
 EXECUTORS = ("local", "process", "dask")
 
@@ -83,16 +83,24 @@ def run_one(task: RunTask) -> dict[str, Any]:
 
 
 class RunStore:
-    """The experiment's folder: a marker, a manifest, and one JSON file per finished run.
+    """A study's finished runs: a marker, a manifest, and one JSON file per finished run.
 
-    The manifest records the experiment's settings and a hash of every file it read (the
-    experiment file and its base scenario). Opening a folder whose manifest differs is refused with
-    what changed, so a resumed experiment never mixes runs of two versions; ``overwrite`` clears the
-    folder (it is p2psim's: its marker says so) and starts over.
+    The manifest records the study's settings and a hash of every file it read (an experiment's
+    file and its base scenario). Opening a folder whose manifest differs is refused with what
+    changed, so a resumed study never mixes runs of two versions; ``overwrite`` clears the folder
+    (it is p2psim's: its marker says so) and starts over.
+
+    An experiment and a plan keep their store in their results folder (marker kind
+    ``experiment``); a reserve study and a board, whose results folder is written whole at the end,
+    keep theirs beside it while they run (kind ``paths``, :mod:`sim.reserve.study`). ``required``:
+    the keys a complete record has (``run``, its number, among them).
     """
 
-    def __init__(self, out: Path, manifest: dict[str, Any], overwrite: bool = False) -> None:
+    def __init__(self, out: Path, manifest: dict[str, Any], overwrite: bool = False,
+                 kind: str = "experiment", required: frozenset[str] | None = None) -> None:
         self.out = Path(out)
+        self.kind = kind
+        self.required = RECORD_KEYS if required is None else required | {"run", "status"}
         self.runs_dir = self.out / "runs"
         self.total = int(manifest["runs"])
         path = self.out / "experiment.json"
@@ -102,14 +110,14 @@ class RunStore:
                 raise ExperimentError(f"{self.out} holds the runs of {_what_changed(path, manifest)}"
                                       f". Rerun with --overwrite to start over there, or choose "
                                       f"another --out")
-            _clear(self.out)
+            _clear(self.out, self.kind)
         self.out.mkdir(parents=True, exist_ok=True)
         if self.runs_dir.exists() and not self.runs_dir.is_dir():
             raise ExperimentError(f"{self.runs_dir}: is a file where the runs' folder goes; "
                                   f"move it away and rerun the same command (the runs resume), "
                                   f"or choose another --out")
         if folder_kind(self.out) is None:
-            write_marker(self.out, "experiment")
+            write_marker(self.out, self.kind)
         self.runs_dir.mkdir(exist_ok=True)
         _write_atomic(path, text)
         for stale in self.runs_dir.glob(".*.tmp"):  # a write cut short by a kill
@@ -133,11 +141,15 @@ class RunStore:
         return [json.loads(p.read_text(encoding="utf-8"))
                 for p in sorted(self.runs_dir.glob("run-*.json"))]
 
+    def discard(self) -> None:
+        """Delete the store (its study is written): see :func:`discard_store`."""
+        discard_store(self.out, self.kind)
+
     def _check_run_files(self) -> None:
         """Refuse, by name, a file in ``runs/`` that is not a complete record of one of the runs."""
         bad = []
         for file in sorted(self.runs_dir.iterdir()):
-            fault = _run_file_fault(file, self.total)
+            fault = _run_file_fault(file, self.total, self.required)
             if fault:
                 bad.append(f"  runs/{file.name}: {fault}")
         if bad:
@@ -148,13 +160,13 @@ class RunStore:
                                     "should hold are run again")
 
 
-RECORD_KEYS = {"run", "point", "replication", "seed", "params", "status", "statistics",
-               "timeseries", "elapsed_s"}
+RECORD_KEYS = frozenset({"run", "point", "replication", "seed", "params", "status", "statistics",
+                         "timeseries", "elapsed_s"})  # an experiment's or a plan's run
 
 
-def _run_file_fault(file: Path, total: int) -> str | None:
+def _run_file_fault(file: Path, total: int, required: frozenset[str]) -> str | None:
     """What is wrong with one file of ``runs/``, or None if it is a complete run record."""
-    match = re.fullmatch(r"run-(\d{6})\.json", file.name)
+    match = re.fullmatch(r"run-(\d{6,})\.json", file.name)
     if not match or not file.is_file():
         return "not a run file of this experiment (run-NNNNNN.json)"
     number = int(match.group(1))
@@ -164,7 +176,7 @@ def _run_file_fault(file: Path, total: int) -> str | None:
         record = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
         return f"cannot be read ({type(error).__name__}: {error}); truncated?"
-    if not isinstance(record, dict) or not RECORD_KEYS <= set(record) or record["run"] != number:
+    if not isinstance(record, dict) or not required <= set(record) or record["run"] != number:
         return "not a complete run record (keys missing, or another run's number)"
     if record["status"] not in ("ok", "failed"):
         return f"status {record['status']!r} (ok or failed)"
@@ -173,9 +185,14 @@ def _run_file_fault(file: Path, total: int) -> str | None:
 
 def input_hashes(experiment: Path, scenario: Path) -> dict[str, dict[str, str]]:
     """The SHA-256 of every file an experiment reads, by role."""
+    return file_hashes({"experiment file": experiment, "base scenario": scenario})
+
+
+def file_hashes(files: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """Each file's resolved path and SHA-256, by role (a manifest's ``inputs``)."""
     return {role: {"path": str(Path(file).resolve()),
                    "sha256": hashlib.sha256(Path(file).read_bytes()).hexdigest()}
-            for role, file in (("experiment file", experiment), ("base scenario", scenario))}
+            for role, file in files.items()}
 
 
 def _what_changed(path: Path, manifest: dict[str, Any]) -> str:
@@ -208,14 +225,24 @@ def _what_changed(path: Path, manifest: dict[str, Any]) -> str:
     return f"{what}: " + "; ".join(changes)
 
 
-def _clear(folder: Path) -> None:
-    """Delete the files an experiment wrote in its folder (``--overwrite``), and only those.
+def discard_store(folder: Path, kind: str) -> None:
+    """Delete a store of kept runs of ``kind``: p2psim's own files only, then the folder if empty."""
+    if not folder.is_dir() or folder_kind(folder) != kind:
+        return
+    _clear(folder, kind)
+    (folder / MARKER).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty: something not p2psim's is left alone
+        folder.rmdir()
+
+
+def _clear(folder: Path, kind: str) -> None:
+    """Delete the files a study wrote in its folder (``--overwrite``), and only those.
 
     The folder was checked before (:func:`sim.folders.check_output_folder`): its marker's
     inventory, ``experiment.json`` and ``runs/`` hold everything in it.
     """
-    if folder_kind(folder) != "experiment":
-        raise ExperimentError(f"{folder}: not an experiment's results folder; not cleared")
+    if folder_kind(folder) != kind:
+        raise ExperimentError(f"{folder}: not a folder of p2psim's kept runs; not cleared")
     written = [folder / name for name in marker_files(folder) or {}]
     written += [folder / "experiment.json", *(folder / "runs").glob("run-*.json"),
                 *(folder / "runs").glob(".*.tmp*")]
@@ -226,7 +253,7 @@ def _clear(folder: Path) -> None:
                       key=lambda p: len(p.parts), reverse=True):
         if not any(sub.iterdir()):
             sub.rmdir()
-    write_marker(folder, "experiment")
+    write_marker(folder, kind)
 
 
 def _write_atomic(path: Path, text: str) -> None:

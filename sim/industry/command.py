@@ -87,6 +87,7 @@ def _scenario(path: Path, args: argparse.Namespace) -> int:
 def _experiment(path: Path, args: argparse.Namespace) -> int:
     from sim.experiments import format_result, run_experiment
 
+    args.after_interrupt = "rerun the same command to resume"  # its runs are kept as they finish
     result = run_experiment(path, out=args.out, executor=args.executor, workers=args.workers,
                             quiet=args.quiet, overwrite=args.overwrite)
     print(format_result(result))

@@ -16,6 +16,7 @@ borrowers' cost, not the platform's.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -26,10 +27,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sim.experiments.runner import discard_store
 from sim.folders import atomic_folder, check_output_folder
 from sim.reserve.request import MAX_PATHS, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import METHODS
-from sim.reserve.study import run_reserve_study, size_label
+from sim.reserve.study import kept_paths_folder, run_reserve_study, size_label
 from sim.scenario.loading import read_toml_file
 from sim.scenario.messages import describe_errors
 
@@ -149,18 +151,23 @@ def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,
     """Run every scheme's study and write the comparison; return its rows."""
     board = load_board(path)
     out = Path(out) if out else Path("results") / f"board-{Path(path).stem}"
-    check_output_folder(out, "board")
+    kept = kept_paths_folder(check_output_folder(out, "board"))
     requests = board_requests(board, path, paths=paths, workers=workers, executor=executor,
                               quiet=quiet)
     with atomic_folder(out, "board") as staging:
-        rows = []
+        rows, stores = [], []
         for scheme, request in zip(board.schemes, requests, strict=True):
             request.out = str(staging / "schemes" / _slug(scheme.name))
-            results = run_reserve_study(request)
+            stores.append(kept / _slug(scheme.name))  # kept until the board is written
+            results = run_reserve_study(request, kept_at=stores[-1])
             rows.append(board_row(scheme, results, board.cost_of_capital))
         table = pd.DataFrame(rows)
         table.to_csv(staging / "board.csv", index=False)
         plot_board(table, board, staging / "board.png")
+    for folder in stores:
+        discard_store(folder, "paths")
+    with contextlib.suppress(OSError):  # not empty: something not p2psim's is left alone
+        kept.rmdir()
     return {"folder": str(out), "rows": rows, "board": board}
 
 
@@ -177,7 +184,7 @@ def board_requests(board: Board, path: str | Path, paths: int | None = None, wor
         scenario=board.scenario, paths=paths or board.paths, horizon_months=board.horizon_months,
         confidence=board.confidence, method=board.method, seed=board.seed, workers=workers,
         executor=executor, overrides=scheme.overrides, quiet=quiet, layer=scheme.layer,
-        solver=scheme.solver) for scheme in board.schemes]
+        solver=scheme.solver, label=scheme.name) for scheme in board.schemes]
     for scheme, request in zip(board.schemes, requests, strict=True):
         try:
             check(request)

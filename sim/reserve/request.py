@@ -55,6 +55,7 @@ class ReserveRequest:
     solve: str = "size"            # root-finding's unknown: "size", "principal_share", "fee_share"
     solver: str = "auto"           # "auto", "one-run" or "root-finding"
     refine: str = "near-quantiles"  # root-finding: "near-quantiles" or "every-path"
+    label: str | None = None       # what the progress bar calls it (default: the scenario's name)
 
 
 @dataclass

@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.design import run_seeds
-from sim.experiments.runner import execute
+from sim.experiments.runner import RunStore, execute, file_hashes
 from sim.folders import atomic_folder, check_output_folder
 from sim.outputs import git_revision
 from sim.reserve import analysis, figures
 from sim.reserve.paths import TURNED_AWAY_TOLERANCE, PathTask, run_path
 from sim.reserve.request import LAYERS, Plan, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import draw_shocks, shock_count
-from sim.reserve.solver import path_value, refine_band, undecided
+from sim.reserve.solver import MAX_RUNS, Search, path_value, refine_band, undecided
 
 RELIABLE_PATHS = 100  # effective paths below which a probability is flagged as unreliable
 SERIES = ("net_outflow", "max_net_outflow", "payouts", "inflows", "defaulted", "recovered")
@@ -46,14 +46,25 @@ def plan_paths(request: ReserveRequest, plan: Plan):
     return design, tasks
 
 
-def run_reserve_study(request: ReserveRequest) -> dict[str, Any]:
-    """Run the study and write its folder; return the results (also in ``summary.json``)."""
+def run_reserve_study(request: ReserveRequest, kept_at: Path | None = None) -> dict[str, Any]:
+    """Run the study and write its folder; return the results (also in ``summary.json``).
+
+    Each path's record is kept as it finishes (:func:`path_store`), so a study interrupted by
+    Ctrl-C resumes from the paths already run when the same command is given again. ``kept_at``:
+    where they are kept (default: beside the results folder, deleted once it is written; a board
+    gives its own and deletes it itself).
+    """
     from tqdm import tqdm
 
     plan = check(request)
     name = plan.scenario.run.name
-    out = Path(request.out) if request.out else Path("results") / f"reserve-{name}"
-    check_output_folder(out, "reserve")  # before any path runs
+    label = study_label(request, plan)
+    shown = Path(request.out) if request.out else Path("results") / f"reserve-{name}"
+    out = check_output_folder(shown, "reserve")
+    store = path_store(kept_at or kept_paths_folder(out), request, plan)  # before any path runs
+    if store.done() and not request.quiet:
+        print(f"{label}: resuming; {len(store.done())} path runs kept in {store.out} "
+              f"from an interrupted study are not run again", file=sys.stderr)
     if request.executor == "dask" and request.scheduler:
         from sim.experiments.runner import connect_dask
         client, _ = connect_dask(request.workers, request.scheduler)
@@ -61,28 +72,65 @@ def run_reserve_study(request: ReserveRequest) -> dict[str, Any]:
     started = time.perf_counter()
     design, tasks = plan_paths(request, plan)
     with tqdm(total=len(tasks), unit="path", disable=request.quiet, file=sys.stderr,
-              desc=f"reserve {name}") as bar:
-        records = run_paths(tasks, request, plan, design.weight, bar)
+              desc=label) as bar:
+        records = run_paths(tasks, request, plan, design.weight, bar, store)
     elapsed = time.perf_counter() - started
     results = estimate(records, design, plan, request)
     results["elapsed_s"] = round(elapsed, 1)
     results["path_time_s"] = round(float(np.mean([r["elapsed_s"] for r in records])), 3)
     write_study(out, records, design, plan, request, results)
-    results["folder"] = str(out)
+    if kept_at is None:
+        store.discard()
+    results["folder"] = str(shown)
     return results
 
 
+def study_label(request: ReserveRequest, plan: Plan) -> str:
+    """What the progress bar and the messages call the study: a board's scheme, or the scenario."""
+    return f"reserve {request.label or plan.scenario.run.name}"
+
+
+def kept_paths_folder(out: Path) -> Path:
+    """Where a study writing ``out`` keeps its finished paths while it runs: beside ``out``."""
+    return out.parent / f".{out.name}.paths"
+
+
+STUDY_SETTINGS = ("paths", "horizon_months", "confidence", "method", "stratify",
+                  "initial_reserve_cny", "platform", "seed", "overrides", "layer", "solve",
+                  "solver", "refine")  # what a path's record depends on (not where, nor how fast)
+
+
+def path_store(folder: Path, request: ReserveRequest, plan: Plan) -> RunStore:
+    """The store of the study's finished paths (the experiment runner's, kind ``paths``).
+
+    Path ``i`` of root-finding's round ``r`` is kept as run ``r * paths + i``. Paths kept by
+    another study (another scenario file, or other settings) are deleted: a rerun of a changed
+    study starts over.
+    """
+    folder = check_output_folder(folder, "paths", "the folder of kept paths")
+    settings = {key: getattr(request, key) for key in STUDY_SETTINGS}
+    settings.update(confidence=list(request.confidence), seed=plan.seed)
+    manifest = {"study": "reserve", "settings": settings, "runs": request.paths * MAX_RUNS,
+                "inputs": file_hashes({"scenario": Path(request.scenario)})}
+    return RunStore(folder, manifest, overwrite=True, kind="paths",
+                    required=frozenset({"path", "round", "seed", "elapsed_s"}))
+
+
 def run_paths(tasks: list[PathTask], request: ReserveRequest, plan: Plan, weights: np.ndarray,
-              bar) -> list[dict]:
+              bar, store: RunStore) -> list[dict]:
     """Every path's record, in path order.
 
     One run a path answers for every size; root-finding refines, round after round, only the
     paths whose bracket still meets a quantile asked for (:func:`refine_band`; ``request.refine
-    = "every-path"`` solves each path to the end in one go).
+    = "every-path"`` solves each path to the end in one go). A path's round already in ``store``
+    is read from there, not run again: the rounds, and so the answers, are those of a study that
+    was never interrupted.
     """
+    kept = {record["run"]: record for record in store.records()}
     refine = plan.unknown is not None and plan.refine == "near-quantiles"
     first = [dataclasses.replace(task, steps=1) for task in tasks] if refine else tasks
-    records = _round(first, request, bar)
+    records = _round(first, 0, request, bar, store, kept)
+    number = 1
     while refine:
         searches = [record["solver_search"] for record in records]
         band = refine_band(searches, weights, plan.confidence)
@@ -90,12 +138,13 @@ def run_paths(tasks: list[PathTask], request: ReserveRequest, plan: Plan, weight
         if not pending:
             break
         bar.total += len(pending)
-        bar.set_description(f"reserve {plan.scenario.run.name} (refining {len(pending)})")
+        bar.set_description(f"{study_label(request, plan)} (refining {len(pending)})")
         again = [dataclasses.replace(tasks[i], search=searches[i], steps=1) for i in pending]
-        for record in _round(again, request, bar):
+        for record in _round(again, number, request, bar, store, kept):
             mine = records[record["path"]]
             mine.update({key: record[key] for key in record if key.startswith("solver_")})
             mine["elapsed_s"] += record["elapsed_s"]
+        number += 1
     if plan.unknown is not None:
         for record in records:
             search = record["solver_search"]
@@ -104,17 +153,41 @@ def run_paths(tasks: list[PathTask], request: ReserveRequest, plan: Plan, weight
     return records
 
 
-def _round(tasks: list[PathTask], request: ReserveRequest, bar) -> list[dict]:
-    """Run the tasks on the executor; their records sorted by path."""
-    records = []
-    for record in execute(tasks, request.executor, request.workers, request.scheduler,
+def _round(tasks: list[PathTask], number: int, request: ReserveRequest, bar, store: RunStore,
+           kept: dict[int, dict]) -> list[dict]:
+    """Round ``number``'s records, sorted by path: those kept, and the others run and kept."""
+    first = number * request.paths  # the round's run numbers in the store
+    records = [_unstored(kept[first + task.path]) for task in tasks if first + task.path in kept]
+    bar.update(len(records))
+    todo = [task for task in tasks if first + task.path not in kept]
+    for record in execute(todo, request.executor, request.workers, request.scheduler,
                           function=run_path):
         if record["status"] != "ok":  # e.g. a user's policy that faulted: stop, write nothing
             raise ReserveError(f"path {record['path']} (seed {record['seed']}) failed; "
                                f"nothing written:\n{record['error'].rstrip()}")
-        records.append(record)
+        stored = _stored(record, first + record["path"], number)
+        store.write(stored)
+        records.append(_unstored(stored))  # as a resumed study reads it: the same to the bit
         bar.update(1)
     return sorted(records, key=lambda r: r["path"])
+
+
+def _stored(record: dict, run: int, number: int) -> dict:
+    """A path's record as the store keeps it (JSON: the solver's search as a table)."""
+    stored = {**record, "run": run, "round": number}
+    if "solver_search" in record:
+        stored["solver_search"] = dataclasses.asdict(record["solver_search"])
+    return stored
+
+
+def _unstored(stored: dict) -> dict:
+    """A path's record as the study uses it, from the store's."""
+    record = {key: value for key, value in stored.items() if key not in ("run", "round")}
+    if "solver_search" in stored:
+        search = dict(stored["solver_search"])
+        search["tried"] = [tuple(pair) for pair in search["tried"]]
+        record["solver_search"] = Search(**search)
+    return record
 
 
 def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -> dict[str, Any]:
