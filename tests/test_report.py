@@ -107,6 +107,8 @@ def _broken(tmp_path, results_folders, kind, remove=None, marker=None):
     (lambda t, r: (t / "mine").mkdir() or (t / "mine" / "a.txt").write_text("x") and t / "mine",
      "not a p2psim results folder"),
     (lambda t, r: _broken(t, r, "run", marker={"kind": "poem"}), "unknown kind 'poem'"),
+    (lambda t, r: _broken(t, r, "reserve", marker={"kind": "paths"}),
+     "a reserve study or a board that has not finished"),
     (lambda t, r: _broken(t, r, "experiment", remove="summary.csv"),
      "missing summary.csv; finish it with p2psim experiment"),
     (lambda t, r: _broken(t, r, "run", remove="timeseries.parquet",

@@ -119,6 +119,10 @@ def open_results(folder: str | Path) -> ResultsFolder:
                           f"kind; a report needs the folder of a run, an experiment, a plan or a "
                           f"reserve study")
     kind = marker.get("kind")
+    if kind == "paths":
+        raise ReportError(f"{shown}: the paths kept of a reserve study or a board that has not "
+                          f"finished; finish it with the same command (it resumes), then report "
+                          f"its results folder")
     if kind == "experiment" and (path / "experiment.json").exists() and _is_plan(path):
         kind = "plan"
     if kind not in NEEDS:
