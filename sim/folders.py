@@ -7,7 +7,7 @@ size and SHA-256 (the folder's *inventory*). A command writes only into
 * a folder that does not exist yet, or an empty folder, or
 * a results folder that its own kind of command made, whose contents match its marker: every file
   in it is one the inventory lists, unchanged (an experiment's folder may also hold its run store,
-  ``experiment.json`` and ``runs/``, which :class:`sim.experiments.runner.RunStore` checks).
+  ``experiment.json`` and ``runs/``, which :class:`sim.experiments.store.RunStore` checks).
 
 Anything else (a user's folder, a file, another kind of results folder, a results folder holding a
 file p2psim did not write, such as a user's ``notes.txt``, or a forged marker) is refused *before*

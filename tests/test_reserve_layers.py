@@ -149,7 +149,7 @@ def test_bad_sizing_requests_exit_2_and_write_nothing(tmp_path, capsys, scenario
 
 
 def test_the_relative_error_of_a_zero_requirement_is_never_nan():
-    from sim.reserve.study import relative_error, relative_error_text
+    from sim.reserve.text import relative_error, relative_error_text
 
     assert relative_error(5.0, 100.0) == pytest.approx(0.05)
     assert relative_error(0.0, 0.0) == 0.0

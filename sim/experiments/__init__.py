@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 from sim.experiments.design import RunTask, design_points, plan_runs, run_seeds
-from sim.experiments.runner import EXECUTORS, RunStore, input_hashes, run_one, run_tasks
+from sim.experiments.runner import EXECUTORS, run_one, run_tasks
 from sim.experiments.spec import Experiment, ExperimentError, load_experiment
+from sim.experiments.store import RunStore, input_hashes
 from sim.outputs.run_folder import finished
 
 __all__ = ["EXECUTORS", "Experiment", "ExperimentError", "RunTask", "design_points",

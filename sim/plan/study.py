@@ -19,7 +19,8 @@ import sim.plan.analysis as analysis
 from sim import footprint
 from sim.company.report import plain_number
 from sim.experiments.design import run_seeds
-from sim.experiments.runner import EXECUTORS, RunStore, execute, input_hashes
+from sim.experiments.runner import EXECUTORS, execute
+from sim.experiments.store import RunStore, input_hashes
 from sim.folders import atomic_file, check_output_folder, seal, snapshot
 from sim.loans import DAYS_PER_MONTH
 from sim.outputs.run_folder import finished

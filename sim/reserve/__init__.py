@@ -9,6 +9,7 @@ each month, and the initial reserve and contribution rate each confidence level 
 (:mod:`sim.reserve.study`, figures in :mod:`sim.reserve.figures`). See docs/reserve.md.
 """
 
-from sim.reserve.study import ReserveError, ReserveRequest, format_results, run_reserve_study
+from sim.reserve.study import ReserveError, ReserveRequest, run_reserve_study
+from sim.reserve.text import format_results
 
 __all__ = ["ReserveError", "ReserveRequest", "format_results", "run_reserve_study"]

@@ -27,11 +27,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sim.experiments.runner import discard_store
+from sim.experiments.store import discard_store
 from sim.folders import atomic_folder, check_output_folder
 from sim.reserve.request import MAX_PATHS, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import METHODS
-from sim.reserve.study import kept_paths_folder, run_reserve_study, size_label
+from sim.reserve.study import kept_paths_folder, run_reserve_study
+from sim.reserve.text import size_label
 from sim.scenario.loading import read_toml_file
 from sim.scenario.messages import describe_errors
 
