@@ -406,6 +406,8 @@ EXPERIMENT_CASES = [
     ("name traversal", EXPERIMENT.replace('name = "e"', 'name = "../e"'), "experiment.name"),
     ("missing scenario", EXPERIMENT.replace("scenario.toml", "nowhere.toml"),
      "experiment.scenario"),
+    ("scenario name too long for the file system", EXPERIMENT.replace("scenario.toml", "x" * 400),
+     "experiment.scenario: file name too long"),
     ("random design of a million samples", EXPERIMENT.replace('kind = "grid"', 'kind = "random"\n'
      "samples = 1000000").replace("replications = 2", "replications = 10").replace(
         "values = [0.01, 0.03]", "low = 0.01\nhigh = 0.05"), "10,000,000 runs would take"),

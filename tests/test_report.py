@@ -160,6 +160,7 @@ def _board(tmp_path, results_folders, board_csv):
 @pytest.mark.parametrize("kind, name, content, words", [
     ("run", "summary.json", "{not json", "summary.json: not readable JSON"),
     ("run", "summary.json", "[1, 2]", "summary.json: holds a list"),
+    ("run", "summary.json", '{"a": NaN, "b": Infinity}', "holds none of a run's statistics"),
     ("run", "metadata.json", '{"seed": 1}', "metadata.json: lacks the key 'scenario'"),
     ("run", "statements.csv", "", "statements.csv: is empty"),
     ("industry", "monthly.csv", "garbage\n\x01\x02", "monthly.csv: lacks the columns month"),

@@ -238,6 +238,8 @@ def test_the_board_compares_schemes_in_a_table_and_a_figure(tmp_path, capsys):
      "1.0: each level strictly between 0 and 1"),
     (lambda t: "horizon_months = \"36\"\n" + t, "horizon_months: Input should be a valid integer"),
     (lambda t: '[experiment]\nname = "x"\n', "this is an experiment file"),
+    (lambda t: re.sub(r'scenario = "[^"]*"', 'scenario = "' + "x" * 400 + '"', t),
+     "scenario: file name too long"),
     (lambda t: t.replace('name = "guarantor alone"', 'name = "reserve alone"'),
      "schemes[1].name: 'reserve alone' is used twice"),
     (lambda t: t.replace('name = "reserve alone"', 'name = "reserve alone"\nlayer = "guarantor"'),

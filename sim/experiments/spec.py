@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.outputs.statistics import BY_NAME as STATISTICS
 from sim.reporters import MODEL_REPORTERS
-from sim.scenario.loading import read_toml_file
+from sim.scenario.loading import file_fault, read_toml_file, shortened
 
 DESIGNS = ("grid", "list", "random", "latin", "sobol", "morris", "variants")
 
@@ -195,7 +195,10 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
                 message = "unknown key"
             lines.append(f"{path}: {key}: {message}")
         raise ExperimentError("\n".join(lines)) from None
-    scenario = (path.parent / spec.experiment.scenario).resolve()
-    if not scenario.is_file():
-        raise ExperimentError(f"{path}: experiment.scenario: no such scenario file {scenario}")
+    scenario = path.parent / spec.experiment.scenario
+    fault = file_fault(scenario)
+    if fault:
+        raise ExperimentError(f"{path}: experiment.scenario: {fault}: {shortened(scenario)}; "
+                              f"give the scenario file's path, relative to the experiment file")
+    scenario = scenario.resolve()
     return spec, scenario

@@ -35,6 +35,8 @@ def run_page(folder: ResultsFolder) -> Page:
                                        meta.get("version"), meta.get("git_revision"),
                                        meta.get("created_utc")))
     summary = folder.json("summary.json")
+    if not any(s.name in summary for s in STATISTICS):  # a folder of an older p2psim lacks some
+        raise folder.damaged("summary.json", "holds none of a run's statistics")
     page.heading("Key numbers")
     page.key_numbers([(s.label, s.text(summary[s.name])) for s in STATISTICS
                       if s.name in summary and not (s.only_if_any and not summary[s.name])])

@@ -33,7 +33,7 @@ from sim.reserve.request import MAX_PATHS, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import METHODS
 from sim.reserve.study import kept_paths_folder, run_reserve_study
 from sim.reserve.text import size_label
-from sim.scenario.loading import read_toml_file
+from sim.scenario.loading import file_fault, read_toml_file, shortened
 from sim.scenario.messages import describe_errors
 
 NAME_LENGTH = 80
@@ -121,9 +121,12 @@ def load_board(path: str | Path) -> Board:
     except ValidationError as error:
         raise ReserveError(describe_errors(error, str(path), text, {}, BoardFile)) from None
     _distinct_folders(path, [scheme.name for scheme in checked.schemes])
-    scenario = (path.parent / checked.scenario).resolve()
-    if not scenario.is_file():
-        raise ReserveError(f"{path}: scenario: no such scenario file {scenario}")
+    scenario = path.parent / checked.scenario
+    fault = file_fault(scenario)
+    if fault:
+        raise ReserveError(f"{path}: scenario: {fault}: {shortened(scenario)}; give the scenario "
+                           f"file's path, relative to the board's file")
+    scenario = scenario.resolve()
     schemes = [Scheme(s.name, s.layer, dict(s.set), s.solver) for s in checked.schemes]
     return Board(scenario=str(scenario), schemes=schemes, paths=checked.paths,
                  horizon_months=checked.horizon_months, confidence=tuple(checked.confidence),

@@ -156,6 +156,28 @@ def _check_rule(scenario: Scenario, label: str, text: str | None) -> None:
         raise ScenarioError(f"{where}: runs.rule: {error}") from None
 
 
+def file_fault(path: Path) -> str | None:
+    """Why ``path`` is not a file that can be opened, or None if it is one.
+
+    "no such file", "is a folder", or the system's reason for a name it cannot look up (one too
+    long for the file system, say).
+    """
+    try:
+        if path.is_dir():
+            return "is a folder"
+        return None if path.is_file() else "no such file"
+    except OSError as error:  # e.g. a name longer than the file system allows
+        return (error.strerror or str(error)).lower()
+
+
+def shortened(path: Path | str, most: int = 120) -> str:
+    """A path as a message shows it: whole up to ``most`` characters, else its ends and its length."""
+    text = str(path)
+    if len(text) <= most:
+        return text
+    return f"{text[:most // 2]}...{text[-most // 3:]} ({len(text):,} characters)"
+
+
 def read_text_file(path: Path, what: str, error: type[Exception]) -> str:
     """Read a UTF-8 text file (a byte-order mark is allowed); refuse anything else, naming the file.
 
@@ -165,10 +187,11 @@ def read_text_file(path: Path, what: str, error: type[Exception]) -> str:
         If the file is missing, a folder, unreadable, or not UTF-8 text.
     """
     path = Path(path)
-    if path.is_dir():
+    fault = file_fault(path)
+    if fault == "is a folder":
         raise error(f"{path}: is a folder; give the {what} file (.toml) itself")
-    if not path.is_file():
-        raise error(f"{path}: no such {what} file")
+    if fault:
+        raise error(f"{path}: no such {what} file{'' if fault == 'no such file' else f' ({fault})'}")
     try:
         data = path.read_bytes()
     except OSError as problem:
