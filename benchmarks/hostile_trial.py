@@ -2,7 +2,8 @@
 
 Each case runs ``p2psim`` in a sandbox of its own (a fresh folder holding the inputs it needs and a
 user's file, ``notes.txt``, in the folder and inside the results folder where one is aimed at) and
-is judged on what a user would see:
+is judged on what a user would see (every fourth results folder aimed at holds a user's file first,
+so the command must refuse it):
 
 * ``traceback``: a Python traceback, or an exit code other than 0, 2 or 130;
 * ``lost file``: a user's file (or an input) changed, moved or deleted;
@@ -63,20 +64,20 @@ class Case:
     argv: list[str]
     files: dict[str, bytes] = field(default_factory=dict)
     expect: str = "any"  # "refuse": the input is invalid by construction; "any": may be valid
-    aim: str | None = None  # a results folder the case writes to: a user's file is put inside
+    aim: str | None = None  # a results folder the case writes to
+    user_file_inside: bool = False  # a user's file put in it first (then it must be refused)
 
 
 # --------------------------------------------------------------------------- shrinking
 
 def _shrunk_scenario(text: str) -> str:
     if "capital_raises" not in text and "[plan]" not in text:  # a plan's dates need its horizon
-        text = re.sub(r"(?m)^horizon_days\s*=.*$", "horizon_days = 120", text)
+        text = re.sub(r"(?m)^horizon_days\s*=.*$", "horizon_days = 400", text)
     text = re.sub(r"(?m)^(\[investors\][^\[]*?\n)count\s*=[^\n]*$", r"\1count = 1500", text)
     return text
 
 
 def _shrunk_industry(text: str) -> str:
-    text = re.sub(r"(?m)^horizon_days\s*=.*$", "horizon_days = 120", text)
     text = re.sub(r"(?m)^platforms\s*=\s*\d+.*$", "platforms = 30", text)
     return re.sub(r"(?m)^investors\s*=\s*\d[\d_]*.*$", "investors = 3000", text)
 
@@ -357,12 +358,16 @@ def report_cases(rng: random.Random, folders: dict[str, Path]) -> list[Case]:
 def other_cases() -> list[Case]:
     """``schedule``, ``dashboard`` and the command line itself."""
     cases = []
-    for extra, expect in ((["100000", "0.1", "12"], "any"), (["-5", "0.1", "12"], "refuse"),
-                          (["1e30", "0.1", "12"], "refuse"), (["1000", "nan", "12"], "refuse"),
-                          (["1000", "0.1", "0"], "refuse"), (["1000", "0.1", "12", "--method", "x"],
-                                                             "refuse"),
-                          (["0.001", "0.1", "12"], "refuse"), (["1000", "5", "12"], "refuse")):
+    for values, expect in ((["100000", "0.1", "12"], "any"), (["-5", "0.1", "12"], "refuse"),
+                           (["1e30", "0.1", "12"], "refuse"), (["1000", "nan", "12"], "refuse"),
+                           (["1000", "0.1", "0"], "refuse"), (["0.001", "0.1", "12"], "refuse"),
+                           (["1000", "5", "12"], "refuse"), (["1000", "0.1", "1.5"], "refuse")):
+        extra = [f"--{flag}={value}" for flag, value in zip(("principal", "rate", "term"), values,
+                                                              strict=True)]
         cases.append(Case("schedule", " ".join(extra), ["schedule", *extra], {}, expect))
+    cases.append(Case("schedule", "--method x", ["schedule", "--principal", "1000", "--rate",
+                                                 "0.1", "--term", "12", "--method", "x"], {},
+                      "refuse"))
     for extra, expect in ((["--host", "999.1.1.1"], "refuse"), (["--host", "8.8.8.8"], "refuse"),
                           (["--port", "0"], "refuse"), (["--port", "70000"], "refuse"),
                           (["--port", "-1"], "refuse"), (["nofile.toml"], "refuse")):
@@ -393,7 +398,7 @@ def _sandbox(case: Case, root: Path) -> None:
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_bytes(data)
     (root / "notes.txt").write_text(NOTE)
-    if case.aim:
+    if case.aim and case.user_file_inside:
         (root / case.aim).mkdir(exist_ok=True)
         (root / case.aim / "notes.txt").write_text(NOTE)
 
@@ -424,7 +429,8 @@ def run_case(case: Case, limit: float) -> dict[str, str]:
         after = _digest(root)
         lost = [name for name, digest in inputs.items()
                 if after.get(name) != digest and not name.startswith("copy-")]
-        lost += [name for name in ("notes.txt", f"{case.aim}/notes.txt" if case.aim else None)
+        inside = f"{case.aim}/notes.txt" if case.aim and case.user_file_inside else None
+        lost += [name for name in ("notes.txt", inside)
                  if name and after.get(name) != hashlib.sha256(NOTE.encode()).hexdigest()]
         outcome = _judge(case, code, err, interrupted, lost)
         last = (err.strip().splitlines() or [""])[-1][:200]
@@ -445,7 +451,7 @@ def _judge(case: Case, code: int, err: str, interrupted: bool, lost: list[str]) 
         return "traceback"
     if code == 2 and not ("p2psim: error:" in err or "usage:" in err):
         return "unclear"
-    if case.expect == "refuse" and code != 2:
+    if (case.expect == "refuse" or case.user_file_inside) and code != 2:
         return "silently wrong"
     return "clean"
 
@@ -490,6 +496,8 @@ def main() -> int:
              + plan_cases(rng, int(n * 0.10)) + reserve_cases(rng, int(n * 0.09))
              + board_cases(rng, int(n * 0.09)) + industry_cases(rng, int(n * 0.12))
              + report_cases(rng, results_folders(work)) + other_cases())
+    for i, case in enumerate(cases):  # every fourth results folder holds a user's file first
+        case.user_file_inside = case.aim is not None and i % 4 == 0
     print(f"{len(cases)} cases on {args.workers} workers", file=sys.stderr)
     started = time.perf_counter()
     rows = []

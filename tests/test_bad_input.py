@@ -257,6 +257,15 @@ SCENARIO_CASES = [
     ("seed option negative", BASE, ["--seed", "-1"], "--seed"),
     ("seed option huge", BASE, ["--seed", str(2**70)], "--seed"),
     ("threads zero", BASE, ["--threads", "0"], "--threads"),
+    ("empty file", "", [], "holds no settings"),
+    ("comments only", "# a scenario, some day\n", [], "holds no settings"),
+    ("plan input naming no key, for run too", BASE + "\n[plan]\ntargets = []\n[[plan.uncertain]]\n"
+     'key = "platforms.0.no_such_fee"\ndistribution = "uniform"\nlow = 0.0\nhigh = 1.0\n', [],
+     "plan.uncertain[0].key: 'platforms.0.no_such_fee' names no key of the scenario"),
+    ("channel name of 41 characters", BASE + "[platforms.marketing]\npolicy = \"channels\"\n"
+     '[[platforms.marketing.channels]]\nkind = "cpc"\nname = "' + "c" * 41 + '"\n'
+     "unit_cost_cny = 1.0\nbudget_monthly_cny = 1000.0\n", [],
+     "marketing.channels[0].name: String should have at most 40 characters"),
 ]
 
 
@@ -408,6 +417,8 @@ EXPERIMENT_CASES = [
      "experiment.scenario"),
     ("scenario name too long for the file system", EXPERIMENT.replace("scenario.toml", "x" * 400),
      "experiment.scenario: file name too long"),
+    ("name of 90 Chinese characters", EXPERIMENT.replace('name = "e"', 'name = "' + "长" * 90 + '"'),
+     "experiment.name: 270 bytes in UTF-8; at most 200"),
     ("random design of a million samples", EXPERIMENT.replace('kind = "grid"', 'kind = "random"\n'
      "samples = 1000000").replace("replications = 2", "replications = 10").replace(
         "values = [0.01, 0.03]", "low = 0.01\nhigh = 0.05"), "10,000,000 runs would take"),

@@ -240,6 +240,10 @@ def test_the_board_compares_schemes_in_a_table_and_a_figure(tmp_path, capsys):
     (lambda t: '[experiment]\nname = "x"\n', "this is an experiment file"),
     (lambda t: re.sub(r'scenario = "[^"]*"', 'scenario = "' + "x" * 400 + '"', t),
      "scenario: file name too long"),
+    (lambda t: t.replace('name = "guarantor alone"', 'name = "\\u0000"'),
+     "schemes[1].name: a control character"),
+    (lambda t: t.replace('name = "guarantor alone"', 'name = "--- !"'),
+     "schemes[1].name: no letter or digit"),
     (lambda t: t.replace('name = "guarantor alone"', 'name = "reserve alone"'),
      "schemes[1].name: 'reserve alone' is used twice"),
     (lambda t: t.replace('name = "reserve alone"', 'name = "reserve alone"\nlayer = "guarantor"'),
@@ -252,6 +256,14 @@ def test_a_bad_board_exits_2_and_writes_nothing(tmp_path, capsys, change, messag
     out = tmp_path / "never"
     assert main(["board", str(_board_file(tmp_path, text)), "--out", str(out), "--quiet"]) == 2
     assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_board_of_zero_paths_is_refused_not_run_with_the_file_s(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["board", str(_board_file(tmp_path)), "--paths", "0", "--out", str(out),
+                 "--quiet"]) == 2
+    assert "--paths 0: must be 2 to" in capsys.readouterr().err
     assert not out.exists()
 
 

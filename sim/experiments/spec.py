@@ -41,13 +41,14 @@ parameter the model does not have is refused with its key). Errors raise :class:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.outputs.statistics import BY_NAME as STATISTICS
 from sim.reporters import MODEL_REPORTERS
 from sim.scenario.loading import file_fault, read_toml_file, shortened
+from sim.scenario.schema import fits_a_folder_name
 
 DESIGNS = ("grid", "list", "random", "latin", "sobol", "morris", "variants")
 
@@ -63,7 +64,8 @@ class _Section(BaseModel):
 class ExperimentConfig(_Section):
     """What is run: the base scenario, the seed, the replications and fixed overrides."""
 
-    name: str = Field(pattern=r"^[\w\-]+$")
+    name: Annotated[str, AfterValidator(fits_a_folder_name)] = Field(pattern=r"^[\w\-]+$",
+                                                                     max_length=100)
     scenario: str
     seed: int = Field(0, ge=0)
     replications: int = Field(1, ge=1, le=100_000)

@@ -231,7 +231,7 @@ class ThirdPartyGuarantee(GuaranteePolicy):
     class Params(GuaranteePolicy.Params):
         """Scenario keys (parameters) of this policy."""
 
-        name: str = Field("guarantor", pattern=r"^[\w\-]+$")
+        name: str = Field("guarantor", pattern=r"^[\w\-]+$", max_length=40)
         capital_cny: float = Field(10_000_000.0, ge=0.0, le=1e12)
         guarantee_fee: float = Field(0.02, ge=0.0, le=0.2, description="share of principal")
         leverage_limit: float = Field(10.0, gt=0.0, le=100.0)

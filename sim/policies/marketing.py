@@ -72,7 +72,7 @@ register("marketing", "none")(MarketingPolicy)
 class ChannelParams(PolicyParams):
     """One channel of a ``channels`` marketing policy (see the module's table)."""
 
-    name: str = Field(pattern=r"^[\w\-]+$")
+    name: str = Field(pattern=r"^[\w\-]+$", max_length=40)
     kind: Literal["cpc", "cpm", "cpa", "cps", "referral", "red_packet", "offline"]
     side: Literal["investors", "borrowers"] = "investors"
     budget_monthly_cny: float = Field(ge=0.0, le=1e10)

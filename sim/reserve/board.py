@@ -57,6 +57,11 @@ class SchemeConfig(_Table):
     def _named(cls, name: str) -> str:
         if not name.strip():
             raise ValueError("give the scheme a name")
+        if any(not character.isprintable() for character in name):
+            raise ValueError("a control character (a tab, a new line, NUL) in the name; use "
+                             "letters, digits, spaces and punctuation")
+        if not re.sub(r"[^\w]+", "", name):
+            raise ValueError("no letter or digit in the name: it names the scheme's folder")
         return name
 
 
@@ -185,7 +190,8 @@ def board_requests(board: Board, path: str | Path, paths: int | None = None, wor
         Naming the file, the scheme and the key at fault.
     """
     requests = [ReserveRequest(
-        scenario=board.scenario, paths=paths or board.paths, horizon_months=board.horizon_months,
+        scenario=board.scenario, paths=board.paths if paths is None else paths,
+        horizon_months=board.horizon_months,
         confidence=board.confidence, method=board.method, seed=board.seed, workers=workers,
         executor=executor, overrides=scheme.overrides, quiet=quiet, layer=scheme.layer,
         solver=scheme.solver, label=scheme.name) for scheme in board.schemes]

@@ -56,6 +56,7 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
         scenario.source_dir = str(Path(source).resolve().parent)
     _check_policies(scenario, label, text)
     _check_rule(scenario, label, text)
+    _check_plan_keys(scenario, label)
     if scenario.industry is not None:
         _check_industry_files(scenario, label, text)
     return scenario
@@ -65,6 +66,24 @@ PLATFORM_COLUMNS = ("wdzj_id", "owner_type", "province", "launch_month", "regist
                     "monthly_volume_cny", "outstanding_cny", "investors", "annual_yield",
                     "average_term_months")
 """The columns of a table of platforms an industry is drawn from (data/wdzj_platforms.csv)."""
+
+
+def _check_plan_keys(scenario: Scenario, label: str) -> None:
+    """Each of the plan's uncertain inputs names a number (or numbers) of the scenario.
+
+    Checked for every command, not only ``p2psim plan``: a scenario file is right or wrong as a
+    whole.
+    """
+    if not scenario.plan.uncertain:
+        return
+    from sim.plan.inputs import InputError, base_value
+
+    values = scenario.model_dump()
+    for i, spec in enumerate(scenario.plan.uncertain):
+        try:
+            base_value(values, spec.key, i)
+        except InputError as error:
+            raise ScenarioError(f"{label}: {error}") from None
 
 
 def _check_industry_files(scenario: Scenario, label: str, text: str | None) -> None:
@@ -78,6 +97,7 @@ def _check_industry_files(scenario: Scenario, label: str, text: str | None) -> N
         path = folder / industry.platforms_file
     line = find_line(text, key) if text and industry.platforms_file else None
     table = check_platforms_file(path, f"{label}, line {line}" if line else label)
+    _launched_within_the_run(table, scenario, path, f"{label}, line {line}" if line else label)
     for i, platform in enumerate(scenario.platforms):
         wanted = platform.industry.wdzj_id if platform.industry else None
         if wanted is not None and wanted not in set(table.wdzj_id):
@@ -87,6 +107,25 @@ def _check_industry_files(scenario: Scenario, label: str, text: str | None) -> N
             raise ScenarioError(f"{where}: {key_name(loc)}: {wanted} is not a platform of the "
                                 f"industry's table {path}; give a wdzj_id of it, or none for a "
                                 f"platform of its own")
+
+
+def _launched_within_the_run(table: pd.DataFrame, scenario: Scenario, path: Path,
+                             where: str) -> None:
+    """No platform of the table launches after the run's last month (a date from another file).
+
+    A platform launched after the industry's start is drawn as a young one at the start (its age
+    counts from 0).
+    """
+    from sim.scenario.industry import month_index, month_name
+
+    last = month_index(scenario.industry.start) + (scenario.run.horizon_days + 29) // 30 - 1
+    launched = np.array([month_index(m) for m in table.launch_month.astype(str)])
+    late = np.flatnonzero(launched > last)
+    if late.size:
+        row = int(late[0])
+        raise ScenarioError(f"{where}: industry.platforms_file: {path}, row {row + 2}: "
+                            f"launch_month {table.launch_month.iloc[row]} is after the run's last "
+                            f"month {month_name(last)}")
 
 
 def check_platforms_file(path: Path, where: str) -> pd.DataFrame:
@@ -216,6 +255,9 @@ def read_toml_file(path: Path, what: str, error: type[Exception]) -> tuple[str, 
     except RecursionError:
         raise error(f"{path}: arrays or tables nested too deeply to read (thousands of levels); "
                     f"no key of a {what} nests more than a few") from None
+    if not tables:
+        raise error(f"{path}: holds no settings (an empty file, or comments only); give a TOML "
+                    f"{what} file, e.g. one of the shipped ones")
     garbled = _gbk_read_as_utf8(tables)
     if garbled:
         raise error(f"{path}: {garbled[0]!r} looks like GBK text read as UTF-8 (it reads "

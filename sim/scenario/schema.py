@@ -67,12 +67,17 @@ class RunConfig(_Section):
     @field_validator("name")
     @classmethod
     def _fits_a_folder_name(cls, name: str) -> str:
-        size = len(name.encode("utf-8"))
-        if size > MAX_NAME_BYTES:
-            raise ValueError(f"{size} bytes in UTF-8; at most {MAX_NAME_BYTES} (about "
-                             f"{MAX_NAME_BYTES // 3} Chinese characters): it names the results "
-                             f"folder, which the file system limits to 255 bytes")
-        return name
+        return fits_a_folder_name(name)
+
+
+def fits_a_folder_name(name: str) -> str:
+    """A name that names a results folder: refused past :data:`MAX_NAME_BYTES` of UTF-8."""
+    size = len(name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise ValueError(f"{size} bytes in UTF-8; at most {MAX_NAME_BYTES} (about "
+                         f"{MAX_NAME_BYTES // 3} Chinese characters): it names the results "
+                         f"folder, which the file system limits to 255 bytes")
+    return name
 
 
 class MacroConfig(_Section):
