@@ -178,7 +178,8 @@ BAD = [
      "experiment.replications: Input should be greater than or equal to 1"),
     ("unknown statistic", TINY.replace('"volume_cny",', '"volume",'), "unknown statistic 'volume'"),
     ("unknown key", TINY.replace("seed = 3", "seed = 3\nseeds = 4"), "experiment.seeds: unknown key"),
-    ("missing scenario", TINY.replace(str(BASELINE), "nowhere.toml"), "no such scenario file"),
+    ("missing scenario", TINY.replace(str(BASELINE), "nowhere.toml"),
+     "experiment.scenario: no such file"),
     ("range for a grid", TINY.replace("values = [0.01, 0.05]", "low = 0.01\nhigh = 0.05"),
      "a grid design needs values"),
 ]
