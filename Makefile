@@ -15,8 +15,9 @@ $(VENV)/.installed: pyproject.toml
 baseline: $(VENV)/.installed fonts
 	$(BIN)/p2psim run scenarios/baseline.toml
 
+# pytest-xdist: one process per core, each test file whole on one of them (its fixtures built once)
 test: $(VENV)/.installed fonts browser
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n auto --dist loadfile
 
 # The fast tier, for every change: loans to the fen, the ledger, the kernels' mechanics, the schema
 # and the bad-input corpus, the policies' contracts (about a minute on 2 cores, numba's cache warm).
