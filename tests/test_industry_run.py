@@ -274,6 +274,7 @@ def test_bad_industry_input_names_the_key_exits_2_and_writes_nothing(tmp_path, c
     ("annual_yield", 50.0, "annual_yield must be a number >= 0 and at most 1"),
     ("launch_month", "garbage", "launch_month must be YYYY-MM"),
     ("launch_month", "2030-01", "launch_month 2030-01 is after the run's last month 2019-12"),
+    ("monthly_volume_cny", 1e300, "monthly_volume_cny must be a number >= 0 and at most 1e+13"),
 ])
 def test_a_platform_table_that_does_not_add_up_is_refused(tmp_path, capsys, column, value,
                                                           message):

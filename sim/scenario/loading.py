@@ -162,12 +162,15 @@ def check_platforms_file(path: Path, where: str) -> pd.DataFrame:
     amounts = ["wdzj_id", "registered_capital_cny", "monthly_volume_cny", "outstanding_cny",
                "investors", "annual_yield", "average_term_months"]
     values = table[amounts].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    bounds = {"annual_yield": 1.0, "average_term_months": 120.0}
-    high = np.array([bounds.get(name, np.inf) for name in amounts])
+    bounds = {"annual_yield": (1.0, "100 %"), "average_term_months": (120.0, "months"),
+              "investors": (2e8, "the whole industry had about 40 million"),
+              **{name: (1e13, "10 万亿 CNY, ten times the whole industry's balance at its peak")
+                 for name in amounts if name.endswith("_cny")}}
+    high = np.array([bounds.get(name, (np.inf, ""))[0] for name in amounts])
     bad = ~np.isfinite(values) | (values < 0) | (values > high)
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        limit = (f" and at most {high[col]:g} ({'100 %' if amounts[col] == 'annual_yield' else 'months'})"
+        limit = (f" and at most {high[col]:g} ({bounds[amounts[col]][1]})"
                  if np.isfinite(high[col]) else "")
         raise ScenarioError(f"{key}: {path}, row {row + 2}: {amounts[col]} must be a number >= 0"
                             f"{limit} (got {table[amounts[col]].iloc[row]!r})")
