@@ -48,9 +48,10 @@ NOTE = "a user's own notes: p2psim must never touch this\n"
 # values that no numeric key accepts (refuse), and values that may or may not be valid (any)
 INVALID_NUMBERS = ["nan", "inf", "-inf", "1e400", '"12"', "true", "[]", "{}", '"一百"', "1e999"]
 DOUBTFUL_NUMBERS = ["-1", "0", "1e15", "-0.0", "0.5", "99999999", "1e-300", "7"]
-INVALID_STRINGS = ["42", "true", "[1]", "{}", '"' + "长" * 120 + '"', '"a' + "/" * 3 + 'b"',
-                   '"\\u0000"', '"' + "x" * 400 + '"']
-DOUBTFUL_STRINGS = ['""', '"   "', '"2018-02-30"', '"../../etc"', '"NaN"', '"月"']
+INVALID_STRINGS = ["42", "true", "[1]", "{}", '"' + "长" * 120 + '"', '"\\u0000"',
+                   '"' + "x" * 400 + '"']
+DOUBTFUL_STRINGS = ['""', '"   "', '"2018-02-30"', '"../../etc"', '"NaN"', '"月"',
+                    '"a///b"']  # a free-text name (a board's scheme) may hold slashes
 INVALID_LISTS = ['"oops"', "3", "[[[[1]]]]", "[nan]", '[1, "a"]', "{}"]
 DOUBTFUL_LISTS = ["[]", "[0]", "[-1, 2]", "[1e15]", "[0.5, 0.5, 0.5]"]
 

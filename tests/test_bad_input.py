@@ -639,3 +639,22 @@ def test_a_faulty_user_policy_stops_a_reserve_study_and_nothing_is_written(tmp_p
     _refused(["reserve", str(scenario), "--out", str(out), "--paths", "3", "--quiet",
               "--executor", "local"], capsys, [out], "nothing written",
              "pricing policy 'bad_policies:InfPrice' of platform 'p', day 0", "holds inf")
+
+
+def test_a_negative_zero_is_read_as_zero_in_every_file_and_option(tmp_path):
+    """-0.0 passes ``>= 0`` but numpy refuses it as a scale: the trial found a plan's sd = -0.0."""
+    import math
+
+    from sim.plan.inputs import run_inputs
+    from sim.scenario import load_scenario
+    from sim.scenario.loading import parse_set
+
+    assert math.copysign(1.0, parse_set("borrowers.amount_sigma=-0.0")[1]) == 1.0
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(BASE + '\n[plan]\ntargets = []\n[[plan.uncertain]]\nkey = '
+                        '"platforms.0.service_fee"\ndistribution = "normal"\nmean = 0.0\n'
+                        'sd = -0.0\nhow = "shift"\n', encoding="utf-8")
+    loaded = load_scenario(scenario)
+    assert math.copysign(1.0, loaded.plan.uncertain[0].sd) == 1.0
+    overrides, _ = run_inputs(loaded.plan.uncertain, loaded, 1, 0)
+    assert overrides["platforms.0.service_fee"] == loaded.platforms[0].service_fee

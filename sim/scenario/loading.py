@@ -183,10 +183,21 @@ def parse_set(item: str) -> tuple[str, object]:
         raise ScenarioError(f"--set {item!r}: expected KEY=VALUE, e.g. macro.asset_correlation=0.1")
     key, value = item.split("=", 1)
     try:
-        parsed = tomllib.loads(f"v = {value}")["v"]
+        parsed = without_negative_zero(tomllib.loads(f"v = {value}")["v"])
     except tomllib.TOMLDecodeError:
         parsed = value
     return key.strip(), parsed
+
+
+def without_negative_zero(value: Any) -> Any:
+    """``value`` with every -0.0 read as 0.0 (numpy refuses a scale of -0.0 that ``>= 0`` allows)."""
+    if isinstance(value, dict):
+        return {key: without_negative_zero(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_negative_zero(item) for item in value]
+    if isinstance(value, float) and value == 0.0:
+        return 0.0
+    return value
 
 
 def _check_rule(scenario: Scenario, label: str, text: str | None) -> None:
@@ -259,6 +270,7 @@ def read_toml_file(path: Path, what: str, error: type[Exception]) -> tuple[str, 
     except RecursionError:
         raise error(f"{path}: arrays or tables nested too deeply to read (thousands of levels); "
                     f"no key of a {what} nests more than a few") from None
+    tables = without_negative_zero(tables)
     if not tables:
         raise error(f"{path}: holds no settings (an empty file, or comments only); give a TOML "
                     f"{what} file, e.g. one of the shipped ones")
