@@ -300,6 +300,9 @@ def test_ctrl_c_in_a_board_says_how_to_resume_and_the_rerun_resumes(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".b.paths", "board.toml"]
     first = len(list((tmp_path / ".b.paths" / "reserve_alone" / "runs").glob("run-*.json")))
     assert first == 3  # the first scheme's every path, kept
+    board = (tmp_path / "board.toml").read_text(encoding="utf-8")  # the second scheme renamed:
+    (tmp_path / "board.toml").write_text(board.replace("guarantor alone", "guarantor only"),
+                                         encoding="utf-8")  # its kept paths are another study's
     again = subprocess.run([sys.executable, "-m", "sim.cli", *argv], cwd=tmp_path, text=True,
                            capture_output=True, timeout=600)
     assert again.returncode == 0, again.stderr

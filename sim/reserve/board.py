@@ -164,16 +164,16 @@ def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,
     requests = board_requests(board, path, paths=paths, workers=workers, executor=executor,
                               quiet=quiet)
     with atomic_folder(out, "board") as staging:
-        rows, stores = [], []
+        rows = []
         for scheme, request in zip(board.schemes, requests, strict=True):
             request.out = str(staging / "schemes" / _slug(scheme.name))
-            stores.append(kept / _slug(scheme.name))  # kept until the board is written
-            results = run_reserve_study(request, kept_at=stores[-1])
+            kept_at = kept / _slug(scheme.name)  # its paths, kept until the board is written
+            results = run_reserve_study(request, kept_at=kept_at)
             rows.append(board_row(scheme, results, board.cost_of_capital))
         table = pd.DataFrame(rows)
         table.to_csv(staging / "board.csv", index=False)
         plot_board(table, board, staging / "board.png")
-    for folder in stores:
+    for folder in sorted(kept.iterdir()) if kept.is_dir() else []:  # a renamed scheme's too
         discard_store(folder, "paths")
     with contextlib.suppress(OSError):  # not empty: something not p2psim's is left alone
         kept.rmdir()
