@@ -210,3 +210,25 @@ def _toml(key: str, value) -> str:
         rows += (f"\n[{table}.staff.{department}]\nheadcount = {json.dumps(spec['headcount'])}\n"
                  f"salary_monthly_cny = {spec['salary_monthly_cny']}\n")
     return rows
+
+
+def test_capital_raised_by_the_owners_is_not_profit():
+    """The summary's profit leaves out every owners' flow the statements count as equity.
+
+    The seed plan raises 8 M CNY in month 6: with the raise or without it, the same run earns the
+    same profit (it was counted as profit when the summary kept a list of owners' memos of its own).
+    """
+    from sim.company.lines import OWNER_MEMOS
+    from sim.outputs.flows import platform_profit_fen
+
+    assert Memo.CAPITAL_RAISE in OWNER_MEMOS
+    profits, cash = [], []
+    for raises in ([{"month": 6, "amount_cny": 8_000_000.0}], []):
+        market = P2PMarket("scenarios/seed_business_plan.toml", rng=5, audit="off",
+                           **{"run.horizon_days": 240, "investors.count": 1500, "plan.targets": [],
+                              "platforms.0.company.capital_raises": raises})
+        market.run()
+        profits.append(platform_profit_fen(market))
+        cash.append(market.bookkeeper.balance(market.platforms[0], AccountKind.PLATFORM_CASH))
+    assert cash[0] - cash[1] == 800_000_000  # the raise reached the platform's cash
+    assert profits[0] == profits[1]  # and is not profit

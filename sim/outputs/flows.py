@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sim.company.lines import OWNER_MEMOS  # one list: the statements' (equity, not income)
 from sim.ledger import HELD_KINDS, MARKETING_PREFIX, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
 from sim.runs.report import runs_summary
-
-OWNER_MEMOS = (Memo.CAPITAL_INJECTION, Memo.RESERVE_INITIAL, Memo.CAPITAL_CALL)
-"""The owners' money into the platform: neither income nor cost."""
 
 OWN_RESERVE_MEMOS = (Memo.RESERVE_TOP_UP, Memo.RESERVE_RELEASE)
 """The platform's cash moved into its own reserve fund and back: neither income nor cost."""
