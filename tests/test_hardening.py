@@ -349,3 +349,24 @@ def test_chinese_platform_names_draw_with_a_cjk_font(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from font(s)" is a UserWarning
         save_figure(fig, tmp_path / "cjk.png")
+
+
+def test_ctrl_c_inside_a_compiled_kernel_interrupts_the_study_not_fails_a_run():
+    """numba turns a KeyboardInterrupt raised while it unpickles into a SystemError caused by it."""
+    from sim.experiments.runner import describe_failure
+
+    def kernel():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise SystemError("returned a result with an exception set") from interrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            kernel()
+        except Exception:  # noqa: BLE001 - as run_one, run_path and run_plan_one catch it
+            describe_failure()
+    try:
+        raise ValueError("a real fault")
+    except ValueError:
+        assert "a real fault" in describe_failure()

@@ -34,15 +34,29 @@ def describe_failure() -> str:
     """The exception being handled, as a failed run's record keeps it.
 
     A user's policy fault gives its message and the user's own traceback; anything else gives the
-    full traceback.
+    full traceback. An exception that Ctrl-C caused is no failure of the run: KeyboardInterrupt is
+    raised, and the study stops as interrupted (resumable), not with a failed run.
     """
     from sim.policies.checks import PolicyFault
 
     error = sys.exc_info()[1]
+    if _interrupted(error):  # Ctrl-C inside a compiled kernel comes out as a SystemError
+        raise KeyboardInterrupt from None
     if isinstance(error, PolicyFault):
         where = f"\nwhere, in your code:\n{error.user_traceback}" if error.user_traceback else ""
         return f"{error}{where}"
     return traceback.format_exc()
+
+
+def _interrupted(error: BaseException | None) -> bool:
+    """Whether ``error`` was caused, however indirectly, by Ctrl-C (a KeyboardInterrupt)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def run_one(task: RunTask) -> dict[str, Any]:

@@ -162,8 +162,10 @@ STATISTICS = (
               _account_cny(AccountKind.PLATFORM_CASH)),
     Statistic("platform_profit_cny", "platform profit over the run, CNY", Kind.CNY,
               lambda m, d: platform_profit_fen(m) / 100,
-              note="every flow into or out of the platforms' cash but the owners' capital and "
-                   "first reserve; costs left unpaid count as costs"),
+              note="every flow into or out of the platforms' cash but the owners' (the "
+                   "statements' equity flows: capital, raises, calls, the first reserve, 挪用 and "
+                   "跑路) and moves to and from its own reserve; costs left unpaid count as costs. "
+                   "Cash-based: the statements' net income (accruals, tax when owed) can differ"),
     Statistic("investor_return_annual", "investors' realised return, a year", Kind.SHARE,
               lambda m, d: float(m.investor_return_annual()),
               note="investors' income net of fees and losses / their average claims, a year"),
