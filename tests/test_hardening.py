@@ -352,7 +352,7 @@ def test_chinese_platform_names_draw_with_a_cjk_font(tmp_path):
 
 
 def test_ctrl_c_inside_a_compiled_kernel_interrupts_the_study_not_fails_a_run():
-    """numba turns a KeyboardInterrupt raised while it unpickles into a SystemError caused by it."""
+    """Numba turns a KeyboardInterrupt raised while it unpickles into a SystemError caused by it."""
     from sim.experiments.runner import describe_failure
 
     def kernel():
