@@ -63,8 +63,9 @@ def run_reserve_study(request: ReserveRequest, kept_at: Path | None = None) -> d
     shown = Path(request.out) if request.out else Path("results") / f"reserve-{name}"
     out = check_output_folder(shown, "reserve")
     store = path_store(kept_at or kept_paths_folder(out), request, plan)  # before any path runs
-    if store.done() and not request.quiet:
-        print(f"{label}: resuming; {len(store.done())} path runs kept in {store.out} "
+    kept = len(store.done())
+    if kept and not request.quiet:
+        print(f"{label}: resuming; {kept} path runs kept in {store.out} "
               f"from an interrupted study are not run again", file=sys.stderr)
     if request.executor == "dask" and request.scheduler:
         from sim.experiments.runner import connect_dask

@@ -96,9 +96,10 @@ def _check_industry_files(scenario: Scenario, label: str, text: str | None) -> N
     if industry.platforms_file:
         path = folder / industry.platforms_file
     line = find_line(text, key) if text and industry.platforms_file else None
-    table = check_platforms_file(path, f"{label}, line {line}" if line else label)
+    where = f"{label}, line {line}" if line else label
+    table = check_platforms_file(path, where)
     if industry.platforms_file:  # the user's own table (the shipped pool is the 2017 industry's)
-        _launched_within_the_run(table, scenario, path, f"{label}, line {line}" if line else label)
+        _launched_within_the_run(table, scenario, path, where)
     for i, platform in enumerate(scenario.platforms):
         wanted = platform.industry.wdzj_id if platform.industry else None
         if wanted is not None and wanted not in set(table.wdzj_id):
