@@ -131,6 +131,29 @@ def _prepay(terms, g, seasoned, prepay_shape, age, c):
     return terms.prepay_hazard[g]
 
 
+@numba.njit(cache=True, inline="always")
+def _at_risk_stretch(base, m, seasoned, default_shape, c, g, still_curing):
+    """Factor on a current loan's miss and prepay hazards for the due dates lost to cured misses.
+
+    A miss that will cure spends due dates curing, on which the loan can neither miss anew nor
+    prepay, while the fitted hazards count them at risk. Of the misses on the ``K`` due dates
+    before this one (instalment ``m``; ``base`` the loan's miss hazard before its age factor),
+    those ``j`` due dates back are still curing with probability ``still_curing[j - 1]``; their
+    expected sum ``lost`` is the share of the risk set the current loans lack, and dividing by
+    ``1 - lost`` gives back, per month at risk, the hazards as fitted
+    (:class:`sim.market.risk_tables.RiskTables`).
+    """
+    lost = 0.0
+    for j in range(1, min(still_curing.shape[0], m - 1) + 1):
+        x = base
+        if seasoned:
+            x *= default_shape[min(m - 1 - j, default_shape.shape[0] - 1), c, g]
+        lost += min(1.0, x) * still_curing[j - 1]
+    if lost >= 0.5:  # hazards this high miss nearly every month anyway
+        return 2.0
+    return 1.0 / (1.0 - lost)
+
+
 @numba.njit(cache=True)
 def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans, notes,
                   investors, terms, totals, new_arrears, arrears):
@@ -153,6 +176,7 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
     first_missed_day = loans.first_missed_day
     hazard_mult = loans.hazard_mult
     term_class, default_shape, prepay_shape = terms.term_class, terms.default_shape, terms.prepay_shape
+    still_curing = terms.still_curing
     pooled = terms.pooled  # a pooled platform's loans count no arrears here (its payments are
     # its holder's: sim.market.servicing.pooled_payments gives them to its investors)
     seasoned = default_shape.shape[1] > 1 or default_shape.shape[0] > 1
@@ -182,10 +206,13 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
             if delinquent[row] == 0:
                 p_k, i_k = instalment(principal_fen[row], annual_rate[row], n_term,
                                       method[row], m)
-                h = terms.miss_hazard[plat, g]
+                base = terms.miss_hazard[plat, g] * hazard_mult[row]
+                h = base
                 if seasoned:  # factors by term and months on book (grades.seasoning)
                     h *= default_shape[age, term_class[n_term], g]
-                h = min(1.0, h * hazard_mult[row])
+                stretch = _at_risk_stretch(base, m, seasoned, default_shape, term_class[n_term], g,
+                                           still_curing[plat, g])
+                h = min(1.0, min(1.0, h) * stretch)
                 if u < h:
                     delinquent[row] = 1
                     if p_k + i_k > 0:
@@ -197,8 +224,8 @@ def _service_rows(lo, hi, offsets, day, starts, months_on_book, uniforms, loans,
                 n_paid[row] = m
                 totals[plat, S.SERVICE_FEE] += round_fen(principal_fen[row]
                                                          * terms.service_fee_monthly[plat])
-                if m < n_term and u < h + _prepay(terms, g, seasoned, prepay_shape, age,
-                                                   term_class[n_term]):
+                if m < n_term and u < h + stretch * _prepay(terms, g, seasoned, prepay_shape, age,
+                                                             term_class[n_term]):
                     pay_p = balance_fen[row]
                     if method[row] == 3:  # bullet: accrued simple interest to date
                         pay_i = round_fen(principal_fen[row] * annual_rate[row] * m / 12.0)

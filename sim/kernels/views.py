@@ -71,7 +71,7 @@ class ArrearsByDay(NamedTuple):
 class ServicingTerms(NamedTuple):
     """The month's behaviour and fee rates (see :class:`sim.market.risk_tables.RiskTables`)."""
 
-    miss_hazard: np.ndarray          # (platform, grade)
+    miss_hazard: np.ndarray          # (platform, grade), before the months lost to cured misses
     prepay_hazard: np.ndarray        # by grade
     cure_probability: np.ndarray     # (platform, grade)
     penalty_daily_rate: np.ndarray   # by platform
@@ -81,6 +81,7 @@ class ServicingTerms(NamedTuple):
     default_shape: np.ndarray        # (months on book, term class, grade): factor on miss_hazard
     prepay_shape: np.ndarray         # (months on book, term class, grade): factor on prepay_hazard
     pooled: np.ndarray               # by platform: its investors own its loans pro rata (no notes)
+    still_curing: np.ndarray         # (platform, grade, K): a miss j due dates back will cure, not yet
 
 
 class ServiceTotals(IntEnum):

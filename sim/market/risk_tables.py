@@ -16,8 +16,15 @@ class RiskTables:
     """Hazards, cure and recovery rates, and the platforms' fee rates, as arrays for the kernels.
 
     A borrower who misses an instalment defaults unless they cure on one of the
-    ``default_after_days / 30`` later due dates, so the monthly miss hazard is the
-    (macro-conditional) default hazard divided by ``(1 - cure_probability) ** (default_after_days / 30)``.
+    ``K = default_after_days / 30`` later due dates, so the monthly miss hazard is the
+    (macro-conditional) default hazard divided by ``(1 - cure_probability) ** K``. A miss that cures
+    also spends due dates curing (1.16 expected at a cure of 0.3 and ``K = 3``), on which the
+    borrower can neither miss anew nor prepay, while the loan tape the hazards were fitted on counts
+    those months at risk. The servicing kernel makes them up: it divides a current loan's miss and
+    prepayment hazards by one less the share of such loans still curing (:func:`still_curing`; at a
+    steady hazard ``x``, ``1 - 1.16 x``), so that defaults (dated at the miss that starts them) and
+    prepayments per month at risk are the fitted hazards, whatever the cure probability (tested in
+    ``tests/test_cohorts.py``).
 
     Attributes
     ----------
@@ -48,6 +55,7 @@ class RiskTables:
         self.strike_multiplier = np.ones(len(platforms))
         self.prepay_hazard = np.asarray(config.grades.prepay_hazard_monthly, dtype=np.float64)
         self._collection_terms(config, platforms, cure)
+        self.still_curing = still_curing(self.cure_probability, self.cure_draws)
         self.penalty_daily_rate = np.array([p.config.penalty_daily_rate for p in platforms])
         self.management_fee = np.array([p.config.management_fee for p in platforms])
         self.collection_fee = np.array([p.config.collection_fee for p in platforms])
@@ -79,6 +87,7 @@ class RiskTables:
                                            np.full((n, n_grades), config.grades.cure_probability)])
         self.recovery_rate = np.vstack([self.recovery_rate,
                                         np.full((n, n_grades), behaviour.recovery_rate)])
+        self.still_curing = still_curing(self.cure_probability, self.cure_draws)
 
     def _collection_terms(self, config, platforms: list, cure: float) -> None:
         """Recovery and cure by platform and grade, as each risk policy's collection sets them."""
@@ -111,10 +120,27 @@ class RiskTables:
         if self.pooled.any():
             miss_hazard[self.pooled] = self.pooled_miss_hazard[month] * \
                 self.strike_multiplier[self.pooled, None]
-            miss_hazard = np.minimum(np.maximum(miss_hazard, self.strike_floor[:, None]), 1.0)
+            # a strike's floor is a miss hazard as it stands: undo what the kernel will add
+            floor = self.strike_floor[:, None] / (1.0 + self.still_curing.sum(axis=-1)
+                                                  * self.strike_floor[:, None])
+            miss_hazard = np.minimum(np.maximum(miss_hazard, floor), 1.0)
         return ServicingTerms(miss_hazard, self.prepay_hazard, self.cure_probability,
                               self.penalty_daily_rate, self.management_fee,
-                              self.service_fee_monthly, *self.seasoning, self.pooled)
+                              self.service_fee_monthly, *self.seasoning, self.pooled,
+                              self.still_curing)
+
+
+def still_curing(cure: np.ndarray, draws: int) -> np.ndarray:
+    """Probability that a miss ``j`` due dates back (``j = 1 .. draws``) has not cured yet but will.
+
+    ``sum_(i >= j) c (1 - c) ** (i - 1)`` with ``c`` the cure probability per due date (by platform
+    and grade), on a last axis of ``draws``; a miss not cured within ``draws`` due dates is written
+    off. The sum over ``j`` is the expected number of due dates a miss spends curing.
+    """
+    cure = np.asarray(cure, dtype=np.float64)[..., None]
+    steps = np.arange(1, draws + 1)
+    cures_at = cure * (1.0 - cure) ** (steps - 1)  # cures on due date i after the miss
+    return np.ascontiguousarray(np.cumsum(cures_at[..., ::-1], axis=-1)[..., ::-1])
 
 
 def seasoning_tables(grades) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
