@@ -127,8 +127,9 @@ def _reserve(args: argparse.Namespace) -> int:
     results = run_reserve_study(request)
     print(format_results(results))
     print(f"results: {results['folder']}/ (summary.json, requirements.csv, statistics.csv, "
-          f"exhaustion.csv, frontier.csv, paths.parquet, monthly.parquet, losses.png, "
-          f"balance_fan.png, exhaustion.png, frontier.png)")
+          f"book.csv, closed_form.csv, tail_contributions.csv, exhaustion.csv, frontier.csv, "
+          f"paths.parquet, monthly.parquet, losses.png, balance_fan.png, exhaustion.png, "
+          f"frontier.png)")
     return 0
 
 
@@ -137,7 +138,7 @@ def _board(args: argparse.Namespace) -> int:
 
     result = run_board(args.file, out=args.out, workers=args.workers, executor=args.executor,
                        paths=args.paths, quiet=args.quiet)
-    print(format_board(result["rows"]))
+    print(format_board(result["rows"], result["warnings"]))
     print(f"results: {result['folder']}/ (board.csv, board.png; schemes/NAME/: each scheme's "
           f"reserve study)")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import re
 import shutil
@@ -12,6 +13,7 @@ import pytest
 
 from sim.cli import main
 from sim.folders import MARKER
+from sim.money import estimate_text
 from sim.report import write_report
 from sim.report.scenario_text import scenario_toml
 
@@ -64,10 +66,17 @@ def test_a_reserve_report_gives_the_size_each_confidence_needs(results_folders, 
     folder = results_folders["reserve"]
     html = _report(folder, tmp_path, "reserve")
     _self_contained(html)
-    needs = pd.read_csv(folder / "requirements.csv")
-    for row in needs.itertuples():
-        assert f"initial reserve for {row.confidence:.1%}, CNY" in html
-        assert f"{row.initial_reserve_cny:,.2f} ± {row.initial_reserve_se:,.2f}" in html
+    summary = json.loads((folder / "summary.json").read_text())
+    for need in summary["requirements"]:  # rounded to the error, as a share of the book
+        assert estimate_text(need["initial_reserve_cny"], need["initial_reserve_se"],
+                             (need["initial_reserve_low"], need["initial_reserve_high"])) in html
+        assert f"{need['initial_reserve_cny_share']:.1%}" in html
+    assert "book sized (exposure)" in html and "Against the closed form" in html
+    assert "What makes the tail" in html
+    warnings = html.index('id="warnings"')  # the warnings come first, before the key numbers
+    assert warnings < html.index("Key numbers")
+    for text in summary["warnings"]:
+        assert html_module.escape(text) in html
 
 
 def test_the_scenario_text_reads_back_as_the_scenario(results_folders):
@@ -165,7 +174,7 @@ def _board(tmp_path, results_folders, board_csv):
     ("run", "statements.csv", "", "statements.csv: is empty"),
     ("industry", "monthly.csv", "garbage\n\x01\x02", "monthly.csv: lacks the columns month"),
     ("industry", "summary.json", '{"name": "x"}', "summary.json: lacks the key 'industry_platforms'"),
-    ("reserve", "requirements.csv", "", "requirements.csv: is empty"),
+    ("reserve", "exhaustion.csv", "", "exhaustion.csv: is empty"),
     ("reserve", "summary.json", lambda t: re.sub(r'"paths": \d+', '"paths": NaN', t), "reports"),
     ("reserve", "summary.json", lambda t: re.sub(r'"paths": \d+', '"paths": Infinity', t),
      "reports"),
@@ -194,7 +203,9 @@ def test_a_tampered_results_folder_is_refused_naming_the_file(tmp_path, results_
 @pytest.mark.parametrize("board_csv, words", [
     ("\x00\x01garbage", "board.csv: lacks the columns scheme"),
     ("", "board.csv: is empty"),
-    ("scheme,layer sized,method\n", "board.csv: has no rows"),
+    ("scheme,layer sized,method,P(short within horizon) as configured,P(short) se,"
+     "effective paths,paths\n", "board.csv: has no rows"),
+    ("scheme,layer sized,method\n", "board.csv: lacks the columns P(short within horizon)"),
 ])
 def test_a_board_folder_with_a_garbage_table_is_refused(tmp_path, results_folders, capsys,
                                                         board_csv, words):

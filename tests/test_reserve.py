@@ -225,14 +225,16 @@ def test_reserve_command_writes_tables_and_figures(tmp_path, capsys):
                  "--initial-reserve", "3000000"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "initial reserve for 0.99" in printed and "contribution rate for 0.9" in printed
-    chance = next(line for line in printed.splitlines() if line.startswith("P("))
-    assert "unreliable: the paths weigh as" in chance or "which says only that it is" in chance
-    for line in printed.splitlines():  # a share over 100 % is said to be impossible, not printed
-        if line.startswith("fee share") and "more than all of them" not in line:
+    assert "initial reserve for 99 %" in printed and "contribution rate for 90 %" in printed
+    assert "book sized (mean over the paths): opening book 50.0 M CNY (5,000 loans)" in printed
+    # 24 paths: the effective sample is flagged, with the paths it would take
+    assert "Warnings:" in printed and "below the 100 a tail estimate needs" in printed
+    for line in printed.splitlines():  # a share over 100 % is said to be infeasible, not printed
+        if line.startswith(("fee share", "contribution rate")) and "infeasible" not in line:
             assert float(line.split(": ")[1].split("%")[0]) <= 100
     for name in ["summary.json", "requirements.csv", "statistics.csv", "exhaustion.csv",
                  "exhaustion_month.csv", "frontier.csv", "paths.parquet", "monthly.parquet",
+                 "book.csv", "closed_form.csv", "tail_contributions.csv",
                  "losses.png", "balance_fan.png", "exhaustion.png", "frontier.png"]:
         assert (out / name).is_file(), name
     paths = pd.read_parquet(out / "paths.parquet")

@@ -131,6 +131,7 @@ class Arrears:
     def write_off(self, day: int, rows: np.ndarray) -> None:
         """Write off ``rows`` (坏账核销): recoveries to note holders, the rest is their loss."""
         market, tables = self.market, self.market.risk_tables
+        market.hooks.writing_off(rows)
         totals = np.zeros((market.ledger.platforms, W.N), dtype=np.int64)
         loans = market.book.loans
         co_debt = (market.industry.co_debt.stopped_balance(rows) if market.industry is not None

@@ -24,12 +24,15 @@ class Hooks:
         layers cover each (int8 bits: bit ``h`` for ``platform.layers[h]``).
     after_review : list of callable(platform)
         After a platform's month-start state is read from the books, before its policies adapt.
+    before_write_off : list of callable(rows)
+        Loans about to be written off today (坏账核销): their rows of the book, balances still on it.
     """
 
     def __init__(self) -> None:
         self.after_payouts: list[Callable[[int], None]] = []
         self.after_disbursement: list[Callable[..., None]] = []
         self.after_review: list[Callable[..., None]] = []
+        self.before_write_off: list[Callable[[np.ndarray], None]] = []
 
     def payouts_done(self, day: int) -> None:
         """Call the ``after_payouts`` hooks."""
@@ -45,3 +48,8 @@ class Hooks:
         """Call the ``after_review`` hooks."""
         for hook in self.after_review:
             hook(platform)
+
+    def writing_off(self, rows: np.ndarray) -> None:
+        """Call the ``before_write_off`` hooks."""
+        for hook in self.before_write_off:
+            hook(rows)

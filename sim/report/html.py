@@ -33,6 +33,7 @@ figcaption { color: #5a6b7d; font-size: 0.85em; }
 pre { background: #f6f8fa; padding: 1em; overflow-x: auto; font-size: 0.8em; }
 .missed { color: #b3261e; font-weight: 600; } .met { color: #1e7d32; font-weight: 600; }
 p.note { color: #5a6b7d; font-size: 0.9em; } div.wide { overflow-x: auto; }
+ul.warnings { background: #fff4e5; border-left: 4px solid #e07b00; padding: 0.6em 0.6em 0.6em 2em; }
 """
 
 
@@ -51,6 +52,15 @@ def number_text(value, unit: str = "") -> str:
             return f"{value:.4g}"
         return f"{value:,.2f}"
     return str(value)
+
+
+def facts(kind, scenario, seed, version, revision, created) -> dict[str, str]:
+    """The line under a page's title that makes its result reproducible."""
+    shown = {"kind": kind, "scenario": str(scenario), "seed": str(seed),
+             "p2psim": str(version or "unknown"), "git revision": str(revision or "unknown")}
+    if created:
+        shown["made"] = created
+    return shown
 
 
 @dataclass
@@ -91,6 +101,21 @@ class Page:
         if len(frame) > max_rows:
             self.text(f"First {max_rows} of {len(frame):,} rows; the rest are in the results "
                       f"folder.", "note")
+
+    def warnings(self, items: list[str]) -> None:
+        """What the results cannot answer, in words, set apart (nothing when there is none)."""
+        if items:
+            self.heading("Warnings")
+            self.parts.append('<ul class="warnings" id="warnings">' + "".join(
+                f"<li>{html.escape(item)}</li>" for item in items) + "</ul>")
+
+    def figures(self, folder, listing) -> None:
+        """A "Figures" section: each ``(file, caption)`` of ``listing`` the results folder has."""
+        present = [(file, caption) for file, caption in listing if folder.has(file)]
+        if present:
+            self.heading("Figures")
+        for file, caption in present:
+            self.figure(folder.path / file, caption)
 
     def figure(self, path: Path, caption: str) -> None:
         """A PNG figure, embedded."""

@@ -6,14 +6,13 @@ version, the git revision) and ends with the scenario as it was run.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from sim.outputs.statistics import STATISTICS
 from sim.report.folder import ResultsFolder
-from sim.report.html import Page, number_text
+from sim.report.html import Page, facts, number_text
 from sim.report.industry import industry_page
+from sim.report.reserve import board_page, reserve_page
 from sim.report.scenario_text import scenario_toml
 
 RUN_FIGURES = (("overview.png", "The market day by day: volume, book, arrears, defaults, cash"),
@@ -21,17 +20,13 @@ RUN_FIGURES = (("overview.png", "The market day by day: volume, book, arrears, d
                ("policies.png", "What the policies did"),
                ("company.png", "The company's statements"),
                ("runs.png", "Runs: trust, withdrawal queues, 债权转让 price, platform state"))
-RESERVE_FIGURES = (("losses.png", "Credit losses and reserve payouts over the horizon"),
-                   ("balance_fan.png", "The reserve's balance: fan of the paths"),
-                   ("exhaustion.png", "Probability the reserve has run dry, by month"),
-                   ("frontier.png", "Contribution rate against the probability of running dry"))
 
 
 def run_page(folder: ResultsFolder) -> Page:
     """A run: the summary's statistics, each platform, the plan's targets, statements, figures."""
     meta = folder.json("metadata.json")  # read, and its keys used, before the next file
     name, scenario = meta["scenario"]["run"]["name"], meta["scenario"]
-    page = Page(f"Run: {name}", _facts("run", meta.get("scenario_file"), meta["seed"],
+    page = Page(f"Run: {name}", facts("run", meta.get("scenario_file"), meta["seed"],
                                        meta.get("version"), meta.get("git_revision"),
                                        meta.get("created_utc")))
     summary = folder.json("summary.json")
@@ -57,7 +52,7 @@ def run_page(folder: ResultsFolder) -> Page:
     if folder.has("statements.csv"):
         page.heading("Financial statements by year, CNY")
         page.table(folder.table("statements.csv", ("line",)).drop(columns=["line"]))
-    _figures(page, folder, RUN_FIGURES)
+    page.figures(folder, RUN_FIGURES)
     page.preformatted(scenario_toml(scenario), "The scenario as run (every key)")
     return page
 
@@ -67,7 +62,7 @@ def experiment_page(folder: ResultsFolder) -> Page:
     manifest, done = folder.json("experiment.json"), _done(folder, "done.json")
     spec = manifest["experiment"]
     page = Page(f"Experiment: {spec['experiment']['name']}",
-                _facts("experiment", manifest.get("scenario"), spec["experiment"].get("seed"),
+                facts("experiment", manifest.get("scenario"), spec["experiment"].get("seed"),
                        done.get("version", folder.made_by), done.get("git_revision"),
                        done.get("finished_utc")))
     page.heading("Key numbers")
@@ -98,7 +93,7 @@ def plan_page(folder: ResultsFolder) -> Page:
     manifest, plan = folder.json("experiment.json"), folder.json("plan.json")
     name = manifest["scenario"].rsplit("/", 1)[-1].removesuffix(".toml")
     page = Page(f"Business plan: {name}",
-                _facts("plan", manifest["scenario"], manifest.get("seed"),
+                facts("plan", manifest["scenario"], manifest.get("seed"),
                        plan.get("version", folder.made_by), plan.get("git_revision"),
                        plan.get("finished_utc")))
     page.heading("Key numbers: the odds of each target")
@@ -114,88 +109,14 @@ def plan_page(folder: ResultsFolder) -> Page:
         if folder.has(file):
             page.heading(title)
             page.table(folder.table(file))
-    _figures(page, folder, (("fans.png", "Statement lines: fans over the runs"),
+    page.figures(folder, (("fans.png", "Statement lines: fans over the runs"),
                             ("targets.png", "Each target's probability, with its 95 % interval")))
     page.preformatted(scenario_toml(manifest["plan"]), "The plan as run")
     return page
 
 
-def reserve_page(folder: ResultsFolder) -> Page:
-    """A reserve study: the size and rate each confidence needs, with errors, and the risk of ruin."""
-    summary = folder.json("summary.json")
-    meta = summary.get("metadata", {})
-    page = Page(f"Reserve study: {summary['name']} / {summary['platform']}",
-                _facts("reserve", summary["scenario"], summary["seed"], folder.made_by,
-                       meta.get("git"), None))
-    dry = summary["exhaustion_probability"]
-    size = "guarantor capital" if summary.get("layer") == "guarantor" else "initial reserve"
-    page.heading("Key numbers")
-    rows = [("paths", number_text(summary["paths"])),
-            ("horizon, months", number_text(summary["horizon_months"])),
-            ("sampling", f"{summary['method']}{', stratified' if summary['stratified'] else ''}"),
-            ("effective sample size", number_text(summary["effective_sample_size"])),
-            (f"{size} studied, CNY", number_text(summary["initial_reserve_cny"])),
-            ("contribution rate studied", number_text(summary["contribution_rate"], "share")),
-            (f"P(runs short within {dry['month']} months)",
-             f"{dry['estimate']:.2%} ± {dry['se']:.2%}")]
-    if "solver" in summary:
-        rows.append(("method", summary["solver"]["reason"]))
-    for need in summary["requirements"]:
-        level = f"{need['confidence']:.1%}"
-        if not math.isnan(need["initial_reserve_cny"]):
-            rows.append((f"{size} for {level}, CNY", f"{number_text(need['initial_reserve_cny'])} "
-                         f"± {number_text(need['initial_reserve_se'])}"))
-        for key, label in (("contribution_rate", "contribution rate"), ("fee_share", "fee share")):
-            if key in need and not math.isnan(need[key]):
-                rows.append((f"{label} for {level}", f"{need[key]:.3%} ± {need[key + '_se']:.3%}"))
-    page.key_numbers(rows)
-    for title, file in (("What each confidence level needs", "requirements.csv"),
-                        ("Losses and payouts: estimates with standard errors", "statistics.csv"),
-                        ("Probability of running dry by month", "exhaustion.csv")):
-        page.heading(title)
-        page.table(folder.table(file))
-    _figures(page, folder, RESERVE_FIGURES)
-    page.preformatted(scenario_toml(meta.get("request", {})), "The study as asked")
-    return page
-
-
-def board_page(folder: ResultsFolder) -> Page:
-    """A board's comparison: each scheme's size needed, cost a year and risk, with the figure."""
-    table = folder.table("board.csv", ("scheme", "layer sized", "method"))
-    studies = [str(path.relative_to(folder.path))
-               for path in sorted((folder.path / "schemes").glob("*/summary.json"))]
-    first = folder.json(studies[0]) if studies else {}
-    page = Page(f"Protection schemes compared: {first.get('name', folder.path.name)}",
-                _facts("board", first.get("scenario"), first.get("seed"), folder.made_by,
-                       first.get("metadata", {}).get("git"), None))
-    page.heading("The schemes")
-    page.table(table[[c for c in table.columns if not c.endswith((" low", " high"))]])
-    _figures(page, folder, (("board.png", "Size needed at each confidence (95 % intervals), cost "
-                                          "a year, and P(runs short) as configured"),))
-    page.heading("How each was sized")
-    page.table(pd.DataFrame([{"scheme": study.split("/")[1], **folder.json(study)["solver"]}
-                             for study in studies]))
-    return page
-
-
 PAGES = {"run": run_page, "experiment": experiment_page, "plan": plan_page,
          "reserve": reserve_page, "board": board_page, "industry": industry_page}
-
-
-def _facts(kind, scenario, seed, version, revision, created) -> dict[str, str]:
-    facts = {"kind": kind, "scenario": str(scenario), "seed": str(seed),
-             "p2psim": str(version or "unknown"), "git revision": str(revision or "unknown")}
-    if created:
-        facts["made"] = created
-    return facts
-
-
-def _figures(page: Page, folder: ResultsFolder, figures) -> None:
-    present = [(file, caption) for file, caption in figures if folder.has(file)]
-    if present:
-        page.heading("Figures")
-    for file, caption in present:
-        page.figure(folder.path / file, caption)
 
 
 def _done(folder: ResultsFolder, name: str) -> dict:

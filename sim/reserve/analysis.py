@@ -23,13 +23,25 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, level: float) -> 
     return float(values[order][index])
 
 
-def expected_shortfall(values: np.ndarray, weights: np.ndarray, level: float) -> float:
-    """Mean of the worst ``1 - level`` share of outcomes (the tail beyond the ``level`` quantile)."""
+def tail_weights(values: np.ndarray, weights: np.ndarray, level: float) -> np.ndarray:
+    """Each path's weight in the worst ``1 - level`` share of outcomes (they add up to 1).
+
+    Paths above the ``level`` quantile count whole; those at it share what the tail still needs.
+    Expected shortfall is the tail's mean, and any split of a path's value into parts (grades,
+    terms, vintages) splits it the same way: their tail means add up to it (Euler allocation).
+    """
     q = weighted_quantile(values, weights, level)
     p = weights / weights.sum()
-    above = values > q
-    at_q = 1.0 - level - p[above].sum()  # the quantile's own share of the tail
-    return float((np.sum(p[above] * values[above]) + max(at_q, 0.0) * q) / (1.0 - level))
+    above, at_q = values > q, values == q
+    tail = np.where(above, p, 0.0)
+    needed = max(1.0 - level - p[above].sum(), 0.0)  # the quantile's own share of the tail
+    tail[at_q] = p[at_q] * needed / p[at_q].sum()
+    return tail / (1.0 - level)
+
+
+def expected_shortfall(values: np.ndarray, weights: np.ndarray, level: float) -> float:
+    """Mean of the worst ``1 - level`` share of outcomes (the tail beyond the ``level`` quantile)."""
+    return float(np.sum(tail_weights(values, weights, level) * values))
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:

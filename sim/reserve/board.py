@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,9 +27,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from tqdm import tqdm
 
 from sim.experiments.store import discard_store
 from sim.folders import atomic_folder, check_output_folder
+from sim.money import estimate_text
+from sim.reserve.caveats import probability_text
 from sim.reserve.request import MAX_PATHS, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import METHODS
 from sim.reserve.study import kept_paths_folder, run_reserve_study
@@ -163,13 +167,17 @@ def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,
     kept = kept_paths_folder(check_output_folder(out, "board"))
     requests = board_requests(board, path, paths=paths, workers=workers, executor=executor,
                               quiet=quiet)
-    with atomic_folder(out, "board") as staging:
-        rows = []
-        for scheme, request in zip(board.schemes, requests, strict=True):
+    total = sum(request.paths for request in requests)  # root-finding's rounds add to it
+    with atomic_folder(out, "board") as staging, tqdm(total=total, unit="path", disable=quiet,
+                                                      file=sys.stderr, desc="board") as bar:
+        rows, warnings = [], {}
+        for number, (scheme, request) in enumerate(zip(board.schemes, requests, strict=True), 1):
+            bar.set_description(f"board: scheme {number} of {len(requests)} ({scheme.name})")
             request.out = str(staging / "schemes" / _slug(scheme.name))
             kept_at = kept / _slug(scheme.name)  # its paths, kept until the board is written
-            results = run_reserve_study(request, kept_at=kept_at)
+            results = run_reserve_study(request, kept_at=kept_at, progress=bar)
             rows.append(board_row(scheme, results, board.cost_of_capital))
+            warnings[scheme.name] = results["warnings"]
         table = pd.DataFrame(rows)
         table.to_csv(staging / "board.csv", index=False)
         plot_board(table, board, staging / "board.png")
@@ -177,7 +185,7 @@ def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,
         discard_store(folder, "paths")
     with contextlib.suppress(OSError):  # not empty: something not p2psim's is left alone
         kept.rmdir()
-    return {"folder": str(out), "rows": rows, "board": board}
+    return {"folder": str(out), "rows": rows, "board": board, "warnings": warnings}
 
 
 def board_requests(board: Board, path: str | Path, paths: int | None = None, workers: int = 2,
@@ -207,10 +215,12 @@ def board_row(scheme: Scheme, results: dict[str, Any], cost_of_capital: float) -
     """One scheme's line: size at each confidence with its error, cost a year, P(short)."""
     row: dict[str, Any] = {"scheme": scheme.name, "layer sized": size_label(results),
                            "method": results["solver"]["method"]}
+    row["book sized (CNY)"] = results["book"]["exposure_cny"]
     for need in results["requirements"]:
         level = f"{need['confidence']:.4g}"
         row[f"size {level} (CNY)"] = need["initial_reserve_cny"]
         row[f"size {level} se"] = need["initial_reserve_se"]
+        row[f"size {level} share of the book"] = need["initial_reserve_cny_share"]
         row[f"size {level} low"] = need["initial_reserve_low"]  # 95 % interval (bootstrap)
         row[f"size {level} high"] = need["initial_reserve_high"]
     first = results["requirements"][0]
@@ -222,6 +232,8 @@ def board_row(scheme: Scheme, results: dict[str, Any], cost_of_capital: float) -
     short = results["exhaustion_probability"]
     row["P(short within horizon) as configured"] = short["estimate"]
     row["P(short) se"] = short["se"]
+    row["effective paths"] = results["effective_sample_size"]
+    row["paths"] = results["paths"]
     row["configured size (CNY)"] = results["initial_reserve_cny"]
     return row
 
@@ -265,16 +277,41 @@ def plot_board(table: pd.DataFrame, board: Board, path: Path) -> None:
     plt.close(fig)
 
 
-def format_board(rows: list[dict[str, Any]]) -> str:
-    """The comparison as a table for the terminal."""
-    table = pd.DataFrame(rows)
-    table = table[[c for c in table.columns if not c.endswith((" low", " high"))]]
-    money = [c for c in table.columns if "(CNY)" in c or c.endswith(" se") and "size" in c]
-    for column in money:
-        table[column] = table[column].map(lambda v: "-" if not math.isfinite(v) else f"{v:,.0f}")
-    for column in ("P(short within horizon) as configured", "P(short) se"):
-        table[column] = table[column].map(lambda v: f"{v:.3f}")
-    return table.to_string(index=False)
+READABLE_COLUMNS = ("scheme", "layer sized", "P(short within horizon) as configured",
+                    "P(short) se", "effective paths", "paths")  # what readable_board reads
+
+
+def readable_board(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The comparison as people read it: sizes rounded to their errors, shares of the book.
+
+    P(short) as configured, or, where every path agrees, its one-sided 95 % bound.
+    """
+    shown = []
+    for row in rows:
+        line = {"scheme": row["scheme"], "layer sized": row["layer sized"]}
+        for column in row:
+            if column.startswith("size ") and column.endswith("(CNY)"):
+                level = column.split()[1]
+                label = f"{float(level) * 100:.10g} %"
+                line[f"size for {label}"] = estimate_text(row[column], row[f"size {level} se"])
+                share = row.get(f"size {level} share of the book", math.nan)
+                line[f"of the book ({label})"] = f"{share:.1%}" if math.isfinite(share) else "-"
+        cost = next((c for c in row if c.startswith("cost a year")), None)
+        if cost:
+            line[cost.replace(" (CNY)", "")] = estimate_text(row[cost])
+        line["P(short) as configured"] = probability_text(
+            {"estimate": row["P(short within horizon) as configured"], "se": row["P(short) se"]},
+            row["effective paths"], row["paths"])
+        shown.append(line)
+    return pd.DataFrame(shown)
+
+
+def format_board(rows: list[dict[str, Any]], warnings: dict[str, list[str]] | None = None) -> str:
+    """The comparison for the terminal (:func:`readable_board`), then each scheme's warnings."""
+    text = readable_board(rows).to_string(index=False)
+    notes = [f"  - {scheme}: {item}" for scheme, items in (warnings or {}).items()
+             for item in items]
+    return text + ("\n\nWarnings:\n" + "\n".join(notes) if notes else "")
 
 
 def _slug(name: str) -> str:

@@ -35,6 +35,7 @@ from sim.experiments.runner import describe_failure
 from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
 from sim.model import P2PMarket
+from sim.reserve.exposure import BookWatch
 from sim.reserve.solver import solve_path
 
 TURNED_AWAY_TOLERANCE = 0.005  # a guarantor may leave this share of the book uncovered and be enough
@@ -49,8 +50,8 @@ def layer_index(platform, account: str = AccountKind.RESERVE_FUND) -> int:
 class ReserveWatch:
     """What a path reads of the market, by its public hooks.
 
-    A float lent to one platform's reserve fund, the reserve right after each day's payouts, and
-    the covered principal disbursed.
+    A float lent to one platform's reserve fund, the reserve right after each day's payouts, the
+    covered principal disbursed, and the book (:class:`BookWatch`).
 
     The float is the study's own: it is lent from the ``world`` (memo ``reserve_sizing_float``) and
     taken out of what the platform's policies see as their guarantee fund every month.
@@ -70,6 +71,7 @@ class ReserveWatch:
         self.market = market
         self.platform = market.platforms[platform]
         self.account = account
+        self.book = BookWatch(market, platform)  # the book sized, and its losses by segment
         self.layer = layer_index(self.platform, account)
         self.covered_disbursed_fen = 0
         self.turned_away_fen = 0  # principal a guarantor's leverage limit left uncovered
@@ -109,7 +111,7 @@ class ReserveWatch:
 
 
 def sizing_market(task: "PathTask") -> tuple[P2PMarket, ReserveWatch]:
-    """The market of one path (one thread, no audit, no reports) and its reserve watch."""
+    """The market of one path (one thread, no audit, no reports), its reserve and book watched."""
     market = P2PMarket(task.scenario, rng=task.seed, audit="off", threads=1, collect=False,
                        macro_shocks=np.asarray(task.shocks, dtype=np.float64),
                        **{**task.overrides, "run.horizon_days": task.horizon_days})
@@ -226,6 +228,7 @@ def _follow(model: P2PMarket, watch: ReserveWatch, task: PathTask) -> dict[str, 
         "released": released / 100,
         "platform_funding": (funding + sum(layer.fee_share for layer in platform.layers)
                              * platform.shareable_fees_fen) / 100,
+        **watch.book.record(),
     }
 
 

@@ -18,7 +18,8 @@ from sim.experiments.runner import execute
 from sim.experiments.store import RunStore, file_hashes
 from sim.folders import atomic_folder, check_output_folder
 from sim.outputs import git_revision
-from sim.reserve import analysis, figures
+from sim.reserve import analysis, committee, figures
+from sim.reserve.caveats import caveats
 from sim.reserve.paths import PathTask, run_path
 from sim.reserve.request import LAYERS, Plan, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import draw_shocks, shock_count
@@ -47,13 +48,15 @@ def plan_paths(request: ReserveRequest, plan: Plan):
     return design, tasks
 
 
-def run_reserve_study(request: ReserveRequest, kept_at: Path | None = None) -> dict[str, Any]:
+def run_reserve_study(request: ReserveRequest, kept_at: Path | None = None,
+                      progress=None) -> dict[str, Any]:
     """Run the study and write its folder; return the results (also in ``summary.json``).
 
     Each path's record is kept as it finishes (:func:`path_store`), so a study interrupted by
     Ctrl-C resumes from the paths already run when the same command is given again. ``kept_at``:
     where they are kept (default: beside the results folder, deleted once it is written; a board
-    gives its own and deletes it itself).
+    gives its own and deletes it itself). ``progress``: a progress bar to advance (a board's,
+    over all its schemes) instead of the study's own.
     """
     from tqdm import tqdm
 
@@ -73,9 +76,14 @@ def run_reserve_study(request: ReserveRequest, kept_at: Path | None = None) -> d
         client.close()
     started = time.perf_counter()
     design, tasks = plan_paths(request, plan)
-    with tqdm(total=len(tasks), unit="path", disable=request.quiet, file=sys.stderr,
-              desc=label) as bar:
+    own = progress is None
+    bar = tqdm(total=len(tasks), unit="path", disable=request.quiet, file=sys.stderr,
+               desc=label) if own else progress
+    try:
         records = run_paths(tasks, request, plan, design.weight, bar, store)
+    finally:
+        if own:
+            bar.close()
     elapsed = time.perf_counter() - started
     results = estimate(records, design, plan, request)
     results["elapsed_s"] = round(elapsed, 1)
@@ -132,6 +140,7 @@ def run_paths(tasks: list[PathTask], request: ReserveRequest, plan: Plan, weight
     refine = plan.unknown is not None and plan.refine == "near-quantiles"
     first = [dataclasses.replace(task, steps=1) for task in tasks] if refine else tasks
     records = _round(first, 0, request, bar, store, kept)
+    base = getattr(bar, "desc", "").rstrip(": ") or study_label(request, plan)  # a board's too
     number = 1
     while refine:
         searches = [record["solver_search"] for record in records]
@@ -140,7 +149,7 @@ def run_paths(tasks: list[PathTask], request: ReserveRequest, plan: Plan, weight
         if not pending:
             break
         bar.total += len(pending)
-        bar.set_description(f"{study_label(request, plan)} (refining {len(pending)})")
+        bar.set_description(f"{base} (refining {len(pending)})")
         again = [dataclasses.replace(tasks[i], search=searches[i], steps=1) for i in pending]
         for record in _round(again, number, request, bar, store, kept):
             mine = records[record["path"]]
@@ -247,7 +256,7 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
         lambda v, x, c=c: analysis.exceedance(v, x, c), required_rate, w, rng, 200)}
         for c in np.linspace(0.0, min(top, 1.0), 41)] if not np.isnan(required_rate).all() else []
     balance = reserve - series["net_outflow"]
-    return {
+    results = {
         "scenario": request.scenario, "name": plan.scenario.run.name,
         "platform": plan.scenario.platforms[plan.platform].name,
         "paths": len(records), "horizon_months": plan.horizon_months,
@@ -266,6 +275,10 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
         "_columns": columns, "_balance": balance, "_required_rate": required_rate,
         "_required_fee_share": required_fee_share,
     }
+    committee.assess(records, w, plan, results, np.random.default_rng(
+        np.random.SeedSequence(plan.seed).spawn(4)[3]))  # after the others: their draws unchanged
+    results["warnings"] = caveats(results, columns)
+    return results
 
 
 def _short_as_configured(records: list[dict], plan: Plan, w: np.ndarray, by_month: list[dict],
@@ -334,7 +347,9 @@ def write_study(out: Path, records: list[dict], design, plan: Plan, request: Res
                                  for key, rows in results["statistics"].items() for row in rows],
                   "exhaustion": results["exhaustion_by_month"],
                   "exhaustion_month": results["exhaustion_month"],
-                  "frontier": results["frontier"]}
+                  "frontier": results["frontier"], "book": results["book"]["grade_mix"],
+                  "closed_form": results["closed_form"],
+                  "tail_contributions": results["tail_contributions"]}
         for name, rows in tables.items():
             pd.DataFrame(rows).to_csv(staging / f"{name}.csv", index=False)
         _figures(staging, results, design.weight, columns, balance, plan)

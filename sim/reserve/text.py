@@ -5,22 +5,24 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sim.money import estimate_text
+from sim.reserve.caveats import probability_text
 from sim.reserve.paths import TURNED_AWAY_TOLERANCE
-
-RELIABLE_PATHS = 100  # effective paths below which a probability is flagged as unreliable
 
 
 def format_results(results: dict[str, Any]) -> str:
-    """The study's main numbers as a few lines of text for the terminal."""
+    """The study's main numbers as text for the terminal: amounts rounded to their errors."""
     lines = [f"{results['name']} / {results['platform']}: {results['paths']} paths over "
              f"{results['horizon_months']} months, {results['method']}"
              f"{' + stratified' if results['stratified'] else ''} sampling, effective sample size "
-             f"{results['effective_sample_size']:.0f}, {results['elapsed_s']:.0f} s",
-             "", f"{'':28s}{'estimate':>16s}{'std error':>14s}{'95 % interval':>30s}"]
-    for key, label in [("credit_loss", "credit loss, CNY"), ("reserve_payouts", "reserve payouts, CNY")]:
+             f"{results['effective_sample_size']:.0f}, {results['elapsed_s']:.0f} s", ""]
+    lines += book_lines(results["book"]) + [""]
+    lines.append(f"{'':30s}{'estimate ± std error (95 % interval)':>48s}{'of the book':>14s}")
+    for key, label in [("credit_loss", "credit loss"), ("reserve_payouts", "reserve payouts")]:
         for row in results["statistics"][key]:
-            lines.append(f"{label + ' ' + row['statistic']:28s}{row['estimate']:16,.0f}"
-                         f"{row['se']:14,.0f}{_interval(row['low'], row['high'], ',.0f'):>30s}")
+            lines.append(f"{label + ' ' + _statistic(row['statistic']):30s}"
+                         f"{estimate_text(row['estimate'], row['se'], (row['low'], row['high'])):>48s}"
+                         f"{_share(row['estimate_share']):>14s}")
     solver = results["solver"]
     lines += ["", f"method: {solver['reason']}"]
     if "runs_per_path" in solver:
@@ -28,50 +30,108 @@ def format_results(results: dict[str, Any]) -> str:
                      f"{solver['solved_share']:.0%} of paths solved ({solver['refine']}), "
                      f"{solver['converged_share']:.0%} of them within "
                      f"{solver['tolerance']:.1%} of their answer")
-    lines.append("")
-    reserve = results["initial_reserve_cny"]
-    size = size_label(results)
-    for row in results["requirements"]:
-        level = f"{row['confidence']:.4g}"
-        if not math.isnan(row["initial_reserve_cny"]):
-            lines.append(f"{size} for {level}: {row['initial_reserve_cny']:,.0f} CNY "
-                         f"(se {row['initial_reserve_se']:,.0f}, "
-                         f"{relative_error_text(row['initial_reserve_relative_se'])}; 95 % "
-                         f"{_interval(row['initial_reserve_low'], row['initial_reserve_high'], ',.0f')})")
-        if not math.isnan(row["contribution_rate"]):
-            lines.append(f"contribution rate for {level} with {reserve:,.0f} CNY: "
-                         f"{_rate(row['contribution_rate'])} "
-                         f"(se {_rate(row['contribution_rate_se'])})")
-        if not math.isnan(row["fee_share"]):
-            share = (f"{row['fee_share']:.0%} of the fees: more than all of them, so no fee "
-                     f"share is enough; raise the reserve or the contribution"
-                     if 1 < row["fee_share"] < math.inf else
-                     f"{_rate(row['fee_share'])} (se {_rate(row['fee_share_se'])})")
-            lines.append(f"fee share for {level} with {reserve:,.0f} CNY and a "
-                         f"{results['contribution_rate']:.2%} contribution: {share}")
-    p = results["exhaustion_probability"]
-    reserve_layer = results.get("layer", "reserve_fund") == "reserve_fund"
-    what = (f"a reserve of {reserve:,.0f} CNY at a {results['contribution_rate']:.2%} contribution"
-            if reserve_layer else f"a guarantor with {reserve:,.0f} CNY of capital")
-    short = "" if reserve_layer else (f": fails, or leaves over {TURNED_AWAY_TOLERANCE:.1%} of its "
-                                      "book uncovered")
-    lines.append(f"P({what} runs short within {results['horizon_months']} months{short}) = "
-                 f"{p['estimate']:.4g} (se {p['se']:.2g}){_reliability(p, results)}")
+    lines += [""] + requirement_lines(results) + [""] + closed_form_lines(results)
+    lines += [""] + tail_lines(results)
+    lines += ["", short_line(results)]
+    if results["warnings"]:
+        lines += ["", "Warnings:"] + [f"  - {text}" for text in results["warnings"]]
     return "\n".join(lines)
 
 
-def _reliability(p: dict, results: dict) -> str:
-    """Words for a probability that the paths cannot pin down: all agree, or too few of them."""
-    paths, effective = results["paths"], results["effective_sample_size"]
-    if p["se"] == 0 and p["estimate"] in (0.0, 1.0):  # every path agrees: the rule of three
-        bound = min(3 / effective, 1.0)
-        side = f"below {bound:.2g}" if p["estimate"] == 0 else f"above {1 - bound:.2g}"
-        return (f"; every one of the {paths} paths agrees, which says only that it is {side} "
-                f"(95 %), not that it is known exactly")
-    if effective < RELIABLE_PATHS:
-        return (f"; unreliable: the paths weigh as {effective:.0f} (at least {RELIABLE_PATHS} "
-                f"are needed); ask for more --paths")
-    return ""
+def book_lines(book: dict) -> list[str]:
+    """The book sized: opening book, lending over the horizon, exposure and its grade mix."""
+    mix = ", ".join(f"{g['grade']} {g['share']:.0%}" for g in book["grade_mix"] if g["share"] > 0)
+    return [f"book sized (mean over the paths): opening book "
+            f"{estimate_text(book['opening_balance_cny'])} ({book['opening_loans']:,.0f} loans) "
+            f"+ lent over the horizon "
+            f"{estimate_text(book['lent_cny'])} ({book['loans_lent']:,.0f} loans) = "
+            f"{estimate_text(book['exposure_cny'])}", f"  grade mix by amount: {mix}"]
+
+
+def requirement_lines(results: dict[str, Any]) -> list[str]:
+    """What each confidence needs: the size, the contribution rate, the fee share (or why none)."""
+    lines, size = [], size_label(results)
+    reserve = estimate_text(results["initial_reserve_cny"])
+    for row in results["requirements"]:
+        level = f"{row['confidence'] * 100:.10g} %"
+        need = row["initial_reserve_cny"]
+        if not math.isnan(need):
+            interval = (row["initial_reserve_low"], row["initial_reserve_high"])
+            lines.append(f"{size} for {level}: "
+                         f"{estimate_text(need, row['initial_reserve_se'], interval)}"
+                         f", {_share(row['initial_reserve_cny_share'])} of the book "
+                         f"({relative_error_text(row['initial_reserve_relative_se'])})")
+        if not math.isnan(row["contribution_rate"]):
+            lines.append(f"contribution rate for {level} with {reserve}: "
+                         f"{_feasible_share(row['contribution_rate'], row['contribution_rate_se'])}")
+        if not math.isnan(row["fee_share"]):
+            lines.append(f"fee share for {level} with {reserve} and a "
+                         f"{results['contribution_rate']:.2%} contribution: "
+                         f"{_feasible_share(row['fee_share'], row['fee_share_se'])}")
+    return lines
+
+
+def closed_form_lines(results: dict[str, Any]) -> list[str]:
+    """The simulated loss quantile beside the Vasicek formula's, and why they differ."""
+    lines = ["loss at write-off against the closed form (Vasicek one-factor, large pool, the "
+             "paths' own default rates by grade):"]
+    for row in results["closed_form"]:
+        lines.append(f"  {row['confidence'] * 100:.10g} %: simulated "
+                     f"{estimate_text(row['simulated_cny'], row['simulated_se'])}, formula "
+                     f"{estimate_text(row['formula_cny'], row['granularity_sd_cny'])} "
+                     f"({row['difference_se']:+.1f} combined se); with the factor averaged over "
+                     f"the horizon {estimate_text(row['formula_averaged_cny'])}")
+    if results["closed_form_reasons"]:
+        lines.append("  why they differ: " + "; ".join(results["closed_form_reasons"]))
+    return lines
+
+
+def tail_lines(results: dict[str, Any], top: int = 3) -> list[str]:
+    """The segments that make most of the tail at the highest confidence, with their shares."""
+    level = max(results["confidence"])
+    rows = [r for r in results["tail_contributions"] if r["confidence"] == level]
+    lines = [f"what makes the tail (share of the expected shortfall at {level * 100:.10g} %, "
+             f"share of the mean loss in brackets; {rows[0]['tail_paths']:.0f} effective paths "
+             f"in the tail):" if rows else "no tail contributions"]
+    for split in ("grade", "term", "vintage"):
+        mine = sorted((r for r in rows if r["split"] == split
+                       and (r["es_contribution_cny"] or r["mean_loss_cny"])),
+                      key=lambda r: -(r["share_of_es"] if math.isfinite(r["share_of_es"]) else 0))
+        lines.append(f"  {split}: " + ", ".join(
+            f"{r['segment']} {_share(r['share_of_es'])} ({_share(r['share_of_mean'])})"
+            for r in mine[:top]))
+    return lines
+
+
+def short_line(results: dict[str, Any]) -> str:
+    """P(the layer as configured runs short), or its one-sided bound where every path agrees."""
+    p = results["exhaustion_probability"]
+    reserve = estimate_text(results["initial_reserve_cny"])
+    reserve_layer = results.get("layer", "reserve_fund") == "reserve_fund"
+    what = (f"a reserve of {reserve} at a {results['contribution_rate']:.2%} contribution"
+            if reserve_layer else f"a guarantor with {reserve} of capital")
+    short = "" if reserve_layer else (f": fails, or leaves over {TURNED_AWAY_TOLERANCE:.1%} of its "
+                                      "book uncovered")
+    return (f"P({what} runs short within {results['horizon_months']} months{short}): "
+            f"{probability_text(p, results['effective_sample_size'], results['paths'])}")
+
+
+def _statistic(name: str) -> str:
+    """``q99.9`` -> ``99.9 % quantile``, ``es99`` -> ``99 % shortfall``."""
+    if name.startswith("es"):
+        return f"{name[2:]} % shortfall"
+    return f"{name[1:]} % quantile" if name.startswith("q") else name
+
+
+def _share(value: float) -> str:
+    return "–" if value is None or not math.isfinite(value) else f"{value:.1%}"
+
+
+def _feasible_share(value: float, se: float) -> str:
+    """A rate or share, or 'infeasible' where it is above 100 % (no such share exists)."""
+    if math.isinf(value) or value > 1:
+        return "infeasible: no share of 100 % or less is enough (see the warnings)"
+    return f"{value:.3%} (se {se:.3%})" if math.isfinite(se) else f"{value:.3%}"
 
 
 def relative_error(se: float, estimate: float) -> float | None:
@@ -98,14 +158,3 @@ def size_label(results: dict[str, Any]) -> str:
     """What the study's size is: a reserve's initial balance, or a guarantor's capital."""
     return ("initial reserve" if results.get("layer", "reserve_fund") == "reserve_fund"
             else "guarantor capital")
-
-
-def _interval(low: float, high: float, spec: str) -> str:
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return "-"
-    return f"{format(low, spec)} - {format(high, spec)}"
-
-
-def _rate(value: float) -> str:
-    return "no rate is enough" if math.isinf(value) else ("-" if math.isnan(value)
-                                                           else f"{value:.3%}")

@@ -1,0 +1,191 @@
+"""What a report shows of a reserve study (``p2psim reserve``) and of a board (``p2psim board``).
+
+Written for a risk committee: the warnings first, the book sized, each confidence's size rounded to
+its error and as a share of the book, the closed form beside the simulation, what makes the tail.
+Tables are built from the study's files with readable headers; the files keep every digit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from sim.money import estimate_text
+from sim.report.folder import ResultsFolder
+from sim.report.html import Page, facts, number_text
+from sim.report.scenario_text import scenario_toml
+from sim.reserve.board import READABLE_COLUMNS, readable_board
+from sim.reserve.text import short_line, size_label
+
+RESERVE_FIGURES = (("losses.png", "Credit losses and reserve payouts over the horizon"),
+                   ("balance_fan.png", "The reserve's balance: fan of the paths"),
+                   ("exhaustion.png", "Probability the reserve has run dry, by month"),
+                   ("frontier.png", "Contribution rate against the probability of running dry"))
+STATISTIC_NAMES = {"credit_loss": "credit loss", "defaulted": "principal defaulted",
+                   "reserve_payouts": "reserve payouts", "required_reserve": "size needed",
+                   "net_outflow": "net outflow"}
+
+
+def reserve_page(folder: ResultsFolder) -> Page:
+    """A reserve study: warnings first, the book, each confidence's needs, the closed form, the tail.
+
+    Sizes are rounded to their errors and given as shares of the book sized.
+    """
+    summary = folder.json("summary.json")
+    meta = summary.get("metadata", {})
+    page = Page(f"Reserve study: {summary['name']} / {summary['platform']}",
+                facts("reserve", summary["scenario"], summary["seed"], folder.made_by,
+                      meta.get("git"), None))
+    page.warnings(summary.get("warnings", []))
+    page.heading("Key numbers")
+    short = short_line(summary)
+    rows = [("paths", number_text(summary["paths"])),
+            ("horizon, months", number_text(summary["horizon_months"])),
+            ("sampling", f"{summary['method']}{', stratified' if summary['stratified'] else ''}"),
+            ("effective sample size", f"{summary['effective_sample_size']:,.0f}"),
+            *book_rows(summary.get("book")),
+            (f"{size_label(summary)} studied", estimate_text(summary["initial_reserve_cny"])),
+            ("contribution rate studied", number_text(summary["contribution_rate"], "share")),
+            tuple(short.split(": ", 1)) if ": " in short else ("P(runs short)", short)]
+    if "solver" in summary:
+        rows.append(("method", summary["solver"]["reason"]))
+    page.key_numbers(rows)
+    page.heading("What each confidence level needs")
+    page.table(requirements_table(summary))
+    page.heading("Losses and payouts (95 % intervals; shares of the book sized)")
+    page.table(statistics_table(summary))
+    _closed_form(page, summary)
+    _tail(page, summary)
+    page.heading("Probability of running dry by month")
+    page.table(folder.table("exhaustion.csv"))
+    page.figures(folder, RESERVE_FIGURES)
+    page.preformatted(scenario_toml(meta.get("request", {})), "The study as asked")
+    return page
+
+
+def book_rows(book: dict | None) -> list[tuple[str, str]]:
+    """The book a study sized, as key numbers (older studies have none)."""
+    if not book:
+        return []
+    return [("opening book", f"{estimate_text(book['opening_balance_cny'])}, "
+                             f"{book['opening_loans']:,.0f} loans"),
+            ("lent over the horizon", f"{estimate_text(book['lent_cny'])}, "
+                                      f"{book['loans_lent']:,.0f} loans"),
+            ("book sized (exposure)", estimate_text(book["exposure_cny"])),
+            ("grade mix by amount", ", ".join(f"{g['grade']} {g['share']:.0%}"
+                                              for g in book["grade_mix"] if g["share"] > 0))]
+
+
+def _share_text(value: float | None) -> str:
+    return "–" if value is None or not math.isfinite(value) else f"{value:.1%}"
+
+
+def _rate_text(value: float, se: float) -> str:
+    """A rate or share with its error; 'infeasible' above 100 % (no such share exists)."""
+    if math.isinf(value) or (math.isfinite(value) and value > 1):
+        return "infeasible (see warnings)"
+    if not math.isfinite(value):
+        return "–"
+    return f"{value:.2%} ± {se:.2%}" if math.isfinite(se) else f"{value:.2%}"
+
+
+def requirements_table(summary: dict) -> pd.DataFrame:
+    """Each confidence: the size with its error and interval, its share of the book, rate, fees."""
+    size = size_label(summary)
+    rows = []
+    for need in summary["requirements"]:
+        rows.append({
+            "confidence": f"{need['confidence'] * 100:.10g} %",
+            f"{size} ± se (95 % interval)": estimate_text(
+                need["initial_reserve_cny"], need["initial_reserve_se"],
+                (need["initial_reserve_low"], need["initial_reserve_high"])),
+            "share of the book": _share_text(need.get("initial_reserve_cny_share")),
+            "contribution rate": _rate_text(need["contribution_rate"],
+                                            need["contribution_rate_se"]),
+            "fee share": _rate_text(need["fee_share"], need["fee_share_se"])})
+    return pd.DataFrame(rows)
+
+
+def statistics_table(summary: dict) -> pd.DataFrame:
+    """Mean, quantiles and shortfalls of the losses and payouts, rounded to their errors."""
+    rows = []
+    for key, statistics in summary["statistics"].items():
+        for row in statistics:
+            name = row["statistic"]
+            what = ("mean" if name == "mean" else f"{name[2:]} % expected shortfall"
+                    if name.startswith("es") else f"{name[1:]} % quantile")
+            rows.append({"quantity": STATISTIC_NAMES.get(key, key), "statistic": what,
+                         "estimate ± se (95 % interval)": estimate_text(
+                             row["estimate"], row["se"], (row["low"], row["high"])),
+                         "share of the book": _share_text(row.get("estimate_share"))})
+    return pd.DataFrame(rows)
+
+
+def _closed_form(page: Page, summary: dict) -> None:
+    """The simulated loss quantile beside Vasicek's, and why they differ."""
+    if "closed_form" not in summary:
+        return
+    page.heading("Against the closed form (Vasicek one-factor, large pool)")
+    page.table(pd.DataFrame([{
+        "confidence": f"{row['confidence'] * 100:.10g} %",
+        "simulated loss ± se": estimate_text(row["simulated_cny"], row["simulated_se"]),
+        "formula ± its granularity": estimate_text(row["formula_cny"], row["granularity_sd_cny"]),
+        "difference, combined se": f"{row['difference_se']:+.1f}",
+        "formula, factor averaged over the horizon": estimate_text(row["formula_averaged_cny"]),
+    } for row in summary["closed_form"]]))
+    page.text("Losses at write-off, net of the recovery they bring; the formula uses the paths' "
+              "own default rate and loss given default by grade and the scenario's asset "
+              "correlation.", "note")
+    for reason in summary.get("closed_form_reasons", []):
+        page.text(f"Why they differ: {reason}.", "note")
+
+
+def _tail(page: Page, summary: dict) -> None:
+    """Each grade's, term's and vintage's share of the expected shortfall at the top confidence."""
+    if not summary.get("tail_contributions"):
+        return
+    level = max(summary["confidence"])
+    rows = [r for r in summary["tail_contributions"] if r["confidence"] == level
+            and (r["es_contribution_cny"] or r["mean_loss_cny"])]
+    page.heading(f"What makes the tail at {level * 100:.10g} %")
+    page.table(pd.DataFrame([{
+        "by": r["split"], "segment": r["segment"],
+        "share of the expected shortfall": f"{r['share_of_es']:.1%} ± {r['share_of_es_se']:.1%}",
+        "share of the mean loss": _share_text(r["share_of_mean"]),
+        "in the shortfall": estimate_text(r["es_contribution_cny"])} for r in rows]))
+    page.text(f"The tail holds {rows[0]['tail_paths']:.0f} effective paths. A segment whose "
+              f"share of the shortfall is above its share of the mean loss is one a downturn "
+              f"hits harder.", "note")
+
+
+def board_page(folder: ResultsFolder) -> Page:
+    """A board's comparison: each scheme's size needed, cost a year and risk, with the figure."""
+    table = folder.table("board.csv", ("scheme", "layer sized", "method", *READABLE_COLUMNS))
+    studies = [str(path.relative_to(folder.path))
+               for path in sorted((folder.path / "schemes").glob("*/summary.json"))]
+    first = folder.json(studies[0]) if studies else {}
+    page = Page(f"Protection schemes compared: {first.get('name', folder.path.name)}",
+                facts("board", first.get("scenario"), first.get("seed"), folder.made_by,
+                      first.get("metadata", {}).get("git"), None))
+    summaries = {}
+    for study in studies:
+        summary = folder.json(study)
+        summaries[summary.get("metadata", {}).get("request", {}).get("label")
+                  or study.split("/")[1]] = summary
+    page.warnings([f"{scheme}: {text}" for scheme, summary in summaries.items()
+                   for text in summary.get("warnings", [])])
+    if first.get("book"):
+        page.heading("The book sized (the first scheme's: every scheme has the same borrowers and economy)")
+        page.key_numbers(book_rows(first["book"]))
+    page.heading("The schemes")
+    page.table(readable_board(table.to_dict("records")))
+    page.text("Sizes rounded to their standard errors; the figure shows their 95 % intervals. The "
+              "cost a year: the capital the sized layer ties up at the board's cost of capital, "
+              "plus what the platform pays into the scheme a year.", "note")
+    page.figures(folder, (("board.png", "Size needed at each confidence (95 % intervals), cost "
+                                        "a year, and P(runs short) as configured"),))
+    page.heading("How each was sized")
+    page.table(pd.DataFrame([{"scheme": scheme, **summary["solver"]}
+                             for scheme, summary in summaries.items()]))
+    return page
