@@ -138,7 +138,7 @@ def _board(args: argparse.Namespace) -> int:
 
     result = run_board(args.file, out=args.out, workers=args.workers, executor=args.executor,
                        paths=args.paths, quiet=args.quiet)
-    print(format_board(result["rows"], result["warnings"]))
+    print(format_board(result["rows"], result["warnings"], result["first"]))
     print(f"results: {result['folder']}/ (board.csv, board.png; schemes/NAME/: each scheme's "
           f"reserve study)")
     return 0

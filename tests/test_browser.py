@@ -123,7 +123,8 @@ def test_the_platforms_and_runs_pages(page):
     ("run", ["Run: run_fund_pool", "volume lent, CNY", "investors' losses in runs, CNY"]),
     ("experiment", ["Experiment: fees", "platforms.0.service_fee"]),
     ("plan", ["Business plan: seed_business_plan", "Key numbers: the odds of each target"]),
-    ("reserve", ["Reserve study: vasicek_limit", "initial reserve for 99.0%, CNY"]),
+    ("reserve", ["Reserve study: vasicek_limit", "Warnings", "book sized (exposure)",
+                 "Against the closed form"]),
 ])
 def test_each_report_opens_in_the_browser_with_its_key_numbers(kind, words, browser,
                                                                results_folders, tmp_path):

@@ -213,12 +213,15 @@ def test_the_board_compares_schemes_in_a_table_and_a_figure(tmp_path, capsys):
         short = (paths.required_reserve > row["configured size (CNY)"]) * paths.weight
         assert row["P(short within horizon) as configured"] == pytest.approx(
             short.sum() / paths.weight.sum())
-    assert "guarantor alone" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "guarantor alone" in printed and "book sized (mean over the paths)" in printed
+    assert "against the closed form" in printed and "Warnings:" in printed  # few paths: said so
     page = tmp_path / "board.html"  # and a report a board can be handed
     assert main(["report", str(out), "--out", str(page)]) == 0
     html = page.read_text(encoding="utf-8")
     assert "guarantor alone" in html and "data:image/png;base64" in html
     assert "leverage limit" in html  # how each was sized, and why
+    assert 'id="warnings"' in html and "Against the closed form" in html
 
 
 @pytest.mark.parametrize("change, message", [

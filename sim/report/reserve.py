@@ -176,8 +176,9 @@ def board_page(folder: ResultsFolder) -> Page:
     page.warnings([f"{scheme}: {text}" for scheme, summary in summaries.items()
                    for text in summary.get("warnings", [])])
     if first.get("book"):
-        page.heading("The book sized (the first scheme's: every scheme has the same borrowers and economy)")
+        page.heading("The book sized (every scheme has the same borrowers and economy)")
         page.key_numbers(book_rows(first["book"]))
+        _closed_form(page, first)
     page.heading("The schemes")
     page.table(readable_board(table.to_dict("records")))
     page.text("Sizes rounded to their standard errors; the figure shows their 95 % intervals. The "

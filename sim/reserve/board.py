@@ -36,7 +36,7 @@ from sim.reserve.caveats import probability_text
 from sim.reserve.request import MAX_PATHS, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import METHODS
 from sim.reserve.study import kept_paths_folder, run_reserve_study
-from sim.reserve.text import size_label
+from sim.reserve.text import book_lines, closed_form_lines, size_label
 from sim.scenario.loading import file_fault, read_toml_file, shortened
 from sim.scenario.messages import describe_errors
 
@@ -170,7 +170,7 @@ def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,
     total = sum(request.paths for request in requests)  # root-finding's rounds add to it
     with atomic_folder(out, "board") as staging, tqdm(total=total, unit="path", disable=quiet,
                                                       file=sys.stderr, desc="board") as bar:
-        rows, warnings = [], {}
+        rows, warnings, first = [], {}, None
         for number, (scheme, request) in enumerate(zip(board.schemes, requests, strict=True), 1):
             bar.set_description(f"board: scheme {number} of {len(requests)} ({scheme.name})")
             request.out = str(staging / "schemes" / _slug(scheme.name))
@@ -178,6 +178,7 @@ def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,
             results = run_reserve_study(request, kept_at=kept_at, progress=bar)
             rows.append(board_row(scheme, results, board.cost_of_capital))
             warnings[scheme.name] = results["warnings"]
+            first = first or results  # the book and its losses: every scheme's borrowers
         table = pd.DataFrame(rows)
         table.to_csv(staging / "board.csv", index=False)
         plot_board(table, board, staging / "board.png")
@@ -185,7 +186,8 @@ def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,
         discard_store(folder, "paths")
     with contextlib.suppress(OSError):  # not empty: something not p2psim's is left alone
         kept.rmdir()
-    return {"folder": str(out), "rows": rows, "board": board, "warnings": warnings}
+    return {"folder": str(out), "rows": rows, "board": board, "warnings": warnings,
+            "first": first}
 
 
 def board_requests(board: Board, path: str | Path, paths: int | None = None, workers: int = 2,
@@ -306,9 +308,16 @@ def readable_board(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(shown)
 
 
-def format_board(rows: list[dict[str, Any]], warnings: dict[str, list[str]] | None = None) -> str:
-    """The comparison for the terminal (:func:`readable_board`), then each scheme's warnings."""
+def format_board(rows: list[dict[str, Any]], warnings: dict[str, list[str]] | None = None,
+                 first: dict[str, Any] | None = None) -> str:
+    """The comparison for the terminal (:func:`readable_board`), then each scheme's warnings.
+
+    ``first``: the first scheme's results, for the book sized and the closed form beside its loss
+    (every scheme has the same borrowers and economy).
+    """
     text = readable_board(rows).to_string(index=False)
+    if first is not None:
+        text = "\n".join(book_lines(first["book"]) + closed_form_lines(first) + ["", text])
     notes = [f"  - {scheme}: {item}" for scheme, items in (warnings or {}).items()
              for item in items]
     return text + ("\n\nWarnings:\n" + "\n".join(notes) if notes else "")
