@@ -92,7 +92,7 @@ MODEL_REPORTERS = {
     "default_principal_cny": lambda m: _cny(m.today.default_principal_fen),
     "recoveries_cny": lambda m: _cny(m.today.recoveries_fen),
     "investor_loss_cny": lambda m: _cny(m.today.investor_loss_fen),
-    "platform_revenue_cny": lambda m: _cny(m.today.service_fee_fen + m.today.management_fee_fen
+    "platform_fees_cny": lambda m: _cny(m.today.service_fee_fen + m.today.management_fee_fen
                                            + m.today.collection_fee_fen
                                            + m.today.withdrawal_fee_fen),
     "guarantee_payouts": lambda m: m.today.guarantee_payouts,
@@ -121,7 +121,7 @@ FLOW_REPORTERS = frozenset({
     "applications", "new_listings", "funded_listings", "failed_listings", "volume_cny",
     "loans_due", "principal_repaid_cny", "interest_paid_cny", "prepayments", "missed_payments",
     "cured", "defaults", "default_principal_cny", "recoveries_cny", "investor_loss_cny",
-    "platform_revenue_cny", "guarantee_payouts", "guarantee_payout_cny", "guarantee_unpaid_cny",
+    "platform_fees_cny", "guarantee_payouts", "guarantee_payout_cny", "guarantee_unpaid_cny",
     "guarantee_income_cny", "reserve_payout_cny", "guarantor_payout_cny", "insurer_payout_cny",
     "reserve_top_up_cny", "reserve_release_cny"})
 """Reporters that count a day's events or flows: a month's value is the sum of its days (the others

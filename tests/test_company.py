@@ -219,7 +219,7 @@ def test_capital_raised_by_the_owners_is_not_profit():
     same profit (it was counted as profit when the summary kept a list of owners' memos of its own).
     """
     from sim.company.lines import OWNER_MEMOS
-    from sim.outputs.flows import platform_profit_fen
+    from sim.outputs import summarise
 
     assert Memo.CAPITAL_RAISE in OWNER_MEMOS
     profits, cash = [], []
@@ -228,7 +228,7 @@ def test_capital_raised_by_the_owners_is_not_profit():
                            **{"run.horizon_days": 240, "investors.count": 1500, "plan.targets": [],
                               "platforms.0.company.capital_raises": raises})
         market.run()
-        profits.append(platform_profit_fen(market))
+        profits.append(summarise(market)["platform_profit_cny"])
         cash.append(market.bookkeeper.balance(market.platforms[0], AccountKind.PLATFORM_CASH))
     assert cash[0] - cash[1] == 800_000_000  # the raise reached the platform's cash
     assert profits[0] == profits[1]  # and is not profit

@@ -22,6 +22,7 @@ from sim.runs.states import RunState
 from sim.scenario.industry import CHANNELS
 
 from .conftest import ROOT
+from .test_scenarios import _summary_ties_to_the_books
 
 THUNDERSTORM = ROOT / "scenarios" / "thunderstorm_2018.toml"
 SMALL = {"industry.platforms": 120, "industry.investors": 8000}
@@ -390,6 +391,7 @@ def test_the_shipped_industry_scenarios_run_small_with_every_book_checked(path):
     model.run()
     assert model.ledger.total() == 0
     assert len(model.industry.tracker.frame()) == model.horizon_days // 30
+    _summary_ties_to_the_books(model)  # the detailed platforms' headlines are their statements'
 
 
 def test_an_industry_with_trust_switched_on_and_no_detailed_platform_runs():

@@ -41,6 +41,49 @@ def test_shipped_scenarios_run(path):
         assert frame.funded_listings.sum() > 0
     else:  # the Vasicek limit case: a book running off
         assert frame.principal_repaid_cny.sum() > 0
+    _summary_ties_to_the_books(model)
+
+
+def _summary_ties_to_the_books(model) -> None:
+    """Every money figure of the summary is the statements' (statements.csv), and those the ledger's."""
+    from sim.company.report import company_books, yearly_statements
+    from sim.outputs import platform_monthly, summarise
+
+    summary = summarise(model)
+    if not model.platforms:  # an industry without a detailed platform: no company's books
+        assert summary["platform_profit_cny"] == summary["platform_revenue_cny"] == 0
+        return
+    by_year = yearly_statements(company_books(model)).set_index(["platform", "statement", "line"])
+    years = [c for c in by_year.columns if c.startswith("year_")]
+
+    def flow(line, platform=None):  # summed over the years, as a reader of statements.csv would
+        rows = by_year.xs(("income", line), level=("statement", "line"))[years].sum(axis=1)
+        return rows.sum() if platform is None else rows[platform]
+
+    def at_end(line, platform):
+        return by_year.loc[(platform, "balance_sheet", line), years[-1]]
+
+    assert summary["platform_profit_cny"] == pytest.approx(flow("net_income"), abs=0.01)
+    assert summary["platform_revenue_cny"] == pytest.approx(flow("revenue"), abs=0.01)
+    monthly = platform_monthly(model)
+    last = monthly[monthly.month == monthly.month.max()].set_index("platform")
+    for platform in model.platforms:
+        row = summary["platforms"][platform.name]
+        assert row["net_income_cny"] == pytest.approx(flow("net_income", platform.name), abs=0.01)
+        assert row["revenue_cny"] == pytest.approx(flow("revenue", platform.name), abs=0.01)
+        cash = model.bookkeeper.balance(platform, "platform_cash") / 100  # and the ledger's
+        assert row["platform_cash_cny"] == pytest.approx(at_end("cash", platform.name), abs=0.01)
+        assert row["platform_cash_cny"] == pytest.approx(cash, abs=0.01)
+        loans = model.book.loans  # the book, whoever holds it (a fund pool's too), in every table
+        book = loans.balance_fen[loans.platform == platform.index].sum() / 100
+        assert row["outstanding_principal_cny"] == pytest.approx(book, abs=0.01)
+        assert last.loc[platform.name, "outstanding_principal_cny"] == pytest.approx(book, abs=0.01)
+        written_off = platform.defaulted_fen_total / 100
+        assert row["defaulted_principal_cny"] == pytest.approx(written_off, abs=0.01)
+        assert monthly[monthly.platform == platform.name].defaulted_principal_cny.sum() == \
+            pytest.approx(written_off, abs=0.01)
+    assert summary["platform_cash_cny"] == pytest.approx(
+        sum(summary["platforms"][p.name]["platform_cash_cny"] for p in model.platforms), abs=0.01)
 
 
 BASE = """

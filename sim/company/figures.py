@@ -41,6 +41,8 @@ def monthly_figures(journal: pd.DataFrame, frame: pd.DataFrame, platform) -> pd.
         "equity_cny": series("balance_sheet", "total_equity"),
         "outstanding_cny": outstanding,
         "defaulted_cny": defaulted,
+        "free_cash_flow_cny": series("cash_flow", "operating") + series("cash_flow", "investing"),
+        "paid_in_capital_cny": series("balance_sheet", "paid_in_capital"),
     }, index=pd.RangeIndex(1, months + 1, name="plan_month"))
 
 
@@ -69,9 +71,13 @@ def run_figures(monthly: pd.DataFrame, platform) -> dict:
     failed = platform.run.failed_day
     out_month = min([m for m in (calls, None if failed is None else failed // DAYS_PER_MONTH + 1)
                      if m is not None], default=None)
+    recovered = np.cumsum(monthly.free_cash_flow_cny.to_numpy())
+    owners_in = monthly.paid_in_capital_cny.to_numpy()
     return {
         "break_even_month": _first(profit >= 0),
-        "payback_month": _first(np.cumsum(profit) >= 0),
+        "payback_month": _first((recovered >= owners_in) & (recovered > 0)),
+        "cumulative_profit_month": _first(np.cumsum(profit) >= 0),
+        "owners_money_in_cny": float(owners_in.max()) if len(owners_in) else 0.0,
         "min_cash_cny": float(monthly.cash_cny.min()),
         "cash_out_month": out_month,
         "capital_called_cny": platform.run.capital_called_fen / 100,

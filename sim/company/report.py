@@ -8,6 +8,7 @@ and the plan's targets.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +45,30 @@ class CompanyReport:
     targets: list
 
 
+_BUILT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Each market's company report, with the day it was built on (one build a day, for all readers)."""
+
+
+def company_books(market) -> CompanyReport:
+    """The company report of ``market`` as it stands, built once a day whoever asks.
+
+    The run's summary, its per-platform table and its statements all read this one report, so a
+    headline figure and the statements cannot disagree.
+    """
+    built = _BUILT.get(market)
+    if built is None or built[0] != market.day:
+        built = (market.day, company_report(market))
+        _BUILT[market] = built
+    return built[1]
+
+
+def remember(market, report: CompanyReport) -> None:
+    """Keep ``report`` as ``market``'s of today (a report built by its caller, e.g. a run's writer)."""
+    _BUILT[market] = (market.day, report)
+
+
 def company_report(market) -> CompanyReport:
-    """The company figures of a finished (or paused) run."""
+    """The company figures of a finished (or paused) run (:func:`company_books` keeps it)."""
     journal = market.ledger.journal(platforms=len(market.platforms))  # once, for all below
     frame = statements(market, journal)
     monthly, yearly, once = {}, {}, {}
@@ -105,3 +128,18 @@ def plain_number(value):
     if value is None or value != value:
         return None
     return float(value)
+
+
+def statement_total(report: CompanyReport, statement: str, line: str,
+                    platform: str | None = None) -> float:
+    """A line summed over the run (a flow), or at its last month (a balance), in CNY.
+
+    Summed over the platforms unless ``platform`` names one.
+    """
+    frame = report.statements
+    rows = frame[(frame.statement == statement) & (frame.line == line)]
+    if platform is not None:
+        rows = rows[rows.platform == platform]
+    if statement == "balance_sheet" and len(rows):
+        rows = rows[rows.month == rows.month.max()]
+    return float(rows.amount_fen.sum() / 100)

@@ -43,8 +43,14 @@ FIGURES = {
     "bad_debt_rate": Figure("year", "principal written off since the start / principal lent since "
                                     "the start, at the year's end (累计坏账率, as platforms disclose)"),
     "break_even_month": Figure("run", "first month with a net income of zero or more (never: fails)"),
-    "payback_month": Figure("run", "first month by whose end the net income summed from month 1 is "
-                                   "zero or more: what was lost is earned back (never: fails)"),
+    "payback_month": Figure("run", "first month by whose end the cash the business made (operating "
+                                   "and investing cash flow, summed from month 1) has paid back the "
+                                   "owners' money put in so far (paid-in capital) (never: fails)"),
+    "cumulative_profit_month": Figure("run", "first month by whose end the net income summed from "
+                                             "month 1 is zero or more: the losses are earned back, "
+                                             "not the capital (never: fails)"),
+    "owners_money_in_cny": Figure("run", "the most paid-in capital at a month's end: what the owners "
+                                         "put in (capital, raises, calls), CNY"),
     "min_cash_cny": Figure("run", "lowest own cash at a month's end, CNY"),
     "cash_out_month": Figure("run", "first month the owners had to put in unplanned money (capital "
                                     "call) or the platform failed (never: no such month)"),

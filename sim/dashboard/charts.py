@@ -131,7 +131,7 @@ def runs_chart(model):
 def _platform_row(model, platform, funded: int) -> dict:
     books = model.bookkeeper
     return {"platform": platform.name, "state": platform.run.state.label,  # whole CNY, to read
-            "outstanding, CNY": books.balance(platform, AccountKind.INVESTOR_CLAIMS) // 100,
+            "outstanding, CNY": books.outstanding(platform) // 100,  # a fund pool's book too
             "cash, CNY": books.balance(platform, AccountKind.PLATFORM_CASH) // 100,
             "loans funded": funded,
             "defaulted, CNY": platform.defaulted_fen_total // 100}

@@ -34,6 +34,15 @@ class Bookkeeper:
         """Balance of one platform's account, fen."""
         return self.ledger.balance(kind, platform.index)
 
+    def outstanding(self, platform) -> int:
+        """A platform's outstanding principal (fen), whoever holds it.
+
+        Investors' notes, and a protection layer's or a fund pool's held claims (a pool's book is
+        all held).
+        """
+        return self.balance(platform, AccountKind.INVESTOR_CLAIMS) + sum(
+            self.balance(platform, kind) for kind in HELD_KINDS)
+
     def total(self, kind: AccountKind) -> int:
         """Sum over the detailed platforms of one account kind, fen.
 

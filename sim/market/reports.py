@@ -14,7 +14,7 @@ from sim.loans import DAYS_PER_MONTH
 from sim.reporters import MARKETING_COLUMNS, MODEL_REPORTERS, PLATFORM_COLUMNS
 from sim.runs.report import RUNS_COLUMNS, runs_rows
 
-SNAPSHOT_KINDS = (AccountKind.INVESTOR_CLAIMS, AccountKind.HELD_CLAIMS, AccountKind.PLATFORM_CASH,
+SNAPSHOT_KINDS = (AccountKind.HELD_CLAIMS, AccountKind.PLATFORM_CASH,
                   AccountKind.INVESTOR_CASH, AccountKind.INVESTOR_COMMITTED,
                   AccountKind.RESERVE_FUND, AccountKind.GUARANTOR_CAPITAL, AccountKind.POOL_CASH)
 
@@ -72,10 +72,9 @@ class Reports:
         for p, platform in enumerate(market.platforms):
             row = {"day": day, "month": day // DAYS_PER_MONTH, "platform": platform.name,
                    "loans_outstanding": int(active[p])}
+            row["outstanding_principal_cny"] = books.outstanding(platform) / 100  # a pool's too
             for kind in SNAPSHOT_KINDS:
-                column = ("outstanding_principal_cny" if kind == AccountKind.INVESTOR_CLAIMS
-                          else f"{kind}_cny")
-                row[column] = books.balance(platform, kind) / 100
+                row[f"{kind}_cny"] = books.balance(platform, kind) / 100
             held = platform.investors_pool_liability_fen() if platform.is_fund_pool else 0
             guarantee = platform.guarantee
             row.update({

@@ -22,9 +22,9 @@ The package: :mod:`~sim.outputs.statistics` (the summary's registry), :mod:`~sim
 """
 
 from sim.outputs.charts import CJK_FONT, save_figure
-from sim.outputs.flows import platform_monthly, platform_profit_fen, platform_summary
+from sim.outputs.flows import platform_monthly, platform_summary
 from sim.outputs.run_folder import git_revision, metadata, write_run
 from sim.outputs.statistics import STATISTICS, format_summary, summarise
 
 __all__ = ["CJK_FONT", "STATISTICS", "format_summary", "git_revision", "metadata", "platform_monthly",
-           "platform_profit_fen", "platform_summary", "save_figure", "summarise", "write_run"]
+           "platform_summary", "save_figure", "summarise", "write_run"]

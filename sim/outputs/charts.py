@@ -69,7 +69,7 @@ def plot_overview(frame: pd.DataFrame, path: Path, title: str) -> None:
     ax.legend(handles + ax2.lines, labels + ["defaults, cumulative"], loc="upper left")
     ax = axes[1, 0]
     ax.plot(month, frame["platform_cash_cny"] / 1e6, label="platform cash")
-    ax.plot(month, frame["platform_revenue_cny"].cumsum() / 1e6, label="revenue, cumulative")
+    ax.plot(month, frame["platform_fees_cny"].cumsum() / 1e6, label="fees collected, cumulative")
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_ylabel("M CNY")
     ax.set_title("Platform")

@@ -1,4 +1,4 @@
-"""Money over the run, read from the ledger's journal: per platform and month, and the platforms' profit.
+"""Money over the run: by platform and month from the journal, by platform from the statements.
 
 Flows are found by :class:`~sim.market.accounts.Memo`, never by a string typed here: a memo that no
 longer exists fails at import, not as a column of silent zeros.
@@ -8,24 +8,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.company.lines import OWNER_MEMOS  # one list: the statements' (equity, not income)
-from sim.ledger import HELD_KINDS, MARKETING_PREFIX, AccountKind, Memo
+from sim.company.report import company_books, statement_total
+from sim.ledger import MARKETING_PREFIX, Memo
 from sim.loans import DAYS_PER_MONTH
 from sim.runs.report import runs_summary
-
-OWN_RESERVE_MEMOS = (Memo.RESERVE_TOP_UP, Memo.RESERVE_RELEASE)
-"""The platform's cash moved into its own reserve fund and back: neither income nor cost."""
-
-REVENUE_MEMOS = (Memo.SERVICE_FEE, Memo.MANAGEMENT_FEE, Memo.COLLECTION_FEE, Memo.WITHDRAWAL_FEE,
-                 Memo.TRANSFER_FEE)
-"""The platform's fee income (收入)."""
 
 MONTHLY_FLOWS = (
     # column of the platforms table, the memos it sums, the side of the posting that names the platform
     ("volume_cny", (Memo.DISBURSEMENT, Memo.POOL_DISBURSEMENT), "target"),
     ("principal_repaid_cny", (Memo.REPAYMENT_PRINCIPAL,), "source"),
     ("interest_to_investors_cny", (Memo.REPAYMENT_INTEREST,), "target"),
-    ("defaulted_principal_cny", (Memo.DEFAULT_WRITE_OFF,), "source"),
+    ("defaulted_principal_cny", (Memo.DEFAULT_WRITE_OFF, Memo.HELD_WRITE_OFF), "source"),
     ("recoveries_cny", (Memo.RECOVERY,), "target"),
     ("service_fee_cny", (Memo.SERVICE_FEE,), "target"),
     ("management_fee_cny", (Memo.MANAGEMENT_FEE,), "target"),
@@ -45,20 +38,6 @@ MONTHLY_FLOWS = (
     ("product_redemption_cny", (Memo.PRODUCT_REDEMPTION,), "source"),
 )
 """The month's flows of each platform: a tuple of memos, or the prefix of a family of memos."""
-
-
-def platform_profit_fen(market) -> int:
-    """The platforms' profit over the run (fen).
-
-    Every flow into or out of their cash except the owners' capital and what they moved into their
-    own reserve fund; costs they could not pay are subtracted too.
-    """
-    journal = market.ledger.journal(platforms=len(market.platforms))
-    flows = journal[~journal.memo.isin(OWNER_MEMOS + OWN_RESERVE_MEMOS)]
-    cash = [p.account(AccountKind.PLATFORM_CASH) for p in market.platforms]
-    income = flows[flows.target.isin(cash)].amount_fen.sum()
-    spent = flows[flows.source.isin(cash)].amount_fen.sum()
-    return int(income - spent - sum(p.unpaid_costs_fen for p in market.platforms))
 
 
 def platform_monthly(market) -> pd.DataFrame:
@@ -83,9 +62,7 @@ def platform_monthly(market) -> pd.DataFrame:
 def platform_summary(market) -> dict[str, dict]:
     """Per platform: loans funded in the run, book, defaults, revenue and cash (CNY)."""
     loans = market.book.loans
-    journal = market.ledger.journal(platforms=len(market.platforms))
-    revenue = journal[journal.memo.isin(REVENUE_MEMOS)].groupby("target").amount_fen.sum()
-    balance = market.bookkeeper.balance
+    books = company_books(market)  # revenue, net income and cash: the statements' own
     result = {}
     for p, platform in enumerate(market.platforms):
         mine = loans.platform == p
@@ -95,12 +72,12 @@ def platform_summary(market) -> dict[str, dict]:
                          for family in ("pricing", "risk", "guarantee", "marketing")},
             "funding": platform.config.funding,
             "loans_funded": int((mine & (loans.orig_day >= 0)).sum()),
-            "outstanding_principal_cny": sum(balance(platform, kind) for kind in (
-                AccountKind.INVESTOR_CLAIMS, *HELD_KINDS)) / 100,
-            "defaulted_principal_cny": float(loans.principal_fen[defaulted].sum() / 100),
+            "outstanding_principal_cny": market.bookkeeper.outstanding(platform) / 100,
+            "defaulted_principal_cny": platform.defaulted_fen_total / 100,  # balance written off
             "defaults": int(defaulted.sum()),
-            "revenue_cny": float(revenue.get(platform.account(AccountKind.PLATFORM_CASH), 0) / 100),
-            "platform_cash_cny": balance(platform, AccountKind.PLATFORM_CASH) / 100,
+            "revenue_cny": statement_total(books, "income", "revenue", platform.name),
+            "net_income_cny": statement_total(books, "income", "net_income", platform.name),
+            "platform_cash_cny": statement_total(books, "balance_sheet", "cash", platform.name),
             "unpaid_costs_cny": platform.unpaid_costs_fen / 100,
             "guarantee_paid_cny": platform.guarantee.paid_fen / 100,
             "guarantee_unpaid_cny": platform.guarantee.unpaid_fen / 100,

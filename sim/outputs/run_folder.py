@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import sim
-from sim.company.report import company_report, write_company
+from sim.company.report import company_books, write_company
 from sim.folders import atomic_folder
 from sim.outputs.charts import plot_overview, plot_platforms, plot_policies, plot_runs
 from sim.outputs.flows import platform_monthly
@@ -72,7 +72,7 @@ def write_run(model, out_dir: Path, scenario_source: str | None,
             runs = model.datacollector.get_table_dataframe("runs")
             runs.to_parquet(staging / "runs.parquet", index=False)
             plot_runs(runs, staging / "runs.png", f"{model.config.run.name} (seed {model.seed}): runs")
-        company = company_report(model)
+        company = company_books(model)  # the one the summary reads too
         write_company(company, staging, f"{model.config.run.name} (seed {model.seed}): company")
         (staging / "summary.json").write_text(json.dumps(summarise(model, company), indent=2))
         meta = metadata(model, scenario_source, elapsed_s)

@@ -15,11 +15,11 @@ from enum import StrEnum
 
 import pandas as pd
 
-from sim.company.report import company_report, summary_section
+from sim.company.report import company_books, remember, statement_total, summary_section
 from sim.industry.failures import CAUSES
 from sim.ledger import AccountKind
 from sim.loans import DAYS_PER_YEAR
-from sim.outputs.flows import platform_profit_fen, platform_summary
+from sim.outputs.flows import platform_summary
 
 
 class Kind(StrEnum):
@@ -72,6 +72,14 @@ def _annual_default_rate(market, daily: pd.DataFrame) -> float:
 
 def _sum_of(column: str, cast: type = float) -> Callable:
     return lambda market, daily: cast(daily[column].sum())
+
+
+def _statement(statement: str, line: str) -> Callable:
+    """A line of the company's statements, summed over the platforms: ``statements.csv``'s numbers.
+
+    A flow is summed over the run, a balance read at its end.
+    """
+    return lambda market, daily: statement_total(company_books(market), statement, line)
 
 
 def _layer_payouts(column: str) -> Callable:
@@ -156,16 +164,18 @@ STATISTICS = (
               only_if_any=True),
     Statistic("active_investors", "active investors at the end", Kind.COUNT,
               lambda m, d: int(m.investors.active.sum())),
-    Statistic("platform_revenue_cny", "platform revenue, CNY", Kind.CNY,
-              _sum_of("platform_revenue_cny")),
-    Statistic("platform_cash_cny", "platform cash, CNY", Kind.CNY,
-              _account_cny(AccountKind.PLATFORM_CASH)),
-    Statistic("platform_profit_cny", "platform profit over the run, CNY", Kind.CNY,
-              lambda m, d: platform_profit_fen(m) / 100,
-              note="every flow into or out of the platforms' cash but the owners' (the "
-                   "statements' equity flows: capital, raises, calls, the first reserve, 挪用 and "
-                   "跑路) and moves to and from its own reserve; costs left unpaid count as costs. "
-                   "Cash-based: the statements' net income (accruals, tax when owed) can differ"),
+    Statistic("platform_revenue_cny", "platform revenue (营业收入), CNY", Kind.CNY,
+              _statement("income", "revenue"),
+              note="the statements' revenue over the run: service, management, guarantee and "
+                   "reserve, collection, transfer and withdrawal fees, and income on claims held"),
+    Statistic("platform_cash_cny", "platform cash (自有资金), CNY", Kind.CNY,
+              _statement("balance_sheet", "cash"),
+              note="the statements' own cash at the end (a fund pool's cash and the reserve are "
+                   "lines of their own)"),
+    Statistic("platform_profit_cny", "platform net income over the run (净利润), CNY", Kind.CNY,
+              _statement("income", "net_income"),
+              note="the statements' net income summed over the run: the owners' money (capital, "
+                   "raises, calls, the first reserve, 挪用 and 跑路) is equity, never profit"),
     Statistic("investor_return_annual", "investors' realised return, a year", Kind.SHARE,
               lambda m, d: float(m.investor_return_annual()),
               note="investors' income net of fees and losses / their average claims, a year"),
@@ -215,11 +225,13 @@ def summarise(market, company=None) -> dict:
     platform, its figures by plan year and once per run, and ``plan``: each target, its figure and
     whether it was met (:mod:`sim.company.report`; ``company`` if already built).
     """
+    if company is not None:
+        remember(market, company)
+    company = company_books(market)  # the statements every money figure below is read from
     daily = market.datacollector.get_model_vars_dataframe()
     summary = {statistic.name: statistic.compute(market, daily) for statistic in STATISTICS
                if market.industry is not None or not statistic.industry}
     summary["platforms"] = platform_summary(market)
-    company = company or company_report(market)
     summary["company"] = summary_section(company)
     summary["plan"] = company.targets
     return summary
@@ -247,8 +259,23 @@ def format_summary(summary: dict) -> str:
         for name, row in platforms.items():
             lines.append(f"  {name:<14}{row['loans_funded']:>10,}{row['defaults']:>10,}"
                          f"{row['revenue_cny']:>18,.2f}{row['platform_cash_cny']:>18,.2f}")
+    lines += owner_lines(summary)
     lines += target_lines(summary)
     return "\n".join(lines)
+
+
+def owner_lines(summary: dict) -> list[str]:
+    """Each platform's owners: what they put in, and whether the business paid it back."""
+    lines = []
+    for name, company in summary.get("company", {}).items():
+        if "owners_money_in_cny" not in company:
+            continue
+        month = company["payback_month"]
+        back = (f"paid back by the business's cash in month {month}" if month is not None
+                else "not paid back within the run")
+        lines.append(f"  {name}: the owners put in {company['owners_money_in_cny']:,.2f} CNY "
+                     f"(capital, raises, calls); {back}")
+    return lines
 
 
 def target_lines(summary: dict) -> list[str]:
