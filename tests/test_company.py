@@ -84,7 +84,8 @@ def test_identities_hold_on_random_plans(seed):
         "investors": {"count": 3000},
         "platforms": [{"name": "plan", "funding": funding, "guarantee": guarantee,
                        "service_fee": float(rng.uniform(0, 0.05)), "capital_cny": 3e6,
-                       "company": company}]}, audit="off")
+                       "company": company,  # owners who pay every cost: the books all run
+                       "liquidity": {"capital_call_limit_cny": -1.0}}]}, audit="off")
     market.run()
     frame = statements(market)
     assert check_identities(market, frame) == []
@@ -104,6 +105,7 @@ def test_a_plan_without_borrowers_matches_figures_worked_out_by_hand():
         "investors": {"count": 10},
         "platforms": [{"name": "plan", "capital_cny": 1_000_000.0,
                        "operating_cost_monthly_cny": 0.0,
+                       "liquidity": {"capital_call_limit_cny": -1.0},  # owners who pay all
                        "company": {"staff": {"market": {"headcount": [2, 3],
                                                         "salary_monthly_cny": 10_000.0}},
                                    "technology_monthly_cny": [50_000.0, 60_000.0],
@@ -226,7 +228,8 @@ def test_capital_raised_by_the_owners_is_not_profit():
     for raises in ([{"month": 6, "amount_cny": 8_000_000.0}], []):
         market = P2PMarket("scenarios/seed_business_plan.toml", rng=5, audit="off",
                            **{"run.horizon_days": 240, "investors.count": 1500, "plan.targets": [],
-                              "platforms.0.company.capital_raises": raises})
+                              "platforms.0.company.capital_raises": raises,
+                              "platforms.0.capital_cny": 40e6})  # never short: the same run
         market.run()
         profits.append(summarise(market)["platform_profit_cny"])
         cash.append(market.bookkeeper.balance(market.platforms[0], AccountKind.PLATFORM_CASH))

@@ -125,6 +125,23 @@ def test_capital_calls_then_failure_instead_of_unpaid_costs():
         cash - platform.run.capital_called_fen, abs=0.5)  # the calls are equity, not income
 
 
+def test_by_default_owners_call_no_capital_and_the_summary_says_what_they_lacked():
+    """No limit in the scenario: no unplanned capital; the platform fails when its cash runs out."""
+    from sim.outputs import format_summary, summarise
+
+    market = P2PMarket(None, run__horizon_days=120, platforms__0__capital_cny=1_000_000.0,
+                       platforms__0__operating_cost_monthly_cny=5_000_000.0, audit="step")
+    market.run()
+    platform = market.platforms[0]
+    assert platform.config.liquidity.capital_call_limit_cny == 0
+    assert platform.run.capital_called_fen == 0 and platform.run.failed_day is not None
+    assert platform.run.failure_reason == "cannot pay its costs"
+    text = format_summary(summarise(market))
+    short = platform.unpaid_costs_fen / 100
+    assert short > 0 and f"would have had to put in at least {short:,.2f} CNY more" in text
+    assert "the owners put in 1,000,000.00 CNY" in text
+
+
 def test_self_dealing_loans_never_repay():
     market = P2PMarket(None, run__horizon_days=240, audit="full",
                        platforms__0__liquidity__self_dealing_share=0.2)

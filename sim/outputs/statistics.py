@@ -275,6 +275,13 @@ def owner_lines(summary: dict) -> list[str]:
                 else "not paid back within the run")
         lines.append(f"  {name}: the owners put in {company['owners_money_in_cny']:,.2f} CNY "
                      f"(capital, raises, calls); {back}")
+        row = summary.get("platforms", {}).get(name)
+        if row is not None and row["run"]["failed_day"] is not None:
+            missing = row["unpaid_costs_cny"] + row["pool_overdue_cny"]
+            lines.append(f"  {name}: failed on day {row['run']['failed_day']}; to survive, its "
+                         f"owners would have had to put in at least {missing:,.2f} CNY more then "
+                         f"(costs and redemptions it could not pay; liquidity."
+                         f"capital_call_limit_cny says what they could)")
     return lines
 
 

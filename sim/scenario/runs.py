@@ -105,7 +105,8 @@ class LiquidityConfig(_Section):
     today: a platform's gate pays at most ``withdrawal_limit_daily_cny`` a day (0: no gate). A fund pool
     pays from its cash (new money included), then its own cash (自有资金), then owners' capital calls,
     then fire sales of its current loans at ``fire_sale_price`` of their balance. Where its own cash
-    cannot pay costs, owners put in up to ``capital_call_limit_cny`` (in total; -1: no limit); past
+    cannot pay costs, owners put in up to ``capital_call_limit_cny`` (in total; 0, the default: nothing
+    beyond the plan's capital and raises, so that failure shows; -1: no limit); past
     that, or past ``fail_after_days`` of 提现困难, or with nothing left to sell, the platform fails
     by ``on_failure``: ``wind_down`` (良性退出), ``closure`` (清盘: loans sold, proceeds shared) or
     ``flee`` (跑路: operators take ``flee_share`` of what they can reach, and with custody, 资金存管,
@@ -127,8 +128,9 @@ class LiquidityConfig(_Section):
     fire_sale_price: Probability = Field(0.7, description="price of a loan sold, share of balance")
     delay_limit_days: int = Field(10, ge=1, le=360, description="a wait longer than this is 提现困难")
     fail_after_days: int = Field(60, ge=1, le=3600, description="提现困难 this long: it fails")
-    capital_call_limit_cny: float = Field(-1.0, ge=-1.0, le=1e11,
-                                          description="owners' capital calls in total; -1: no limit")
+    capital_call_limit_cny: float = Field(
+        0.0, ge=-1.0, le=1e11, description="owners' unplanned capital calls in total, CNY: what they "
+                                           "could put in; 0 (the default): nothing; -1: no limit")
     on_failure: Literal[FAILURE_KINDS] = "closure"
     flee_share: Probability = Field(0.5, description="跑路: share of reachable money taken")
     self_dealing_share: Probability = Field(
