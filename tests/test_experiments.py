@@ -6,6 +6,7 @@ Also: seeds as documented, and Sobol / Morris sensitivity analysis.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -304,3 +305,45 @@ def test_monthly_series_sum_a_flow_and_read_a_level_at_the_months_end():
                          "outstanding_principal_cny": [float(d) for d in range(65)]})
     assert monthly(days, "volume_cny") == [30.0, 30.0]  # the month's volume, complete months only
     assert monthly(days, "outstanding_principal_cny") == [29.0, 59.0]
+
+
+def test_a_statement_line_is_an_experiment_output(tmp_path):
+    """Figures of the company's statements (a year's net income, the payback) as outputs."""
+    from sim.company.report import company_books
+    from sim.company.targets import figure_value
+    from sim.model import P2PMarket
+
+    text = TINY.replace('statistics = ["volume_cny", "platform_profit_cny", "annual_default_rate"]',
+                        'statistics = ["net_income_cny[year=1]", "revenue_cny[month=2]", '
+                        '"payback_month", "platform_profit_cny"]')
+    out = tmp_path / "figures"
+    summary = run_experiment(write(tmp_path, text), out=out, executor="local", workers=1,
+                             quiet=True)
+    assert summary["runs"] == 4 and summary["failed"] == 0
+    run = records(out)[0]
+    market = P2PMarket(BASELINE, rng=run["seed"], audit="off", **{
+        "run.horizon_days": 60, "borrowers.applications_per_day": 10.0,
+        "investors.count": 2000, **run["params"]})
+    market.run()
+    books = company_books(market)
+    year = books.yearly[market.platforms[0].name]
+    assert run["statistics"]["net_income_cny[year=1]"] == pytest.approx(year.net_income_cny[1])
+    assert run["statistics"]["net_income_cny[year=1]"] == pytest.approx(
+        run["statistics"]["platform_profit_cny"])  # one year: the run's net income
+    assert run["statistics"]["revenue_cny[month=2]"] == figure_value(books, "revenue_cny[month=2]")
+    assert math.isnan(run["statistics"]["payback_month"])  # never, in two months
+
+
+@pytest.mark.parametrize("name, words", [
+    ("net_income_cny", "say where net_income_cny is read"),
+    ("net_income[year=1]", "names no figure 'net_income'"),
+    ("profits", "unknown statistic 'profits'"),
+])
+def test_an_unknown_output_names_the_statistics_and_the_figures(tmp_path, capsys, name, words):
+    text = TINY.replace('statistics = ["volume_cny", "platform_profit_cny", "annual_default_rate"]',
+                        f'statistics = ["{name}"]')
+    out = tmp_path / "never"
+    assert main(["experiment", str(write(tmp_path, text)), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err, err
+    assert not out.exists()

@@ -120,3 +120,29 @@ def target_value(target: Target, monthly, yearly, once: dict):
     table = monthly if target.per == "month" else yearly
     value = table.at[target.at, target.figure]
     return None if value is None else float(value)
+
+
+def parse_figure(name: str, months: int = 10**6) -> Target:
+    """A figure named as an output (``net_income_cny[year=3]``, ``payback_month``): no comparison.
+
+    ValueError names the output and what is allowed (as :func:`parse_target` does for a target).
+    """
+    try:
+        return parse_target(f"{name} >= 0", months)
+    except ValueError as error:
+        raise ValueError(str(error).replace(f"target {name + ' >= 0'!r}", f"output {name!r}")
+                         .replace(f"write {SYNTAX}", "write figure[year=N], figure[month=N] "
+                                                     "or a run's figure")) from None
+
+
+def figure_value(report, name: str, platform: str | None = None) -> float:
+    """The value of figure ``name`` in a run's company ``report`` (NaN where it never happened).
+
+    ``platform``: whose; the plan's platform by default, else the first.
+    """
+    months = max(len(table) for table in report.monthly.values())
+    figure = parse_figure(name, months)
+    platform = platform or next(iter(report.monthly))
+    value = target_value(figure, report.monthly[platform], report.yearly[platform],
+                         report.once[platform])
+    return math.nan if value is None else float(value)

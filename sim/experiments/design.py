@@ -166,7 +166,7 @@ def _check_industry_statistics(spec: Experiment, scenario: Path, statistics, lab
     """An industry's statistics need a scenario with an ``[industry]``."""
     from sim.outputs.statistics import BY_NAME
 
-    wanted = [name for name in statistics if BY_NAME[name].industry]
+    wanted = [name for name in statistics if name in BY_NAME and BY_NAME[name].industry]
     if wanted and load_scenario(scenario, spec.experiment.fixed).industry is None:
         raise ExperimentError(f"{label}: outputs.statistics: {wanted[0]} is an industry's figure; "
                               f"the scenario {scenario} has no [industry]")

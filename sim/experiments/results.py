@@ -17,6 +17,7 @@ figures/            <output>_by_<parameter>.png (mean with 95 % error bars), fan
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import matplotlib
@@ -278,7 +279,8 @@ def _sensitivity_bars(folder: Path, rows: pd.DataFrame, output: str, kind: str) 
     ax.set_title(f"Sensitivity of {output}")
     ax.grid(alpha=0.3, axis="y")
     ax.legend()
-    return save_figure(fig, folder / f"sensitivity_{output}.png")
+    safe = re.sub(r"[^\w]+", "_", output).strip("_")  # net_income_cny[year=3]: net_income_cny_year_3
+    return save_figure(fig, folder / f"sensitivity_{safe}.png")
 
 
 def _safe(key: str) -> str:

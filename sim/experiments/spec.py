@@ -45,6 +45,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.company.targets import FIGURES, parse_figure
 from sim.outputs.statistics import BY_NAME as STATISTICS
 from sim.reporters import MODEL_REPORTERS
 from sim.scenario.loading import file_fault, read_toml_file, shortened
@@ -163,7 +164,7 @@ class Experiment(_Section):
             raise ValueError(f"a {self.design.kind} design needs parameters")
         for name in self.outputs.statistics + self.outputs.sensitivity:
             if name not in STATISTICS:
-                raise ValueError(f"unknown statistic {name!r}; allowed: {', '.join(STATISTICS)}")
+                _statement_figure(name)
         for name in self.outputs.timeseries:
             if name not in MODEL_REPORTERS:
                 raise ValueError(f"unknown time series {name!r}; allowed: "
@@ -171,6 +172,15 @@ class Experiment(_Section):
         if self.outputs.sensitivity and self.design.kind not in ("sobol", "morris"):
             raise ValueError("outputs.sensitivity needs a sobol or morris design")
         return self
+
+
+def _statement_figure(name: str) -> None:
+    """An output that is no statistic must be a figure of the company's statements."""
+    if "[" not in name and name not in FIGURES:
+        raise ValueError(f"unknown statistic {name!r}; allowed: {', '.join(STATISTICS)}, or a "
+                         f"figure of the statements: {', '.join(sorted(FIGURES))} (a monthly or "
+                         f"yearly one as net_income_cny[year=3])")
+    parse_figure(name)
 
 
 def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
