@@ -93,6 +93,9 @@ def test_a_plan_study_gives_odds_statements_and_a_spreadsheet(tmp_path):
     assert header[:4] == ["Line", "Year 1 P10", "Year 1 P50", "Year 1 P90"]
     assert sheet.freeze_panes == "B2" and sheet["C2"].number_format == "#,##0"
     lines = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    for title in ("Income statement", "Cash flow", "Balance sheet"):  # said where it is read
+        last = book[title].cell(row=book[title].max_row, column=1).value
+        assert "do not add up" in last and "P50 of costs" in last
     net = lines["Net income (净利润)"]
     assert net[1].value <= net[2].value <= net[3].value
     quantiles = pd.read_csv(out / "statements_by_year.csv")

@@ -28,7 +28,15 @@ from sim.plan.charts import plot_fans, plot_targets
 from sim.plan.errors import PlanError
 from sim.plan.inputs import InputError, run_inputs
 from sim.plan.runs import PlanTask, run_plan_one
-from sim.plan.workbook import CNY, NUMBER, SHARE, STATEMENT_SHEETS, statement_sheet, write_workbook
+from sim.plan.workbook import (
+    CNY,
+    NOT_ADDITIVE,
+    NUMBER,
+    SHARE,
+    STATEMENT_SHEETS,
+    statement_sheet,
+    write_workbook,
+)
 from sim.scenario import ScenarioError, load_scenario
 
 
@@ -152,10 +160,11 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
              ("probability", "share of runs that met the target; standard error sqrt(p(1-p)/n); "
                              "95 % Wilson interval"),
              ("P10 / P50 / P90", "quantiles over the runs; flows summed over each year, balances "
-                                 "at its end; CNY"),
+                                 "at its end; CNY. " + NOT_ADDITIVE),
              ("drivers", "Kolmogorov-Smirnov distance between the inputs of runs that met a target "
                          "and runs that missed it (Monte-Carlo filtering)")]
-    atomic_file(folder / "plan.xlsx", lambda p: write_workbook(p, sheets, about))
+    notes = dict.fromkeys(STATEMENT_SHEETS.values(), NOT_ADDITIVE)
+    atomic_file(folder / "plan.xlsx", lambda p: write_workbook(p, sheets, about, notes))
     atomic_file(folder / "fans.png", lambda p: plot_fans(results["fans"], p, f"{name}: "
                                                      f"{results['runs']} runs"))
     atomic_file(folder / "targets.png", lambda p: plot_targets(results["targets"], p,

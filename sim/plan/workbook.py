@@ -16,6 +16,10 @@ SHARE = "0.0%"
 NUMBER = "0.000"
 STATEMENT_SHEETS = {"income": "Income statement", "cash_flow": "Cash flow",
                     "balance_sheet": "Balance sheet"}
+NOT_ADDITIVE = ("P10, P50 and P90 are each line's own percentiles over the runs, so they do not add "
+                "up: the P50 of revenue less costs is not the P50 of revenue less the P50 of costs. "
+                "Read a total from its own line (revenue, profit before tax, net income, totals).")
+"""Said under every statement sheet: a percentile of a sum is not the sum of percentiles."""
 
 
 def statement_sheet(quantiles: pd.DataFrame, statement: str) -> pd.DataFrame:
@@ -34,8 +38,11 @@ def statement_sheet(quantiles: pd.DataFrame, statement: str) -> pd.DataFrame:
 
 
 def write_workbook(path: Path, sheets: dict[str, tuple[pd.DataFrame, dict[str, str]]],
-                   about: list[tuple[str, str]]) -> None:
-    """Write ``sheets`` (title: (table, number format by column)) and an About sheet to ``path``."""
+                   about: list[tuple[str, str]], notes: dict[str, str] | None = None) -> None:
+    """Write ``sheets`` (title: (table, number format by column)) and an About sheet to ``path``.
+
+    ``notes``: a sentence written in italics two rows under a sheet's table, by its title.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -59,6 +66,10 @@ def write_workbook(path: Path, sheets: dict[str, tuple[pd.DataFrame, dict[str, s
                     if isinstance(cell.value, int | float):
                         cell.number_format = number
         sheet.freeze_panes = "B2"
+        if title in (notes or {}):
+            sheet.append([])
+            sheet.append([notes[title]])
+            sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True)
     sheet = book.create_sheet("About")
     for key, value in about:
         sheet.append([key, value])
