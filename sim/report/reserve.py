@@ -16,7 +16,7 @@ from sim.report.folder import ResultsFolder
 from sim.report.html import Page, facts, number_text
 from sim.report.scenario_text import scenario_toml
 from sim.reserve.board import READABLE_COLUMNS, readable_board
-from sim.reserve.text import short_line, size_label
+from sim.reserve.text import share_text, short_line, size_label
 
 RESERVE_FIGURES = (("losses.png", "Credit losses and reserve payouts over the horizon"),
                    ("balance_fan.png", "The reserve's balance: fan of the paths"),
@@ -77,10 +77,6 @@ def book_rows(book: dict | None) -> list[tuple[str, str]]:
                                               for g in book["grade_mix"] if g["share"] > 0))]
 
 
-def _share_text(value: float | None) -> str:
-    return "–" if value is None or not math.isfinite(value) else f"{value:.1%}"
-
-
 def _rate_text(value: float, se: float) -> str:
     """A rate or share with its error; 'infeasible' above 100 % (no such share exists)."""
     if math.isinf(value) or (math.isfinite(value) and value > 1):
@@ -100,7 +96,7 @@ def requirements_table(summary: dict) -> pd.DataFrame:
             f"{size} ± se (95 % interval)": estimate_text(
                 need["initial_reserve_cny"], need["initial_reserve_se"],
                 (need["initial_reserve_low"], need["initial_reserve_high"])),
-            "share of the book": _share_text(need.get("initial_reserve_cny_share")),
+            "share of the book": share_text(need.get("initial_reserve_cny_share")),
             "contribution rate": _rate_text(need["contribution_rate"],
                                             need["contribution_rate_se"]),
             "fee share": _rate_text(need["fee_share"], need["fee_share_se"])})
@@ -118,7 +114,7 @@ def statistics_table(summary: dict) -> pd.DataFrame:
             rows.append({"quantity": STATISTIC_NAMES.get(key, key), "statistic": what,
                          "estimate ± se (95 % interval)": estimate_text(
                              row["estimate"], row["se"], (row["low"], row["high"])),
-                         "share of the book": _share_text(row.get("estimate_share"))})
+                         "share of the book": share_text(row.get("estimate_share"))})
     return pd.DataFrame(rows)
 
 
@@ -152,7 +148,7 @@ def _tail(page: Page, summary: dict) -> None:
     page.table(pd.DataFrame([{
         "by": r["split"], "segment": r["segment"],
         "share of the expected shortfall": f"{r['share_of_es']:.1%} ± {r['share_of_es_se']:.1%}",
-        "share of the mean loss": _share_text(r["share_of_mean"]),
+        "share of the mean loss": share_text(r["share_of_mean"]),
         "in the shortfall": estimate_text(r["es_contribution_cny"])} for r in rows]))
     page.text(f"The tail holds {rows[0]['tail_paths']:.0f} effective paths. A segment whose "
               f"share of the shortfall is above its share of the mean loss is one a downturn "

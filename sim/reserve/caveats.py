@@ -54,9 +54,10 @@ def caveats(results: dict[str, Any], columns: dict[str, np.ndarray]) -> list[str
             + _infeasible(results) + _agreement(results))
 
 
-def _size(results: dict) -> str:
-    return "initial reserve" if results.get("layer", "reserve_fund") == "reserve_fund" \
-        else "guarantor capital"
+def size_label(results: dict[str, Any]) -> str:
+    """What the study's size is: a reserve's initial balance, or a guarantor's capital."""
+    return ("initial reserve" if results.get("layer", "reserve_fund") == "reserve_fund"
+            else "guarantor capital")
 
 
 def _level(confidence: float) -> str:
@@ -76,7 +77,7 @@ def _sample(results: dict) -> list[str]:
         relative = row.get("initial_reserve_relative_se")
         if relative is not None and math.isfinite(relative) and relative > TARGET_RELATIVE_ERROR \
                 and paths_for(paths, relative, TARGET_RELATIVE_ERROR) > needed:
-            found.append(f"the {_size(results)} for {_level(row['confidence'])} is known only to "
+            found.append(f"the {size_label(results)} for {_level(row['confidence'])} is known only to "
                          f"± {relative:.0%}; about "
                          f"{paths_for(paths, relative, TARGET_RELATIVE_ERROR):,} paths would bring "
                          f"its error to {TARGET_RELATIVE_ERROR:.0%}")
@@ -86,7 +87,7 @@ def _sample(results: dict) -> list[str]:
 def _edges(results: dict, columns: dict[str, np.ndarray]) -> list[str]:
     """Estimates at the edge of their interval, or at the worst path: the tail is too thin."""
     found = []
-    checks = [(f"the {_size(results)} for {_level(row['confidence'])}",
+    checks = [(f"the {size_label(results)} for {_level(row['confidence'])}",
                row["initial_reserve_cny"], row["initial_reserve_low"],
                row["initial_reserve_high"], columns["required_reserve"])
               for row in results["requirements"]]
@@ -124,7 +125,7 @@ def _tail(results: dict) -> list[str]:
 
 def _infeasible(results: dict) -> list[str]:
     """Shares above 100 %: no fee share, contribution or reserve of that size exists."""
-    found, size = [], _size(results)
+    found, size = [], size_label(results)
     exposure = results.get("book", {}).get("exposure_cny", 0.0)
     for row in results["requirements"]:
         level = _level(row["confidence"])

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from sim.money import estimate_text
-from sim.reserve.caveats import probability_text
+from sim.reserve.caveats import probability_text, size_label
 from sim.reserve.paths import TURNED_AWAY_TOLERANCE
 
 
@@ -22,7 +22,7 @@ def format_results(results: dict[str, Any]) -> str:
         for row in results["statistics"][key]:
             lines.append(f"{label + ' ' + _statistic(row['statistic']):30s}"
                          f"{estimate_text(row['estimate'], row['se'], (row['low'], row['high'])):>48s}"
-                         f"{_share(row['estimate_share']):>14s}")
+                         f"{share_text(row['estimate_share']):>14s}")
     solver = results["solver"]
     lines += ["", f"method: {solver['reason']}"]
     if "runs_per_path" in solver:
@@ -59,7 +59,7 @@ def requirement_lines(results: dict[str, Any]) -> list[str]:
             interval = (row["initial_reserve_low"], row["initial_reserve_high"])
             lines.append(f"{size} for {level}: "
                          f"{estimate_text(need, row['initial_reserve_se'], interval)}"
-                         f", {_share(row['initial_reserve_cny_share'])} of the book "
+                         f", {share_text(row['initial_reserve_cny_share'])} of the book "
                          f"({relative_error_text(row['initial_reserve_relative_se'])})")
         if not math.isnan(row["contribution_rate"]):
             lines.append(f"contribution rate for {level} with {reserve}: "
@@ -98,7 +98,7 @@ def tail_lines(results: dict[str, Any], top: int = 3) -> list[str]:
                        and (r["es_contribution_cny"] or r["mean_loss_cny"])),
                       key=lambda r: -(r["share_of_es"] if math.isfinite(r["share_of_es"]) else 0))
         lines.append(f"  {split}: " + ", ".join(
-            f"{r['segment']} {_share(r['share_of_es'])} ({_share(r['share_of_mean'])})"
+            f"{r['segment']} {share_text(r['share_of_es'])} ({share_text(r['share_of_mean'])})"
             for r in mine[:top]))
     return lines
 
@@ -123,7 +123,8 @@ def _statistic(name: str) -> str:
     return f"{name[1:]} % quantile" if name.startswith("q") else name
 
 
-def _share(value: float) -> str:
+def share_text(value: float | None) -> str:
+    """A share of the book as the tables write it (a dash where there is none)."""
     return "–" if value is None or not math.isfinite(value) else f"{value:.1%}"
 
 
@@ -152,9 +153,3 @@ def relative_error_text(relative: float | None) -> str:
     if relative is None:
         return "relative error undefined: the estimate is 0"
     return f"relative {relative:.1%}"
-
-
-def size_label(results: dict[str, Any]) -> str:
-    """What the study's size is: a reserve's initial balance, or a guarantor's capital."""
-    return ("initial reserve" if results.get("layer", "reserve_fund") == "reserve_fund"
-            else "guarantor capital")
