@@ -14,6 +14,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.all_in_cost import all_in_apr
 from sim.company.record import CompanyRecord
 from sim.ledger import WORLD, AccountKind
 from sim.money import to_fen
@@ -59,7 +60,9 @@ class Platform(mesa.Agent):
         self.is_fund_pool = config.funding == "fund_pool"
         self.operating_cost_monthly_fen = to_fen(config.operating_cost_monthly_cny)
         self.unpaid_costs_fen = 0  # operating costs it could not pay for lack of cash
-        self.demand_multiplier = 1.0      # borrowers' response to its rates
+        self.demand_multiplier = 1.0      # borrowers' response to its all-in cost
+        self.premium_sum, self.premium_count = 0.0, 0  # all-in premium of this month's offers
+        self.over_cap = np.zeros(0, dtype=bool)
         self.supply_multiplier = 1.0      # investors' response to its rates
         self.marketing_applications_per_day = 0.0  # borrowers brought by marketing, this month
         self.collection_cost_per_case_fen = 0      # set from the risk policy's collection terms
@@ -141,10 +144,45 @@ class Platform(mesa.Agent):
         """
         rate = self.pricing.price(applicants, self.state)
         approved, amount = self.risk.review(applicants, rate, self.state)
-        tolerance = self.market_rate[applicants["grade"]] + applicants["rate_tolerance"]
-        accepts = ~np.isnan(rate) & (rate <= tolerance)
         approved = np.asarray(approved).astype(bool)  # a user's policy may answer 1 and 0
-        return approved & accepts, np.nan_to_num(rate), np.asarray(amount, dtype=np.int64)
+        offered = approved & ~np.isnan(rate)
+        premium = self.all_in_premium(applicants, np.nan_to_num(rate))
+        self.premium_sum += float(premium[offered].sum())
+        self.premium_count += int(offered.sum())
+        accepts = (premium <= applicants["rate_tolerance"]) & ~self.over_cap
+        return offered & accepts, np.nan_to_num(rate), np.asarray(amount, dtype=np.int64)
+
+    def all_in_premium(self, applicants: dict[str, np.ndarray], rate: np.ndarray) -> np.ndarray:
+        """Each applicant's all-in cost (综合资金成本) over what the market would cost them.
+
+        The all-in annual cost of the offer (:func:`sim.all_in_cost.all_in_apr`: interest and
+        every fee the borrower pays) less that of the grade's market rate with the fees borrowers
+        are used to (``borrowers.usual_upfront_fee``, ``usual_monthly_fee``); a borrower accepts
+        while it is within their rate tolerance. Sets ``over_cap``: the offers above the legal all-in cap
+        (``loans.all_in_cap``), which are never listed.
+        """
+        term, method = applicants["term"], applicants["method"]
+        upfront, monthly = self.borrower_fee_shares()
+        cost = all_in_apr(rate, term, method, upfront, monthly)
+        borrowers = self.model.config.borrowers
+        usual = all_in_apr(self.market_rate[applicants["grade"]], term, method,
+                           borrowers.usual_upfront_fee, borrowers.usual_monthly_fee)
+        self.over_cap = cost > self.model.config.loans.all_in_cap
+        return cost - usual
+
+    def borrower_fee_shares(self) -> tuple[float, float]:
+        """Shares of principal a borrower pays beside interest: upfront, and each month.
+
+        Upfront: the service fee when charged at disbursement, and each protection layer's
+        contribution or fee (a reserve's ``principal_share``, a guarantor's ``guarantee_fee``),
+        assuming the loan is covered. Monthly: the service fee when charged monthly.
+        """
+        upfront = self.config.service_fee if self.config.service_fee_timing == "upfront" else 0.0
+        unit = np.array([10**10], dtype=np.int64)  # 100 M CNY: the shares to 1e-10
+        for layer in self.layers:
+            into_fund, fee = layer.contributions(unit)
+            upfront += float(into_fund[0] + fee[0]) / unit[0]
+        return upfront, self.service_fee_monthly
 
     def service_fee_fen(self, principal_fen: np.ndarray) -> np.ndarray:
         """Upfront borrower service fee (借款服务费) per loan, fen (zero if charged monthly)."""

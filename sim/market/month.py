@@ -65,6 +65,7 @@ def _adapt(market) -> None:
         for layer, layer_state in zip(platform.layers, platform.layer_states, strict=True):
             if layer is not platform.guarantee:
                 layer.end_of_month(layer_state)
-        premium = platform.state.rate_premium * PERCENT
-        platform.demand_multiplier = math.exp(-borrowers.rate_elasticity * premium)
+        all_in = platform.state.all_in_premium * PERCENT  # borrowers see every fee ...
+        platform.demand_multiplier = math.exp(-borrowers.rate_elasticity * all_in)
+        premium = platform.state.rate_premium * PERCENT   # ... investors the interest
         platform.supply_multiplier = math.exp(investors.rate_elasticity * premium)

@@ -51,6 +51,9 @@ def review_platforms(model, day: int) -> None:
         state.rate_premium = (float(np.mean(lst.annual_rate[offered]
                                             - platform.market_rate[lst.grade[offered]]))
                               if offered.any() else 0.0)
+        state.all_in_premium = (platform.premium_sum / platform.premium_count
+                                if platform.premium_count else 0.0)
+        platform.premium_sum, platform.premium_count = 0.0, 0
         state.outstanding_by_grade_fen = by_grade[p]
         state.outstanding_fen = int(by_grade[p].sum())
         state.loans_in_arrears = int(in_arrears[p])

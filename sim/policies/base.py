@@ -96,6 +96,7 @@ class PlatformState:
     fill_rate: float = float("nan")     # funded / closed, last month
     mean_days_to_fill: float = float("nan")  # days from listing to full, funded listings
     rate_premium: float = 0.0           # mean offered rate minus the grade's market rate, last month
+    all_in_premium: float = 0.0         # mean offer's all-in cost over the market's, last month
     outstanding_fen: int = 0            # principal of active loans
     outstanding_by_grade_fen: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     loans_in_arrears: int = 0           # active loans with an unpaid instalment

@@ -68,3 +68,12 @@ def check_seasoning(seasoning: SeasoningConfig, grades: list[str], default_hazar
                             f"{grades[g]}'s monthly hazard {factor * levels[g]:.3g} (term "
                             f"{seasoning.terms_months[t]}, from month {seasoning.age_bands_months[b]}"
                             f"); a hazard is at most 1")
+
+
+def check_all_in_cap(cap: float, annual_rates: list[float]) -> None:
+    """Every grade's rate must be listable under the all-in cap (``loans.all_in_cap``)."""
+    for g, rate in enumerate(annual_rates):
+        if rate > cap:
+            raise ValueError(f"loans.all_in_cap {cap:g} is below grades.annual_rate[{g}] = "
+                             f"{rate:g}: no loan of that grade could be listed; raise the cap "
+                             f"(0.36, or 0.24 for the courts' protected band) or lower the rate")

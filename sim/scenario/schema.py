@@ -19,7 +19,7 @@ from pydantic import (
 
 from sim.loans import DAYS_PER_YEAR, MAX_TERM_MONTHS, parse_method
 from sim.scenario.company import CompanyConfig, check_raises
-from sim.scenario.credit import SeasoningConfig, check_seasoning
+from sim.scenario.credit import SeasoningConfig, check_all_in_cap, check_seasoning
 from sim.scenario.industry import IndustryConfig, PlatformInIndustry, check_industry
 from sim.scenario.plan import PlanConfig, check_plan
 from sim.scenario.runs import LiquidityConfig, RunsConfig, check_events
@@ -169,8 +169,10 @@ class BorrowersConfig(_Section):
     rate_tolerance_mean: float = Field(
         0.02, ge=-1.0, le=1.0, description="annual rate above the grade rate a borrower accepts")
     rate_tolerance_sd: float = Field(0.02, ge=0.0, le=1.0)
-    rate_elasticity: Elasticity = Field(
-        0.0, description="applications fall by this share per point of a platform's rate premium")
+    rate_elasticity: Elasticity = Field(0.09, description="applications fall by this share per "
+                                        "point of all-in premium (docs/policies.md: its source)")
+    usual_upfront_fee: Probability = Field(0.03, description="upfront fee borrowers expect (借款服务费)")
+    usual_monthly_fee: Probability = Field(0.0, description="monthly fee they expect, of principal")
     score_informativeness: Probability = Field(
         0.5, description="correlation of the score with the within-grade default risk")
     company_share: Probability = Field(0.0, description="share of applicants that are companies")
@@ -316,6 +318,8 @@ class LoansConfig(_Section):
     """Arrears rules for every loan in the market."""
 
     default_after_days: int = Field(90, ge=30, le=360, description="written off past this dpd")
+    all_in_cap: float = Field(0.36, gt=0.0, le=1.0, description="cap on a loan's all-in annual "
+                              "cost (综合资金成本); 0.24: the courts' protected band")
 
     @field_validator("default_after_days")
     @classmethod
@@ -386,6 +390,7 @@ class Scenario(_Section):
         for i, platform in enumerate(self.platforms):
             check_raises(platform.company, self.run.horizon_days, i)
         check_plan(self.plan, self.run.horizon_days, names)
+        check_all_in_cap(self.loans.all_in_cap, self.grades.annual_rate)
         if len(self.investors.max_grade_share) != len(self.grades.names):
             raise ValueError("investors.max_grade_share must have one value per grade")
         return self
