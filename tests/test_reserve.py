@@ -195,14 +195,31 @@ def test_required_fee_share_is_exactly_enough(one_path):
     assert unpaid > 0
 
 
-def test_required_contribution_rate_is_exactly_enough(one_path):
-    _, shocks, record = one_path
-    rate = record["required_rate"]
+# borrowers pay the contribution (all-in cost): the one-run rate holds the book as lent, exact
+# where they do not react to it (docs/reserve.md)
+NO_REACTION = {"borrowers.rate_elasticity": 0.0, "borrowers.rate_tolerance_mean": 1.0}
+
+
+def test_required_contribution_rate_is_exactly_enough():
+    shocks = np.random.default_rng(5).standard_normal(shock_count(360)) - 0.5
+    rate = run_path(PathTask(path=0, seed=77, shocks=shocks.tolist(), scenario=RESERVE,
+                             overrides=NO_REACTION, horizon_days=360,
+                             initial_reserve_fen=2_000_000_00, contribution_rate=0.02,
+                             fee_share=FEE_SHARE))["required_rate"]
     assert 0.02 < rate < 0.2
-    lowest, unpaid = _min_reserve_balance(shocks, 2_000_000, rate + 1e-6)
+    lowest, unpaid = _min_reserve_balance(shocks, 2_000_000, rate + 1e-6, **NO_REACTION)
     assert unpaid == 0 and lowest < 0.1 * 2_000_000
-    lowest, unpaid = _min_reserve_balance(shocks, 2_000_000, rate - 1e-4)
+    lowest, unpaid = _min_reserve_balance(shocks, 2_000_000, rate - 1e-4, **NO_REACTION)
     assert unpaid > 0
+
+
+def test_reacting_borrowers_are_a_warning_on_the_one_run_rate():
+    from sim.reserve.caveats import _fixed_book
+    results = {"requirements": [{"confidence": 0.99, "contribution_rate": 0.05}],
+               "solver": {"method": "one-run"}, "contribution_rate": 0.02, "borrowers_react": True}
+    assert "borrow less at a higher one" in _fixed_book(results)[0]
+    assert _fixed_book({**results, "borrowers_react": False}) == []
+    assert _fixed_book({**results, "solver": {"method": "root-finding"}}) == []
 
 
 def test_float_is_not_seen_by_the_platform(one_path):

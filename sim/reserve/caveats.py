@@ -51,7 +51,7 @@ def paths_for(paths: int, relative_se: float, target: float) -> int:
 def caveats(results: dict[str, Any], columns: dict[str, np.ndarray]) -> list[str]:
     """Every warning on the study's results, each a sentence; empty when there is none."""
     return (_sample(results) + _edges(results, columns) + _tail(results)
-            + _infeasible(results) + _agreement(results))
+            + _infeasible(results) + _agreement(results) + _fixed_book(results))
 
 
 def size_label(results: dict[str, Any]) -> str:
@@ -152,3 +152,15 @@ def _agreement(results: dict) -> list[str]:
                 f"{probability_text(p, results['effective_sample_size'], results['paths'])}, "
                 f"not that it is known exactly"]
     return []
+
+
+def _fixed_book(results: dict) -> list[str]:
+    """One run's contribution rate holds the book fixed; borrowers pay the contribution."""
+    rates = [row.get("contribution_rate", math.nan) for row in results["requirements"]]
+    if results.get("solver", {}).get("method", "one-run") != "one-run" \
+            or not results.get("borrowers_react") or not any(math.isfinite(r) for r in rates):
+        return []
+    return [f"the contribution rate needed is for the book lent at the scenario's "
+            f"{results['contribution_rate']:.2%}: borrowers pay the contribution and would borrow "
+            f"less at a higher one (borrowers.rate_elasticity); --solver root-finding --solve "
+            f"principal_share gives the rate with their reaction"]

@@ -272,6 +272,7 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
         "exhaustion_by_month": by_month, "exhaustion_month": month_dist,
         "exhaustion_probability": _short_as_configured(records, plan, w, by_month, rng),
         "frontier": frontier,
+        "borrowers_react": _borrowers_react(plan.scenario),
         "_columns": columns, "_balance": balance, "_required_rate": required_rate,
         "_required_fee_share": required_fee_share,
     }
@@ -279,6 +280,12 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
         np.random.SeedSequence(plan.seed).spawn(4)[3]))  # after the others: their draws unchanged
     results["warnings"] = caveats(results, columns)
     return results
+
+
+def _borrowers_react(scenario) -> bool:
+    """Whether borrowers would lend less at a higher contribution (they pay it: all-in cost)."""
+    borrowers = scenario.borrowers
+    return borrowers.rate_elasticity > 0 or borrowers.rate_tolerance_mean < 0.5
 
 
 def _short_as_configured(records: list[dict], plan: Plan, w: np.ndarray, by_month: list[dict],
