@@ -214,12 +214,12 @@ def test_required_contribution_rate_is_exactly_enough():
 
 
 def test_reacting_borrowers_are_a_warning_on_the_one_run_rate():
-    from sim.reserve.caveats import _fixed_book
+    from sim.reserve.caveats import book_held_fixed
     results = {"requirements": [{"confidence": 0.99, "contribution_rate": 0.05}],
                "solver": {"method": "one-run"}, "contribution_rate": 0.02, "borrowers_react": True}
-    assert "borrow less at a higher one" in _fixed_book(results)[0]
-    assert _fixed_book({**results, "borrowers_react": False}) == []
-    assert _fixed_book({**results, "solver": {"method": "root-finding"}}) == []
+    assert "borrow less at a higher one" in book_held_fixed(results)[0]
+    assert book_held_fixed({**results, "borrowers_react": False}) == []
+    assert book_held_fixed({**results, "solver": {"method": "root-finding"}}) == []
 
 
 def test_float_is_not_seen_by_the_platform(one_path):

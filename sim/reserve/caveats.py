@@ -51,7 +51,7 @@ def paths_for(paths: int, relative_se: float, target: float) -> int:
 def caveats(results: dict[str, Any], columns: dict[str, np.ndarray]) -> list[str]:
     """Every warning on the study's results, each a sentence; empty when there is none."""
     return (_sample(results) + _edges(results, columns) + _tail(results)
-            + _infeasible(results) + _agreement(results) + _fixed_book(results))
+            + _infeasible(results) + _agreement(results) + book_held_fixed(results))
 
 
 def size_label(results: dict[str, Any]) -> str:
@@ -154,7 +154,7 @@ def _agreement(results: dict) -> list[str]:
     return []
 
 
-def _fixed_book(results: dict) -> list[str]:
+def book_held_fixed(results: dict) -> list[str]:
     """One run's contribution rate holds the book fixed; borrowers pay the contribution."""
     rates = [row.get("contribution_rate", math.nan) for row in results["requirements"]]
     if results.get("solver", {}).get("method", "one-run") != "one-run" \
