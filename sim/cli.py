@@ -151,11 +151,27 @@ def _plan(args: argparse.Namespace) -> int:
         scenario=args.scenario, runs=args.runs, workers=args.workers, executor=args.executor,
         scheduler=args.scheduler, out=args.out, seed=args.seed, overwrite=args.overwrite,
         overrides=dict(parse_set(item) for item in args.set), quiet=args.quiet)
+    if args.solve is not None or args.target is not None:
+        return _solve(args, request)
     results = run_plan(request)
     print(f"{results['runs']} runs ({results['skipped']} already done), {results['failed']} failed")
     print(format_plan(results))
     print(f"results: {results['folder']}/ (plan.xlsx; targets.csv, statements_by_year.csv, "
-          f"timing.csv, cash_out.csv, drivers.csv, runs.csv; plan.json; fans.png, targets.png)")
+          f"timing.csv, cash_out.csv, capital_needed.csv, drivers.csv, runs.csv; plan.json; "
+          f"fans.png, targets.png)")
+    return 0
+
+
+def _solve(args: argparse.Namespace, request) -> int:
+    from sim.plan.solve import SolveRequest, format_solve, run_solve
+
+    if args.solve is None or args.target is None:
+        raise PlanError("--solve KEY and --for TARGET go together, e.g. --solve "
+                        "platforms.0.capital_cny --for \"cash_ran_out <= 0\" --probability 0.95")
+    result = run_solve(request, SolveRequest(args.solve, args.target, args.probability,
+                                             args.bracket, args.tolerance))
+    print(format_solve(result))
+    print(f"results: {result['folder']}/ (solve.json, trials.csv, thresholds.csv, solve.png)")
     return 0
 
 
@@ -299,6 +315,17 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--overwrite", action="store_true",
                       help="start over in a folder that holds another study's runs")
     plan.add_argument("--quiet", action="store_true", help="no progress bar")
+    plan.add_argument("--solve", default=None, metavar="KEY",
+                      help="find the value of this input (e.g. platforms.0.capital_cny) at which "
+                           "the --for target is met with --probability")
+    plan.add_argument("--for", dest="target", default=None, metavar="TARGET",
+                      help="the target to solve for, as in [plan], e.g. \"cash_ran_out <= 0\"")
+    plan.add_argument("--probability", type=float, default=0.5,
+                      help="share of runs that must meet it (default 0.5)")
+    plan.add_argument("--bracket", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                      help="values to search between (default: 0 to 4 x the scenario's)")
+    plan.add_argument("--tolerance", type=float, default=None,
+                      help="width the answer is found to (default: the bracket's / 200)")
     plan.set_defaults(func=_plan)
     rep = sub.add_parser("report", help="one self-contained HTML report of a results folder")
     rep.add_argument("results", metavar="RESULTS_DIR",

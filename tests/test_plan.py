@@ -142,3 +142,67 @@ def test_a_plan_study_resumes_and_refuses_another_plans_folder(tmp_path):
     with pytest.raises(Exception, match="--overwrite"):
         run_plan(PlanRequest(PLAN, runs=2, workers=1, executor="local", out=out, seed=99,
                              overrides=SMALL, quiet=True))
+
+
+# ----------------------------------------------------------------- --solve: answers, not brackets
+
+# One year of the seed plan's platform, small, its raises and targets dropped, owners' calls
+# unlimited and no marketing budgets (a platform spends on marketing only the cash it has): the
+# path then does not read the platform's cash, and the capital a run needs is read from one run
+# at any capital too low for it, which gives the solve a known answer.
+KNOWN = {"investors.count": 2000, "run.horizon_days": 360,
+         "platforms.0.company.capital_raises": [], "plan.targets": ["capital_needed_cny <= 0"],
+         "platforms.0.liquidity.capital_call_limit_cny": -1,
+         "platforms.0.marketing.channels.0.budget_monthly_cny": 0.0,
+         "platforms.0.marketing.channels.1.budget_monthly_cny": 0.0}
+
+
+def test_solve_finds_the_capital_that_one_run_per_path_says_is_needed(tmp_path):
+    from sim.plan.solve import SolveRequest, run_solve
+
+    capital = 1_000_000  # every run needs more: its need is then its threshold less this
+    plan = run_plan(PlanRequest(PLAN, runs=8, workers=2, out=str(tmp_path / "plan"), quiet=True,
+                                overrides={**KNOWN, "platforms.0.capital_cny": capital}))
+    assert (plan["runs_table"]["capital_needed_cny"] > 0).all()
+    needed = np.sort(capital + plan["runs_table"]["capital_needed_cny"].to_numpy())
+    known = needed[math.ceil(0.75 * 8) - 1]  # the 6th of 8: met in 75 % of the runs from there
+    assert plan["capital"].set_index("level").loc["p50", "capital_needed_cny"] == \
+        np.quantile(needed - capital, 0.5, method="inverted_cdf")
+    result = run_solve(PlanRequest(PLAN, runs=8, workers=2, out=str(tmp_path / "solve"),
+                                   overrides=KNOWN, quiet=True),
+                       SolveRequest("platforms.0.capital_cny", "capital_needed_cny <= 0", 0.75,
+                                    tolerance=50_000))
+    assert abs(result["answer"] - known) <= 50_000 and result["answer"] >= known
+    assert result["share_at_answer"] == 0.75 and result["direction"] == "larger helps"
+    low, high = result["interval"]
+    assert low < result["answer"] < high
+    # common random numbers: the share never falls as the capital grows, on every value tried
+    assert result["monotone"] and result["contradictions"] == 0
+    trials = pd.read_csv(tmp_path / "solve" / "trials.csv").sort_values("value")
+    assert trials.share.is_monotonic_increasing and len(trials) == result["values_tried"]
+    assert result["runs_run"] < 8 * len(trials)  # decided runs are not run again
+    for name in ["solve.json", "trials.csv", "thresholds.csv", "solve.png"]:
+        assert (tmp_path / "solve" / name).stat().st_size > 0
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--solve", "platforms.0.funding", "--for", "cash_ran_out <= 0"],
+     "'platforms.0.funding' is 'auto_invest', not a number"),
+    (["--solve", "platforms.0.nothing", "--for", "cash_ran_out <= 0"], "names no key"),
+    (["--solve", "platforms.0.capital_cny"], "--solve KEY and --for TARGET go together"),
+    (["--solve", "platforms.0.capital_cny", "--for", "cash_ran_out <= 0", "--probability", "1.5"],
+     "--probability 1.5"),
+    (["--solve", "platforms.0.capital_cny", "--for", "cash_lasts <= 0"], "names no figure"),
+    (["--solve", "borrowers.applications_per_day", "--for", "cash_ran_out <= 0"],
+     "draws it in [[plan.uncertain]]"),
+    (["--solve", "platforms.0.capital_cny", "--for", "cash_ran_out <= 0", "--bracket", "0", "1",
+      "--runs", "2", "--executor", "local", "--set", "run.horizon_days=360", "--set",
+      "platforms.0.company.capital_raises=[]", "--set", "plan.targets=[]",
+      "--set", "investors.count=1000"], "is not reached within the bracket"),
+])
+def test_bad_solve_requests_exit_2_and_write_nothing(argv, words, tmp_path, capsys):
+    out = tmp_path / "solve"
+    code = main(["plan", PLAN, "--out", str(out), "--quiet", *argv])
+    assert code == 2
+    assert words in capsys.readouterr().err
+    assert not out.exists()

@@ -81,6 +81,9 @@ def run_figures(monthly: pd.DataFrame, platform) -> dict:
         "min_cash_cny": float(monthly.cash_cny.min()),
         "cash_out_month": out_month,
         "capital_called_cny": platform.run.capital_called_fen / 100,
+        "cash_ran_out": 0.0 if out_month is None else 1.0,
+        "capital_needed_cny": (platform.run.capital_called_fen + (
+            0 if failed is None else platform.unpaid_costs_fen + platform.pool_overdue_fen)) / 100,
     }
 
 

@@ -55,6 +55,11 @@ FIGURES = {
     "cash_out_month": Figure("run", "first month the owners had to put in unplanned money (capital "
                                     "call) or the platform failed (never: no such month)"),
     "capital_called_cny": Figure("run", "unplanned money the owners put in, CNY"),
+    "cash_ran_out": Figure("run", "1 when the owners had to put in unplanned money or the platform "
+                                  "failed, else 0: 'cash_ran_out <= 0' is a plan whose cash lasts"),
+    "capital_needed_cny": Figure("run", "unplanned money the owners put in, plus, where the "
+                                        "platform failed, the costs and redemptions it could not "
+                                        "pay then (at least what survival needed), CNY"),
 }
 """Every figure a target can name."""
 

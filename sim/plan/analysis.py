@@ -96,6 +96,26 @@ def timing(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+CAPITAL_LEVELS = {"p50": 0.5, "p90": 0.9, "p95": 0.95}
+
+
+def capital_needed(records: list[dict]) -> pd.DataFrame:
+    """The owners' money needed beyond the plan: P50 / P90 / P95 over the runs (CNY).
+
+    ``capital_needed_cny`` of each run: its capital calls, plus where it failed the costs and
+    redemptions it could not pay then, which is only a lower bound on what survival needed (the
+    run stopped there); ``lower_bound_runs`` counts those runs. The quantile at ``p`` is the
+    capital that would have been enough in a share ``p`` of the runs.
+    """
+    once = [r["plan"]["once"] for r in records]
+    needed = np.array([o["capital_needed_cny"] for o in once], dtype=float)
+    failed = sum(o["capital_needed_cny"] > o["capital_called_cny"] for o in once)
+    return pd.DataFrame([{"level": name, "probability": q,
+                          "capital_needed_cny": float(np.quantile(needed, q, method="inverted_cdf")),
+                          "runs": len(records), "lower_bound_runs": int(failed)}
+                         for name, q in CAPITAL_LEVELS.items()])
+
+
 def cash_out_curve(records: list[dict], months: int) -> pd.DataFrame:
     """The share of runs that have run out of own cash (a capital call or a failure) by each month."""
     when = np.array([r["plan"]["once"]["cash_out_month"] or math.inf for r in records])

@@ -46,3 +46,28 @@ def plot_targets(odds: pd.DataFrame, path: Path, title: str) -> None:
     ax.set_title(title)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_solve(trials: pd.DataFrame, result: dict, path: Path, title: str) -> None:
+    """The share of runs meeting the target at each value tried, the level and the answer."""
+    fig, ax = plt.subplots(figsize=(9, 5), constrained_layout=True)
+    order = trials.sort_values("value")
+    value, share = order["value"].to_numpy(float), order["share"].to_numpy(float) * 100
+    ax.step(value, share, where="post", color="tab:blue",
+            label="share of runs meeting the target (values tried)")
+    ax.plot(value, share, "o", color="tab:blue", markersize=3)
+    ax.axhline(result["probability"] * 100, color="grey", linestyle="--",
+               label=f"probability asked: {result['probability']:.0%}")
+    ax.axvline(float(result["answer"]), color="tab:red",
+               label=f"answer: {result['answer']:,.4g}")
+    low, high = result["interval"]
+    if not result["interval_open"]:
+        ax.axvspan(low, high, color="tab:red", alpha=0.15, label="95 % interval")
+    ax.set_xlabel(result["key"])
+    ax.set_ylabel("runs meeting the target, %")
+    ax.set_ylim(0, 100)
+    ax.ticklabel_format(axis="x", style="plain", useOffset=False)
+    ax.legend(loc="best")
+    ax.set_title(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

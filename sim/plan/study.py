@@ -89,7 +89,7 @@ def run_plan(request: PlanRequest) -> dict[str, Any]:
     return results
 
 
-def plan_tasks(request: PlanRequest):
+def plan_tasks(request: PlanRequest, need_targets: bool = True):
     """The scenario and every run's task, each run's inputs checked against the scenario first."""
     if request.runs < 1:
         raise PlanError(f"--runs {request.runs}: must be at least 1")
@@ -102,7 +102,7 @@ def plan_tasks(request: PlanRequest):
         footprint.check_study(scenario, request.runs, request.workers, f"--runs {request.runs}")
     except ValueError as error:
         raise PlanError(f"{request.scenario}: {error}") from None
-    if not scenario.plan.targets:
+    if need_targets and not scenario.plan.targets:
         raise PlanError(f"{request.scenario}: [plan] has no targets; add e.g. targets = "
                         f"[\"net_margin[year=3] >= 0.05\", \"payback_month <= 12\"]")
     seed = scenario.run.seed if request.seed is None else request.seed
@@ -130,6 +130,7 @@ def _analyse(records: list[dict], scenario) -> dict[str, Any]:
         "statements": analysis.statement_quantiles(records),
         "timing": analysis.timing(records),
         "cash_out": analysis.cash_out_curve(records, months),
+        "capital": analysis.capital_needed(records),
         "drivers": analysis.drivers(records, targets, [u.key for u in scenario.plan.uncertain]),
         "fans": analysis.monthly_fans(records),
         "runs_table": analysis.run_table(records, targets),
@@ -141,6 +142,7 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
     name = scenario.run.name
     tables = {"targets.csv": results["targets"], "statements_by_year.csv": results["statements"],
               "timing.csv": results["timing"], "cash_out.csv": results["cash_out"],
+              "capital_needed.csv": results["capital"],
               "drivers.csv": results["drivers"], "runs.csv": results["runs_table"]}
     for file, table in tables.items():
         atomic_file(folder / file, lambda p, t=table: t.to_csv(p, index=False))
@@ -152,6 +154,8 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
         sheets[title] = (statement_sheet(results["statements"], statement), {"*": CNY})
     sheets["Timing"] = (results["timing"], {"share_of_runs": SHARE})
     sheets["Cash out by month"] = (results["cash_out"], {"share_out_of_cash": SHARE})
+    sheets["Capital needed"] = (results["capital"], {"probability": SHARE,
+                                                     "capital_needed_cny": CNY})
     sheets["Drivers"] = (results["drivers"], {"ks_distance": NUMBER, "p_value": NUMBER})
     sheets["Runs"] = (results["runs_table"], {})
     about = [("scenario", str(Path(request.scenario).resolve())), ("runs", str(results["runs"])),
@@ -171,7 +175,8 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
                                                            f"{name}: the plan's targets"))
     summary = {**finished(results),
                "targets": results["targets"].to_dict(orient="records"),
-               "timing": results["timing"].to_dict(orient="records")}
+               "timing": results["timing"].to_dict(orient="records"),
+               "capital_needed": results["capital"].to_dict(orient="records")}
     atomic_file(folder / "plan.json", lambda p: p.write_text(json.dumps(summary, indent=2,
                                                                     default=plain_number)))
 
@@ -190,6 +195,7 @@ def format_plan(results: dict) -> str:
         when = "" if row.share_of_runs == 0 else (f": month {row.p50:.0f} at the median "
                                                   f"(P10 {row.p10:.0f}, P90 {row.p90:.0f})")
         lines.append(f"  {row.figure:<18} in {row.share_of_runs:.0%} of runs{when}")
+    lines.append(capital_line(results["capital"]))
     drivers = results["drivers"].dropna(subset=["ks_distance"])
     for target, rows in drivers.groupby("target", sort=False):
         top = rows.iloc[0]
@@ -197,6 +203,20 @@ def format_plan(results: dict) -> str:
                      f"median {top.median_when_met:.4g} when met, "
                      f"{top.median_when_missed:.4g} when missed)")
     return "\n".join(lines)
+
+
+def capital_line(capital) -> str:
+    """The owners' money needed beyond the plan at P50 / P90 / P95, and how far to trust it."""
+    values = ", ".join(f"{row.level.upper()} {row.capital_needed_cny / 1e6:,.2f} M"
+                       for row in capital.itertuples())
+    line = f"  capital needed beyond the plan (calls; CNY): {values}"
+    bound = int(capital.lower_bound_runs.iloc[0])
+    if bound:
+        line += (f"\n    at least: {bound} of {capital.runs.iloc[0]} runs failed with calls limited "
+                 f"(liquidity.capital_call_limit_cny), their need is a lower bound; for the capital "
+                 f"itself: --solve platforms.0.capital_cny --for \"cash_ran_out <= 0\" "
+                 f"--probability 0.95")
+    return line
 
 
 __all__ = ["PlanError", "PlanRequest", "format_plan", "run_plan"]

@@ -123,6 +123,10 @@ def open_results(folder: str | Path) -> ResultsFolder:
         raise ReportError(f"{shown}: the paths kept of a reserve study or a board that has not "
                           f"finished; finish it with the same command (it resumes), then report "
                           f"its results folder")
+    if kind == "solve":
+        raise ReportError(f"{shown}: a solve (p2psim plan --solve) has no report: its solve.json, "
+                          f"trials.csv and solve.png hold the answer, every value tried and each "
+                          f"run's threshold")
     if kind == "experiment" and (path / "experiment.json").exists() and _is_plan(path):
         kind = "plan"
     if kind not in NEEDS:
