@@ -15,6 +15,8 @@ import pytest
 
 from sim.company import StatementError, check_identities, statements
 from sim.company.costs import income_tax_fen
+from sim.company.guarantee_arm import company_guarantor, provisions_by_month
+from sim.company.statements import company_accounts
 from sim.company.record import CompanyRecord
 from sim.company.report import company_report, yearly_statements
 from sim.ledger import AccountKind, LedgerError, Memo
@@ -37,9 +39,12 @@ def _ties_to_ledger(market, frame) -> None:
         assert sheet["cash"] == books.balance(platform, AccountKind.PLATFORM_CASH)
         assert sheet["pool_cash"] == books.balance(platform, AccountKind.POOL_CASH)
         assert sheet["reserve_fund"] == books.balance(platform, AccountKind.RESERVE_FUND)
+        arm = books.balance(platform, AccountKind.GUARANTOR_CAPITAL)
+        assert sheet["guarantee_capital"] == (arm if company_guarantor(platform) else 0)
         cash = platform.account(AccountKind.PLATFORM_CASH)
         owners = journal[journal.memo.isin([Memo.CAPITAL_INJECTION, Memo.CAPITAL_CALL,
-                                            Memo.CAPITAL_RAISE]) & (journal.target == cash)]
+                                            Memo.CAPITAL_RAISE, Memo.GUARANTOR_CAPITAL_INJECTION])
+                         & journal.target.isin(company_accounts(platform))]
         if platform.guarantee.account != AccountKind.RESERVE_FUND:
             assert sheet["paid_in_capital"] == owners.amount_fen.sum()
         income = frame[(frame.platform == platform.name) & (frame.statement == "income")]
@@ -235,3 +240,85 @@ def test_capital_raised_by_the_owners_is_not_profit():
         cash.append(market.bookkeeper.balance(market.platforms[0], AccountKind.PLATFORM_CASH))
     assert cash[0] - cash[1] == 800_000_000  # the raise reached the platform's cash
     assert profits[0] == profits[1]  # and is not profit
+
+
+# ----------------------------------------------------------------- the company's own guarantor
+
+SEED_YEAR = {"run.horizon_days": 390, "investors.count": 4000, "plan.targets": [],
+             "platforms.0.company.capital_raises": []}  # the seed plan's first 13 months
+
+def test_the_guarantee_arm_is_on_the_company_books_to_the_fen():
+    """借贷担保: its capital is paid-in capital, its fees revenue, its provisions by the 2010 rules."""
+    market = P2PMarket("scenarios/seed_business_plan.toml", audit="off", **SEED_YEAR)
+    market.run()
+    frame = statements(market)
+    assert check_identities(market, frame) == []
+    _ties_to_ledger(market, frame)
+    platform = market.platforms[0]
+    layer = company_guarantor(platform)
+    journal = market.ledger.journal()
+    journal["month"] = journal.day // 30
+    arm = platform.account(AccountKind.GUARANTOR_CAPITAL)
+    fees = journal[(journal.memo == Memo.GUARANTEE_FEE) & (journal.target == arm)]
+    by_month = fees.groupby("month").amount_fen.sum().reindex(range(13), fill_value=0)
+    assert [*layer.fees_by_month, layer.fees_month_fen] == by_month.tolist()  # its count = ledger
+    table = frame[frame.platform == platform.name].pivot_table(
+        index=["statement", "line"], columns="month", values="amount_fen", aggfunc="sum")
+    assert (table.loc[("income", "guarantee_fees")] == by_month).all()  # fees are revenue
+    assert table.loc[("balance_sheet", "paid_in_capital"), 0] == 30_000_000_00  # 10 M + arm's 20 M
+    balance = [platform.company.guaranteed_fen[m] for m in range(12)]
+    balance.append(int(platform.layer_states[0].guaranteed_outstanding_fen))
+    # month 11 closes the year, month 12 (the run's last) the books: by hand
+    unearned_11 = round(0.5 * by_month[:12].sum())
+    compensation_11 = round(0.01 * balance[11])
+    compensation_12 = max(compensation_11, min(round(0.1 * balance[12]),
+                                               compensation_11 + round(0.01 * balance[12])))
+    sheet = table.loc["balance_sheet"]
+    assert sheet.loc["unearned_guarantee_fees", 10] == 0 and sheet.loc["compensation_reserve", 10] == 0
+    assert sheet.loc["unearned_guarantee_fees", 11] == unearned_11 > 0
+    assert sheet.loc["compensation_reserve", 11] == compensation_11 > 0
+    assert sheet.loc["unearned_guarantee_fees", 12] == round(0.5 * by_month[12])
+    assert sheet.loc["compensation_reserve", 12] == compensation_12
+    provisions = table.loc[("income", "guarantee_provisions")]
+    assert provisions[11] == -(unearned_11 + compensation_11)
+    assert provisions.sum() == -(sheet[12].loc["unearned_guarantee_fees"]
+                                 + sheet[12].loc["compensation_reserve"])
+    assert layer.provisions_fen == unearned_11 + compensation_11  # what its leverage reads
+
+
+def test_a_third_partys_guarantee_fees_are_not_the_companys():
+    frames = {}
+    for owner in ("third_party", "company"):
+        market = P2PMarket("scenarios/seed_business_plan.toml", audit="off",
+                           **{**SEED_YEAR, "run.horizon_days": 120,
+                              "platforms.0.guarantee.layers.0.owner": owner})
+        market.run()
+        frame = statements(market)
+        assert check_identities(market, frame) == []
+        frames[owner] = frame[frame.statement == "income"].groupby("line").amount_fen.sum()
+    assert frames["third_party"]["guarantee_fees"] == 0 < frames["company"]["guarantee_fees"]
+    assert frames["third_party"]["guarantee_payouts"] == 0
+
+
+def test_the_arms_leverage_is_limited_by_its_net_assets():
+    from sim.policies.base import PlatformState, PolicyContext
+    from sim.policies.guarantee import ThirdPartyGuarantee
+
+    params = ThirdPartyGuarantee.Params(owner="company", leverage_limit=10.0)
+    arm = ThirdPartyGuarantee(params, PolicyContext(
+        platform="p", grade_names=["A"], grade_rate=np.array([0.1]),
+        default_hazard_monthly=np.array([0.005]), recovery_rate=np.array([0.1]),
+        cure_probability=0.3, default_after_days=90))
+    state = PlatformState(guarantee_fund_fen=1_000_000_00, guaranteed_outstanding_fen=0)
+    loans = np.full(20, 100_000_00, dtype=np.int64)  # 20 loans of 100,000 CNY
+    assert arm.covers(loans, state).sum() == 20      # room 10 M: all 2 M
+    arm.provisions_fen = 850_000_00                   # net assets 150,000: room 1.5 M
+    assert arm.covers(loans, state).sum() == 15
+    # provisions follow the closed months: a year of 1 M fees a month, 100 M guaranteed
+    for _ in range(12):
+        arm.record_fee(1_000_000_00)
+        arm.month_closed(100_000_000_00)
+    assert arm.provisions_fen == 6_000_000_00 + 1_000_000_00  # half the year's fees, 1 % of book
+    unearned, compensation = provisions_by_month([1] * 30, [1000] * 30, 0.5, 0.01, 0.1)
+    assert unearned[11] == 6 and unearned[23] == 6 and compensation[23] == 20  # 1 % a year ...
+    assert compensation[29] == 30 and unearned[29] == 3  # ... the last month closes the books

@@ -7,6 +7,7 @@ Called at each month's opening (:func:`sim.market.month.open_month`): :func:`ope
 
 from __future__ import annotations
 
+from sim.company.guarantee_arm import close_month
 from sim.company.statements import income_by_month, products_owed_now
 from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
@@ -18,10 +19,15 @@ LOSS_YEARS = 5
 
 
 def open_books(market, platform, month: int) -> None:
-    """A month opens: record what a fund pool owed at last month's end; raise this month's capital."""
+    """A month opens: record last month's end; raise this month's capital.
+
+    Last month's end: a fund pool's products owed, the company's own guarantor's balance (and
+    with it its provisions).
+    """
     record = platform.company
     if month > 0 and platform.is_fund_pool:
         record.products_owed_fen[month - 1] = products_owed_now(market, platform)
+    close_month(market, platform, month)
     record.new_month()
     for raised in platform.config.company.capital_raises:
         if raised.month == month:

@@ -54,8 +54,13 @@ PRODUCT_OTHER = "products_other_changes"
 TAX_LINES = {"income_tax": (Memo.INCOME_TAX,)}
 
 OWNER_MEMOS = (Memo.CAPITAL_INJECTION, Memo.CAPITAL_CALL, Memo.CAPITAL_RAISE,
-               Memo.RESERVE_INITIAL, Memo.DIVERSION, Memo.TAKEN_BY_OPERATORS)
-"""Owners' money in (capital) and out (挪用, 跑路): equity, not income."""
+               Memo.RESERVE_INITIAL, Memo.GUARANTOR_CAPITAL_INJECTION, Memo.DIVERSION,
+               Memo.TAKEN_BY_OPERATORS)
+"""Owners' money in (capital, the company's own guarantor's too) and out (挪用, 跑路): equity."""
+
+GUARANTEE_PROVISIONS = "guarantee_provisions"
+"""The company's own guarantor: the change in its provisions (未到期责任准备金, 担保赔偿准备金), a
+cost recorded outside the ledger (:mod:`sim.company.guarantee_arm`)."""
 
 PRODUCT_MEMOS = (Memo.PRODUCT_SUBSCRIPTION, Memo.PRODUCT_REDEMPTION)
 """A fund pool's products bought and paid back: what it owes, not income."""
@@ -110,6 +115,10 @@ LABELS = {
     "pool_cash": "Fund pool's cash (资金池)",
     "reserve_fund": "Restricted: reserve fund (风险准备金)",
     "claims_held": "Claims held (应收债权)",
+    "guarantee_capital": "Restricted: guarantee arm's capital (担保资本金)",
+    "unearned_guarantee_fees": "Unearned guarantee fees (未到期责任准备金)",
+    "compensation_reserve": "Compensation reserve (担保赔偿准备金)",
+    GUARANTEE_PROVISIONS: "Guarantee provisions (提取担保准备金)",
     "total_assets": "Total assets (资产合计)",
     "products_owed": "Owed to investors: products (应付理财款)",
     "total_liabilities": "Total liabilities (负债合计)",
@@ -146,7 +155,8 @@ def income_lines(channels: list[str]) -> list[str]:
     costs = list(COST_LINES)
     marketing = [f"marketing_{name}" for name in channels] + ["marketing_other"]
     return [*REVENUE_LINES, "revenue", *STAFF_LINES, *costs[:3], *marketing, *costs[3:],
-            INTEREST_PROMISED, PRODUCT_OTHER, "profit_before_tax", *TAX_LINES, "net_income"]
+            INTEREST_PROMISED, PRODUCT_OTHER, GUARANTEE_PROVISIONS, "profit_before_tax",
+            *TAX_LINES, "net_income"]
 
 
 def income_line(memo: str, channels: list[str]) -> str | None:

@@ -27,6 +27,9 @@ class CompanyRecord:
         redemptions waiting in the queue).
     tax_losses : list
         ``[year, loss_fen]`` not yet set against profit (亏损结转, :mod:`sim.company.costs`).
+    guaranteed_fen : dict
+        The company's own guarantor: by month, the principal it guarantees at the month's end
+        (:mod:`sim.company.guarantee_arm`).
     """
 
     applications_month: int = 0
@@ -34,6 +37,7 @@ class CompanyRecord:
     interest_accrued_fen: dict[int, int] = field(default_factory=dict)
     products_owed_fen: dict[int, int] = field(default_factory=dict)
     tax_losses: list[list[int]] = field(default_factory=list)
+    guaranteed_fen: dict[int, int] = field(default_factory=dict)
 
     def accrue(self, month: int, amount_fen: int) -> None:
         """The pool promised ``amount_fen`` more interest in ``month``."""

@@ -17,7 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.company.guarantee_arm import company_guarantor, month_end_balances, provisions_by_month
 from sim.company.lines import (
+    GUARANTEE_PROVISIONS,
     INTEREST_PROMISED,
     INTERNAL_REVENUE,
     INVESTING_MEMOS,
@@ -35,9 +37,11 @@ from sim.ledger import AccountKind
 from sim.loans import DAYS_PER_MONTH
 
 CASH_FLOW_LINES = ["operating", "investing", "financing", "net_cash_flow"]
-BALANCE_LINES = ["cash", "pool_cash", "reserve_fund", "claims_held", "total_assets", "products_owed",
+BALANCE_LINES = ["cash", "pool_cash", "reserve_fund", "guarantee_capital", "claims_held",
+                 "total_assets", "products_owed", "unearned_guarantee_fees", "compensation_reserve",
                  "total_liabilities", "paid_in_capital", "retained_earnings", "total_equity"]
-CASH_LINES = ("cash", "pool_cash", "reserve_fund")  # what the cash-flow statement explains
+ASSET_LINES = ["cash", "pool_cash", "reserve_fund", "guarantee_capital", "claims_held"]
+CASH_LINES = ("cash", "pool_cash", "reserve_fund", "guarantee_capital")  # the cash-flow statement's
 """The lines of the cash-flow statement and the balance sheet, in order (the income statement's
 depend on the platform's marketing channels: :func:`sim.company.lines.income_lines`)."""
 
@@ -52,6 +56,9 @@ def company_accounts(platform) -> dict[str, str]:
                 platform.account(AccountKind.POOL_CASH): "pool_cash",
                 platform.account(AccountKind.RESERVE_FUND): "reserve_fund"}
     accounts[platform.account(AccountKind.HELD_CLAIMS)] = "claims_held"  # the reserve's, the pool's
+    if company_guarantor(platform) is not None:  # its own guarantee arm (借贷担保)
+        accounts[platform.account(AccountKind.GUARANTOR_CAPITAL)] = "guarantee_capital"
+        accounts[platform.account(AccountKind.GUARANTOR_CLAIMS)] = "claims_held"
     return accounts
 
 
@@ -74,8 +81,27 @@ def income_by_month(journal: pd.DataFrame, platform, months: int) -> pd.DataFram
          internal.amount_fen)
     accrued = platform.company.interest_accrued_fen
     table.loc[INTEREST_PROMISED] = [-accrued.get(m, 0) for m in range(months)]
+    unearned, compensation = guarantee_provisions(platform, months)
+    table.loc[GUARANTEE_PROVISIONS] = -np.diff(unearned + compensation, prepend=0)
     _totals(table)
     return table
+
+
+def guarantee_provisions(platform, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """The company's own guarantor's provisions at each month's end, the last a closing (fen).
+
+    Zeros without one. Its fees by month are the layer's own count (a test ties them to the
+    journal's guarantee fees); its balances those recorded at each month's end.
+    """
+    layer = company_guarantor(platform)
+    if layer is None:
+        return np.zeros(months, np.int64), np.zeros(months, np.int64)
+    fees = [*layer.fees_by_month, layer.fees_month_fen][:months]
+    fees += [0] * (months - len(fees))
+    p = layer.params
+    return provisions_by_month(fees, month_end_balances(platform, months),
+                               p.unearned_fee_share, p.compensation_reserve_rate,
+                               p.compensation_reserve_cap)
 
 
 def statements(market, journal: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -118,7 +144,8 @@ def platform_statements(market, journal: pd.DataFrame, platform, months: int) ->
     owners = crossing.memo.isin(OWNER_MEMOS)
     paid_in = np.cumsum(_by_month(flow[owners], crossing.month[owners], months))
     balance = _balance_sheet(journal, accounts, months, owed, paid_in,
-                             np.cumsum(income.loc["net_income"].to_numpy()))
+                             np.cumsum(income.loc["net_income"].to_numpy()),
+                             guarantee_provisions(platform, months))
     return {"income": income, "cash_flow": _cash_flow(journal, accounts, months, platform),
             "balance_sheet": balance}
 
@@ -232,7 +259,8 @@ def _cash_flow(journal: pd.DataFrame, accounts, months: int, platform) -> pd.Dat
     return table
 
 
-def _balance_sheet(journal, accounts, months, owed, paid_in, retained) -> pd.DataFrame:
+def _balance_sheet(journal, accounts, months, owed, paid_in, retained,
+                   provisions) -> pd.DataFrame:
     table = pd.DataFrame(0, index=BALANCE_LINES, columns=range(months), dtype=np.int64)
     for account, line in accounts.items():
         into = journal.target == account
@@ -240,9 +268,10 @@ def _balance_sheet(journal, accounts, months, owed, paid_in, retained) -> pd.Dat
         net = (_by_month(journal.amount_fen[into], journal.month[into], months)
                - _by_month(journal.amount_fen[out], journal.month[out], months))
         table.loc[line] += np.cumsum(net)
-    table.loc["total_assets"] = table.loc[["cash", "pool_cash", "reserve_fund", "claims_held"]].sum()
+    table.loc["total_assets"] = table.loc[ASSET_LINES].sum()
     table.loc["products_owed"] = owed
-    table.loc["total_liabilities"] = owed
+    table.loc["unearned_guarantee_fees"], table.loc["compensation_reserve"] = provisions
+    table.loc["total_liabilities"] = owed + provisions[0] + provisions[1]
     table.loc["paid_in_capital"] = paid_in
     table.loc["retained_earnings"] = retained
     table.loc["total_equity"] = paid_in + retained

@@ -46,6 +46,7 @@ def collect_contributions(market, platform, principal_fen: np.ndarray,
         books.move(platform, WORLD, layer.account, int(contribution.sum()),
                    Memo.RESERVE_CONTRIBUTION)
         books.move(platform, WORLD, layer.account, int(fee.sum()), Memo.GUARANTEE_FEE)
+        layer.record_fee(int(fee.sum()))
         market.today.guarantee_income_fen += int(contribution.sum() + fee.sum())
 
 

@@ -42,6 +42,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from sim.company.guarantee_arm import provisions_by_month
 from sim.ledger import AccountKind
 from sim.money import to_fen
 from sim.policies.base import PlatformState, Policy, PolicyContext, PolicyError, PolicyParams
@@ -102,6 +103,9 @@ class GuaranteePolicy(Policy):
         """Keep count of what was paid and what was not."""
         self.paid_fen += paid_fen
         self.unpaid_fen += asked_fen - paid_fen
+
+    def record_fee(self, fee_fen: int) -> None:
+        """Told the guarantee fees borrowers paid into it today (default: nothing to do)."""
 
     def fail(self, day: int) -> None:
         """The guarantee fails (a stress event): from ``day`` it pays and covers nothing more."""
@@ -237,17 +241,54 @@ class ThirdPartyGuarantee(GuaranteePolicy):
         leverage_limit: float = Field(10.0, gt=0.0, le=100.0)
         covers_interest: bool = True
         trigger_days: int = Field(30, ge=1, le=360)
+        owner: Literal["third_party", "company"] = Field(
+            "third_party", description="company: the platform's group's own guarantee arm "
+            "(借贷担保): its capital, fees, payouts and provisions are the company's")
+        unearned_fee_share: float = Field(
+            0.5, ge=0.0, le=1.0, description="company arm: share of a year's fees kept as "
+            "unearned (未到期责任准备金)")
+        compensation_reserve_rate: float = Field(
+            0.01, ge=0.0, le=0.1, description="company arm: added each year, of guaranteed "
+            "principal (担保赔偿准备金)")
+        compensation_reserve_cap: float = Field(
+            0.1, ge=0.0, le=1.0, description="company arm: the compensation reserve's ceiling, "
+            "of guaranteed principal")
 
     def __init__(self, params, context: PolicyContext) -> None:
         super().__init__(params, context)
         self.capital_fen = to_fen(params.capital_cny)
+        self.fees_month_fen = 0  # fees received since the month opened
+        self.fees_by_month: list[int] = []
+        self.balance_by_month: list[int] = []
+        self.provisions_fen = 0  # company arm: its provisions as of the last year's end
 
     def covers(self, principal_fen, state):
-        """New loans in order while guaranteed principal <= leverage_limit x current capital."""
+        """New loans in order while guaranteed principal <= leverage_limit x net assets.
+
+        Net assets: its capital account, less (a company's arm) its provisions at the last
+        year's end (:mod:`sim.company.guarantee_arm`).
+        """
         if self.failed_day is not None:
             return np.zeros(len(principal_fen), dtype=bool)
-        room = self.params.leverage_limit * state.guarantee_fund_fen - state.guaranteed_outstanding_fen
+        net_assets = state.guarantee_fund_fen - self.provisions_fen
+        room = self.params.leverage_limit * net_assets - state.guaranteed_outstanding_fen
         return np.cumsum(principal_fen) <= room
+
+    def record_fee(self, fee_fen: int) -> None:
+        """Borrowers paid it ``fee_fen`` of guarantee fees today."""
+        self.fees_month_fen += int(fee_fen)
+
+    def month_closed(self, balance_fen: int) -> None:
+        """A month closed with ``balance_fen`` guaranteed: a company arm's provisions follow it."""
+        self.fees_by_month.append(self.fees_month_fen)
+        self.balance_by_month.append(int(balance_fen))
+        self.fees_month_fen = 0
+        if self.params.owner == "company":
+            p = self.params
+            unearned, compensation = provisions_by_month(
+                self.fees_by_month, self.balance_by_month, p.unearned_fee_share,
+                p.compensation_reserve_rate, p.compensation_reserve_cap, close_last=False)
+            self.provisions_fen = int(unearned[-1] + compensation[-1])
 
     def contributions(self, principal_fen):
         """The guarantee fee, paid by the borrower."""
