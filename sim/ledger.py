@@ -123,7 +123,8 @@ class Memo(StrEnum):
     RENT = "rent"
     BRANCHES = "branches"                        # offline branches (线下门店)
     CREDIT_DATA = "credit_data"                  # credit bureau queries (征信)
-    VAT = "vat"                                  # 增值税 on fee revenue
+    VAT = "vat"                                  # 增值税 on fee revenue, less input credit
+    VAT_SURCHARGE = "vat_surcharge"              # 税金及附加: city construction and education
     INCOME_TAX = "income_tax"                    # 企业所得税
     MARKETING = "marketing"                      # a marketing channel's spend (detail: channel)
     STAFF = "staff"                              # a department's salaries (detail: department)

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from sim.company import StatementError, check_identities, statements
-from sim.company.costs import income_tax_fen
+from sim.company.costs import income_tax_fen, vat_fen
 from sim.company.guarantee_arm import company_guarantor, provisions_by_month
-from sim.company.statements import company_accounts
 from sim.company.record import CompanyRecord
 from sim.company.report import company_report, yearly_statements
+from sim.company.statements import company_accounts
 from sim.ledger import AccountKind, LedgerError, Memo
 from sim.model import P2PMarket
 from sim.scenario import ScenarioError
@@ -322,3 +322,67 @@ def test_the_arms_leverage_is_limited_by_its_net_assets():
     unearned, compensation = provisions_by_month([1] * 30, [1000] * 30, 0.5, 0.01, 0.1)
     assert unearned[11] == 6 and unearned[23] == 6 and compensation[23] == 20  # 1 % a year ...
     assert compensation[29] == 30 and unearned[29] == 3  # ... the last month closes the books
+
+
+def test_income_tax_is_a_cost_of_the_year_it_is_owed():
+    """Paid at the next year's opening, shown in the year's last month and owed until paid."""
+    market = P2PMarket("scenarios/baseline.toml", audit="off", run__horizon_days=420,
+                       **{"platforms.0.company": {"income_tax_rate": 0.25},
+                          "platforms.0.service_fee": 0.06})
+    market.run()
+    frame = statements(market)
+    assert check_identities(market, frame) == []
+    table = frame.pivot_table(index=["statement", "line"], columns="month", values="amount_fen",
+                              aggfunc="sum")
+    journal = market.ledger.journal()
+    paid = journal[journal.memo == Memo.INCOME_TAX]
+    assert len(paid) == 1 and paid.day.iloc[0] // 30 == 12  # year 1's, at year 2's opening
+    year_1 = int(paid.amount_fen.iloc[0])
+    profit = table.loc[("income", "profit_before_tax")]
+    assert year_1 == round(0.25 * profit[:12].sum()) > 0
+    tax, owed = table.loc[("income", "income_tax")], table.loc[("balance_sheet",
+                                                               "income_tax_payable")]
+    assert tax[11] == -year_1 and (tax[:11] == 0).all() and tax[12] == 0
+    assert owed[10] == 0 and owed[11] == year_1 and owed[12] == 0  # owed, then paid
+    last = round(0.25 * profit[12:].sum())  # the run's last two months close the books
+    assert tax[13] == -last and owed[13] == last
+
+
+def test_vat_is_output_less_input_credit_carried_forward():
+    import pandas as pd
+
+    record = CompanyRecord()
+    month = pd.Series({"revenue": 1_000_000, "technology": -530_000, "staff_market": -900_000,
+                       "marketing_search": -106_000})  # staff carry no VAT
+    assert vat_fen(record, month, 0.06, 0.06) == 60_000 - 36_000  # 6/106 of 636,000 credited
+    assert record.vat_credit_fen == 0
+    quiet = pd.Series({"revenue": 100_000, "technology": -1_060_000})
+    assert vat_fen(record, quiet, 0.06, 0.06) == 0 and record.vat_credit_fen == 60_000 - 6_000
+    assert vat_fen(record, month, 0.06, 0.06) == 0 and record.vat_credit_fen == 54_000 - 24_000
+    assert vat_fen(CompanyRecord(), month, 0.06, 0.0) == 60_000  # no input rate: output only
+
+
+def test_vat_surcharges_are_their_share_of_the_vat_paid():
+    market = P2PMarket("scenarios/baseline.toml", audit="off", run__horizon_days=180,
+                       **{"platforms.0.company": {"vat_rate": 0.06, "vat_input_rate": 0.06,
+                                                  "vat_surcharge_rate": 0.12,
+                                                  "technology_monthly_cny": [300_000.0]}})
+    market.run()
+    frame = statements(market)
+    assert check_identities(market, frame) == []
+    income = frame[frame.statement == "income"].pivot(index="line", columns="month",
+                                                      values="amount_fen")
+    vat, surcharges = -income.loc["vat"], -income.loc["vat_surcharges"]
+    assert (surcharges == np.round(0.12 * vat)).all() and vat.sum() > 0
+    from sim.company.costs import INPUT_VAT_LINES
+    bought = [line for line in income.index
+              if line in INPUT_VAT_LINES or line.startswith("marketing_")]
+    revenue, purchases = income.loc["revenue"], -income.loc[bought].sum()
+    assert purchases[0] >= 300_000_00
+    credit, expected = 0, []
+    for m in range(5):  # each month's VAT is on the month before
+        credit += round(0.06 / 1.06 * purchases[m])
+        due = max(0, round(0.06 * revenue[m]) - credit)
+        credit -= round(0.06 * revenue[m]) - due
+        expected.append(due)
+    assert vat[1:6].tolist() == expected

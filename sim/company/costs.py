@@ -51,13 +51,37 @@ def company_costs(market, platform, month: int) -> list[tuple[Memo, str, int]]:
                                       * company.credit_data_per_application_cny)),
     ]
     if company.vat_rate > 0 and month > 0:
-        revenue = _last_months(market, platform, month, 1).loc["revenue"].sum()
-        costs.append((Memo.VAT, "", max(0, round(company.vat_rate * int(revenue)))))
+        vat = vat_fen(platform.company, _last_months(market, platform, month, 1).iloc[:, 0],
+                      company.vat_rate, company.vat_input_rate)
+        costs += [(Memo.VAT, "", vat),
+                  (Memo.VAT_SURCHARGE, "", round(company.vat_surcharge_rate * vat))]
     if company.income_tax_rate > 0 and month > 0 and month % 12 == 0:
         profit = int(_last_months(market, platform, month, 12).loc["profit_before_tax"].sum())
         costs.append((Memo.INCOME_TAX, "", income_tax_fen(platform.company, month // 12, profit,
                                                           company.income_tax_rate)))
     return [(memo, detail, fen) for memo, detail, fen in costs if fen > 0]
+
+
+INPUT_VAT_LINES = ("technology", "rent", "branches", "credit_data", "custody_fees",
+                   "other_operating_costs")
+"""Purchases that carry VAT a company can credit (staff do not), with every marketing line."""
+
+
+def vat_fen(record, month_income, rate: float, input_rate: float) -> int:
+    """VAT due on a month (its income statement's column), after input credit (fen).
+
+    Output VAT ``rate`` x revenue; input VAT ``input_rate / (1 + input_rate)`` of the purchases
+    of :data:`INPUT_VAT_LINES` and marketing (prices include it); a credit beyond the output is
+    kept in ``record.vat_credit_fen`` for the next month (留抵).
+    """
+    output = max(0, round(rate * int(month_income["revenue"])))
+    lines = [line for line in month_income.index
+             if line in INPUT_VAT_LINES or line.startswith("marketing_")]
+    purchases = -int(month_income[lines].sum())
+    credit = record.vat_credit_fen + max(0, round(input_rate / (1 + input_rate) * purchases))
+    due = max(0, output - credit)
+    record.vat_credit_fen = credit - (output - due)
+    return due
 
 
 def income_tax_fen(record, year: int, profit_fen: int, rate: float) -> int:

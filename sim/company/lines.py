@@ -35,6 +35,7 @@ COST_LINES = {
     "claims_written_off": (Memo.HELD_WRITE_OFF,),
     "loans_sold": (Memo.FIRE_SALE, Memo.FIRE_SALE_LOSS),  # price received less balance given up
     "vat": (Memo.VAT,),
+    "vat_surcharges": (Memo.VAT_SURCHARGE,),
 }
 """Costs and other gains and losses before income tax, by line (a signed sum of its postings).
 
@@ -104,6 +105,7 @@ LABELS = {
     INTEREST_PROMISED: "Interest promised on products (理财利息)",
     PRODUCT_OTHER: "Products owed: other changes",
     "vat": "VAT (增值税)",
+    "vat_surcharges": "Surcharges on VAT (税金及附加)",
     "profit_before_tax": "Profit before tax (利润总额)",
     "income_tax": "Income tax (企业所得税)",
     "net_income": "Net income (净利润)",
@@ -118,6 +120,7 @@ LABELS = {
     "guarantee_capital": "Restricted: guarantee arm's capital (担保资本金)",
     "unearned_guarantee_fees": "Unearned guarantee fees (未到期责任准备金)",
     "compensation_reserve": "Compensation reserve (担保赔偿准备金)",
+    "income_tax_payable": "Income tax payable (应交所得税)",
     GUARANTEE_PROVISIONS: "Guarantee provisions (提取担保准备金)",
     "total_assets": "Total assets (资产合计)",
     "products_owed": "Owed to investors: products (应付理财款)",

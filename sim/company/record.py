@@ -30,6 +30,8 @@ class CompanyRecord:
     guaranteed_fen : dict
         The company's own guarantor: by month, the principal it guarantees at the month's end
         (:mod:`sim.company.guarantee_arm`).
+    vat_credit_fen : int
+        Input VAT not yet set against output VAT (留抵税额, :func:`sim.company.costs.vat_fen`).
     """
 
     applications_month: int = 0
@@ -38,6 +40,7 @@ class CompanyRecord:
     products_owed_fen: dict[int, int] = field(default_factory=dict)
     tax_losses: list[list[int]] = field(default_factory=list)
     guaranteed_fen: dict[int, int] = field(default_factory=dict)
+    vat_credit_fen: int = 0
 
     def accrue(self, month: int, amount_fen: int) -> None:
         """The pool promised ``amount_fen`` more interest in ``month``."""

@@ -14,6 +14,8 @@ and fees kept (its ``products_other_changes`` line is zero).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 
@@ -39,7 +41,8 @@ from sim.loans import DAYS_PER_MONTH
 CASH_FLOW_LINES = ["operating", "investing", "financing", "net_cash_flow"]
 BALANCE_LINES = ["cash", "pool_cash", "reserve_fund", "guarantee_capital", "claims_held",
                  "total_assets", "products_owed", "unearned_guarantee_fees", "compensation_reserve",
-                 "total_liabilities", "paid_in_capital", "retained_earnings", "total_equity"]
+                 "income_tax_payable", "total_liabilities", "paid_in_capital", "retained_earnings",
+                 "total_equity"]
 ASSET_LINES = ["cash", "pool_cash", "reserve_fund", "guarantee_capital", "claims_held"]
 CASH_LINES = ("cash", "pool_cash", "reserve_fund", "guarantee_capital")  # the cash-flow statement's
 """The lines of the cash-flow statement and the balance sheet, in order (the income statement's
@@ -85,6 +88,30 @@ def income_by_month(journal: pd.DataFrame, platform, months: int) -> pd.DataFram
     table.loc[GUARANTEE_PROVISIONS] = -np.diff(unearned + compensation, prepend=0)
     _totals(table)
     return table
+
+
+def accrued_income_tax(platform, income: pd.DataFrame) -> np.ndarray:
+    """Income tax (企业所得税) in the year it is owed: each year's last month, the run's last (fen).
+
+    The tax on a year's profit is paid at the next year's opening (:mod:`sim.company.costs`);
+    here it is the cost of the year's last month, owed (``income_tax_payable``) until paid. The
+    run's last month closes the books: the tax on its year, not paid within the run, is reckoned
+    as it would be paid (after the losses carried, on a copy of the record).
+    """
+    from sim.company.costs import income_tax_fen
+
+    paid = income.loc["income_tax"].to_numpy()
+    months = len(paid)
+    accrued = np.zeros(months, np.int64)
+    for month in range(12, months, 12):
+        accrued[month - 1] += paid[month]
+    rate, last = platform.config.company.income_tax_rate, months - 1
+    if rate > 0:  # the last year's tax is not paid within the run
+        start = last // 12 * 12
+        profit = int(income.loc["profit_before_tax"].to_numpy()[start:].sum())
+        record = copy.deepcopy(platform.company)
+        accrued[last] -= income_tax_fen(record, last // 12 + 1, profit, rate)
+    return accrued
 
 
 def guarantee_provisions(platform, months: int) -> tuple[np.ndarray, np.ndarray]:
@@ -141,11 +168,15 @@ def platform_statements(market, journal: pd.DataFrame, platform, months: int) ->
     explained = products - income.loc[INTEREST_PROMISED].to_numpy() - retained_fees
     income.loc[PRODUCT_OTHER] = -(np.diff(owed, prepend=0) - explained)
     _totals(income)
+    paid_tax = income.loc["income_tax"].to_numpy().copy()
+    income.loc["income_tax"] = accrued_income_tax(platform, income)
+    _totals(income)
+    tax_payable = np.cumsum(paid_tax) - np.cumsum(income.loc["income_tax"].to_numpy())
     owners = crossing.memo.isin(OWNER_MEMOS)
     paid_in = np.cumsum(_by_month(flow[owners], crossing.month[owners], months))
     balance = _balance_sheet(journal, accounts, months, owed, paid_in,
                              np.cumsum(income.loc["net_income"].to_numpy()),
-                             guarantee_provisions(platform, months))
+                             (*guarantee_provisions(platform, months), tax_payable))
     return {"income": income, "cash_flow": _cash_flow(journal, accounts, months, platform),
             "balance_sheet": balance}
 
@@ -270,8 +301,10 @@ def _balance_sheet(journal, accounts, months, owed, paid_in, retained,
         table.loc[line] += np.cumsum(net)
     table.loc["total_assets"] = table.loc[ASSET_LINES].sum()
     table.loc["products_owed"] = owed
-    table.loc["unearned_guarantee_fees"], table.loc["compensation_reserve"] = provisions
-    table.loc["total_liabilities"] = owed + provisions[0] + provisions[1]
+    unearned, compensation, tax_payable = provisions
+    table.loc["unearned_guarantee_fees"], table.loc["compensation_reserve"] = unearned, compensation
+    table.loc["income_tax_payable"] = tax_payable
+    table.loc["total_liabilities"] = owed + unearned + compensation + tax_payable
     table.loc["paid_in_capital"] = paid_in
     table.loc["retained_earnings"] = retained
     table.loc["total_equity"] = paid_in + retained

@@ -50,9 +50,11 @@ class CompanyConfig(_Section):
     Costs are paid on the first day of each month from the platform's own cash (with capital calls
     where it runs short, as every cost). ``credit_data_per_application_cny`` is paid for each
     application the platform reviewed last month (征信 queries). VAT (增值税) is paid each month at
-    ``vat_rate`` of last month's fee revenue; income tax (企业所得税) at the start of each year at
-    ``income_tax_rate`` of last year's profit before tax, after losses of the five years before
-    (亏损结转).
+    ``vat_rate`` of last month's fee revenue less the input VAT in last month's purchases
+    (``vat_input_rate`` of their price before VAT; an excess credit is carried to the next
+    month), with ``vat_surcharge_rate`` of it in surcharges (税金及附加); income tax (企业所得税)
+    at the start of each year at ``income_tax_rate`` of last year's profit before tax, after
+    losses of the five years before (亏损结转), shown in the statements in the year it is owed.
     """
 
     staff: dict[str, Department] = Field(default_factory=dict,
@@ -64,6 +66,12 @@ class CompanyConfig(_Section):
     branch_monthly_cny: Amount = Field(0.0, description="rent and running cost of one branch")
     credit_data_per_application_cny: Amount = Field(0.0, description="credit bureau queries")
     vat_rate: float = Field(0.0, ge=0.0, le=0.5, description="VAT on fee revenue (6 % in China)")
+    vat_input_rate: float = Field(
+        0.0, ge=0.0, le=0.5, description="VAT rate inside its purchases (technology, rent, "
+        "branches, credit data, custody, marketing, other costs), credited against its VAT")
+    vat_surcharge_rate: float = Field(
+        0.0, ge=0.0, le=0.5, description="surcharges on the VAT paid (12 %: city construction "
+        "7 %, education 3 %, local education 2 %)")
     income_tax_rate: float = Field(0.0, ge=0.0, le=0.8, description="on each year's profit (25 %)")
     capital_raises: list[CapitalRaise] = Field(default_factory=list)
 
