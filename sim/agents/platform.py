@@ -82,6 +82,7 @@ class Platform(mesa.Agent):
         stress = scenario.stress
         self.stressed = not stress.platforms or self.name in stress.platforms
         self.frozen = False  # True once a funding freeze (a stress event) stops its new lending
+        self.down_until_day = 0  # a breach took it down: no applications before this day
         self.run = RunRecord()  # its state in a run, how it failed, investors' losses by cause
         self.company = CompanyRecord()  # its books' figures outside the ledger (sim.company)
         guarantor = [layer for layer in self.layers if layer.account == "guarantor_capital"]

@@ -34,6 +34,7 @@ COST_LINES = {
     "claims_taken_over": (Memo.CLAIM_TO_GUARANTEE,),  # ... and the claims it took in return
     "claims_written_off": (Memo.HELD_WRITE_OFF,),
     "loans_sold": (Memo.FIRE_SALE, Memo.FIRE_SALE_LOSS),  # price received less balance given up
+    "security_breach": (Memo.STOLEN_IN_BREACH, Memo.BREACH_REMEDIATION),
     "vat": (Memo.VAT,),
     "vat_surcharges": (Memo.VAT_SURCHARGE,),
 }
@@ -104,6 +105,7 @@ LABELS = {
     "loans_sold": "Loans sold: price less balance",
     INTEREST_PROMISED: "Interest promised on products (理财利息)",
     PRODUCT_OTHER: "Products owed: other changes",
+    "security_breach": "Security breach: money stolen, remediation (安全事件)",
     "vat": "VAT (增值税)",
     "vat_surcharges": "Surcharges on VAT (税金及附加)",
     "profit_before_tax": "Profit before tax (利润总额)",

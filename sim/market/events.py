@@ -13,8 +13,11 @@ from collections.abc import Callable
 
 from mesa.time import Priority, Schedule
 
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH
-from sim.runs.failure import fail
+from sim.money import to_fen
+from sim.runs.failure import fail, take
+from sim.runs.liquidity import pay_from_own_cash
 
 
 class DatedEvent:
@@ -95,6 +98,27 @@ def trust_event(market, day: int, platform, event) -> None:
     market.runs.trust.shock(platform.index, event.trust_shock)
 
 
+def data_breach(market, day: int, platform, event) -> None:
+    """A security breach: trust falls, money is stolen, the platform is down, repairs cost.
+
+    The attackers reach the platform's own cash and, without custody (资金存管), every account
+    fleeing operators could (:func:`sim.runs.failure.reachable_kinds`); investors' share of it is
+    their loss to ``stolen``. Remediation is paid from the platform's cash (capital calls within
+    their limit, else it fails, as for every cost).
+    """
+    trust_event(market, day, platform, event)
+    kinds = (None if not platform.config.liquidity.custody
+             else [AccountKind.PLATFORM_CASH])
+    stolen = take(market, platform, event.stolen_share, kinds, Memo.STOLEN_IN_BREACH, "stolen")
+    platform.run.stolen_fen += stolen
+    platform.down_until_day = max(platform.down_until_day, day + event.downtime_days)
+    cost = to_fen(event.remediation_cny)
+    paid = pay_from_own_cash(market, platform, WORLD, cost, Memo.BREACH_REMEDIATION)
+    if paid < cost:
+        platform.unpaid_costs_fen += cost - paid
+        fail(market, platform, day, "cannot pay for the breach's remediation")
+
+
 def liquidity_shock(market, day: int, platform, event) -> None:
     """A share of the platform's investors need all their money today (Diamond-Dybvig)."""
     market.runs.liquidity_shock(platform, event.share, day)
@@ -111,4 +135,5 @@ def wind_down_order(market, day: int, platform, event) -> None:
 
 
 RUN_EVENTS = {"liquidity_shock": liquidity_shock, "operators_flee": operators_flee,
+              "data_breach": data_breach,
               "wind_down_order": wind_down_order}

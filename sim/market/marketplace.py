@@ -72,7 +72,7 @@ class Marketplace:
         cfg = market.config.borrowers
         demand = cfg.applications_per_day * cfg.demand_factor(day)
         for platform in market.platforms:
-            if platform.frozen:
+            if platform.frozen or day < platform.down_until_day:
                 continue
             expected = (demand * platform.config.market_share * platform.demand_multiplier
                         + platform.marketing_applications_per_day)

@@ -62,15 +62,17 @@ def reachable_kinds(platform) -> list[AccountKind]:
     return kinds
 
 
-def take(market, platform, share: float) -> int:
+def take(market, platform, share: float, kinds: list | None = None,
+         memo: Memo = Memo.TAKEN_BY_OPERATORS, cause: str = "taken") -> int:
     """跑路: the operators leave with ``share`` of every account they can reach; the amount (fen).
 
     Investors' cash and queued withdrawals are cut pro rata, each investor to the fen; the cut is
-    their loss to the cause ``taken``.
+    their loss to ``cause``. A breach's attackers take the same way from ``kinds``
+    (:func:`sim.market.events.data_breach`).
     """
     books, inv, p = market.bookkeeper, market.investors, platform.index
     taken = 0
-    for kind in reachable_kinds(platform):
+    for kind in reachable_kinds(platform) if kinds is None else kinds:
         if kind in (AccountKind.INVESTOR_CASH, AccountKind.WITHDRAWALS_QUEUED):
             holdings = inv.cash_fen if kind == AccountKind.INVESTOR_CASH else inv.queued_fen
             cut = np.floor(holdings[:, p] * share).astype(np.int64)
@@ -80,12 +82,13 @@ def take(market, platform, share: float) -> int:
             amount = int(cut.sum())
             market.totals["investor_income_fen"] -= amount
             platform.investor_income_fen -= amount
-            platform.run.add_loss("taken", amount)
+            platform.run.add_loss(cause, amount)
         else:
             amount = int(books.balance(platform, kind) * share)
-        books.move(platform, kind, WORLD, amount, Memo.TAKEN_BY_OPERATORS)
+        books.move(platform, kind, WORLD, amount, memo)
         taken += amount
-    platform.run.taken_fen += taken
+    if cause == "taken":
+        platform.run.taken_fen += taken
     return taken
 
 

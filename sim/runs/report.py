@@ -12,7 +12,8 @@ RUNS_COLUMNS = ["day", "platform", "state", "state_label", "requested_cny", "pai
                 "queued_cny", "oldest_wait_days", "transfer_offered_cny", "transfer_sold_cny",
                 "transfer_price", "platform_cash_cny", "pool_cash_cny", "investor_cash_cny",
                 "trust_mean", "trust_p10", "trust_p50", "trust_p90", "investors_running",
-                "capital_called_cny", "taken_cny"] + [f"loss_{cause}_cny" for cause in LOSS_CAUSES]
+                "capital_called_cny", "taken_cny", "stolen_cny"] + [
+                    f"loss_{cause}_cny" for cause in LOSS_CAUSES]
 """Columns of the ``runs`` table."""
 
 
@@ -41,6 +42,7 @@ def runs_rows(market, day: int) -> list[dict]:
             "investors_running": int(runs.trust.running[:, p].sum()),
             "capital_called_cny": record.capital_called_fen / 100,
             "taken_cny": record.taken_fen / 100,
+            "stolen_cny": record.stolen_fen / 100,
         }
         row.update({f"loss_{cause}_cny": record.losses_fen[cause] / 100 for cause in LOSS_CAUSES})
         rows.append(row)
@@ -54,6 +56,7 @@ def runs_summary(platform) -> dict:
             "failure": record.failure, "failure_reason": record.failure_reason,
             "capital_called_cny": record.capital_called_fen / 100,
             "taken_by_operators_cny": record.taken_fen / 100,
+            "stolen_in_breach_cny": record.stolen_fen / 100,
             "self_dealt_cny": record.self_dealt_fen / 100,
             "loans_sold": record.loans_sold,
             "investor_losses_cny": {cause: amount / 100

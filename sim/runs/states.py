@@ -37,7 +37,7 @@ FAILURE_STATES = {"wind_down": RunState.WIND_DOWN, "closure": RunState.CLOSED,
                   "flee": RunState.FLED}
 
 
-LOSS_CAUSES = ("defaults", "transfer_discount", "loans_sold", "taken", "unpaid")
+LOSS_CAUSES = ("defaults", "transfer_discount", "loans_sold", "taken", "stolen", "unpaid")
 
 
 class RunRecord:
@@ -58,6 +58,7 @@ class RunRecord:
         self.capital_called_fen = 0
         self.first_capital_call_day: int | None = None
         self.taken_fen = 0                    # by the operators (跑路, 挪用)
+        self.stolen_fen = 0                   # by attackers in a security breach
         self.self_dealt_fen = 0               # principal lent to the owners' own projects (自融)
         self.loans_sold = 0
         self.losses_fen = dict.fromkeys(LOSS_CAUSES, 0)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sim import footprint
 from sim.policies import FAMILIES, PolicyContext, PolicyError, build
 from sim.runs.rules import resolve_rule
+from sim.scenario.based_on import with_base
 from sim.scenario.messages import describe_errors, find_line, key_name, split_key
 from sim.scenario.schema import PlatformConfig, Scenario, ScenarioError
 
@@ -45,6 +46,8 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
     else:
         label = str(Path(source))
         text, raw = read_toml_file(Path(source), "scenario", ScenarioError)
+        raw = with_base(Path(source), raw, lambda p: read_toml_file(p, "scenario", ScenarioError),
+                        ScenarioError)
     scenario = validate_tables(Scenario, raw, overrides or {}, label, text)
     try:
         footprint.check(scenario, label)

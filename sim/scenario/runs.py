@@ -45,7 +45,11 @@ class RunEvent(_Section):
     """A dated event that moves trust or forces a platform's hand.
 
     ``bad_press``, ``data_breach``, ``regulator_notice``, ``police_investigation``: every investor's
-    trust in the platforms named falls by ``trust_shock`` (0-1) on ``day``. ``liquidity_shock``: a
+    trust in the platforms named falls by ``trust_shock`` (0-1) on ``day``. A ``data_breach`` (a
+    security breach, 黑客攻击) also steals ``stolen_share`` of the money the attackers can reach (the
+    platform's own cash; without custody, 资金存管, the reserve's, the pool's and investors' cash on
+    it too), takes the platform down for ``downtime_days`` (no applications, no new loans listed)
+    and costs ``remediation_cny`` (paid from its cash, as every cost). ``liquidity_shock``: a
     share ``share`` of the platform's investors need all their money at once (Diamond-Dybvig's
     impatient depositors). ``operators_flee``: the operators leave with what they can reach (跑路).
     ``wind_down_order``: a regulator orders an orderly exit (良性退出).
@@ -56,6 +60,16 @@ class RunEvent(_Section):
     platforms: list[str] = Field(default_factory=list, description="platforms hit; empty: all")
     trust_shock: Probability = Field(0.0, description="trust lost by every investor, 0-1")
     share: Probability = Field(0.0, description="liquidity_shock: share of investors withdrawing")
+    stolen_share: Probability = Field(0.0, description="data_breach: share of reachable money stolen")
+    downtime_days: int = Field(0, ge=0, le=365, description="data_breach: days the platform is down")
+    remediation_cny: float = Field(0.0, ge=0.0, le=1e11, description="data_breach: its cost, CNY")
+
+    @model_validator(mode="after")
+    def _breach_keys_on_a_breach(self):
+        keys = [k for k in ("stolen_share", "downtime_days", "remediation_cny") if getattr(self, k)]
+        if keys and self.kind != "data_breach":
+            raise ValueError(f"{', '.join(keys)} belong to a data_breach, not a {self.kind}")
+        return self
 
 
 class RunsConfig(_Section):

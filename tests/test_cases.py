@@ -1,0 +1,109 @@
+"""The seeds' failure cases (scenarios/cases/, docs/failure-cases.md): each shows its mechanism.
+
+A case is the seed plan with what broke changed (``based_on``); a security breach steals what the
+attackers can reach (less with custody), takes the platform down and costs its remediation.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.cli import main
+from sim.company import check_identities, statements
+from sim.ledger import AccountKind, Memo
+from sim.model import P2PMarket
+from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.based_on import merge
+
+CASES = "scenarios/cases"
+
+
+def _run(name: str, **overrides) -> P2PMarket:
+    market = P2PMarket(f"{CASES}/{name}.toml", audit="off", **overrides)
+    market.run()
+    return market
+
+
+def test_a_case_is_the_seed_plan_with_its_changes():
+    seed, case = load_scenario("scenarios/seed_business_plan.toml"), \
+        load_scenario(f"{CASES}/weak_credit.toml")
+    assert case.run.name == "case_weak_credit" and case.runs.enabled
+    assert case.platforms[0].risk["approve_grades"][-1] == "G"
+    assert case.platforms[0].company == seed.platforms[0].company  # the rest is the seed's
+    assert case.plan == seed.plan and case.borrowers == seed.borrowers
+    assert merge({"a": {"b": 1, "c": 2}, "l": [1]}, {"a": {"b": 3}, "l": [2]}) == \
+        {"a": {"b": 3, "c": 2}, "l": [2]}
+    replaced = merge({"g": {"policy": "layered", "layers": []}}, {"g": {"policy": "none"}})
+    assert replaced == {"g": {"policy": "none"}}  # another policy's table replaces the base's
+
+
+def test_a_missing_base_is_refused_with_its_key(tmp_path, capsys):
+    case = tmp_path / "case.toml"
+    case.write_text('based_on = "nowhere.toml"\n[run]\nname = "x"\n')
+    with pytest.raises(ScenarioError, match="based_on = 'nowhere.toml': no such file"):
+        load_scenario(case)
+    case.write_text('based_on = "../seed.toml"\n[platform_changes.7]\nservice_fee = 0.1\n')
+    (tmp_path.parent / "seed.toml").write_text('[[platforms]]\nname = "a"\n')
+    with pytest.raises(ScenarioError, match="platform_changes.7: the base has platforms 0 to 0"):
+        load_scenario(case)
+    assert main(["run", str(case), "--out", str(tmp_path / "out")]) == 2
+    assert "platform_changes.7" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_a_breach_steals_what_it_reaches_stops_the_platform_and_costs_its_repair():
+    open_, held = _run("security_breach"), _run("security_breach", **{
+        "platforms.0.liquidity.custody": True})
+    for market in (open_, held):
+        frame = statements(market)
+        assert check_identities(market, frame) == []
+        journal = market.ledger.journal()
+        platform = market.platforms[0]
+        stolen = journal[journal.memo == Memo.STOLEN_IN_BREACH]
+        assert (stolen.day == 400).all() and stolen.amount_fen.sum() == platform.run.stolen_fen > 0
+        repair = journal[journal.memo == Memo.BREACH_REMEDIATION]
+        assert repair.amount_fen.sum() == 3_000_000_00
+        applications = market.datacollector.get_model_vars_dataframe()["applications"]
+        assert (applications.iloc[400:414] == 0).all() and applications.iloc[414:430].sum() > 0
+        company = [platform.account(k) for k in (AccountKind.PLATFORM_CASH,
+                                                 AccountKind.RESERVE_FUND)]
+        from_company = stolen[stolen.source.isin(company)].amount_fen.sum()
+        line = frame[(frame.statement == "income") & (frame.line == "security_breach")]
+        assert line.amount_fen.sum() == -(from_company + 3_000_000_00)
+    investors = [m.platforms[0].run.losses_fen["stolen"] for m in (open_, held)]
+    assert investors[0] > 0 == investors[1]  # with custody their cash is out of reach
+    assert held.platforms[0].run.stolen_fen < open_.platforms[0].run.stolen_fen
+
+
+def test_a_breach_key_on_another_event_is_refused():
+    with pytest.raises(ScenarioError, match="stolen_share belong to a data_breach"):
+        load_scenario(f"{CASES}/security_breach.toml",
+                      {"runs.events": [{"day": 10, "kind": "bad_press", "stolen_share": 0.1}]})
+
+
+def test_over_expansion_runs_out_of_cash_and_the_closure_costs_investors():
+    platform = _run("over_expansion").platforms[0]
+    assert platform.run.failure_reason == "cannot pay its costs"
+    assert 360 < platform.run.failed_day < 1080
+    assert platform.run.losses_fen["loans_sold"] > 0
+
+
+def test_weak_credit_leaves_investors_with_the_losses_the_guarantee_cannot_cover():
+    seed = P2PMarket("scenarios/seed_business_plan.toml", audit="off",
+                     **{"runs.enabled": True})
+    seed.run()
+    weak = _run("weak_credit")
+    lost = [m.platforms[0].run.losses_fen["defaults"] for m in (seed, weak)]
+    assert lost[1] > 3 * lost[0]
+    arm = weak.platforms[0].layers[0]
+    assert arm.paid_fen > arm.capital_fen  # it paid out more than its capital
+
+
+def test_the_pool_fails_when_the_rules_tighten_and_self_dealing_deepens_the_hole():
+    honest = {"platforms.0.liquidity.self_dealing_share": 0.0,
+              "platforms.0.liquidity.diversion_monthly": 0.0}
+    pools = [_run("self_dealing_pool"), _run("self_dealing_pool", **honest)]
+    for market in pools:
+        assert 540 < market.platforms[0].run.failed_day <= 600  # after the tightening, not before
+    (dealt, unpaid), (honest_dealt, honest_unpaid) = [
+        (m.platforms[0].run.self_dealt_fen, m.platforms[0].run.losses_fen["unpaid"]) for m in pools]
+    assert dealt > 0 == honest_dealt and unpaid > honest_unpaid > 0
