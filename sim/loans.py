@@ -79,9 +79,9 @@ def _balance_exact(principal, monthly_rate, term, method, k):
     if k >= term:
         return 0.0
     if method == 0:  # annuity
-        if monthly_rate == 0.0:
-            return principal * (term - k) / term
         growth_n = (1.0 + monthly_rate) ** term
+        if growth_n == 1.0:  # no interest, or too little to move (1 + r)^n: equal principal
+            return principal * (term - k) / term
         growth_k = (1.0 + monthly_rate) ** k
         return principal * (growth_n - growth_k) / (growth_n - 1.0)
     if method == 1:  # equal principal
@@ -118,7 +118,7 @@ def instalment(principal, annual_rate, term, method, k):
         if k < term:
             return np.int64(0), np.int64(0)
         return np.int64(principal), _round_fen(principal * annual_rate * term / 12.0)
-    if method == 0 and monthly_rate != 0.0 and k < term:  # annuity: (1+r)^n computed once
+    if method == 0 and (1.0 + monthly_rate) ** term != 1.0 and k < term:  # annuity: (1+r)^n once
         # the same expressions as _balance_exact, so consecutive instalments telescope exactly
         growth_n = (1.0 + monthly_rate) ** term
         before = principal * (growth_n - (1.0 + monthly_rate) ** (k - 1)) / (growth_n - 1.0)

@@ -75,3 +75,13 @@ def test_bad_schedule_input_is_refused(bad):
     args = dict(principal=1000.0, annual_rate=0.1, term_months=12) | bad
     with pytest.raises(ValueError):
         schedule(**args)
+
+
+def test_an_annuity_at_a_rate_too_small_to_move_its_growth_is_equal_principal():
+    """A rate of 1e-277 (a mutated rate cap) leaves (1 + r)^n at 1: no division by zero."""
+    from sim.loans import balance_after, instalment
+
+    tiny = 1.8e-277
+    parts = [instalment(1_200_000, tiny, 12, 0, k) for k in range(1, 13)]
+    assert [int(p) for p, _ in parts] == [100_000] * 12 and all(int(i) == 0 for _, i in parts)
+    assert balance_after(1_200_000, tiny, 12, 0, 6) == 600_000
