@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from sim.company import StatementError, check_identities, statements
-from sim.company.costs import income_tax_fen, vat_fen
 from sim.company.guarantee_arm import company_guarantor, provisions_by_month
 from sim.company.record import CompanyRecord
 from sim.company.report import company_report, yearly_statements
 from sim.company.statements import company_accounts
+from sim.company.taxes import income_tax_fen, vat_fen
 from sim.ledger import AccountKind, LedgerError, Memo
 from sim.model import P2PMarket
 from sim.scenario import ScenarioError
@@ -374,7 +374,7 @@ def test_vat_surcharges_are_their_share_of_the_vat_paid():
                                                       values="amount_fen")
     vat, surcharges = -income.loc["vat"], -income.loc["vat_surcharges"]
     assert (surcharges == np.round(0.12 * vat)).all() and vat.sum() > 0
-    from sim.company.costs import INPUT_VAT_LINES
+    from sim.company.taxes import INPUT_VAT_LINES
     bought = [line for line in income.index
               if line in INPUT_VAT_LINES or line.startswith("marketing_")]
     revenue, purchases = income.loc["revenue"], -income.loc[bought].sum()

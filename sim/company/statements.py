@@ -35,6 +35,7 @@ from sim.company.lines import (
     income_line,
     income_lines,
 )
+from sim.company.taxes import income_tax_fen
 from sim.ledger import AccountKind
 from sim.loans import DAYS_PER_MONTH
 
@@ -98,8 +99,6 @@ def accrued_income_tax(platform, income: pd.DataFrame) -> np.ndarray:
     run's last month closes the books: the tax on its year, not paid within the run, is reckoned
     as it would be paid (after the losses carried, on a copy of the record).
     """
-    from sim.company.costs import income_tax_fen
-
     paid = income.loc["income_tax"].to_numpy()
     months = len(paid)
     accrued = np.zeros(months, np.int64)
