@@ -101,8 +101,16 @@ def test_a_plan_study_gives_odds_statements_and_a_spreadsheet(tmp_path):
     quantiles = pd.read_csv(out / "statements_by_year.csv")
     revenue = quantiles[(quantiles.line == "revenue") & (quantiles.year == 1)].iloc[0]
     assert math.isclose(lines["Revenue (营业收入)"][2].value, revenue.p50)
-    for name in ("fans.png", "targets.png", "plan.json", "drivers.csv", "timing.csv"):
+    for name in ("fans.png", "targets.png", "plan.json", "drivers.csv", "timing.csv",
+                 "capital_needed.csv"):
         assert (out / name).stat().st_size > 0
+    inputs = {row[0].value: [cell.value for cell in row] for row in book["Inputs"].iter_rows()}
+    assert inputs["platforms.0.company.vat_rate"][1:4] == [0.06, "rate (0.06 = 6 %)",
+                                                           "营改增 (财税〔2016〕36号): financial "
+                                                           "services, 6 %"]
+    assert inputs["platforms.0.operating_cost_monthly_cny"][2:4] == ["CNY", "assumption: no source given"]
+    assert inputs["run.horizon_days"][3] == "model default (docs/scenarios.md)"
+    assert inputs["grades.default_hazard_monthly"][4] == "lognormal (scale)"  # drawn each run
 
 
 def test_a_plan_study_is_the_same_on_one_worker_or_two(tmp_path):
@@ -122,6 +130,8 @@ def test_a_plan_study_is_the_same_on_one_worker_or_two(tmp_path):
     (["--set", 'plan.uncertain=[{key = "grades.cure_probability", distribution = "normal", '
                'mean = 0.0, sd = 5.0}]'], "which the scenario refuses"),
     (["--runs", "0"], "--runs 0"),
+    (["--set", 'plan.sources={"platforms.0.nothing" = "a law"}'],
+     "plan.sources: 'platforms.0.nothing' names no key"),
 ])
 def test_bad_plan_requests_exit_2_and_write_nothing(argv, words, tmp_path, capsys):
     out = tmp_path / "out"
@@ -206,3 +216,51 @@ def test_bad_solve_requests_exit_2_and_write_nothing(argv, words, tmp_path, caps
     assert code == 2
     assert words in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_median_runs_statements_add_up_by_their_formulas(tmp_path):
+    """plan.xlsx: the median run month by month; every total a formula that gives the books'."""
+    import re
+
+    out = tmp_path / "plan"
+    results = run_plan(PlanRequest(PLAN, runs=3, workers=1, executor="local", out=str(out),
+                                   overrides=SMALL, quiet=True))
+    book = openpyxl.load_workbook(out / "plan.xlsx")
+    for statement, title in (("income", "Median run, income"), ("cash_flow", "Median run, cash flow"),
+                             ("balance_sheet", "Median run, balance")):
+        sheet, books = book[title], results["median_statements"][statement]
+        cells = {cell.coordinate: cell.value for row in sheet.iter_rows() for cell in row}
+
+        def value(ref):  # a cell's number, formulas evaluated (SUM of ranges and cells)
+            content = cells[ref]
+            if not (isinstance(content, str) and content.startswith("=SUM(")):
+                return content or 0.0
+            total = 0.0
+            for part in content[5:-1].split(","):
+                first, _, last = part.partition(":")
+                column, low = re.match(r"([A-Z]+)(\d+)", first).groups()
+                end_column, high = re.match(r"([A-Z]+)(\d+)", last or first).groups()
+                columns = [column] if column == end_column else [
+                    openpyxl.utils.get_column_letter(j) for j in range(
+                        openpyxl.utils.column_index_from_string(column),
+                        openpyxl.utils.column_index_from_string(end_column) + 1)]
+                total += sum(value(f"{c}{r}") for c in columns for r in range(int(low), int(high) + 1))
+            return total
+
+        totals = {"income": ["revenue", "profit_before_tax", "net_income"],
+                  "cash_flow": ["net_cash_flow"],
+                  "balance_sheet": ["total_assets", "total_liabilities", "total_equity"]}[statement]
+        lines = list(books.index)
+        for line in totals:
+            row = lines.index(line) + 2
+            assert str(cells[f"B{row}"]).startswith("=SUM(")
+            for j, month in enumerate(books.columns):
+                letter = openpyxl.utils.get_column_letter(j + 2)
+                assert math.isclose(value(f"{letter}{row}"), books.at[line, month], abs_tol=0.005)
+        if statement != "balance_sheet":  # the Total column adds the months
+            last = openpyxl.utils.get_column_letter(len(books.columns) + 2)
+            row = lines.index(totals[-1]) + 2
+            assert math.isclose(value(f"{last}{row}"), books.loc[totals[-1]].sum(), abs_tol=0.05)
+    net = results["median_statements"]["income"].loc["net_income"].sum()
+    runs = pd.read_csv(out / "runs.csv")
+    assert results["median_run"] in runs.run.tolist() and math.isfinite(net)

@@ -44,7 +44,7 @@ def run_inputs(uncertain: list[UncertainInput], scenario: Scenario, seed: int,
     return overrides, draws
 
 
-def base_value(values: dict, key: str, index: int):
+def lookup(values: dict, key: str, where: str):
     """The scenario's value of dotted ``key`` (``platforms.0.service_fee``); InputError if none."""
     node: Any = values
     for part in key.replace("__", ".").split("."):
@@ -53,8 +53,14 @@ def base_value(values: dict, key: str, index: int):
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:
-            raise InputError(f"plan.uncertain[{index}].key: {key!r} names no key of the scenario "
+            raise InputError(f"{where}: {key!r} names no key of the scenario "
                              f"(write it as --set does, e.g. platforms.0.service_fee)")
+    return node
+
+
+def base_value(values: dict, key: str, index: int):
+    """The number(s) at dotted ``key``; InputError if none, or not a number."""
+    node = lookup(values, key, f"plan.uncertain[{index}].key")
     numbers = node if isinstance(node, list) else [node]
     if not numbers or not all(isinstance(v, int | float) and not isinstance(v, bool)
                               for v in numbers):

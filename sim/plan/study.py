@@ -27,7 +27,10 @@ from sim.outputs.run_folder import finished
 from sim.plan.charts import plot_fans, plot_targets
 from sim.plan.errors import PlanError
 from sim.plan.inputs import InputError, run_inputs
+from sim.plan.median_run import SHEETS as MEDIAN_SHEETS
+from sim.plan.median_run import formula_sheet, median_run, monthly_statements
 from sim.plan.runs import PlanTask, run_plan_one
+from sim.plan.sources import inputs_sheet
 from sim.plan.workbook import (
     CNY,
     NOT_ADDITIVE,
@@ -83,6 +86,10 @@ def run_plan(request: PlanRequest) -> dict[str, Any]:
     results = _analyse(ok, scenario)
     results.update(folder=folder, runs=len(records), failed=len(records) - len(ok),
                    skipped=len(tasks) - len(todo))
+    median = median_run(ok)  # run again from its seed: its statements month by month
+    results["median_run"] = median["run"]
+    results["median_statements"] = monthly_statements(
+        tasks[median["run"]], scenario.plan.platform or scenario.platforms[0].name)
     before = snapshot(folder)
     _write(folder, results, scenario, request)
     seal(folder, "experiment", before)
@@ -158,6 +165,10 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
                                                      "capital_needed_cny": CNY})
     sheets["Drivers"] = (results["drivers"], {"ks_distance": NUMBER, "p_value": NUMBER})
     sheets["Runs"] = (results["runs_table"], {})
+    for statement, title in MEDIAN_SHEETS.items():
+        sheets[title] = (formula_sheet(results["median_statements"][statement], statement),
+                         {"*": CNY})
+    sheets["Inputs"] = (inputs_sheet(scenario), {})
     about = [("scenario", str(Path(request.scenario).resolve())), ("runs", str(results["runs"])),
              ("failed runs", str(results["failed"])),
              ("seed", str(scenario.run.seed if request.seed is None else request.seed)),
@@ -165,6 +176,11 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
                              "95 % Wilson interval"),
              ("P10 / P50 / P90", "quantiles over the runs; flows summed over each year, balances "
                                  "at its end; CNY. " + NOT_ADDITIVE),
+             ("median run", f"run {results['median_run']}: the run whose net income over the "
+                            f"plan is the median, run again from its seed; its statements month "
+                            f"by month (CNY), every total an Excel formula over its lines"),
+             ("inputs", "every input's value, unit and source ([plan.sources] in the scenario); "
+                        "'assumption: no source given' marks a number nobody has sourced"),
              ("drivers", "Kolmogorov-Smirnov distance between the inputs of runs that met a target "
                          "and runs that missed it (Monte-Carlo filtering)")]
     notes = dict.fromkeys(STATEMENT_SHEETS.values(), NOT_ADDITIVE)

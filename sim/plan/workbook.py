@@ -63,7 +63,7 @@ def write_workbook(path: Path, sheets: dict[str, tuple[pd.DataFrame, dict[str, s
             sheet.column_dimensions[letter].width = min(60, max(10, width + 2))
             if number:
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
-                    if isinstance(cell.value, int | float):
+                    if isinstance(cell.value, int | float) or str(cell.value).startswith("="):
                         cell.number_format = number
         sheet.freeze_panes = "B2"
         if title in (notes or {}):

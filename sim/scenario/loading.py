@@ -77,14 +77,19 @@ def _check_plan_keys(scenario: Scenario, label: str) -> None:
     Checked for every command, not only ``p2psim plan``: a scenario file is right or wrong as a
     whole.
     """
-    if not scenario.plan.uncertain:
+    if not scenario.plan.uncertain and not scenario.plan.sources:
         return
-    from sim.plan.inputs import InputError, base_value
+    from sim.plan.inputs import InputError, base_value, lookup
 
     values = scenario.model_dump()
     for i, spec in enumerate(scenario.plan.uncertain):
         try:
             base_value(values, spec.key, i)
+        except InputError as error:
+            raise ScenarioError(f"{label}: {error}") from None
+    for key in scenario.plan.sources:
+        try:
+            lookup(values, key, "plan.sources")
         except InputError as error:
             raise ScenarioError(f"{label}: {error}") from None
 

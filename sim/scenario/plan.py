@@ -73,6 +73,9 @@ class PlanConfig(BaseModel):
     platform: str = Field("", description="whose plan; empty: the first platform")
     targets: list[str] = Field(default_factory=list, max_length=200)
     uncertain: list[UncertainInput] = Field(default_factory=list, max_length=100)
+    sources: dict[str, str] = Field(
+        default_factory=dict, max_length=2000, description="where an input's number came from, by "
+        "key as --set writes it: the seed, a law, data, or an assumption (plan.xlsx, Inputs)")
 
 
 def check_plan(plan: PlanConfig, horizon_days: int, platform_names: list[str]) -> None:
