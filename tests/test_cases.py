@@ -35,6 +35,9 @@ def test_a_case_is_the_seed_plan_with_its_changes():
         {"a": {"b": 3, "c": 2}, "l": [2]}
     replaced = merge({"g": {"policy": "layered", "layers": []}}, {"g": {"policy": "none"}})
     assert replaced == {"g": {"policy": "none"}}  # another policy's table replaces the base's
+    pool = load_scenario(f"{CASES}/self_dealing_pool.toml").plan.sources  # no guarantee layers:
+    assert "platforms.0.company.vat_rate" in pool and "loans.all_in_cap" in pool  # their sources
+    assert not any(".layers." in key for key in pool)  # are gone with them, the rest stay
 
 
 def test_a_missing_base_is_refused_with_its_key(tmp_path, capsys):

@@ -7,7 +7,8 @@ except a policy's table naming another policy, which replaces the base's whole; 
 a list included, replaces the base's whole. ``platforms`` is a list: a case that
 changes a platform gives ``[[platforms]]`` whole, or changes it key by key with a table
 ``[platform_changes.0]`` (``platform_changes.0.liquidity.custody = false``). A base may itself be
-based on another; the path is relative to the file that names it.
+based on another; the path is relative to the file that names it. The base's ``[plan.sources]``
+for keys a file takes away (a guarantee policy replaced) are dropped with them.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ def with_base(path: Path, tables: dict, read, error: type[Exception], depth: int
     if not base_path.is_file():
         raise error(f"{path}: based_on = {base_name!r}: no such file ({base_path})")
     _, base = read(base_path)
-    merged = merge(with_base(base_path, base, read, error, depth + 1), tables)
-    return _change_platforms(merged, changes, path, error)
+    base = with_base(base_path, base, read, error, depth + 1)
+    merged = _change_platforms(merge(base, tables), changes, path, error)
+    return _drop_sources_of_removed_keys(base, merged)
 
 
 def merge(base: dict, changes: dict) -> dict:
@@ -57,6 +59,32 @@ def merge(base: dict, changes: dict) -> dict:
         else:
             out[key] = value
     return out
+
+
+def _drop_sources_of_removed_keys(base: dict, tables: dict) -> dict:
+    """The ``[plan.sources]`` of keys the base gave and this file took away (a policy replaced).
+
+    Every other source stays, to be checked as any scenario's are.
+    """
+    sources = tables.get("plan", {}).get("sources")
+    if not isinstance(sources, dict):
+        return tables
+    kept = {key: text for key, text in sources.items()
+            if _holds(tables, key) or not _holds(base, key)}
+    return {**tables, "plan": {**tables["plan"], "sources": kept}}
+
+
+def _holds(tables: Any, key: str) -> bool:
+    """Whether the raw ``tables`` give dotted ``key``."""
+    node = tables
+    for part in key.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False
+    return True
 
 
 def _change_platforms(tables: dict, changes: Any, path: Path, error) -> dict:
