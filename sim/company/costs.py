@@ -25,7 +25,7 @@ def open_books(market, platform, month: int) -> None:
     record = platform.company
     if month > 0 and platform.is_fund_pool:
         record.products_owed_fen[month - 1] = products_owed_now(market, platform)
-    close_month(market, platform, month)
+    close_month(platform, month)
     record.new_month()
     for raised in platform.config.company.capital_raises:
         if raised.month == month:

@@ -71,7 +71,7 @@ def company_guarantor(platform):
     return None
 
 
-def close_month(market, platform, month: int) -> None:
+def close_month(platform, month: int) -> None:
     """At ``month``'s opening: record the guarantor's last month (balance, fees) for its books.
 
     The layer's provisions are recomputed from its own months (:func:`provisions_by_month`, the

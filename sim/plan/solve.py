@@ -327,7 +327,6 @@ def run_solve(request, solve: SolveRequest) -> dict[str, Any]:
     name = scenario.run.name
     out = request.out or f"results/{name}-solve-{solve.key.replace('.', '_')}"
     folder = check_output_folder(out, "solve", "--out" if request.out else "the results folder")
-    check_solve(scenario, solve, request.scenario)  # before any run: a bad key costs nothing
     result = solve_runs(scenario, request, solve, tasks)
     result["monotone"] = monotone(result["trials"], result["direction_sign"])
     with atomic_folder(folder, "solve") as staging:
