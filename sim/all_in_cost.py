@@ -13,32 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.loans import MONTHS_PER_YEAR, RepaymentMethod
-
-BISECTION_STEPS = 60  # the monthly rate bracketed to 1e-18 of its range: exact for any fee
-
-
-def payments_per_yuan(annual_rate: np.ndarray, term: np.ndarray, method: np.ndarray,
-                      monthly: np.ndarray) -> np.ndarray:
-    """The borrower's payment each month per yuan lent (loans x months, zero past the term).
-
-    Closed forms of :mod:`sim.loans` (without rounding to the fen), plus the monthly fee.
-    """
-    rate = np.asarray(annual_rate, np.float64)[:, None] / MONTHS_PER_YEAR
-    n = np.asarray(term, np.int64)[:, None]
-    method = np.asarray(method, np.int64)[:, None]
-    k = np.arange(1, int(np.max(term, initial=1)) + 1)[None, :]
-    live = k <= n
-    growth = (1 + rate) ** n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        annuity = np.where(rate > 0, rate * growth / (growth - 1), 1.0 / n)
-    equal = 1.0 / n + rate * (n - k + 1) / n
-    interest_only = rate + (k == n)
-    bullet = np.where(k == n, 1 + rate * n, 0.0)
-    pay = np.select([method == RepaymentMethod.ANNUITY, method == RepaymentMethod.EQUAL_PRINCIPAL,
-                     method == RepaymentMethod.INTEREST_ONLY], [annuity + 0 * k, equal,
-                                                                interest_only], bullet)
-    return np.where(live, pay + np.asarray(monthly, np.float64)[:, None], 0.0)
+from sim.kernels.all_in import monthly_irr
+from sim.loans import MONTHS_PER_YEAR
 
 
 def all_in_apr(annual_rate, term, method, upfront, monthly) -> np.ndarray:
@@ -61,14 +37,5 @@ def all_in_apr(annual_rate, term, method, upfront, monthly) -> np.ndarray:
                                       (term, method, upfront, monthly))
     if size == 0:
         return np.zeros(0)
-    flows = payments_per_yuan(annual_rate, term, method, monthly)
-    received = 1.0 - upfront.astype(np.float64)
-    months = np.arange(1, flows.shape[1] + 1)[None, :]
-    low, high = np.full(size, -0.99), np.full(size, 1.0)  # monthly rates: -99 % .. 100 %
-    for _ in range(BISECTION_STEPS):
-        middle = (low + high) / 2
-        value = np.sum(flows / (1 + middle[:, None]) ** months, axis=1)
-        too_low = value > received  # discounting too little: the rate is higher
-        low = np.where(too_low, middle, low)
-        high = np.where(too_low, high, middle)
-    return (low + high) / 2 * MONTHS_PER_YEAR
+    return monthly_irr(annual_rate, term.astype(np.int64), method.astype(np.int64),
+                       upfront.astype(np.float64), monthly.astype(np.float64)) * MONTHS_PER_YEAR

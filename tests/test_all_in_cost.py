@@ -40,6 +40,25 @@ def test_fees_against_the_schedule_s_own_cash_flows(method):
     assert all_in_apr([0.13], [24], [code], 0.04, 0.002)[0] == pytest.approx(expected, abs=2e-6)
 
 
+@pytest.mark.parametrize("term", [1, 7, 36])
+def test_newton_and_bisection_both_solve_to_rounding(term):
+    """Positive rates go by Newton from 0, a loan repaying less than it received by bisection."""
+    flows = np.full(term, 1.0 / term) + 0.001
+    months = np.arange(1, term + 1)
+    for upfront in (0.05, -0.10):  # -0.10: the borrower received 110 % of principal
+        monthly = brentq(lambda i: np.sum(flows / (1 + i) ** months) - (1 - upfront), -0.9, 0.9,
+                         xtol=1e-15)
+        solved = all_in_apr([0.0], [term], [RepaymentMethod.EQUAL_PRINCIPAL], upfront, 0.001)[0]
+        assert solved == pytest.approx(12 * monthly, abs=1e-12)
+        assert (solved < 0) == (upfront < 0)
+
+
+def test_a_rate_below_rounding_is_a_rate_of_zero():
+    """(1 + 1e-277)^n is 1: the annuity is then equal principal, not a division by zero."""
+    tiny = all_in_apr([1.8e-277], [12], [RepaymentMethod.ANNUITY], 0.0, 0.0)[0]
+    assert tiny == all_in_apr([0.0], [12], [RepaymentMethod.ANNUITY], 0.0, 0.0)[0] == 0.0
+
+
 def _market(service_fee, **extra):
     return P2PMarket(None, rng=3, audit="off", **{
         "run.horizon_days": 61, "borrowers.applications_per_day": 400.0,

@@ -166,8 +166,10 @@ class Platform(mesa.Agent):
         upfront, monthly = self.borrower_fee_shares()
         cost = all_in_apr(rate, term, method, upfront, monthly)
         borrowers = self.model.config.borrowers
-        usual = all_in_apr(self.market_rate[applicants["grade"]], term, method,
-                           borrowers.usual_upfront_fee, borrowers.usual_monthly_fee)
+        kinds, kind_of = np.unique(np.stack([applicants["grade"], term, method]), axis=1,
+                                   return_inverse=True)  # few (grade, term, method): price each once
+        usual = all_in_apr(self.market_rate[kinds[0]], kinds[1], kinds[2],
+                           borrowers.usual_upfront_fee, borrowers.usual_monthly_fee)[kind_of.ravel()]
         self.over_cap = cost > self.model.config.loans.all_in_cap
         return cost - usual
 
