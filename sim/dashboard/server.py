@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
+
+STOP_WAIT_S = 10  # seconds a stopping server has before it is killed
 
 
 class DashboardError(ValueError):
@@ -76,7 +79,7 @@ def command(scenario: Path, host: str, port: int, open_browser: bool) -> tuple[l
 
 def serve(scenario: str, host: str = "localhost", port: int = 8765,
           open_browser: bool = True) -> int:
-    """Serve the dashboard until Ctrl-C; return the server's exit code.
+    """Serve the dashboard until Ctrl-C or SIGTERM; return the server's exit code (0 when stopped).
 
     The scenario is built once here first, so that a bad scenario is reported as the other
     commands report it (exit code 2), not inside the server.
@@ -91,8 +94,45 @@ def serve(scenario: str, host: str = "localhost", port: int = 8765,
                              f"day by day; run an industry with `p2psim industry {scenario}` and "
                              f"read it with `p2psim report`")
     check_port(host, port)
-    DashboardMarket(str(path)).release()
+    market = DashboardMarket(str(path))
+    market.step()  # compiles the kernels into numba's cache: a visitor's first Step is quick
+    market.release()
     args, env = command(path, host, port, open_browser)
     print(f"p2psim dashboard: http://{host}:{port}/ ({path.name}); Ctrl-C stops it",
           file=sys.stderr)
-    return subprocess.call(args, env=env)
+    return run_server(args, env)
+
+
+def run_server(args: list[str], env: dict) -> int:
+    """Run the server in its own process group until it exits or this process is told to stop.
+
+    SIGTERM and SIGINT (Ctrl-C) stop the whole group, the server and any child of it, and return
+    0; a server that does not stop within ``STOP_WAIT_S`` is killed.
+    """
+    server = subprocess.Popen(args, env=env, start_new_session=True)
+    stopped = []
+
+    def stop(signum, _frame):
+        stopped.append(signum)
+        _signal_group(server, signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        code = server.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _signal_group(server, signal.SIGTERM)
+        try:
+            server.wait(timeout=STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            _signal_group(server, signal.SIGKILL)
+            server.wait()
+    return 0 if stopped else code
+
+
+def _signal_group(server: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(server.pid, sig)
+    except ProcessLookupError:  # the group has gone
+        pass

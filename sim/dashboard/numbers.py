@@ -1,0 +1,99 @@
+"""The dashboard's key numbers, each with its unit, read from the market's books and its day rows.
+
+What a risk manager looks for first (the reserve and its coverage, arrears M1+, losses by layer) and
+what a founder looks for (own cash and how many months it lasts). Amounts are in M CNY (百万元).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from sim.company.targets import parse_target
+from sim.ledger import AccountKind
+from sim.loans import DAYS_PER_MONTH
+
+MILLION = 1e6
+
+LOSS_LAYERS = {  # the loss waterfall: who paid for the loans that went bad, in the order they pay
+    "paid by the guarantor (代偿)": "guarantor_payout_cny",
+    "paid by the reserve fund (风险准备金)": "reserve_payout_cny",
+    "paid by the insurer": "insurer_payout_cny",
+    "written off (坏账核销)": "default_principal_cny",
+    "recovered from borrowers (催收)": "recoveries_cny",
+    "lost by investors": "investor_loss_cny",
+}
+
+
+def daily(market) -> pd.DataFrame:
+    """The market's day rows (one per day run), read under its lock."""
+    with market.lock:
+        return market.datacollector.get_model_vars_dataframe().copy()
+
+
+def key_numbers(market) -> list[tuple[str, str]]:
+    """(label with unit, value) rows of the market now."""
+    rows = daily(market)
+    with market.lock:
+        outstanding = market.outstanding_fen() / 100
+        claims = market.claims_fen() / 100
+        reserve = market.account_total(AccountKind.RESERVE_FUND) / 100
+        cash = market.account_total(AccountKind.PLATFORM_CASH) / 100
+        failed = sum(p.run.state.failed for p in market.platforms)
+    last = rows.iloc[-1] if len(rows) else None
+    arrears = 0.0 if last is None else float(sum(last[f"arrears_m{b}_cny"] for b in (1, 2, 3)))
+    state = "finished" if market.finished else "running"
+    out = [("day", f"{market.day:,} of {market.horizon_days:,} ({state})"),
+           ("volume lent, M CNY", _m(rows["volume_cny"].sum() if len(rows) else 0.0)),
+           ("outstanding principal, M CNY", _m(outstanding)),
+           ("in arrears M1+ (逾期), M CNY", f"{_m(arrears)} ({_share(arrears, outstanding)})"),
+           ("reserve fund, M CNY", _m(reserve)),
+           ("reserve coverage, % of investors' claims", _share(reserve, claims)),
+           ("platform cash, M CNY", _m(cash)),
+           ("cash runway, months", runway_text(rows, cash)),
+           ("platforms failed", f"{failed} of {len(market.platforms)}")]
+    losses = loss_layers(rows)
+    out += [(f"{label}, M CNY", _m(value)) for label, value in losses.items()]
+    return out
+
+
+def loss_layers(rows: pd.DataFrame) -> dict[str, float]:
+    """Each layer of :data:`LOSS_LAYERS` summed over the days run, CNY."""
+    return {label: float(rows[column].sum()) if len(rows) else 0.0
+            for label, column in LOSS_LAYERS.items()}
+
+
+def runway_months(rows: pd.DataFrame, cash_cny: float) -> float:
+    """Months the platforms' cash lasts at the last 30 days' net outflow (inf: cash did not fall)."""
+    if len(rows) < 2:
+        return math.inf
+    window = rows["platform_cash_cny"].iloc[-DAYS_PER_MONTH - 1:]
+    burn = (window.iloc[0] - window.iloc[-1]) * DAYS_PER_MONTH / (len(window) - 1)
+    return cash_cny / burn if burn > 0 else math.inf
+
+
+def runway_text(rows: pd.DataFrame, cash_cny: float) -> str:
+    """:func:`runway_months` in words."""
+    months = runway_months(rows, cash_cny)
+    if math.isinf(months):
+        return "cash did not fall in the last 30 days"
+    return f"{months:,.1f} at the last 30 days' outflow"
+
+
+def minimum_cash_cny(market) -> float | None:
+    """The plan's minimum own cash (a ``min_cash_cny >= X`` target), or None where it sets none."""
+    plan = market.config.plan
+    for text in plan.targets:
+        target = parse_target(text, max(1, market.horizon_days // DAYS_PER_MONTH))
+        if target.figure == "min_cash_cny" and target.op in (">=", ">"):
+            return target.threshold
+    return None
+
+
+def _m(cny: float) -> str:
+    return f"{cny / MILLION:,.2f}"
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f} %" if whole > 0 else "n/a (nothing outstanding)"
