@@ -12,8 +12,9 @@
     year, the probability it runs short as configured (a table and a figure for a board).
 ``p2psim plan SCENARIO [--runs N]``
     Test a business plan: the odds of meeting each target, statements P10/P50/P90, a spreadsheet.
-``p2psim report RESULTS_DIR [--out FILE]``
-    One self-contained HTML report of a run, an experiment, a plan or a reserve study.
+``p2psim report RESULTS_DIR [RESULTS_DIR ...] [--out FILE]``
+    One self-contained HTML report of a run, an experiment, a plan or a reserve study; of two or
+    more folders of one kind, their comparison (key numbers with differences, series overlaid).
 ``p2psim dashboard [SCENARIO] [--port N]``
     Mesa's Solara dashboard on localhost: inputs, step / play / reset, live charts.
 ``p2psim industry FILE [--seed N] [--out DIR] [--set KEY=VALUE] [--workers N]``
@@ -176,9 +177,12 @@ def _solve(args: argparse.Namespace, request) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from sim.report import write_report
+    from sim.report import write_comparison, write_report
 
-    path = write_report(args.results, args.out)
+    if len(args.results) > 1:
+        path = write_comparison(args.results, args.out)
+    else:
+        path = write_report(args.results[0], args.out)
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB, self-contained: open it in a "
           f"browser)")
     return 0
@@ -327,10 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--tolerance", type=float, default=None,
                       help="width the answer is found to (default: the bracket's / 200)")
     plan.set_defaults(func=_plan)
-    rep = sub.add_parser("report", help="one self-contained HTML report of a results folder")
-    rep.add_argument("results", metavar="RESULTS_DIR",
-                     help="folder of a run, an experiment, a plan or a reserve study")
-    rep.add_argument("--out", default=None, help="HTML file (default: RESULTS_DIR/report.html)")
+    rep = sub.add_parser("report", help="one self-contained HTML report of a results folder, or "
+                                        "several of one kind side by side")
+    rep.add_argument("results", metavar="RESULTS_DIR", nargs="+",
+                     help="folder of a run, an experiment, a plan or a reserve study; two or "
+                          "more: their comparison")
+    rep.add_argument("--out", default=None, help="HTML file (default: RESULTS_DIR/report.html; "
+                                                 "for a comparison ./comparison.html)")
     rep.set_defaults(func=_report)
     dash = sub.add_parser("dashboard", help="Mesa's Solara dashboard of a scenario, in a browser")
     dash.add_argument("scenario", nargs="?", default="scenarios/baseline.toml",

@@ -192,11 +192,11 @@ def test_two_visitors_play_at_once_with_their_own_days(browser, dashboard):
     for visitor in (first, second):
         visitor.get_by_role("button", name="▶").click()
     first.wait_for_timeout(60_000)
-    days = []
     for visitor in (first, second):
         visitor.get_by_role("button", name="❚❚").click()
         visitor.get_by_role("button", name="Step").wait_for(timeout=30_000)
-        days.append(_day(visitor))
+    first.wait_for_timeout(2000)  # a frame under way when paused finishes
+    days = [_day(visitor) for visitor in (first, second)]
     assert all(day > 14 for day in days), days
     first.get_by_role("button", name="Step").click()
     _wait_for_day(first, days[0] + 7)
@@ -228,8 +228,8 @@ def test_playing_to_the_end_stops_at_the_horizon(browser, tmp_path):
 
 
 @pytest.mark.parametrize("kind, words", [
-    ("run", ["Run: run_fund_pool", "volume lent, CNY", "investors' losses in runs, CNY"]),
-    ("experiment", ["Experiment: fees", "platforms.0.service_fee"]),
+    ("run", ["Run: run_fund_pool", "volume lent, M CNY", "investors' losses in runs, M CNY"]),
+    ("experiment", ["Experiment: fees", "service fee (platform 0)"]),
     ("plan", ["Business plan: seed_business_plan", "Key numbers: the odds of each target"]),
     ("reserve", ["Reserve study: vasicek_limit", "Warnings", "book sized (exposure)",
                  "Against the closed form"]),
@@ -247,6 +247,27 @@ def test_each_report_opens_in_the_browser_with_its_key_numbers(kind, words, brow
     assert widths and all(width > 100 for width in widths)  # every figure decoded
     if SHOTS and kind == "run":
         page.screenshot(path=str(SHOTS / "report_run.png"))
+    page.close()
+
+
+A4_CONTENT_PX = 703  # 210 mm less two 12 mm margins, at 96 px an inch
+
+
+@pytest.mark.parametrize("kind", ["run", "experiment", "plan", "reserve", "industry"])
+def test_each_report_prints_to_a4_with_no_table_cut(kind, browser, results_folders, tmp_path):
+    """Chromium's print layout at A4's width: every table within the page; the PDF is made."""
+    path = write_report(results_folders[kind], tmp_path / f"{kind}.html")
+    page = browser.new_page(viewport={"width": A4_CONTENT_PX, "height": 1000})
+    page.goto(path.resolve().as_uri())
+    page.emulate_media(media="print")
+    cut = page.evaluate("""() => { const width = document.documentElement.clientWidth;
+        return [...document.querySelectorAll('table')]
+          .filter(t => t.getBoundingClientRect().right > width + 1 || t.scrollWidth > t.clientWidth + 1)
+          .map(t => t.id); }""")
+    assert cut == [], cut
+    pdf = page.pdf(format="A4", margin={side: "12mm" for side in ("top", "bottom", "left",
+                                                                   "right")})
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     page.close()
 
 

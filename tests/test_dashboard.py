@@ -19,7 +19,8 @@ from sim.cli import main
 from sim.dashboard import charts
 from sim.dashboard.inputs import input_specs
 from sim.dashboard.model import DashboardMarket
-from sim.dashboard.numbers import daily, loss_layers, minimum_cash_cny, runway_months
+from sim.dashboard.numbers import daily, minimum_cash_cny, runway_months
+from sim.outputs.losses import loss_layers
 
 BASELINE = "scenarios/baseline.toml"
 

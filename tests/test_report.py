@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import html as html_module
+import io
 import json
+import math
 import re
 import shutil
 import tomllib
@@ -14,7 +17,9 @@ import pytest
 from sim.cli import main
 from sim.folders import MARKER
 from sim.money import estimate_text
+from sim.outputs.labels import is_allowed
 from sim.report import write_report
+from sim.report.html import cell_text
 from sim.report.scenario_text import scenario_toml
 
 
@@ -34,8 +39,8 @@ def test_a_run_report_has_its_key_numbers_figures_and_provenance(results_folders
     _self_contained(html)
     summary = json.loads((folder / "summary.json").read_text())
     meta = json.loads((folder / "metadata.json").read_text())
-    assert f"{summary['volume_cny']:,.2f}" in html and "volume lent, CNY" in html
-    assert f"{summary['run_losses_cny']:,.2f}" in html  # the pool's run is in this one
+    assert f"{summary['volume_cny'] / 1e6:,.2f}" in html and "volume lent, M CNY" in html
+    assert f"{summary['run_losses_cny'] / 1e6:,.2f}" in html  # the pool's run is in this one
     assert meta["git_revision"] in html and f"<b>{meta['seed']}</b>" in html
     assert "清盘" in html  # the failed pool's state in the platforms table
     assert html.count("data:image/png;base64,") >= 4  # overview, platforms, company, runs
@@ -46,9 +51,12 @@ def test_an_experiment_report_has_every_point_with_errors(results_folders, tmp_p
     html = _report(folder, tmp_path, "experiment")
     _self_contained(html)
     summary = pd.read_csv(folder / "summary.csv")
-    assert "Experiment: fees" in html and "platforms.0.service_fee" in html
+    assert "Experiment: fees" in html and "service fee (platform 0)" in html
     volume = summary[summary.output == "volume_cny"].iloc[0]
-    assert f"{volume['mean']:,.2f}" in html and f"{volume['se']:,.2f}" in html
+    se = volume["se"] / 1e6  # shown in M CNY, the mean rounded to two digits of its error
+    mean = round(volume["mean"] / 1e6, max(0, 1 - math.floor(math.log10(se))))
+    assert "volume lent, M CNY: each point" in html
+    assert f"<td>{cell_text(mean, 'cny')}</td>" in html
     assert json.loads((folder / "done.json").read_text())["git_revision"] in html
 
 
@@ -217,7 +225,9 @@ def test_a_board_folder_with_a_garbage_table_is_refused(tmp_path, results_folder
 def test_an_industry_folder_reports(results_folders, tmp_path):
     html = _report(results_folders["industry"], tmp_path, "industry")
     _self_contained(html)
-    assert "problem platforms" in html and "The trackers&#x27; table" in html
+    assert "problem platforms" in html and "the trackers&#x27; table" in html
+    assert "Contagion" in html or "contagion network" in html
+    assert "Problem platforms by province" in html
 
 
 @pytest.mark.parametrize("out, words", [("{tmp}", "is a folder"),
@@ -226,3 +236,87 @@ def test_an_industry_folder_reports(results_folders, tmp_path):
 def test_a_bad_out_file_exits_2(out, words, tmp_path, results_folders, capsys):
     assert main(["report", str(results_folders["run"]), "--out", out.format(tmp=tmp_path)]) == 2
     assert words in capsys.readouterr().err
+
+
+KINDS = ["run", "experiment", "plan", "reserve", "industry"]
+
+
+def _tables(html: str) -> list[tuple[list[str], list[list[str]], str]]:
+    """Each table of a page: its headers, its cells' texts, and its embedded CSV (decoded)."""
+    found = []
+    for match in re.finditer(r'<table id="(table-\d+)">(.*?)</table>.*?base64,([A-Za-z0-9+/=]+)"',
+                             html, re.S):
+        body = match[2]
+        heads = [html_module.unescape(h) for h in re.findall(r"<th>(.*?)</th>", body)]
+        rows = [[html_module.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+                for row in re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>")[1])]
+        found.append((heads, rows, base64.b64decode(match[3]).decode("utf-8")))
+    return found
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_header_is_a_bare_code_name(kind, results_folders, tmp_path):
+    """Every header is a label from the registries (sim.outputs.labels), with its unit."""
+    tables = _tables(_report(results_folders[kind], tmp_path, kind))
+    assert tables
+    headers = {h for heads, _, _ in tables for h in heads}
+    assert not [h for h in headers if not is_allowed(h)], headers
+    assert not [h for h in headers if re.fullmatch(r"[a-z0-9]+([_.][a-z0-9]+)+", h)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_embedded_csv_reads_back_equal_to_its_table(kind, results_folders, tmp_path):
+    page = _report(results_folders[kind], tmp_path, kind)
+    tables = _tables(page)
+    assert len(tables) == page.count("<table id=\"table-") >= 1
+    assert page.count("download this table (CSV)") == page.count("<table ")  # key numbers too
+    for heads, rows, text in tables:
+        frame = pd.read_csv(io.StringIO(text), keep_default_na=False)
+        assert list(frame.columns) == heads
+        assert len(frame) == len(rows)
+        for row, cells in zip(frame.itertuples(index=False), rows):
+            for value, cell in zip(row, cells):
+                _same(value, cell)
+
+
+def _same(value, cell: str) -> None:
+    """A CSV value and the cell that shows it: the same number to the cell's digits, or text."""
+    shown = cell.replace(",", "")
+    if re.fullmatch(r"[+-]?\d+(\.\d+)?(e-?\d+)?", shown):
+        decimals = len(shown.split(".")[1]) if "." in shown and "e" not in shown else 0
+        tolerance = 0.5 * 10 ** -decimals if "e" not in shown else abs(float(shown)) * 0.05
+        assert abs(float(value) - float(shown)) <= tolerance * 1.0001 + 1e-12, (value, cell)
+    elif cell == "–":
+        assert value == "" or (isinstance(value, float) and math.isnan(value)), (value, cell)
+    elif cell in ("yes", "no"):
+        assert str(value) in ("True", "False", cell)
+    else:
+        assert str(value) == cell, (value, cell)
+
+
+def test_the_comparison_of_two_runs_shows_their_differences(results_folders, tmp_path):
+    second = tmp_path / "dearer"
+    assert main(["run", "scenarios/run_fund_pool.toml", "--set", "run.horizon_days=420", "--set",
+                 "investors.count=3000", "--set", "platforms.0.service_fee=0.05", "--out",
+                 str(second), "--quiet"]) == 0
+    out = tmp_path / "comparison.html"
+    assert main(["report", str(results_folders["run"]), str(second), "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    heads, rows, _ = _tables(page)[0]
+    assert heads == ["key number", "(1) run", "(2) dearer", "(2) dearer − (1) run"]
+    volume = {row[0]: row for row in rows}["volume lent, M CNY"]
+    first, other = (json.loads((f / "summary.json").read_text())["volume_cny"] / 1e6
+                    for f in (results_folders["run"], second))
+    assert volume[1:3] == [f"{first:,.2f}", f"{other:,.2f}"]
+    assert float(volume[3].replace(",", "")) == pytest.approx(other - first, abs=0.011)
+    assert "platforms.0.service_fee = 0.05" in page  # what differs, in the header
+    assert page.count("data:image/png;base64,") >= 1  # the series overlaid
+
+
+def test_a_comparison_of_two_kinds_is_refused(results_folders, tmp_path, capsys):
+    out = tmp_path / "mixed.html"
+    assert main(["report", str(results_folders["run"]), str(results_folders["plan"]), "--out",
+                 str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "a comparison needs folders of one kind" in err and "Traceback" not in err
+    assert not out.exists()

@@ -151,3 +151,12 @@ def figure_value(report, name: str, platform: str | None = None) -> float:
     value = target_value(figure, report.monthly[platform], report.yearly[platform],
                          report.once[platform])
     return math.nan if value is None else float(value)
+
+
+def minimum_cash(targets: list[str], months: int) -> float | None:
+    """The plan's minimum own cash, CNY: the threshold of a ``min_cash_cny >= X`` target, or None."""
+    for text in targets:
+        target = parse_target(text, max(1, months))
+        if target.figure == "min_cash_cny" and target.op in (">=", ">"):
+            return target.threshold
+    return None

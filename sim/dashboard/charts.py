@@ -15,10 +15,11 @@ import pandas as pd
 import solara
 from matplotlib.figure import Figure
 
-from sim.dashboard.numbers import LOSS_LAYERS, MILLION, daily, key_numbers, loss_layers, minimum_cash_cny
+from sim.dashboard.numbers import MILLION, daily, key_numbers, minimum_cash_cny
 from sim.ledger import AccountKind
 from sim.loans import DAYS_PER_MONTH
-from sim.outputs.charts import CJK_FONT
+from sim.outputs.charts import cjk_titles
+from sim.outputs.losses import LOSS_LAYERS, loss_layers
 
 WEEK = 7
 MANY_PLATFORMS = 12  # beyond this the platforms are shown as distributions and the largest ones
@@ -125,7 +126,7 @@ def loss_waterfall(market, pinned=None):
     axis.set_xlabel("M CNY, summed over the days run")
     axis.set_title("Losses by layer: guarantor → reserve → insurer → investors", fontsize=10)
     fig.subplots_adjust(left=0.42, right=0.97, top=0.88, bottom=0.2)
-    _fonts(fig)
+    cjk_titles(fig)
     return solara.FigureMatplotlib(fig, format="png")
 
 
@@ -221,16 +222,8 @@ def _figure(rows: int) -> Figure:
     fig.subplots(rows, 1, sharex=True)
     fig.subplots_adjust(left=0.15, right=0.97, top=0.9, bottom=0.9 / (2.0 * rows + 0.9) + 0.04,
                         hspace=0.12)
-    _fonts(fig)
+    cjk_titles(fig)
     return fig
-
-
-def _fonts(fig: Figure) -> None:
-    if CJK_FONT:
-        for axis in fig.axes:
-            axis.title.set_fontfamily(CJK_FONT)
-            for label in axis.get_yticklabels():
-                label.set_fontfamily(CJK_FONT)
 
 
 def _setting(value) -> str:

@@ -10,21 +10,12 @@ import math
 
 import pandas as pd
 
-from sim.company.targets import parse_target
+from sim.company.targets import minimum_cash
 from sim.ledger import AccountKind
 from sim.loans import DAYS_PER_MONTH
+from sim.outputs.losses import loss_layers
 
 MILLION = 1e6
-
-LOSS_LAYERS = {  # the loss waterfall: who paid for the loans that went bad, in the order they pay
-    "paid by the guarantor (代偿)": "guarantor_payout_cny",
-    "paid by the reserve fund (风险准备金)": "reserve_payout_cny",
-    "paid by the insurer": "insurer_payout_cny",
-    "written off (坏账核销)": "default_principal_cny",
-    "recovered from borrowers (催收)": "recoveries_cny",
-    "lost by investors": "investor_loss_cny",
-}
-
 
 def daily(market) -> pd.DataFrame:
     """The market's day rows (one per day run), read under its lock."""
@@ -58,12 +49,6 @@ def key_numbers(market) -> list[tuple[str, str]]:
     return out
 
 
-def loss_layers(rows: pd.DataFrame) -> dict[str, float]:
-    """Each layer of :data:`LOSS_LAYERS` summed over the days run, CNY."""
-    return {label: float(rows[column].sum()) if len(rows) else 0.0
-            for label, column in LOSS_LAYERS.items()}
-
-
 def runway_months(rows: pd.DataFrame, cash_cny: float) -> float:
     """Months the platforms' cash lasts at the last 30 days' net outflow (inf: cash did not fall)."""
     if len(rows) < 2:
@@ -83,12 +68,7 @@ def runway_text(rows: pd.DataFrame, cash_cny: float) -> str:
 
 def minimum_cash_cny(market) -> float | None:
     """The plan's minimum own cash (a ``min_cash_cny >= X`` target), or None where it sets none."""
-    plan = market.config.plan
-    for text in plan.targets:
-        target = parse_target(text, max(1, market.horizon_days // DAYS_PER_MONTH))
-        if target.figure == "min_cash_cny" and target.op in (">=", ">"):
-            return target.threshold
-    return None
+    return minimum_cash(market.config.plan.targets, market.horizon_days // DAYS_PER_MONTH)
 
 
 def _m(cny: float) -> str:

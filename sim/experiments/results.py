@@ -26,10 +26,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from sim.experiments.design import parameter_columns, sensitivity_problem  # noqa: E402
 from sim.experiments.spec import Experiment  # noqa: E402
 from sim.outputs import save_figure  # noqa: E402
+from sim.outputs.labels import SCALE, column, key_label  # noqa: E402
+
+FAN_BANDS = 4  # points whose bands a fan chart draws; every point has its median line
 
 
 def tidy(records: list[dict], spec: Experiment) -> pd.DataFrame:
@@ -156,12 +160,13 @@ def plot_all(out: Path, spec: Experiment, table: pd.DataFrame, summary: pd.DataF
     elif spec.parameters and kind in ("random", "latin"):
         for output in summary.output.unique():
             written.append(_scatter(folder, spec, summary[summary.output == output], output))
+    names = point_names(summary, spec) if len(summary) else {}
     if spec.experiment.replications >= 8:
         for output in table.output.unique():
             written.append(_mc_error(folder, table[(table.output == output)
-                                                  & (table.status == "ok")], output))
+                                                  & (table.status == "ok")], output, names))
     for output in series.output.unique() if len(series) else []:
-        written.append(_fan(folder, series[series.output == output], output))
+        written.append(_fan(folder, series[series.output == output], output, names))
     if len(sens) and "parameter" in sens and sens.parameter.notna().any():
         for output in sens.output.unique():
             written.append(_sensitivity_bars(folder, sens[sens.output == output], output, kind))
@@ -171,97 +176,131 @@ def plot_all(out: Path, spec: Experiment, table: pd.DataFrame, summary: pd.DataF
 def _by_parameter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: str) -> Path:
     """The output's mean against the first parameter, one line per value of the others.
 
-    With 95 % confidence bars (1.96 Monte-Carlo standard errors).
+    With 95 % confidence bars (1.96 Monte-Carlo standard errors); amounts in M CNY, shares in %.
     """
     first, others = spec.parameters[0].key, [p.key for p in spec.parameters[1:]]
+    shown, scale = column(output), SCALE.get(column(output).unit, 1.0)
     fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
     groups = rows.groupby(others) if others else [((), rows)]
     for label, group in groups:
         group = group.sort_values(first)
-        name = ", ".join(f"{k}={v}" for k, v in zip(others, np.atleast_1d(label))) or None
-        ax.errorbar(group[first], group["mean"], yerr=1.96 * group["se"], marker="o", capsize=3,
-                    label=name)
-    ax.set_xlabel(first)
-    ax.set_ylabel(output)
-    ax.set_title(f"{output} (mean of {spec.experiment.replications} runs, 95 % interval)")
+        name = ", ".join(f"{key_label(k)} = {v:g}" for k, v in zip(others, np.atleast_1d(label)))
+        ax.errorbar(group[first], group["mean"] * scale, yerr=1.96 * group["se"] * scale,
+                    marker="o", capsize=3, label=name or None)
+    ax.set_xlabel(key_label(first))
+    ax.set_ylabel(shown.header)
+    _plain_axes(ax)
+    ax.set_title(f"{shown.label}: mean of {spec.experiment.replications} runs, 95 % interval",
+                 fontsize=10)
     ax.grid(alpha=0.3)
     if others:
         ax.legend(fontsize=8)
     return save_figure(fig, folder / f"{output}_by_{_safe(first)}.png")
 
 
+def _plain_axes(ax) -> None:
+    """Tick labels as plain numbers: no "1e8" offset above an axis."""
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.6g}"))
+
+
+def point_names(summary: pd.DataFrame, spec: Experiment) -> dict[int, str]:
+    """Each point as its parameters' values in words (or its variant's name)."""
+    keys = [k for k in parameter_columns(spec) if k in summary]
+    first = summary.drop_duplicates("point").set_index("point")
+    if "variant" in first:
+        return {int(p): str(v) for p, v in first["variant"].items()}
+    return {int(p): ", ".join(f"{key_label(k)} = {row[k]:g}" if isinstance(row[k], float)
+                              else f"{key_label(k)} = {row[k]}" for k in keys) or f"point {p}"
+            for p, row in first.iterrows()}
+
+
 def _variants(folder: Path, spec: Experiment, rows: pd.DataFrame, diffs: pd.DataFrame,
               output: str) -> Path:
     """Per variant: the output's mean, and its paired difference from the first, 95 % intervals."""
+    shown, scale = column(output), SCALE.get(column(output).unit, 1.0)
     fig, axes = plt.subplots(1, 2, figsize=(12, 0.45 * len(rows) + 2.2), constrained_layout=True)
     y = np.arange(len(rows))
-    axes[0].barh(y, rows["mean"], xerr=1.96 * rows["se"], color="tab:red", alpha=0.7, capsize=3)
+    axes[0].barh(y, rows["mean"] * scale, xerr=1.96 * rows["se"] * scale, color="tab:red",
+                 alpha=0.7, capsize=3)
     axes[0].set_yticks(y, rows["variant"])
-    axes[0].set_xlabel(f"{output}, mean of {spec.experiment.replications} runs")
+    axes[0].set_xlabel(f"{shown.header}, mean of {spec.experiment.replications} runs")
     if len(diffs):
         diffs = diffs.set_index("point").reindex(rows["point"])
-        axes[1].barh(y, diffs["difference"], xerr=1.96 * diffs["se"].fillna(0), color="tab:blue",
-                     alpha=0.7, capsize=3)
+        axes[1].barh(y, diffs["difference"] * scale, xerr=1.96 * diffs["se"].fillna(0) * scale,
+                     color="tab:blue", alpha=0.7, capsize=3)
     axes[1].axvline(0, color="black", linewidth=0.8)
     axes[1].set_yticks(y, [""] * len(y))
     axes[1].set_xlabel(f"minus '{rows['variant'].iloc[0]}' (same draws, paired)")
     for ax in axes:
         ax.invert_yaxis()
         ax.grid(alpha=0.3, axis="x")
-    fig.suptitle(f"{spec.experiment.name}: {output}, 95 % intervals")
+        _plain_axes(ax)
+    fig.suptitle(f"{spec.experiment.name}: {shown.label}, 95 % intervals")
     return save_figure(fig, folder / f"{output}_by_variant.png")
 
 
 def _scatter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: str) -> Path:
     """Each point's mean (95 % bars) against each parameter, for sampled designs."""
     keys = [p.key for p in spec.parameters]
+    shown, scale = column(output), SCALE.get(column(output).unit, 1.0)
     fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 4), squeeze=False,
                              constrained_layout=True)
     for ax, key in zip(axes[0], keys):
-        ax.errorbar(rows[key], rows["mean"], yerr=1.96 * rows["se"], fmt="o", ms=3, alpha=0.7)
-        ax.set_xlabel(key)
-        ax.set_ylabel(output)
+        ax.errorbar(rows[key], rows["mean"] * scale, yerr=1.96 * rows["se"] * scale, fmt="o",
+                    ms=3, alpha=0.7)
+        ax.set_xlabel(key_label(key))
+        ax.set_ylabel(shown.header)
+        _plain_axes(ax)
         ax.grid(alpha=0.3)
     return save_figure(fig, folder / f"{output}_by_parameters.png")
 
 
-def _mc_error(folder: Path, rows: pd.DataFrame, output: str) -> Path:
+def _mc_error(folder: Path, rows: pd.DataFrame, output: str, names: dict[int, str]) -> Path:
     """How the Monte-Carlo standard error of the mean shrinks with the number of runs (per point)."""
+    shown, scale = column(output), SCALE.get(column(output).unit, 1.0)
     fig, ax = plt.subplots(figsize=(6.5, 4.5), constrained_layout=True)
     for point, group in rows.groupby("point"):
-        values = group.sort_values("replication")["value"].to_numpy()
+        values = group.sort_values("replication")["value"].to_numpy() * scale
         n = np.arange(2, len(values) + 1)
         se = [np.std(values[:k], ddof=1) / math.sqrt(k) for k in n]
-        ax.loglog(n, se, marker=".", label=f"point {point}")
+        ax.loglog(n, se, marker=".", label=names.get(int(point), f"point {point}"))
     if len(rows):
-        first = rows.groupby("point")["value"].std().iloc[0]
+        first = rows.groupby("point")["value"].std().iloc[0] * scale
         n = np.arange(2, rows.groupby("point").size().max() + 1)
         ax.loglog(n, first / np.sqrt(n), ls="--", color="grey", label="sd / sqrt(n)")
     ax.set_xlabel("runs")
-    ax.set_ylabel(f"standard error of the mean {output}")
+    ax.set_ylabel(f"standard error of the mean, {shown.header}")
     ax.set_title("Monte-Carlo error against the number of runs")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return save_figure(fig, folder / f"mc_error_{output}.png")
 
 
-def _fan(folder: Path, rows: pd.DataFrame, output: str) -> Path:
-    """Fan chart: median and 50 % / 90 % bands across replications, month by month.
+def _fan(folder: Path, rows: pd.DataFrame, output: str, names: dict[int, str]) -> Path:
+    """Fan chart: every point's median across replications, month by month.
 
-    One fan per point, at most four points.
+    The 50 % and 90 % bands of the first ``FAN_BANDS`` points (more would hide each other: the
+    title says so).
     """
+    shown, scale = column(output), SCALE.get(column(output).unit, 1.0)
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
-    for point in sorted(rows.point.unique())[:4]:
+    points = sorted(rows.point.unique())
+    for k, point in enumerate(points):
         wide = rows[rows.point == point].pivot(index="month", columns="run", values="value")
-        q = wide.quantile([0.05, 0.25, 0.5, 0.75, 0.95], axis=1).T
-        line, = ax.plot(q.index, q[0.5], label=f"point {point}: median")
-        ax.fill_between(q.index, q[0.25], q[0.75], alpha=0.3, color=line.get_color())
-        ax.fill_between(q.index, q[0.05], q[0.95], alpha=0.12, color=line.get_color())
-    ax.set_xlabel("month")
-    ax.set_ylabel(output)
-    ax.set_title(f"{output}: median, 50 % and 90 % of runs")
+        q = wide.quantile([0.05, 0.25, 0.5, 0.75, 0.95], axis=1).T * scale
+        line, = ax.plot(q.index, q[0.5], label=names.get(int(point), f"point {point}"))
+        if k < FAN_BANDS:
+            ax.fill_between(q.index, q[0.25], q[0.75], alpha=0.3, color=line.get_color())
+            ax.fill_between(q.index, q[0.05], q[0.95], alpha=0.12, color=line.get_color())
+    ax.set_xlabel("month of the run")
+    ax.set_ylabel(shown.header)
+    _plain_axes(ax)
+    bands = (f"; bands for the first {FAN_BANDS} of {len(points)} points"
+             if len(points) > FAN_BANDS else "")
+    ax.set_title(f"{shown.label}: median, 50 % and 90 % of runs{bands}", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, ncol=1 + len(points) // 8)
     return save_figure(fig, folder / f"fan_{output}.png")
 
 

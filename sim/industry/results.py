@@ -1,6 +1,7 @@
 """An industry run's results folder, written atomically (``sim.folders.atomic_folder``).
 
-``monthly.csv`` (the trackers' table), ``platforms.csv`` (every platform at the end), ``journal.csv``
+``monthly.csv`` (the trackers' table), ``platforms.csv`` (every platform at the end, its province
+among its facts), ``links.csv`` (pairs of platforms with investors in common), ``journal.csv``
 (the ledger by month, every platform), ``summary.json`` (the end-of-run statistics of the one
 registry, :mod:`sim.outputs.statistics`, the industry's figures among them, and each detailed
 platform's), ``wave.png``; and for the scenario's own platforms, run in full detail:
@@ -18,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from scipy import sparse  # noqa: E402
 
 from sim import __version__  # noqa: E402
 from sim.company.report import company_report, write_company  # noqa: E402
@@ -28,6 +30,7 @@ from sim.outputs import git_revision  # noqa: E402
 from sim.outputs.statistics import fate, summarise, target_lines  # noqa: E402
 
 KIND = "industry"
+MOST_LINKS = 3000  # links.csv keeps the strongest pairs: a figure shows a few hundred
 
 
 def industry_summary(model, company=None) -> dict:
@@ -104,6 +107,7 @@ def write_industry(model, out: Path, scenario: str, elapsed: dict) -> tuple[Path
     with atomic_folder(Path(out), KIND) as staging:
         monthly.to_csv(staging / "monthly.csv", index=False)
         platform_table(industry).to_csv(staging / "platforms.csv", index=False)
+        shared_investors(industry).to_csv(staging / "links.csv", index=False)
         model.ledger.journal().to_csv(staging / "journal.csv", index=False)
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False,
                                                          default=_plain), encoding="utf-8")
@@ -112,6 +116,24 @@ def write_industry(model, out: Path, scenario: str, elapsed: dict) -> tuple[Path
             write_company(company, staging, f"{model.config.run.name} (seed {model.seed}): "
                                             f"the detailed platforms' company")
     return Path(out), summary
+
+
+def shared_investors(industry, most: int = MOST_LINKS) -> pd.DataFrame:
+    """Pairs of platforms with investors in common, the channel a run spreads by.
+
+    The ``most`` strongest pairs: platform_a, platform_b (names), shared_investors (a count).
+    """
+    positions = industry.positions
+    held = sparse.coo_matrix((np.ones(len(positions), dtype=np.int32),
+                              (positions.investor, positions.platform)),
+                             shape=(positions.investors, positions.platforms)).tocsr()
+    held.data[:] = 1  # an investor with two positions on a platform counts once
+    common = sparse.triu(held.T @ held, k=1).tocoo()
+    order = np.argsort(-common.data, kind="stable")[:most]
+    names = np.asarray(industry.names)
+    return pd.DataFrame({"platform_a": names[common.row[order]],
+                         "platform_b": names[common.col[order]],
+                         "shared_investors": common.data[order]})
 
 
 def _plain(value):

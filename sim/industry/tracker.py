@@ -113,6 +113,7 @@ def platform_table(industry) -> pd.DataFrame:
         "platform": ind.names, "detailed": ~ind.pooled, "wdzj_source_id": p.source_id,
         "business_model": np.array(BUSINESS_MODELS)[p.business_model],
         "owner": np.array(OWNER_TYPES)[p.owner], "custody": p.custody,
+        "province": np.array(ind.hazard.provinces)[p.province],
         "registered": ind.registered, "state": [STATE_LABELS[RunState(s)] for s in ind.state],
         "failure_type": [FAILURE_TYPES[t] if t >= 0 else "" for t in ind.failure_type],
         "cause": [CAUSES[c] if c >= 0 else "" for c in ind.cause],

@@ -44,6 +44,15 @@ def use_cjk_font() -> str | None:
 CJK_FONT = use_cjk_font()
 
 
+def cjk_titles(fig) -> None:
+    """Titles and y tick labels of ``fig`` in the CJK font, where there is one (Chinese names)."""
+    if CJK_FONT:
+        for axis in fig.axes:
+            axis.title.set_fontfamily(CJK_FONT)
+            for label in axis.get_yticklabels():
+                label.set_fontfamily(CJK_FONT)
+
+
 def plot_overview(frame: pd.DataFrame, path: Path, title: str) -> None:
     """Four panels: lending, arrears and defaults, platform cash and revenue, investors' return."""
     month = frame["day"] / DAYS_PER_MONTH
@@ -102,58 +111,85 @@ def plot_platforms(monthly: pd.DataFrame, path: Path, title: str) -> None:
         ax.set_xlabel("month")
         ax.set_ylabel("M CNY")
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left")
+        ax.legend(loc="best", fontsize=8)
     axes[1].axhline(0, color="grey", lw=0.5)
     fig.suptitle(title)
     save_figure(fig, path)
 
 
 def plot_policies(monthly: pd.DataFrame, marketing: pd.DataFrame, path: Path, title: str) -> None:
-    """What the policies did, month by month, in four panels.
+    """What the policies did, month by month: one panel for each policy the scenario uses.
 
-    Guarantee funds and payouts, investors won and lost, cost per acquired user by channel, and a
-    fund pool's liabilities against its assets.
+    Investors won and lost (always); guarantee funds and payouts (with a reserve, a guarantor or
+    payouts); cost per acquired user by channel (with marketing channels); a fund pool's
+    liabilities against its assets (with a pool). A policy not in use has no panel.
     """
-    fig, axes = plt.subplots(2, 2, figsize=(13, 8), constrained_layout=True)
-    for name, rows in monthly.groupby("platform", sort=False):
-        fund = rows["reserve_fund_cny"] + rows["guarantor_capital_cny"]
-        line, = axes[0, 0].plot(rows["month"], fund / 1e6, label=f"{name}: reserve / capital")
-        axes[0, 0].plot(rows["month"], rows["guarantee_payout_cny"].cumsum() / 1e6, ls="--",
-                        color=line.get_color(), label=f"{name}: payouts, cumulative")
-        if rows["guarantee_unpaid_cny"].any():
-            axes[0, 0].plot(rows["month"], rows["guarantee_unpaid_cny"] / 1e6, ls=":",
-                            color=line.get_color(), label=f"{name}: claims left unpaid, cumulative")
-        line, = axes[0, 1].plot(rows["month"], rows["active_investors"], label=f"{name}: active")
-        axes[0, 1].bar(rows["month"], rows["new_investors"], alpha=0.4, color=line.get_color(),
-                       label=f"{name}: new in the month")
-        if rows["pool_liabilities_cny"].any():
-            assets = rows["pool_cash_cny"] + rows["held_claims_cny"]
-            line, = axes[1, 1].plot(rows["month"], rows["pool_liabilities_cny"] / 1e6,
-                                    label=f"{name}: owed to investors")
-            axes[1, 1].plot(rows["month"], assets / 1e6, ls="--", color=line.get_color(),
-                            label=f"{name}: pool cash + loans")
-            axes[1, 1].plot(rows["month"], rows["pool_overdue_cny"] / 1e6, ls=":",
-                            color=line.get_color(), label=f"{name}: redemptions overdue")
-    for (name, channel), rows in marketing.groupby(["platform", "channel"], sort=False):
-        axes[1, 0].plot(rows["month"], rows["cost_per_user_cny"], marker=".",
-                        label=f"{name}: {channel}")
-    panels = [(axes[0, 0], "guarantee: fund and payouts", "M CNY"),
-              (axes[0, 1], "investors", "investors"),
-              (axes[1, 0], "marketing: cost per acquired user", "CNY"),
-              (axes[1, 1], "fund pool", "M CNY")]
-    for ax, label, unit in panels:
-        ax.set_title(label)
-        ax.set_xlabel("month")
-        ax.set_ylabel(unit)
+    drawers = [_investors_panel]
+    if (monthly[["reserve_fund_cny", "guarantor_capital_cny", "guarantee_payout_cny"]] != 0
+            ).any().any():
+        drawers.insert(0, _guarantee_panel)
+    if len(marketing):
+        drawers.append(lambda ax, rows: _marketing_panel(ax, marketing))
+    if monthly["pool_liabilities_cny"].any():
+        drawers.append(_pool_panel)
+    columns = 2 if len(drawers) > 1 else 1
+    rows_ = (len(drawers) + 1) // 2
+    fig, axes = plt.subplots(rows_, columns, figsize=(6.5 * columns, 4.2 * rows_ + 0.6),
+                             constrained_layout=True, squeeze=False)
+    for ax, draw in zip(axes.ravel(), drawers):
+        draw(ax, monthly)
+        ax.set_xlabel("month of the run")
         ax.grid(alpha=0.3)
-        if ax.has_data():
-            ax.legend(loc="upper left", fontsize=8)
-        else:
-            ax.text(0.5, 0.5, "not in this scenario", ha="center", va="center",
-                    transform=ax.transAxes, color="grey")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, ncol=2,
+                  frameon=False)
+    for ax in axes.ravel()[len(drawers):]:
+        ax.set_visible(False)
     fig.suptitle(title)
     save_figure(fig, path)
 
+
+def _guarantee_panel(ax, monthly: pd.DataFrame) -> None:
+    for name, rows in monthly.groupby("platform", sort=False):
+        fund = rows["reserve_fund_cny"] + rows["guarantor_capital_cny"]
+        line, = ax.plot(rows["month"], fund / 1e6, label=f"{name}: reserve / capital")
+        ax.plot(rows["month"], rows["guarantee_payout_cny"].cumsum() / 1e6, ls="--",
+                color=line.get_color(), label=f"{name}: payouts, cumulative")
+        if rows["guarantee_unpaid_cny"].any():
+            ax.plot(rows["month"], rows["guarantee_unpaid_cny"] / 1e6, ls=":",
+                    color=line.get_color(), label=f"{name}: claims left unpaid, cumulative")
+    ax.set_title("guarantee: fund and payouts")
+    ax.set_ylabel("M CNY")
+
+
+def _investors_panel(ax, monthly: pd.DataFrame) -> None:
+    for name, rows in monthly.groupby("platform", sort=False):
+        line, = ax.plot(rows["month"], rows["active_investors"], label=f"{name}: active")
+        ax.bar(rows["month"], rows["new_investors"], alpha=0.4, color=line.get_color(),
+               label=f"{name}: new in the month")
+    ax.set_title("investors")
+    ax.set_ylabel("investors")
+
+
+def _marketing_panel(ax, marketing: pd.DataFrame) -> None:
+    for (name, channel), rows in marketing.groupby(["platform", "channel"], sort=False):
+        ax.plot(rows["month"], rows["cost_per_user_cny"], marker=".", label=f"{name}: {channel}")
+    ax.set_title("marketing: cost per acquired user")
+    ax.set_ylabel("CNY per user")
+
+
+def _pool_panel(ax, monthly: pd.DataFrame) -> None:
+    for name, rows in monthly.groupby("platform", sort=False):
+        if not rows["pool_liabilities_cny"].any():
+            continue
+        assets = rows["pool_cash_cny"] + rows["held_claims_cny"]
+        line, = ax.plot(rows["month"], rows["pool_liabilities_cny"] / 1e6,
+                        label=f"{name}: owed to investors")
+        ax.plot(rows["month"], assets / 1e6, ls="--", color=line.get_color(),
+                label=f"{name}: pool cash + loans")
+        ax.plot(rows["month"], rows["pool_overdue_cny"] / 1e6, ls=":", color=line.get_color(),
+                label=f"{name}: redemptions overdue")
+    ax.set_title("fund pool")
+    ax.set_ylabel("M CNY")
 
 
 def save_figure(fig, path: Path) -> Path:

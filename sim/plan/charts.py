@@ -16,17 +16,27 @@ FAN_TITLES = {"cash_cny": "own cash at the month's end, M CNY",
               "daily_volume_cny": "lent a day, M CNY"}
 
 
-def plot_fans(fans: dict[str, pd.DataFrame], path: Path, title: str) -> None:
-    """P10-P90 bands and the median of the monthly figures, over the runs."""
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
+def plot_fans(fans: dict[str, pd.DataFrame], path: Path, title: str,
+              minimum_cash_cny: float | None = None) -> None:
+    """P10-P90 bands and the median of the monthly figures, over the runs.
+
+    The own-cash panel is the plan's cash runway: with the plan's minimum cash (its
+    ``min_cash_cny >= X`` target) as a red line where it sets one.
+    """
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.6), constrained_layout=True)
     for ax, (name, label) in zip(axes.flat, FAN_TITLES.items()):
         fan = fans[name] / 1e6
-        ax.fill_between(fan.index, fan.p10, fan.p90, alpha=0.3, label="P10-P90")
+        ax.fill_between(fan.index, fan.p10, fan.p90, alpha=0.3, label="P10-P90 of the runs")
         ax.plot(fan.index, fan.p50, label="median")
         ax.axhline(0, color="grey", linewidth=0.8)
+        if name == "cash_cny" and minimum_cash_cny is not None:
+            ax.axhline(minimum_cash_cny / 1e6, color="tab:red", linewidth=1.0,
+                       label=f"the plan's minimum cash, {minimum_cash_cny / 1e6:,.1f} M")
         ax.set_title(label)
+        ax.set_ylabel(label.rsplit(", ", 1)[-1])
         ax.set_xlabel("month of the plan")
-        ax.legend(loc="upper left")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8,
+                  frameon=False)
     fig.suptitle(title)
     fig.savefig(path, dpi=110)
     plt.close(fig)

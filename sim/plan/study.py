@@ -18,6 +18,7 @@ from typing import Any
 import sim.plan.analysis as analysis
 from sim import footprint
 from sim.company.report import plain_number
+from sim.company.targets import minimum_cash
 from sim.experiments.design import run_seeds
 from sim.experiments.runner import EXECUTORS, execute
 from sim.experiments.store import RunStore, input_hashes
@@ -185,8 +186,9 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
                          "and runs that missed it (Monte-Carlo filtering)")]
     notes = dict.fromkeys(STATEMENT_SHEETS.values(), NOT_ADDITIVE)
     atomic_file(folder / "plan.xlsx", lambda p: write_workbook(p, sheets, about, notes))
+    floor = minimum_cash(scenario.plan.targets, scenario.run.horizon_days // DAYS_PER_MONTH)
     atomic_file(folder / "fans.png", lambda p: plot_fans(results["fans"], p, f"{name}: "
-                                                     f"{results['runs']} runs"))
+                                                     f"{results['runs']} runs", floor))
     atomic_file(folder / "targets.png", lambda p: plot_targets(results["targets"], p,
                                                            f"{name}: the plan's targets"))
     summary = {**finished(results),

@@ -14,7 +14,8 @@ from sim.report.folder import NEEDS, ReportError, ResultsFolder, open_results
 from sim.report.html import GENERATOR
 from sim.report.kinds import PAGES
 
-__all__ = ["NEEDS", "ReportError", "ResultsFolder", "open_results", "write_report"]
+__all__ = ["NEEDS", "ReportError", "ResultsFolder", "open_results", "write_comparison",
+           "write_report"]
 
 
 def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
@@ -32,26 +33,47 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     """
     results = open_results(folder)
     target = Path(out) if out is not None else results.path / "report.html"
+    _write(target, out, "report.html", [results], lambda: PAGES[results.kind](results).html())
+    home = _results_folder_of(target)
+    if home is not None:
+        add_to_inventory(home, target)
+    return target
+
+
+def write_comparison(folders: list[str | Path], out: str | Path | None = None) -> Path:
+    """Write the comparison of results ``folders`` (two or more of one kind) to ``out``.
+
+    The default file is ``comparison.html`` in the current folder. As :func:`write_report`, it
+    is written whole or not at all and replaces only a report p2psim wrote.
+    """
+    from sim.report.compare import comparison_page
+
+    results = [open_results(folder) for folder in folders]
+    target = Path(out) if out is not None else Path("comparison.html")
+    _write(target, out, "comparison.html", results,
+           lambda: comparison_page(results, PAGES).html())
+    return target
+
+
+def _write(target: Path, out, example: str, results: list[ResultsFolder], page) -> None:
+    """Check ``target``, build the page (a damaged file named) and write it whole or not at all."""
     shown = f"--out {out}" if out is not None else str(target)
     if out is not None and not str(out).strip():
-        raise ReportError("--out '': give a file name, e.g. --out report.html")
+        raise ReportError(f"--out '': give a file name, e.g. --out {example}")
     _check_target(target, shown)
     try:
-        text = PAGES[results.kind](results).html()
+        text = page()
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
         if isinstance(error, ReportError):
             raise
-        raise results.damaged(results.reading or "a file", f"does not hold what the report "
+        damaged = next((r for r in results if r.reading), results[0])
+        raise damaged.damaged(damaged.reading or "a file", f"does not hold what the report "
                               f"needs ({type(error).__name__}: {error})") from None
     try:
         atomic_file(target, lambda path: path.write_text(text, encoding="utf-8"))
     except OSError as error:
         raise ReportError(f"{shown}: cannot write there ({error.strerror or error}); nothing "
                           f"written") from None
-    home = _results_folder_of(target)
-    if home is not None:
-        add_to_inventory(home, target)
-    return target
 
 
 def _check_target(target: Path, shown: str) -> None:

@@ -10,6 +10,7 @@ missing, and, when p2psim's version differs from the one that made the folder, s
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,10 +80,27 @@ class ResultsFolder:
             raise self.damaged(name, "has no rows")
         return table
 
+    def parquet(self, name: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+        """A Parquet table of the folder with at least ``columns``, or :class:`ReportError`."""
+        self.reading = name
+        try:
+            table = pd.read_parquet(self.path / name)
+        except (OSError, ValueError) as error:
+            raise self.damaged(name, f"not a readable Parquet table ({error})") from None
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise self.damaged(name, f"lacks the columns {', '.join(missing)}")
+        return table
+
     def damaged(self, name: str, what: str) -> ReportError:
         """The error for a file of this folder that is not what p2psim wrote."""
         return ReportError(f"RESULTS_DIR {self.path}: {name}: {what}; it is not what "
                            f"{MAKERS[self.kind]} writes: make the folder again")
+
+    def made_on(self) -> str:
+        """When the folder's files were last written (UTC), for kinds that record no date."""
+        stamp = max((f.stat().st_mtime for f in self.path.iterdir() if f.is_file()), default=0)
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ (file time)", time.gmtime(stamp))
 
     def has(self, name: str) -> bool:
         """Whether the folder holds ``name``."""

@@ -10,10 +10,14 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from sim.outputs.labels import SCALE, Column, column
 
 GENERATOR = '<meta name="generator" content="p2psim report">'
 """The page's first line after its doctype: how ``p2psim report`` knows a file it may replace."""
@@ -34,6 +38,19 @@ pre { background: #f6f8fa; padding: 1em; overflow-x: auto; font-size: 0.8em; }
 .missed { color: #b3261e; font-weight: 600; } .met { color: #1e7d32; font-weight: 600; }
 p.note { color: #5a6b7d; font-size: 0.9em; } div.wide { overflow-x: auto; }
 ul.warnings { background: #fff4e5; border-left: 4px solid #e07b00; padding: 0.6em 0.6em 0.6em 2em; }
+a.csv { font-size: 0.8em; margin-left: 0.5em; color: #3b6ea5; }
+@media print {
+  @page { size: A4; margin: 12mm; }
+  body { max-width: none; padding: 0; font-size: 9pt; }
+  h2 { margin-top: 1.2em; break-after: avoid; }
+  div.wide { overflow: visible; }
+  table { width: 100%; font-size: 7pt; }
+  th, td { padding: 1px 3px; overflow-wrap: anywhere; white-space: normal; }
+  th { overflow-wrap: normal; hyphens: auto; }
+  table.key { table-layout: auto; font-size: 8pt; }
+  figure { break-inside: avoid; } figure img { max-width: 100%; max-height: 120mm; }
+  a.csv, details { display: none; }
+}
 """
 
 
@@ -54,12 +71,17 @@ def number_text(value, unit: str = "") -> str:
     return str(value)
 
 
-def facts(kind, scenario, seed, version, revision, created) -> dict[str, str]:
-    """The line under a page's title that makes its result reproducible."""
+def facts(kind, scenario, seed, version, revision, created, overridden: str = "") -> dict[str, str]:
+    """The line under a page's title that makes its result reproducible.
+
+    ``created``: when the results were made (None: not recorded); ``overridden``: the keys set
+    beside the scenario file, in words (:func:`sim.report.scenario_text.overrides_text`).
+    """
     shown = {"kind": kind, "scenario": str(scenario), "seed": str(seed),
-             "p2psim": str(version or "unknown"), "git revision": str(revision or "unknown")}
-    if created:
-        shown["made"] = created
+             "p2psim": str(version or "unknown"), "git revision": str(revision or "unknown"),
+             "made": str(created or "not recorded")}
+    if overridden:
+        shown["overridden"] = overridden
     return shown
 
 
@@ -70,6 +92,8 @@ class Page:
     title: str
     facts: dict[str, str] = field(default_factory=dict)
     parts: list[str] = field(default_factory=list)
+    tables: int = 0
+    key_rows: list[tuple[str, str]] = field(default_factory=list)
 
     def heading(self, text: str) -> None:
         """Start a section."""
@@ -81,23 +105,33 @@ class Page:
         self.parts.append(f"<p{klass}>{html.escape(text)}</p>")
 
     def key_numbers(self, rows: list[tuple[str, str]], element_id: str = "key-numbers") -> None:
-        """A two-column table of labelled numbers (the label carries the unit)."""
+        """A two-column table of labelled numbers (the label carries the unit), with its CSV."""
+        self.key_rows += rows
         body = "".join(f"<tr><td>{html.escape(label)}</td><td>{html.escape(value)}</td></tr>"
                        for label, value in rows)
         self.parts.append(f'<table class="key" id="{element_id}"><tbody>{body}</tbody></table>')
+        csv = pd.DataFrame(rows, columns=["key number", "value"]).to_csv(index=False)
+        self.parts.append(_csv_link(csv, element_id))
 
-    def table(self, frame: pd.DataFrame, units: dict[str, str] | None = None,
+    def table(self, frame: pd.DataFrame, columns: dict[str, Column] | None = None,
               max_rows: int = 200) -> None:
-        """A data table; numbers written by :func:`number_text`, ``units`` by column."""
-        units = units or {}
-        shown = _counts_as_integers(frame.head(max_rows))
+        """A data table, each column labelled with its unit and its values in that unit.
+
+        Columns are named by :func:`sim.outputs.labels.column` unless ``columns`` names them. The
+        table as shown (headers, values in their units) is embedded as a CSV file to download.
+        """
+        shown = readable(frame.head(max_rows), columns or {})
+        units = {c.header: c.unit for c in _columns(frame, columns or {})}
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
         rows = []
         for record in shown.itertuples(index=False):
             cells = "".join(_cell(v, units.get(c, "")) for c, v in zip(shown.columns, record))
             rows.append(f"<tr>{cells}</tr>")
-        self.parts.append(f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>'
-                          f"{''.join(rows)}</tbody></table></div>")
+        self.tables += 1
+        name = f"table-{self.tables}"
+        self.parts.append(f'<div class="wide"><table id="{name}"><thead><tr>{head}</tr></thead>'
+                          f"<tbody>{''.join(rows)}</tbody></table></div>"
+                          + _csv_link(shown.to_csv(index=False), name))
         if len(frame) > max_rows:
             self.text(f"First {max_rows} of {len(frame):,} rows; the rest are in the results "
                       f"folder.", "note")
@@ -124,6 +158,13 @@ class Page:
                           f'src="data:image/png;base64,{data}"><figcaption>'
                           f"{html.escape(caption)}</figcaption></figure>")
 
+    def figure_png(self, png: bytes, caption: str) -> None:
+        """A figure drawn for the page (PNG bytes), embedded."""
+        data = base64.b64encode(png).decode("ascii")
+        self.parts.append(f'<figure><img alt="{html.escape(caption)}" '
+                          f'src="data:image/png;base64,{data}"><figcaption>'
+                          f"{html.escape(caption)}</figcaption></figure>")
+
     def preformatted(self, text: str, summary: str) -> None:
         """Text shown as is, folded under ``summary``."""
         self.parts.append(f"<details><summary>{html.escape(summary)}</summary>"
@@ -131,8 +172,9 @@ class Page:
 
     def html(self) -> str:
         """The whole page."""
+        written = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         facts = "".join(f"<span>{html.escape(k)}: <b>{html.escape(v)}</b></span>"
-                        for k, v in self.facts.items())
+                        for k, v in {**self.facts, "report written": written}.items())
         return (f'<!DOCTYPE html>\n<html lang="en"><head>{GENERATOR}<meta charset="utf-8">'
                 f'<meta name="viewport" content="width=device-width, initial-scale=1">'
                 f"<title>{html.escape(self.title)}</title><style>{STYLE}</style></head><body>"
@@ -140,24 +182,72 @@ class Page:
                 f"{''.join(self.parts)}</body></html>\n")
 
 
+def _csv_link(csv: str, name: str) -> str:
+    """A link that downloads ``csv`` (embedded: the page stays one file) as ``name``.csv."""
+    data = base64.b64encode(csv.encode("utf-8")).decode("ascii")
+    return (f'<p class="note"><a class="csv" download="{name}.csv" '
+            f'href="data:text/csv;charset=utf-8;base64,{data}">download this table (CSV)</a></p>')
+
+
+def readable(frame: pd.DataFrame, columns: dict[str, Column]) -> pd.DataFrame:
+    """``frame`` as a reader sees it: headers with units, shares in %, amounts in M (or 亿) CNY."""
+    shown = pd.DataFrame(index=frame.index)
+    for name, spec in zip(frame.columns, _columns(frame, columns)):
+        values = frame[name]
+        if values.dtype.kind in "fiu" and spec.unit in SCALE:
+            values = values * SCALE[spec.unit]
+        elif values.dtype == object and spec.unit == "text":
+            values = values.map(lambda v: label_of(v) if isinstance(v, str) else v)
+        shown[spec.header] = values
+    return _counts_as_integers(shown.reset_index(drop=True))
+
+
+def _columns(frame: pd.DataFrame, columns: dict[str, Column]) -> list[Column]:
+    return [columns[c] if c in columns else column(str(c)) for c in frame.columns]
+
+
+def label_of(value: str) -> str:
+    """A code name in a text column (a figure's name) as its label; other text as it is."""
+    if re.fullmatch(r"[a-z][a-z0-9_]*_(cny|rate|share|count|loans|days)|[a-z]+(_[a-z0-9]+)+",
+                    value):
+        return column(value).header
+    return value
+
+
 def _counts_as_integers(frame: pd.DataFrame) -> pd.DataFrame:
     """Float columns that hold whole numbers only (days, months, counts; NaN allowed) as integers.
 
-    Amounts (a column named in CNY) keep their two decimals even when whole.
+    Amounts (a column in CNY) and percentages keep their decimals even when whole.
     """
     frame = frame.copy()
-    for column in frame.columns:
-        values = frame[column]
-        if (values.dtype.kind == "f" and "cny" not in str(column).lower()
+    for name in frame.columns:
+        values = frame[name]
+        if (values.dtype.kind == "f" and "CNY" not in str(name) and "%" not in str(name)
                 and values.notna().any() and (values.dropna() % 1 == 0).all()):
-            frame[column] = values.astype("Int64")
+            frame[name] = values.astype("Int64")
     return frame
 
 
 def _cell(value, unit: str) -> str:
     value = _plain(value)
     css = ' class="text"' if isinstance(value, str) else ""
-    return f"<td{css}>{html.escape(number_text(value, unit))}</td>"
+    return f"<td{css}>{html.escape(cell_text(value, unit))}</td>"
+
+
+def cell_text(value, unit: str) -> str:
+    """A table's number in its column's unit (already scaled).
+
+    Shares and amounts: at most 2 decimals, fewer where the value was rounded to its error
+    (34.2 stays 34.2), 2 significant digits where it is tiny.
+    """
+    if isinstance(value, float) and unit in ("share", "rate", "cny", "yi") and not math.isnan(
+            value):
+        if value != 0 and abs(value) < 0.01:
+            return f"{value:.2g}"
+        text = repr(value)
+        decimals = len(text.split(".")[1]) if "." in text and "e" not in text else 2
+        return f"{value:,.{min(2, decimals)}f}"
+    return number_text(value)
 
 
 def _plain(value):

@@ -6,14 +6,16 @@ import pandas as pd
 
 from sim.outputs.statistics import fate
 from sim.report.folder import ResultsFolder
-from sim.report.html import Page, number_text
-from sim.report.scenario_text import scenario_toml
+from sim.report.html import Page, facts, number_text
+from sim.report.industry_figures import contagion_png, provinces_png
+from sim.report.scenario_text import overrides_text, scenario_toml
 
 
-def _facts(kind: str, summary: dict) -> dict[str, str]:
-    return {"kind": kind, "scenario": str(summary.get("scenario")), "seed": str(summary.get("seed")),
-            "p2psim": str(summary.get("version", "unknown")),
-            "git revision": str(summary.get("git_revision") or "unknown")}
+def _facts(kind: str, summary: dict, made: str | None) -> dict[str, str]:
+    overridden = (overrides_text(summary.get("scenario"), summary["config"])
+                  if "config" in summary else "")
+    return facts(kind, summary.get("scenario"), summary.get("seed"), summary.get("version"),
+                 summary.get("git_revision"), summary.get("finished_utc", made), overridden)
 
 
 def industry_page(folder: ResultsFolder) -> Page:
@@ -23,7 +25,7 @@ def industry_page(folder: ResultsFolder) -> Page:
     statements by year.
     """
     summary = folder.json("summary.json")
-    page = Page(f"Industry: {summary['name']}", _facts("industry", summary))
+    page = Page(f"Industry: {summary['name']}", _facts("industry", summary, folder.made_on()))
     page.heading("Key numbers")
     page.key_numbers([
         ("platforms (in full detail)", f"{number_text(summary['industry_platforms'])} "
@@ -41,6 +43,18 @@ def industry_page(folder: ResultsFolder) -> Page:
     for name, row in summary.get("platforms", {}).items():
         page.text(f"{name}, in full detail: {fate(row)}; {number_text(row['loans_funded'])} loans "
                   f"funded; cash at the end {number_text(row['platform_cash_cny'])} CNY.")
+    page.heading("Figures")
+    page.figure(folder.path / "wave.png", "Problem platforms a month by type, platforms, money, "
+                                          "sentiment")
+    if folder.has("company.png"):
+        page.figure(folder.path / "company.png", "The detailed platforms' company")
+    if folder.has("platforms.csv"):
+        platforms = folder.table("platforms.csv", ("failure_day", "investors_money_cny"))
+        page.figure_png(*contagion_png(platforms, folder))
+        if "province" in platforms:
+            page.figure_png(provinces_png(platforms), "Problem platforms by province (their "
+                                                      "registered seat) and the share of each "
+                                                      "province's platforms that failed")
     page.heading("Failures by cause and by type")
     page.table(pd.DataFrame([{"cause": k, "platforms": v}
                              for k, v in summary["failed_by_cause"].items()]))
@@ -48,19 +62,13 @@ def industry_page(folder: ResultsFolder) -> Page:
                              for k, v in summary["failed_by_type"].items()]))
     page.heading("Money on failed platforms, by cause and channel")
     damage = summary["damage_by_cause_cny"]
-    page.table(pd.DataFrame([{"cause or channel": k, "亿 CNY": damage[k] / 1e8,
-                              "share": summary["damage_share"][k]} for k in damage]),
-               units={"share": "share"})
-    page.heading("Figures")
-    page.figure(folder.path / "wave.png", "Problem platforms a month by type, platforms, money, "
-                                          "sentiment")
-    if folder.has("company.png"):
-        page.figure(folder.path / "company.png", "The detailed platforms' company")
+    page.table(pd.DataFrame([{"cause or channel": k, "亿 CNY": damage[k],
+                              "share": summary["damage_share"][k]} for k in damage]))
     columns = ["month", "operating", "winding_down", "new_problem", "new_by_background",
                "new_by_regulators", "new_by_named", "new_by_run", "outstanding_cny",
                "net_inflow_cny", "losses_cny", "sentiment"]
     monthly = folder.table("monthly.csv", tuple(columns))
-    page.heading("The trackers' table, month by month")
+    page.heading("Appendix: the trackers' table, month by month")
     page.table(monthly[columns])
     if "config" in summary:
         page.preformatted(scenario_toml(summary["config"]), "The scenario as run (every key)")

@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from sim.money import estimate_text
+from sim.outputs.labels import EXHAUSTION_COLUMNS
 from sim.report.folder import ResultsFolder
 from sim.report.html import Page, facts, number_text
 from sim.report.scenario_text import scenario_toml
@@ -36,7 +37,7 @@ def reserve_page(folder: ResultsFolder) -> Page:
     meta = summary.get("metadata", {})
     page = Page(f"Reserve study: {summary['name']} / {summary['platform']}",
                 facts("reserve", summary["scenario"], summary["seed"], folder.made_by,
-                      meta.get("git"), None))
+                      meta.get("git"), folder.made_on(), _asked(meta.get("request", {}))))
     page.warnings(summary.get("warnings", []))
     page.heading("Key numbers")
     short = short_line(summary)
@@ -58,10 +59,16 @@ def reserve_page(folder: ResultsFolder) -> Page:
     _closed_form(page, summary)
     _tail(page, summary)
     page.heading("Probability of running dry by month")
-    page.table(folder.table("exhaustion.csv"))
+    page.table(folder.table("exhaustion.csv"), EXHAUSTION_COLUMNS)
     page.figures(folder, RESERVE_FIGURES)
     page.preformatted(scenario_toml(meta.get("request", {})), "The study as asked")
     return page
+
+
+def _asked(request: dict) -> str:
+    """The keys a study set beside its scenario (``--set``), in words."""
+    changes = request.get("overrides") or {}
+    return ", ".join(f"{k} = {v}" for k, v in changes.items()) or "none"
 
 
 def book_rows(book: dict | None) -> list[tuple[str, str]]:
@@ -163,7 +170,7 @@ def board_page(folder: ResultsFolder) -> Page:
     first = folder.json(studies[0]) if studies else {}
     page = Page(f"Protection schemes compared: {first.get('name', folder.path.name)}",
                 facts("board", first.get("scenario"), first.get("seed"), folder.made_by,
-                      first.get("metadata", {}).get("git"), None))
+                      first.get("metadata", {}).get("git"), folder.made_on()))
     summaries = {}
     for study in studies:
         summary = folder.json(study)

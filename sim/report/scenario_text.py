@@ -8,6 +8,7 @@ JSON keeps the exact values.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 
 def scenario_toml(scenario: dict) -> str:
@@ -47,3 +48,35 @@ def _value(value) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     return repr(value)
+
+
+def overrides_text(scenario_file: str | None, as_run: dict) -> str:
+    """The keys where the scenario as run differs from its file, ``key = value, ...`` ("none").
+
+    Says so when the file is gone or no longer loads (it may have been edited since).
+    """
+    from sim.scenario import ScenarioError, load_scenario
+
+    if not scenario_file or not Path(scenario_file).is_file():
+        return "cannot tell: the scenario file is not where it was"
+    try:
+        written = load_scenario(scenario_file).model_dump(mode="json")
+    except (ScenarioError, ValueError, OSError):
+        return "cannot tell: the scenario file no longer loads"
+    before = _flat(written)
+    changed = [f"{key} = {_value(value)}" for key, value in _flat(as_run).items()
+               if before.get(key, object()) != value]
+    return ", ".join(changed) if changed else "none"
+
+
+def _flat(table, prefix: str = "") -> dict:
+    """A nested scenario as ``{"platforms.0.service_fee": 0.03, ...}``."""
+    out = {}
+    items = table.items() if isinstance(table, dict) else enumerate(table)
+    for key, value in items:
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) or _is_table_list(value):
+            out |= _flat(value, f"{path}.")
+        else:
+            out[path] = value
+    return out

@@ -300,7 +300,8 @@ def readable_board(rows: list[dict[str, Any]]) -> pd.DataFrame:
                 line[f"of the book ({label})"] = f"{share:.1%}" if math.isfinite(share) else "-"
         cost = next((c for c in row if c.startswith("cost a year")), None)
         if cost:
-            line[cost.replace(" (CNY)", "")] = estimate_text(row[cost])
+            level = cost.removeprefix("cost a year at ").removesuffix(" (CNY)")
+            line[f"cost a year at {float(level) * 100:.10g} %"] = estimate_text(row[cost])
         line["P(short) as configured"] = probability_text(
             {"estimate": row["P(short within horizon) as configured"], "se": row["P(short) se"]},
             row["effective paths"], row["paths"])
