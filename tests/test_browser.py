@@ -168,6 +168,7 @@ def test_a_view_changes_when_its_input_changes(page):
     page.get_by_text("Pinned (grey, dashed)").wait_for(timeout=30_000)
     reserve_before = _key_number(page, "reserve fund, M CNY")
     assert reserve_before > 0
+    charts_before = _chart_sources(page)  # reserve, losses by layer, arrears
     slider = page.locator(".input-reserve_rate .v-slider__thumb-container")
     slider.focus()
     for _ in range(16):  # 0.01 + 16 x 0.0025 = 0.05
@@ -180,6 +181,9 @@ def test_a_view_changes_when_its_input_changes(page):
     page.wait_for_timeout(500)
     assert _key_number(page, "reserve fund, M CNY") > reserve_before
     assert "Pinned (grey, dashed): day" in page.inner_text("body")  # kept through Reset
+    charts_after = _chart_sources(page)
+    assert len(charts_after) == len(charts_before) == 3
+    assert charts_after[0] != charts_before[0]  # the reserve chart: a higher line, the pinned one
 
 
 def test_two_visitors_play_at_once_with_their_own_days(browser, dashboard):

@@ -28,7 +28,7 @@ def contagion_png(platforms: pd.DataFrame, folder) -> tuple[bytes, str]:
     order = np.lexsort((-table.investors_money_cny.to_numpy(),
                         np.where(failed, table.failure_day, np.iinfo(np.int64).max)))
     angle = np.empty(len(table))
-    angle[order] = 2 * np.pi * np.arange(len(table)) / max(1, len(table))
+    angle[order] = np.pi / 2 - 2 * np.pi * np.arange(len(table)) / max(1, len(table))
     x, y = np.cos(angle), np.sin(angle)
     position = dict(zip(table.platform, zip(x, y)))
     fig = Figure(figsize=(8, 7.2), dpi=100)
@@ -61,7 +61,7 @@ def contagion_png(platforms: pd.DataFrame, folder) -> tuple[bytes, str]:
                    "they share", fontsize=10)
     fig.subplots_adjust(left=0.02, right=0.72, top=0.93, bottom=0.02)
     caption = (f"The contagion network: {len(table):,} platforms, failed ones first clockwise from "
-               f"the right by failure day; lines join platforms with investors in common (the "
+               f"the top by failure day; lines join platforms with investors in common (the "
                f"{len(drawn):,} strongest links, width by investors shared), red between two "
                f"that failed")
     return png_bytes(fig), caption
