@@ -12,6 +12,8 @@ import time
 
 import solara
 
+from sim.dashboard.numbers import daily
+
 PLAY_PAUSE_S = 0.05  # between frames while playing: the page's chance to draw
 
 
@@ -41,8 +43,6 @@ def Controls(market: solara.Reactive, frame: solara.Reactive, pinned: solara.Rea
         rebuild()
 
     def pin():
-        from sim.dashboard.numbers import daily
-
         pinned.value = {"daily": daily(market.value), "label": _built_with(market.value)}
 
     frame.get()  # drawn again after every frame: the day and the buttons follow the market
