@@ -157,9 +157,10 @@ def key_label(key: str) -> str:
     """A scenario key in words: ``platforms.0.service_fee`` is "service fee (platform 0)"."""
     parts = key.split(".")
     where = [f"{parts[i - 1].removesuffix('s')} {p}" for i, p in enumerate(parts) if p.isdigit()]
-    words = " ".join(p.replace("_", " ") for p in parts[-1:])
-    return f"{words} ({', '.join(where)})" if where else f"{words} ({'.'.join(parts[:-1])})" \
-        if len(parts) > 1 else words
+    words = parts[-1].replace("_", " ")
+    if where:
+        return f"{words} ({', '.join(where)})"
+    return f"{words} ({'.'.join(parts[:-1])})" if len(parts) > 1 else words
 
 
 def allowed_headers() -> set[str]:
