@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 
+import pandas as pd
+
 from sim.dashboard.inputs import input_specs, overrides
 from sim.loans import DAYS_PER_MONTH
 from sim.model import P2PMarket
@@ -36,6 +38,7 @@ class DashboardMarket(P2PMarket):
         self.inputs = {**{name: spec["value"] for name, spec in specs.items()}, **values}
         super().__init__(scenario_file, audit="off", **overrides(base, self.inputs))
         self.lock = threading.RLock()
+        self._day_rows: tuple[int, pd.DataFrame] | None = None
         self._advance_day = self.step  # Mesa's step: the event list to the next day
         self.step = self.step_day
 
@@ -63,6 +66,17 @@ class DashboardMarket(P2PMarket):
                 break
             self.step_day()
         return self.day - start
+
+    def day_rows(self) -> pd.DataFrame:
+        """The day rows (one per day run), read under the lock and built once a day.
+
+        Every view of a frame reads them; views only read, so one frame serves them all until the
+        next day.
+        """
+        with self.lock:
+            if self._day_rows is None or self._day_rows[0] != self.day:
+                self._day_rows = self.day, self.datacollector.get_model_vars_dataframe()
+            return self._day_rows[1]
 
     def dated_events(self) -> list[tuple[int, str]]:
         """The scenario's dated events as (day, label): downturns, runs' events, industry events."""

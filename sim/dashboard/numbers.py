@@ -18,9 +18,8 @@ from sim.outputs.losses import loss_layers
 MILLION = 1e6
 
 def daily(market) -> pd.DataFrame:
-    """The market's day rows (one per day run), read under its lock."""
-    with market.lock:
-        return market.datacollector.get_model_vars_dataframe().copy()
+    """The market's day rows (one per day run): :meth:`DashboardMarket.day_rows`."""
+    return market.day_rows()
 
 
 def key_numbers(market) -> list[tuple[str, str]]:

@@ -26,11 +26,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from sim.experiments.design import parameter_columns, sensitivity_problem  # noqa: E402
 from sim.experiments.spec import Experiment  # noqa: E402
 from sim.outputs import save_figure  # noqa: E402
+from sim.outputs.charts import plain_numbers  # noqa: E402
 from sim.outputs.labels import SCALE, column, key_label  # noqa: E402
 
 FAN_BANDS = 4  # points whose bands a fan chart draws; every point has its median line
@@ -189,19 +189,13 @@ def _by_parameter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: st
                     marker="o", capsize=3, label=name or None)
     ax.set_xlabel(key_label(first))
     ax.set_ylabel(shown.header)
-    _plain_axes(ax)
+    plain_numbers(ax)
     ax.set_title(f"{shown.label}: mean of {spec.experiment.replications} runs, 95 % interval",
                  fontsize=10)
     ax.grid(alpha=0.3)
     if others:
         ax.legend(fontsize=8)
     return save_figure(fig, folder / f"{output}_by_{_safe(first)}.png")
-
-
-def _plain_axes(ax) -> None:
-    """Tick labels as plain numbers: no "1e8" offset above an axis."""
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.6g}"))
 
 
 def point_names(summary: pd.DataFrame, spec: Experiment) -> dict[int, str]:
@@ -235,7 +229,7 @@ def _variants(folder: Path, spec: Experiment, rows: pd.DataFrame, diffs: pd.Data
     for ax in axes:
         ax.invert_yaxis()
         ax.grid(alpha=0.3, axis="x")
-        _plain_axes(ax)
+        plain_numbers(ax)
     fig.suptitle(f"{spec.experiment.name}: {shown.label}, 95 % intervals")
     return save_figure(fig, folder / f"{output}_by_variant.png")
 
@@ -251,7 +245,7 @@ def _scatter(folder: Path, spec: Experiment, rows: pd.DataFrame, output: str) ->
                     ms=3, alpha=0.7)
         ax.set_xlabel(key_label(key))
         ax.set_ylabel(shown.header)
-        _plain_axes(ax)
+        plain_numbers(ax)
         ax.grid(alpha=0.3)
     return save_figure(fig, folder / f"{output}_by_parameters.png")
 
@@ -295,7 +289,7 @@ def _fan(folder: Path, rows: pd.DataFrame, output: str, names: dict[int, str]) -
             ax.fill_between(q.index, q[0.05], q[0.95], alpha=0.12, color=line.get_color())
     ax.set_xlabel("month of the run")
     ax.set_ylabel(shown.header)
-    _plain_axes(ax)
+    plain_numbers(ax)
     bands = (f"; bands for the first {FAN_BANDS} of {len(points)} points"
              if len(points) > FAN_BANDS else "")
     ax.set_title(f"{shown.label}: median, 50 % and 90 % of runs{bands}", fontsize=10)

@@ -10,8 +10,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from sim.loans import DAYS_PER_MONTH  # noqa: E402
 
@@ -42,6 +43,13 @@ def use_cjk_font() -> str | None:
 
 
 CJK_FONT = use_cjk_font()
+
+
+def plain_numbers(ax, axes: str = "xy") -> None:
+    """Tick labels of ``ax`` as plain numbers with thousands separated: no "1e8" offset."""
+    for name in axes:
+        getattr(ax, f"{name}axis").set_major_formatter(
+            FuncFormatter(lambda value, _: f"{value:,.6g}"))
 
 
 def cjk_titles(fig) -> None:

@@ -13,8 +13,9 @@ import re
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.outputs.charts import plain_numbers
 from sim.outputs.labels import Column
-from sim.report.figures import PLAIN, png_bytes
+from sim.report.figures import png_bytes
 from sim.report.folder import ReportError, ResultsFolder
 from sim.report.html import Page
 
@@ -88,7 +89,7 @@ def _difference(first, this) -> str:
 
 
 def _names(folders: list[ResultsFolder]) -> list[str]:
-    """Short names for the columns: the folders' names, numbered where two are the same."""
+    """Short names for the columns: each folder's name, numbered in the order given."""
     names = [f.path.name for f in folders]
     return [f"({i + 1}) {n}" for i, n in enumerate(names)]
 
@@ -126,7 +127,7 @@ def _lines(frames, names, x: str, series: dict[str, str], scale, xlabel: str) ->
         for frame, name in zip(frames, names):
             axis.plot(frame[x], frame[column] * factor, label=name, linewidth=1.2)
         axis.set_ylabel(label, fontsize=8)
-        axis.yaxis.set_major_formatter(PLAIN)
+        plain_numbers(axis, "y")
     axes[0].legend(fontsize=8, loc="best")
     axes[-1].set_xlabel(xlabel)
     fig.subplots_adjust(left=0.12, right=0.97, top=0.97, bottom=0.6 / (2.2 * len(series) + 0.6),

@@ -10,13 +10,11 @@ import io
 
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
-from sim.outputs.charts import cjk_titles
+from sim.outputs.charts import cjk_titles, plain_numbers
 from sim.outputs.losses import LOSS_LAYERS, loss_layers
 
 MILLION = 1e6
-PLAIN = FuncFormatter(lambda value, _: f"{value:,.6g}")  # no "1e8" offsets
 
 
 def loss_waterfall_png(daily: pd.DataFrame, title: str) -> bytes:
@@ -31,7 +29,7 @@ def loss_waterfall_png(daily: pd.DataFrame, title: str) -> bytes:
         axis.annotate(f"{value:,.2f}", (value, y), xytext=(3, 0), textcoords="offset points",
                       va="center", fontsize=8)
     axis.invert_yaxis()
-    axis.xaxis.set_major_formatter(PLAIN)
+    plain_numbers(axis, "x")
     axis.set_xlabel("M CNY, summed over the run")
     axis.set_title(title, fontsize=10)
     fig.subplots_adjust(left=0.34, right=0.95, top=0.88, bottom=0.16)
@@ -51,7 +49,7 @@ def cash_runway_png(cash: pd.Series, minimum_cny: float | None, title: str,
     if minimum_cny is not None:
         axis.axhline(minimum_cny / MILLION, color="#b3261e", linewidth=1.0,
                      label=f"the plan's minimum cash, {minimum_cny / MILLION:,.1f} M CNY")
-    axis.yaxis.set_major_formatter(PLAIN)
+    plain_numbers(axis, "y")
     axis.set_ylabel("own cash (自有资金), M CNY")
     axis.set_xlabel(f"{unit} of the run")
     axis.legend(loc="best", fontsize=8)
