@@ -118,6 +118,7 @@ class Memo(StrEnum):
     CUSTODY_FEE = "custody_fee"                  # 存管费 to the custodian bank
     DIVERSION = "diversion"                      # 挪用: pooled money taken for the owners' projects
     TAKEN_BY_OPERATORS = "taken_by_operators"    # 跑路: money the operators left with
+    FLIGHT_TO_QUALITY = "flight_to_quality"      # withdrawn money deposited on trusted platforms
     STOLEN_IN_BREACH = "stolen_in_breach"        # 黑客攻击: money attackers took
     BREACH_REMEDIATION = "breach_remediation"    # forensics, repairs, notifications after a breach
     CAPITAL_RAISE = "capital_raise"              # 增资 on a planned date (company.capital_raises)

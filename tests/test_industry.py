@@ -32,6 +32,12 @@ def test_the_shipped_hazard_and_platform_table_are_the_calibration_s():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_the_shipped_moments_and_launches_are_the_data_s():
+    done = subprocess.run([sys.executable, "calibration/wave_moments.py", "--check"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_the_calibrated_hazard_reproduces_the_problems_of_every_period_and_class():
     fitted = json.loads(HAZARD_FILE.read_text(encoding="utf-8"))
     for table in ("by period", "cohort by owner type", "cohort by capital"):
@@ -135,14 +141,17 @@ def test_settling_pays_the_oldest_first_a_day_pro_rata_and_adds_up(sizes, data):
                                                              max_size=n)), dtype=np.int32), -1)
     cash = np.array(data.draw(st.lists(st.integers(0, 3 * 10**9), min_size=len(sizes),
                                        max_size=len(sizes))), dtype=np.int64)
+    lending = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
     before_balance, before_queued, before_since = balance.copy(), queued.copy(), since.copy()
-    paid, left = settle(group_start, balance, queued, since, cash, np.ones(len(sizes), bool))
+    paid, left, idle = settle(group_start, balance, queued, since, cash, np.ones(len(sizes), bool),
+                              lending)
     parts = before_queued - queued
     for g in range(len(sizes)):
         mine = slice(group_start[g], group_start[g + 1])
         owed = before_queued[mine].sum()
         assert paid[g] == min(cash[g], owed) == parts[mine].sum()
         assert left[g] == owed - paid[g]
+        assert idle[g] == parts[mine][~lending[mine]].sum()  # what the stopped ones were paid
         if 0 < paid[g] < owed:  # every earlier day is paid in full before a later day gets a fen
             days = before_since[mine]
             for day in np.unique(days[days >= 0]):
@@ -183,6 +192,7 @@ def test_requests_queue_a_share_of_what_is_not_yet_asked_for():
     balance = np.array([1000, 3000, 50], dtype=np.int64)
     queued = np.array([400, 0, 0], dtype=np.int64)
     since = np.array([3, -1, -1], dtype=np.int32)
-    asked = request(group_start, balance, queued, since, np.array([0.5, 0.0]), 9)
+    asked = request(group_start, balance, queued, since, np.array([0.5, 0.0]), 9,
+                    np.ones(3, dtype=bool), False)
     assert asked.tolist() == [300 + 1500, 0] and queued.tolist() == [700, 1500, 0]
     assert since.tolist() == [3, 9, -1]  # a request waits from its oldest part

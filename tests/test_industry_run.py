@@ -180,9 +180,13 @@ def test_a_channel_switched_on_with_zero_strength_gives_the_identical_run(channe
 
 
 def test_a_variant_moves_no_draw_of_the_platforms_it_does_not_touch():
-    """With the channels off, tightening one class changes nothing for the others, fen for fen."""
+    """With the channels off, tightening one class changes nothing for the others, fen for fen.
+
+    Flight to quality is off too: it carries the failed platforms' money to the others.
+    """
     base = {"industry.platforms": 300, "industry.investors": 12000, "run.horizon_days": 540,
-            **ALL_OFF, "industry.channels.regulators.enabled": True, "industry.events": []}
+            **ALL_OFF, "industry.channels.regulators.enabled": True, "industry.events": [],
+            "industry.behaviour.flight_share": 0.0}
     calm = industry(**base)
     tight = industry(**{**base, "industry.events": [
         {"month": "2017-04", "kind": "tighten", "class": "fund_pool", "hazard_multiplier": 20.0,
@@ -217,7 +221,8 @@ def test_a_redemption_gate_caps_what_investors_can_ask_a_day():
     model = industry(**_collapse_first_day(**{
         "industry.policies.redemption_gate_daily": 0.001,
         "industry.channels.shared_investors.enabled": True,
-        "industry.channels.shared_investors.pull_share": 1.0}))
+        "industry.channels.shared_investors.pull_share": 1.0,
+        "industry.entrants.enabled": False}))  # an entrant opening today has no money yesterday
     money = model.industry.money_fen().astype(float)
     model.step()
     asked = model.industry.requests.recent.sum(axis=0)

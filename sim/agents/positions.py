@@ -31,6 +31,9 @@ class Positions:
         The investor's money on the platform (its cash and loans, pro rata), fen.
     queued_fen, queued_since : numpy.ndarray
         Withdrawals asked for and not yet paid (提现中), fen, and the day of the oldest (-1: none).
+    lending : numpy.ndarray
+        Bool: the investor reinvests on the platform (继续出借); False once they stopped: their
+        repayments and interest are then withdrawn as they come instead of lent again.
     group_start : numpy.ndarray
         Platform ``p``'s positions are ``group_start[p] .. group_start[p + 1]``.
     investors, platforms : int
@@ -44,6 +47,7 @@ class Positions:
     platforms: int
     queued_fen: np.ndarray = field(default=None)
     queued_since: np.ndarray = field(default=None)
+    lending: np.ndarray = field(default=None)
     group_start: np.ndarray = field(default=None)
     investor_start: np.ndarray = field(default=None, repr=False)
     by_investor: np.ndarray = field(default=None, repr=False)
@@ -55,6 +59,7 @@ class Positions:
         n = len(order)
         self.queued_fen = np.zeros(n, dtype=np.int64)
         self.queued_since = np.full(n, -1, dtype=np.int32)
+        self.lending = np.ones(n, dtype=bool)
         self.group_start = np.searchsorted(self.platform, np.arange(self.platforms + 1))
         self.by_investor = np.argsort(self.investor, kind="stable")
         self.investor_start = np.searchsorted(self.investor[self.by_investor],

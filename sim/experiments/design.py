@@ -167,6 +167,8 @@ def _check_industry_statistics(spec: Experiment, scenario: Path, statistics, lab
     from sim.outputs.statistics import BY_NAME
 
     wanted = [name for name in statistics if name in BY_NAME and BY_NAME[name].industry]
-    if wanted and load_scenario(scenario, spec.experiment.fixed).industry is None:
-        raise ExperimentError(f"{label}: outputs.statistics: {wanted[0]} is an industry's figure; "
-                              f"the scenario {scenario} has no [industry]")
+    series = [name for name in spec.outputs.timeseries if name.startswith("industry.")]
+    if (wanted or series) and load_scenario(scenario, spec.experiment.fixed).industry is None:
+        what = (f"outputs.statistics: {wanted[0]} is an industry's figure" if wanted
+                else f"outputs.timeseries: {series[0]} is an industry's series")
+        raise ExperimentError(f"{label}: {what}; the scenario {scenario} has no [industry]")

@@ -82,7 +82,8 @@ def run_one(task: RunTask) -> dict[str, Any]:
         record["statistics"] = {name: float(summary[name]) if name in summary
                                 else figure_value(company_books(model), name, plan_platform(model))
                                 for name in task.statistics}  # a statement's figure otherwise
-        record["timeseries"] = {name: monthly(frame, name) for name in task.timeseries}
+        record["timeseries"] = {name: industry_series(model, name) if name.startswith("industry.")
+                                else monthly(frame, name) for name in task.timeseries}
     except Exception:  # noqa: BLE001 - any failure inside the model is recorded, not raised
         record["status"] = "failed"
         record["error"] = describe_failure()
@@ -93,6 +94,12 @@ def run_one(task: RunTask) -> dict[str, Any]:
             model.release()  # free its books now (a worker runs many markets)
     record["elapsed_s"] = round(time.perf_counter() - started, 3)
     return record
+
+
+def industry_series(model, name: str) -> list[float]:
+    """A column of the industry's monthly table (``industry.new_problem``), month by month."""
+    column = name.removeprefix("industry.")
+    return [float(v) for v in model.industry.tracker.frame()[column]]
 
 
 def plan_platform(model) -> str | None:

@@ -79,8 +79,8 @@ def _scenario(path: Path, args: argparse.Namespace) -> int:
           f"{elapsed['build']:.1f} s, ran in {elapsed['run']:.1f} s")
     print(format_summary(summary))
     detailed = ", statements.csv, company.png" if model.platforms else ""
-    print(f"results: {folder}/ (monthly.csv, platforms.csv, journal.csv, summary.json, "
-          f"wave.png{detailed})")
+    print(f"results: {folder}/ (monthly.csv, platforms.csv, fates.csv, links.csv, journal.csv, "
+          f"summary.json, wave.png, fates.png{detailed})")
     return 0
 
 

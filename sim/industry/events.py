@@ -56,7 +56,7 @@ def schedule(calendar, industry) -> None:
 
 def chosen(industry, event: IndustryEvent) -> np.ndarray:
     """Bool per platform: the platforms an event hits (those still paying their investors)."""
-    alive = industry.alive & ~industry.failing
+    alive = industry.alive & industry.launched & ~industry.failing
     member = in_class(industry, event.platform_class) & alive
     if event.kind in REGULATORS:
         return member

@@ -56,7 +56,7 @@ def vulnerability(industry) -> np.ndarray:
     hazard does (owner, age, capital) and trusted a bank's custody.
     """
     hazard = monthly_hazard(industry, 0)
-    relative = np.clip(hazard / np.median(hazard), 0.25, 4.0)
+    relative = np.clip(hazard / np.median(hazard[industry.launched]), 0.25, 4.0)
     return relative * np.where(industry.platforms.custody, CUSTODY_TRUST, 1.0)
 
 
@@ -75,7 +75,8 @@ def mark(industry, platforms: np.ndarray, cause: str, kind: str | np.ndarray) ->
 def background(industry, day: int) -> None:
     """Failures from the calibrated hazard today; the part a tightening adds is the regulators'."""
     hazard = monthly_hazard(industry, day)
-    at_risk = industry.pooled & (industry.state == RunState.NORMAL) & ~industry.failing
+    at_risk = (industry.pooled & industry.launched & (industry.state == RunState.NORMAL)
+               & ~industry.failing)
     base = -np.expm1(-hazard / 30)
     total = -np.expm1(-hazard * industry.hazard_multiplier / 30)
     industry.expected_background += float(base[at_risk].sum())

@@ -79,7 +79,8 @@ def opening_loans(industry) -> dict[str, np.ndarray]:
     target = np.where(industry.pooled, np.floor(money * (1 - industry.cash_buffer)), 0).astype(np.int64)
     mean = industry.config.mean_loan_cny * 100
     count = np.zeros(industry.n, dtype=np.int64)  # the drawn platforms' (a detailed one has its own)
-    count[industry.pooled] = rng.poisson(np.maximum(target[industry.pooled] / (mean * 0.55), 0) * 1.1)
+    opening = industry.pooled & industry.launched  # an entrant opens later, with no loans
+    count[opening] = rng.poisson(np.maximum(target[opening] / (mean * 0.55), 0) * 1.1)
     platform = np.repeat(np.arange(industry.n, dtype=np.int32), count)
     draws = LoanDraws(rng.standard_normal(len(platform)), rng.standard_normal(len(platform)),
                       rng.random(len(platform)), rng.random(len(platform)))
@@ -123,7 +124,7 @@ def lend(industry, day: int) -> None:
     industry.co_debt.register(loans["borrower"], np.arange(rows.start, rows.stop), loans["platform"])
     lent = np.bincount(loans["platform"], loans["principal_fen"], industry.n).astype(np.int64)
     ledger.post(CASH, CLAIMS, lent, Memo.DISBURSEMENT)
-    industry.tracker.add("volume", lent.sum())
+    industry.tracker.add("volume", lent.sum(), lent)
 
 
 def loan_columns(loans: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.agents.positions import draw_positions
-from sim.industry import failures, lending
+from sim.agents.positions import Positions, draw_positions
+from sim.industry import entrants, failures, investors, lending
 from sim.industry.co_debt import CoDebtors
 from sim.industry.hazard import load_hazard
 from sim.industry.population import (
@@ -51,7 +51,8 @@ from sim.runs.states import RunState
 from sim.scenario.industry import month_index
 
 INDUSTRY_STREAMS = ("platforms", "positions", "network", "failures", "failure_types", "lending",
-                    "co_debt", "members", "opening", "registered", "servicing")
+                    "co_debt", "members", "opening", "registered", "servicing", "nerve",
+                    "entrants")
 """The industry's components, each with its own stream or key (a new one goes last)."""
 
 # the share of what investors ask back that the platform promised to pay on demand (活期, 随时赎回,
@@ -94,9 +95,18 @@ class Industry:
         self.platforms = platforms_in_industry(config.platforms, drawn, self.first_month,
                                                self.hazard.provinces, self.pool_file,
                                                cfg.policies.custody_mandate)
+        self.first_entrant = len(self.platforms)
+        self.entrant_month = np.zeros(0, dtype=np.int64)  # the run's month each entrant opens
+        names = [f"industry-{i}" for i in range(cfg.platforms)]
+        if cfg.entrants.enabled:
+            self.entrant_rng = np.random.default_rng(sequences["entrants"])
+            new, self.entrant_month = entrants.draw_entrants(self, self.entrant_rng)
+            if cfg.policies.custody_mandate:
+                new.custody[:] = True
+            self.platforms = entrants.joined(self.platforms, new)
+            names += [f"entrant-{i}" for i in range(len(self.entrant_month))]
         self.n = len(self.platforms.owner)
-        self.names = [p.name for p in config.platforms] + [f"industry-{i}"
-                                                           for i in range(cfg.platforms)]
+        self.names = [p.name for p in config.platforms] + names
         self.number = np.arange(self.n) - self.detailed  # a drawn platform's own number: its draws'
         # key, so that adding a detailed platform moves none of them
         registered = keyed_uniforms(self.keys["registered"], self.number) < cfg.registered_share
@@ -112,6 +122,7 @@ class Industry:
         self.market = market
         cfg, n = self.config, self.n
         self.state = np.full(n, RunState.NORMAL, dtype=np.int8)
+        self.launched = np.arange(n) < self.first_entrant  # entrants open in their month
         self.failure_type = np.full(n, -1, dtype=np.int8)
         self.cause = np.full(n, -1, dtype=np.int8)
         self.failure_day = np.full(n, -1, dtype=np.int32)
@@ -138,6 +149,7 @@ class Industry:
         self.liquidity_promise = np.array([LIQUIDITY_PROMISE[m] for m in BUSINESS_MODELS])[model]
         self.has_reserve = (model == BUSINESS_MODELS.index("reserve_fund")) & self.pooled
         self.vulnerability = failures.vulnerability(self)
+        self.nerve = investors.draw_nerve(self)
         self._draw_investors(market)
         self.requests = contagion.RequestLog(n)
         self.channels = contagion.Channels(self, market)
@@ -148,13 +160,31 @@ class Industry:
     def _draw_investors(self, market) -> None:
         """The pooled platforms' investors and their money: positions, and the ledger's deposits."""
         cfg = self.config
-        weights = self.platforms.investors[self.detailed:].astype(float)
+        weights = self.platforms.investors[self.detailed:self.first_entrant].astype(float)
         self.positions = draw_positions(
             cfg.investors, weights, np.random.default_rng(self.sequences["positions"]),
             cfg.mean_platforms_per_investor, cfg.platform_dispersion, cfg.median_wealth_cny,
             cfg.wealth_sigma, first_platform=self.detailed, platforms=self.n)
+        self.entrant_fen = np.zeros(len(self.positions), dtype=np.int64)  # theirs at the launch
+        if len(self.entrant_month):
+            self._add_entrants_investors(len(self.positions) / weights.sum())
         market.ledger.post(WORLD, CASH, self.positions.platform_totals_fen(), Memo.DEPOSIT)
         self.last_alarm = np.full(cfg.investors, -contagion.ALARM_DAYS, dtype=np.int32)
+
+    def _add_entrants_investors(self, positions_per_investor: float) -> None:
+        """The entrants' positions join the others, holding nothing until their launch."""
+        pos = self.positions
+        investor, platform, balance = entrants.entrant_positions(
+            self, self.first_entrant, self.platforms.investors[self.first_entrant:],
+            self.entrant_rng, positions_per_investor)
+        pos = Positions(np.concatenate([pos.investor, investor]),
+                        np.concatenate([pos.platform, platform]),
+                        np.concatenate([pos.balance_fen, balance]), pos.investors, self.n)
+        later = pos.platform >= self.first_entrant
+        self.entrant_fen = np.where(later, pos.balance_fen, 0)
+        pos.balance_fen[later] = 0
+        pos.lending[later] = False
+        self.positions = pos
 
     def members_of_detailed(self, count: int) -> np.ndarray:
         """The industry ids of the detailed platforms' ``count`` investors, drawn once."""
@@ -189,6 +219,7 @@ class Industry:
         """A month opens: tightenings that ran out end, the pooled platforms pay their costs."""
         expired = self.multiplier_until <= day
         self.hazard_multiplier[expired] = 1.0
+        entrants.launch(self, day)
         claims = self.market.ledger.accounts[CLAIMS]
         cost = np.floor(claims * self.config.behaviour.operating_cost_monthly).astype(np.int64)
         cost[~(self.pooled & self.alive)] = 0
@@ -239,6 +270,7 @@ class Industry:
         """Requests, deposits and payments of the pooled platforms' investors; freezes (提现困难)."""
         self.share()
         self.sync_detailed_states()
+        investors.reinvesting_day(self, day)
         self._ask(day)
         self._deposit()
         self._pay(day)
@@ -262,12 +294,14 @@ class Industry:
             shares["sentiment"] = np.where(normal, np.minimum(extra * self.vulnerability, 1.0), 0.0)
         self.request(shares, day)
 
-    def request(self, shares: dict[str, np.ndarray], day: int, record: bool = True) -> None:
+    def request(self, shares: dict[str, np.ndarray], day: int, record: bool = True,
+                idle_only: bool = False) -> None:
         """Positions ask back ``sum(shares)`` of their free balance, per platform; it queues.
 
-        The redemption gate refuses what exceeds its share of a platform's money today. What each
-        channel asked is recorded in proportion to its share (:class:`sim.runs.contagion.RequestLog`)
-        unless ``record`` is False.
+        With ``idle_only`` only the positions that stopped reinvesting ask. The redemption gate
+        refuses what exceeds its share of a platform's money today. What each channel asked is
+        recorded in proportion to its share (:class:`sim.runs.contagion.RequestLog`) unless
+        ``record`` is False.
         """
         total = np.minimum(sum(shares.values()), 1.0)
         if self.config.policies.redemption_gate_daily < 1.0:
@@ -276,7 +310,7 @@ class Industry:
             total = np.minimum(total, self.gate_room(free * total) * total)
         pos = self.positions
         asked = request(pos.group_start, pos.balance_fen, pos.queued_fen, pos.queued_since, total,
-                        day)
+                        day, pos.lending, idle_only)
         if not record:
             return
         summed = sum(shares.values())
@@ -303,18 +337,21 @@ class Industry:
         rate = self.config.behaviour.deposit_daily * np.maximum(
             1.0 - self.sentiment * self.vulnerability, 0.0)
         rate = np.where(self.pooled & (self.state == RunState.NORMAL), rate, 0.0)
-        new = deposit(pos.group_start, pos.balance_fen, rate)
+        new = deposit(pos.group_start, pos.balance_fen, rate, pos.lending)
         self.market.ledger.post(WORLD, CASH, new, Memo.DEPOSIT)
-        self.tracker.add("deposits", new.sum())
+        self.tracker.add("deposits", new.sum(), new)
 
     def _pay(self, day: int) -> None:
         """Queues paid from each platform's investor cash, oldest first; stress counted."""
         pos, behaviour = self.positions, self.config.behaviour
-        paid, left = settle(pos.group_start, pos.balance_fen, pos.queued_fen, pos.queued_since,
-                            self.market.ledger.accounts[CASH], self.pooled)
+        paid, left, idle = settle(pos.group_start, pos.balance_fen, pos.queued_fen,
+                                  pos.queued_since, self.market.ledger.accounts[CASH], self.pooled,
+                                  pos.lending)
         self.queued_left = left
         self.market.ledger.post(CASH, WORLD, paid, Memo.WITHDRAWAL)
-        self.tracker.add("withdrawals", paid.sum())
+        self.tracker.add("withdrawals", paid.sum(), paid)
+        normal = self.state == RunState.NORMAL
+        investors.fly_to_quality(self, np.where(normal, idle, paid))  # the frightened money
         unpaid = left * self.liquidity_promise
         stressed = unpaid > behaviour.freeze_share * self.money_fen()
         # a platform winding down pays as its loans mature: it does not freeze

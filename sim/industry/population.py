@@ -24,6 +24,14 @@ BUSINESS_MODELS = ("pure_intermediary", "reserve_fund", "guarantor_p2b", "online
 DEFAULT_MODEL_SHARES = {"pure_intermediary": 0.15, "reserve_fund": 0.35, "guarantor_p2b": 0.25,
                         "online_offline": 0.15, "fund_pool": 0.10}
 DEFAULT_CUSTODY = {"listed": 0.6, "private": 0.3, "state": 0.7, "vc_backed": 0.5}
+# how much likelier than the industry's share a business model is for a platform of each owner
+# type and size quartile (docs/industry.md): a listed or state-owned platform is seldom a fund pool
+# or an offline shop, the largest platforms are more often intermediaries, the smallest offline
+MODEL_TILT_BY_OWNER = {"listed": {"fund_pool": 0.2, "online_offline": 0.5},
+                       "state": {"fund_pool": 0.2, "online_offline": 0.5, "guarantor_p2b": 1.5},
+                       "vc_backed": {"fund_pool": 0.6}, "private": {}}
+MODEL_TILT_BY_SIZE = {0: {"online_offline": 1.5}, 3: {"pure_intermediary": 1.5,
+                                                       "online_offline": 0.5}}
 
 
 @dataclass
@@ -87,10 +95,48 @@ def draw_industry(platforms: int, rng: np.random.Generator, provinces: tuple[str
         investors=np.maximum(np.round(rows.investors.to_numpy() * size), 1).astype(np.int64),
         annual_yield=rows.annual_yield.to_numpy(),
         average_term_months=rows.average_term_months.to_numpy(),
-        business_model=rng.choice(len(BUSINESS_MODELS), platforms,
-                                  p=[shares.get(m, 0.0) for m in BUSINESS_MODELS]),
+        business_model=draw_models(owner, rows.monthly_volume_cny.to_numpy() * size, shares,
+                                   rng.random(platforms)),
         custody=rng.random(platforms) < p_custody,
     )
+
+
+def model_probabilities(owner: np.ndarray, volume: np.ndarray,
+                        shares: dict[str, float]) -> np.ndarray:
+    """(platforms, models) probability of each business model for each platform.
+
+    The industry's ``shares`` tilted by owner type and size quartile (:data:`MODEL_TILT_BY_OWNER`,
+    :data:`MODEL_TILT_BY_SIZE`), then rescaled by model (a few rounds of iterative proportional
+    fitting) so that the expected shares over these platforms are still ``shares``.
+    """
+    target = np.array([shares.get(m, 0.0) for m in BUSINESS_MODELS])
+    tilt = np.ones((len(owner), len(BUSINESS_MODELS)))
+    quartile = np.minimum((np.argsort(np.argsort(volume, kind="stable")) * 4) // max(len(volume), 1),
+                          3)
+    for o, name in enumerate(OWNER_TYPES):
+        for model, factor in MODEL_TILT_BY_OWNER[name].items():
+            tilt[owner == o, BUSINESS_MODELS.index(model)] *= factor
+    for q, factors in MODEL_TILT_BY_SIZE.items():
+        for model, factor in factors.items():
+            tilt[quartile == q, BUSINESS_MODELS.index(model)] *= factor
+    scale = target.copy()
+    for _ in range(50):
+        p = tilt * scale
+        p /= p.sum(axis=1, keepdims=True)
+        scale *= np.divide(target, p.mean(axis=0), out=np.zeros_like(target),
+                           where=p.mean(axis=0) > 0)
+    p = tilt * scale
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def draw_models(owner: np.ndarray, volume: np.ndarray, shares: dict[str, float],
+                uniforms: np.ndarray) -> np.ndarray:
+    """Each platform's business model (index into BUSINESS_MODELS) from one uniform each."""
+    if not len(owner):
+        return np.zeros(0, dtype=np.int64)
+    cumulative = np.cumsum(model_probabilities(owner, volume, shares), axis=1)
+    cumulative /= cumulative[:, -1:]
+    return np.minimum((uniforms[:, None] >= cumulative).sum(axis=1), len(BUSINESS_MODELS) - 1)
 
 
 def platforms_in_industry(detailed: list, drawn: IndustryPlatforms, start_month: int,

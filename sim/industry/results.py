@@ -25,7 +25,7 @@ from sim import __version__  # noqa: E402
 from sim.company.report import company_report, write_company  # noqa: E402
 from sim.folders import atomic_folder  # noqa: E402
 from sim.industry.hazard import FAILURE_TYPES  # noqa: E402
-from sim.industry.tracker import DAMAGE, platform_table  # noqa: E402
+from sim.industry.tracker import DAMAGE, FATES, fate_table, platform_table  # noqa: E402
 from sim.outputs import git_revision  # noqa: E402
 from sim.outputs.statistics import fate, summarise, target_lines  # noqa: E402
 
@@ -55,6 +55,9 @@ def industry_summary(model, company=None) -> dict:
         "banned": int(industry.banned.sum()),
         "expected_background_failures": round(industry.expected_background, 2),
         "peak_month": None if peak is None else peak.month,
+        "entrants": int(monthly.entrants.sum()) if len(monthly) else 0,
+        "redeposited_cny": float(monthly.redeposited_cny.sum()) if len(monthly) else 0.0,
+        "withdrawn_cny": float(monthly.withdrawals_cny.sum()) if len(monthly) else 0.0,
         "damage_by_cause_cny": damage,
         "damage_share": {c: (v / total_damage if total_damage else 0.0) for c, v in damage.items()},
     })
@@ -95,6 +98,30 @@ def wave_figure(monthly: pd.DataFrame, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def fate_figure(fates: pd.DataFrame, path: Path, title: str) -> None:
+    """Active investors, new lending, balance and net inflow of the platforms by their fate."""
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7), constrained_layout=True)
+    panels = (("active_investors", "active (lending) investors", 1.0, "investors"),
+              ("volume_cny", "new lending a month", 1e8, "亿 CNY (100 M)"),
+              ("outstanding_cny", "outstanding balance", 1e8, "亿 CNY (100 M)"),
+              ("net_inflow_cny", "net inflow a month", 1e8, "亿 CNY (100 M)"))
+    months = list(dict.fromkeys(fates.month)) if len(fates) else []
+    ticks = np.arange(len(months))[:: max(1, len(months) // 9)]
+    for ax, (column, label, scale, unit) in zip(axes.ravel(), panels, strict=True):
+        for group in FATES:
+            rows = fates[fates.fate == group]
+            if len(rows):
+                ax.plot([months.index(m) for m in rows.month], rows[column] / scale, label=group)
+        ax.set_title(label)
+        ax.set_ylabel(unit)
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_xticks(ticks, [months[t] for t in ticks], rotation=45, fontsize=8)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def write_industry(model, out: Path, scenario: str, elapsed: dict) -> tuple[Path, dict]:
     """Write the run's results into ``out`` (checked before the run); the folder and the summary."""
     industry = model.industry
@@ -107,6 +134,10 @@ def write_industry(model, out: Path, scenario: str, elapsed: dict) -> tuple[Path
     with atomic_folder(Path(out), KIND) as staging:
         monthly.to_csv(staging / "monthly.csv", index=False)
         platform_table(industry).to_csv(staging / "platforms.csv", index=False)
+        fates = fate_table(industry)
+        fates.to_csv(staging / "fates.csv", index=False)
+        fate_figure(fates, staging / "fates.png", f"{model.config.run.name}, seed {model.seed}: "
+                                                  f"platforms that stayed healthy and that failed")
         shared_investors(industry).to_csv(staging / "links.csv", index=False)
         model.ledger.journal().to_csv(staging / "journal.csv", index=False)
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False,
@@ -156,6 +187,16 @@ def format_summary(summary: dict) -> str:
         f"{summary['stuck_at_end_cny'] / 1e8:,.2f} 亿",
         f"money on failed platforms by cause and channel: {shares or 'none'}",
     ]
+    if summary["entrants"] or summary["redeposited_cny"]:
+        lines.append(f"{summary['entrants']} new platforms launched; of "
+                     f"{summary['withdrawn_cny'] / 1e8:,.2f} 亿 CNY withdrawn, "
+                     f"{summary['redeposited_cny'] / 1e8:,.2f} 亿 deposited again with trusted "
+                     f"platforms (flight to quality)")
+    wave = ", ".join(f"{name.removeprefix('wave_').replace('_', ' ')} {summary[name]:.0%}"
+                     for name in ("wave_volume_fall", "wave_balance_fall", "wave_investors_fall")
+                     if name in summary and summary[name] == summary[name])
+    if wave:
+        lines.append(f"around the worst month: {wave}")
     for name, row in summary.get("platforms", {}).items():
         lines.append(f"{name}, in full detail: {fate(row)}; {row['loans_funded']:,} loans funded, "
                      f"cash {row['platform_cash_cny']:,.0f} CNY")

@@ -20,12 +20,16 @@ from sim.industry.failures import CAUSES
 from sim.industry.hazard import FAILURE_TYPES, OWNER_TYPES
 from sim.industry.population import BUSINESS_MODELS
 from sim.kernels import ACTIVE
+from sim.kernels.positions import group_sums
 from sim.ledger import AccountKind
 from sim.runs.contagion import REQUEST_CHANNELS
 from sim.runs.states import STATE_LABELS, RunState
 from sim.scenario.industry import month_name
 
 CNY = 100.0  # fen per CNY
+PANEL_FLOWS = ("volume", "deposits", "withdrawals", "redeposited", "entrant_money")  # per platform
+PANEL = ("outstanding_cny", "investors_money_cny", "active_investors", "volume_cny",
+         "net_inflow_cny", "operating")  # each platform's month (:meth:`Tracker.panel_frame`)
 DAMAGE = ("background", "named", "regulators", *[c for c in REQUEST_CHANNELS if c != "regulators"])
 
 
@@ -36,10 +40,15 @@ class Tracker:
         self.industry = industry
         self.flows: dict[str, float] = defaultdict(float)
         self.rows: list[dict] = []
+        self.by_platform: dict[str, np.ndarray] = {name: np.zeros(industry.n) for name in PANEL_FLOWS}
+        self.panel: dict[str, list[np.ndarray]] = {name: [] for name in PANEL}
+        self.expected_at_month_start = 0.0
 
-    def add(self, name: str, amount_fen) -> None:
-        """Add a flow of today (fen) to the month's total."""
+    def add(self, name: str, amount_fen, per_platform_fen: np.ndarray | None = None) -> None:
+        """Add a flow of today (fen) to the month's total, and per platform where given."""
         self.flows[name] += float(amount_fen)
+        if per_platform_fen is not None:
+            self.by_platform[name] += per_platform_fen
 
     def failed(self, failing: np.ndarray, money_fen: np.ndarray, run_shares: np.ndarray) -> None:
         """Count today's failures and put the money on them down to causes and channels."""
@@ -67,14 +76,14 @@ class Tracker:
         if (day + 1) % 30:
             return
         f, state = self.flows, ind.state
-        alive = ind.alive
+        alive = ind.alive & ind.launched
         money = ind.money_fen()
         claims = ind.market.ledger.accounts[AccountKind.INVESTOR_CLAIMS]
         pos = ind.positions
-        live = alive[pos.platform] & (pos.balance_fen > 0)
+        live = alive[pos.platform] & (pos.balance_fen > 0) & pos.lending
         loans = ind.market.book.loans
         row = {"month": month_name(ind.first_month + day // 30),
-               "operating": int((state <= RunState.WITHDRAWAL_DIFFICULTY).sum()),
+               "operating": int(((state <= RunState.WITHDRAWAL_DIFFICULTY) & ind.launched).sum()),
                "winding_down": int((state == RunState.WIND_DOWN).sum()),
                "failed_total": int((state >= RunState.CLOSED).sum()),
                "new_problem": int(sum(f[f"new_{t}"] for t in FAILURE_TYPES))}
@@ -89,20 +98,93 @@ class Tracker:
                                                                      minlength=pos.investors))),
                 "loans_outstanding": int(np.count_nonzero(loans.status == ACTIVE)),
                 "deposits_cny": f["deposits"] / CNY, "withdrawals_cny": f["withdrawals"] / CNY,
-                "net_inflow_cny": (f["deposits"] - f["withdrawals"]) / CNY,
+                "net_inflow_cny": (f["deposits"] + f["redeposited"] + f["entrant_money"]
+                                   - f["withdrawals"]) / CNY,
                 "losses_cny": f["losses"] / CNY, "co_debt_losses_cny": f["co_debt_losses"] / CNY,
                 "taken_cny": f["taken"] / CNY, "sentiment": f["sentiment"],
-                "sentiment_end": ind.sentiment}
+                "sentiment_end": ind.sentiment,
+                "expected_background": ind.expected_background - self.expected_at_month_start,
+                "stopped_reinvesting": int(f["stopped_reinvesting"]),
+                "resumed_reinvesting": int(f["resumed_reinvesting"]),
+                "redeposited_cny": f["redeposited"] / CNY,
+                "left_industry_cny": (f["withdrawals"] - f["redeposited"]) / CNY,
+                "entrants": int(f["entrants"]), "entrants_money_cny": f["entrant_money"] / CNY}
         row |= {f"asked_{c}_cny": ind.requests.month[i] / CNY
                 for i, c in enumerate(REQUEST_CHANNELS)}
         row |= {f"damage_{c}_cny": f[f"damage_{c}"] / CNY for c in DAMAGE}
         self.rows.append(row)
+        self._close_panel(live)
         ind.requests.month[:] = 0
         self.flows.clear()
+        self.expected_at_month_start = ind.expected_background
+
+    def _close_panel(self, live_positions: np.ndarray) -> None:
+        """Each platform's month: its balance, money, lending investors and flows (CNY)."""
+        ind, pos = self.industry, self.industry.positions
+        accounts = ind.market.ledger.accounts
+        month = {"outstanding_cny": accounts[AccountKind.INVESTOR_CLAIMS] / CNY,
+                 "investors_money_cny": ind.money_fen() / CNY,
+                 "active_investors": group_sums(pos.group_start, live_positions.astype(np.int64)),
+                 "volume_cny": self.by_platform["volume"] / CNY,
+                 "net_inflow_cny": (self.by_platform["deposits"] + self.by_platform["redeposited"]
+                                    + self.by_platform["entrant_money"]
+                                    - self.by_platform["withdrawals"]) / CNY,
+                 "operating": (ind.state <= RunState.WITHDRAWAL_DIFFICULTY) & ind.launched}
+        for name, values in month.items():
+            self.panel[name].append(np.asarray(values).copy())
+        for values in self.by_platform.values():
+            values[:] = 0
 
     def frame(self) -> pd.DataFrame:
         """The monthly table."""
         return pd.DataFrame(self.rows)
+
+
+INDUSTRY_SERIES = {  # the monthly table's columns an experiment may keep, as industry.NAME
+    "new_problem": ("new problem platforms (问题平台) a month", "count"),
+    "operating": ("platforms operating", "count"),
+    "volume_cny": ("new lending a month", "cny"),
+    "outstanding_cny": ("outstanding balance on live platforms", "cny"),
+    "investors_money_cny": ("investors' money on live platforms", "cny"),
+    "active_investors": ("active (lending) investors", "count"),
+    "net_inflow_cny": ("net inflow a month", "cny"),
+    "withdrawals_cny": ("withdrawals a month", "cny"),
+    "redeposited_cny": ("flight-to-quality money a month", "cny"),
+    "losses_cny": ("investors' losses a month", "cny"),
+    "sentiment": ("sentiment (0 calm, 1 panic), the month's mean", "number"),
+    "entrants": ("new platforms a month", "count"),
+}
+FATES = ("stayed healthy", "failed", "entrants")
+
+
+def fate_table(industry) -> pd.DataFrame:
+    """Monthly series by what became of the platforms: healthy to the end, failed, or entrants.
+
+    "stayed healthy": never failed in the run; "failed": failed at some time (before, in or after
+    the month); "entrants": launched in the run, whatever their fate. A row per month and fate:
+    platforms operating, active (lending) investors summed over the platforms (an investor on two
+    counts twice, as the trackers' per-platform counts do), new lending, the outstanding balance
+    and net inflow (deposits, flight-to-quality money and an entrant's opening money, less
+    withdrawals), CNY. The panel is every platform's, detailed ones included.
+    """
+    panel = {name: np.array(values) for name, values in industry.tracker.panel.items()}
+    if not len(panel["operating"]):
+        return pd.DataFrame()
+    entrant = np.arange(industry.n) >= industry.first_entrant
+    groups = {"stayed healthy": ~entrant & (industry.failure_day < 0),
+              "failed": ~entrant & (industry.failure_day >= 0), "entrants": entrant}
+    rows = []
+    for k in range(len(panel["operating"])):
+        month = month_name(industry.first_month + k)
+        for fate, chosen in groups.items():
+            if not chosen.any():
+                continue
+            rows.append({"month": month, "fate": fate,
+                         "operating": int((panel["operating"][k] & chosen).sum()),
+                         **{name: float(panel[name][k][chosen].sum())
+                            for name in ("active_investors", "volume_cny", "outstanding_cny",
+                                         "net_inflow_cny")}})
+    return pd.DataFrame(rows)
 
 
 def platform_table(industry) -> pd.DataFrame:

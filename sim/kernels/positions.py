@@ -48,12 +48,13 @@ def group_sums(group_start, values):
 
 
 @numba.njit(cache=True)
-def request(group_start, balance, queued, queued_since, share, day):
+def request(group_start, balance, queued, queued_since, share, day, lending, idle_only):
     """Each position of platform ``p`` asks back ``floor(free * share[p])`` (提现申请): it queues.
 
-    ``free`` is the balance not yet asked for. The day asked is kept where nothing was queued
-    before (a request waits from its oldest unpaid part). Returns what each platform was asked
-    (fen).
+    ``free`` is the balance not yet asked for. With ``idle_only`` only the positions that stopped
+    reinvesting (``lending`` False) and are not already waiting ask. The day asked is kept where
+    nothing was queued before (a request waits from its oldest unpaid part). Returns what each
+    platform was asked (fen).
     """
     asked = np.zeros(len(group_start) - 1, dtype=np.int64)
     for g in range(len(group_start) - 1):
@@ -62,6 +63,8 @@ def request(group_start, balance, queued, queued_since, share, day):
             continue
         total = np.int64(0)
         for i in range(group_start[g], group_start[g + 1]):
+            if idle_only and (lending[i] or queued[i] > 0):
+                continue
             part = np.int64(math.floor((balance[i] - queued[i]) * s))
             if part > 0:
                 if queued[i] == 0:
@@ -105,8 +108,12 @@ def share(group_start, balance, queued, gain, loss):
 
 
 @numba.njit(cache=True)
-def deposit(group_start, balance, rate):
-    """Each position of platform ``p`` adds ``floor(balance * rate[p])`` of new money; per platform."""
+def deposit(group_start, balance, rate, lending):
+    """Each lending position of platform ``p`` adds ``floor(balance * rate[p])`` of new money.
+
+    Positions that stopped reinvesting (``lending`` False) add nothing. Returns the new money per
+    platform (fen).
+    """
     added = np.zeros(len(group_start) - 1, dtype=np.int64)
     for g in range(len(group_start) - 1):
         r = rate[g]
@@ -114,6 +121,8 @@ def deposit(group_start, balance, rate):
             continue
         total = np.int64(0)
         for i in range(group_start[g], group_start[g + 1]):
+            if not lending[i]:
+                continue
             new = np.int64(math.floor(balance[i] * r))
             balance[i] += new
             total += new
@@ -122,17 +131,19 @@ def deposit(group_start, balance, rate):
 
 
 @numba.njit(cache=True)
-def settle(group_start, balance, queued, queued_since, cash, paying):
+def settle(group_start, balance, queued, queued_since, cash, paying, lending):
     """Pay each paying platform's queue from its investors' ``cash`` (fen), in place (提现).
 
     What can be paid is ``min(cash[p], queued)``: the oldest request first, the requests of one
     day sharing what is left pro rata (so a failed platform's collections, which everyone asked
     for on the day it failed, are shared pro rata). What is paid leaves the positions' balances
-    and requests. Returns (paid, still queued) per platform, fen.
+    and requests. Returns (paid, still queued, paid to positions that stopped reinvesting
+    (``lending`` False)) per platform, fen.
     """
     n = len(group_start) - 1
     paid = np.zeros(n, dtype=np.int64)
     left = np.zeros(n, dtype=np.int64)
+    idle = np.zeros(n, dtype=np.int64)
     for g in range(n):
         start, end = group_start[g], group_start[g + 1]
         owed = np.int64(0)
@@ -142,19 +153,24 @@ def settle(group_start, balance, queued, queued_since, cash, paying):
         if budget == owed:  # the usual day: everything asked is paid
             for i in range(start, end):
                 if queued[i]:
+                    if not lending[i]:
+                        idle[g] += queued[i]
                     balance[i] -= queued[i]
                     queued[i] = 0
                     queued_since[i] = -1
         elif budget > 0:
-            _pay_oldest_first(start, end, balance, queued, queued_since, budget)
+            idle[g] = _pay_oldest_first(start, end, balance, queued, queued_since, budget, lending)
         paid[g] = budget
         left[g] = owed - budget
-    return paid, left
+    return paid, left, idle
 
 
 @numba.njit(cache=True)
-def _pay_oldest_first(start, end, balance, queued, queued_since, budget):
-    """Pay ``budget`` (< what is queued) over positions ``start .. end``: by day asked, a day pro rata."""
+def _pay_oldest_first(start, end, balance, queued, queued_since, budget, lending):
+    """Pay ``budget`` (< what is queued) over positions ``start .. end``: by day asked, a day pro rata.
+
+    Returns what went to positions that stopped reinvesting (fen).
+    """
     waiting = np.empty(end - start, dtype=np.int64)
     n = 0
     for i in range(start, end):
@@ -191,9 +207,64 @@ def _pay_oldest_first(start, end, balance, queued, queued_since, budget):
                 m = k if m + 1 == j else m + 1
             left = 0
         k = j
+    idle = np.int64(0)
     for m in range(n):
         i = order[m]
         balance[i] -= parts[m]
         queued[i] -= parts[m]
+        if not lending[i]:
+            idle += parts[m]
         if queued[i] == 0:
             queued_since[i] = -1
+    return idle
+
+
+@numba.njit(cache=True)
+def decide(group_start, investor, lending, nerve, fear, return_ratio, deciding):
+    """Investors decide, on each deciding platform, whether to go on reinvesting (继续出借).
+
+    A lending position stops when its platform's ``fear`` exceeds its investor's ``nerve`` (0-1,
+    drawn once per investor); a stopped one starts again when the fear falls below ``return_ratio``
+    times the nerve (calm has returned). Returns (stopped, resumed): how many positions did each.
+    """
+    stopped, resumed = 0, 0
+    for g in range(len(group_start) - 1):
+        if not deciding[g]:
+            continue
+        f = fear[g]
+        for i in range(group_start[g], group_start[g + 1]):
+            u = nerve[investor[i]]
+            if lending[i]:
+                if f > u:
+                    lending[i] = False
+                    stopped += 1
+            elif f < return_ratio * u:
+                lending[i] = True
+                resumed += 1
+    return stopped, resumed
+
+
+@numba.njit(cache=True)
+def credit(group_start, balance, lending, amount):
+    """``amount[p]`` fen of new money to platform ``p``'s lending positions, pro rata their balance.
+
+    Exact to the fen (the floors' remainder goes a fen at a time); a platform whose lending
+    positions hold nothing must be given nothing. Returns nothing: ``balance`` changes in place.
+    """
+    for g in range(len(group_start) - 1):
+        x = amount[g]
+        start, end = group_start[g], group_start[g + 1]
+        if x <= 0 or end == start:
+            continue
+        weights = np.zeros(end - start, dtype=np.int64)
+        total = np.int64(0)
+        for i in range(start, end):
+            if lending[i]:
+                weights[i - start] = balance[i]
+                total += balance[i]
+        if total <= 0:
+            continue
+        parts = np.zeros(end - start, dtype=np.int64)
+        _split(parts, weights, 0, end - start, x, total, False)
+        for i in range(start, end):
+            balance[i] += parts[i - start]

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from sim.company.targets import FIGURES
+from sim.industry.tracker import INDUSTRY_SERIES
 from sim.outputs.statistics import STATISTICS, Kind
 
 SUFFIX = {"share": ", %", "cny": ", M CNY", "yi": ", 亿 CNY", "months": ", months",
@@ -102,6 +103,8 @@ SOLVER = {  # how a reserve study was sized (its summary's "solver"), by sim.res
     "solved_share": Column("paths solved", "share"),
     "converged_share": Column("paths within the tolerance", "share"),
     "tolerance": Column("tolerance", "share")}
+COLUMNS |= {f"industry.{name}": Column(f"industry: {label}", unit)
+            for name, (label, unit) in INDUSTRY_SERIES.items()}
 COLUMNS |= SOLVER | {"key number": Column("key number", "text"), "scheme": Column("scheme", "text"),
                      "layer sized": Column("layer sized", "text"),
                      "P(short) as configured": Column("P(short) as configured", "text")}

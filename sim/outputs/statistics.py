@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
 
 from sim.company.report import company_books, remember, statement_total, summary_section
@@ -110,6 +111,40 @@ def _damage_cny(market, daily: pd.DataFrame) -> float:
     return float(monthly.filter(like="damage_").sum().sum()) if len(monthly) else 0.0
 
 
+def _wave(what: str) -> Callable:
+    """The wave's timing and size (:func:`wave_measures`)."""
+    def figure(market, daily: pd.DataFrame) -> float:
+        return wave_measures(market.industry.tracker.frame())[what]
+    return figure
+
+
+def wave_measures(monthly: pd.DataFrame) -> dict[str, float]:
+    """The wave in an industry's monthly table: when it peaked and how much lending and balance fell.
+
+    ``peak_month``: months from the start to the month of the most new problem platforms (the
+    first such month); ``volume_fall``: 1 - the new lending of the peak month and the two after
+    over that of the three months before it; ``balance_fall``: 1 - the outstanding balance on live
+    platforms two months after the peak over the balance the month before it; ``investors_fall``:
+    the same for active investors. Shares of 0-1 (negative: a rise); NaN where the peak is too
+    near the run's start or end to measure.
+    """
+    if not len(monthly):
+        return dict.fromkeys(("peak_month", "volume_fall", "balance_fall", "investors_fall"),
+                             np.nan)
+    peak = int(monthly.new_problem.to_numpy().argmax())
+    out = {"peak_month": float(peak)}
+    measurable = 3 <= peak <= len(monthly) - 3
+    volume = monthly.volume_cny.to_numpy()
+    out["volume_fall"] = (1 - volume[peak:peak + 3].sum() / volume[peak - 3:peak].sum()
+                          if measurable and volume[peak - 3:peak].sum() > 0 else np.nan)
+    for name, column in (("balance_fall", "outstanding_cny"),
+                         ("investors_fall", "active_investors")):
+        series = monthly[column].to_numpy(dtype=float)
+        out[name] = (1 - series[peak + 2] / series[peak - 1]
+                     if measurable and series[peak - 1] > 0 else np.nan)
+    return out
+
+
 def _problem_platforms(cause: str | None = None) -> Callable:
     def count(market, daily: pd.DataFrame) -> int:
         industry = market.industry
@@ -201,6 +236,18 @@ STATISTICS = (
               _problem_platforms("run"), industry=True),
     Statistic("peak_new_problem", "industry: most new problem platforms in a month", Kind.COUNT,
               _monthly("new_problem", "max", int), industry=True),
+    Statistic("wave_peak_month", "industry: month of the most new problems, from the start",
+              Kind.COUNT, _wave("peak_month"), industry=True,
+              note="months after the industry's first month (17 is June 2018 from January 2017)"),
+    Statistic("wave_volume_fall", "industry: fall in new lending around the peak", Kind.SHARE,
+              _wave("volume_fall"), industry=True,
+              note="1 - lending in the peak month and the two after / the three months before"),
+    Statistic("wave_balance_fall", "industry: fall in the outstanding balance around the peak",
+              Kind.SHARE, _wave("balance_fall"), industry=True,
+              note="1 - balance on live platforms two months after the peak / the month before"),
+    Statistic("wave_investors_fall", "industry: fall in active investors around the peak",
+              Kind.SHARE, _wave("investors_fall"), industry=True,
+              note="1 - lending investors two months after the peak / the month before"),
     Statistic("industry_losses_cny", "industry: investors' losses, CNY", Kind.CNY,
               _monthly("losses_cny"), industry=True,
               note="written off net of recoveries and reserves, and taken by operators"),

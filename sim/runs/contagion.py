@@ -28,7 +28,8 @@ import numpy as np
 from sim.runs import network as graphs
 from sim.runs.states import RunState
 
-REQUEST_CHANNELS = ("ordinary", "sentiment", "shared_investors", "network", "regulators", "co_debt")
+REQUEST_CHANNELS = ("ordinary", "sentiment", "shared_investors", "network", "regulators", "co_debt",
+                    "stopped_reinvesting")
 ATTRIBUTION_DAYS = 30.0  # a run is put down to the requests of about the last month
 ALARM_DAYS = 30  # an investor pulls out on news of a failure at most once a month
 

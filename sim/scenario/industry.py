@@ -85,6 +85,17 @@ class IndustryBehaviour(_Section):
                                    "the platform freezes withdrawals (提现困难)")
     operating_cost_monthly: Probability = Field(0.0008, description="costs a month, share of the "
                                                 "outstanding book")
+    stop_sensitivity: float = Field(
+        0.0, ge=0.0, le=1000.0, description="不再复投: an investor stops reinvesting on a platform "
+        "when this × sentiment × the platform's vulnerability exceeds their nerve (uniform 0-1); "
+        "0: nobody stops")
+    return_ratio: Probability = Field(0.5, description="a stopped investor lends again once the "
+                                      "fear falls below this share of their nerve")
+    flight_share: Probability = Field(0.0, description="flight to quality: share of the money "
+                                      "paid out that is deposited again with trusted platforms")
+    quality_preference: float = Field(
+        1.0, ge=0.0, le=10.0, description="how strongly flight money prefers trusted platforms: "
+        "weight = money × vulnerability ** -this")
 
 
 class SharedInvestors(_Section):
@@ -154,6 +165,17 @@ class IndustryPolicies(_Section):
                                "borrowers keep paying, nothing is taken")
 
 
+class Entrants(_Section):
+    """New platforms launching during the run, at the monthly rate the WDZJ data give."""
+
+    enabled: bool = Field(False, description="launch new platforms (small and young) each month")
+    rate_multiplier: float = Field(1.0, ge=0.0, le=100.0, description="times the calibrated "
+                                   "launches a month per platform operating at the start")
+    size_factor: float | None = Field(None, gt=0.0, le=10.0, description="an entrant's size "
+                                      "against a drawn platform's (default: the data's young "
+                                      "platforms' median)")
+
+
 class IndustryEvent(_Section):
     """A dated event: a regulators' action on a class, a named platform's collapse or investigation.
 
@@ -212,6 +234,7 @@ class IndustryConfig(_Section):
     behaviour: IndustryBehaviour = Field(default_factory=IndustryBehaviour)
     channels: Channels = Field(default_factory=Channels)
     policies: IndustryPolicies = Field(default_factory=IndustryPolicies)
+    entrants: Entrants = Field(default_factory=Entrants)
     events: list[IndustryEvent] = Field(default_factory=list)
 
     @field_validator("background_period")
