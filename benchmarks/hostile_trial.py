@@ -323,6 +323,23 @@ def industry_cases(rng: random.Random, n: int) -> list[Case]:
     return cases
 
 
+def estimation_cases(rng: random.Random, n: int) -> list[Case]:
+    """The estimation file mutated, on a small industry (30 platforms, few points)."""
+    scenario = _shrunk_industry(_read("scenarios/thunderstorm_2018.toml"))
+    text = _absolute_scenario(_read("estimation/wave_2018.toml"), "s.toml")
+    for key, value in (("points", 16), ("replications", 1), ("check_replications", 2),
+                       ("refine_points", 0)):
+        text = re.sub(rf"(?m)^{key}\s*=.*$", f"{key} = {value}", text)
+    cases = []
+    for change, new, expect in _mutations(text, rng, n):
+        cases.append(Case("estimate", f"wave_2018: {change}",
+                          ["estimate", "e.toml", "--out", "out", "--quiet", "--workers", "1",
+                           "--executor", "local"],
+                          {"e.toml": new.encode(), "s.toml": scenario.encode()}, expect,
+                          aim="out"))
+    return cases
+
+
 def report_cases(rng: random.Random, folders: dict[str, Path]) -> list[Case]:
     """Tampered copies of real results folders, and hostile --out targets."""
     cases = []
@@ -496,6 +513,7 @@ def main() -> int:
     cases = (run_cases(rng, int(n * 0.30)) + experiment_cases(rng, int(n * 0.09))
              + plan_cases(rng, int(n * 0.10)) + reserve_cases(rng, int(n * 0.09))
              + board_cases(rng, int(n * 0.09)) + industry_cases(rng, int(n * 0.12))
+             + estimation_cases(rng, int(n * 0.04))
              + report_cases(rng, results_folders(work)) + other_cases())
     for i, case in enumerate(cases):  # every fourth results folder holds a user's file first
         case.user_file_inside = case.aim is not None and i % 4 == 0

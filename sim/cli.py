@@ -20,6 +20,9 @@
 ``p2psim industry FILE [--seed N] [--out DIR] [--set KEY=VALUE] [--workers N]``
     An industry of platforms and investors across them (contagion, the 2018 wave), or an
     experiment that runs it under variants (a channel off, a policy on).
+``p2psim estimate FILE [--out DIR] [--workers N] [--executor local|process|dask]``
+    Estimate an industry's behavioural parameters from the WDZJ data (simulated method of
+    moments): estimates with errors, the moments fitted and held out, what does not fit.
 ``p2psim schedule --principal CNY --rate R --term N [--method M]``
     Print a loan's repayment schedule (还款计划).
 
@@ -37,6 +40,8 @@ import time
 from pathlib import Path
 
 from sim.dashboard.server import DashboardError
+from sim.estimation import command as estimation_command
+from sim.estimation.spec import EstimationError
 from sim.experiments.spec import ExperimentError
 from sim.folders import OutputFolderError
 from sim.industry import command as industry_command
@@ -355,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "bullet (到期还本付息)")
     sched.set_defaults(func=_schedule)
     industry_command.add_parser(sub)
+    estimation_command.add_parser(sub)
     return parser
 
 
@@ -374,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ScenarioError, UsageError, ExperimentError, ReserveError, OutputFolderError,
-            PlanError, ReportError, DashboardError) as error:
+            PlanError, ReportError, DashboardError, EstimationError) as error:
         print(f"p2psim: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except PolicyFault as fault:

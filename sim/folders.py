@@ -34,13 +34,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 MARKER = ".p2psim.json"
-KINDS = ("run", "experiment", "reserve", "board", "industry", "paths", "solve")
+KINDS = ("run", "experiment", "reserve", "board", "industry", "paths", "solve", "estimation")
 _WHAT = {"run": "a run (p2psim run)", "experiment": "an experiment (p2psim experiment)",
          "reserve": "a reserve study (p2psim reserve)",
          "board": "a comparison of protection schemes (p2psim board)",
          "industry": "an industry run (p2psim industry)",
          "paths": "the paths kept of an unfinished reserve study or board",
-         "solve": "an input solved for a plan's target (p2psim plan --solve)"}
+         "solve": "an input solved for a plan's target (p2psim plan --solve)",
+         "estimation": "an estimation (p2psim estimate)"}
 
 
 class OutputFolderError(ValueError):

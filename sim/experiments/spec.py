@@ -46,9 +46,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.company.targets import FIGURES, parse_figure
+from sim.industry.tracker import INDUSTRY_SERIES
 from sim.outputs.statistics import BY_NAME as STATISTICS
 from sim.reporters import MODEL_REPORTERS
 from sim.scenario.loading import file_fault, read_toml_file, shortened
+from sim.scenario.messages import file_errors
 from sim.scenario.schema import fits_a_folder_name
 
 DESIGNS = ("grid", "list", "random", "latin", "sobol", "morris", "variants")
@@ -166,9 +168,11 @@ class Experiment(_Section):
             if name not in STATISTICS:
                 _statement_figure(name)
         for name in self.outputs.timeseries:
-            if name not in MODEL_REPORTERS:
+            if name not in MODEL_REPORTERS and name.removeprefix("industry.") not in (
+                    INDUSTRY_SERIES if name.startswith("industry.") else ()):
                 raise ValueError(f"unknown time series {name!r}; allowed: "
-                                 f"{', '.join(MODEL_REPORTERS)}")
+                                 f"{', '.join(MODEL_REPORTERS)}, or an industry's: "
+                                 f"{', '.join('industry.' + s for s in INDUSTRY_SERIES)}")
         if self.outputs.sensitivity and self.design.kind not in ("sobol", "morris"):
             raise ValueError("outputs.sensitivity needs a sobol or morris design")
         return self
@@ -199,14 +203,7 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
     try:
         spec = Experiment.model_validate(raw)
     except ValidationError as error:
-        lines = []
-        for item in error.errors():
-            key = ".".join(str(p) for p in item["loc"]) or "<top level>"
-            message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "extra_forbidden":
-                message = "unknown key"
-            lines.append(f"{path}: {key}: {message}")
-        raise ExperimentError("\n".join(lines)) from None
+        raise ExperimentError(file_errors(error, path)) from None
     scenario = path.parent / spec.experiment.scenario
     fault = file_fault(scenario)
     if fault:

@@ -115,3 +115,15 @@ def find_line(text: str, loc: tuple) -> int | None:
             if raw.strip().strip("[]") == ".".join(keys):
                 return number
     return None
+
+
+def file_errors(error: ValidationError, path) -> str:
+    """A study file's validation errors (an experiment, an estimation): ``path: key: message`` each."""
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "<top level>"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"{path}: {key}: {message}")
+    return "\n".join(lines)

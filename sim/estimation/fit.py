@@ -1,0 +1,134 @@
+"""Simulated method of moments with an emulator: the search, the estimate, its uncertainty.
+
+A run is slow (seconds) and noisy, so the distance between simulated and observed moments is not
+minimised run by run. Instead (docs/industry.md):
+
+1. a Latin hypercube of design points in the parameters' bounds (and the start), each run with the
+   same ``replications`` seeds (common random numbers: the points differ by their parameters only);
+2. each moment's mean over the replications is fitted, over the design, by a quadratic in the
+   parameters scaled to 0-1 (the *emulator*; its R² is reported);
+3. optionally (``refine_points``) a second design in a box of 30 % of each parameter's bounds
+   around the first estimate, the emulator fitted again on the points inside it, and searched
+   there only: a quadratic is close over a small box, not over the whole range;
+4. the estimate minimises ``sum(((emulated - observed) / error) ** 2)`` over the bounds (L-BFGS-B from
+   the best design point, the start and the centre), ``error² = data error² + (1 + 1 /
+   replications) × the variance of one run`` (the data are one history of a random world;
+   :func:`sim.estimation.study.error_squared`);
+5. its uncertainty is the usual SMM sandwich, which with these weights is ``(J' W J)^-1`` (J: the
+   emulator's slopes at the estimate), with a weak prior on each parameter, centred on its start
+   and half the bounds wide (it is in the distance of step 4 too): a parameter whose error stays
+   near that prior's is one the moments cannot pin down, is said so, and stays near its start.
+   The spread of the estimates made from each replication alone is the seeds' share of the
+   uncertainty.
+
+Everything is deterministic: the design from the seed, the runs from their seeds, the fits and the
+search from the numbers. The same seed gives the same estimates.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from scipy.optimize import minimize
+
+PRIOR_WIDTH = 0.5  # the weak prior's standard deviation, as a share of a parameter's bounds
+PINNED = 0.35      # an error below this share of the bounds: the moments pin the parameter down
+REFINE_HALF_WIDTH = 0.15  # the refinement's box: 15 % of the bounds either side of the estimate
+
+
+def design(points: int, dimensions: int, seed: int) -> np.ndarray:
+    """``points`` rows of a Latin hypercube in ``[0, 1] ** dimensions`` (from ``seed``)."""
+    from scipy.stats import qmc
+
+    return qmc.LatinHypercube(d=dimensions, seed=np.random.default_rng([seed, 27])).random(points)
+
+
+def features(x: np.ndarray) -> np.ndarray:
+    """The quadratic's columns: 1, each x, each product of two (squares included)."""
+    x = np.atleast_2d(x)
+    pairs = itertools.combinations_with_replacement(range(x.shape[1]), 2)
+    return np.column_stack([np.ones(len(x)), x, *[x[:, i] * x[:, j] for i, j in pairs]])
+
+
+class Emulator:
+    """Each moment as a quadratic of the scaled parameters, fitted by least squares."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        a = features(x)
+        self.coefficients = np.linalg.lstsq(a, y, rcond=None)[0]
+        fitted = a @ self.coefficients
+        spread = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+        self.r2 = 1 - ((y - fitted) ** 2).sum(axis=0) / np.where(spread > 0, spread, 1.0)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """(points, moments) emulated at ``x`` (scaled parameters)."""
+        return features(x) @ self.coefficients
+
+    def slopes(self, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
+        """(moments, parameters) derivatives at ``x`` (central differences: exact for a quadratic)."""
+        columns = []
+        for j in range(len(x)):
+            up, down = x.copy(), x.copy()
+            up[j] += step
+            down[j] -= step
+            columns.append((self(up)[0] - self(down)[0]) / (2 * step))
+        return np.column_stack(columns)
+
+
+def search(emulator: Emulator, target: np.ndarray, weight: np.ndarray,
+           starts: list[np.ndarray], prior: np.ndarray,
+           box: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, float]:
+    """The scaled parameters in ``[0, 1]`` that minimise the weighted distance; and the distance.
+
+    The distance includes the weak prior: ``((x - prior) / PRIOR_WIDTH) ** 2`` summed, so that a
+    parameter the moments do not move stays at its start instead of wandering along a ridge.
+    """
+    def distance(x):
+        return float((((emulator(x)[0] - target) ** 2) * weight).sum()
+                     + (((x - prior) / PRIOR_WIDTH) ** 2).sum())
+
+    low, high = box if box is not None else (np.zeros(len(prior)), np.ones(len(prior)))
+    best = None
+    for start in starts:
+        found = minimize(distance, np.clip(start, low, high), method="L-BFGS-B",
+                         bounds=list(zip(low, high, strict=True)))
+        if best is None or found.fun < best.fun - 1e-12:
+            best = found
+    return np.clip(best.x, low, high), float(best.fun)
+
+
+def local_box(x: np.ndarray, half: float = REFINE_HALF_WIDTH) -> tuple[np.ndarray, np.ndarray]:
+    """The refinement's box: ``half`` of each parameter's bounds either side of ``x``, within them."""
+    low = np.clip(x - half, 0.0, 1.0 - 2 * half)
+    return low, low + 2 * half
+
+
+def at_edge(x: np.ndarray, box: tuple[np.ndarray, np.ndarray]) -> list[int]:
+    """The parameters at an edge of the box that is not a bound (the search wanted to go on)."""
+    low, high = box
+    return [i for i in range(len(x)) if (abs(x[i] - low[i]) < 1e-6 and low[i] > 0)
+            or (abs(x[i] - high[i]) < 1e-6 and high[i] < 1)]
+
+
+def uncertainty(emulator: Emulator, x: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each scaled parameter's standard error (share of its bounds) and whether it is pinned down."""
+    slopes = emulator.slopes(x)
+    information = slopes.T @ (slopes * weight[:, None]) + np.eye(len(x)) / PRIOR_WIDTH ** 2
+    se = np.sqrt(np.diag(np.linalg.inv(information)))
+    return se, se < PINNED
+
+
+def estimate(x: np.ndarray, y: np.ndarray, target: np.ndarray, weight: np.ndarray,
+             start: np.ndarray, box: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """Fit the emulator on the design's mean moments ``y`` and find the estimate (scaled).
+
+    With ``box`` (a refinement's), the emulator is trusted and searched only inside it.
+    """
+    emulator = Emulator(x, y)
+    best_point = x[np.argmin((((y - target) ** 2) * weight).sum(axis=1))]
+    centre = np.full(len(start), 0.5) if box is None else (box[0] + box[1]) / 2
+    found, distance = search(emulator, target, weight, [best_point, start, centre], start, box)
+    se, pinned = uncertainty(emulator, found, weight)
+    return {"x": found, "distance": distance, "se": se, "pinned": pinned, "r2": emulator.r2,
+            "emulated": emulator(found)[0]}

@@ -1,0 +1,317 @@
+"""``p2psim estimate FILE``: the runs of an estimation, on the one experiment runner, and its results.
+
+The design's runs and the check's runs are :class:`sim.experiments.design.RunTask` s executed by
+:func:`sim.experiments.runner.execute` (this process, a process pool or Dask), each returning the
+moments of its run (:func:`simulate_moments`). Seeds: replication ``r`` of every point gets the
+``r``-th child of ``SeedSequence(seed)`` (common random numbers), so the result does not depend on
+the executor or the number of workers. The results folder (``results/NAME/`` unless ``--out``) is
+written only once everything has run (:func:`sim.folders.atomic_folder`):
+
+* ``estimates.csv``: each parameter's start, bounds, estimate, standard error, 95 % interval,
+  whether the moments pin it down, and the spread of the estimates made from each replication;
+* ``moments.csv``: each moment (fitted or held out, its months), the data's value and error, the
+  simulated value at the estimate over ``check_replications`` runs, its error and the spread of one
+  run (``model_spread``), z (the difference over :func:`error_squared`'s root) and whether it fits
+  (|z| <= 1 fitted, <= 2 held out);
+* ``design.csv``: every design point's parameters and mean moments; ``runs.csv``: every run's
+  moments (the design's and the check's); ``estimation.json``: all of it
+  and the ``--set`` lines that run the scenario at the estimate; ``fit.png``: data against model.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.estimation import fit
+from sim.estimation.moments import MOMENTS, observed, simulated
+from sim.estimation.spec import Estimation, EstimationError, load_estimation
+from sim.experiments.design import RunTask, run_seeds
+
+KIND = "estimation"
+
+
+def moment_keys(spec: Estimation) -> list[tuple[str, str, tuple[str, str]]]:
+    """(key, fitted or held out, period) of every moment: a monthly one's key names its months."""
+    rows = []
+    for role, names, period in (("fit", spec.moments.fit, spec.estimation.fit_months),
+                                ("held_out", spec.moments.held_out,
+                                 spec.estimation.held_out_months)):
+        for name in names:
+            key = f"{name}@{period[0]}..{period[1]}" if MOMENTS[name].monthly else name
+            rows.append((key, role, tuple(period)))
+    return rows
+
+
+def simulate_moments(task: RunTask) -> dict[str, Any]:
+    """Run one industry and return its moments (``task.statistics`` are the moments' keys)."""
+    from sim.model import P2PMarket
+
+    started = time.perf_counter()
+    record = {"run": task.run, "point": task.point, "replication": task.replication}
+    model = None
+    try:
+        model = P2PMarket(task.scenario, rng=task.seed, audit="off", threads=1, **task.overrides)
+        model.run()
+        names = [key.split("@")[0] for key in task.statistics]
+        periods = [tuple(key.split("@")[1].split("..")) if "@" in key else None
+                   for key in task.statistics]
+        record["moments"] = simulated(model, names, periods)
+        record["status"] = "ok"
+    except Exception as error:  # noqa: BLE001 - a failed run is reported by the study
+        record["status"] = "failed"
+        record["error"] = f"{type(error).__name__}: {error}"
+    finally:
+        if model is not None:
+            model.release()
+    record["elapsed_s"] = round(time.perf_counter() - started, 2)
+    return record
+
+
+def _tasks(spec: Estimation, scenario: Path, points: np.ndarray, first_run: int,
+           replications: int) -> list[RunTask]:
+    keys = tuple(key for key, _, _ in moment_keys(spec))
+    seeds = run_seeds(spec.estimation.seed, replications)
+    tasks = []
+    for p, point in enumerate(points):
+        values = dict(zip([q.key for q in spec.parameters], map(float, point), strict=True))
+        for r in range(replications):
+            tasks.append(RunTask(run=first_run + p * replications + r, point=p, replication=r,
+                                 seed=seeds[r], scenario=str(scenario),
+                                 overrides={**spec.estimation.fixed, **values}, params=values,
+                                 statistics=keys))
+    return tasks
+
+
+def _run(tasks: list[RunTask], executor: str, workers: int, scheduler: str | None,
+         quiet: bool, label: str) -> list[dict]:
+    from tqdm import tqdm
+
+    from sim.experiments.runner import execute
+
+    records = []
+    with tqdm(total=len(tasks), unit="run", disable=quiet, file=sys.stderr, desc=label) as bar:
+        for record in execute(tasks, executor, workers, scheduler, function=simulate_moments):
+            if record["status"] != "ok":
+                raise EstimationError(f"{label}: run {record['run']} failed: {record['error']}")
+            records.append(record)
+            bar.update(1)
+    return sorted(records, key=lambda r: r["run"])
+
+
+class Stages:
+    """The estimation's runs, stage by stage (design, refine, check), numbered in one sequence."""
+
+    def __init__(self, spec, scenario, keys, low, high, executor, workers, scheduler, quiet):
+        self.spec, self.scenario, self.keys = spec, scenario, keys
+        self.low, self.high = low, high
+        self.where = (executor, workers, scheduler, quiet)
+        self.next_run, self.left_out, self.rows = 0, 0, []
+
+    def _records(self, stage: str, points: np.ndarray, replications: int) -> list[dict]:
+        tasks = _tasks(self.spec, self.scenario, points, self.next_run, replications)
+        records = _run(tasks, *self.where, f"{self.spec.estimation.name}: {stage}")
+        self.next_run += len(tasks)
+        self.rows += [{"run": r["run"], "stage": stage, "point": r["point"],
+                       "replication": r["replication"],
+                       **dict(zip([p.key for p in self.spec.parameters],
+                                  map(float, points[r["point"]]), strict=True)),
+                       **r["moments"]} for r in records]
+        return records
+
+    def run(self, stage: str, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Run the design points ``unit`` (scaled); return those with every moment, and theirs."""
+        replications = self.spec.estimation.replications
+        records = self._records(stage, self.low + unit * (self.high - self.low), replications)
+        table = _moment_table(records, self.keys, len(unit), replications)
+        defined = np.isfinite(table).all(axis=(1, 2))  # a point with a moment undefined: left out
+        if stage == "design":
+            _enough(defined, len(self.low), self.keys, table)
+        self.left_out += int((~defined).sum())
+        return unit[defined], table[defined]
+
+    def check(self, theta: np.ndarray, replications: int) -> np.ndarray:
+        """(replications, moments) at the estimate ``theta``."""
+        records = self._records("check", theta[None, :], replications)
+        return _moment_table(records, self.keys, 1, replications)[0]
+
+
+def _moment_table(records: list[dict], keys: list[str], points: int,
+                  replications: int) -> np.ndarray:
+    """(points, replications, moments) of the records' moments."""
+    table = np.full((points, replications, len(keys)), np.nan)
+    for record in records:
+        table[record["point"], record["replication"]] = [record["moments"][k] for k in keys]
+    return table
+
+
+def run_estimation(path: str | Path, out: str | Path | None = None, executor: str = "process",
+                   workers: int = 2, scheduler: str | None = None, quiet: bool = False) -> dict:
+    """Run an estimation file's design, fit, check the estimate, write the folder; return the result.
+
+    Raises
+    ------
+    EstimationError, OutputFolderError
+        On a bad file or folder, before any run starts; or when a run fails.
+    """
+    from sim.folders import atomic_folder, check_output_folder
+
+    started = time.perf_counter()
+    spec, scenario = load_estimation(path)
+    cfg = spec.estimation
+    folder = check_output_folder(Path(out or cfg.out or Path("results") / cfg.name), KIND,
+                                 "--out" if out else "the results folder")
+    low = np.array([p.bounds[0] for p in spec.parameters])
+    high = np.array([p.bounds[1] for p in spec.parameters])
+    start = (np.array([p.start for p in spec.parameters]) - low) / (high - low)
+    rows = moment_keys(spec)
+    keys = [key for key, _, _ in rows]
+    fitted = np.array([role == "fit" for _, role, _ in rows])
+    data = np.array([observed(key.split("@")[0], period) for key, _, period in rows])
+    stages = Stages(spec, scenario, keys, low, high, executor, workers, scheduler, quiet)
+    unit, table = stages.run("design", np.vstack([start, fit.design(cfg.points, len(low),
+                                                                    cfg.seed)]))
+    noise = table.var(axis=1, ddof=1).mean(axis=0) if cfg.replications > 1 else np.zeros(len(keys))
+    weight = 1.0 / error_squared(data[:, 1], noise, cfg.replications)
+    best = fit.estimate(unit, table.mean(axis=1)[:, fitted], data[fitted, 0], weight[fitted],
+                        start)
+    box = (np.zeros(len(low)), np.ones(len(low)))
+    if cfg.refine_points:  # a second design around the first estimate: a closer emulator
+        box = fit.local_box(best["x"])
+        new_unit, new_table = stages.run("refine", box[0] + fit.design(
+            cfg.refine_points, len(low), cfg.seed + 1) * (box[1] - box[0]))
+        inside = ((unit >= box[0] - 1e-12) & (unit <= box[1] + 1e-12)).all(axis=1)
+        unit = np.vstack([unit[inside], new_unit])
+        table = np.concatenate([table[inside], new_table])
+        needed = len(fit.features(unit[:1])[0]) + 1
+        if len(unit) < needed:
+            raise EstimationError(f"estimation.refine_points: the refinement's box holds "
+                                  f"{len(unit)} points with every moment; its emulator needs "
+                                  f"{needed}: give refine_points = {needed} or more")
+        best = fit.estimate(unit, table.mean(axis=1)[:, fitted], data[fitted, 0],
+                            weight[fitted], start, box)
+    seeds = [fit.estimate(unit, table[:, r][:, fitted], data[fitted, 0], weight[fitted], start,
+                          box)["x"] for r in range(cfg.replications)]
+    theta = low + best["x"] * (high - low)
+    at = stages.check(theta, cfg.check_replications)
+    result = _result(spec, scenario, rows, data, at, best, seeds, low, high, unit,
+                     table.mean(axis=1), time.perf_counter() - started)
+    result["points_left_out"] = stages.left_out
+    result["runs"] = stages.next_run
+    result["at_box_edge"] = fit.at_edge(best["x"], box)
+    result["runs_table"] = pd.DataFrame(stages.rows)
+    with atomic_folder(folder, KIND) as staging:
+        _write(staging, result, spec)
+    result["folder"] = folder
+    return result
+
+
+def error_squared(data_se: np.ndarray, spread: np.ndarray, replications: int) -> np.ndarray:
+    """A moment's error², model against data.
+
+    The data's own error; the model's spread of one history (the data are one history of a random
+    world: under the model it could have come out differently by that much); and the error of the
+    mean of ``replications`` simulated histories.
+    """
+    return data_se ** 2 + spread * (1 + 1 / replications)
+
+
+def _enough(defined: np.ndarray, dimensions: int, keys: list[str], table: np.ndarray) -> None:
+    """Enough design points with every moment defined to fit the emulator, or a clear error."""
+    needed = len(fit.features(np.zeros((1, dimensions)))[0]) + 1
+    if defined.sum() < needed:
+        worst = keys[int(np.argmax((~np.isfinite(table)).sum(axis=(0, 1))))]
+        raise EstimationError(f"only {int(defined.sum())} of {len(defined)} design points give "
+                              f"every moment a value ({worst} most often has none: no failure, "
+                              f"or no platform left to measure it on); the emulator needs "
+                              f"{needed}: narrow the bounds, add points, or run more platforms "
+                              f"(estimation.fixed)")
+
+
+def _result(spec, scenario, rows, data, at, best, seeds, low, high, unit, means,
+            elapsed) -> dict:
+    scale = high - low
+    seeds = np.array(seeds) * scale + low
+    estimates = pd.DataFrame({
+        "parameter": [p.key for p in spec.parameters], "start": [p.start for p in spec.parameters],
+        "low": low, "high": high, "estimate": low + best["x"] * scale, "se": best["se"] * scale,
+        "pinned_down": best["pinned"],
+        "seed_spread": seeds.std(axis=0, ddof=1) if len(seeds) > 1 else np.nan})
+    estimates["ci95_low"] = np.maximum(estimates.estimate - 1.96 * estimates.se, low)
+    estimates["ci95_high"] = np.minimum(estimates.estimate + 1.96 * estimates.se, high)
+    simulated_mean = np.nanmean(at, axis=0)
+    runs = np.isfinite(at).sum(axis=0)
+    spread = np.nanvar(at, axis=0, ddof=1)
+    z = (simulated_mean - data[:, 0]) / np.sqrt(error_squared(data[:, 1], spread, runs))
+    roles = [role for _, role, _ in rows]
+    moments = pd.DataFrame({
+        "moment": [key for key, _, _ in rows], "role": roles,
+        "label": [MOMENTS[key.split("@")[0]].label for key, _, _ in rows],
+        "data": data[:, 0], "data_se": data[:, 1], "simulated": simulated_mean,
+        "simulated_se": np.sqrt(spread / runs), "model_spread": np.sqrt(spread), "z": z,
+        "fits": np.abs(z) <= np.where(np.array(roles) == "fit", 1.0, 2.0)})
+    fitted = np.array([role == "fit" for role in roles])
+    moments.loc[fitted, "emulated"] = best["emulated"]  # the emulator's value at the estimate
+    moments.loc[fitted, "emulator_r2"] = best["r2"]
+    columns = {p.key: low[i] + unit[:, i] * scale[i] for i, p in enumerate(spec.parameters)}
+    design = pd.DataFrame(columns | {key: means[:, k] for k, (key, _, _) in enumerate(rows)})
+    return {"name": spec.estimation.name, "scenario": str(scenario), "seed": spec.estimation.seed,
+            "estimates": estimates, "moments": moments, "design": design,
+            "distance": best["distance"], "elapsed_s": round(elapsed, 1),
+            "set": [f"--set {k}={v:.6g}" for k, v in zip(estimates.parameter, estimates.estimate,
+                                                          strict=True)]}
+
+
+def _write(folder: Path, result: dict, spec: Estimation) -> None:
+    from sim.estimation.figure import fit_figure
+
+    result["estimates"].to_csv(folder / "estimates.csv", index=False)
+    result["moments"].to_csv(folder / "moments.csv", index=False)
+    result["design"].to_csv(folder / "design.csv", index=False)
+    result["runs_table"].to_csv(folder / "runs.csv", index=False)
+    plain = {k: (v.to_dict(orient="records") if isinstance(v, pd.DataFrame) else v)
+             for k, v in result.items() if k not in ("design", "runs_table")}
+    plain["estimation"] = spec.model_dump(mode="json")
+    (folder / "estimation.json").write_text(json.dumps(plain, indent=1, ensure_ascii=False,
+                                                       default=_plain), encoding="utf-8")
+    fit_figure(result["moments"], folder / "fit.png", f"{result['name']}: data against the "
+                                                       f"model at the estimate")
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(type(value).__name__)
+
+
+def format_result(result: dict) -> str:
+    """What ``p2psim estimate`` prints: the estimates, the moments, what does not fit."""
+    e, m = result["estimates"], result["moments"]
+    lines = [f"{result['name']}: {result['runs']} runs in {result['elapsed_s']:.0f} s, seed "
+             f"{result['seed']}; results: {result.get('folder', '')}/"]
+    if result["at_box_edge"]:
+        names = ", ".join(e.parameter[i] for i in result["at_box_edge"])
+        lines.append(f"the estimate of {names} is at the edge of the refinement's box, not at a "
+                     f"bound: the search wanted to go further; rerun with a start nearer it")
+    if result["points_left_out"]:
+        lines.append(f"{result['points_left_out']} design points left out: a moment had no value "
+                     f"there (no failure, or no platform left)")
+    lines.append("estimates:")
+    for row in e.itertuples():
+        pinned = "" if row.pinned_down else "   (not pinned down by these moments)"
+        lines.append(f"  {row.parameter} = {row.estimate:.4g} ± {row.se:.2g} "
+                     f"[{row.ci95_low:.4g}, {row.ci95_high:.4g}]{pinned}")
+    lines.append("moments (data ± se | model at the estimate ± se, spread of one run | z):")
+    for row in m.itertuples():
+        verdict = "fits" if row.fits else "DOES NOT FIT"
+        lines.append(f"  {row.role:8} {row.moment:38} {row.data:8.4f} ± {row.data_se:.4f} | "
+                     f"{row.simulated:8.4f} ± {row.simulated_se:.4f}, {row.model_spread:.4f} | "
+                     f"{row.z:+5.2f} {verdict}")
+    lines.append("run the scenario at the estimate with: " + " ".join(result["set"]))
+    return "\n".join(lines)

@@ -1,0 +1,116 @@
+"""Estimating the industry's behaviour: bad input refused, the same seed gives the same estimates.
+
+The estimation's quality on the shipped file (moments within their errors, the held-out check) is
+measured by `p2psim estimate estimation/wave_2018.toml` and written in docs/industry.md; here a
+small one checks the machinery.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.estimation.fit import Emulator, design, estimate
+from sim.estimation.moments import MOMENTS, observed
+
+from .conftest import ROOT
+
+SMALL = """
+[estimation]
+name = "small"
+scenario = "{scenario}"
+seed = 3
+points = 6
+replications = 2
+check_replications = 2
+refine_points = 7
+fit_months = {fit}
+held_out_months = {held}
+fixed = {{ "industry.platforms" = 90, "industry.investors" = 5000, "run.horizon_days" = 750 }}
+
+[[parameters]]
+key = "industry.channels.sentiment.withdrawal_multiplier"
+start = {start}
+bounds = [2.0, 12.0]
+
+[[parameters]]
+key = "industry.behaviour.deposit_daily"
+start = 0.0027
+bounds = [0.0015, 0.0045]
+
+[moments]
+fit = {fitted}
+held_out = ["balance_change", "investor_change"]
+"""
+SCENARIO = (ROOT / "scenarios" / "thunderstorm_2018.toml").as_posix()
+
+
+def _file(tmp_path, **changes) -> str:
+    values = {"scenario": SCENARIO, "fit": '["2017-02", "2017-04"]',
+              "held": '["2017-05", "2017-06"]', "start": 6.8,
+              "fitted": '["balance_change", "wave_problem_ratio"]'} | changes
+    path = tmp_path / "estimation.toml"
+    path.write_text(SMALL.format(**values), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"fitted": '["balance_change", "wave_size"]'},
+     "moments: fit[1]: unknown moment or series 'wave_size'; allowed: balance_change"),
+    ({"start": 20.0}, "start 20.0 is outside bounds [2.0, 12.0]"),
+    ({"held": '["2017-03", "2017-05"]'},
+     "held_out_months 2017-03..2017-05 overlaps the fitting period 2017-02..2017-04"),
+    ({"fit": '["2016-02", "2017-04"]'}, "the data's monthly moments are for 2017-02 to 2017-06"),
+])
+def test_bad_estimation_input_is_named_exits_2_and_writes_nothing(tmp_path, capsys, changes,
+                                                                  message):
+    out = tmp_path / "out"
+    assert main(["estimate", _file(tmp_path, **changes), "--out", str(out), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert message in error and "estimation.toml" in error and "Traceback" not in error
+    assert not out.exists()
+
+
+def test_the_same_seed_gives_the_same_estimates_on_one_worker_or_two(tmp_path, capsys):
+    path = _file(tmp_path)
+    folders = []
+    for executor, workers in (("local", "1"), ("process", "2")):
+        out = tmp_path / executor
+        assert main(["estimate", path, "--out", str(out), "--quiet", "--executor", executor,
+                     "--workers", workers]) == 0
+        folders.append(out)
+    printed = capsys.readouterr().out
+    assert "estimates:" in printed and "run the scenario at the estimate with: --set" in printed
+    one, two = (pd.read_csv(f / "estimates.csv") for f in folders)
+    pd.testing.assert_frame_equal(one, two)
+    moments = pd.read_csv(folders[0] / "moments.csv")
+    assert list(moments.role) == ["fit", "fit", "held_out", "held_out"]
+    assert moments.moment[0] == "balance_change@2017-02..2017-04"
+    for row in moments.itertuples():
+        name, months = (row.moment.split("@") + [None])[:2]
+        period = months.split("..") if months else None
+        assert (row.data, row.data_se) == pytest.approx(observed(name, period))
+    assert (moments.fits == (moments.z.abs() <= np.where(moments.role == "fit", 1, 2))).all()
+    assert (folders[0] / "fit.png").stat().st_size > 5_000
+    design_table = pd.read_csv(folders[0] / "design.csv")
+    assert 7 <= len(design_table) <= 14  # seven more, and those of the first seven in the box
+    assert len(pd.read_csv(folders[0] / "runs.csv")) == (7 + 7) * 2 + 2
+
+
+def test_the_emulator_finds_a_known_minimum_and_flags_what_the_moments_cannot_see():
+    x = design(30, 2, seed=1)
+    truth = np.array([0.3, 0.7])
+    y = np.column_stack([2 * x[:, 0] + x[:, 0] ** 2, 3 * x[:, 0] - 1])  # the 2nd parameter unseen
+    target = np.array([2 * 0.3 + 0.09, 3 * 0.3 - 1])
+    found = estimate(x, y, target, np.array([1e4, 1e4]), np.array([0.5, 0.5]))
+    assert found["x"][0] == pytest.approx(truth[0], abs=1e-4)
+    assert found["pinned"].tolist() == [True, False]
+    assert Emulator(x, y).r2 == pytest.approx([1.0, 1.0])
+
+
+def test_every_moment_has_the_data_behind_it():
+    for name, moment in MOMENTS.items():
+        value, se = observed(name, ("2017-02", "2017-04") if moment.monthly else None)
+        assert np.isfinite(value) and se > 0
