@@ -89,15 +89,13 @@ def test_investors_come_back_when_calm_returns():
 
 
 def test_at_zero_strength_the_decisions_change_nothing_to_the_fen():
-    off = P2PMarket(THUNDERSTORM, audit="off", **{"industry.platforms": 60,
-                                                  "industry.investors": 3000,
-                                                  "run.horizon_days": 300, "industry.events": []})
-    on = P2PMarket(THUNDERSTORM, audit="off", **{"industry.platforms": 60,
-                                                 "industry.investors": 3000,
-                                                 "run.horizon_days": 300, "industry.events": [],
-                                                 "industry.behaviour.return_ratio": 0.9,
-                                                 "industry.behaviour.quality_preference": 3.0,
-                                                 "industry.entrants.rate_multiplier": 0.0})
+    off = {"industry.platforms": 60, "industry.investors": 3000, "run.horizon_days": 300,
+           "industry.events": [], "industry.behaviour.stop_sensitivity": 0.0,
+           "industry.behaviour.flight_share": 0.0, "industry.entrants.enabled": False}
+    on = {**off, "industry.behaviour.return_ratio": 0.9,
+          "industry.behaviour.quality_preference": 3.0, "industry.entrants.enabled": True,
+          "industry.entrants.rate_multiplier": 0.0}  # switched on, at zero strength
+    off, on = P2PMarket(THUNDERSTORM, audit="off", **off), P2PMarket(THUNDERSTORM, audit="off", **on)
     off.run()
     on.run()
     pd.testing.assert_frame_equal(off.industry.tracker.frame(), on.industry.tracker.frame())
@@ -197,7 +195,7 @@ def test_entrants_open_small_and_young_in_their_month_with_their_investors_money
 
 def test_adding_entrants_moves_no_draw_of_the_other_platforms():
     base = {"industry.platforms": 80, "industry.investors": 4000, "run.horizon_days": 60,
-            "industry.events": []}
+            "industry.events": [], "industry.entrants.enabled": False}
     without = P2PMarket(THUNDERSTORM, audit="off", **base)
     with_ = P2PMarket(THUNDERSTORM, audit="off", **{**base, "industry.entrants.enabled": True,
                                                     "industry.entrants.rate_multiplier": 5.0})

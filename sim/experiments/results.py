@@ -204,8 +204,10 @@ def point_names(summary: pd.DataFrame, spec: Experiment) -> dict[int, str]:
     first = summary.drop_duplicates("point").set_index("point")
     if "variant" in first:
         return {int(p): str(v) for p, v in first["variant"].items()}
+    single = len(first) == 1 and not keys  # replications of the scenario as it is
     return {int(p): ", ".join(f"{key_label(k)} = {row[k]:g}" if isinstance(row[k], float)
-                              else f"{key_label(k)} = {row[k]}" for k in keys) or f"point {p}"
+                              else f"{key_label(k)} = {row[k]}" for k in keys)
+            or ("the scenario as it is" if single else f"point {p}")
             for p, row in first.iterrows()}
 
 

@@ -82,9 +82,9 @@ def draw_industry(platforms: int, rng: np.random.Generator, provinces: tuple[str
     data = pd.read_csv(pool, dtype={"launch_month": str})
     rows = data.iloc[rng.integers(0, len(data), platforms)]
     size = np.exp(rng.normal(-size_sigma ** 2 / 2, size_sigma, platforms))
-    owner = np.array([OWNER_TYPES.index(o) for o in rows.owner_type])
+    owner = np.array([OWNER_TYPES.index(o) for o in rows.owner_type], dtype=np.int64)
     province = np.array([provinces.index(p) if p in provinces else len(provinces) - 1
-                         for p in rows.province])
+                         for p in rows.province], dtype=np.int64)
     p_custody = np.array([custody[o] for o in OWNER_TYPES])[owner]
     return IndustryPlatforms(
         source_id=rows.wdzj_id.to_numpy(), owner=owner, province=province,
