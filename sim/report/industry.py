@@ -39,13 +39,27 @@ def industry_page(folder: ResultsFolder) -> Page:
         ("worst month", f"{summary['peak_month']}: {summary['peak_new_problem']} new problems"),
         ("investors' losses, 亿 CNY", _yi(summary["industry_losses_cny"])),
         ("of which 共债 borrowers, 亿 CNY", _yi(summary["co_debt_losses_cny"])),
-        ("stuck on failed platforms at the end, 亿 CNY", _yi(summary["stuck_at_end_cny"]))])
+        ("stuck on failed platforms at the end, 亿 CNY", _yi(summary["stuck_at_end_cny"])),
+        *[(label, f"{summary[key]:.0%}") for key, label in (
+            ("wave_volume_fall", "new lending around the worst month, fall"),
+            ("wave_balance_fall", "outstanding balance around it, fall"),
+            ("wave_investors_fall", "active investors around it, fall"))
+          if summary.get(key) is not None and summary[key] == summary[key]],
+        *[(label, value) for label, value in (
+            ("new platforms launched", number_text(summary.get("entrants", 0))),
+            ("withdrawn money deposited again with trusted platforms, 亿 CNY",
+             _yi(summary.get("redeposited_cny", 0.0)))) if summary.get("entrants")
+          or summary.get("redeposited_cny")]])
     for name, row in summary.get("platforms", {}).items():
         page.text(f"{name}, in full detail: {fate(row)}; {number_text(row['loans_funded'])} loans "
                   f"funded; cash at the end {number_text(row['platform_cash_cny'])} CNY.")
     page.heading("Figures")
     page.figure(folder.path / "wave.png", "Problem platforms a month by type, platforms, money, "
                                           "sentiment")
+    if folder.has("fates.png"):
+        page.figure(folder.path / "fates.png", "The platforms that stayed healthy to the end, those "
+                                               "that failed, and the entrants: active investors, "
+                                               "new lending, balance, net inflow")
     if folder.has("company.png"):
         page.figure(folder.path / "company.png", "The detailed platforms' company")
     if folder.has("platforms.csv"):
