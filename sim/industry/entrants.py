@@ -56,6 +56,8 @@ def draw_entrants(industry, rng: np.random.Generator) -> tuple[IndustryPlatforms
     for name in ("monthly_volume_cny", "outstanding_cny"):
         setattr(drawn, name, getattr(drawn, name) * size)
     drawn.investors = np.maximum(np.round(drawn.investors * size), 1).astype(np.int64)
+    if cfg.policies.custody_mandate:  # every platform's cash with a bank, the new ones' too
+        drawn.custody[:] = True
     return drawn, month
 
 

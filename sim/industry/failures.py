@@ -75,8 +75,7 @@ def mark(industry, platforms: np.ndarray, cause: str, kind: str | np.ndarray) ->
 def background(industry, day: int) -> None:
     """Failures from the calibrated hazard today; the part a tightening adds is the regulators'."""
     hazard = monthly_hazard(industry, day)
-    at_risk = (industry.pooled & industry.launched & (industry.state == RunState.NORMAL)
-               & ~industry.failing)
+    at_risk = industry.open_pooled & ~industry.failing
     base = -np.expm1(-hazard / 30)
     total = -np.expm1(-hazard * industry.hazard_multiplier / 30)
     industry.expected_background += float(base[at_risk].sum())

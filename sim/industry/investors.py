@@ -35,7 +35,6 @@ import numpy as np
 from sim.kernels.positions import credit, decide, group_sums
 from sim.ledger import WORLD, AccountKind, Memo
 from sim.randomness import keyed_uniforms
-from sim.runs.states import RunState
 
 CASH = AccountKind.INVESTOR_CASH
 
@@ -57,7 +56,7 @@ def reinvesting_day(industry, day: int) -> None:
     if behaviour.stop_sensitivity <= 0:
         return
     pos = industry.positions
-    normal = industry.pooled & industry.launched & (industry.state == RunState.NORMAL)
+    normal = industry.open_pooled
     stopped, resumed = decide(pos.group_start, pos.investor, pos.lending, industry.nerve,
                               fear(industry), behaviour.return_ratio, normal)
     industry.tracker.add("stopped_reinvesting", stopped)
@@ -77,10 +76,8 @@ def lending_money_fen(industry) -> np.ndarray:
 
 def destinations(industry) -> np.ndarray:
     """Weights of the platforms withdrawn money flies to: money of lending positions × trust."""
-    behaviour = industry.config.behaviour
-    normal = industry.pooled & industry.launched & (industry.state == RunState.NORMAL)
-    trust = industry.vulnerability ** -behaviour.quality_preference
-    weight = np.where(normal, lending_money_fen(industry) * trust, 0.0)
+    trust = industry.vulnerability ** -industry.config.behaviour.quality_preference
+    weight = np.where(industry.open_pooled, lending_money_fen(industry) * trust, 0.0)
     return weight / weight.sum() if weight.sum() > 0 else weight
 
 

@@ -101,8 +101,6 @@ class Industry:
         if cfg.entrants.enabled:
             self.entrant_rng = np.random.default_rng(sequences["entrants"])
             new, self.entrant_month = entrants.draw_entrants(self, self.entrant_rng)
-            if cfg.policies.custody_mandate:
-                new.custody[:] = True
             self.platforms = entrants.joined(self.platforms, new)
             names += [f"entrant-{i}" for i in range(len(self.entrant_month))]
         self.n = len(self.platforms.owner)
@@ -214,6 +212,11 @@ class Industry:
     def alive(self) -> np.ndarray:
         """Bool per platform: still paying its investors (normal, in difficulty, winding down)."""
         return self.state < RunState.CLOSED
+
+    @property
+    def open_pooled(self) -> np.ndarray:
+        """Bool per platform: pooled, launched and normal (its investors lend, decide, fail)."""
+        return self.pooled & self.launched & (self.state == RunState.NORMAL)
 
     def open_month(self, day: int) -> None:
         """A month opens: tightenings that ran out end, the pooled platforms pay their costs."""
@@ -350,12 +353,11 @@ class Industry:
         self.queued_left = left
         self.market.ledger.post(CASH, WORLD, paid, Memo.WITHDRAWAL)
         self.tracker.add("withdrawals", paid.sum(), paid)
-        normal = self.state == RunState.NORMAL
+        normal = self.pooled & (self.state == RunState.NORMAL)
         investors.fly_to_quality(self, np.where(normal, idle, paid))  # the frightened money
         unpaid = left * self.liquidity_promise
         stressed = unpaid > behaviour.freeze_share * self.money_fen()
         # a platform winding down pays as its loans mature: it does not freeze
-        normal = self.pooled & (self.state == RunState.NORMAL)
         self.stress_days = np.where(stressed & normal, self.stress_days + 1, 0)
         frozen = (self.stress_days >= behaviour.freeze_after_days) & ~self.failing
         failures.mark(self, frozen, "run", "提现困难")
