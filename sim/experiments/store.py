@@ -43,11 +43,14 @@ class RunStore:
         self.total = int(manifest["runs"])
         path = self.out / "experiment.json"
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
+        self.started_over: str | None = None  # why runs kept there before were deleted
         if path.exists() and path.read_text(encoding="utf-8", errors="replace") != text:
+            changed = _what_changed(path, manifest)
             if not overwrite:
-                raise ExperimentError(f"{self.out} holds the runs of {_what_changed(path, manifest)}"
-                                      f". Rerun with --overwrite to start over there, or choose "
-                                      f"another --out")
+                raise ExperimentError(f"{self.out} holds the runs of {changed}. Rerun with "
+                                      f"--overwrite to start over there, or choose another --out")
+            if self.runs_dir.is_dir() and any(self.runs_dir.glob("run-*.json")):
+                self.started_over = f"the runs kept in {self.out} were of {changed}"
             _clear(self.out, self.kind)
         self.out.mkdir(parents=True, exist_ok=True)
         if self.runs_dir.exists() and not self.runs_dir.is_dir():
@@ -121,16 +124,39 @@ def _run_file_fault(file: Path, total: int, required: frozenset[str]) -> str | N
     return None
 
 
-def input_hashes(experiment: Path, scenario: Path) -> dict[str, dict[str, str]]:
-    """The SHA-256 of every file an experiment reads, by role."""
-    return file_hashes({"experiment file": experiment, "base scenario": scenario})
+def input_hashes(experiment: Path, scenario: Path, loaded=None) -> dict[str, dict[str, str]]:
+    """The SHA-256 of every file an experiment (or a plan: ``experiment`` is its scenario) reads.
+
+    The experiment file and everything a run of its scenario reads, by role
+    (:func:`sim.scenario.reads.files_read`: bases, platforms table, data, user modules, code);
+    ``loaded`` is the scenario already loaded, if it is.
+    """
+    from sim.scenario.reads import files_read
+
+    if Path(experiment).resolve() == Path(scenario).resolve():
+        return file_hashes(files_read(scenario, loaded))
+    return file_hashes({"experiment file": experiment,
+                        **files_read(scenario, loaded, role="base scenario")})
 
 
 def file_hashes(files: dict[str, Path]) -> dict[str, dict[str, str]]:
-    """Each file's resolved path and SHA-256, by role (a manifest's ``inputs``)."""
-    return {role: {"path": str(Path(file).resolve()),
-                   "sha256": hashlib.sha256(Path(file).read_bytes()).hexdigest()}
+    """Each file's resolved path and SHA-256, by role (a manifest's ``inputs``).
+
+    A folder (p2psim's own code) is hashed as its ``.py`` files' relative names and contents.
+    """
+    return {role: {"path": str(Path(file).resolve()), "sha256": _sha256(Path(file))}
             for role, file in files.items()}
+
+
+def _sha256(path: Path) -> str:
+    """A file's SHA-256, or a folder's over its Python files, in name order."""
+    if not path.is_dir():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for file in sorted(path.rglob("*.py")):
+        digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def _what_changed(path: Path, manifest: dict[str, Any]) -> str:

@@ -70,7 +70,7 @@ def run_plan(request: PlanRequest) -> dict[str, Any]:
     path = Path(request.scenario)
     manifest = {"plan": scenario.plan.model_dump(mode="json"), "scenario": str(path.resolve()),
                 "runs": len(tasks), "seed": str(tasks[0].seed), "overrides": request.overrides,
-                "inputs": input_hashes(path, path)}
+                "inputs": input_hashes(path, path, scenario)}
     store = RunStore(folder, manifest, overwrite=request.overwrite)
     done = store.done()
     todo = [task for task in tasks if task.run not in done]

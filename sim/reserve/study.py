@@ -16,6 +16,7 @@ import pandas as pd
 from sim.experiments.design import run_seeds
 from sim.experiments.runner import execute
 from sim.experiments.store import RunStore, file_hashes
+from sim.scenario.reads import files_read
 from sim.folders import atomic_folder, check_output_folder
 from sim.outputs import git_revision
 from sim.reserve import analysis, committee, figures
@@ -67,6 +68,8 @@ def run_reserve_study(request: ReserveRequest, kept_at: Path | None = None,
     out = check_output_folder(shown, "reserve")
     store = path_store(kept_at or kept_paths_folder(out), request, plan)  # before any path runs
     kept = len(store.done())
+    if store.started_over and not request.quiet:
+        print(f"{label}: starting over: {store.started_over}", file=sys.stderr)
     if kept and not request.quiet:
         print(f"{label}: resuming; {kept} path runs kept in {store.out} "
               f"from an interrupted study are not run again", file=sys.stderr)
@@ -121,7 +124,7 @@ def path_store(folder: Path, request: ReserveRequest, plan: Plan) -> RunStore:
     settings = {key: getattr(request, key) for key in STUDY_SETTINGS}
     settings.update(confidence=list(request.confidence), seed=plan.seed)
     manifest = {"study": "reserve", "settings": settings, "runs": request.paths * MAX_RUNS,
-                "inputs": file_hashes({"scenario": Path(request.scenario)})}
+                "inputs": file_hashes(files_read(request.scenario, plan.scenario))}
     return RunStore(folder, manifest, overwrite=True, kind="paths",
                     required=frozenset({"path", "round", "seed", "elapsed_s"}))
 
