@@ -33,12 +33,12 @@ writing nothing; no traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
+from sim import strict_json
 from sim.dashboard.server import DashboardError
 from sim.estimation import command as estimation_command
 from sim.estimation.spec import EstimationError
@@ -91,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
                          f"nothing written") from None
     print(f"{model.config.run.name}: seed {model.seed}, {model.day} days, "
           f"built in {elapsed['build']:.2f} s, ran in {elapsed['run']:.2f} s")
-    print(format_summary(json.loads((Path(folder) / "summary.json").read_text())))
+    print(format_summary(strict_json.loads((Path(folder) / "summary.json").read_text())))
     runs = ", runs.parquet and runs.png" if model.config.runs.enabled else ""
     print(f"results: {folder}/ (timeseries, platforms, journal, loans and statements as Parquet; "
           f"statements.csv by year; summary.json, metadata.json, overview.png, platforms.png, "

@@ -16,6 +16,7 @@ from sim.estimation.fit import Emulator, design, estimate
 from sim.estimation.moments import MOMENTS, observed
 
 from .conftest import ROOT
+from .test_hardening_iii import strict
 
 SMALL = """
 [estimation]
@@ -97,6 +98,7 @@ def test_the_same_seed_gives_the_same_estimates_on_one_worker_or_two(tmp_path, c
     design_table = pd.read_csv(folders[0] / "design.csv")
     assert 7 <= len(design_table) <= 14  # seven more, and those of the first seven in the box
     assert len(pd.read_csv(folders[0] / "runs.csv")) == (7 + 7) * 2 + 2
+    strict((folders[0] / "estimation.json").read_text(encoding="utf-8"))
 
 
 def test_the_emulator_finds_a_known_minimum_and_flags_what_the_moments_cannot_see():

@@ -16,6 +16,8 @@ from sim.plan.study import PlanRequest, run_plan
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.plan import UncertainInput
 
+from .test_hardening_iii import strict
+
 PLAN = "scenarios/seed_business_plan.toml"
 SMALL = {"investors.count": 3000}
 
@@ -104,6 +106,7 @@ def test_a_plan_study_gives_odds_statements_and_a_spreadsheet(tmp_path):
     for name in ("fans.png", "targets.png", "plan.json", "drivers.csv", "timing.csv",
                  "capital_needed.csv"):
         assert (out / name).stat().st_size > 0
+    strict((out / "plan.json").read_text())
     inputs = {row[0].value: [cell.value for cell in row] for row in book["Inputs"].iter_rows()}
     assert inputs["platforms.0.company.vat_rate"][1:4] == [0.06, "rate (0.06 = 6 %)",
                                                            "营改增 (财税〔2016〕36号): financial "
@@ -193,6 +196,7 @@ def test_solve_finds_the_capital_that_one_run_per_path_says_is_needed(tmp_path):
     assert result["runs_run"] < 8 * len(trials)  # decided runs are not run again
     for name in ["solve.json", "trials.csv", "thresholds.csv", "solve.png"]:
         assert (tmp_path / "solve" / name).stat().st_size > 0
+    strict((tmp_path / "solve" / "solve.json").read_text())
 
 
 @pytest.mark.parametrize("argv, words", [

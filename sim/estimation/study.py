@@ -20,7 +20,6 @@ written only once everything has run (:func:`sim.folders.atomic_folder`):
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim import strict_json
 from sim.estimation import fit
 from sim.estimation.moments import MOMENTS, observed, simulated
 from sim.estimation.spec import Estimation, EstimationError, load_estimation
@@ -278,8 +278,8 @@ def _write(folder: Path, result: dict, spec: Estimation) -> None:
     plain = {k: (v.to_dict(orient="records") if isinstance(v, pd.DataFrame) else v)
              for k, v in result.items() if k not in ("design", "runs_table")}
     plain["estimation"] = spec.model_dump(mode="json")
-    (folder / "estimation.json").write_text(json.dumps(plain, indent=1, ensure_ascii=False,
-                                                       default=_plain), encoding="utf-8")
+    (folder / "estimation.json").write_text(strict_json.dumps(plain, indent=1, ensure_ascii=False,
+                                                              default=_plain), encoding="utf-8")
     fit_figure(result["moments"], folder / "fit.png", f"{result['name']}: data against the "
                                                        f"model at the estimate")
 

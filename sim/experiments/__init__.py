@@ -8,10 +8,10 @@ finishes (:mod:`sim.experiments.runner`), and combines them into tables and figu
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
+from sim import strict_json
 from sim.experiments.design import RunTask, design_points, plan_runs, run_seeds
 from sim.experiments.runner import EXECUTORS, run_one, run_tasks
 from sim.experiments.spec import Experiment, ExperimentError, load_experiment
@@ -74,7 +74,7 @@ def run_experiment(path: str | Path, out: str | Path | None = None, executor: st
         run_tasks(store, todo, executor, workers, scheduler, progress)
     before = snapshot(folder)
     result = write_results(folder, spec, store.records())
-    (folder / "done.json").write_text(json.dumps(finished(result)))
+    (folder / "done.json").write_text(strict_json.dumps(finished(result)))
     seal(folder, "experiment", before)
     result["folder"] = folder
     result["skipped"] = len(tasks) - len(todo)

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sim import strict_json
 from sim.experiments.spec import ExperimentError
 from sim.folders import MARKER, atomic_file, folder_kind, marker_files, write_marker
 
@@ -42,7 +43,7 @@ class RunStore:
         self.runs_dir = self.out / "runs"
         self.total = int(manifest["runs"])
         path = self.out / "experiment.json"
-        text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
+        text = strict_json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
         self.started_over: str | None = None  # why runs kept there before were deleted
         if path.exists() and path.read_text(encoding="utf-8", errors="replace") != text:
             changed = _what_changed(path, manifest)
@@ -75,11 +76,11 @@ class RunStore:
 
     def write(self, record: dict[str, Any]) -> None:
         """Keep one finished run (atomically)."""
-        _write_atomic(self.path(record["run"]), json.dumps(record, ensure_ascii=False))
+        _write_atomic(self.path(record["run"]), strict_json.dumps(record, ensure_ascii=False))
 
     def records(self) -> list[dict[str, Any]]:
         """Every run written, in run order."""
-        return [json.loads(p.read_text(encoding="utf-8"))
+        return [strict_json.loads(p.read_text(encoding="utf-8"))
                 for p in sorted(self.runs_dir.glob("run-*.json"))]
 
     def discard(self) -> None:

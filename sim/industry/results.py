@@ -10,7 +10,6 @@ platform's), ``wave.png``; and for the scenario's own platforms, run in full det
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -21,7 +20,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import sparse  # noqa: E402
 
-from sim import __version__  # noqa: E402
+from sim import __version__, strict_json  # noqa: E402
 from sim.company.report import company_report, write_company  # noqa: E402
 from sim.folders import atomic_folder  # noqa: E402
 from sim.industry.hazard import FAILURE_TYPES  # noqa: E402
@@ -140,8 +139,8 @@ def write_industry(model, out: Path, scenario: str, elapsed: dict) -> tuple[Path
                                                   f"platforms that stayed healthy and that failed")
         shared_investors(industry).to_csv(staging / "links.csv", index=False)
         model.ledger.journal().to_csv(staging / "journal.csv", index=False)
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False,
-                                                         default=_plain), encoding="utf-8")
+        (staging / "summary.json").write_text(strict_json.dumps(
+            summary, indent=2, ensure_ascii=False, default=_plain), encoding="utf-8")
         wave_figure(monthly, staging / "wave.png", f"{model.config.run.name}, seed {model.seed}")
         if model.platforms:
             write_company(company, staging, f"{model.config.run.name} (seed {model.seed}): "

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import platform as host
 import subprocess
 import time
 from pathlib import Path
 
 import sim
+from sim import strict_json
 from sim.company.report import company_books, write_company
 from sim.folders import atomic_folder
 from sim.outputs.charts import plot_overview, plot_platforms, plot_policies, plot_runs
@@ -74,9 +74,9 @@ def write_run(model, out_dir: Path, scenario_source: str | None,
             plot_runs(runs, staging / "runs.png", f"{model.config.run.name} (seed {model.seed}): runs")
         company = company_books(model)  # the one the summary reads too
         write_company(company, staging, f"{model.config.run.name} (seed {model.seed}): company")
-        (staging / "summary.json").write_text(json.dumps(summarise(model, company), indent=2))
+        (staging / "summary.json").write_text(strict_json.dumps(summarise(model, company), indent=2))
         meta = metadata(model, scenario_source, elapsed_s)
-        (staging / "metadata.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+        (staging / "metadata.json").write_text(strict_json.dumps(meta, indent=2, ensure_ascii=False))
         plot_overview(frame, staging / "overview.png",
                       f"{model.config.run.name} (seed {model.seed})")
     return Path(out_dir)

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import strict_json
 from sim.company.targets import parse_target
 from sim.experiments.runner import execute
 from sim.loans import DAYS_PER_MONTH
@@ -337,8 +338,6 @@ def run_solve(request, solve: SolveRequest) -> dict[str, Any]:
 
 def _write_solve(folder, result: dict, tasks: list[PlanTask], name: str) -> None:
     """solve.json (the answer), trials.csv (each value tried), thresholds.csv, solve.png."""
-    import json
-
     import pandas as pd
 
     from sim.plan.charts import plot_solve
@@ -354,7 +353,7 @@ def _write_solve(folder, result: dict, tasks: list[PlanTask], name: str) -> None
         folder / "thresholds.csv", index=False)
     summary = {k: v for k, v in result.items() if k not in ("trials", "thresholds",
                                                               "direction_sign")}
-    (folder / "solve.json").write_text(json.dumps(summary, indent=2, default=float))
+    (folder / "solve.json").write_text(strict_json.dumps(summary, indent=2, default=float))
     plot_solve(trials, result, folder / "solve.png", f"{name}: {result['key']} for "
                f"P({result['target']}) >= {result['probability']:.0%}")
 

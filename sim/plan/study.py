@@ -9,14 +9,13 @@ at the end, each file whole or not at all.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sim.plan.analysis as analysis
-from sim import footprint
+from sim import footprint, strict_json
 from sim.company.report import plain_number
 from sim.company.targets import minimum_cash
 from sim.experiments.design import run_seeds
@@ -195,8 +194,8 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
                "targets": results["targets"].to_dict(orient="records"),
                "timing": results["timing"].to_dict(orient="records"),
                "capital_needed": results["capital"].to_dict(orient="records")}
-    atomic_file(folder / "plan.json", lambda p: p.write_text(json.dumps(summary, indent=2,
-                                                                    default=plain_number)))
+    atomic_file(folder / "plan.json", lambda p: p.write_text(strict_json.dumps(
+        summary, indent=2, default=plain_number)))
 
 
 def format_plan(results: dict) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim import strict_json
 from sim.folders import MARKER, read_marker
 
 NEEDS = {
@@ -62,7 +63,7 @@ class ResultsFolder:
             raise self.damaged(name, f"not readable JSON ({error})") from None
         if not isinstance(value, dict):
             raise self.damaged(name, f"holds a {type(value).__name__}, not a table of keys")
-        return value
+        return strict_json.restore(value)
 
     def table(self, name: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
         """A CSV table of the folder with at least ``columns``, or :class:`ReportError` naming it."""

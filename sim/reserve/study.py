@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import sys
 import time
@@ -13,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim import strict_json
 from sim.experiments.design import run_seeds
 from sim.experiments.runner import execute
 from sim.experiments.store import RunStore, file_hashes
-from sim.scenario.reads import files_read
 from sim.folders import atomic_folder, check_output_folder
 from sim.outputs import git_revision
 from sim.reserve import analysis, committee, figures
@@ -26,6 +25,7 @@ from sim.reserve.request import LAYERS, Plan, ReserveError, ReserveRequest, chec
 from sim.reserve.sampling import draw_shocks, shock_count
 from sim.reserve.solver import MAX_RUNS, Search, path_value, refine_band, undecided
 from sim.reserve.text import relative_error
+from sim.scenario.reads import files_read
 
 SERIES = ("net_outflow", "max_net_outflow", "payouts", "inflows", "defaulted", "recovered")
 
@@ -364,8 +364,8 @@ def write_study(out: Path, records: list[dict], design, plan: Plan, request: Res
             pd.DataFrame(rows).to_csv(staging / f"{name}.csv", index=False)
         _figures(staging, results, design.weight, columns, balance, plan)
         meta = {"request": dict(vars(request)), "git": git_revision()}
-        (staging / "summary.json").write_text(json.dumps({**results, "metadata": meta}, indent=2,
-                                                         ensure_ascii=False, default=str))
+        (staging / "summary.json").write_text(strict_json.dumps({**results, "metadata": meta}, indent=2,
+                                                                ensure_ascii=False, default=str))
 
 
 def _figures(folder: Path, results: dict, weights: np.ndarray, columns: dict, balance: np.ndarray,
