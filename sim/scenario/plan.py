@@ -16,9 +16,10 @@ whether it was met; ``p2psim plan`` gives the probability of meeting each, drawi
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.company.targets import parse_target
 from sim.loans import DAYS_PER_MONTH
@@ -65,6 +66,10 @@ class UncertainInput(BaseModel):
         return self
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""What a source's text may not hold: a workbook cannot (XML 1.0), and no one types it."""
+
+
 class PlanConfig(BaseModel):
     """The targets of a business plan and the inputs it is unsure of."""
 
@@ -76,6 +81,18 @@ class PlanConfig(BaseModel):
     sources: dict[str, str] = Field(
         default_factory=dict, max_length=2000, description="where an input's number came from, by "
         "key as --set writes it: the seed, a law, data, or an assumption (plan.xlsx, Inputs)")
+
+    @field_validator("sources")
+    @classmethod
+    def _plain_text(cls, sources: dict[str, str]) -> dict[str, str]:
+        """Sources are plain text: a control character (other than tab and new line) is refused."""
+        for key, text in sources.items():
+            found = CONTROL_CHARACTERS.search(key + text)
+            if found:
+                raise ValueError(f"the source of {key!r} holds the control character "
+                                 f"U+{ord(found.group()):04X}; a source is plain text (tabs and "
+                                 f"new lines allowed)")
+        return sources
 
 
 def check_plan(plan: PlanConfig, horizon_days: int, platform_names: list[str]) -> None:
