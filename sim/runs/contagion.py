@@ -59,6 +59,15 @@ class RequestLog:
         return np.divide(recent, total, out=np.zeros_like(recent), where=total > 0)
 
 
+def carries(channel) -> bool:
+    """Whether a pulling channel (shared investors, the network) moves anyone.
+
+    Switched on, with a pull share above 0. At 0 it is switched off, to the fen: nobody it would
+    reach is marked alarmed, so no other channel's draws or requests move (common random numbers).
+    """
+    return bool(channel.enabled and channel.pull_share > 0)
+
+
 def loss_share(recent_losses_fen: np.ndarray, money_fen: np.ndarray,
                multiplier: float) -> np.ndarray:
     """Share of their money not yet asked for that a platform's investors ask back today for losses.
@@ -123,14 +132,15 @@ class Channels:
         hit = pos.investors_on(failing & industry.pooled)
         hit |= self._detailed_investors(failing)
         calm = day - industry.last_alarm >= ALARM_DAYS
-        told = (self.neighbours(np.flatnonzero(hit)) & calm & ~hit if cfg.network.enabled
+        network = carries(cfg.network)  # friends told only where the network carries something
+        told = (self.neighbours(np.flatnonzero(hit)) & calm & ~hit if network
                 else np.zeros_like(hit))
         hit &= calm
         industry.last_alarm[hit | told] = day
         live = industry.alive & ~failing
-        if cfg.shared_investors.enabled:
+        if carries(cfg.shared_investors):
             self._pull_out("shared_investors", hit, cfg.shared_investors.pull_share, live, day)
-        if cfg.network.enabled:
+        if network:
             self._pull_out("network", told, cfg.network.pull_share, live, day)
         if cfg.sentiment.enabled:
             share = money_fen[failing].sum() / max(money_fen.sum(), 1)

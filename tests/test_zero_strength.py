@@ -1,0 +1,54 @@
+"""One rule, many representations: a channel or behaviour at zero strength is, to the fen, switched off.
+
+Each pair runs the 2018 industry (small, every other channel and behaviour on, with new investors'
+decisions and entrants as the scenario has them) once with the mechanism at zero strength and
+once switched off, and compares the trackers' monthly table, the fates and the ledger's journal
+byte for byte: paired experiments rely on it (common random numbers).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.model import P2PMarket
+
+from .conftest import ROOT
+
+SCENARIO = ROOT / "scenarios" / "thunderstorm_2018.toml"
+SMALL = {"industry__platforms": 40, "industry__investors": 4000}
+NO_NEWS = {f"industry__events__{i}__news": 0.0 for i in range(5)}  # the news enter by sentiment
+ON = {"industry__behaviour__stop_sensitivity": 0.4, "industry__behaviour__flight_share": 0.3}
+
+PAIRS = {
+    "shared_investors": ({"industry__channels__shared_investors__pull_share": 0.0},
+                         {"industry__channels__shared_investors__enabled": False}),
+    "network": ({"industry__channels__network__pull_share": 0.0},
+                {"industry__channels__network__enabled": False}),
+    "sentiment": ({"industry__channels__sentiment__impact": 0.0,
+                   "industry__channels__sentiment__news_per_failure": 0.0, **NO_NEWS},
+                  {"industry__channels__sentiment__enabled": False, **NO_NEWS}),
+    "co_debt": ({"industry__channels__co_debt__stop_probability": 0.0,
+                 "industry__channels__co_debt__withdrawal_multiplier": 0.0},
+                {"industry__channels__co_debt__enabled": False}),
+    "entrants": ({"industry__entrants__rate_multiplier": 0.0},
+                 {"industry__entrants__enabled": False}),
+}
+
+
+def outputs(**overrides) -> dict[str, str]:
+    """The run's monthly table, fates and journal as text."""
+    market = P2PMarket(SCENARIO, rng=5, **SMALL, **ON, **overrides)
+    market.run()
+    industry = market.industry
+    return {"monthly": industry.tracker.frame().to_csv(index=False),
+            "failures": str(sorted(map(int, industry.failure_day))),
+            "journal": market.ledger.journal().to_csv(index=False)}
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_zero_strength_equals_switched_off_with_every_other_mechanism_on(name):
+    zero, off = PAIRS[name]
+    at_zero, switched_off = outputs(**zero), outputs(**off)
+    assert at_zero["failures"] == switched_off["failures"]
+    assert at_zero["monthly"] == switched_off["monthly"]
+    assert at_zero["journal"] == switched_off["journal"]
