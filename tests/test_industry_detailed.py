@@ -193,6 +193,18 @@ def _seed_plan(**overrides) -> P2PMarket:
     return P2PMarket(SEED_PLAN, audit="full", **{**SMALL, **overrides})
 
 
+def test_the_day_s_recoveries_are_the_detailed_platforms_as_their_journal_says():
+    market = _seed_plan(**{"run.horizon_days": 360, "plan.targets": [], "plan.uncertain": [],
+                           "industry.events": [], "platforms.0.company.capital_raises": []})
+    market.run()
+    frame = market.datacollector.get_model_vars_dataframe()
+    journal = market.ledger.journal(platforms=len(market.platforms))
+    recovered = journal[journal.memo.isin(["recovery", "held_recovery"])].amount_fen.sum()
+    everyone = market.ledger.journal()
+    assert everyone[everyone.memo == "recovery"].amount_fen.sum() > recovered  # pooled ones too
+    assert round(frame.recoveries_cny.sum() * 100) == recovered > 0
+
+
 def test_failures_elsewhere_reach_the_detailed_platform_s_investors_through_their_trust():
     collapse = [{"month": "2017-02", "kind": "collapse", "class": "all", "largest": 10,
                  "news": 0.5}]
