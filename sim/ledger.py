@@ -91,7 +91,7 @@ class Memo(StrEnum):
     MANAGEMENT_FEE_TO_RESERVE_FUND = "management_fee_to_reserve_fund"
     MANAGEMENT_FEE_TO_GUARANTOR_CAPITAL = "management_fee_to_guarantor_capital"
     COLLECTION_FEE = "collection_fee"
-    RESERVE_CONTRIBUTION = "reserve_contribution"
+    RESERVE_CONTRIBUTION = "reserve_contribution"  # a borrower's payment into a layer's fund
     GUARANTEE_FEE = "guarantee_fee"
     REPAYMENT_PRINCIPAL = "repayment_principal"
     REPAYMENT_INTEREST = "repayment_interest"
@@ -101,7 +101,8 @@ class Memo(StrEnum):
     RECOVERY = "recovery"
     HELD_WRITE_OFF = "held_write_off"
     HELD_RECOVERY = "held_recovery"
-    GUARANTEE_PAYOUT = "guarantee_payout"
+    GUARANTEE_PAYOUT = "guarantee_payout"        # 代偿: a layer buys a defaulted loan's notes
+    RESERVE_COVER = "reserve_cover"              # a pooled platform's reserve covers a write-off
     CLAIM_TO_GUARANTEE = "claim_to_guarantee"
     TRANSFER_FEE = "transfer_fee"
     PRODUCT_REDEMPTION = "product_redemption"

@@ -247,7 +247,7 @@ class Industry:
         lost = np.where(self.pooled, principal_fen - recovered_fen, 0)
         covered = np.where(self.has_reserve & (self.state == RunState.NORMAL),
                            np.minimum(ledger.accounts[AccountKind.RESERVE_FUND], lost), 0)
-        ledger.post(AccountKind.RESERVE_FUND, CASH, covered, Memo.GUARANTEE_PAYOUT)
+        ledger.post(AccountKind.RESERVE_FUND, CASH, covered, Memo.RESERVE_COVER)
         self.gain += covered + np.where(self.pooled, recovered_fen, 0)
         self.loss += np.where(self.pooled, principal_fen, 0)
         self.recent_co_debt = self.recent_co_debt * np.exp(-1.0 / 30) + co_debt_fen
@@ -260,7 +260,7 @@ class Industry:
         into = np.where(self.has_reserve & (self.state == RunState.NORMAL),
                         np.floor(management_fee_fen * share), 0).astype(np.int64)
         self.market.ledger.post(AccountKind.PLATFORM_CASH, AccountKind.RESERVE_FUND, into,
-                                Memo.RESERVE_CONTRIBUTION)
+                                Memo.MANAGEMENT_FEE.into_fund(AccountKind.RESERVE_FUND))
 
     def share(self) -> None:
         """The day's gains and losses shared among each pooled platform's investors pro rata."""
