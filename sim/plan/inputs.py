@@ -13,11 +13,10 @@ from typing import Any
 import numpy as np
 
 from sim.scenario import Scenario
+from sim.scenario.keys import InputError, base_value, lookup
 from sim.scenario.plan import UncertainInput
 
-
-class InputError(ValueError):
-    """An uncertain input that names no number of the scenario."""
+__all__ = ["InputError", "apply", "base_value", "draw", "lookup", "run_inputs"]
 
 
 def draw(spec: UncertainInput, rng: np.random.Generator) -> float:
@@ -42,31 +41,6 @@ def run_inputs(uncertain: list[UncertainInput], scenario: Scenario, seed: int,
         draws[spec.key] = drawn
         overrides[spec.key] = apply(spec, base_value(values, spec.key, i), drawn)
     return overrides, draws
-
-
-def lookup(values: dict, key: str, where: str):
-    """The scenario's value of dotted ``key`` (``platforms.0.service_fee``); InputError if none."""
-    node: Any = values
-    for part in key.replace("__", ".").split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            raise InputError(f"{where}: {key!r} names no key of the scenario "
-                             f"(write it as --set does, e.g. platforms.0.service_fee)")
-    return node
-
-
-def base_value(values: dict, key: str, index: int):
-    """The number(s) at dotted ``key``; InputError if none, or not a number."""
-    node = lookup(values, key, f"plan.uncertain[{index}].key")
-    numbers = node if isinstance(node, list) else [node]
-    if not numbers or not all(isinstance(v, int | float) and not isinstance(v, bool)
-                              for v in numbers):
-        raise InputError(f"plan.uncertain[{index}].key: {key!r} is {node!r}, not a number or a "
-                         f"list of numbers")
-    return node
 
 
 def apply(spec: UncertainInput, base, drawn: float):

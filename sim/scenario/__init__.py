@@ -16,22 +16,43 @@ credit, stress and industry tables each in a module of their own), :mod:`~sim.sc
 (file, overrides, policies) and :mod:`~sim.scenario.messages` (the error's words).
 """
 
-from sim.scenario.loading import load_scenario, policy_context, read_text_file
-from sim.scenario.schema import (
-    BorrowersConfig,
-    FundPoolConfig,
-    GradesConfig,
-    InitialBookConfig,
-    InvestorsConfig,
-    LoansConfig,
-    MacroConfig,
-    PlatformConfig,
-    RunConfig,
-    Scenario,
-    ScenarioError,
-)
-from sim.scenario.stress import RecessionWindow, StressConfig
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.scenario.loading import load_scenario, policy_context, read_text_file
+    from sim.scenario.schema import (
+        BorrowersConfig,
+        FundPoolConfig,
+        GradesConfig,
+        InitialBookConfig,
+        InvestorsConfig,
+        LoansConfig,
+        MacroConfig,
+        PlatformConfig,
+        RunConfig,
+        Scenario,
+        ScenarioError,
+    )
+    from sim.scenario.stress import RecessionWindow, StressConfig
 
 __all__ = ["BorrowersConfig", "FundPoolConfig", "GradesConfig", "InitialBookConfig", "InvestorsConfig",
            "LoansConfig", "MacroConfig", "PlatformConfig", "RecessionWindow", "RunConfig", "Scenario",
            "ScenarioError", "StressConfig", "load_scenario", "policy_context", "read_text_file"]
+
+_LAZY = {**dict.fromkeys(("load_scenario", "policy_context", "read_text_file"),
+                         "sim.scenario.loading"),
+         **dict.fromkeys(("RecessionWindow", "StressConfig"), "sim.scenario.stress")}
+
+
+def __getattr__(name: str):
+    """The package's names, imported when first asked for (the tables from ``schema``).
+
+    Entering the package to import one of its modules (``sim.scenario.company``) imports nothing
+    else, so no import circle runs through it (tests/test_style.py).
+    """
+    if name in __all__:
+        return getattr(importlib.import_module(_LAZY.get(name, "sim.scenario.schema")), name)
+    raise AttributeError(f"module 'sim.scenario' has no attribute {name!r}")

@@ -15,6 +15,7 @@ from sim import footprint
 from sim.policies import FAMILIES, PolicyContext, PolicyError, build
 from sim.runs.rules import resolve_rule
 from sim.scenario.based_on import with_base
+from sim.scenario.keys import InputError, base_value, lookup
 from sim.scenario.messages import describe_errors, find_line, key_name, split_key
 from sim.scenario.schema import PlatformConfig, Scenario, ScenarioError
 
@@ -79,8 +80,6 @@ def _check_plan_keys(scenario: Scenario, label: str) -> None:
     """
     if not scenario.plan.uncertain and not scenario.plan.sources:
         return
-    from sim.plan.inputs import InputError, base_value, lookup
-
     values = scenario.model_dump()
     for i, spec in enumerate(scenario.plan.uncertain):
         try:
