@@ -159,6 +159,12 @@ def _plan(args: argparse.Namespace) -> int:
         overrides=dict(parse_set(item) for item in args.set), quiet=args.quiet)
     if args.solve is not None or args.target is not None:
         return _solve(args, request)
+    given = [f"--{name}" for name in ("probability", "bracket", "tolerance")
+             if getattr(args, name) is not None]
+    if given:
+        verb = "goes" if len(given) == 1 else "go"
+        raise PlanError(f"{' and '.join(given)} {verb} with --solve KEY --for TARGET (the "
+                        f"search's settings); an ordinary plan has no use for them")
     results = run_plan(request)
     print(f"{results['runs']} runs ({results['skipped']} already done), {results['failed']} failed")
     print(format_plan(results))
@@ -174,7 +180,8 @@ def _solve(args: argparse.Namespace, request) -> int:
     if args.solve is None or args.target is None:
         raise PlanError("--solve KEY and --for TARGET go together, e.g. --solve "
                         "platforms.0.capital_cny --for \"cash_ran_out <= 0\" --probability 0.95")
-    result = run_solve(request, SolveRequest(args.solve, args.target, args.probability,
+    probability = 0.5 if args.probability is None else args.probability
+    result = run_solve(request, SolveRequest(args.solve, args.target, probability,
                                              args.bracket, args.tolerance))
     print(format_solve(result))
     print(f"results: {result['folder']}/ (solve.json, trials.csv, thresholds.csv, solve.png)")
@@ -329,12 +336,14 @@ def build_parser() -> argparse.ArgumentParser:
                            "the --for target is met with --probability")
     plan.add_argument("--for", dest="target", default=None, metavar="TARGET",
                       help="the target to solve for, as in [plan], e.g. \"cash_ran_out <= 0\"")
-    plan.add_argument("--probability", type=float, default=0.5,
-                      help="share of runs that must meet it (default 0.5)")
+    plan.add_argument("--probability", type=float, default=None,
+                      help="with --solve: share of runs that must meet it (default 0.5)")
     plan.add_argument("--bracket", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
-                      help="values to search between (default: 0 to 4 x the scenario's)")
+                      help="with --solve: values to search between (default: 0 to 4 x the "
+                           "scenario's)")
     plan.add_argument("--tolerance", type=float, default=None,
-                      help="width the answer is found to (default: the bracket's / 200)")
+                      help="with --solve: width the answer is found to (default: the "
+                           "bracket's / 200)")
     plan.set_defaults(func=_plan)
     rep = sub.add_parser("report", help="one self-contained HTML report of a results folder, or "
                                         "several of one kind side by side")

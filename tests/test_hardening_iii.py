@@ -179,3 +179,28 @@ def test_text_in_the_workbook_is_a_value_and_only_p2psims_totals_are_formulas(tm
     about = {row[0].value: row[1] for row in book["About"].iter_rows()}
     assert about["scenario"].value == "=1+1" and about["scenario"].data_type == "s"
     assert about["note"].value == "bell rung"  # a control character the format cannot hold
+
+
+# ------------------------------------------------------------------ silently wrong, now refused
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["run", "scenarios/custody_vs_none.toml", "--set",
+      "platforms.0.liquidity.capital_call_limit_cny=-0.5"], "0 or more CNY, or -1 for no limit"),
+    (["run", "scenarios/custody_vs_none.toml", "--set",
+      "platforms.0.liquidity.capital_call_limit_cny=-1e-9"], "0 or more CNY, or -1 for no limit"),
+    (["run", "scenarios/guarantor_p2b.toml", "--set",
+      "platforms.0.guarantee.unearned_fee_share=0.3"], "owner is 'third_party'"),
+    (["industry", "scenarios/seed_plan_in_2018.toml", "--set",
+      "platforms.0.industry.launch=2099-01"], "after the industry's start (2017-01)"),
+    (["plan", "scenarios/seed_business_plan.toml", "--runs", "2", "--probability", "0.9"],
+     "--probability goes with --solve"),
+    (["plan", "scenarios/seed_business_plan.toml", "--runs", "2", "--bracket", "1", "2"],
+     "--bracket goes with --solve"),
+])
+def test_a_setting_that_would_be_ignored_or_misread_is_refused(tmp_path, capsys, argv, words):
+    out = tmp_path / "out"
+    assert main([argv[0], str(ROOT / argv[1]), *argv[2:], "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert not out.exists()

@@ -48,6 +48,10 @@ from sim.money import to_fen
 from sim.policies.base import PlatformState, Policy, PolicyContext, PolicyError, PolicyParams
 from sim.policies.registry import register, register_base
 
+COMPANY_ARM_KEYS = frozenset({"unearned_fee_share", "compensation_reserve_rate",
+                              "compensation_reserve_cap"})
+"""A guarantor's keys that only the company's own arm (owner = "company") reads."""
+
 
 @register_base("guarantee")
 class GuaranteePolicy(Policy):
@@ -253,6 +257,16 @@ class ThirdPartyGuarantee(GuaranteePolicy):
         compensation_reserve_cap: float = Field(
             0.1, ge=0.0, le=1.0, description="company arm: the compensation reserve's ceiling, "
             "of guaranteed principal")
+
+        @model_validator(mode="after")
+        def _company_keys_for_the_company_arm(self):
+            """The provisions' keys are the company arm's: a third party's would be ignored."""
+            given = sorted(COMPANY_ARM_KEYS & self.model_fields_set)
+            if self.owner != "company" and given:
+                raise ValueError(f"{', '.join(given)}: the provisions of the company's own "
+                                 f"guarantee arm; this guarantor's owner is {self.owner!r} (set "
+                                 f"owner = \"company\", or leave them out)")
+            return self
 
     def __init__(self, params, context: PolicyContext) -> None:
         super().__init__(params, context)

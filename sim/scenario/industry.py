@@ -326,3 +326,15 @@ def check_industry(industry: IndustryConfig, horizon_days: int, names: list[str]
         if event.largest and event.largest > industry.platforms + len(names):
             raise ValueError(f"industry.events[{i}].largest: {event.largest} is more than the "
                              f"industry's {industry.platforms + len(names)} platforms")
+
+
+def check_launches(industry: IndustryConfig, platforms: list) -> None:
+    """A platform in full detail lends from the run's first day: its launch is not after it."""
+    first = month_index(industry.start)
+    for i, platform in enumerate(platforms):
+        launch = platform.industry.launch if platform.industry else None
+        if launch and month_index(launch) > first:
+            raise ValueError(f"platforms[{i}].industry.launch {launch} is after the industry's "
+                             f"start ({industry.start}): a platform run in full detail lends from "
+                             f"the run's first day; give a launch at or before {industry.start}, "
+                             f"or leave it out")

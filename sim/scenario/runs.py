@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 TrustWeight = Annotated[float, Field(ge=0.0, le=100.0)]
@@ -151,6 +151,14 @@ class LiquidityConfig(_Section):
         0.0, description="自融: share of listings for the owners' own projects, never repaid")
     diversion_monthly: Probability = Field(
         0.0, description="without custody: share of pooled cash diverted a month (挪用)")
+
+    @field_validator("capital_call_limit_cny")
+    @classmethod
+    def _a_limit_or_none(cls, limit: float) -> float:
+        """0 or more CNY, or exactly -1 for no limit: -0.5 is neither."""
+        if limit < 0 and limit != -1:
+            raise ValueError(f"{limit}: a limit is 0 or more CNY, or -1 for no limit")
+        return limit
 
     @model_validator(mode="after")
     def _floor_below_par(self):
