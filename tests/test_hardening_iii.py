@@ -204,3 +204,16 @@ def test_a_setting_that_would_be_ignored_or_misread_is_refused(tmp_path, capsys,
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_ctrl_c_in_a_solve_says_it_keeps_nothing(monkeypatch, capsys):
+    import sim.plan.solve
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.plan.solve, "run_solve", interrupted)
+    assert main(["plan", str(ROOT / "scenarios" / "seed_business_plan.toml"), "--solve",
+                 "platforms.0.capital_cny", "--for", "cash_ran_out <= 0", "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert "nothing kept" in err and "resume" not in err
