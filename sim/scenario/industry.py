@@ -22,6 +22,7 @@ import re
 from functools import lru_cache
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.industry.hazard import OWNER_TYPES, load_hazard
@@ -264,6 +265,33 @@ class IndustryConfig(_Section):
             raise ValueError(f"give one probability for each owner type: {', '.join(OWNER_TYPES)} "
                              f"(got {', '.join(sorted(shares)) or 'none'})")
         return shares
+
+    @model_validator(mode="after")
+    def _platforms_enough_to_hold(self) -> IndustryConfig:
+        """The mean asked for is the mean drawn: an investor holds at most every drawn platform."""
+        reached = mean_platforms_reached(self.mean_platforms_per_investor,
+                                         self.platform_dispersion, self.platforms)
+        if reached < 0.95 * self.mean_platforms_per_investor:
+            raise ValueError(f"mean_platforms_per_investor: {self.mean_platforms_per_investor:g} "
+                             f"cannot be had among {self.platforms} platforms (an investor holds "
+                             f"each at most once; with platform_dispersion "
+                             f"{self.platform_dispersion:g} the mean drawn would be {reached:.1f}): "
+                             f"ask for fewer, or draw more platforms")
+        return self
+
+
+def mean_platforms_reached(mean: float, dispersion: float, platforms: int) -> float:
+    """The mean of 1 + a negative binomial (``mean``, ``dispersion``) capped at ``platforms``.
+
+    As :func:`sim.agents.positions.platforms_each` draws an investor's number of platforms.
+    """
+    from scipy.stats import nbinom
+
+    extra = mean - 1.0
+    if extra <= 0:
+        return 1.0
+    counts = np.arange(0, platforms - 1)  # P(1 + X > k + 1), summed: E[min(1 + X, platforms)]
+    return 1.0 + float(nbinom.sf(counts, dispersion, dispersion / (dispersion + extra)).sum())
 
 
 class PlatformInIndustry(_Section):
