@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from sim.cli import main
-from sim.company import check_identities, statements
+from sim.company import check_identities
+from sim.company.statements import statements
 from sim.ledger import AccountKind, Memo
 from sim.model import P2PMarket
 from sim.scenario import ScenarioError, load_scenario

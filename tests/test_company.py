@@ -13,11 +13,11 @@ import sys
 import numpy as np
 import pytest
 
-from sim.company import StatementError, check_identities, statements
+from sim.company import StatementError, check_identities
 from sim.company.guarantee_arm import company_guarantor, provisions_by_month
 from sim.company.record import CompanyRecord
 from sim.company.report import company_report, yearly_statements
-from sim.company.statements import company_accounts
+from sim.company.statements import company_accounts, statements
 from sim.company.taxes import income_tax_fen, vat_fen
 from sim.ledger import AccountKind, LedgerError, Memo
 from sim.model import P2PMarket

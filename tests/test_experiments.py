@@ -5,7 +5,6 @@ Also: seeds as documented, and Sobol / Morris sensitivity analysis.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import signal
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim import strict_json
 from sim.cli import main
 from sim.experiments import load_experiment, plan_runs, run_experiment, run_seeds
 from sim.experiments.spec import ExperimentError
@@ -55,7 +55,7 @@ def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
 
 
 def records(folder: Path) -> list[dict]:
-    rows = [json.loads(p.read_text()) for p in sorted((folder / "runs").glob("run-*.json"))]
+    rows = [strict_json.loads(p.read_text()) for p in sorted((folder / "runs").glob("run-*.json"))]
     for row in rows:
         row.pop("elapsed_s")
     return rows

@@ -14,6 +14,7 @@ import shutil
 
 import pytest
 
+from sim import strict_json
 from sim.cli import main
 from sim.folders import MARKER, marker_files
 
@@ -101,7 +102,7 @@ def test_rerunning_a_run_replaces_its_folder_and_its_report(tmp_path, scenario, 
     assert main(["report", str(run_folder)]) == 0
     assert main(["run", str(scenario), "--out", str(run_folder), "--quiet", "--seed", "2"]) == 0
     assert not (run_folder / "report.html").exists()
-    assert json.loads((run_folder / "metadata.json").read_text())["seed"] == 2
+    assert strict_json.loads((run_folder / "metadata.json").read_text())["seed"] == 2
 
 
 def _forged(tmp_path, kind, extra=None):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from sim import strict_json
 from sim.cli import main
 from sim.experiments import run_experiment
 from sim.experiments.spec import ExperimentError
@@ -74,7 +75,7 @@ def test_a_run_replaces_its_own_older_folder_readable_by_others(tmp_path, scenar
     for seed in ("1", "2"):
         assert main(["run", str(scenario), "--out", str(out), "--quiet", "--seed", seed]) == 0
     assert json.loads((out / MARKER).read_text())["kind"] == "run"
-    assert json.loads((out / "metadata.json").read_text())["seed"] == 2
+    assert strict_json.loads((out / "metadata.json").read_text())["seed"] == 2
     assert stat.S_IMODE(out.stat().st_mode) & 0o055 == 0o055  # not 0700: group and others read
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 

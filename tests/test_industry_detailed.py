@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim import strict_json
 from sim.kernels import NEVER_PAYS
 from sim.ledger import AccountKind
 from sim.model import P2PMarket
@@ -272,8 +273,7 @@ def test_the_seed_plan_inside_the_wave_runs_with_its_statements_and_targets(tmp_
                  "--set", "industry.platforms=40", "--set", "industry.investors=6000"]) == 0
     statements = pd.read_csv(out / "statements.csv")
     assert set(statements.platform) == {"seed"} and (out / "company.png").exists()
-    import json
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary = strict_json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert [t["target"] for t in summary["plan"]][0] == "net_margin[year=3] >= 0.05"
     assert summary["detailed_platforms"] == 1 and "seed" in summary["platforms"]
 

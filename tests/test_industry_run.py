@@ -6,12 +6,11 @@ keep variants comparable, bad input is refused.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from sim import strict_json
 from sim.cli import main
 from sim.industry.failures import CAUSES
 from sim.kernels import DEFAULTED, NEVER_PAYS, PREPAID, REPAID
@@ -307,7 +306,7 @@ def test_the_command_writes_the_trackers_tables_and_the_wave(tmp_path, capsys):
     for column in ("new_跑路", "new_fund_pool", "volume_cny", "outstanding_cny", "active_investors",
                    "net_inflow_cny", "losses_cny", *[f"asked_{c}_cny" for c in REQUEST_CHANNELS]):
         assert column in monthly
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary = strict_json.loads((out / "summary.json").read_text(encoding="utf-8"))
     platforms = pd.read_csv(out / "platforms.csv")
     assert summary["problem_platforms"] == int((platforms.failure_day >= 0).sum())
     assert summary["industry_losses_cny"] == pytest.approx(monthly.losses_cny.sum())

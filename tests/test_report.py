@@ -14,6 +14,7 @@ import tomllib
 import pandas as pd
 import pytest
 
+from sim import strict_json
 from sim.cli import main
 from sim.folders import MARKER
 from sim.money import estimate_text
@@ -37,8 +38,8 @@ def test_a_run_report_has_its_key_numbers_figures_and_provenance(results_folders
     folder = results_folders["run"]
     html = _report(folder, tmp_path, "run")
     _self_contained(html)
-    summary = json.loads((folder / "summary.json").read_text())
-    meta = json.loads((folder / "metadata.json").read_text())
+    summary = strict_json.loads((folder / "summary.json").read_text())
+    meta = strict_json.loads((folder / "metadata.json").read_text())
     assert f"{summary['volume_cny'] / 1e6:,.2f}" in html and "volume lent, M CNY" in html
     assert f"{summary['run_losses_cny'] / 1e6:,.2f}" in html  # the pool's run is in this one
     assert meta["git_revision"] in html and f"<b>{meta['seed']}</b>" in html
@@ -64,7 +65,7 @@ def test_a_plan_report_gives_each_targets_odds_with_its_error(results_folders, t
     folder = results_folders["plan"]
     html = _report(folder, tmp_path, "plan")
     _self_contained(html)
-    plan = json.loads((folder / "plan.json").read_text())
+    plan = strict_json.loads((folder / "plan.json").read_text())
     for target in plan["targets"]:
         assert f"P({target['target']})" in html.replace("&gt;", ">").replace("&lt;", "<")
         assert f"{target['probability']:.1%} ± {target['standard_error']:.1%}" in html
@@ -74,7 +75,7 @@ def test_a_reserve_report_gives_the_size_each_confidence_needs(results_folders, 
     folder = results_folders["reserve"]
     html = _report(folder, tmp_path, "reserve")
     _self_contained(html)
-    summary = json.loads((folder / "summary.json").read_text())
+    summary = strict_json.loads((folder / "summary.json").read_text())
     for need in summary["requirements"]:  # rounded to the error, as a share of the book
         assert estimate_text(need["initial_reserve_cny"], need["initial_reserve_se"],
                              (need["initial_reserve_low"], need["initial_reserve_high"])) in html
@@ -305,7 +306,7 @@ def test_the_comparison_of_two_runs_shows_their_differences(results_folders, tmp
     heads, rows, _ = _tables(page)[0]
     assert heads == ["key number", "(1) run", "(2) dearer", "(2) dearer − (1) run"]
     volume = {row[0]: row for row in rows}["volume lent, M CNY"]
-    first, other = (json.loads((f / "summary.json").read_text())["volume_cny"] / 1e6
+    first, other = (strict_json.loads((f / "summary.json").read_text())["volume_cny"] / 1e6
                     for f in (results_folders["run"], second))
     assert volume[1:3] == [f"{first:,.2f}", f"{other:,.2f}"]
     assert float(volume[3].replace(",", "")) == pytest.approx(other - first, abs=0.011)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tomllib
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import P2PMarket
+from sim import P2PMarket, strict_json
 from sim.cli import main
 from sim.scenario import ScenarioError, load_scenario
 
@@ -196,7 +195,7 @@ def test_run_writes_results_and_prints_a_summary(tmp_path, capsys):
                  "summary.json", "platforms.png",
                  "metadata.json", "overview.png"]:
         assert (out / name).stat().st_size > 0, name
-    meta = json.loads((out / "metadata.json").read_text())
+    meta = strict_json.loads((out / "metadata.json").read_text())
     assert meta["seed"] == 4 and meta["scenario"]["run"]["horizon_days"] == 90
     assert meta["version"] and meta["git_revision"]
     import pandas as pd

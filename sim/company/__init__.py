@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sim.company.record import CompanyRecord
-    from sim.company.statements import StatementError, check_identities, statements
+    from sim.company.statements import StatementError, check_identities
 
-__all__ = ["CompanyRecord", "StatementError", "check_identities", "statements"]
+__all__ = ["CompanyRecord", "StatementError", "check_identities"]
 
 _LAZY = {"CompanyRecord": "sim.company.record", "StatementError": "sim.company.statements",
-         "check_identities": "sim.company.statements", "statements": "sim.company.statements"}
+         "check_identities": "sim.company.statements"}
+# the function that reads the statements is sim.company.statements.statements: the package's
+# ``statements`` is its module, one meaning per name
 
 
 def __getattr__(name: str):

@@ -34,7 +34,7 @@ def median_run(records: list[dict]) -> dict:
 
 def monthly_statements(task, platform: str) -> dict[str, pd.DataFrame]:
     """The run of ``task`` again: its three statements, lines x plan months, CNY."""
-    from sim.company import statements
+    from sim.company.statements import statements
     from sim.model import P2PMarket
 
     model = P2PMarket(task.scenario, rng=task.seed, audit="off", threads=1, **task.overrides)

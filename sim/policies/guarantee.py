@@ -260,8 +260,14 @@ class ThirdPartyGuarantee(GuaranteePolicy):
 
         @model_validator(mode="after")
         def _company_keys_for_the_company_arm(self):
-            """The provisions' keys are the company arm's: a third party's would be ignored."""
-            given = sorted(COMPANY_ARM_KEYS & self.model_fields_set)
+            """The provisions' keys are the company arm's: a third party's would be ignored.
+
+            A value other than the default is refused; the default changes nothing either way,
+            so ``--set ...owner=third_party`` on the seed plan still runs.
+            """
+            fields = type(self).model_fields
+            given = sorted(key for key in COMPANY_ARM_KEYS & self.model_fields_set
+                           if getattr(self, key) != fields[key].default)
             if self.owner != "company" and given:
                 raise ValueError(f"{', '.join(given)}: the provisions of the company's own "
                                  f"guarantee arm; this guarantor's owner is {self.owner!r} (set "
