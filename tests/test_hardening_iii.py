@@ -195,6 +195,8 @@ def test_text_in_the_workbook_is_a_value_and_only_p2psims_totals_are_formulas(tm
       "platforms.0.industry.launch=2099-01"], "after the industry's start (2017-01)"),
     (["industry", "scenarios/thunderstorm_2018.toml", "--set", "industry.platforms=20", "--set",
       "industry.mean_platforms_per_investor=20"], "cannot be had among 20 platforms"),
+    (["industry", "scenarios/seed_plan_in_2018.toml", "--set", "platforms.0.name=industry-3"],
+     "how the industry names the platforms it draws"),
     (["plan", "scenarios/seed_business_plan.toml", "--runs", "2", "--probability", "0.9"],
      "--probability goes with --solve"),
     (["plan", "scenarios/seed_business_plan.toml", "--runs", "2", "--bracket", "1", "2"],

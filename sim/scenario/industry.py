@@ -331,6 +331,11 @@ def check_industry(industry: IndustryConfig, horizon_days: int, names: list[str]
                          "enabled = true: the contagion channels reach its investors through "
                          "their trust in it")
     drawn = {f"industry-{i}" for i in range(industry.platforms)}
+    for i, name in enumerate(names):
+        if re.fullmatch(r"(industry|entrant)-\d+", name):
+            raise ValueError(f"platforms[{i}].name: {name!r} is how the industry names the "
+                             f"platforms it draws (industry-N, entrant-N); give yours another "
+                             f"name, so that the journal keeps one account each")
     for i, event in enumerate(runs.events):
         pooled = [name for name in event.platforms if name in drawn]
         if pooled:
