@@ -72,9 +72,12 @@ def _run(args: argparse.Namespace) -> int:
     from sim.model import P2PMarket
     from sim.outputs import format_summary, write_run
 
+    if _is_industry(args.scenario):  # one command for any scenario: an industry writes its own
+        from sim.industry.command import run_scenario
+
+        return run_scenario(Path(args.scenario), args)
     started = time.perf_counter()
     overrides = dict(parse_set(item) for item in args.set)
-    _not_an_industry(args.scenario)
     model = P2PMarket(args.scenario, rng=args.seed, threads=args.threads, **overrides)
     built = time.perf_counter()
     out = Path(args.out) if args.out else Path("results") / f"{model.config.run.name}-seed{model.seed}"
@@ -99,15 +102,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _not_an_industry(path: str) -> None:
-    """``p2psim run`` writes a market's folder; an industry's goes through ``p2psim industry``."""
-    from sim.scenario import ScenarioError
-    from sim.scenario.loading import read_toml_file
+def _is_industry(path: str) -> bool:
+    """Whether the scenario at ``path`` (with every file it is ``based_on``) has an ``[industry]``.
 
-    _, raw = read_toml_file(Path(path), "scenario", ScenarioError)
-    if "industry" in raw:
-        raise UsageError(f"{path}: industry: this scenario is an industry (platforms drawn from the "
-                         f"WDZJ data around its own); run it with `p2psim industry {path}`")
+    A file of another kind (an experiment, a board, an estimation) is refused, naming its command.
+    """
+    from sim.scenario import ScenarioError
+    from sim.scenario.based_on import with_base
+    from sim.scenario.loading import not_a_scenario, read_toml_file
+
+    def read(file: Path):
+        return read_toml_file(file, "scenario", ScenarioError)
+
+    _, raw = read(Path(path))
+    other = not_a_scenario(Path(path), raw)
+    if other:
+        raise UsageError(other)
+    return "industry" in with_base(Path(path), raw, read, ScenarioError)
 
 
 def _experiment(args: argparse.Namespace) -> int:
@@ -236,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``p2psim``."""
     parser = argparse.ArgumentParser(prog="p2psim", description="Agent-based P2P lending simulator")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a scenario file")
+    run = sub.add_parser("run", help="run a scenario file (a market, or an industry with its "
+                                     "[industry] table)")
     run.add_argument("scenario", help="scenario file (TOML), e.g. scenarios/baseline.toml")
     run.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     run.add_argument("--out", default=None, help="results folder (default: results/NAME-seedN)")
@@ -244,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a scenario key, e.g. --set platforms.0.service_fee=0.02")
     run.add_argument("--threads", type=int, default=None,
                      help="threads for servicing loans (default: one per core; results do not change)")
+    run.add_argument("--audit", action="store_true",
+                     help="an industry: check the ledger, every loan and every position to the fen "
+                          "each day")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
     exp = sub.add_parser("experiment", help="run an experiment file (sweep, replications, "

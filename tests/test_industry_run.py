@@ -378,11 +378,22 @@ def test_an_experiment_with_a_bad_variant_stops_before_any_run(tmp_path, capsys)
     assert not (tmp_path / "out").exists()
 
 
-def test_a_market_scenario_and_an_industry_scenario_each_name_their_command(capsys):
+def test_p2psim_run_runs_an_industry_and_other_files_name_their_command(tmp_path, capsys):
     assert main(["industry", str(ROOT / "scenarios" / "baseline.toml"), "--quiet"]) == 2
     assert "run it with `p2psim run" in capsys.readouterr().err
-    assert main(["run", str(THUNDERSTORM), "--quiet"]) == 2
-    assert "run it with `p2psim industry" in capsys.readouterr().err
+    child = tmp_path / "child.toml"  # an industry by its base: run as one, not as a market
+    child.write_text(f'based_on = "{THUNDERSTORM}"\n[industry]\nplatforms = 30\n'
+                     f'investors = 2000\n')
+    assert main(["run", str(child), "--out", str(tmp_path / "wave"), "--quiet"]) == 0
+    assert (tmp_path / "wave" / "monthly.csv").exists() and "problem platforms" in \
+        capsys.readouterr().out
+    for path, command in (("estimation/wave_2018.toml", "p2psim estimate"),
+                          ("experiments/protection_board.toml", "p2psim board"),
+                          ("experiments/policy_grid.toml", "p2psim experiment")):
+        assert main(["run", str(ROOT / path), "--quiet"]) == 2
+        assert f"run it with `{command}" in capsys.readouterr().err
+    assert main(["industry", str(ROOT / "estimation/wave_2018.toml"), "--quiet"]) == 2
+    assert "run it with `p2psim estimate" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")),
@@ -409,4 +420,4 @@ def test_an_industry_with_trust_switched_on_and_no_detailed_platform_runs():
 def test_the_dashboard_sends_an_industry_to_its_command(capsys):
     assert main(["dashboard", str(THUNDERSTORM), "--no-browser", "--port", "8799"]) == 2
     err = capsys.readouterr().err
-    assert "p2psim industry" in err and "Traceback" not in err
+    assert "p2psim run" in err and "Traceback" not in err

@@ -91,7 +91,7 @@ def serve(scenario: str, host: str = "localhost", port: int = 8765,
     path = Path(scenario).expanduser().resolve()
     if "industry" in read_toml_file(path, "scenario", ScenarioError)[1]:
         raise DashboardError(f"{scenario}: industry: the dashboard shows one market in full detail, "
-                             f"day by day; run an industry with `p2psim industry {scenario}` and "
+                             f"day by day; run an industry with `p2psim run {scenario}` and "
                              f"read it with `p2psim report`")
     check_port(host, port)
     market = DashboardMarket(str(path))

@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from sim.scenario.loading import parse_set, read_toml_file
+from sim.scenario.based_on import with_base
+from sim.scenario.loading import not_a_scenario, parse_set, read_toml_file
 from sim.scenario.schema import ScenarioError
 
 
@@ -51,13 +52,19 @@ def run_command(args: argparse.Namespace) -> int:
             raise ScenarioError("--set and --seed apply to a scenario; an experiment sets its keys "
                                 "in its [experiment] fixed table and its [[variants]]")
         return _experiment(path, args)
-    if "industry" not in raw:
+    other = not_a_scenario(path, {k: v for k, v in raw.items() if k != "experiment"})
+    if other:
+        raise ScenarioError(other)
+    if "industry" not in with_base(path, raw, lambda p: read_toml_file(p, "scenario",
+                                                                       ScenarioError),
+                                   ScenarioError):
         raise ScenarioError(f"{path}: no [industry] table: this is a market scenario; run it with "
                             f"`p2psim run {path}`")
-    return _scenario(path, args)
+    return run_scenario(path, args)
 
 
-def _scenario(path: Path, args: argparse.Namespace) -> int:
+def run_scenario(path: Path, args: argparse.Namespace) -> int:
+    """Run an industry scenario and write its folder (``p2psim run`` or ``p2psim industry``)."""
     from tqdm import tqdm
 
     from sim.folders import check_output_folder
@@ -66,7 +73,8 @@ def _scenario(path: Path, args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     overrides = dict(parse_set(item) for item in args.set)
-    model = P2PMarket(path, rng=args.seed, audit="full" if args.audit else "off", **overrides)
+    audit = "full" if getattr(args, "audit", False) else "off"
+    model = P2PMarket(path, rng=args.seed, audit=audit, **overrides)
     built = time.perf_counter()
     out = Path(args.out) if args.out else Path("results") / f"{model.config.run.name}-seed{model.seed}"
     check_output_folder(out, "industry")

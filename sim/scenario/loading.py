@@ -185,6 +185,20 @@ def check_platforms_file(path: Path, where: str) -> pd.DataFrame:
     return table
 
 
+OTHER_FILES = {"estimation": ("an estimation file", "p2psim estimate"),
+               "schemes": ("a board of protection schemes", "p2psim board"),
+               "experiment": ("an experiment file", "p2psim experiment")}
+"""A file's top table that says it is not a scenario: what it is, and the command it is for."""
+
+
+def not_a_scenario(path: Path, tables: dict) -> str | None:
+    """Why the file at ``path`` (read as ``tables``) is not a scenario, naming its command; or None."""
+    for table, (what, command) in OTHER_FILES.items():
+        if table in tables:
+            return f"{path}: {table}: this is {what}, not a scenario; run it with `{command} {path}`"
+    return None
+
+
 def parse_set(item: str) -> tuple[str, object]:
     """A command line's ``--set KEY=VALUE``: the key, and the value read as TOML (else as text)."""
     if "=" not in item:
