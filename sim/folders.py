@@ -166,6 +166,12 @@ def marker_files(folder: Path) -> dict[str, dict] | None:
     return files
 
 
+def shortened(out: str | Path, most: int = 120) -> str:
+    """A folder's name as a message shows it: at most ``most`` characters."""
+    text = str(out)
+    return text if len(text) <= most else text[: most // 2] + " ... " + text[-most // 2:]
+
+
 def check_output_folder(out: str | Path, kind: str, label: str = "--out") -> Path:
     """Check, before any work, that results of ``kind`` may be written to ``out``; return its path.
 
@@ -180,11 +186,17 @@ def check_output_folder(out: str | Path, kind: str, label: str = "--out") -> Pat
     """
     if kind not in KINDS:
         raise ValueError(f"unknown results kind {kind!r}")
-    path = Path(out).expanduser().resolve()
-    shown = f"{label} {out}"
+    shown = f"{label} {shortened(out)}"
+    try:
+        path = Path(out).expanduser().resolve()
+        exists = path.exists() or path.is_symlink()
+    except (OSError, RuntimeError) as error:  # a name too long, a loop of symbolic links
+        reason = getattr(error, "strerror", None) or str(error)
+        raise OutputFolderError(f"{shown}: cannot be a folder here ({reason}); choose another "
+                                f"name") from None
     if path == Path(path.anchor):
         raise OutputFolderError(f"{shown}: the root folder cannot be a results folder")
-    if path.exists() or path.is_symlink():
+    if exists:
         if not path.is_dir():
             raise OutputFolderError(f"{shown}: exists and is not a folder; choose a new folder")
         _check_existing(path, kind, shown)

@@ -197,6 +197,10 @@ def test_text_in_the_workbook_is_a_value_and_only_p2psims_totals_are_formulas(tm
       "industry.mean_platforms_per_investor=20"], "cannot be had among 20 platforms"),
     (["industry", "scenarios/seed_plan_in_2018.toml", "--set", "platforms.0.name=industry-3"],
      "how the industry names the platforms it draws"),
+    (["run", "scenarios/thunderstorm_2018.toml", "--set", "run.horizon_days=20", "--set",
+      "industry.events=[]"], "an industry is recorded month by month"),
+    (["run", "scenarios/seed_business_plan.toml", "--set",
+      'plan.targets=["revenue_growth[year=1] >= 0.1"]'], "year 1 has none"),
     (["plan", "scenarios/seed_business_plan.toml", "--runs", "2", "--probability", "0.9"],
      "--probability goes with --solve"),
     (["plan", "scenarios/seed_business_plan.toml", "--runs", "2", "--bracket", "1", "2"],
@@ -221,3 +225,20 @@ def test_ctrl_c_in_a_solve_says_it_keeps_nothing(monkeypatch, capsys):
                  "platforms.0.capital_cny", "--for", "cash_ran_out <= 0", "--quiet"]) == 130
     err = capsys.readouterr().err
     assert "nothing kept" in err and "resume" not in err
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "scenarios/baseline.toml"],
+    ["estimate", "estimation/wave_2018.toml"],
+    ["reserve", "scenarios/reserve_fund.toml", "--paths", "4"],
+])
+def test_an_out_that_cannot_be_a_folder_is_refused_by_name(tmp_path, capsys, command):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    for out, reason in ((tmp_path / ("x" * 300), "File name too long"),
+                        (tmp_path / "a" / "results", "Symlink loop")):
+        assert main([command[0], str(ROOT / command[1]), *command[2:], "--out", str(out),
+                     "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert "cannot be a folder here" in err and reason in err and "Traceback" not in err
+        assert len(err) < 600  # the name shortened, not printed whole

@@ -111,6 +111,9 @@ def parse_target(text: str, months: int) -> Target:
         if not 1 <= at <= last:
             raise ValueError(f"target {text!r}: {per} {at} is outside the run ({per}s 1 to "
                              f"{last}, counting from 1)")
+        if name.endswith("_growth") and at == 1:
+            raise ValueError(f"target {text!r}: {name} compares a year with the year before, and "
+                             f"year 1 has none; give [year=2] or later")
     threshold = float(match["number"].replace("_", ""))
     if not math.isfinite(threshold) or abs(threshold) > MAX_THRESHOLD:
         raise ValueError(f"target {text!r}: the threshold {match['number']} is out of range; "

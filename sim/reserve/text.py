@@ -76,10 +76,12 @@ def closed_form_lines(results: dict[str, Any]) -> list[str]:
     lines = ["loss at write-off against the closed form (Vasicek one-factor, large pool, the "
              "paths' own default rates by grade):"]
     for row in results["closed_form"]:
+        apart = (f"{row['difference_se']:+.1f} combined se" if math.isfinite(row["difference_se"])
+                 else "the difference has no error to measure it against")
         lines.append(f"  {row['confidence'] * 100:.10g} %: simulated "
                      f"{estimate_text(row['simulated_cny'], row['simulated_se'])}, formula "
                      f"{estimate_text(row['formula_cny'], row['granularity_sd_cny'])} "
-                     f"({row['difference_se']:+.1f} combined se); with the factor averaged over "
+                     f"({apart}); with the factor averaged over "
                      f"the horizon {estimate_text(row['formula_averaged_cny'])}")
     if results["closed_form_reasons"]:
         lines.append("  why they differ: " + "; ".join(results["closed_form_reasons"]))
@@ -97,9 +99,9 @@ def tail_lines(results: dict[str, Any], top: int = 3) -> list[str]:
         mine = sorted((r for r in rows if r["split"] == split
                        and (r["es_contribution_cny"] or r["mean_loss_cny"])),
                       key=lambda r: -(r["share_of_es"] if math.isfinite(r["share_of_es"]) else 0))
-        lines.append(f"  {split}: " + ", ".join(
+        lines.append(f"  {split}: " + (", ".join(
             f"{r['segment']} {share_text(r['share_of_es'])} ({share_text(r['share_of_mean'])})"
-            for r in mine[:top]))
+            for r in mine[:top]) or "no loss in the tail or on average: nothing to split"))
     return lines
 
 

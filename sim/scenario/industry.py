@@ -326,6 +326,9 @@ def check_industry(industry: IndustryConfig, horizon_days: int, names: list[str]
 
     ``names`` are the scenario's own platforms' (run in full detail); ``runs`` its ``[runs]``.
     """
+    if horizon_days < 30:
+        raise ValueError(f"run.horizon_days: {horizon_days}: an industry is recorded month by "
+                         f"month (the trackers' table); run at least 30 days")
     if names and not runs.enabled:
         raise ValueError("runs.enabled: a detailed platform inside an industry needs [runs] "
                          "enabled = true: the contagion channels reach its investors through "
