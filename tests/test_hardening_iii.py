@@ -242,3 +242,15 @@ def test_an_out_that_cannot_be_a_folder_is_refused_by_name(tmp_path, capsys, com
         err = capsys.readouterr().err
         assert "cannot be a folder here" in err and reason in err and "Traceback" not in err
         assert len(err) < 600  # the name shortened, not printed whole
+
+
+def test_a_reserve_study_with_no_loss_reads_without_nan_and_its_report_is_made(tmp_path, capsys):
+    out = tmp_path / "reserve"
+    assert main(["reserve", str(ROOT / "scenarios" / "reserve_fund.toml"), "--paths", "6",
+                 "--confidence", "0.5", "--executor", "local", "--out", str(out),
+                 "--set", "run.horizon_days=60", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "nan" not in printed and "nothing to split" in printed
+    assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "No loss in the tail" in html and ">+nan<" not in html

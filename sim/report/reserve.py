@@ -134,7 +134,8 @@ def _closed_form(page: Page, summary: dict) -> None:
         "confidence": f"{row['confidence'] * 100:.10g} %",
         "simulated loss ± se": estimate_text(row["simulated_cny"], row["simulated_se"]),
         "formula ± its granularity": estimate_text(row["formula_cny"], row["granularity_sd_cny"]),
-        "difference, combined se": f"{row['difference_se']:+.1f}",
+        "difference, combined se": (f"{row['difference_se']:+.1f}"
+                                    if math.isfinite(row["difference_se"]) else "no error"),
         "formula, factor averaged over the horizon": estimate_text(row["formula_averaged_cny"]),
     } for row in summary["closed_form"]]))
     page.text("Losses at write-off, net of the recovery they bring; the formula uses the paths' "
@@ -152,6 +153,10 @@ def _tail(page: Page, summary: dict) -> None:
     rows = [r for r in summary["tail_contributions"] if r["confidence"] == level
             and (r["es_contribution_cny"] or r["mean_loss_cny"])]
     page.heading(f"What makes the tail at {level * 100:.10g} %")
+    if not rows:
+        page.text("No loss in the tail nor on average over the paths: nothing to split by grade, "
+                  "term or vintage.", "note")
+        return
     page.table(pd.DataFrame([{
         "by": r["split"], "segment": r["segment"],
         "share of the expected shortfall": f"{r['share_of_es']:.1%} ± {r['share_of_es_se']:.1%}",
