@@ -48,7 +48,7 @@ def test_a_missing_base_is_refused_with_its_key(tmp_path, capsys):
         load_scenario(case)
     case.write_text('based_on = "../seed.toml"\n[platform_changes.7]\nservice_fee = 0.1\n')
     (tmp_path.parent / "seed.toml").write_text('[[platforms]]\nname = "a"\n')
-    with pytest.raises(ScenarioError, match="platform_changes.7: the base has platforms 0 to 0"):
+    with pytest.raises(ScenarioError, match="platform_changes.7: the base has platform 0;"):
         load_scenario(case)
     assert main(["run", str(case), "--out", str(tmp_path / "out")]) == 2
     assert "platform_changes.7" in capsys.readouterr().err and not (tmp_path / "out").exists()

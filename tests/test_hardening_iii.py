@@ -254,3 +254,21 @@ def test_a_reserve_study_with_no_loss_reads_without_nan_and_its_report_is_made(t
     assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "No loss in the tail" in html and ">+nan<" not in html
+
+
+def test_a_based_on_base_s_error_is_named_in_the_base_and_a_base_without_platforms_says_so(
+        tmp_path, capsys):
+    (tmp_path / "base.toml").write_text(BASE.replace('name = "p"', 'name = "p"\nservice_fee = 7.0'))
+    (tmp_path / "child.toml").write_text('based_on = "base.toml"\n[investors]\ncount = 60\n')
+    (tmp_path / "grandchild.toml").write_text('based_on = "child.toml"\n')
+    for name, where in (("child", "(from its base"), ("grandchild", "2 files down")):
+        assert main(["run", str(tmp_path / f"{name}.toml"), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert where in err and "base.toml" in err and "line 13" in err, err
+        assert "platforms[0].service_fee" in err
+    (tmp_path / "empty.toml").write_text('[run]\nname = "e"\n')
+    (tmp_path / "changes.toml").write_text('based_on = "empty.toml"\n[platform_changes.0]\n'
+                                           'service_fee = 0.01\n')
+    assert main(["run", str(tmp_path / "changes.toml"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "has no [[platforms]] to change" in err and "-1" not in err

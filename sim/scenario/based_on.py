@@ -94,8 +94,12 @@ def _change_platforms(tables: dict, changes: Any, path: Path, error) -> dict:
     platforms = list(tables.get("platforms", []))
     for index, change in changes.items():
         if not (index.isdigit() and int(index) < len(platforms)) or not isinstance(change, dict):
-            raise error(f"{path}: platform_changes.{index}: the base has platforms 0 to "
-                        f"{len(platforms) - 1}; give a table of changes for one of them")
+            if not platforms:
+                raise error(f"{path}: platform_changes.{index}: the base has no [[platforms]] to "
+                            f"change; give the platform whole with [[platforms]]")
+            which = "platform 0" if len(platforms) == 1 else f"platforms 0 to {len(platforms) - 1}"
+            raise error(f"{path}: platform_changes.{index}: the base has {which}; give a table "
+                        f"of changes for one of them")
         platforms[int(index)] = merge(platforms[int(index)], change)
     if changes:
         tables["platforms"] = platforms

@@ -16,7 +16,7 @@ from sim.policies import FAMILIES, PolicyContext, PolicyError, build
 from sim.runs.rules import resolve_rule
 from sim.scenario.based_on import with_base
 from sim.scenario.keys import InputError, base_value, lookup
-from sim.scenario.messages import describe_errors, find_line, key_name, split_key
+from sim.scenario.messages import Source, describe_errors, find_line, key_name, split_key
 from sim.scenario.schema import PlatformConfig, Scenario, ScenarioError
 
 
@@ -37,7 +37,7 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
     ScenarioError
         With one line per problem, naming the file, the key, the line and what is allowed.
     """
-    text, label = None, "<scenario>"
+    text, label, sources = None, "<scenario>", None
     if isinstance(source, Scenario):
         raw = source.model_dump()
     elif isinstance(source, dict):
@@ -47,9 +47,18 @@ def load_scenario(source: str | Path | dict | Scenario | None = None,
     else:
         label = str(Path(source))
         text, raw = read_toml_file(Path(source), "scenario", ScenarioError)
-        raw = with_base(Path(source), raw, lambda p: read_toml_file(p, "scenario", ScenarioError),
-                        ScenarioError)
-    scenario = validate_tables(Scenario, raw, overrides or {}, label, text)
+        own = raw
+
+        def read_base(path: Path) -> tuple[str, dict]:
+            base_text, tables = read_toml_file(path, "scenario", ScenarioError)
+            bases.append(Source(str(path), base_text, tables))
+            return base_text, tables
+
+        bases: list[Source] = []
+        raw = with_base(Path(source), raw, read_base, ScenarioError)
+        if bases:  # a key at fault is named in the file that gives it
+            sources = [Source(label, text, own), *bases]
+    scenario = validate_tables(Scenario, raw, overrides or {}, label, sources or text)
     try:
         footprint.check(scenario, label)
     except ValueError as error:
@@ -362,8 +371,12 @@ def _check_policies(scenario: Scenario, label: str, text: str | None) -> None:
 
 
 def validate_tables(model: type[BaseModel], raw: dict, overrides: dict[str, Any], label: str,
-                    text: str | None):
-    """``raw`` with ``overrides`` applied, validated as ``model``; a ScenarioError names each key."""
+                    text: str | list | None):
+    """``raw`` with ``overrides`` applied, validated as ``model``; a ScenarioError names each key.
+
+    ``text`` is the file's, or for a file ``based_on`` others a list of :class:`Source` (the file,
+    then its bases, nearest first), so that a key at fault is named where it is written.
+    """
     merged = apply_overrides(raw, overrides, label)
     try:
         return model.model_validate(merged)

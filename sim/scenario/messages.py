@@ -7,7 +7,7 @@ found by reading the TOML text (tomllib keeps no positions).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -23,17 +23,60 @@ def split_key(key: str) -> list:
     return [int(part) if part.isdigit() else part for part in key.split(".")]
 
 
-def describe_errors(error: ValidationError, label: str, text: str | None,
+class Source(NamedTuple):
+    """A scenario file as read: its name, its text and its tables (before its bases are merged)."""
+
+    label: str
+    text: str | None
+    tables: dict
+
+
+def gives(tables: Any, loc: tuple) -> bool:
+    """Whether a file's own ``tables`` give the key at ``loc`` (``platform_changes`` included)."""
+    changes = tables.get("platform_changes") if isinstance(tables, dict) else None
+    if len(loc) > 1 and loc[0] == "platforms" and changes is not None \
+            and _holds(changes, (str(loc[1]), *loc[2:])):
+        return True
+    return _holds(tables, loc)
+
+
+def _holds(node: Any, loc: tuple) -> bool:
+    for part in loc:
+        if isinstance(node, dict) and str(part) in node:
+            node = node[str(part)]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return False
+    return True
+
+
+def _located(label: str, text: str | list[Source] | None, loc: tuple) -> tuple[str, str | None]:
+    """The file that gives the key at ``loc`` (the scenario, or the base it comes from), its text."""
+    if not isinstance(text, list):
+        return label, text
+    for depth, source in enumerate(text):
+        if gives(source.tables, loc):
+            return (label if depth == 0 else f"{label} (from its base {source.label}"
+                    f"{'' if depth == 1 else f', {depth} files down'})"), source.text
+    return label, text[0].text
+
+
+def describe_errors(error: ValidationError, label: str, text: str | list[Source] | None,
                     overrides: dict[str, Any], root: type[BaseModel] = Scenario) -> str:
-    """One line per problem (20 at most): where (file, line or override), the key, what is allowed."""
+    """One line per problem (20 at most): where (file, line or override), the key, what is allowed.
+
+    ``text`` is the file's, or a list of :class:`Source`: the file and the files it is
+    ``based_on``, nearest first; a key at fault is then placed in the file that gives it.
+    """
     overridden = {tuple(split_key(k.replace("__", "."))): k.replace("__", ".") for k in overrides}
     lines = []
     for item in error.errors()[:20]:
         loc = item["loc"]
         key = key_name(loc)
-        where = f"{label}"
+        where, own_text = _located(label, text, loc)
         by = next((k for path, k in overridden.items() if tuple(loc[:len(path)]) == path), None)
-        line = find_line(text, loc) if text and by is None else None
+        line = find_line(own_text, loc) if own_text and by is None else None
         if by is not None:
             where += f" (override {by})"
         elif line:
