@@ -182,6 +182,33 @@ def test_the_dashboard_server_leaves_no_process_after_sigterm():
     assert not _processes_with(f"--port {port}") and not _serving(port)
 
 
+def test_the_dashboard_server_dies_with_a_command_killed_outright():
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        port = probe.getsockname()[1]
+    parent = subprocess.Popen([sys.executable, "-m", "sim.cli", "dashboard", BASELINE, "--port",
+                               str(port), "--no-browser"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not _serving(port) and time.time() < deadline and parent.poll() is None:
+        time.sleep(0.2)
+    assert _serving(port) and _processes_with(f"--port {port}")
+    parent.kill()  # SIGKILL: no handler runs, as when a time-out kills the command
+    parent.wait(timeout=30)
+    deadline = time.time() + 15
+    while (_processes_with(f"--port {port}") or _serving(port)) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _processes_with(f"--port {port}") and not _serving(port)
+
+
+def test_an_ipv6_host_is_shown_in_brackets_and_a_host_not_in_ascii_is_refused(capsys):
+    from sim.dashboard.server import url
+
+    assert url("::1", 8765) == "http://[::1]:8765/" and url("localhost", 1) == "http://localhost:1/"
+    assert main(["dashboard", BASELINE, "--host", "ｌｏｃａｌｈｏｓｔ", "--no-browser"]) == 2
+    assert "write it in ASCII" in capsys.readouterr().err
+
+
 def _serving(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("localhost", port)) == 0

@@ -1,8 +1,10 @@
 """``p2psim dashboard``: check the scenario and the port, then serve the Solara app on localhost.
 
 The app (:mod:`sim.dashboard.app`) runs in Solara's server, started as a child process with the
-scenario in ``P2PSIM_DASHBOARD_SCENARIO``. Its scripts and styles come from the ``solara-assets``
-package, so the page needs no network; Solara's version check and telemetry are switched off.
+scenario in ``P2PSIM_DASHBOARD_SCENARIO``, through :mod:`sim.dashboard.launcher`, which ties it to
+this process: however ``p2psim dashboard`` ends, its server ends with it. Its scripts and styles
+come from the ``solara-assets`` package, so the page needs no network; Solara's version check and
+telemetry are switched off.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ def check_port(host: str, port: int) -> None:
     """
     if not 1 <= port <= 65535:
         raise DashboardError(f"--port {port}: must be 1 to 65535")
+    if not host.isascii() or not host.strip():
+        raise DashboardError(f"--host {host!r}: write it in ASCII, an address or a name (localhost, "
+                             f"127.0.0.1, ::1, or 0.0.0.0 for every interface)")
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
@@ -71,7 +76,8 @@ def command(scenario: Path, host: str, port: int, open_browser: bool) -> tuple[l
     """The server's command line and environment."""
     env = {**os.environ, "P2PSIM_DASHBOARD_SCENARIO": str(scenario), "MPLBACKEND": "Agg",
            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
-    args = [sys.executable, "-m", "solara", "run", "sim.dashboard.app", "--host", host,
+    args = [sys.executable, "-m", "sim.dashboard.launcher", str(os.getpid()),  # dies with us
+            "run", "sim.dashboard.app", "--host", host,
             "--port", str(port), "--production", "--no-check-version",
             "--open" if open_browser else "--no-open", "--log-level", "warning"]
     return args, env
@@ -98,9 +104,13 @@ def serve(scenario: str, host: str = "localhost", port: int = 8765,
     market.step()  # compiles the kernels into numba's cache: a visitor's first Step is quick
     market.release()
     args, env = command(path, host, port, open_browser)
-    print(f"p2psim dashboard: http://{host}:{port}/ ({path.name}); Ctrl-C stops it",
-          file=sys.stderr)
+    print(f"p2psim dashboard: {url(host, port)} ({path.name}); Ctrl-C stops it", file=sys.stderr)
     return run_server(args, env)
+
+
+def url(host: str, port: int) -> str:
+    """The address to open: an IPv6 host in brackets (``http://[::1]:8765/``)."""
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
 def run_server(args: list[str], env: dict) -> int:
