@@ -272,3 +272,13 @@ def test_a_based_on_base_s_error_is_named_in_the_base_and_a_base_without_platfor
     assert main(["run", str(tmp_path / "changes.toml"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "has no [[platforms]] to change" in err and "-1" not in err
+
+
+@pytest.mark.parametrize("argument, code", [("rate_cap", 2), ("rate_cap=abc", 2),
+                                            ("rate_cap=0.3", 0)])
+def test_the_contract_check_refuses_bad_parameters_with_exit_2(capsys, argument, code):
+    from sim.policies.contract import main as contract
+
+    assert contract(["pricing", "grid", argument]) == code
+    err = capsys.readouterr().err
+    assert ("error:" in err) == (code == 2) and "Traceback" not in err

@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     from sim.scenario.loading import parse_set
+    from sim.scenario.schema import ScenarioError
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) < 2 or args[0] not in CHECKS:
@@ -155,8 +156,16 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     family, name = args[0], args[1]
-    params = dict(parse_set(item) for item in args[2:])
+    try:
+        params = dict(parse_set(item) for item in args[2:])
+    except ScenarioError as error:
+        print(f"python -m sim.policies.contract: error: {error}", file=sys.stderr)
+        return 2
     breaches = check_policy(family, {"policy": name, **params}, search_dir=os.getcwd())
+    if params and breaches and breaches[0].startswith("does not build"):  # the parameters given
+        print(f"python -m sim.policies.contract: error: {family} policy {name!r} {breaches[0]}",
+              file=sys.stderr)
+        return 2
     for breach in breaches:
         print(f"{family} policy {name!r} {breach}")
     if not breaches:
