@@ -58,7 +58,7 @@ MAX_SEED = 2**63 - 1
 MIN_PRINCIPAL_CNY = 0.01          # one fen
 MAX_PRINCIPAL_CNY = 10_000_000_000.0  # every column exact to the fen (10^12 fen < 2^53)
 AFTER_INTERRUPT = {command: "rerun the same command to resume"  # the runs finished are kept
-                   for command in ("experiment", "plan", "reserve", "board")}
+                   for command in ("experiment", "plan", "reserve", "board", "estimate")}
 
 
 class UsageError(Exception):

@@ -39,7 +39,7 @@ _WHAT = {"run": "a run (p2psim run)", "experiment": "an experiment (p2psim exper
          "reserve": "a reserve study (p2psim reserve)",
          "board": "a comparison of protection schemes (p2psim board)",
          "industry": "an industry run (p2psim industry)",
-         "paths": "the paths kept of an unfinished reserve study or board",
+         "paths": "the runs kept of an unfinished reserve study, board or estimation",
          "solve": "an input solved for a plan's target (p2psim plan --solve)",
          "estimation": "an estimation (p2psim estimate)"}
 

@@ -7,6 +7,8 @@ small one checks the machinery.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,6 +59,16 @@ def _file(tmp_path, **changes) -> str:
     return str(path)
 
 
+def test_an_estimation_too_big_to_run_is_refused_before_any_run(tmp_path, capsys):
+    path = Path(_file(tmp_path))
+    path.write_text(path.read_text().replace("points = 6", "points = 10000").replace(
+        "replications = 2\ncheck", "replications = 1000\ncheck"))
+    assert main(["estimate", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "estimation.points × replications" in err and "hours are allowed" in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / ".out.paths").exists()
+
+
 @pytest.mark.parametrize(("changes", "message"), [
     ({"fitted": '["balance_change", "wave_size"]'},
      "moments: fit[1]: unknown moment or series 'wave_size'; allowed: balance_change"),
@@ -74,9 +86,23 @@ def test_bad_estimation_input_is_named_exits_2_and_writes_nothing(tmp_path, caps
     assert not out.exists()
 
 
-def test_the_same_seed_gives_the_same_estimates_on_one_worker_or_two(tmp_path, capsys):
+def test_the_same_seed_gives_the_same_estimates_on_one_worker_or_two(tmp_path, capsys,
+                                                                    monkeypatch):
+    import sim.estimation.study as study
+
     path = _file(tmp_path)
-    folders = []
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:  # Ctrl-C after the design: its runs are kept
+        patch.setattr(study.fit, "estimate", interrupted)
+        assert main(["estimate", path, "--out", str(tmp_path / "local"), "--quiet",
+                     "--executor", "local"]) == 130
+    assert "rerun the same command to resume" in capsys.readouterr().err
+    kept = tmp_path / ".local.paths" / "runs"
+    assert len(list(kept.glob("run-*.json"))) == 7 * 2  # the start and 6 points, twice each
+    folders = []  # the local one resumes from them
     for executor, workers in (("local", "1"), ("process", "2")):
         out = tmp_path / executor
         assert main(["estimate", path, "--out", str(out), "--quiet", "--executor", executor,
@@ -98,6 +124,7 @@ def test_the_same_seed_gives_the_same_estimates_on_one_worker_or_two(tmp_path, c
     design_table = pd.read_csv(folders[0] / "design.csv")
     assert 7 <= len(design_table) <= 14  # seven more, and those of the first seven in the box
     assert len(pd.read_csv(folders[0] / "runs.csv")) == (7 + 7) * 2 + 2
+    assert not kept.parent.exists()  # the kept runs go once the results are written
     strict((folders[0] / "estimation.json").read_text(encoding="utf-8"))
 
 

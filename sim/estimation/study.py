@@ -28,11 +28,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import strict_json
+from sim import footprint, strict_json
 from sim.estimation import fit
 from sim.estimation.moments import MOMENTS, observed, simulated
 from sim.estimation.spec import Estimation, EstimationError, load_estimation
 from sim.experiments.design import RunTask, run_seeds
+from sim.experiments.store import RunStore
+from sim.scenario import load_scenario
 
 KIND = "estimation"
 
@@ -89,34 +91,65 @@ def _tasks(spec: Estimation, scenario: Path, points: np.ndarray, first_run: int,
     return tasks
 
 
-def _run(tasks: list[RunTask], executor: str, workers: int, scheduler: str | None,
-         quiet: bool, label: str) -> list[dict]:
+def _run(tasks: list[RunTask], store: RunStore, executor: str, workers: int,
+         scheduler: str | None, quiet: bool, label: str) -> list[dict]:
+    """Every task's record: those ``store`` kept from an interrupted estimation, the rest run."""
     from tqdm import tqdm
 
     from sim.experiments.runner import execute
 
-    records = []
-    with tqdm(total=len(tasks), unit="run", disable=quiet, file=sys.stderr, desc=label) as bar:
-        for record in execute(tasks, executor, workers, scheduler, function=simulate_moments):
+    done = store.done()
+    todo = [task for task in tasks if task.run not in done]
+    with tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="run", disable=quiet,
+              file=sys.stderr, desc=label) as bar:
+        for record in execute(todo, executor, workers, scheduler, function=simulate_moments):
             if record["status"] != "ok":
                 raise EstimationError(f"{label}: run {record['run']} failed: {record['error']}")
-            records.append(record)
+            store.write(record)
             bar.update(1)
-    return sorted(records, key=lambda r: r["run"])
+    runs = {task.run for task in tasks}
+    return [record for record in store.records() if record["run"] in runs]
+
+
+def total_runs(cfg) -> int:
+    """The runs an estimation makes at most: design (and start), refinement, check."""
+    return (cfg.points + 1 + cfg.refine_points) * cfg.replications + cfg.check_replications
+
+
+def run_store(folder: Path, spec: Estimation, path: Path, scenario: Path, quiet: bool) -> RunStore:
+    """The estimation's kept runs, beside its results folder, keyed by every file it reads."""
+    from sim.experiments.store import file_hashes, kept_runs_folder
+    from sim.folders import check_output_folder
+    from sim.scenario.reads import files_read
+
+    kept = check_output_folder(kept_runs_folder(folder), "paths", "the folder of kept runs")
+    manifest = {"study": "estimation", "estimation": spec.model_dump(mode="json"),
+                "runs": total_runs(spec.estimation),
+                "inputs": file_hashes({"estimation file": path,
+                                       **files_read(scenario, role="base scenario")})}
+    store = RunStore(kept, manifest, overwrite=True, kind="paths",
+                     required=frozenset({"point", "replication", "moments"}))
+    if not quiet and store.started_over:
+        print(f"{spec.estimation.name}: starting over: {store.started_over}", file=sys.stderr)
+    if not quiet and store.done():
+        print(f"{spec.estimation.name}: resuming; {len(store.done())} runs kept in {kept} from "
+              f"an interrupted estimation are not run again", file=sys.stderr)
+    return store
 
 
 class Stages:
     """The estimation's runs, stage by stage (design, refine, check), numbered in one sequence."""
 
-    def __init__(self, spec, scenario, keys, low, high, executor, workers, scheduler, quiet):
+    def __init__(self, spec, scenario, keys, low, high, store, executor, workers, scheduler,
+                 quiet):
         self.spec, self.scenario, self.keys = spec, scenario, keys
-        self.low, self.high = low, high
+        self.low, self.high, self.store = low, high, store
         self.where = (executor, workers, scheduler, quiet)
         self.next_run, self.left_out, self.rows = 0, 0, []
 
     def _records(self, stage: str, points: np.ndarray, replications: int) -> list[dict]:
         tasks = _tasks(self.spec, self.scenario, points, self.next_run, replications)
-        records = _run(tasks, *self.where, f"{self.spec.estimation.name}: {stage}")
+        records = _run(tasks, self.store, *self.where, f"{self.spec.estimation.name}: {stage}")
         self.next_run += len(tasks)
         self.rows += [{"run": r["run"], "stage": stage, "point": r["point"],
                        "replication": r["replication"],
@@ -167,6 +200,13 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
     cfg = spec.estimation
     folder = check_output_folder(Path(out or cfg.out or Path("results") / cfg.name), KIND,
                                  "--out" if out else "the results folder")
+    try:  # its size first: a design too big to run in time is refused before anything runs
+        footprint.check_study(load_scenario(scenario, cfg.fixed), total_runs(cfg), workers,
+                              "estimation.points × replications (with refine_points and "
+                              "check_replications)")
+    except ValueError as error:
+        raise EstimationError(f"{path}: {error}") from None
+    store = run_store(folder, spec, Path(path), scenario, quiet)
     low = np.array([p.bounds[0] for p in spec.parameters])
     high = np.array([p.bounds[1] for p in spec.parameters])
     start = (np.array([p.start for p in spec.parameters]) - low) / (high - low)
@@ -174,7 +214,7 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
     keys = [key for key, _, _ in rows]
     fitted = np.array([role == "fit" for _, role, _ in rows])
     data = np.array([observed(key.split("@")[0], period) for key, _, period in rows])
-    stages = Stages(spec, scenario, keys, low, high, executor, workers, scheduler, quiet)
+    stages = Stages(spec, scenario, keys, low, high, store, executor, workers, scheduler, quiet)
     unit, table = stages.run("design", np.vstack([start, fit.design(cfg.points, len(low),
                                                                     cfg.seed)]))
     noise = table.var(axis=1, ddof=1).mean(axis=0) if cfg.replications > 1 else np.zeros(len(keys))
@@ -208,6 +248,7 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
     result["runs_table"] = pd.DataFrame(stages.rows)
     with atomic_folder(folder, KIND) as staging:
         _write(staging, result, spec)
+    store.discard()
     result["folder"] = folder
     return result
 

@@ -190,6 +190,15 @@ def _what_changed(path: Path, manifest: dict[str, Any]) -> str:
     return f"{what}: " + "; ".join(changes)
 
 
+def kept_runs_folder(out: Path) -> Path:
+    """Where a study writing ``out`` whole at its end keeps its finished runs meanwhile: beside it.
+
+    A reserve study, a board and an estimation keep theirs there (kind ``paths``), deleted once
+    the results are written; Ctrl-C leaves them for the same command to resume from.
+    """
+    return out.parent / f".{out.name}.paths"
+
+
 def discard_store(folder: Path, kind: str) -> None:
     """Delete a store of kept runs of ``kind``: p2psim's own files only, then the folder if empty."""
     if not folder.is_dir() or folder_kind(folder) != kind:

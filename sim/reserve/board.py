@@ -29,13 +29,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from tqdm import tqdm
 
-from sim.experiments.store import discard_store
+from sim.experiments.store import discard_store, kept_runs_folder
 from sim.folders import atomic_folder, check_output_folder
 from sim.money import estimate_text
 from sim.reserve.caveats import probability_text
 from sim.reserve.request import MAX_PATHS, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import METHODS
-from sim.reserve.study import kept_paths_folder, run_reserve_study
+from sim.reserve.study import run_reserve_study
 from sim.reserve.text import book_lines, closed_form_lines, size_label
 from sim.scenario.loading import file_fault, read_toml_file, shortened
 from sim.scenario.messages import describe_errors
@@ -164,7 +164,7 @@ def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,
     """Run every scheme's study and write the comparison; return its rows."""
     board = load_board(path)
     out = Path(out) if out else Path("results") / f"board-{Path(path).stem}"
-    kept = kept_paths_folder(check_output_folder(out, "board"))
+    kept = kept_runs_folder(check_output_folder(out, "board"))
     requests = board_requests(board, path, paths=paths, workers=workers, executor=executor,
                               quiet=quiet)
     total = sum(request.paths for request in requests)  # root-finding's rounds add to it

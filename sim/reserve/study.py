@@ -15,7 +15,7 @@ import pandas as pd
 from sim import strict_json
 from sim.experiments.design import run_seeds
 from sim.experiments.runner import execute
-from sim.experiments.store import RunStore, file_hashes
+from sim.experiments.store import RunStore, file_hashes, kept_runs_folder
 from sim.folders import atomic_folder, check_output_folder
 from sim.outputs import git_revision
 from sim.reserve import analysis, committee, figures
@@ -66,7 +66,7 @@ def run_reserve_study(request: ReserveRequest, kept_at: Path | None = None,
     label = study_label(request, plan)
     shown = Path(request.out) if request.out else Path("results") / f"reserve-{name}"
     out = check_output_folder(shown, "reserve")
-    store = path_store(kept_at or kept_paths_folder(out), request, plan)  # before any path runs
+    store = path_store(kept_at or kept_runs_folder(out), request, plan)  # before any path runs
     kept = len(store.done())
     if store.started_over and not request.quiet:
         print(f"{label}: starting over: {store.started_over}", file=sys.stderr)
@@ -101,11 +101,6 @@ def run_reserve_study(request: ReserveRequest, kept_at: Path | None = None,
 def study_label(request: ReserveRequest, plan: Plan) -> str:
     """What the progress bar and the messages call the study: a board's scheme, or the scenario."""
     return f"reserve {request.label or plan.scenario.run.name}"
-
-
-def kept_paths_folder(out: Path) -> Path:
-    """Where a study writing ``out`` keeps its finished paths while it runs: beside ``out``."""
-    return out.parent / f".{out.name}.paths"
 
 
 STUDY_SETTINGS = ("paths", "horizon_months", "confidence", "method", "stratify",
