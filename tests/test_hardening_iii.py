@@ -282,3 +282,24 @@ def test_the_contract_check_refuses_bad_parameters_with_exit_2(capsys, argument,
     assert contract(["pricing", "grid", argument]) == code
     err = capsys.readouterr().err
     assert ("error:" in err) == (code == 2) and "Traceback" not in err
+
+
+def test_an_industry_experiment_keeps_the_industry_s_figures_by_default(tmp_path):
+    from sim.experiments.spec import (
+        INDUSTRY_STATISTICS,
+        MARKET_STATISTICS,
+        default_statistics,
+        load_experiment,
+    )
+
+    assert default_statistics(ROOT / "scenarios" / "baseline.toml", {}) == MARKET_STATISTICS
+    assert default_statistics(ROOT / "scenarios" / "thunderstorm_2018.toml",
+                              {}) == INDUSTRY_STATISTICS  # no detailed platform: not volume 0
+    assert default_statistics(ROOT / "scenarios" / "seed_plan_in_2018.toml",
+                              {}) == INDUSTRY_STATISTICS + MARKET_STATISTICS
+    path = tmp_path / "experiment.toml"
+    path.write_text(f'[experiment]\nname = "e"\nscenario = '
+                    f'"{(ROOT / "scenarios" / "thunderstorm_2018.toml").as_posix()}"\n')
+    assert load_experiment(path)[0].outputs.statistics == INDUSTRY_STATISTICS
+    path.write_text(path.read_text() + '[outputs]\nstatistics = ["volume_cny"]\n')
+    assert load_experiment(path)[0].outputs.statistics == ["volume_cny"]  # as the file says

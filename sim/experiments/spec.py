@@ -49,9 +49,13 @@ from sim.company.targets import FIGURES, parse_figure
 from sim.industry.tracker import INDUSTRY_SERIES
 from sim.outputs.statistics import BY_NAME as STATISTICS
 from sim.reporters import MODEL_REPORTERS
-from sim.scenario.loading import file_fault, read_toml_file, shortened
+from sim.scenario.loading import file_fault, load_scenario, read_toml_file, shortened
 from sim.scenario.messages import file_errors
-from sim.scenario.schema import fits_a_folder_name
+from sim.scenario.schema import ScenarioError, fits_a_folder_name
+
+MARKET_STATISTICS = ["volume_cny", "platform_profit_cny", "annual_default_rate"]
+INDUSTRY_STATISTICS = ["problem_platforms", "industry_volume_cny", "industry_losses_cny"]
+"""What each run keeps by default: a market's figures, or an industry's (its own come first)."""
 
 DESIGNS = ("grid", "list", "random", "latin", "sobol", "morris", "variants")
 
@@ -116,8 +120,8 @@ class VariantConfig(_Section):
 class OutputsConfig(_Section):
     """What each run keeps."""
 
-    statistics: list[str] = Field(default_factory=lambda: ["volume_cny", "platform_profit_cny",
-                                                           "annual_default_rate"])
+    statistics: list[str] = Field(default_factory=lambda: list(MARKET_STATISTICS), description=(
+        "end-of-run figures each run keeps (default: the market's, or an industry's)"))
     timeseries: list[str] = Field(default_factory=list)
     sensitivity: list[str] = Field(default_factory=list)
 
@@ -210,4 +214,22 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
         raise ExperimentError(f"{path}: experiment.scenario: {fault}: {shortened(scenario)}; "
                               f"give the scenario file's path, relative to the experiment file")
     scenario = scenario.resolve()
+    if "statistics" not in spec.outputs.model_fields_set:
+        spec.outputs.statistics = default_statistics(scenario, spec.experiment.fixed)
     return spec, scenario
+
+
+
+def default_statistics(scenario: Path, fixed: dict[str, Any]) -> list[str]:
+    """What each run keeps when the file does not say: the market's figures, or an industry's.
+
+    An industry's detailed platforms' figures (volume, profit, defaults) come after its own; with
+    none, those would read 0 where the industry lent.
+    """
+    try:
+        config = load_scenario(scenario, fixed)
+    except ScenarioError:
+        return list(MARKET_STATISTICS)  # the plan of the runs reports what is wrong
+    if config.industry is None:
+        return list(MARKET_STATISTICS)
+    return INDUSTRY_STATISTICS + (MARKET_STATISTICS if config.platforms else [])
