@@ -45,6 +45,7 @@ from sim.estimation.spec import EstimationError
 from sim.experiments.spec import ExperimentError
 from sim.folders import OutputFolderError
 from sim.industry import command as industry_command
+from sim.plan import command as plan_command
 from sim.plan.errors import PlanError
 from sim.policies.checks import PolicyFault
 from sim.report.folder import ReportError
@@ -109,7 +110,7 @@ def _is_industry(path: str) -> bool:
     """
     from sim.scenario import ScenarioError
     from sim.scenario.based_on import with_base
-    from sim.scenario.loading import not_a_scenario, read_toml_file
+    from sim.scenario.files import not_a_scenario, read_toml_file
 
     def read(file: Path):
         return read_toml_file(file, "scenario", ScenarioError)
@@ -158,46 +159,6 @@ def _board(args: argparse.Namespace) -> int:
     print(format_board(result["rows"], result["warnings"], result["first"]))
     print(f"results: {result['folder']}/ (board.csv, board.png; schemes/NAME/: each scheme's "
           f"reserve study)")
-    return 0
-
-
-def _plan(args: argparse.Namespace) -> int:
-    from sim.plan.study import PlanRequest, format_plan, run_plan
-
-    request = PlanRequest(
-        scenario=args.scenario, runs=args.runs, workers=args.workers, executor=args.executor,
-        scheduler=args.scheduler, out=args.out, seed=args.seed, overwrite=args.overwrite,
-        overrides=dict(parse_set(item) for item in args.set), quiet=args.quiet)
-    if args.solve is not None or args.target is not None:
-        return _solve(args, request)
-    given = [f"--{name}" for name in ("probability", "bracket", "tolerance")
-             if getattr(args, name) is not None]
-    if given:
-        verb = "goes" if len(given) == 1 else "go"
-        raise PlanError(f"{' and '.join(given)} {verb} with --solve KEY --for TARGET (the "
-                        f"search's settings); an ordinary plan has no use for them")
-    results = run_plan(request)
-    print(f"{results['runs']} runs ({results['skipped']} already done), {results['failed']} failed")
-    print(format_plan(results))
-    print(f"results: {results['folder']}/ (plan.xlsx; targets.csv, statements_by_year.csv, "
-          f"timing.csv, cash_out.csv, capital_needed.csv, drivers.csv, runs.csv; plan.json; "
-          f"fans.png, targets.png)")
-    return 0
-
-
-def _solve(args: argparse.Namespace, request) -> int:
-    from sim.plan.solve import SolveRequest, format_solve, run_solve
-
-    if args.solve is None or args.target is None:
-        raise PlanError("--solve KEY and --for TARGET go together, e.g. --solve "
-                        "platforms.0.capital_cny --for \"cash_ran_out <= 0\" --probability 0.95")
-    args.after_interrupt = ("nothing kept: --solve keeps no runs yet, so a rerun searches "
-                            "again from the start")
-    probability = 0.5 if args.probability is None else args.probability
-    result = run_solve(request, SolveRequest(args.solve, args.target, probability,
-                                             args.bracket, args.tolerance))
-    print(format_solve(result))
-    print(f"results: {result['folder']}/ (solve.json, trials.csv, thresholds.csv, solve.png)")
     return 0
 
 
@@ -331,37 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where paths run (default: a process pool)")
     board.add_argument("--quiet", action="store_true", help="no progress bars")
     board.set_defaults(func=_board)
-    plan = sub.add_parser("plan", help="test a business plan: the odds of meeting each [plan] "
-                                       "target, statements P10/P50/P90, a spreadsheet")
-    plan.add_argument("scenario", help="scenario file with [plan] targets, e.g. "
-                                       "scenarios/seed_business_plan.toml")
-    plan.add_argument("--runs", type=int, default=200, help="runs (default 200)")
-    plan.add_argument("--out", default=None, help="results folder (default: results/NAME-plan)")
-    plan.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
-    plan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                      help="override a scenario key")
-    plan.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                      help="parallel runs (default: one per core)")
-    plan.add_argument("--executor", default="process", choices=["local", "process", "dask"],
-                      help="where runs go: this process, a process pool (default), or Dask")
-    plan.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
-    plan.add_argument("--overwrite", action="store_true",
-                      help="start over in a folder that holds another study's runs")
-    plan.add_argument("--quiet", action="store_true", help="no progress bar")
-    plan.add_argument("--solve", default=None, metavar="KEY",
-                      help="find the value of this input (e.g. platforms.0.capital_cny) at which "
-                           "the --for target is met with --probability")
-    plan.add_argument("--for", dest="target", default=None, metavar="TARGET",
-                      help="the target to solve for, as in [plan], e.g. \"cash_ran_out <= 0\"")
-    plan.add_argument("--probability", type=float, default=None,
-                      help="with --solve: share of runs that must meet it (default 0.5)")
-    plan.add_argument("--bracket", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
-                      help="with --solve: values to search between (default: 0 to 4 x the "
-                           "scenario's)")
-    plan.add_argument("--tolerance", type=float, default=None,
-                      help="with --solve: width the answer is found to (default: the "
-                           "bracket's / 200)")
-    plan.set_defaults(func=_plan)
+    plan_command.add_parser(sub)
     rep = sub.add_parser("report", help="one self-contained HTML report of a results folder, or "
                                         "several of one kind side by side")
     rep.add_argument("results", metavar="RESULTS_DIR", nargs="+",

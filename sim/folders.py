@@ -166,12 +166,6 @@ def marker_files(folder: Path) -> dict[str, dict] | None:
     return files
 
 
-def shortened(out: str | Path, most: int = 120) -> str:
-    """A folder's name as a message shows it: at most ``most`` characters."""
-    text = str(out)
-    return text if len(text) <= most else text[: most // 2] + " ... " + text[-most // 2:]
-
-
 def check_output_folder(out: str | Path, kind: str, label: str = "--out") -> Path:
     """Check, before any work, that results of ``kind`` may be written to ``out``; return its path.
 
@@ -186,6 +180,8 @@ def check_output_folder(out: str | Path, kind: str, label: str = "--out") -> Pat
     """
     if kind not in KINDS:
         raise ValueError(f"unknown results kind {kind!r}")
+    from sim.scenario.files import shortened
+
     shown = f"{label} {shortened(out)}"
     try:
         path = Path(out).expanduser().resolve()

@@ -92,7 +92,7 @@ def serve(scenario: str, host: str = "localhost", port: int = 8765,
     """
     from sim.dashboard.model import DashboardMarket
     from sim.scenario import ScenarioError
-    from sim.scenario.loading import read_toml_file
+    from sim.scenario.files import read_toml_file
 
     path = Path(scenario).expanduser().resolve()
     if "industry" in read_toml_file(path, "scenario", ScenarioError)[1]:

@@ -38,8 +38,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from sim.estimation.moments import MOMENTS, data_months
 from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.files import file_fault, read_toml_file, shortened
 from sim.scenario.industry import MONTH_PATTERN, month_index
-from sim.scenario.loading import file_fault, read_toml_file, shortened
 from sim.scenario.messages import file_errors
 from sim.scenario.schema import fits_a_folder_name
 

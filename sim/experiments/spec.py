@@ -49,7 +49,8 @@ from sim.company.targets import FIGURES, parse_figure
 from sim.industry.tracker import INDUSTRY_SERIES
 from sim.outputs.statistics import BY_NAME as STATISTICS
 from sim.reporters import MODEL_REPORTERS
-from sim.scenario.loading import file_fault, load_scenario, read_toml_file, shortened
+from sim.scenario.files import file_fault, read_toml_file, shortened
+from sim.scenario.loading import load_scenario
 from sim.scenario.messages import file_errors
 from sim.scenario.schema import ScenarioError, fits_a_folder_name
 

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from sim.scenario.based_on import with_base
-from sim.scenario.loading import not_a_scenario, parse_set, read_toml_file
+from sim.scenario.files import not_a_scenario, read_toml_file
+from sim.scenario.loading import parse_set
 from sim.scenario.schema import ScenarioError
 
 

@@ -37,7 +37,7 @@ from sim.reserve.request import MAX_PATHS, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import METHODS
 from sim.reserve.study import run_reserve_study
 from sim.reserve.text import book_lines, closed_form_lines, size_label
-from sim.scenario.loading import file_fault, read_toml_file, shortened
+from sim.scenario.files import file_fault, read_toml_file, shortened
 from sim.scenario.messages import describe_errors
 
 NAME_LENGTH = 80

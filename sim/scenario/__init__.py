@@ -22,7 +22,8 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sim.scenario.loading import load_scenario, policy_context, read_text_file
+    from sim.scenario.files import read_text_file
+    from sim.scenario.loading import load_scenario, policy_context
     from sim.scenario.schema import (
         BorrowersConfig,
         FundPoolConfig,
@@ -42,8 +43,8 @@ __all__ = ["BorrowersConfig", "FundPoolConfig", "GradesConfig", "InitialBookConf
            "LoansConfig", "MacroConfig", "PlatformConfig", "RecessionWindow", "RunConfig", "Scenario",
            "ScenarioError", "StressConfig", "load_scenario", "policy_context", "read_text_file"]
 
-_LAZY = {**dict.fromkeys(("load_scenario", "policy_context", "read_text_file"),
-                         "sim.scenario.loading"),
+_LAZY = {**dict.fromkeys(("load_scenario", "policy_context"), "sim.scenario.loading"),
+         "read_text_file": "sim.scenario.files",
          **dict.fromkeys(("RecessionWindow", "StressConfig"), "sim.scenario.stress")}
 
 

@@ -321,11 +321,13 @@ def month_name(index: int) -> str:
     return f"{2000 + index // 12}-{index % 12 + 1:02d}"
 
 
-def check_industry(industry: IndustryConfig, horizon_days: int, names: list[str], runs) -> None:
+def check_industry(industry: IndustryConfig, horizon_days: int, platforms: list, runs) -> None:
     """Cross-checks of the industry with the rest of the scenario (ValueError naming the key).
 
-    ``names`` are the scenario's own platforms' (run in full detail); ``runs`` its ``[runs]``.
+    ``platforms`` are the scenario's own (run in full detail); ``runs`` its ``[runs]``.
     """
+    names = [platform.name for platform in platforms]
+    check_launches(industry, platforms)
     if horizon_days < 30:
         raise ValueError(f"run.horizon_days: {horizon_days}: an industry is recorded month by "
                          f"month (the trackers' table); run at least 30 days")

@@ -20,12 +20,7 @@ from pydantic import (
 from sim.loans import DAYS_PER_YEAR, MAX_TERM_MONTHS, parse_method
 from sim.scenario.company import CompanyConfig, check_raises
 from sim.scenario.credit import SeasoningConfig, check_all_in_cap, check_seasoning
-from sim.scenario.industry import (
-    IndustryConfig,
-    PlatformInIndustry,
-    check_industry,
-    check_launches,
-)
+from sim.scenario.industry import IndustryConfig, PlatformInIndustry, check_industry
 from sim.scenario.plan import PlanConfig, check_plan
 from sim.scenario.runs import LiquidityConfig, RunsConfig, check_events
 from sim.scenario.stress import StressConfig, check_stress
@@ -385,8 +380,7 @@ class Scenario(_Section):
         if len(set(names)) != len(names):
             raise ValueError(f"platform names must be distinct, got {names}")
         if self.industry is not None:
-            check_industry(self.industry, self.run.horizon_days, names, self.runs)
-            check_launches(self.industry, self.platforms)
+            check_industry(self.industry, self.run.horizon_days, self.platforms, self.runs)
         for key in ["market_share", "investor_share"] if names else []:
             total = sum(getattr(p, key) for p in self.platforms)
             if abs(total - 1.0) > 1e-6:
