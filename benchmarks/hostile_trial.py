@@ -397,6 +397,42 @@ def other_cases() -> list[Case]:
         cases.append(Case("cli", " ".join(argv) or "(nothing)", argv,
                           {"s.toml": _shrunk_scenario(_read("scenarios/baseline.toml")).encode()},
                           expect))
+    return cases + hardening_iii_cases()
+
+
+def hardening_iii_cases() -> list[Case]:
+    """The classes of the third trial, each a refusal.
+
+    Names that cannot be folders, settings that were ignored, files given to the wrong command,
+    keys at fault in the base they come from.
+    """
+    seed, wave = "scenarios/seed_business_plan.toml", "scenarios/thunderstorm_2018.toml"
+    base = _shrunk_scenario(_read("scenarios/baseline.toml"))
+    cases = [Case("run", "--out of 300 characters", ["run", "s.toml", "--out", "x" * 300],
+                  {"s.toml": base.encode()}, "refuse"),
+             Case("run", "an estimation file", ["run", str(ROOT / "estimation/wave_2018.toml")],
+                  {}, "refuse"),
+             Case("industry", "an estimation file",
+                  ["industry", str(ROOT / "estimation/wave_2018.toml")], {}, "refuse"),
+             Case("run", "a base with a bad key", ["run", "child.toml"],
+                  {"base.toml": base.replace("count = 1500", "count = -5", 1).encode(),
+                   "child.toml": b'based_on = "base.toml"\n'}, "refuse"),
+             Case("plan", "--probability without --solve",
+                  ["plan", str(ROOT / seed), "--runs", "2", "--probability", "0.9"], {}, "refuse")]
+    for key, value, command, scenario in (
+            ("platforms.0.liquidity.capital_call_limit_cny", "-0.5", "run",
+             "scenarios/custody_vs_none.toml"),
+            ("platforms.0.guarantee.unearned_fee_share", "0.3", "run",
+             "scenarios/guarantor_p2b.toml"),
+            ("industry.mean_platforms_per_investor", "20", "run", wave),
+            ("run.horizon_days", "20", "run", wave),
+            ("platforms.0.industry.launch", '"2099-01"', "run", "scenarios/seed_plan_in_2018.toml"),
+            ("platforms.0.name", '"industry-3"', "run", "scenarios/seed_plan_in_2018.toml"),
+            ("plan.targets", '["revenue_growth[year=1] >= 0.1"]', "run", seed)):
+        extra = ["--set", f"{key}={value}"] + (["--set", "industry.platforms=20"]
+                                                if "mean_platforms" in key else [])
+        cases.append(Case(command, f"{key}={value}", [command, str(ROOT / scenario), *extra], {},
+                          "refuse"))
     return cases
 
 
