@@ -186,6 +186,7 @@ def test_a_view_changes_when_its_input_changes(page):
     assert charts_after[0] != charts_before[0]  # the reserve chart: a higher line, the pinned one
 
 
+@pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
 def test_two_visitors_play_at_once_with_their_own_days(browser, dashboard):
     """Two browser contexts play the same dashboard for a minute: no error, days their own."""
     problems = []

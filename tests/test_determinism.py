@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from sim import P2PMarket
 
@@ -100,6 +101,7 @@ def test_chunked_servicing_equals_one_chunk():
             assert np.array_equal(x, y)
 
 
+@pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
 def test_business_models_are_reproducible_in_a_fresh_process():
     """Policies add no hidden randomness: a fresh process gives the same numbers, bit for bit.
 

@@ -86,6 +86,7 @@ def test_bad_estimation_input_is_named_exits_2_and_writes_nothing(tmp_path, caps
     assert not out.exists()
 
 
+@pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
 def test_the_same_seed_gives_the_same_estimates_on_one_worker_or_two(tmp_path, capsys,
                                                                     monkeypatch):
     import sim.estimation.study as study

@@ -272,6 +272,7 @@ def _interrupt_to_resume(process: subprocess.Popen) -> None:
     assert "interrupted; rerun the same command to resume" in err and "Traceback" not in err
 
 
+@pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
 def test_ctrl_c_in_a_plan_says_how_to_resume_and_the_rerun_resumes(tmp_path):
     argv = ["plan", str(ROOT / "scenarios" / "seed_business_plan.toml"), "--runs", "8",
             "--workers", "2", "--out", "plan", "--quiet", "--set", "investors.count=3000"]
@@ -288,6 +289,7 @@ def test_ctrl_c_in_a_plan_says_how_to_resume_and_the_rerun_resumes(tmp_path):
     assert f"8 runs ({kept} already done)" in again.stdout
 
 
+@pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
 def test_ctrl_c_in_a_board_says_how_to_resume_and_the_rerun_resumes(tmp_path):
     short = BOARD.replace("paths = 4", "paths = 3").replace("= 360", "= 240")
     (tmp_path / "board.toml").write_text(

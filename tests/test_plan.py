@@ -116,6 +116,7 @@ def test_a_plan_study_gives_odds_statements_and_a_spreadsheet(tmp_path):
     assert inputs["grades.default_hazard_monthly"][4] == "lognormal (scale)"  # drawn each run
 
 
+@pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
 def test_a_plan_study_is_the_same_on_one_worker_or_two(tmp_path):
     one = run_plan(PlanRequest(PLAN, runs=4, workers=1, executor="local",
                                out=str(tmp_path / "one"), overrides=SMALL, quiet=True))
@@ -170,8 +171,9 @@ KNOWN = {"investors.count": 2000, "run.horizon_days": 360,
          "platforms.0.marketing.channels.1.budget_monthly_cny": 0.0}
 
 
-def test_solve_finds_the_capital_that_one_run_per_path_says_is_needed(tmp_path):
-    from sim.plan.solve import SolveRequest, run_solve
+@pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
+def test_solve_finds_the_capital_that_one_run_per_path_says_is_needed(tmp_path, monkeypatch):
+    from sim.plan.solve import Evaluations, SolveRequest, run_solve
 
     capital = 1_000_000  # every run needs more: its need is then its threshold less this
     plan = run_plan(PlanRequest(PLAN, runs=8, workers=2, out=str(tmp_path / "plan"), quiet=True,
@@ -181,10 +183,25 @@ def test_solve_finds_the_capital_that_one_run_per_path_says_is_needed(tmp_path):
     known = needed[math.ceil(0.75 * 8) - 1]  # the 6th of 8: met in 75 % of the runs from there
     assert plan["capital"].set_index("level").loc["p50", "capital_needed_cny"] == \
         np.quantile(needed - capital, 0.5, method="inverted_cdf")
-    result = run_solve(PlanRequest(PLAN, runs=8, workers=2, out=str(tmp_path / "solve"),
-                                   overrides=KNOWN, quiet=True),
-                       SolveRequest("platforms.0.capital_cny", "capital_needed_cny <= 0", 0.75,
-                                    tolerance=50_000))
+    request = PlanRequest(PLAN, runs=8, workers=2, out=str(tmp_path / "solve"), overrides=KNOWN,
+                          quiet=True)
+    solve = SolveRequest("platforms.0.capital_cny", "capital_needed_cny <= 0", 0.75,
+                         tolerance=50_000)
+    evaluate, calls = Evaluations.evaluate, []
+
+    def interrupted(self, *args):  # Ctrl-C at the third value tried: two are kept
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return evaluate(self, *args)
+
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(Evaluations, "evaluate", interrupted)
+        run_solve(request, solve)
+    kept = tmp_path / ".solve.paths" / "runs"
+    assert len(list(kept.glob("run-*.json"))) == 2 * 8
+    result = run_solve(request, solve)  # resumes: the answer of a search never interrupted
+    assert not kept.parent.exists()
     assert abs(result["answer"] - known) <= 50_000 and result["answer"] >= known
     assert result["share_at_answer"] == 0.75 and result["direction"] == "larger helps"
     low, high = result["interval"]

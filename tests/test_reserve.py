@@ -52,6 +52,7 @@ def limit_studies(tmp_path_factory):
     return results
 
 
+@pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
 @pytest.mark.parametrize("case", range(len(LIMIT_CASES)))
 def test_limit_case_losses_follow_the_one_factor_gaussian_model(limit_studies, case):
     hazard, rho, method, paths, levels = LIMIT_CASES[case]
@@ -77,6 +78,7 @@ def test_limit_case_losses_follow_the_one_factor_gaussian_model(limit_studies, c
     assert paid == pytest.approx(_row(results, "defaulted", "mean")["estimate"], rel=0.01)
 
 
+@pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
 def test_importance_sampling_agrees_with_plain_monte_carlo(tmp_path, limit_studies):
     """Same book (the first limit case), tilted sampling: mean and 90 % quantile agree."""
     hazard, rho, *_ = LIMIT_CASES[0]

@@ -78,6 +78,7 @@ def test_with_a_top_up_rule_the_size_found_is_just_enough_on_the_path():
     assert _run(task)["required_reserve"] == need  # same seed, same shocks: the same answer
 
 
+@pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
 def test_solving_only_the_paths_near_the_quantiles_gives_the_quantiles_of_solving_every_one(
         tmp_path):
     import pandas as pd
@@ -270,6 +271,7 @@ def test_a_board_of_zero_paths_is_refused_not_run_with_the_file_s(tmp_path, caps
     assert not out.exists()
 
 
+@pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
 def test_an_interrupted_study_resumes_from_its_kept_paths_to_the_same_numbers(tmp_path,
                                                                               monkeypatch):
     """Ctrl-C in a refining round, then the same command: the study an uninterrupted one gives."""

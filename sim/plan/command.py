@@ -80,8 +80,7 @@ def _solve(args: argparse.Namespace, request) -> int:
     if args.solve is None or args.target is None:
         raise PlanError("--solve KEY and --for TARGET go together, e.g. --solve "
                         "platforms.0.capital_cny --for \"cash_ran_out <= 0\" --probability 0.95")
-    args.after_interrupt = ("nothing kept: --solve keeps no runs yet, so a rerun searches "
-                            "again from the start")
+    args.after_interrupt = "rerun the same command to resume"  # its evaluations are kept
     probability = 0.5 if args.probability is None else args.probability
     result = run_solve(request, SolveRequest(args.solve, args.target, probability,
                                              args.bracket, args.tolerance))

@@ -183,8 +183,44 @@ def keyed(key: str, base, x: float, integer: bool):
     return [value] * len(base) if isinstance(base, list) else value
 
 
-def solve_runs(scenario, request, solve: SolveRequest, tasks: list[PlanTask]) -> dict[str, Any]:
-    """Search the key's value; return the answer, its interval, every trial and each run's bracket."""
+class Evaluations:
+    """Every (value, run) the search evaluated, kept as it finishes so that Ctrl-C resumes.
+
+    The search is deterministic: the ``i``-th evaluation of a rerun is the ``i``-th of the
+    interrupted one, so a kept record (run number ``i`` of a :class:`RunStore`) answers it once
+    its value and run are checked to be the same. ``store`` None keeps nothing.
+    """
+
+    def __init__(self, store=None) -> None:
+        self.store, self.next = store, 0
+        self.kept = {r["run"]: r for r in store.records()} if store is not None else {}
+
+    def evaluate(self, x: float, batch: list, run_batch) -> dict[int, dict]:
+        """Each task's ``{"met", "value"}`` at ``x``, by plan run; ``run_batch`` runs the rest."""
+        numbers = range(self.next, self.next + len(batch))
+        self.next += len(batch)
+        found, todo = {}, []
+        for number, task in zip(numbers, batch, strict=True):
+            record = self.kept.get(number)
+            if record is not None and record["value"] == x and record["plan_run"] == task.run:
+                found[task.run] = record["result"]
+            else:
+                todo.append((number, task))
+        for number, task, result in run_batch(todo):
+            found[task.run] = result
+            if self.store is not None:
+                self.store.write({"run": number, "status": "ok", "value": x,
+                                  "plan_run": task.run, "result": result})
+        return found
+
+
+def solve_runs(scenario, request, solve: SolveRequest, tasks: list[PlanTask],
+               evaluations: Evaluations | None = None) -> dict[str, Any]:
+    """Search the key's value; return the answer, its interval, every trial and each run's bracket.
+
+    ``evaluations`` keeps each evaluation for a resume (default: none kept).
+    """
+    evaluations = Evaluations() if evaluations is None else evaluations
     label = request.scenario
     current, low, high, tolerance, integer = check_solve(scenario, solve, label)
     base = base_value(scenario.model_dump(), solve.key, 0)
@@ -213,16 +249,23 @@ def solve_runs(scenario, request, solve: SolveRequest, tasks: list[PlanTask]) ->
         batch = [dataclasses.replace(tasks[k], overrides={**tasks[k].overrides,
                                                           solve.key: value}) for k in which]
         met, margin = np.zeros(len(which), dtype=bool), np.full(len(which), math.nan)
-        position = {task.run: i for i, task in enumerate(batch)}
-        for record in execute(batch, request.executor, request.workers, request.scheduler,
-                              function=run_plan_one):
-            if record["status"] != "ok":
-                raise PlanError(f"run {record['run']} failed with {solve.key} = {x:g}:\n"
-                                f"{record.get('error', '')}")
-            result, i = record["plan"]["targets"][index], position[record["run"]]
-            met[i] = bool(result["met"])
-            if result["value"] is not None:
-                margin[i] = sign * (float(result["value"]) - target.threshold)
+
+        def run_batch(todo):
+            by_run = {task.run: (n, task) for n, task in todo}
+            for record in execute([task for _, task in todo], request.executor, request.workers,
+                                  request.scheduler, function=run_plan_one):
+                if record["status"] != "ok":
+                    raise PlanError(f"run {record['run']} failed with {solve.key} = {x:g}:\n"
+                                    f"{record.get('error', '')}")
+                result = record["plan"]["targets"][index]
+                yield *by_run[record["run"]], {"met": bool(result["met"]),
+                                               "value": result["value"]}
+
+        found = evaluations.evaluate(x, batch, run_batch)
+        for i, task in enumerate(batch):
+            met[i] = found[task.run]["met"]
+            if found[task.run]["value"] is not None:
+                margin[i] = sign * (float(found[task.run]["value"]) - target.threshold)
         return met, margin
 
     # Every run at the low end and at the scenario's value (the middle if it is outside): which
@@ -328,12 +371,40 @@ def run_solve(request, solve: SolveRequest) -> dict[str, Any]:
     name = scenario.run.name
     out = request.out or f"results/{name}-solve-{solve.key.replace('.', '_')}"
     folder = check_output_folder(out, "solve", "--out" if request.out else "the results folder")
-    result = solve_runs(scenario, request, solve, tasks)
+    store = kept_evaluations(folder, request, solve, scenario, len(tasks))
+    result = solve_runs(scenario, request, solve, tasks, Evaluations(store))
     result["monotone"] = monotone(result["trials"], result["direction_sign"])
     with atomic_folder(folder, "solve") as staging:
         _write_solve(staging, result, tasks, name)
+    store.discard()
     result["folder"] = folder
     return result
+
+
+MAX_EVALUATIONS = 1000  # a search's evaluations, in plans' runs: a bound for the kept records
+
+
+def kept_evaluations(folder, request, solve: SolveRequest, scenario, runs: int):
+    """The search's kept evaluations beside its results, keyed by everything it reads."""
+    import sys
+    from pathlib import Path
+
+    from sim.experiments.store import RunStore, input_hashes, kept_runs_folder
+    from sim.folders import check_output_folder
+
+    kept = check_output_folder(kept_runs_folder(folder), "paths", "the folder of kept runs")
+    path = Path(request.scenario)
+    manifest = {"study": "solve", "solve": dataclasses.asdict(solve), "runs": runs * MAX_EVALUATIONS,
+                "plan_runs": runs, "seed": request.seed, "overrides": request.overrides,
+                "inputs": input_hashes(path, path, scenario)}
+    store = RunStore(kept, manifest, overwrite=True, kind="paths",
+                     required=frozenset({"value", "plan_run", "result"}))
+    if not request.quiet and store.started_over:
+        print(f"--solve: starting over: {store.started_over}", file=sys.stderr)
+    if not request.quiet and store.done():
+        print(f"--solve: resuming; {len(store.done())} evaluations kept in {kept} are not run "
+              f"again", file=sys.stderr)
+    return store
 
 
 def _write_solve(folder, result: dict, tasks: list[PlanTask], name: str) -> None:
