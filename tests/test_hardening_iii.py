@@ -201,6 +201,8 @@ def test_text_in_the_workbook_is_a_value_and_only_p2psims_totals_are_formulas(tm
       "industry.events=[]"], "an industry is recorded month by month"),
     (["run", "scenarios/seed_business_plan.toml", "--set",
       'plan.targets=["revenue_growth[year=1] >= 0.1"]'], "year 1 has none"),
+    (["plan", "scenarios/thunderstorm_2018.toml", "--runs", "1", "--set",
+      'plan.targets=["net_margin[year=1] >= 0"]'], "a plan's targets are a platform's"),
     (["plan", "scenarios/seed_business_plan.toml", "--runs", "2", "--probability", "0.9"],
      "--probability goes with --solve"),
     (["plan", "scenarios/seed_business_plan.toml", "--runs", "2", "--bracket", "1", "2"],

@@ -100,6 +100,10 @@ def check_plan(plan: PlanConfig, horizon_days: int, platform_names: list[str]) -
     if plan.platform and plan.platform not in platform_names:
         raise ValueError(f"plan.platform names no such platform: {plan.platform!r}; platforms are "
                          f"{platform_names}")
+    if plan.targets and not platform_names:
+        raise ValueError("plan.targets: a plan's targets are a platform's, and this scenario has "
+                         "none of its own ([[platforms]]; an industry's drawn platforms keep no "
+                         "company books); add the platform, e.g. scenarios/seed_plan_in_2018.toml")
     months = (horizon_days + DAYS_PER_MONTH - 1) // DAYS_PER_MONTH
     for i, text in enumerate(plan.targets):
         try:
