@@ -29,7 +29,7 @@ test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not slow" -q $(FAST_TESTS)
 
 test-slow: $(VENV)/.installed  # pytest exits 5 when no test is marked slow: that is not a failure
-	$(BIN)/python -m pytest -m slow -q || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m slow -q -n auto --dist loadfile || [ $$? -eq 5 ]
 
 fonts:  # a CJK font, so Chinese platform names draw in the charts (Debian's fonts-wqy-microhei)
 	@if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && command -v apt-get >/dev/null \

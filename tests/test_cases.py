@@ -54,6 +54,7 @@ def test_a_missing_base_is_refused_with_its_key(tmp_path, capsys):
     assert "platform_changes.7" in capsys.readouterr().err and not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_a_breach_steals_what_it_reaches_stops_the_platform_and_costs_its_repair():
     open_, held = _run("security_breach"), _run("security_breach", **{
         "platforms.0.liquidity.custody": True})
@@ -91,6 +92,7 @@ def test_over_expansion_runs_out_of_cash_and_the_closure_costs_investors():
     assert platform.run.losses_fen["loans_sold"] > 0
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_weak_credit_leaves_investors_with_the_losses_the_guarantee_cannot_cover():
     seed = P2PMarket("scenarios/seed_business_plan.toml", audit="off",
                      **{"runs.enabled": True})
@@ -102,6 +104,7 @@ def test_weak_credit_leaves_investors_with_the_losses_the_guarantee_cannot_cover
     assert arm.paid_fen > arm.capital_fen  # it paid out more than its capital
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_the_pool_fails_when_the_rules_tighten_and_self_dealing_deepens_the_hole():
     honest = {"platforms.0.liquidity.self_dealing_share": 0.0,
               "platforms.0.liquidity.diversion_monthly": 0.0}

@@ -265,6 +265,7 @@ def test_borrowers_who_owe_both_stop_paying_the_detailed_platform_when_a_pooled_
     assert (loans.platform[stopped] == 0).all()
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_the_seed_plan_inside_the_wave_runs_with_its_statements_and_targets(tmp_path):
     from sim.cli import main
 

@@ -173,7 +173,8 @@ KNOWN = {"investors.count": 2000, "run.horizon_days": 360,
 
 @pytest.mark.slow  # over 20 s: make test-slow (CI runs it after make test)
 def test_solve_finds_the_capital_that_one_run_per_path_says_is_needed(tmp_path, monkeypatch):
-    from sim.plan.solve import Evaluations, SolveRequest, run_solve
+    from sim.plan.evaluations import Evaluations
+    from sim.plan.solve import SolveRequest, run_solve
 
     capital = 1_000_000  # every run needs more: its need is then its threshold less this
     plan = run_plan(PlanRequest(PLAN, runs=8, workers=2, out=str(tmp_path / "plan"), quiet=True,

@@ -191,6 +191,7 @@ def _board_file(tmp_path, text=None):
     return path
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_the_board_compares_schemes_in_a_table_and_a_figure(tmp_path, capsys):
     import pandas as pd
 

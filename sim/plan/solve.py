@@ -38,6 +38,7 @@ from sim.company.targets import parse_target
 from sim.experiments.runner import execute
 from sim.loans import DAYS_PER_MONTH
 from sim.plan.errors import PlanError
+from sim.plan.evaluations import Evaluations, kept_evaluations
 from sim.plan.inputs import InputError, base_value
 from sim.plan.runs import PlanTask, run_plan_one
 from sim.scenario import ScenarioError, load_scenario
@@ -181,37 +182,6 @@ def keyed(key: str, base, x: float, integer: bool):
     """The override that sets ``key`` to ``x`` (every item of a list; integers rounded)."""
     value = int(round(x)) if integer else float(x)
     return [value] * len(base) if isinstance(base, list) else value
-
-
-class Evaluations:
-    """Every (value, run) the search evaluated, kept as it finishes so that Ctrl-C resumes.
-
-    The search is deterministic: the ``i``-th evaluation of a rerun is the ``i``-th of the
-    interrupted one, so a kept record (run number ``i`` of a :class:`RunStore`) answers it once
-    its value and run are checked to be the same. ``store`` None keeps nothing.
-    """
-
-    def __init__(self, store=None) -> None:
-        self.store, self.next = store, 0
-        self.kept = {r["run"]: r for r in store.records()} if store is not None else {}
-
-    def evaluate(self, x: float, batch: list, run_batch) -> dict[int, dict]:
-        """Each task's ``{"met", "value"}`` at ``x``, by plan run; ``run_batch`` runs the rest."""
-        numbers = range(self.next, self.next + len(batch))
-        self.next += len(batch)
-        found, todo = {}, []
-        for number, task in zip(numbers, batch, strict=True):
-            record = self.kept.get(number)
-            if record is not None and record["value"] == x and record["plan_run"] == task.run:
-                found[task.run] = record["result"]
-            else:
-                todo.append((number, task))
-        for number, task, result in run_batch(todo):
-            found[task.run] = result
-            if self.store is not None:
-                self.store.write({"run": number, "status": "ok", "value": x,
-                                  "plan_run": task.run, "result": result})
-        return found
 
 
 def solve_runs(scenario, request, solve: SolveRequest, tasks: list[PlanTask],
@@ -371,7 +341,7 @@ def run_solve(request, solve: SolveRequest) -> dict[str, Any]:
     name = scenario.run.name
     out = request.out or f"results/{name}-solve-{solve.key.replace('.', '_')}"
     folder = check_output_folder(out, "solve", "--out" if request.out else "the results folder")
-    store = kept_evaluations(folder, request, solve, scenario, len(tasks))
+    store = kept_evaluations(folder, request, solve, scenario, len(tasks))  # Ctrl-C resumes
     result = solve_runs(scenario, request, solve, tasks, Evaluations(store))
     result["monotone"] = monotone(result["trials"], result["direction_sign"])
     with atomic_folder(folder, "solve") as staging:
@@ -379,32 +349,6 @@ def run_solve(request, solve: SolveRequest) -> dict[str, Any]:
     store.discard()
     result["folder"] = folder
     return result
-
-
-MAX_EVALUATIONS = 1000  # a search's evaluations, in plans' runs: a bound for the kept records
-
-
-def kept_evaluations(folder, request, solve: SolveRequest, scenario, runs: int):
-    """The search's kept evaluations beside its results, keyed by everything it reads."""
-    import sys
-    from pathlib import Path
-
-    from sim.experiments.store import RunStore, input_hashes, kept_runs_folder
-    from sim.folders import check_output_folder
-
-    kept = check_output_folder(kept_runs_folder(folder), "paths", "the folder of kept runs")
-    path = Path(request.scenario)
-    manifest = {"study": "solve", "solve": dataclasses.asdict(solve), "runs": runs * MAX_EVALUATIONS,
-                "plan_runs": runs, "seed": request.seed, "overrides": request.overrides,
-                "inputs": input_hashes(path, path, scenario)}
-    store = RunStore(kept, manifest, overwrite=True, kind="paths",
-                     required=frozenset({"value", "plan_run", "result"}))
-    if not request.quiet and store.started_over:
-        print(f"--solve: starting over: {store.started_over}", file=sys.stderr)
-    if not request.quiet and store.done():
-        print(f"--solve: resuming; {len(store.done())} evaluations kept in {kept} are not run "
-              f"again", file=sys.stderr)
-    return store
 
 
 def _write_solve(folder, result: dict, tasks: list[PlanTask], name: str) -> None:
