@@ -69,6 +69,8 @@ def _write(target: Path, out, example: str, results: list[ResultsFolder], page) 
         damaged = next((r for r in results if r.reading), results[0])
         raise damaged.damaged(damaged.reading or "a file", f"does not hold what the report "
                               f"needs ({type(error).__name__}: {error})") from None
+    for result in results:  # files that read well but are not what p2psim wrote
+        result.check_unchanged()
     try:
         atomic_file(target, lambda path: path.write_text(text, encoding="utf-8"))
     except OSError as error:

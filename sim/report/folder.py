@@ -49,6 +49,21 @@ class ResultsFolder:
     made_by: str
     reading: str = ""
 
+    def check_unchanged(self) -> None:
+        """Refuse a folder whose files changed since p2psim wrote them (its marker's SHA-256s).
+
+        A report of a table edited by hand would show what p2psim did not compute.
+        """
+        from sim.folders import foreign_files
+
+        _, changed, _ = foreign_files(self.path, read_marker(self.path).get("kind"))
+        if changed:
+            more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+            raise ReportError(f"RESULTS_DIR {self.path}: {', '.join(changed[:5])}{more} changed "
+                              f"since p2psim wrote {'it' if len(changed) == 1 else 'them'} (its "
+                              f"{MARKER} marker holds each file's SHA-256); make the folder again "
+                              f"with {MAKERS[self.kind]}")
+
     def json(self, name: str) -> dict:
         """A JSON file of the folder (a table of keys), or :class:`ReportError` naming it."""
         self.reading = name
