@@ -164,7 +164,8 @@ def test_the_runway_and_the_plans_minimum_cash():
     assert math.isinf(runway_months(rows.iloc[::-1], 40.0))
 
 
-def test_the_dashboard_server_leaves_no_process_after_sigterm():
+def _serving_dashboard() -> tuple[subprocess.Popen, int]:
+    """A ``p2psim dashboard`` on a free port, once its server answers: the command and the port."""
     with socket.socket() as probe:
         probe.bind(("localhost", 0))
         port = probe.getsockname()[1]
@@ -174,6 +175,11 @@ def test_the_dashboard_server_leaves_no_process_after_sigterm():
     deadline = time.time() + 120
     while not _serving(port) and time.time() < deadline and parent.poll() is None:
         time.sleep(0.2)
+    return parent, port
+
+
+def test_the_dashboard_server_leaves_no_process_after_sigterm():
+    parent, port = _serving_dashboard()
     assert _serving(port)
     assert _processes_with(f"--port {port}")  # the server child
     parent.send_signal(signal.SIGTERM)  # the command only, as a process manager would
@@ -183,15 +189,7 @@ def test_the_dashboard_server_leaves_no_process_after_sigterm():
 
 
 def test_the_dashboard_server_dies_with_a_command_killed_outright():
-    with socket.socket() as probe:
-        probe.bind(("localhost", 0))
-        port = probe.getsockname()[1]
-    parent = subprocess.Popen([sys.executable, "-m", "sim.cli", "dashboard", BASELINE, "--port",
-                               str(port), "--no-browser"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not _serving(port) and time.time() < deadline and parent.poll() is None:
-        time.sleep(0.2)
+    parent, port = _serving_dashboard()
     assert _serving(port) and _processes_with(f"--port {port}")
     parent.kill()  # SIGKILL: no handler runs, as when a time-out kills the command
     parent.wait(timeout=30)
