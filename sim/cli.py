@@ -72,9 +72,11 @@ def _run(args: argparse.Namespace) -> int:
     from sim.folders import check_output_folder
     from sim.model import P2PMarket
     from sim.outputs import format_summary, write_run
+    from sim.scenario.files import is_industry, read_toml_file
 
-    if _is_industry(args.scenario):  # one command for any scenario: an industry writes its own
-        from sim.industry.command import run_scenario
+    path = Path(args.scenario)
+    if is_industry(path, read_toml_file(path, "scenario", ScenarioError)[1], UsageError):
+        from sim.industry.command import run_scenario  # one command for any scenario
 
         return run_scenario(Path(args.scenario), args)
     started = time.perf_counter()
@@ -101,25 +103,6 @@ def _run(args: argparse.Namespace) -> int:
           f"statements.csv by year; summary.json, metadata.json, overview.png, platforms.png, "
           f"policies.png, company.png{runs})")
     return 0
-
-
-def _is_industry(path: str) -> bool:
-    """Whether the scenario at ``path`` (with every file it is ``based_on``) has an ``[industry]``.
-
-    A file of another kind (an experiment, a board, an estimation) is refused, naming its command.
-    """
-    from sim.scenario import ScenarioError
-    from sim.scenario.based_on import with_base
-    from sim.scenario.files import not_a_scenario, read_toml_file
-
-    def read(file: Path):
-        return read_toml_file(file, "scenario", ScenarioError)
-
-    _, raw = read(Path(path))
-    other = not_a_scenario(Path(path), raw)
-    if other:
-        raise UsageError(other)
-    return "industry" in with_base(Path(path), raw, read, ScenarioError)
 
 
 def _experiment(args: argparse.Namespace) -> int:

@@ -15,8 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.scenario.based_on import with_base
-from sim.scenario.files import not_a_scenario, read_toml_file
+from sim.scenario.files import is_industry, read_toml_file
 from sim.scenario.loading import parse_set
 from sim.scenario.schema import ScenarioError
 
@@ -53,12 +52,7 @@ def run_command(args: argparse.Namespace) -> int:
             raise ScenarioError("--set and --seed apply to a scenario; an experiment sets its keys "
                                 "in its [experiment] fixed table and its [[variants]]")
         return _experiment(path, args)
-    other = not_a_scenario(path, {k: v for k, v in raw.items() if k != "experiment"})
-    if other:
-        raise ScenarioError(other)
-    if "industry" not in with_base(path, raw, lambda p: read_toml_file(p, "scenario",
-                                                                       ScenarioError),
-                                   ScenarioError):
+    if not is_industry(path, raw, ScenarioError):
         raise ScenarioError(f"{path}: no [industry] table: this is a market scenario; run it with "
                             f"`p2psim run {path}`")
     return run_scenario(path, args)

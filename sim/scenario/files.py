@@ -18,6 +18,21 @@ OTHER_FILES = {"estimation": ("an estimation file", "p2psim estimate"),
 """A file's top table that says it is not a scenario: what it is, and the command it is for."""
 
 
+def is_industry(path: Path, tables: dict, error: type[Exception]) -> bool:
+    """Whether the scenario at ``path`` (read as ``tables``) is an industry, by itself or its bases.
+
+    A file of another kind (an experiment, a board, an estimation) raises ``error`` naming its
+    command.
+    """
+    from sim.scenario.based_on import with_base
+
+    other = not_a_scenario(path, tables)
+    if other:
+        raise error(other)
+    merged = with_base(path, tables, lambda base: read_toml_file(base, "scenario", error), error)
+    return "industry" in merged
+
+
 def not_a_scenario(path: Path, tables: dict) -> str | None:
     """Why the file at ``path`` (read as ``tables``) is not a scenario, naming its command; or None."""
     for table, (what, command) in OTHER_FILES.items():
