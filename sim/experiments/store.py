@@ -193,7 +193,7 @@ def _what_changed(path: Path, manifest: dict[str, Any]) -> str:
 def kept_runs_folder(out: Path) -> Path:
     """Where a study writing ``out`` whole at its end keeps its finished runs meanwhile: beside it.
 
-    A reserve study, a board and an estimation keep theirs there (kind ``paths``), deleted once
+    A reserve study, a board, an estimation and a solve keep theirs there (kind ``paths``), deleted once
     the results are written; Ctrl-C leaves them for the same command to resume from.
     """
     return out.parent / f".{out.name}.paths"

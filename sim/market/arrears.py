@@ -166,7 +166,7 @@ class Arrears:
         principal = np.where(industry.pooled, totals[:, W.HELD_PRINCIPAL], 0)
         recovered = np.where(industry.pooled, totals[:, W.HELD_RECOVERED], 0)
         ledger.post(CLAIMS, WORLD, principal, Memo.DEFAULT_WRITE_OFF)
-        ledger.post(WORLD, CASH, recovered, Memo.RECOVERY)  # not the day's record: the detailed
+        ledger.post(WORLD, CASH, recovered, Memo.RECOVERY)  # the day's record: detailed only
         industry.written_off(principal, recovered, co_debt_fen)
 
     def _book_write_offs(self, platform, t: np.ndarray, paid_now: bool) -> None:
