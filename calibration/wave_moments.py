@@ -24,8 +24,9 @@ It reads ``../shared/data/wdzj/`` and the background hazard this repository ship
   2017).
 * ``wave``: the reporting platforms followed from 2017-07 to 2018-08 (the hazard's stage two):
   how many failed (``wave_problem_ratio``: over the failures the calm 2017H1 hazard expects of
-  them, Poisson error) and what share of the failures the trackers called problems (问题平台:
-  跑路, 提现困难, 经侦介入) rather than closures (停业或转型) (``wave_problem_share``, binomial
+  them, Poisson error; every failure is a problem platform, 问题平台) and what share of the
+  failures were disorderly (the status file's "problem": 跑路, 提现困难, 经侦介入) rather than
+  closures (停业或转型) (``wave_disorderly_share``, binomial
   error).
 """
 
@@ -170,14 +171,14 @@ def wave(folder: Path = WDZJ) -> dict:
     expected = float(-np.expm1(-exposure).sum())
     failed = cohort.status_2018_08 != "normal"
     observed = int(failed.sum())
-    problems = int((cohort.status_2018_08 == "problem").sum())
-    share = problems / observed
+    disorderly = int((cohort.status_2018_08 == "problem").sum())  # the file's word for them
+    share = disorderly / observed
     return {"wave_problem_ratio": {"value": round(observed / expected, 6),
                                    "se": round(np.sqrt(observed) / expected, 6),
                                    "observed": observed, "expected_calm": round(expected, 3)},
-            "wave_problem_share": {"value": round(share, 6),
+            "wave_disorderly_share": {"value": round(share, 6),
                                    "se": round(float(np.sqrt(share * (1 - share) / observed)), 6),
-                                   "problems": problems, "failures": observed}}
+                                   "disorderly": disorderly, "failures": observed}}
 
 
 def moments(folder: Path = WDZJ) -> dict:

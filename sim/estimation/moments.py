@@ -12,7 +12,8 @@ Two kinds (``data/wdzj_moments.json``, written by ``python calibration/wave_mome
   operating in both months, from the tracker's panel (:class:`sim.industry.tracker.Tracker`).
 * **wave** moments of the reporting platforms followed from 2017-07 to 2018-08: failures over
   what the calm (2017H1) hazard expects of the same platforms, and the share of the failures that
-  the trackers called problems (跑路, 提现困难, 经侦介入) rather than closures. In a run: the drawn
+  that were disorderly (跑路, 提现困难, 经侦介入) rather than closures (停业, 转型): every one of them
+  is a problem platform (问题平台, :data:`sim.industry.hazard.FAILURE_TYPES`). In a run: the drawn
   platforms operating on the first day of 2017-07, their failures to the end of 2018-08, over the
   calm hazard's expectation for each over those months.
 """
@@ -26,11 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.industry.hazard import FAILURE_TYPES
+from sim.industry.hazard import DISORDERLY_TYPES, FAILURE_TYPES
 from sim.scenario.industry import month_index, month_name
 
 MOMENTS_FILE = Path(__file__).resolve().parents[2] / "data" / "wdzj_moments.json"
-PROBLEM_TYPES = ("跑路", "提现困难", "经侦介入")  # the trackers' 问题平台; 停业 and 转型 are closures
 WAVE = ("2017-07", "2018-08")
 
 
@@ -59,8 +59,8 @@ MOMENTS = {
                                  "other half's, medians", "arc change", True, "outstanding_cny"),
     "wave_problem_ratio": Moment("failures 2017-07..2018-08 over the calm hazard's expectation",
                                  "ratio", False),
-    "wave_problem_share": Moment("share of those failures that were problems (跑路, 提现困难, "
-                                 "经侦介入), not closures", "share", False),
+    "wave_disorderly_share": Moment("share of those failures that were disorderly (跑路, 提现困难, "
+                                    "经侦介入), not closures", "share", False),
 }
 """Every moment an estimation file may name."""
 
@@ -145,9 +145,10 @@ def _wave(industry, name: str) -> float:
     day = industry.failure_day
     alive = cohort(industry) & ((day < 0) | (day >= day0))
     failed = alive & (day >= day0) & (day < day1)
-    if name == "wave_problem_share":
-        problem = np.isin(industry.failure_type, [FAILURE_TYPES.index(t) for t in PROBLEM_TYPES])
-        return float((failed & problem).sum() / failed.sum()) if failed.any() else np.nan
+    if name == "wave_disorderly_share":
+        disorderly = np.isin(industry.failure_type,
+                             [FAILURE_TYPES.index(t) for t in DISORDERLY_TYPES])
+        return float((failed & disorderly).sum() / failed.sum()) if failed.any() else np.nan
     p = industry.platforms
     exposure = np.zeros(industry.n)
     for month in range(first, last + 1):

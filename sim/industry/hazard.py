@@ -22,6 +22,13 @@ import numpy as np
 HAZARD_FILE = Path(__file__).resolve().parents[2] / "data" / "wdzj_hazard.json"
 OWNER_TYPES = ("listed", "private", "state", "vc_backed")
 FAILURE_TYPES = ("停业", "跑路", "提现困难", "经侦介入", "转型")
+"""The types of a problem platform (问题平台): every platform the trackers listed as gone or in
+trouble (WDZJ's problemPlat.csv lists all five). The tracker counts each as a problem platform,
+with the type as a column."""
+DISORDERLY_TYPES = ("跑路", "提现困难", "经侦介入")
+"""The problem platforms that did not close in order (停业, 转型): what platform_status_2018-08.csv
+calls "problem" (its other status is "closed or transformed"). A share of problem platforms, never
+a second definition of one."""
 
 
 @dataclass(frozen=True)
