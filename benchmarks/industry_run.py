@@ -42,7 +42,7 @@ print(json.dumps({"platforms": platforms, "investors": investors, "detailed": le
                   "positions": len(model.industry.positions), "build_s": built - started,
                   "run_s": ran - built, "loans_peak": int(monthly.loans_outstanding.max()),
                   "loan_rows": len(model.book),
-                  "problems": int((model.industry.failure_day >= 0).sum()),
+                  "problems": int((model.industry.problem_day >= 0).sum()),
                   "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
 """
 

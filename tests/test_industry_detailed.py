@@ -177,7 +177,7 @@ def test_one_platform_detailed_and_pooled_lends_alike(tmp_path, seed):
     detailed = P2PMarket(tmp_path / "detailed.toml", audit="step")
     pooled.run()
     detailed.run()
-    assert pooled.industry.failure_day[0] < 0 and detailed.industry.failure_day[1] < 0
+    assert pooled.industry.problem_day[0] < 0 and detailed.industry.problem_day[1] < 0
     assert detailed.platforms[0].run.state == RunState.NORMAL
     twin_pooled = _months_13_to_24(pooled, 0)  # the first drawn platform
     twin_detailed = _months_13_to_24(detailed, 0)  # the scenario's own, in full detail
@@ -220,7 +220,7 @@ def test_failures_elsewhere_reach_the_detailed_platform_s_investors_through_thei
     assert trust_shaken[:n].mean() < trust_calm[:n].mean() - 0.01  # sentiment, shared investors
     ids = shaken.investors.industry_id[:n]
     pos = shaken.industry.positions
-    failed = shaken.industry.failure_day >= 0
+    failed = shaken.industry.problem_day >= 0
     theirs = np.zeros(n, dtype=bool)
     held = np.isin(ids, pos.investor[failed[pos.platform] & (pos.balance_fen > 0)])
     theirs[held] = True
@@ -236,7 +236,7 @@ def test_the_detailed_platform_s_failure_reaches_the_others():
     fled = _seed_plan(**base, **{"runs.events": flee})
     calm.run()
     fled.run()
-    assert fled.industry.failure_day[0] == 40 and fled.platforms[0].run.state == RunState.FLED
+    assert fled.industry.problem_day[0] == 40 and fled.platforms[0].run.state == RunState.FLED
     asked = fled.industry.requests.recent - calm.industry.requests.recent
     shared = asked[2]  # REQUEST_CHANNELS: shared_investors
     members = fled.investors.industry_id[fled.investors.weight[:, 0] > 0]
@@ -295,8 +295,8 @@ def test_adding_a_detailed_platform_moves_no_draw_of_the_pooled_ones():
     with_seed.run()
     without.run()
     assert len(with_seed.platforms) == 1 and (with_seed.book.loans.platform == 0).sum() > 1000
-    assert (without.industry.failure_day >= 0).sum() > 5
+    assert (without.industry.problem_day >= 0).sum() > 5
     pooled = slice(1, None)  # the drawn platforms come after the seed
-    assert np.array_equal(with_seed.industry.failure_day[pooled], without.industry.failure_day)
+    assert np.array_equal(with_seed.industry.problem_day[pooled], without.industry.problem_day)
     for kind, values in without.ledger.accounts.items():
         assert np.array_equal(with_seed.ledger.accounts[kind][pooled], values), kind

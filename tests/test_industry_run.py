@@ -80,17 +80,17 @@ def test_a_failure_raises_withdrawals_where_its_investors_also_hold_money_and_no
     shaken = industry(**{**_collapse_first_day(**sizes), "industry.events": collapse})
     quiet.step()
     shaken.step()
-    failed = np.flatnonzero((shaken.industry.failure_day == 0) & (quiet.industry.failure_day < 0))
+    failed = np.flatnonzero((shaken.industry.problem_day == 0) & (quiet.industry.problem_day < 0))
     assert len(failed) == 1
     extra = (shaken.industry.requests.recent - quiet.industry.requests.recent)[
         REQUEST_CHANNELS.index("shared_investors")]
     pos = shaken.industry.positions
-    hit_anyway = np.isin(pos.investor, pos.investor[(quiet.industry.failure_day == 0)[pos.platform]])
+    hit_anyway = np.isin(pos.investor, pos.investor[(quiet.industry.problem_day == 0)[pos.platform]])
     theirs = np.isin(pos.investor, pos.investor[pos.platform == failed[0]]) & ~hit_anyway
     held = np.bincount(pos.platform[theirs], pos.balance_fen[theirs], 200)
     shared = held > 0
     shared[failed] = False
-    none = ~shared & (shaken.industry.failure_day < 0)
+    none = ~shared & (shaken.industry.problem_day < 0)
     assert shared.sum() >= 3 and none.sum() >= 3  # both kinds of platform exist
     assert (extra[shared & (held >= 1000)] > 0).all()
     assert (extra[none] == 0).all()
@@ -102,7 +102,7 @@ def test_with_every_channel_off_only_the_calibrated_background_hazard_fails_plat
     model = industry(**{"industry.platforms": 400, "industry.investors": 20000, **ALL_OFF})
     model.run()
     ind = model.industry
-    failed = ind.failure_day >= 0
+    failed = ind.problem_day >= 0
     causes = pd.Series(ind.cause[failed]).value_counts().to_dict()
     named = sum(len(e.platforms) + e.largest for e in model.config.industry.events
                 if e.kind in ("collapse", "investigation"))
@@ -166,10 +166,10 @@ def test_a_variant_moves_no_draw_of_the_platforms_it_does_not_touch():
     calm.run()
     tight.run()
     fund_pool = tight.industry.platforms.business_model == 4
-    assert (tight.industry.failure_day[fund_pool] >= 0).sum() > (
-        calm.industry.failure_day[fund_pool] >= 0).sum()  # the variant did something ...
+    assert (tight.industry.problem_day[fund_pool] >= 0).sum() > (
+        calm.industry.problem_day[fund_pool] >= 0).sum()  # the variant did something ...
     others = ~fund_pool
-    assert np.array_equal(calm.industry.failure_day[others], tight.industry.failure_day[others])
+    assert np.array_equal(calm.industry.problem_day[others], tight.industry.problem_day[others])
     for kind, values in calm.ledger.accounts.items():  # ... and nothing to anyone else
         assert np.array_equal(values[others], tight.ledger.accounts[kind][others]), kind
 
@@ -185,7 +185,7 @@ def test_policies_do_what_they_say(policy, check):
                         "industry.events": [{"month": "2017-01", "kind": "collapse",
                                              "platforms": [0, 1, 2, 3]}]})
     model.run()
-    assert (model.industry.failure_day >= 0).sum() >= 4
+    assert (model.industry.problem_day >= 0).sum() >= 4
     assert check(model)
 
 
@@ -281,7 +281,7 @@ def test_the_command_writes_the_trackers_tables_and_the_wave(tmp_path, capsys):
         assert column in monthly
     summary = strict_json.loads((out / "summary.json").read_text(encoding="utf-8"))
     platforms = pd.read_csv(out / "platforms.csv")
-    assert summary["problem_platforms"] == int((platforms.failure_day >= 0).sum())
+    assert summary["problem_platforms"] == int((platforms.problem_day >= 0).sum())
     assert summary["industry_losses_cny"] == pytest.approx(monthly.losses_cny.sum())
     assert abs(sum(summary["damage_share"].values()) - 1) < 1e-9
     assert (out / "wave.png").stat().st_size > 10_000

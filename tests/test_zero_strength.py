@@ -41,7 +41,7 @@ def outputs(**overrides) -> dict[str, str]:
     market.run()
     industry = market.industry
     return {"monthly": industry.tracker.frame().to_csv(index=False),
-            "failures": str(sorted(map(int, industry.failure_day))),
+            "failures": str(sorted(map(int, industry.problem_day))),
             "journal": market.ledger.journal().to_csv(index=False)}
 
 

@@ -142,7 +142,7 @@ def _one_month(industry, name: str, panel: dict, k: int, both: np.ndarray) -> fl
 def _wave(industry, name: str) -> float:
     first, last = (month_index(m) - industry.first_month for m in WAVE)
     day0, day1 = first * 30, (last + 1) * 30
-    day = industry.failure_day
+    day = industry.problem_day
     alive = cohort(industry) & ((day < 0) | (day >= day0))
     failed = alive & (day >= day0) & (day < day1)
     if name == "wave_disorderly_share":

@@ -75,7 +75,6 @@ def chosen(industry, event: IndustryEvent) -> np.ndarray:
 def happen(market, day: int, event: IndustryEvent) -> None:
     """The event, on ``day`` (its month's first day)."""
     industry = market.industry
-    industry.sync_detailed_states()
     if event.kind in REGULATORS and not industry.config.channels.regulators.enabled:
         return
     hit = chosen(industry, event)
@@ -89,9 +88,9 @@ def happen(market, day: int, event: IndustryEvent) -> None:
             if market.runs.trust is not None:
                 market.runs.trust.shock(p, event.news)
     elif event.kind == "ban":
-        hit &= industry.state == RunState.NORMAL
+        hit &= industry.operating
         pooled = hit & industry.pooled
-        industry.state[pooled] = RunState.WIND_DOWN
+        market.states.fail(pooled, RunState.WIND_DOWN, day)
         industry.banned[pooled] = True
         industry.cause[pooled] = failures.CAUSES.index("regulators")
         for p in np.flatnonzero(hit & ~industry.pooled):

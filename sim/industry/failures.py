@@ -99,8 +99,8 @@ def detailed_failures(industry, day: int) -> None:
     """Detailed platforms that failed today by their own mechanics join today's failures."""
     for platform in industry.market.platforms:
         p = platform.index
-        if platform.run.state.failed and industry.failure_day[p] < 0 and not industry.failing[p] \
-                and not industry.banned[p]:
+        if platform.run.failed_day == day and industry.problem_day[p] < 0 \
+                and not industry.failing[p] and not industry.banned[p]:
             how = platform.run.failure
             kind = {"flee": "跑路", "closure": "提现困难"}.get(how, "停业")
             industry.failing[p] = True
@@ -117,15 +117,16 @@ def fail_today(industry, day: int) -> None:
     fled = FAILURE_TYPES.index("跑路")
     custody = industry.platforms.custody & (industry.failure_type == fled) & failing
     industry.failure_type[custody] = FAILURE_TYPES.index("停业")  # the bank holds the cash
-    pooled = failing & industry.pooled
-    industry.state[pooled] = np.where(
+    pooled = failing & industry.pooled  # a detailed platform's failure moved its state already
+    market = industry.market
+    market.states.fail(pooled, np.where(
         orderly, RunState.WIND_DOWN,
-        np.where(industry.failure_type[pooled] == fled, RunState.FLED, RunState.CLOSED))
+        np.where(industry.failure_type[pooled] == fled, RunState.FLED, RunState.CLOSED)), day)
+    market.runs.in_trouble(np.flatnonzero(pooled))  # borrowers strike, as a detailed one's do
     industry.cause[failing] = industry.causes[failing]
-    industry.failure_day[failing] = day
-    keeps = np.array([KEEPS_PAYING[t] for t in FAILURE_TYPES])[industry.failure_type[pooled]]
-    industry.market.risk_tables.strike_floor[pooled] = 1.0 - (ORDERLY_KEEPS_PAYING if orderly
-                                                              else keeps)
+    industry.problem_day[failing] = day
+    keeps = np.array([KEEPS_PAYING[t] for t in FAILURE_TYPES])[industry.failure_type[failing]]
+    market.risk_tables.strike_floor[failing] = 1.0 - (ORDERLY_KEEPS_PAYING if orderly else keeps)
     money = industry.money_fen()
     industry.tracker.failed(failing, money, industry.requests.shares(np.flatnonzero(failing)))
     if not orderly:

@@ -20,7 +20,6 @@ from sim.kernels import ACTIVE
 from sim.ledger import AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH, balances_after
 from sim.randomness import keyed_normals, keyed_uniforms
-from sim.runs.states import RunState
 
 CASH, CLAIMS = AccountKind.INVESTOR_CASH, AccountKind.INVESTOR_CLAIMS
 LOAN_SIGMA = 0.8   # log-normal spread of loan amounts around the mean
@@ -100,10 +99,10 @@ def opening_loans(industry) -> dict[str, np.ndarray]:
 
 
 def lend(industry, day: int) -> None:
-    """The pooled platforms in a normal state lend their spare cash as new loans (no notes)."""
+    """The pooled platforms still operating lend their spare cash as new loans (no notes)."""
     ledger, mean_loan = industry.market.ledger, industry.config.mean_loan_cny * 100
     spare = ledger.accounts[CASH] - industry.queued_left - industry.cash_buffer * industry.money_fen()
-    spare = np.where(industry.pooled & (industry.state == RunState.NORMAL), np.maximum(spare, 0), 0)
+    spare = np.where(industry.pooled & industry.operating, np.maximum(spare, 0), 0)
     count = np.floor(spare / mean_loan).astype(np.int64)
     if count.sum() == 0:
         return

@@ -13,7 +13,8 @@ platforms and to the industry, at fixed points of the market's day (:meth:`sim.m
 2. after the runs of the detailed platforms: the pooled platforms' investors ask for money back
    (ordinary withdrawals, times sentiment; the co-debt channel's; everything, on a platform that
    winds down or failed), deposit new money, and are paid from what cash there is, the oldest
-   request first; a platform that cannot pay for ``freeze_after_days`` days freezes (提现困难);
+   request first; a platform that cannot pay what it promised on demand is in 提现困难, and fails
+   after ``fail_after_days`` in it (the one state machine, :class:`sim.runs.states.PlatformStates`);
 3. after the marketplace: the pooled platforms lend their spare cash;
 4. at the day's end: background failures (the calibrated hazard), today's freezes, named events
    and detailed platforms that failed today become failures, and the failures travel through the
@@ -32,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.agents.positions import Positions, draw_positions
-from sim.industry import entrants, failures, investors, lending
+from sim.industry import entrants, failures, investors, lending, withdrawals
 from sim.industry.co_debt import CoDebtors
 from sim.industry.hazard import load_hazard
 from sim.industry.population import (
@@ -42,7 +43,6 @@ from sim.industry.population import (
     platforms_in_industry,
 )
 from sim.industry.tracker import Tracker
-from sim.kernels.positions import deposit, request, settle
 from sim.kernels.positions import share as share_pro_rata
 from sim.ledger import WORLD, AccountKind, Memo
 from sim.randomness import keyed_uniforms, stream_key
@@ -119,12 +119,11 @@ class Industry:
         """Open the industry's books in ``market``: positions, state, the pooled platforms' terms."""
         self.market = market
         cfg, n = self.config, self.n
-        self.state = np.full(n, RunState.NORMAL, dtype=np.int8)
         self.launched = np.arange(n) < self.first_entrant  # entrants open in their month
         self.failure_type = np.full(n, -1, dtype=np.int8)
         self.cause = np.full(n, -1, dtype=np.int8)
-        self.failure_day = np.full(n, -1, dtype=np.int32)
-        self.stress_days = np.zeros(n, dtype=np.int32)
+        self.problem_day = np.full(n, -1, dtype=np.int32)  # the day it became a problem platform
+        # (问题平台); a regulators' ban winds a platform down without making it one
         self.hazard_multiplier = np.ones(n)
         self.multiplier_until = np.zeros(n, dtype=np.int32)
         self.failing = np.zeros(n, dtype=bool)  # today's failures, and why (index of CAUSES)
@@ -209,14 +208,24 @@ class Industry:
         return accounts[CASH] + accounts[CLAIMS]
 
     @property
+    def state(self) -> np.ndarray:
+        """Every platform's state (:class:`RunState` values): the market's one vector, read only here."""
+        return self.market.states.state
+
+    @property
+    def operating(self) -> np.ndarray:
+        """Bool per platform: not failed (normal or in 提现困难), as for a detailed platform."""
+        return self.market.states.operating()
+
+    @property
     def alive(self) -> np.ndarray:
         """Bool per platform: still paying its investors (normal, in difficulty, winding down)."""
         return self.state < RunState.CLOSED
 
     @property
     def open_pooled(self) -> np.ndarray:
-        """Bool per platform: pooled, launched and normal (its investors lend, decide, fail)."""
-        return self.pooled & self.launched & (self.state == RunState.NORMAL)
+        """Bool per platform: pooled, launched and operating (its investors lend, decide, fail)."""
+        return self.pooled & self.launched & self.operating
 
     def open_month(self, day: int) -> None:
         """A month opens: tightenings that ran out end, the pooled platforms pay their costs."""
@@ -245,7 +254,7 @@ class Industry:
         """
         ledger = self.market.ledger
         lost = np.where(self.pooled, principal_fen - recovered_fen, 0)
-        covered = np.where(self.has_reserve & (self.state == RunState.NORMAL),
+        covered = np.where(self.has_reserve & self.operating,
                            np.minimum(ledger.accounts[AccountKind.RESERVE_FUND], lost), 0)
         ledger.post(AccountKind.RESERVE_FUND, CASH, covered, Memo.RESERVE_COVER)
         self.gain += covered + np.where(self.pooled, recovered_fen, 0)
@@ -257,7 +266,7 @@ class Industry:
     def fees_to_reserve(self, management_fee_fen: np.ndarray) -> None:
         """A reserve-fund platform pays a share of its management fee into its reserve (风险准备金)."""
         share = self.config.behaviour.reserve_share_of_fees
-        into = np.where(self.has_reserve & (self.state == RunState.NORMAL),
+        into = np.where(self.has_reserve & self.operating,
                         np.floor(management_fee_fen * share), 0).astype(np.int64)
         self.market.ledger.post(AccountKind.PLATFORM_CASH, AccountKind.RESERVE_FUND, into,
                                 Memo.MANAGEMENT_FEE.into_fund(AccountKind.RESERVE_FUND))
@@ -270,97 +279,17 @@ class Industry:
         self.loss[:] = 0
 
     def liquidity_day(self, day: int) -> None:
-        """Requests, deposits and payments of the pooled platforms' investors; freezes (提现困难)."""
-        self.share()
-        self.sync_detailed_states()
-        investors.reinvesting_day(self, day)
-        self._ask(day)
-        self._deposit()
-        self._pay(day)
-
-    def _ask(self, day: int) -> None:
-        """Today's requests: everything where a platform winds down or failed, shares elsewhere."""
-        behaviour, channels = self.config.behaviour, self.config.channels
-        normal = self.pooled & (self.state == RunState.NORMAL)
-        failed = self.pooled & ~normal & ~self.banned
-        if failed.any():  # everything back from a failed platform: no channel's doing
-            self.request({"failed": np.where(failed, 1.0, 0.0)}, day, record=False)
-        shares = {"regulators": np.where(self.pooled & self.banned, 1.0, 0.0),
-                  "ordinary": np.where(normal, behaviour.withdrawal_daily, 0.0)}
-        if channels.co_debt.enabled:
-            losses = contagion.loss_share(self.recent_co_debt, self.money_fen(),
-                                          channels.co_debt.withdrawal_multiplier)
-            shares["co_debt"] = np.where(normal, losses, 0.0)
-        if channels.sentiment.enabled and self.sentiment > 0:
-            extra = min(behaviour.withdrawal_daily * channels.sentiment.withdrawal_multiplier
-                        * self.sentiment, 1.0)
-            shares["sentiment"] = np.where(normal, np.minimum(extra * self.vulnerability, 1.0), 0.0)
-        self.request(shares, day)
+        """The pooled platforms' requests, deposits, payments, states (:mod:`.withdrawals`)."""
+        withdrawals.liquidity_day(self, day)
 
     def request(self, shares: dict[str, np.ndarray], day: int, record: bool = True,
                 idle_only: bool = False) -> None:
-        """Positions ask back ``sum(shares)`` of their free balance, per platform; it queues.
+        """Positions ask back ``sum(shares)`` of their free balance (:func:`withdrawals.request`)."""
+        withdrawals.request(self, shares, day, record, idle_only)
 
-        With ``idle_only`` only the positions that stopped reinvesting ask. The redemption gate
-        refuses what exceeds its share of a platform's money today. What each channel asked is
-        recorded in proportion to its share (:class:`sim.runs.contagion.RequestLog`) unless
-        ``record`` is False.
-        """
-        total = np.minimum(sum(shares.values()), 1.0)
-        if self.config.policies.redemption_gate_daily < 1.0:
-            free = self.positions.platform_totals_fen(self.positions.balance_fen
-                                                      - self.positions.queued_fen)
-            total = np.minimum(total, self.gate_room(free * total) * total)
-        pos = self.positions
-        asked = request(pos.group_start, pos.balance_fen, pos.queued_fen, pos.queued_since, total,
-                        day, pos.lending, idle_only)
-        if not record:
-            return
-        summed = sum(shares.values())
-        for channel, share in shares.items():
-            part = np.divide(share, summed, out=np.zeros(self.n), where=summed > 0)
-            self.requests.add(channel, np.floor(asked * part).astype(np.int64))
-
-    def gate_room(self, asked_fen: np.ndarray) -> np.ndarray:
-        """Per platform, the share of ``asked_fen`` the redemption gate lets in today (0-1).
-
-        The gate lets at most ``redemption_gate_daily`` of a platform's money be asked for in a
-        day, whatever asks it; the rest is refused.
-        """
-        gate = self.config.policies.redemption_gate_daily
-        if gate >= 1.0:
-            return np.ones(self.n)
-        room = np.maximum(gate * self.money_fen() - self.requests.today.sum(axis=0), 0)
-        return np.minimum(1.0, np.divide(room, asked_fen, out=np.ones(self.n),
-                                         where=asked_fen > 0))
-
-    def _deposit(self) -> None:
-        """New money on the normal pooled platforms, less as sentiment sours (for the weaker more)."""
-        pos = self.positions
-        rate = self.config.behaviour.deposit_daily * np.maximum(
-            1.0 - self.sentiment * self.vulnerability, 0.0)
-        rate = np.where(self.pooled & (self.state == RunState.NORMAL), rate, 0.0)
-        new = deposit(pos.group_start, pos.balance_fen, rate, pos.lending)
-        self.market.ledger.post(WORLD, CASH, new, Memo.DEPOSIT)
-        self.tracker.add("deposits", new.sum(), new)
-
-    def _pay(self, day: int) -> None:
-        """Queues paid from each platform's investor cash, oldest first; stress counted."""
-        pos, behaviour = self.positions, self.config.behaviour
-        paid, left, idle = settle(pos.group_start, pos.balance_fen, pos.queued_fen,
-                                  pos.queued_since, self.market.ledger.accounts[CASH], self.pooled,
-                                  pos.lending)
-        self.queued_left = left
-        self.market.ledger.post(CASH, WORLD, paid, Memo.WITHDRAWAL)
-        self.tracker.add("withdrawals", paid.sum(), paid)
-        normal = self.pooled & (self.state == RunState.NORMAL)
-        investors.fly_to_quality(self, np.where(normal, idle, paid))  # the frightened money
-        unpaid = left * self.liquidity_promise
-        stressed = unpaid > behaviour.freeze_share * self.money_fen()
-        # a platform winding down pays as its loans mature: it does not freeze
-        self.stress_days = np.where(stressed & normal, self.stress_days + 1, 0)
-        frozen = (self.stress_days >= behaviour.freeze_after_days) & ~self.failing
-        failures.mark(self, frozen, "run", "提现困难")
+    def ask_of_positions(self, channel: str, rows: np.ndarray, share: float, day: int) -> None:
+        """Positions ``rows`` ask back ``share`` of their free balance for ``channel`` (queued)."""
+        withdrawals.ask_of_positions(self, channel, rows, share, day)
 
     def lend(self, day: int) -> None:
         """The pooled platforms in a normal state lend their spare cash (:mod:`sim.industry.lending`)."""
@@ -368,7 +297,6 @@ class Industry:
 
     def close_day(self, day: int) -> None:
         """Today's failures and their contagion; sentiment decays; the month's row at its end."""
-        self.sync_detailed_states()
         failures.background(self, day)
         failures.detailed_failures(self, day)
         failures.fail_today(self, day)
@@ -376,11 +304,6 @@ class Industry:
         self.requests.close_day()
         self.sentiment *= self.config.channels.sentiment.decay_daily
         self.tracker.close_day(day)
-
-    def sync_detailed_states(self) -> None:
-        """The detailed platforms' states (their runs part keeps them) copied into the industry's."""
-        for platform in self.market.platforms:
-            self.state[platform.index] = platform.run.state
 
     # ------------------------------------------------------------------ the audit
 

@@ -38,7 +38,7 @@ def industry_summary(model, company=None) -> dict:
     industry = model.industry
     monthly = industry.tracker.frame()
     platforms = platform_table(industry)
-    failed = platforms[platforms.failure_day >= 0]  # problem platforms (a ban's wind-down is not)
+    failed = platforms[platforms.problem_day >= 0]  # problem platforms (a ban's wind-down is not)
     peak = monthly.loc[monthly.new_problem.idxmax()] if len(monthly) else None
     damage = {c: float(monthly[f"damage_{c}_cny"].sum()) for c in DAMAGE} if len(monthly) else {}
     total_damage = sum(damage.values())

@@ -171,8 +171,8 @@ def fate_table(industry) -> pd.DataFrame:
     if not len(panel["operating"]):
         return pd.DataFrame()
     entrant = np.arange(industry.n) >= industry.first_entrant
-    groups = {"stayed healthy": ~entrant & (industry.failure_day < 0),
-              "failed": ~entrant & (industry.failure_day >= 0), "entrants": entrant}
+    groups = {"stayed healthy": ~entrant & (industry.problem_day < 0),
+              "failed": ~entrant & (industry.problem_day >= 0), "entrants": entrant}
     rows = []
     for k in range(len(panel["operating"])):
         month = month_name(industry.first_month + k)
@@ -199,7 +199,7 @@ def platform_table(industry) -> pd.DataFrame:
         "registered": ind.registered, "state": [STATE_LABELS[RunState(s)] for s in ind.state],
         "failure_type": [FAILURE_TYPES[t] if t >= 0 else "" for t in ind.failure_type],
         "cause": [CAUSES[c] if c >= 0 else "" for c in ind.cause],
-        "failure_day": ind.failure_day,
+        "problem_day": ind.problem_day,
         "investors_money_cny": ind.money_fen() / CNY,
         "outstanding_cny": accounts[AccountKind.INVESTOR_CLAIMS] / CNY,
         "reserve_fund_cny": accounts[AccountKind.RESERVE_FUND] / CNY,

@@ -148,7 +148,7 @@ def wave_measures(monthly: pd.DataFrame) -> dict[str, float]:
 def _problem_platforms(cause: str | None = None) -> Callable:
     def count(market, daily: pd.DataFrame) -> int:
         industry = market.industry
-        failed = industry.failure_day >= 0
+        failed = industry.problem_day >= 0
         if cause is not None:
             failed &= industry.cause == CAUSES.index(cause)
         return int(failed.sum())

@@ -63,7 +63,7 @@ def industry_page(folder: ResultsFolder) -> Page:
     if folder.has("company.png"):
         page.figure(folder.path / "company.png", "The detailed platforms' company")
     if folder.has("platforms.csv"):
-        platforms = folder.table("platforms.csv", ("failure_day", "investors_money_cny"))
+        platforms = folder.table("platforms.csv", ("problem_day", "investors_money_cny"))
         page.figure_png(*contagion_png(platforms, folder))
         if "province" in platforms:
             page.figure_png(provinces_png(platforms), "Problem platforms by province (their "

@@ -24,9 +24,9 @@ def contagion_png(platforms: pd.DataFrame, folder) -> tuple[bytes, str]:
     shared investors between them (the channel a run spreads by).
     """
     table = platforms.fillna({"cause": ""}).copy()
-    failed = table.failure_day >= 0
+    failed = table.problem_day >= 0
     order = np.lexsort((-table.investors_money_cny.to_numpy(),
-                        np.where(failed, table.failure_day, np.iinfo(np.int64).max)))
+                        np.where(failed, table.problem_day, np.iinfo(np.int64).max)))
     angle = np.empty(len(table))
     angle[order] = np.pi / 2 - 2 * np.pi * np.arange(len(table)) / max(1, len(table))
     x, y = np.cos(angle), np.sin(angle)
@@ -69,7 +69,7 @@ def contagion_png(platforms: pd.DataFrame, folder) -> tuple[bytes, str]:
 
 def provinces_png(platforms: pd.DataFrame) -> bytes:
     """Problem platforms by province, with the share of each province's platforms that failed."""
-    failed = platforms.failure_day >= 0
+    failed = platforms.problem_day >= 0
     counts = pd.DataFrame({"platforms": platforms.groupby("province").size(),
                            "failed": failed.groupby(platforms.province).sum()})
     counts = counts.sort_values("failed", ascending=True)

@@ -156,16 +156,7 @@ class Channels:
         pos = industry.positions
         rows = pos.rows_of_investors(np.flatnonzero(investors))
         rows = rows[live[pos.platform[rows]] & industry.pooled[pos.platform[rows]]]
-        free = pos.balance_fen[rows] - pos.queued_fen[rows]
-        asked = np.floor(free * share)
-        platforms = pos.platform[rows]
-        scale = industry.gate_room(np.bincount(platforms, asked, industry.n))
-        asked = np.floor(asked * scale[platforms]).astype(np.int64)
-        fresh = (asked > 0) & (pos.queued_fen[rows] == 0)
-        pos.queued_since[rows[fresh]] = day
-        pos.queued_fen[rows] += asked
-        industry.requests.add(channel, np.bincount(pos.platform[rows], asked,
-                                                   industry.n).astype(np.int64))
+        industry.ask_of_positions(channel, rows, share, day)
         self._trust_lost(investors, share, live)
 
     def _detailed_investors(self, failing: np.ndarray) -> np.ndarray:

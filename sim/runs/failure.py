@@ -10,19 +10,23 @@ from sim.runs.states import FAILURE_STATES, RunState
 
 
 def update_state(market, platform, day: int) -> None:
-    """Normal <-> 提现困难 by the oldest wait; 提现困难 for ``fail_after_days`` is a failure."""
+    """The platform's day in the one state machine (:meth:`PlatformStates.update`).
+
+    It is late while its oldest request has waited more than ``delay_limit_days``; 提现困难 for
+    ``fail_after_days`` is a failure. (In difficulty, a wait within the limit but above zero
+    keeps it there: only an empty queue ends 提现困难.)
+    """
     record, rules = platform.run, platform.config.liquidity
     if record.state.failed:
         return
     wait = market.runs.queue.oldest_wait_days(platform, day)
-    if record.state == RunState.NORMAL and wait > rules.delay_limit_days:
-        record.state, record.difficulty_since = RunState.WITHDRAWAL_DIFFICULTY, day
-        market.runs.in_trouble(platform)
-    elif record.state == RunState.WITHDRAWAL_DIFFICULTY:
-        if wait == 0:
-            record.state, record.difficulty_since = RunState.NORMAL, None
-        elif day - record.difficulty_since >= rules.fail_after_days:
-            fail(market, platform, day, f"提现困难 for {rules.fail_after_days} days")
+    late = wait > rules.delay_limit_days or (record.state == RunState.WITHDRAWAL_DIFFICULTY
+                                             and wait > 0)
+    entered, failing = market.states.update([platform.index], [late], day, rules.fail_after_days)
+    if len(entered):
+        market.runs.in_trouble(platform.index)
+    if len(failing):
+        fail(market, platform, day, f"提现困难 for {rules.fail_after_days} days")
 
 
 def fail(market, platform, day: int, reason: str, how: str | None = None) -> None:
@@ -36,11 +40,11 @@ def fail(market, platform, day: int, reason: str, how: str | None = None) -> Non
     if record.state.failed:
         return
     how = how or platform.config.liquidity.on_failure
-    record.state, record.failed_day = FAILURE_STATES[how], day
+    market.states.fail([platform.index], FAILURE_STATES[how], day)
     record.failure, record.failure_reason = how, reason
     platform.frozen = True
     market.investors.bidding[:, platform.index] = False
-    market.runs.in_trouble(platform)
+    market.runs.in_trouble(platform.index)
     if how == "flee":
         take(market, platform, platform.config.liquidity.flee_share)
     if how in ("flee", "closure"):

@@ -150,12 +150,18 @@ class Runs:
             self.queue.request_products(platform, with_products, day, lock_up=False)
         self.ask_cash(platform, rows, day)
 
-    def in_trouble(self, platform) -> None:
-        """The platform entered 提现困难 or failed: trust falls, borrowers strike (逃废债)."""
-        self.market.risk_tables.strike_multiplier[platform.index] = \
-            self.config.strike_hazard_multiplier
+    def in_trouble(self, platforms) -> None:
+        """``platforms`` (an index or indices) entered 提现困难 or failed: borrowers strike (逃废债).
+
+        The same for a pooled platform as for a detailed one; a detailed platform's investors'
+        trust also falls by ``state_shock`` (a pooled platform's investors read the news through
+        the industry's channels).
+        """
+        platforms = np.atleast_1d(platforms)
+        self.market.risk_tables.strike_multiplier[platforms] = self.config.strike_hazard_multiplier
         if self.enabled:
-            self.trust.shock(platform.index, self.config.state_shock)
+            for p in platforms[platforms < len(self.market.platforms)]:
+                self.trust.shock(int(p), self.config.state_shock)
 
     def liquidity_shock(self, platform, share: float, day: int) -> None:
         """A share of the platform's investors need all their money today (impatient depositors)."""

@@ -80,10 +80,11 @@ class IndustryBehaviour(_Section):
     reserve_share_of_fees: Probability = Field(
         0.5, description="reserve_fund platforms: share of the management fee into 风险准备金")
     recovery_rate: Probability = Field(0.1, description="share of a written-off balance recovered")
-    freeze_share: Probability = Field(0.05, description="unpaid requests, share of the investors' "
-                                      "money, that count a day of stress")
-    freeze_after_days: int = Field(10, ge=1, le=360, description="stressed days in a row before "
-                                   "the platform freezes withdrawals (提现困难)")
+    difficulty_share: Probability = Field(
+        0.05, description="a pooled platform is late (in 提现困难) while what it promised on demand "
+        "and could not pay exceeds this share of its investors' money")
+    fail_after_days: int = Field(10, ge=1, le=360, description="days in 提现困难 before a pooled "
+                                 "platform fails, as [platforms.liquidity] fail_after_days")
     operating_cost_monthly: Probability = Field(0.0008, description="costs a month, share of the "
                                                 "outstanding book")
     stop_sensitivity: float = Field(

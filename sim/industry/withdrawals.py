@@ -1,0 +1,158 @@
+"""The pooled platforms' liquidity day: requests, new money, payments, and 提现困难.
+
+Called once a day after the detailed platforms' runs (:meth:`sim.industry.part.Industry.liquidity_day`):
+
+1. the day's gains and losses are shared among the positions; investors decide to stop
+   reinvesting or come back (:mod:`sim.industry.investors`);
+2. requests (:func:`ask`): everything back where a platform winds down or failed; ordinary
+   withdrawals, panic (sentiment), co-debt losses elsewhere; a redemption gate caps them;
+3. new money (:func:`deposit_new_money`), less as sentiment sours;
+4. payments (:func:`pay`), the oldest request first, from the investors' cash; the frightened
+   money flies to quality; then each platform's day in the one state machine (:func:`difficulty`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.industry import failures, investors
+from sim.kernels.positions import deposit, settle
+from sim.kernels.positions import request as request_kernel
+from sim.ledger import WORLD, AccountKind, Memo
+from sim.runs import contagion
+
+CASH = AccountKind.INVESTOR_CASH
+
+
+def liquidity_day(industry, day: int) -> None:
+    """Requests, deposits and payments of the pooled platforms' investors; their states."""
+    industry.share()
+    investors.reinvesting_day(industry, day)
+    ask(industry, day)
+    deposit_new_money(industry)
+    pay(industry, day)
+
+
+def ask(industry, day: int) -> None:
+    """Today's requests: everything where a platform winds down or failed, shares elsewhere."""
+    behaviour, channels = industry.config.behaviour, industry.config.channels
+    normal = industry.pooled & industry.operating
+    failed = industry.pooled & ~normal & ~industry.banned
+    if failed.any():  # everything back from a failed platform: no channel's doing
+        request(industry, {"failed": np.where(failed, 1.0, 0.0)}, day, record=False)
+    shares = {"regulators": np.where(industry.pooled & industry.banned, 1.0, 0.0),
+              "ordinary": np.where(normal, behaviour.withdrawal_daily, 0.0)}
+    if channels.co_debt.enabled:
+        losses = contagion.loss_share(industry.recent_co_debt, industry.money_fen(),
+                                      channels.co_debt.withdrawal_multiplier)
+        shares["co_debt"] = np.where(normal, losses, 0.0)
+    if channels.sentiment.enabled and industry.sentiment > 0:
+        extra = min(behaviour.withdrawal_daily * channels.sentiment.withdrawal_multiplier
+                    * industry.sentiment, 1.0)
+        shares["sentiment"] = np.where(normal, np.minimum(extra * industry.vulnerability, 1.0), 0.0)
+    request(industry, shares, day)
+
+
+def request(industry, shares: dict[str, np.ndarray], day: int, record: bool = True,
+            idle_only: bool = False) -> None:
+    """Positions ask back ``sum(shares)`` of their free balance, per platform; it queues.
+
+    With ``idle_only`` only the positions that stopped reinvesting ask. The redemption gate
+    refuses what exceeds its share of a platform's money today. What each channel asked is
+    recorded in proportion to its share (:class:`sim.runs.contagion.RequestLog`) unless
+    ``record`` is False.
+    """
+    total = np.minimum(sum(shares.values()), 1.0)
+    if industry.config.policies.redemption_gate_daily < 1.0:
+        free = industry.positions.platform_totals_fen(industry.positions.balance_fen
+                                                      - industry.positions.queued_fen)
+        total = np.minimum(total, gate_room(industry, free * total) * total)
+    pos = industry.positions
+    asked = request_kernel(pos.group_start, pos.balance_fen, pos.queued_fen, pos.queued_since,
+                           total, day, pos.lending, idle_only)
+    if not record:
+        return
+    summed = sum(shares.values())
+    for channel, share in shares.items():
+        part = np.divide(share, summed, out=np.zeros(industry.n), where=summed > 0)
+        industry.requests.add(channel, np.floor(asked * part).astype(np.int64))
+
+
+def ask_of_positions(industry, channel: str, rows: np.ndarray, share: float, day: int) -> None:
+    """Positions ``rows`` ask back ``share`` of their free balance, for ``channel``; it queues.
+
+    The channels' requests (shared investors pulling out elsewhere) join the one queue of the
+    positions, under the same redemption gate as every other request.
+    """
+    pos = industry.positions
+    free = pos.balance_fen[rows] - pos.queued_fen[rows]
+    asked = np.floor(free * share)
+    platforms = pos.platform[rows]
+    scale = gate_room(industry, np.bincount(platforms, asked, industry.n))
+    asked = np.floor(asked * scale[platforms]).astype(np.int64)
+    fresh = (asked > 0) & (pos.queued_fen[rows] == 0)
+    pos.queued_since[rows[fresh]] = day
+    pos.queued_fen[rows] += asked
+    industry.requests.add(channel, np.bincount(platforms, asked, industry.n).astype(np.int64))
+
+
+def gate_room(industry, asked_fen: np.ndarray) -> np.ndarray:
+    """Per platform, the share of ``asked_fen`` the redemption gate lets in today (0-1).
+
+    The gate lets at most ``redemption_gate_daily`` of a platform's money be asked for in a
+    day, whatever asks it; the rest is refused.
+    """
+    gate = industry.config.policies.redemption_gate_daily
+    if gate >= 1.0:
+        return np.ones(industry.n)
+    room = np.maximum(gate * industry.money_fen() - industry.requests.today.sum(axis=0), 0)
+    return np.minimum(1.0, np.divide(room, asked_fen, out=np.ones(industry.n),
+                                     where=asked_fen > 0))
+
+
+def deposit_new_money(industry) -> None:
+    """New money on the normal pooled platforms, less as sentiment sours (for the weaker more)."""
+    pos = industry.positions
+    rate = industry.config.behaviour.deposit_daily * np.maximum(
+        1.0 - industry.sentiment * industry.vulnerability, 0.0)
+    rate = np.where(industry.pooled & industry.operating, rate, 0.0)
+    new = deposit(pos.group_start, pos.balance_fen, rate, pos.lending)
+    industry.market.ledger.post(WORLD, CASH, new, Memo.DEPOSIT)
+    industry.tracker.add("deposits", new.sum(), new)
+
+
+def pay(industry, day: int) -> None:
+    """Queues paid from each platform's investor cash, oldest first; then the states move."""
+    pos = industry.positions
+    paid, left, idle = settle(pos.group_start, pos.balance_fen, pos.queued_fen,
+                              pos.queued_since, industry.market.ledger.accounts[CASH],
+                              industry.pooled, pos.lending)
+    industry.queued_left = left
+    industry.market.ledger.post(CASH, WORLD, paid, Memo.WITHDRAWAL)
+    industry.tracker.add("withdrawals", paid.sum(), paid)
+    normal = industry.pooled & industry.operating
+    investors.fly_to_quality(industry, np.where(normal, idle, paid))  # the frightened money
+    difficulty(industry, day, left)
+
+
+def difficulty(industry, day: int, unpaid_fen: np.ndarray) -> None:
+    """The pooled platforms' day in the one state machine (:class:`PlatformStates`).
+
+    A pooled platform is late while what it promised to pay on demand (``liquidity_promise``
+    of what is unpaid) exceeds ``difficulty_share`` of its investors' money; then it is in
+    提现困难 (its borrowers strike, as a detailed platform's do), normal again once it is not
+    late, and a failure (提现困难) after ``fail_after_days`` in it. A platform winding down pays
+    as its loans mature: it is not late.
+    """
+    behaviour = industry.config.behaviour
+    late = (unpaid_fen * industry.liquidity_promise
+            > behaviour.difficulty_share * industry.money_fen())
+    moving = np.flatnonzero(industry.pooled & industry.launched & industry.operating
+                            & ~industry.failing)
+    entered, failing = industry.market.states.update(moving, late[moving], day,
+                                                     behaviour.fail_after_days)
+    industry.market.runs.in_trouble(entered)
+    failing_now = np.zeros(industry.n, dtype=bool)
+    failing_now[failing] = True
+    failures.mark(industry, failing_now, "run", "提现困难")
+
