@@ -2,8 +2,8 @@
 
 The comparison of resolutions runs one platform twice in the same small industry: once in full
 detail (notes, listings, auto-invest, its investors' cash) and once pooled (its investors own its
-book pro rata), set up to lend alike: the same credit model (one grade whose default hazard is the
-pooled platforms' ``loan_default_monthly``, the same cure, prepayment and recovery), loans of the
+book pro rata), set up to lend alike: the same credit tables (the scenario's grades, here one, for
+both: default, cure, prepayment and recovery), loans of the
 same size and term distributions at the same rate, no deposits, withdrawals, fees but the
 management fee, nor costs, and every yuan of its investors lent as soon as it can be.
 """
@@ -73,9 +73,7 @@ model_shares = {{ pure_intermediary = 1.0 }}
 withdrawal_daily = 0.0
 deposit_daily = 0.0
 cash_buffer = 0.0
-loan_default_monthly = 0.01
 management_fee = 0.2
-recovery_rate = 0.1
 operating_cost_monthly = 0.0
 
 [industry.channels.shared_investors]

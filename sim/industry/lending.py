@@ -1,8 +1,12 @@
-"""New loans of the pooled platforms: amounts, terms, rates, and the borrowers who owe elsewhere too.
+"""New loans of the pooled platforms: grades, amounts, terms, rates, and borrowers who owe elsewhere.
 
 A pooled platform lends its spare cash as loans of about ``mean_loan_cny`` (log-normal, spread
 :data:`LOAN_SIGMA`), for about its average term (log-normal, spread :data:`TERM_SIGMA`, 1 to
-:data:`MAX_TERM` months), at its borrowers' annual rate, as annuities (等额本息). A share of the
+:data:`MAX_TERM` months), as annuities (等额本息). Each loan has a real credit grade, drawn from
+the scenario's ``grades.application_share``: the grade's default, seasoning, prepayment and
+recovery are the same tables a detailed platform's loans follow. Its rate is the platform's
+borrowers' mean rate (from the WDZJ data) spread across the grades as the grades' rates are
+(``rate[g] / mean rate``), so the platform's mean rate stays its own. A share of the
 loans belongs to borrowers who borrow on several platforms at once (共债, ``co_debt.share_of_loans``):
 every ``loans_per_borrower`` of them, in a random order, share one borrower.
 
@@ -34,6 +38,7 @@ class LoanDraws(NamedTuple):
     term: np.ndarray      # standard normal: the term's
     co_debt: np.ndarray   # uniform: whether its borrower owes on several platforms (共债)
     order: np.ndarray     # uniform: the order in which such loans are grouped into borrowers
+    grade: np.ndarray     # uniform: its credit grade, from the grades' application shares
 
 
 def draw_loans(platform: np.ndarray, industry, draws: LoanDraws) -> dict[str, np.ndarray]:
@@ -42,8 +47,13 @@ def draw_loans(platform: np.ndarray, industry, draws: LoanDraws) -> dict[str, np
     ``co_debt_group`` numbers the co-debtors among these loans (-1: a borrower of its own); the
     industry's :class:`~sim.industry.part.CoDebtors` turns it into ids.
     """
-    cfg = industry.config
+    cfg, grades = industry.config, industry.scenario.grades
     mean_fen = cfg.mean_loan_cny * 100
+    share = np.asarray(grades.application_share, np.float64)
+    grade = np.minimum(np.searchsorted(np.cumsum(share / share.sum()), draws.grade, side="right"),
+                       len(share) - 1)
+    rates = np.asarray(grades.annual_rate, np.float64)
+    relative = rates / float(share @ rates / share.sum())
     principal = mean_fen * np.exp(-LOAN_SIGMA ** 2 / 2 + LOAN_SIGMA * draws.amount)
     term = np.clip(np.round(industry.term_months[platform] * np.exp(TERM_SIGMA * draws.term)),
                    1, MAX_TERM)
@@ -53,7 +63,8 @@ def draw_loans(platform: np.ndarray, industry, draws: LoanDraws) -> dict[str, np
     shared = shared[np.argsort(draws.order[shared], kind="stable")]
     group[shared] = np.arange(len(shared)) // co_debt.loans_per_borrower
     return {"platform": platform, "principal_fen": np.round(principal).astype(np.int64),
-            "annual_rate": industry.loan_rate[platform], "term": term.astype(np.int16),
+            "annual_rate": industry.loan_rate[platform] * relative[grade],
+            "term": term.astype(np.int16), "grade": grade.astype(np.int8),
             "co_debt_group": group}
 
 
@@ -82,7 +93,8 @@ def opening_loans(industry) -> dict[str, np.ndarray]:
     count[opening] = rng.poisson(np.maximum(target[opening] / (mean * 0.55), 0) * 1.1)
     platform = np.repeat(np.arange(industry.n, dtype=np.int32), count)
     draws = LoanDraws(rng.standard_normal(len(platform)), rng.standard_normal(len(platform)),
-                      rng.random(len(platform)), rng.random(len(platform)))
+                      rng.random(len(platform)), rng.random(len(platform)),
+                      rng.random(len(platform)))
     loans = draw_loans(platform, industry, draws)
     term = loans["term"].astype(np.int64)
     paid = rng.integers(0, term)  # instalments already paid
@@ -112,7 +124,8 @@ def lend(industry, day: int) -> None:
     draws = LoanDraws(keyed_normals(key, drawn, day, number, 0),
                       keyed_normals(key, drawn, day, number, 1),
                       keyed_uniforms(key, drawn, day, number, 4),
-                      keyed_uniforms(key, drawn, day, number, 5))
+                      keyed_uniforms(key, drawn, day, number, 5),
+                      keyed_uniforms(key, drawn, day, number, 6))
     loans = draw_loans(platform, industry, draws)
     keep = fits_within(loans["principal_fen"], count, spare)
     loans = {k: v[keep] for k, v in loans.items()}
@@ -127,18 +140,18 @@ def lend(industry, day: int) -> None:
 
 
 def loan_columns(loans: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """A pooled loan's columns of the loan book: no notes, held whole by its platform's investors.
+    """A pooled loan's columns of the loan book: its grade, no notes, held whole by its investors.
 
     The kernels give what a loan's notes leave to its holder; a pooled platform's investors, who
     own its loans pro rata, are that holder (0), as a fund pool is of its loans
     (:func:`sim.market.servicing.pooled_payments` books it as theirs).
     """
     n = len(loans["platform"])
-    fixed = {"grade": 0, "method": 0, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
+    fixed = {"method": 0, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
              "default_day": -1, "hazard_mult": 1.0, "holder": 0, "covered": 0, "paid_fen": 0}
     balance = loans.get("balance_fen", loans["principal_fen"])
     return {"borrower": loans["borrower"], "platform": loans["platform"].astype(np.int16),
-            "term": loans["term"], "annual_rate": loans["annual_rate"],
+            "term": loans["term"], "annual_rate": loans["annual_rate"], "grade": loans["grade"],
             "principal_fen": loans["principal_fen"], "balance_fen": balance,
             "held_fen": balance,  # held whole by its platform's investors, pro rata (holder 0)
             "orig_day": loans["orig_day"], "n_paid": loans.get("n_paid", np.zeros(n, np.int16)),

@@ -63,19 +63,17 @@ class RiskTables:
         self.seasoning = seasoning_tables(config.grades)
         self.pooled = np.zeros(len(platforms), dtype=bool)  # platforms whose book is owned pro rata
         self.strike_floor = np.zeros(len(platforms))  # a failed platform's borrowers' miss hazard
-        self.pooled_miss_hazard = np.zeros(len(self.miss_hazard))  # by month
 
     def add_pooled(self, n: int, behaviour, config) -> None:
         """Rows for ``n`` pooled platforms of an industry (after the detailed ones).
 
-        Their borrowers default with the industry's ``loan_default_monthly``, moved by the same
-        macro factor and asset correlation as the grades' hazards; they cure as the grades do,
-        recover ``recovery_rate`` of a written-off balance, pay no penalty interest nor service
-        fee, and the platform keeps ``management_fee`` of the interest.
+        Their borrowers are graded as a detailed platform's are and follow the same credit
+        tables: the grades' default hazards by month (the macro factor and any recession in
+        them), seasoning, prepayment, cure and recovery (the default collection), and the same
+        strike when their platform is in trouble. What differs is only the platform's terms:
+        no penalty interest nor service fee, and the platform keeps ``management_fee`` of the
+        interest.
         """
-        hazard = conditional_hazard(np.array([behaviour.loan_default_monthly]),
-                                    config.macro.asset_correlation, self.macro_factor)[:, 0]
-        self.pooled_miss_hazard = np.minimum(1.0, hazard / self._not_cured)
         n_grades = self.cure_probability.shape[1]
         grow = {"strike_multiplier": 1.0, "penalty_daily_rate": 0.0,
                 "management_fee": behaviour.management_fee, "collection_fee": 0.0,
@@ -85,8 +83,8 @@ class RiskTables:
         self.pooled = np.concatenate([self.pooled, np.ones(n, dtype=bool)])
         self.cure_probability = np.vstack([self.cure_probability,
                                            np.full((n, n_grades), config.grades.cure_probability)])
-        self.recovery_rate = np.vstack([self.recovery_rate,
-                                        np.full((n, n_grades), behaviour.recovery_rate)])
+        self.recovery_rate = np.vstack([self.recovery_rate, np.broadcast_to(
+            np.asarray(config.grades.recovery_rate, np.float64), (n, n_grades))])
         self.still_curing = still_curing(self.cure_probability, self.cure_draws)
 
     def _collection_terms(self, config, platforms: list, cure: float) -> None:
@@ -106,8 +104,6 @@ class RiskTables:
         rows = slice(start_month, start_month + months)
         self.default_hazard[rows] = np.minimum(1.0, self.default_hazard[rows] * hazard_multiplier)
         self.miss_hazard[rows] = np.minimum(1.0, self.default_hazard[rows] / self._not_cured)
-        self.pooled_miss_hazard[rows] = np.minimum(1.0, self.pooled_miss_hazard[rows]
-                                                   * hazard_multiplier)
 
     def servicing_terms(self, day: int) -> ServicingTerms:
         """What servicing reads today.
@@ -117,9 +113,7 @@ class RiskTables:
         """
         month = min(day // DAYS_PER_MONTH, len(self.miss_hazard) - 1)
         miss_hazard = self.miss_hazard[month][None, :] * self.strike_multiplier[:, None]
-        if self.pooled.any():
-            miss_hazard[self.pooled] = self.pooled_miss_hazard[month] * \
-                self.strike_multiplier[self.pooled, None]
+        if self.pooled.any():  # an industry's failed platforms' borrowers (逃废债, by type)
             # a strike's floor is a miss hazard as it stands: undo what the kernel will add
             floor = self.strike_floor[:, None] / (1.0 + self.still_curing.sum(axis=-1)
                                                   * self.strike_floor[:, None])

@@ -72,14 +72,10 @@ class IndustryBehaviour(_Section):
     withdrawal_daily: DailyRate = Field(0.002, description="share of a balance asked back a day")
     deposit_daily: DailyRate = Field(0.0022, description="new money a day, share of the balance")
     cash_buffer: Probability = Field(0.08, description="share of investors' money kept as cash")
-    loan_default_monthly: Probability = Field(
-        0.004, description="borrowers' default hazard a month (with the macro factor, as the "
-        "grades' are)")
     management_fee: Probability = Field(
         0.2, description="利息管理费: the platform's share of the interest borrowers pay")
     reserve_share_of_fees: Probability = Field(
         0.5, description="reserve_fund platforms: share of the management fee into 风险准备金")
-    recovery_rate: Probability = Field(0.1, description="share of a written-off balance recovered")
     difficulty_share: Probability = Field(
         0.05, description="a pooled platform is late (in 提现困难) while what it promised on demand "
         "and could not pay exceeds this share of its investors' money")
