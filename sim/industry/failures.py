@@ -18,6 +18,7 @@ import numpy as np
 from sim.industry.hazard import FAILURE_TYPES
 from sim.ledger import WORLD, AccountKind, Memo
 from sim.randomness import keyed_uniforms
+from sim.runs.failure import reachable_kinds, taken_by_operators
 from sim.runs.states import RunState
 from sim.scenario.industry import month_index
 
@@ -108,12 +109,34 @@ def detailed_failures(industry, day: int) -> None:
             industry.failure_type[p] = FAILURE_TYPES.index(kind)
 
 
+def operators_flee(industry, fleeing: np.ndarray) -> None:
+    """跑路 on the pooled platforms ``fleeing`` (bool per platform): the detailed platform's rule.
+
+    The operators take ``flee_share`` of every account they can reach
+    (:func:`sim.runs.failure.reachable_kinds`, by the platform's custody); what they take of the
+    investors' cash is the investors' loss, shared among the platform's positions pro rata.
+    """
+    if not fleeing.any():
+        return
+    ledger, share = industry.market.ledger, industry.config.behaviour.flee_share
+    custody = industry.platforms.custody
+    for kind in reachable_kinds(custody=False, fund_pool=False):
+        can = fleeing & (~custody if kind not in reachable_kinds(True, False) else True)
+        taken = np.where(can, taken_by_operators(ledger.accounts[kind], share), 0)
+        ledger.post(kind, WORLD, taken, Memo.TAKEN_BY_OPERATORS)
+        if kind == AccountKind.INVESTOR_CASH:
+            industry.loss += taken
+            industry.tracker.add("losses", taken.sum())
+        industry.tracker.add("taken", taken.sum())
+    industry.share()
+
+
 def fail_today(industry, day: int) -> None:
     """Today's failures: state, type, the money taken or frozen; then the contagion channels."""
     failing = industry.failing
     if not failing.any():
         return
-    ledger, orderly = industry.market.ledger, industry.config.policies.orderly_exit
+    orderly = industry.config.policies.orderly_exit
     fled = FAILURE_TYPES.index("跑路")
     custody = industry.platforms.custody & (industry.failure_type == fled) & failing
     industry.failure_type[custody] = FAILURE_TYPES.index("停业")  # the bank holds the cash
@@ -130,13 +153,7 @@ def fail_today(industry, day: int) -> None:
     money = industry.money_fen()
     industry.tracker.failed(failing, money, industry.requests.shares(np.flatnonzero(failing)))
     if not orderly:
-        taken = np.where(pooled & (industry.failure_type == fled), ledger.accounts[
-            AccountKind.INVESTOR_CASH], 0)
-        ledger.post(AccountKind.INVESTOR_CASH, WORLD, taken, Memo.TAKEN_BY_OPERATORS)
-        industry.loss += taken
-        industry.share()
-        industry.tracker.add("losses", taken.sum())
-        industry.tracker.add("taken", taken.sum())
+        operators_flee(industry, pooled & (industry.failure_type == fled))
     industry.request({"failed": np.where(pooled, 1.0, 0.0)}, day, record=False)  # all of it back
     industry.channels.spread(failing, money, day)
     industry.failing[:] = False

@@ -53,17 +53,24 @@ def fail(market, platform, day: int, reason: str, how: str | None = None) -> Non
         market.runs.everyone_asks(platform, day)
 
 
-def reachable_kinds(platform) -> list[AccountKind]:
-    """Accounts fleeing operators can empty.
+def reachable_kinds(custody: bool, fund_pool: bool) -> list[AccountKind]:
+    """Accounts fleeing operators can empty: the one rule, for a detailed or a pooled platform.
 
-    Their own cash and the reserve, and without custody (资金存管) the pool's and investors' money.
+    Their own cash and the reserve, and without custody (资金存管) the pool's and investors' money
+    (and the withdrawals queued, except in a fund pool, whose queue is of products paid from the
+    pool's cash).
     """
     kinds = [AccountKind.PLATFORM_CASH, AccountKind.RESERVE_FUND]
-    if not platform.config.liquidity.custody:
+    if not custody:
         kinds += [AccountKind.POOL_CASH, AccountKind.INVESTOR_CASH]
-        if not platform.is_fund_pool:  # a pool's queue is of products, paid from the pool's cash
+        if not fund_pool:
             kinds.append(AccountKind.WITHDRAWALS_QUEUED)
     return kinds
+
+
+def taken_by_operators(balances_fen: np.ndarray, share: float | np.ndarray) -> np.ndarray:
+    """What fleeing operators take of each balance: ``share`` of it, floored to the fen."""
+    return np.floor(np.asarray(balances_fen) * share).astype(np.int64)
 
 
 def take(market, platform, share: float, kinds: list | None = None,
@@ -76,10 +83,12 @@ def take(market, platform, share: float, kinds: list | None = None,
     """
     books, inv, p = market.bookkeeper, market.investors, platform.index
     taken = 0
-    for kind in reachable_kinds(platform) if kinds is None else kinds:
+    if kinds is None:
+        kinds = reachable_kinds(platform.config.liquidity.custody, platform.is_fund_pool)
+    for kind in kinds:
         if kind in (AccountKind.INVESTOR_CASH, AccountKind.WITHDRAWALS_QUEUED):
             holdings = inv.cash_fen if kind == AccountKind.INVESTOR_CASH else inv.queued_fen
-            cut = np.floor(holdings[:, p] * share).astype(np.int64)
+            cut = taken_by_operators(holdings[:, p], share)
             holdings[:, p] -= cut
             inv.principal_lost_fen += cut
             inv.net_income_fen -= cut
@@ -88,7 +97,7 @@ def take(market, platform, share: float, kinds: list | None = None,
             platform.investor_income_fen -= amount
             platform.run.add_loss(cause, amount)
         else:
-            amount = int(books.balance(platform, kind) * share)
+            amount = int(taken_by_operators(books.balance(platform, kind), share))
         books.move(platform, kind, WORLD, amount, memo)
         taken += amount
     if cause == "taken":

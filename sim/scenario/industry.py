@@ -81,6 +81,9 @@ class IndustryBehaviour(_Section):
         "and could not pay exceeds this share of its investors' money")
     fail_after_days: int = Field(10, ge=1, le=360, description="days in 提现困难 before a pooled "
                                  "platform fails, as [platforms.liquidity] fail_after_days")
+    flee_share: Probability = Field(
+        0.5, description="跑路: share of what the operators can reach that they take, as "
+        "[platforms.liquidity] flee_share (without custody: the investors' cash too)")
     operating_cost_monthly: Probability = Field(0.0008, description="costs a month, share of the "
                                                 "outstanding book")
     stop_sensitivity: float = Field(
