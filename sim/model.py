@@ -50,7 +50,7 @@ from sim.market.servicing import Servicing
 from sim.market.treasury import Treasury
 from sim.reporters import DayCounters
 from sim.runs.part import Runs
-from sim.runs.states import PlatformStates
+from sim.runs.states import RunStates
 from sim.scenario import Scenario, load_scenario
 
 STREAMS = ("macro", "borrowers", "investors", "funding", "servicing", "opening_book", "marketing",
@@ -115,7 +115,7 @@ class P2PMarket(mesa.Model):
         self.industry = None if config.industry is None else Industry(config, self.seeds["industry"])
         names = self.industry.names if self.industry else [p.name for p in config.platforms]
         self.ledger = Ledger(names, journal_days=DAYS_PER_MONTH if self.industry else 1)
-        self.states = PlatformStates(len(names))  # every platform's state, one machine
+        self.run_states = RunStates(len(names))  # every platform's state, one machine
         self.platforms = [Platform(self, i, p, config) for i, p in enumerate(config.platforms)]
         self.bookkeeper = Bookkeeper(self.ledger, self.platforms)
         self.risk_tables = RiskTables(config, self.platforms, self.rngs["macro"], macro_shocks)

@@ -119,3 +119,65 @@ def test_no_file_reaches_into_another_modules_private_names():
                                 for alias in node.names
                                 if alias.name.startswith("_") and not alias.name.startswith("__")]
     assert not reaches, "\n".join(reaches)
+
+
+WRITERS = {  # a record's fields, by the attribute name written, and the modules that may write them
+    # every platform's run state: the one machine (RunStates) alone; ``state`` is also the
+    # policies' monthly figures of a detailed platform (PlatformState), set where it is built
+    "state": {"sim/runs/states.py", "sim/agents/platform.py"},
+    "difficulty_since": {"sim/runs/states.py"},
+    "failed_day": {"sim/runs/states.py", "sim/policies/guarantee.py"},  # and a guarantor's own
+    # the industry's record of its problem platforms (问题平台): failures.py, built in part.py
+    "problem_day": {"sim/industry/failures.py", "sim/industry/part.py"},
+    "failure_type": {"sim/industry/failures.py", "sim/industry/part.py"},
+    "cause": {"sim/industry/failures.py", "sim/industry/part.py"},
+    "causes": {"sim/industry/failures.py", "sim/industry/part.py"},
+    "failing": {"sim/industry/failures.py", "sim/industry/part.py"},
+    "banned": {"sim/industry/failures.py", "sim/industry/part.py"},
+    # money: the ledger's balances only through its postings
+    "accounts": {"sim/ledger.py"},
+    # withdrawal queues: the detailed investors' and the positions' (pooled), each by its owner
+    "queued_fen": {"sim/runs/queue.py", "sim/agents/positions.py", "sim/industry/withdrawals.py"},
+    "queued_since": {"sim/runs/queue.py", "sim/agents/positions.py",
+                     "sim/industry/withdrawals.py"},
+    # borrowers' strikes (逃废债): built by the risk tables, moved by the one in_trouble rule, a
+    # stress event, and an industry failure's type
+    "strike_multiplier": {"sim/market/risk_tables.py", "sim/runs/part.py", "sim/market/month.py"},
+    "strike_floor": {"sim/market/risk_tables.py", "sim/industry/failures.py"},
+}
+
+
+def _written_attributes(path) -> set[tuple[str, int]]:
+    """(attribute, line) for each ``x.attr = ...``, ``x.attr[...] = ...`` or ``x.attr += ...``."""
+    import ast
+
+    written = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
+        for target in targets:
+            for one in (target.elts if isinstance(target, ast.Tuple) else [target]):
+                while isinstance(one, ast.Subscript):
+                    one = one.value
+                if isinstance(one, ast.Attribute):
+                    written.add((one.attr, node.lineno))
+    return written
+
+
+def test_a_platform_s_state_is_written_only_by_the_part_that_owns_it():
+    """Run states, the industry's failure record, balances, queues and strikes: one writer each."""
+    stray = []
+    for path in SIM.rglob("*.py"):
+        module = str(path.relative_to(ROOT))
+        for attribute, line in _written_attributes(path):
+            if attribute in WRITERS and module not in WRITERS[attribute]:
+                stray.append(f"{module}:{line} writes .{attribute}")
+    assert not stray, "\n".join(sorted(stray))
+
+
+def test_the_writers_check_sees_a_stray_write(tmp_path):
+    """The check above is not blind: a write of a run state from elsewhere is found."""
+    stray = tmp_path / "stray.py"
+    stray.write_text("def f(market):\n    market.run_states.state[0] = 3\n"
+                     "    market.industry.failing[2] = True\n", encoding="utf-8")
+    assert {name for name, _ in _written_attributes(stray)} == {"state", "failing"}

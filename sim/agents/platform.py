@@ -83,7 +83,7 @@ class Platform(mesa.Agent):
         self.stressed = not stress.platforms or self.name in stress.platforms
         self.frozen = False  # True once a funding freeze (a stress event) stops its new lending
         self.down_until_day = 0  # a breach took it down: no applications before this day
-        self.run = RunRecord(model.states, self.index)  # its state (the market's), losses by cause
+        self.run = RunRecord(model.run_states, self.index)  # its state (the market's), losses by cause
         self.company = CompanyRecord()  # its books' figures outside the ledger (sim.company)
         guarantor = [layer for layer in self.layers if layer.account == "guarantor_capital"]
         self.guarantor = Guarantor(model, self, guarantor[0]) if guarantor else None

@@ -27,7 +27,6 @@ from sim.industry.hazard import OWNER_TYPES
 from sim.industry.population import BUSINESS_MODELS
 from sim.loans import DAYS_PER_MONTH
 from sim.runs.failure import fail
-from sim.runs.states import RunState
 from sim.scenario.industry import IndustryEvent, month_index
 
 REGULATORS = ("tighten", "ban")
@@ -89,19 +88,12 @@ def happen(market, day: int, event: IndustryEvent) -> None:
                 market.runs.trust.shock(p, event.news)
     elif event.kind == "ban":
         hit &= industry.operating
-        pooled = hit & industry.pooled
-        market.states.fail(pooled, RunState.WIND_DOWN, day)
-        industry.banned[pooled] = True
-        industry.cause[pooled] = failures.CAUSES.index("regulators")
+        failures.ban(industry, hit, day)
         for p in np.flatnonzero(hit & ~industry.pooled):
-            industry.banned[p] = True
             fail(market, detailed[p], day, "regulators' ban", how="wind_down")
     else:
         kind = "跑路" if event.kind == "collapse" else "经侦介入"
-        failures.mark(industry, hit & industry.pooled, "named", kind)
         for p in np.flatnonzero(hit & ~industry.pooled):
             how = "flee" if event.kind == "collapse" else "closure"
             fail(market, detailed[p], day, f"{event.kind} ({event.month})", how=how)
-            industry.failing[p] = True
-            industry.causes[p] = failures.CAUSES.index("named")
-            industry.failure_type[p] = failures.FAILURE_TYPES.index(kind)
+        failures.mark(industry, hit, "named", kind)

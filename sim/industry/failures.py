@@ -61,9 +61,24 @@ def vulnerability(industry) -> np.ndarray:
     return relative * np.where(industry.platforms.custody, CUSTODY_TRUST, 1.0)
 
 
+def ban(industry, platforms: np.ndarray, day: int) -> None:
+    """A regulators' ban winds ``platforms`` (bool per platform) down: not a problem platform.
+
+    A pooled platform's state moves here; a detailed one's by its own failure (良性退出).
+    """
+    pooled = platforms & industry.pooled
+    industry.market.run_states.fail(pooled, RunState.WIND_DOWN, day)
+    industry.banned |= platforms
+    industry.cause[pooled] = CAUSES.index("regulators")
+
+
 def mark(industry, platforms: np.ndarray, cause: str, kind: str | np.ndarray) -> None:
-    """``platforms`` (bool per platform) fail today for ``cause``, of ``kind`` (a type or one each)."""
-    new = platforms & ~industry.failing & industry.alive
+    """``platforms`` (bool per platform) fail today for ``cause``, of ``kind`` (a type or one each).
+
+    A detailed platform that failed today by its own mechanics is marked too (its state moved
+    already): ``alive`` is not asked of it.
+    """
+    new = platforms & ~industry.failing & (industry.alive | ~industry.pooled)
     if not new.any():
         return
     industry.failing |= new
@@ -98,15 +113,16 @@ def failure_types(industry, day: int) -> np.ndarray:
 
 def detailed_failures(industry, day: int) -> None:
     """Detailed platforms that failed today by their own mechanics join today's failures."""
+    failed = np.zeros(industry.n, dtype=bool)
+    kinds = np.zeros(industry.n, dtype=np.int8)
     for platform in industry.market.platforms:
         p = platform.index
         if platform.run.failed_day == day and industry.problem_day[p] < 0 \
                 and not industry.failing[p] and not industry.banned[p]:
+            failed[p] = True
             how = platform.run.failure
-            kind = {"flee": "跑路", "closure": "提现困难"}.get(how, "停业")
-            industry.failing[p] = True
-            industry.causes[p] = CAUSES.index("run")
-            industry.failure_type[p] = FAILURE_TYPES.index(kind)
+            kinds[p] = FAILURE_TYPES.index({"flee": "跑路", "closure": "提现困难"}.get(how, "停业"))
+    mark(industry, failed, "run", kinds)
 
 
 def operators_flee(industry, fleeing: np.ndarray) -> None:
@@ -142,7 +158,7 @@ def fail_today(industry, day: int) -> None:
     industry.failure_type[custody] = FAILURE_TYPES.index("停业")  # the bank holds the cash
     pooled = failing & industry.pooled  # a detailed platform's failure moved its state already
     market = industry.market
-    market.states.fail(pooled, np.where(
+    market.run_states.fail(pooled, np.where(
         orderly, RunState.WIND_DOWN,
         np.where(industry.failure_type[pooled] == fled, RunState.FLED, RunState.CLOSED)), day)
     market.runs.in_trouble(np.flatnonzero(pooled))  # borrowers strike, as a detailed one's do

@@ -14,7 +14,7 @@ platforms and to the industry, at fixed points of the market's day (:meth:`sim.m
    (ordinary withdrawals, times sentiment; the co-debt channel's; everything, on a platform that
    winds down or failed), deposit new money, and are paid from what cash there is, the oldest
    request first; a platform that cannot pay what it promised on demand is in 提现困难, and fails
-   after ``fail_after_days`` in it (the one state machine, :class:`sim.runs.states.PlatformStates`);
+   after ``fail_after_days`` in it (the one state machine, :class:`sim.runs.states.RunStates`);
 3. after the marketplace: the pooled platforms lend their spare cash;
 4. at the day's end: background failures (the calibrated hazard), today's freezes, named events
    and detailed platforms that failed today become failures, and the failures travel through the
@@ -210,12 +210,12 @@ class Industry:
     @property
     def state(self) -> np.ndarray:
         """Every platform's state (:class:`RunState` values): the market's one vector, read only here."""
-        return self.market.states.state
+        return self.market.run_states.state
 
     @property
     def operating(self) -> np.ndarray:
         """Bool per platform: not failed (normal or in 提现困难), as for a detailed platform."""
-        return self.market.states.operating()
+        return self.market.run_states.operating()
 
     @property
     def alive(self) -> np.ndarray:

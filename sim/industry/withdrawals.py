@@ -136,7 +136,7 @@ def pay(industry, day: int) -> None:
 
 
 def difficulty(industry, day: int, unpaid_fen: np.ndarray) -> None:
-    """The pooled platforms' day in the one state machine (:class:`PlatformStates`).
+    """The pooled platforms' day in the one state machine (:class:`RunStates`).
 
     A pooled platform is late while what it promised to pay on demand (``liquidity_promise``
     of what is unpaid) exceeds ``difficulty_share`` of its investors' money; then it is in
@@ -149,7 +149,7 @@ def difficulty(industry, day: int, unpaid_fen: np.ndarray) -> None:
             > behaviour.difficulty_share * industry.money_fen())
     moving = np.flatnonzero(industry.pooled & industry.launched & industry.operating
                             & ~industry.failing)
-    entered, failing = industry.market.states.update(moving, late[moving], day,
+    entered, failing = industry.market.run_states.update(moving, late[moving], day,
                                                      behaviour.fail_after_days)
     industry.market.runs.in_trouble(entered)
     failing_now = np.zeros(industry.n, dtype=bool)

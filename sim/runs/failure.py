@@ -10,7 +10,7 @@ from sim.runs.states import FAILURE_STATES, RunState
 
 
 def update_state(market, platform, day: int) -> None:
-    """The platform's day in the one state machine (:meth:`PlatformStates.update`).
+    """The platform's day in the one state machine (:meth:`RunStates.update`).
 
     It is late while its oldest request has waited more than ``delay_limit_days``; 提现困难 for
     ``fail_after_days`` is a failure. (In difficulty, a wait within the limit but above zero
@@ -22,7 +22,7 @@ def update_state(market, platform, day: int) -> None:
     wait = market.runs.queue.oldest_wait_days(platform, day)
     late = wait > rules.delay_limit_days or (record.state == RunState.WITHDRAWAL_DIFFICULTY
                                              and wait > 0)
-    entered, failing = market.states.update([platform.index], [late], day, rules.fail_after_days)
+    entered, failing = market.run_states.update([platform.index], [late], day, rules.fail_after_days)
     if len(entered):
         market.runs.in_trouble(platform.index)
     if len(failing):
@@ -40,7 +40,7 @@ def fail(market, platform, day: int, reason: str, how: str | None = None) -> Non
     if record.state.failed:
         return
     how = how or platform.config.liquidity.on_failure
-    market.states.fail([platform.index], FAILURE_STATES[how], day)
+    market.run_states.fail([platform.index], FAILURE_STATES[how], day)
     record.failure, record.failure_reason = how, reason
     platform.frozen = True
     market.investors.bidding[:, platform.index] = False

@@ -1,7 +1,7 @@
 """Every platform's state (docs/runs.md): normal, 提现困难, and the three ways it ends.
 
 One state machine for every platform of a market, in full detail or pooled
-(:class:`PlatformStates`): the states are one vector, and the one rule moves them. What differs by
+(:class:`RunStates`): the states are one vector, and the one rule moves them. What differs by
 resolution is only how a platform tells the machine it is late with its investors' withdrawals:
 a detailed platform by the oldest request in its queue (``delay_limit_days``), a pooled one by
 what it promised on demand and could not pay (``difficulty_share`` of its investors' money).
@@ -49,7 +49,7 @@ FAILURE_STATES = {"wind_down": RunState.WIND_DOWN, "closure": RunState.CLOSED,
 LOSS_CAUSES = ("defaults", "transfer_discount", "loans_sold", "taken", "stolen", "unpaid")
 
 
-class PlatformStates:
+class RunStates:
     """The state of every platform of a market, and the one machine that moves it.
 
     Vectors by platform index (a market's detailed platforms first, then an industry's pooled
@@ -99,7 +99,7 @@ class PlatformStates:
 class RunRecord:
     """One platform's run: its state, how it failed, and investors' losses by cause (fen).
 
-    Its state and the days are its row of the market's :class:`PlatformStates`.
+    Its state and the days are its row of the market's :class:`RunStates`.
 
     Losses by cause: ``defaults`` (written-off notes, after recoveries), ``transfer_discount``
     (notes sold below par on the secondary market), ``loans_sold`` (notes sold at a closure or a
@@ -107,7 +107,7 @@ class RunRecord:
     owed at the end of the run).
     """
 
-    def __init__(self, states: PlatformStates, index: int) -> None:
+    def __init__(self, states: RunStates, index: int) -> None:
         self.states, self.index = states, index
         self.failure: str | None = None       # "wind_down", "closure", "flee"
         self.failure_reason: str | None = None
