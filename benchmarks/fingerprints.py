@@ -33,7 +33,13 @@ def market_scenarios() -> list[Path]:
 
 
 def digest(frame: pd.DataFrame) -> str:
-    """SHA-256 of a frame's values and column names, row order kept."""
+    """SHA-256 of a frame's values and column names, row order kept.
+
+    Integer columns are read as int64, so a column stored narrower (the loan book's int32 money
+    columns) hashes as the same numbers.
+    """
+    frame = frame.astype({c: "int64" for c in frame.columns
+                          if pd.api.types.is_integer_dtype(frame[c].dtype)})
     data = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False).values
     return hashlib.sha256(data.tobytes() + ",".join(map(str, frame.columns)).encode()).hexdigest()[:16]
 

@@ -18,18 +18,19 @@ from sim.kernels.views import ACTIVE, DEFAULTED, PREPAID, REPAID, SOLD, LoanColu
 from sim.loans import DAYS_PER_MONTH, MAX_TERM_MONTHS, RepaymentMethod
 from sim.readable import Readable
 
+MAX_ROW = np.iinfo(np.int32).max  # the int32 columns' limit: note rows, and a loan's fen
 STATUS_NAMES = {ACTIVE: "active", REPAID: "repaid", PREPAID: "prepaid", DEFAULTED: "defaulted",
                 SOLD: "sold"}
 
 LOAN_SCHEMA = {
-    "borrower": np.int64,          # borrower row, -1 for the opening book
+    "borrower": np.int32,          # borrower row, -1 for the opening book
     "platform": np.int16,          # platform index
     "grade": np.int8,              # grade index, 0 = best
     "method": np.int8,             # RepaymentMethod
     "term": np.int16,              # months
     "annual_rate": np.float64,     # nominal annual rate
-    "principal_fen": np.int64,     # original principal, fen
-    "balance_fen": np.int64,       # outstanding principal, fen (0 once closed)
+    "principal_fen": np.int32,     # original principal, fen (a loan is at most 5 M CNY: MAX_LOAN_CNY)
+    "balance_fen": np.int32,       # outstanding principal, fen (0 once closed)
     "orig_day": np.int32,          # disbursement day; due dates are orig_day + 30 k
     "n_paid": np.int16,            # scheduled instalments settled
     "status": np.int8,             # ACTIVE, REPAID, PREPAID, DEFAULTED, SOLD (runs)
@@ -37,11 +38,11 @@ LOAN_SCHEMA = {
     "first_missed_day": np.int32,  # due day of the oldest unpaid instalment, -1 if none
     "default_day": np.int32,       # day written off, -1 if not
     "hazard_mult": np.float64,     # idiosyncratic multiplier of the grade hazard
-    "held_fen": np.int64,          # part of the balance held by a protection layer or fund pool, fen
+    "held_fen": np.int32,          # part of the balance held by a protection layer or fund pool, fen
     "holder": np.int8,             # which holds it: the layer that paid out first (0: fund pool)
     "covered": np.int8,            # bit h set: the platform's protection layer h covers the loan
-    "note_start": np.int64,        # first note row
-    "note_end": np.int64,          # one past the last note row
+    "note_start": np.int32,        # first note row (2^31 notes would need 16 GB: never reached)
+    "note_end": np.int32,          # one past the last note row
     "paid_fen": np.int64,          # paid by the borrower so far: principal, interest (罚息 too),
                                    # the recovery; fen (what the tape calls total_pymnt)
 }
@@ -117,6 +118,10 @@ class LoanBook:
                note_investor: np.ndarray, note_balance: np.ndarray) -> slice:
         """Append loans (sorted by ``orig_day``, none earlier than the book's last) and their notes.
 
+        The money columns of a loan and its note indices are int32 (the loan book is the largest
+        table of a full industry: 96 bytes a row became 80): a loan is at most 5 M CNY
+        (``MAX_LOAN_CNY``, 5e8 fen), and what it has paid stays int64.
+
         ``note_counts[i]`` notes of loan ``i`` are the next rows of ``note_investor`` and
         ``note_balance``; their balances must add up to the loan's balance.
         """
@@ -125,6 +130,9 @@ class LoanBook:
             return slice(len(self.loans), len(self.loans))
         first_note = len(self.notes)
         ends = first_note + np.cumsum(note_counts)
+        if ends[-1] > MAX_ROW or np.max(loans["principal_fen"]) > MAX_ROW:
+            raise OverflowError("the loan book's int32 columns cannot hold this book: more than "
+                                f"{MAX_ROW:,} notes or a loan over {MAX_ROW / 100:,.0f} CNY")
         self.notes.append(investor=note_investor, balance_fen=note_balance)
         rows = self.loans.append(note_start=ends - note_counts, note_end=ends, **loans)
         days = self.loans.orig_day[rows]

@@ -126,3 +126,25 @@ def test_business_models_are_reproducible_in_a_fresh_process():
             out = subprocess.run([sys.executable, "-c", code, path, threads], capture_output=True,
                                  text=True, check=True).stdout
             assert out == expected, (name, threads)
+
+
+def test_an_industry_s_positions_are_the_same_on_one_thread_and_on_two():
+    """The positions' kernels run the platforms in parallel: each writes its own slice only."""
+    import numba
+    import numpy as np
+
+    from .conftest import ROOT
+
+    def industry(threads):
+        model = P2PMarket(ROOT / "scenarios" / "thunderstorm_2018.toml", rng=11, threads=threads,
+                          **{"industry.platforms": 60, "industry.investors": 8000,
+                             "run.horizon_days": 240})
+        model.run()
+        return model
+
+    a, b = industry(1), industry(min(2, numba.config.NUMBA_NUM_THREADS))
+    assert a.ledger.balances() == b.ledger.balances()
+    for name in ("balance_fen", "queued_fen", "queued_since", "lending"):
+        assert np.array_equal(getattr(a.industry.positions, name),
+                              getattr(b.industry.positions, name)), name
+    assert np.array_equal(a.industry.problem_day, b.industry.problem_day)

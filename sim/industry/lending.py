@@ -24,6 +24,7 @@ from sim.kernels import ACTIVE
 from sim.ledger import AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH, balances_after
 from sim.randomness import keyed_normals, keyed_uniforms
+from sim.scenario.schema import MAX_LOAN_CNY
 
 CASH, CLAIMS = AccountKind.INVESTOR_CASH, AccountKind.INVESTOR_CLAIMS
 LOAN_SIGMA = 0.8   # log-normal spread of loan amounts around the mean
@@ -54,7 +55,8 @@ def draw_loans(platform: np.ndarray, industry, draws: LoanDraws) -> dict[str, np
                        len(share) - 1)
     rates = np.asarray(grades.annual_rate, np.float64)
     relative = rates / float(share @ rates / share.sum())
-    principal = mean_fen * np.exp(-LOAN_SIGMA ** 2 / 2 + LOAN_SIGMA * draws.amount)
+    principal = np.minimum(mean_fen * np.exp(-LOAN_SIGMA ** 2 / 2 + LOAN_SIGMA * draws.amount),
+                           MAX_LOAN_CNY * 100)  # the regulatory cap of one loan
     term = np.clip(np.round(industry.term_months[platform] * np.exp(TERM_SIGMA * draws.term)),
                    1, MAX_TERM)
     co_debt = cfg.channels.co_debt

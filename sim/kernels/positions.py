@@ -3,6 +3,9 @@
 Positions are sorted by platform, so platform ``p``'s positions are the slice ``group_start[p] ..
 group_start[p + 1]`` and every kernel is one pass over contiguous slices (DESIGN.md: memory layout
 matters as much as vectorising). Amounts are int64 fen; every split adds up to its total exactly.
+A platform's slice is its own: the kernels run the platforms in parallel (``numba.prange``), each
+writing only its slice and its own entry of what it returns, so the result is the same, bit for
+bit, on any number of threads.
 """
 
 from __future__ import annotations
@@ -35,11 +38,11 @@ def _split(parts, weights, start, end, x, total, capped):
                 break
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def group_sums(group_start, values):
     """Sum of ``values`` over each platform's slice of positions, exactly (int64, fen)."""
     sums = np.zeros(len(group_start) - 1, dtype=np.int64)
-    for g in range(len(sums)):
+    for g in numba.prange(len(sums)):
         total = np.int64(0)
         for i in range(group_start[g], group_start[g + 1]):
             total += values[i]
@@ -47,7 +50,20 @@ def group_sums(group_start, values):
     return sums
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
+def lending_sums(group_start, balance, lending):
+    """Sum of the balances of each platform's positions still lending (fen), exactly."""
+    sums = np.zeros(len(group_start) - 1, dtype=np.int64)
+    for g in numba.prange(len(sums)):
+        total = np.int64(0)
+        for i in range(group_start[g], group_start[g + 1]):
+            if lending[i]:
+                total += balance[i]
+        sums[g] = total
+    return sums
+
+
+@numba.njit(cache=True, parallel=True)
 def request(group_start, balance, queued, queued_since, share, day, lending, idle_only):
     """Each position of platform ``p`` asks back ``floor(free * share[p])`` (提现申请): it queues.
 
@@ -57,7 +73,7 @@ def request(group_start, balance, queued, queued_since, share, day, lending, idl
     platform was asked (fen).
     """
     asked = np.zeros(len(group_start) - 1, dtype=np.int64)
-    for g in range(len(group_start) - 1):
+    for g in numba.prange(len(group_start) - 1):
         s = share[g]
         if s <= 0.0:
             continue
@@ -75,15 +91,14 @@ def request(group_start, balance, queued, queued_since, share, day, lending, idl
     return asked
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def share(group_start, balance, queued, gain, loss):
     """Each platform's net gain (``gain - loss``, fen) shared among its positions pro rata balance.
 
     A net loss takes no position below zero, and a position's queued request is cut to what it
     still holds. Returns nothing: ``balance`` and ``queued`` change in place.
     """
-    parts = np.zeros(0, dtype=np.int64)
-    for g in range(len(group_start) - 1):
+    for g in numba.prange(len(group_start) - 1):
         net = gain[g] - loss[g]
         start, end = group_start[g], group_start[g + 1]
         if net == 0 or end == start:
@@ -93,10 +108,7 @@ def share(group_start, balance, queued, gain, loss):
             total += balance[i]
         if total <= 0:
             continue
-        if parts.shape[0] < end - start:
-            parts = np.zeros(end - start, dtype=np.int64)
-        view = parts[: end - start]
-        view[:] = 0
+        view = np.zeros(end - start, dtype=np.int64)
         _split(view, balance[start:end], 0, end - start, abs(net), total, net < 0)
         for i in range(start, end):
             if net > 0:
@@ -107,7 +119,7 @@ def share(group_start, balance, queued, gain, loss):
                     queued[i] = balance[i]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def deposit(group_start, balance, rate, lending):
     """Each lending position of platform ``p`` adds ``floor(balance * rate[p])`` of new money.
 
@@ -115,7 +127,7 @@ def deposit(group_start, balance, rate, lending):
     platform (fen).
     """
     added = np.zeros(len(group_start) - 1, dtype=np.int64)
-    for g in range(len(group_start) - 1):
+    for g in numba.prange(len(group_start) - 1):
         r = rate[g]
         if r <= 0.0:
             continue
@@ -130,7 +142,7 @@ def deposit(group_start, balance, rate, lending):
     return added
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def settle(group_start, balance, queued, queued_since, cash, paying, lending):
     """Pay each paying platform's queue from its investors' ``cash`` (fen), in place (提现).
 
@@ -144,7 +156,7 @@ def settle(group_start, balance, queued, queued_since, cash, paying, lending):
     paid = np.zeros(n, dtype=np.int64)
     left = np.zeros(n, dtype=np.int64)
     idle = np.zeros(n, dtype=np.int64)
-    for g in range(n):
+    for g in numba.prange(n):
         start, end = group_start[g], group_start[g + 1]
         owed = np.int64(0)
         for i in range(start, end):
@@ -219,7 +231,7 @@ def _pay_oldest_first(start, end, balance, queued, queued_since, budget, lending
     return idle
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def decide(group_start, investor, lending, nerve, fear, return_ratio, deciding):
     """Investors decide, on each deciding platform, whether to go on reinvesting (继续出借).
 
@@ -228,7 +240,7 @@ def decide(group_start, investor, lending, nerve, fear, return_ratio, deciding):
     times the nerve (calm has returned). Returns (stopped, resumed): how many positions did each.
     """
     stopped, resumed = 0, 0
-    for g in range(len(group_start) - 1):
+    for g in numba.prange(len(group_start) - 1):
         if not deciding[g]:
             continue
         f = fear[g]
@@ -244,14 +256,14 @@ def decide(group_start, investor, lending, nerve, fear, return_ratio, deciding):
     return stopped, resumed
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def credit(group_start, balance, lending, amount):
     """``amount[p]`` fen of new money to platform ``p``'s lending positions, pro rata their balance.
 
     Exact to the fen (the floors' remainder goes a fen at a time); a platform whose lending
     positions hold nothing must be given nothing. Returns nothing: ``balance`` changes in place.
     """
-    for g in range(len(group_start) - 1):
+    for g in numba.prange(len(group_start) - 1):
         x = amount[g]
         start, end = group_start[g], group_start[g + 1]
         if x <= 0 or end == start:
