@@ -39,7 +39,10 @@ LOAN_SCHEMA = {
     "default_day": np.int32,       # day written off, -1 if not
     "hazard_mult": np.float64,     # idiosyncratic multiplier of the grade hazard
     "held_fen": np.int32,          # part of the balance held by a protection layer or fund pool, fen
-    "holder": np.int8,             # which holds it: the layer that paid out first (0: fund pool)
+    "holder": np.int8,             # which of its platform's holders holds held_fen: the h-th
+                                   # (Platform.holder_account): a protection layer h, or, on a
+                                   # platform with one holder of whole loans, that holder (0: a
+                                   # fund pool's pool; a pooled platform's investors' positions)
     "covered": np.int8,            # bit h set: the platform's protection layer h covers the loan
     "note_start": np.int32,        # first note row (2^31 notes would need 16 GB: never reached)
     "note_end": np.int32,          # one past the last note row

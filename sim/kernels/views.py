@@ -35,7 +35,7 @@ class LoanColumns(NamedTuple):
     platform: np.ndarray
     hazard_mult: np.ndarray
     held_fen: np.ndarray
-    holder: np.ndarray         # who holds ``held_fen``: the protection layer (or 0, the fund pool)
+    holder: np.ndarray         # which of the platform's holders holds ``held_fen`` (sim/book.py)
     covered: np.ndarray        # bit ``h`` set: protection layer ``h`` covers the loan
     note_start: np.ndarray
     note_end: np.ndarray
