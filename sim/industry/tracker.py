@@ -84,6 +84,8 @@ class Tracker:
         loans = ind.market.book.loans
         row = {"month": month_name(ind.first_month + day // 30),
                "operating": int(((state <= RunState.WITHDRAWAL_DIFFICULTY) & ind.launched).sum()),
+               "in_difficulty": int(((state == RunState.WITHDRAWAL_DIFFICULTY)
+                                     & ind.launched).sum()),
                "winding_down": int((state == RunState.WIND_DOWN).sum()),
                "failed_total": int((state >= RunState.CLOSED).sum()),
                "new_problem": int(sum(f[f"new_{t}"] for t in FAILURE_TYPES))}
@@ -143,6 +145,7 @@ class Tracker:
 INDUSTRY_SERIES = {  # the monthly table's columns an experiment may keep, as industry.NAME
     "new_problem": ("new problem platforms (问题平台) a month", "count"),
     "operating": ("platforms operating", "count"),
+    "in_difficulty": ("platforms in 提现困难 at the month's end", "count"),
     "volume_cny": ("new lending a month", "cny"),
     "outstanding_cny": ("outstanding balance on live platforms", "cny"),
     "investors_money_cny": ("investors' money on live platforms", "cny"),

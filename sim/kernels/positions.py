@@ -3,9 +3,11 @@
 Positions are sorted by platform, so platform ``p``'s positions are the slice ``group_start[p] ..
 group_start[p + 1]`` and every kernel is one pass over contiguous slices (DESIGN.md: memory layout
 matters as much as vectorising). Amounts are int64 fen; every split adds up to its total exactly.
-A platform's slice is its own: the kernels run the platforms in parallel (``numba.prange``), each
-writing only its slice and its own entry of what it returns, so the result is the same, bit for
-bit, on any number of threads.
+A platform's slice is its own. Each kernel is a loop over a range of platforms (``_NAME_range``);
+a large book of positions (:data:`PARALLEL_MIN_POSITIONS` or more, more than one thread) is cut
+into chunks of whole platforms run in parallel (``numba.prange``, ``_NAME_chunks``), each writing
+only its platforms' slices and their entries of what it returns, so the result is the same, bit
+for bit, on any number of threads. A small book runs serially (a parallel region costs more there).
 """
 
 from __future__ import annotations
@@ -14,6 +16,27 @@ import math
 
 import numba
 import numpy as np
+
+PARALLEL_MIN_POSITIONS = 200_000  # positions from which the kernels run in parallel (4 chunks a thread)
+
+
+def _run(serial, parallel, group_start, *args):
+    """A kernel over every platform: serially, or in parallel chunks of a large book."""
+    bounds = _chunk_bounds(group_start)
+    if bounds is None:
+        return serial(0, len(group_start) - 1, group_start, *args)
+    return parallel(bounds, group_start, *args)
+
+
+def _chunk_bounds(group_start: np.ndarray) -> np.ndarray | None:
+    """Platform bounds of the parallel chunks (about equal positions each), or None: serial."""
+    threads = numba.get_num_threads()
+    if threads == 1 or group_start[-1] < PARALLEL_MIN_POSITIONS:
+        return None
+    cuts = np.linspace(0, group_start[-1], 4 * threads + 1)[1:-1]
+    inner = np.searchsorted(group_start, cuts)
+    n = len(group_start) - 1
+    return np.unique(np.concatenate([[0], np.minimum(inner, n), [n]])).astype(np.int64)
 
 
 @numba.njit(cache=True)
@@ -38,42 +61,58 @@ def _split(parts, weights, start, end, x, total, capped):
                 break
 
 
-@numba.njit(cache=True, parallel=True)
-def group_sums(group_start, values):
-    """Sum of ``values`` over each platform's slice of positions, exactly (int64, fen)."""
-    sums = np.zeros(len(group_start) - 1, dtype=np.int64)
-    for g in numba.prange(len(sums)):
+@numba.njit(cache=True)
+def _group_sums_range(first, last, group_start, values, sums):
+    """Platforms ``first .. last`` of :func:`group_sums`."""
+    for g in range(first, last):
         total = np.int64(0)
         for i in range(group_start[g], group_start[g + 1]):
             total += values[i]
         sums[g] = total
-    return sums
 
 
 @numba.njit(cache=True, parallel=True)
-def lending_sums(group_start, balance, lending):
-    """Sum of the balances of each platform's positions still lending (fen), exactly."""
+def _group_sums_chunks(bounds, *args):
+    for c in numba.prange(len(bounds) - 1):
+        _group_sums_range(bounds[c], bounds[c + 1], *args)
+
+
+def group_sums(group_start, values):
+    """Sum of ``values`` over each platform's slice of positions, exactly (int64, fen)."""
     sums = np.zeros(len(group_start) - 1, dtype=np.int64)
-    for g in numba.prange(len(sums)):
+    _run(_group_sums_range, _group_sums_chunks, group_start, values, sums)
+    return sums
+
+
+@numba.njit(cache=True)
+def _lending_sums_range(first, last, group_start, balance, lending, sums):
+    """Platforms ``first .. last`` of :func:`lending_sums`."""
+    for g in range(first, last):
         total = np.int64(0)
         for i in range(group_start[g], group_start[g + 1]):
             if lending[i]:
                 total += balance[i]
         sums[g] = total
-    return sums
 
 
 @numba.njit(cache=True, parallel=True)
-def request(group_start, balance, queued, queued_since, share, day, lending, idle_only):
-    """Each position of platform ``p`` asks back ``floor(free * share[p])`` (提现申请): it queues.
+def _lending_sums_chunks(bounds, *args):
+    for c in numba.prange(len(bounds) - 1):
+        _lending_sums_range(bounds[c], bounds[c + 1], *args)
 
-    ``free`` is the balance not yet asked for. With ``idle_only`` only the positions that stopped
-    reinvesting (``lending`` False) and are not already waiting ask. The day asked is kept where
-    nothing was queued before (a request waits from its oldest unpaid part). Returns what each
-    platform was asked (fen).
-    """
-    asked = np.zeros(len(group_start) - 1, dtype=np.int64)
-    for g in numba.prange(len(group_start) - 1):
+
+def lending_sums(group_start, balance, lending):
+    """Sum of the balances of each platform's positions still lending (fen), exactly."""
+    sums = np.zeros(len(group_start) - 1, dtype=np.int64)
+    _run(_lending_sums_range, _lending_sums_chunks, group_start, balance, lending, sums)
+    return sums
+
+
+@numba.njit(cache=True)
+def _request_range(first, last, group_start, balance, queued, queued_since, share, day, lending,
+                   idle_only, asked):
+    """Platforms ``first .. last`` of :func:`request`."""
+    for g in range(first, last):
         s = share[g]
         if s <= 0.0:
             continue
@@ -88,17 +127,32 @@ def request(group_start, balance, queued, queued_since, share, day, lending, idl
                 queued[i] += part
                 total += part
         asked[g] = total
-    return asked
 
 
 @numba.njit(cache=True, parallel=True)
-def share(group_start, balance, queued, gain, loss):
-    """Each platform's net gain (``gain - loss``, fen) shared among its positions pro rata balance.
+def _request_chunks(bounds, *args):
+    for c in numba.prange(len(bounds) - 1):
+        _request_range(bounds[c], bounds[c + 1], *args)
 
-    A net loss takes no position below zero, and a position's queued request is cut to what it
-    still holds. Returns nothing: ``balance`` and ``queued`` change in place.
+
+def request(group_start, balance, queued, queued_since, share, day, lending, idle_only):
+    """Each position of platform ``p`` asks back ``floor(free * share[p])`` (提现申请): it queues.
+
+    ``free`` is the balance not yet asked for. With ``idle_only`` only the positions that stopped
+    reinvesting (``lending`` False) and are not already waiting ask. The day asked is kept where
+    nothing was queued before (a request waits from its oldest unpaid part). Returns what each
+    platform was asked (fen).
     """
-    for g in numba.prange(len(group_start) - 1):
+    asked = np.zeros(len(group_start) - 1, dtype=np.int64)
+    _run(_request_range, _request_chunks, group_start, balance, queued, queued_since, share, day,
+         lending, idle_only, asked)
+    return asked
+
+
+@numba.njit(cache=True)
+def _share_range(first, last, group_start, balance, queued, gain, loss):
+    """Platforms ``first .. last`` of :func:`share`."""
+    for g in range(first, last):
         net = gain[g] - loss[g]
         start, end = group_start[g], group_start[g + 1]
         if net == 0 or end == start:
@@ -120,14 +174,24 @@ def share(group_start, balance, queued, gain, loss):
 
 
 @numba.njit(cache=True, parallel=True)
-def deposit(group_start, balance, rate, lending):
-    """Each lending position of platform ``p`` adds ``floor(balance * rate[p])`` of new money.
+def _share_chunks(bounds, *args):
+    for c in numba.prange(len(bounds) - 1):
+        _share_range(bounds[c], bounds[c + 1], *args)
 
-    Positions that stopped reinvesting (``lending`` False) add nothing. Returns the new money per
-    platform (fen).
+
+def share(group_start, balance, queued, gain, loss):
+    """Each platform's net gain (``gain - loss``, fen) shared among its positions pro rata balance.
+
+    A net loss takes no position below zero, and a position's queued request is cut to what it
+    still holds. Returns nothing: ``balance`` and ``queued`` change in place.
     """
-    added = np.zeros(len(group_start) - 1, dtype=np.int64)
-    for g in numba.prange(len(group_start) - 1):
+    _run(_share_range, _share_chunks, group_start, balance, queued, gain, loss)
+
+
+@numba.njit(cache=True)
+def _deposit_range(first, last, group_start, balance, rate, lending, added):
+    """Platforms ``first .. last`` of :func:`deposit`."""
+    for g in range(first, last):
         r = rate[g]
         if r <= 0.0:
             continue
@@ -139,24 +203,30 @@ def deposit(group_start, balance, rate, lending):
             balance[i] += new
             total += new
         added[g] = total
-    return added
 
 
 @numba.njit(cache=True, parallel=True)
-def settle(group_start, balance, queued, queued_since, cash, paying, lending):
-    """Pay each paying platform's queue from its investors' ``cash`` (fen), in place (提现).
+def _deposit_chunks(bounds, *args):
+    for c in numba.prange(len(bounds) - 1):
+        _deposit_range(bounds[c], bounds[c + 1], *args)
 
-    What can be paid is ``min(cash[p], queued)``: the oldest request first, the requests of one
-    day sharing what is left pro rata (so a failed platform's collections, which everyone asked
-    for on the day it failed, are shared pro rata). What is paid leaves the positions' balances
-    and requests. Returns (paid, still queued, paid to positions that stopped reinvesting
-    (``lending`` False)) per platform, fen.
+
+def deposit(group_start, balance, rate, lending):
+    """Each lending position of platform ``p`` adds ``floor(balance * rate[p])`` of new money.
+
+    Positions that stopped reinvesting (``lending`` False) add nothing. Returns the new money per
+    platform (fen).
     """
-    n = len(group_start) - 1
-    paid = np.zeros(n, dtype=np.int64)
-    left = np.zeros(n, dtype=np.int64)
-    idle = np.zeros(n, dtype=np.int64)
-    for g in numba.prange(n):
+    added = np.zeros(len(group_start) - 1, dtype=np.int64)
+    _run(_deposit_range, _deposit_chunks, group_start, balance, rate, lending, added)
+    return added
+
+
+@numba.njit(cache=True)
+def _settle_range(first, last, group_start, balance, queued, queued_since, cash, paying, lending,
+                  paid, left, idle):
+    """Platforms ``first .. last`` of :func:`settle`."""
+    for g in range(first, last):
         start, end = group_start[g], group_start[g + 1]
         owed = np.int64(0)
         for i in range(start, end):
@@ -174,6 +244,28 @@ def settle(group_start, balance, queued, queued_since, cash, paying, lending):
             idle[g] = _pay_oldest_first(start, end, balance, queued, queued_since, budget, lending)
         paid[g] = budget
         left[g] = owed - budget
+
+
+@numba.njit(cache=True, parallel=True)
+def _settle_chunks(bounds, *args):
+    for c in numba.prange(len(bounds) - 1):
+        _settle_range(bounds[c], bounds[c + 1], *args)
+
+
+def settle(group_start, balance, queued, queued_since, cash, paying, lending):
+    """Pay each paying platform's queue from its investors' ``cash`` (fen), in place (提现).
+
+    What can be paid is ``min(cash[p], queued)``: the oldest request first, the requests of one
+    day sharing what is left pro rata (so a failed platform's collections, which everyone asked
+    for on the day it failed, are shared pro rata). What is paid leaves the positions' balances
+    and requests. Returns (paid, still queued, paid to positions that stopped reinvesting
+    (``lending`` False)) per platform, fen.
+    """
+    paid = np.zeros(len(group_start) - 1, dtype=np.int64)
+    left = np.zeros(len(group_start) - 1, dtype=np.int64)
+    idle = np.zeros(len(group_start) - 1, dtype=np.int64)
+    _run(_settle_range, _settle_chunks, group_start, balance, queued, queued_since, cash, paying,
+         lending, paid, left, idle)
     return paid, left, idle
 
 
@@ -231,16 +323,11 @@ def _pay_oldest_first(start, end, balance, queued, queued_since, budget, lending
     return idle
 
 
-@numba.njit(cache=True, parallel=True)
-def decide(group_start, investor, lending, nerve, fear, return_ratio, deciding):
-    """Investors decide, on each deciding platform, whether to go on reinvesting (继续出借).
-
-    A lending position stops when its platform's ``fear`` exceeds its investor's ``nerve`` (0-1,
-    drawn once per investor); a stopped one starts again when the fear falls below ``return_ratio``
-    times the nerve (calm has returned). Returns (stopped, resumed): how many positions did each.
-    """
+@numba.njit(cache=True)
+def _decide_range(first, last, group_start, investor, lending, nerve, fear, return_ratio, deciding):
+    """Platforms ``first .. last`` of :func:`decide`."""
     stopped, resumed = 0, 0
-    for g in numba.prange(len(group_start) - 1):
+    for g in range(first, last):
         if not deciding[g]:
             continue
         f = fear[g]
@@ -257,13 +344,29 @@ def decide(group_start, investor, lending, nerve, fear, return_ratio, deciding):
 
 
 @numba.njit(cache=True, parallel=True)
-def credit(group_start, balance, lending, amount):
-    """``amount[p]`` fen of new money to platform ``p``'s lending positions, pro rata their balance.
+def _decide_chunks(bounds, *args):
+    counts = np.zeros((len(bounds) - 1, 2), dtype=np.int64)
+    for c in numba.prange(len(bounds) - 1):
+        counts[c, 0], counts[c, 1] = _decide_range(bounds[c], bounds[c + 1], *args)
+    return counts
 
-    Exact to the fen (the floors' remainder goes a fen at a time); a platform whose lending
-    positions hold nothing must be given nothing. Returns nothing: ``balance`` changes in place.
+
+def decide(group_start, investor, lending, nerve, fear, return_ratio, deciding):
+    """Investors decide, on each deciding platform, whether to go on reinvesting (继续出借).
+
+    A lending position stops when its platform's ``fear`` exceeds its investor's ``nerve`` (0-1,
+    drawn once per investor); a stopped one starts again when the fear falls below ``return_ratio``
+    times the nerve (calm has returned). Returns (stopped, resumed): how many positions did each.
     """
-    for g in numba.prange(len(group_start) - 1):
+    counts = _run(_decide_range, _decide_chunks, group_start, investor, lending, nerve, fear,
+                  return_ratio, deciding)
+    return counts if isinstance(counts, tuple) else tuple(int(c) for c in counts.sum(axis=0))
+
+
+@numba.njit(cache=True)
+def _credit_range(first, last, group_start, balance, lending, amount):
+    """Platforms ``first .. last`` of :func:`credit`."""
+    for g in range(first, last):
         x = amount[g]
         start, end = group_start[g], group_start[g + 1]
         if x <= 0 or end == start:
@@ -280,3 +383,18 @@ def credit(group_start, balance, lending, amount):
         _split(parts, weights, 0, end - start, x, total, False)
         for i in range(start, end):
             balance[i] += parts[i - start]
+
+
+@numba.njit(cache=True, parallel=True)
+def _credit_chunks(bounds, *args):
+    for c in numba.prange(len(bounds) - 1):
+        _credit_range(bounds[c], bounds[c + 1], *args)
+
+
+def credit(group_start, balance, lending, amount):
+    """``amount[p]`` fen of new money to platform ``p``'s lending positions, pro rata their balance.
+
+    Exact to the fen (the floors' remainder goes a fen at a time); a platform whose lending
+    positions hold nothing must be given nothing. Returns nothing: ``balance`` changes in place.
+    """
+    _run(_credit_range, _credit_chunks, group_start, balance, lending, amount)
