@@ -16,9 +16,9 @@ platforms and to the industry, at fixed points of the market's day (:meth:`sim.m
    request first; a platform that cannot pay what it promised on demand is in 提现困难, and fails
    after ``fail_after_days`` in it (the one state machine, :class:`sim.runs.states.RunStates`);
 3. after the marketplace: the pooled platforms lend their spare cash;
-4. at the day's end: background failures (the calibrated hazard), today's freezes, named events
-   and detailed platforms that failed today become failures, and the failures travel through the
-   contagion channels (:mod:`sim.runs.contagion`) to tomorrow.
+4. at the day's end: background failures (the calibrated hazard), platforms 提现困难 too long,
+   named events and detailed platforms that failed today become failures, and the failures travel
+   through the contagion channels (:mod:`sim.runs.contagion`) to tomorrow.
 
 At a month's opening the pooled platforms pay their costs. Dated events (regulators, collapses) are
 on the market's calendar (:mod:`sim.industry.events`). What is drawn per platform and day (failures,

@@ -100,7 +100,7 @@ class IndustryBehaviour(_Section):
 
 
 class SharedInvestors(_Section):
-    """连锁挤兑: an investor hit by a failure or a freeze asks back part of their other balances."""
+    """连锁挤兑: an investor hit by a failure asks back part of their other balances."""
 
     enabled: bool = True
     pull_share: Probability = Field(0.3, description="share of each other balance asked back (on "
