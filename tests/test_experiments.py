@@ -347,3 +347,26 @@ def test_an_unknown_output_names_the_statistics_and_the_figures(tmp_path, capsys
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err, err
     assert not out.exists()
+
+
+def test_a_paired_difference_s_interval_is_student_s_t_by_its_pairs():
+    """3 pairs: ± 4.30 standard errors (t with 2 degrees of freedom), not ± 1.96."""
+    from types import SimpleNamespace
+
+    from scipy.stats import t
+
+    from sim.experiments.results import differences
+
+    spec = SimpleNamespace(experiment=SimpleNamespace(common_random_numbers=True),
+                           design=SimpleNamespace(kind="variants"))
+    rows = [{"point": point, "variant": name, "replication": r, "output": "x", "status": "ok",
+             "value": base + (shift if point else 0.0)}
+            for point, name in enumerate(["as planned", "changed"])
+            for r, (base, shift) in enumerate([(1.0, -5.0), (2.0, -9.0), (3.0, -8.0)])]
+    diff = differences(pd.DataFrame(rows), spec)
+    changed = diff[diff.point == 1].iloc[0]
+    paired = np.array([-5.0, -9.0, -8.0])
+    se = paired.std(ddof=1) / math.sqrt(3)
+    assert changed["difference"] == pytest.approx(paired.mean())
+    assert changed["ci95_high"] - changed["difference"] == pytest.approx(t.ppf(0.975, 2) * se)
+    assert changed["ci95_high"] - changed["difference"] > 2 * 1.96 * se  # far wider than normal's

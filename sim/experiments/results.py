@@ -78,7 +78,9 @@ def differences(table: pd.DataFrame, spec: Experiment) -> pd.DataFrame:
 
     Replication ``r`` of every point ran on the same draws, so the difference is taken run by run
     and its standard error is the pairs' spread / sqrt(pairs), not the runs' (the noise the points
-    share cancels). Empty unless the experiment uses common random numbers.
+    share cancels). The 95 % interval is Student's t with ``pairs - 1`` degrees of freedom (3 pairs:
+    4.30 standard errors each side, not 1.96; no interval from fewer than 2). Empty unless the
+    experiment uses common random numbers.
     """
     if not spec.experiment.common_random_numbers:
         return pd.DataFrame()
@@ -93,10 +95,17 @@ def differences(table: pd.DataFrame, spec: Experiment) -> pd.DataFrame:
         row = {"point": point, **group.iloc[0][keys].to_dict(), "output": output, "pairs": n,
                "difference": paired.mean() if n else np.nan,
                "se": paired.std(ddof=1) / math.sqrt(n) if n > 1 else np.nan}
-        row["ci95_low"], row["ci95_high"] = (row["difference"] - 1.96 * row["se"],
-                                             row["difference"] + 1.96 * row["se"])
+        half = t_quantile(n) * row["se"]
+        row["ci95_low"], row["ci95_high"] = row["difference"] - half, row["difference"] + half
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def t_quantile(pairs: int) -> float:
+    """Student's t 97.5 % point with ``pairs - 1`` degrees of freedom (NaN below 2 pairs)."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, pairs - 1)) if pairs > 1 else math.nan
 
 
 def sensitivity(table: pd.DataFrame, spec: Experiment) -> pd.DataFrame:
@@ -223,7 +232,8 @@ def _variants(folder: Path, spec: Experiment, rows: pd.DataFrame, diffs: pd.Data
     axes[0].set_xlabel(f"{shown.header}, mean of {spec.experiment.replications} runs")
     if len(diffs):
         diffs = diffs.set_index("point").reindex(rows["point"])
-        axes[1].barh(y, diffs["difference"] * scale, xerr=1.96 * diffs["se"].fillna(0) * scale,
+        half = (diffs["ci95_high"] - diffs["difference"]).fillna(0)  # Student's t, by pairs
+        axes[1].barh(y, diffs["difference"] * scale, xerr=half * scale,
                      color="tab:blue", alpha=0.7, capsize=3)
     axes[1].axvline(0, color="black", linewidth=0.8)
     axes[1].set_yticks(y, [""] * len(y))
