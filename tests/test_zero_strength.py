@@ -16,6 +16,7 @@ from .conftest import ROOT
 
 SCENARIO = ROOT / "scenarios" / "thunderstorm_2018.toml"
 SMALL = {"industry__platforms": 40, "industry__investors": 4000}
+WAVE_DAYS = 630  # to September 2018: every dated event and the wave (the rest adds time, not cases)
 NO_NEWS = {f"industry__events__{i}__news": 0.0 for i in range(5)}  # the news enter by sentiment
 ON = {"industry__behaviour__stop_sensitivity": 0.4, "industry__behaviour__flight_share": 0.3}
 
@@ -38,7 +39,7 @@ PAIRS = {
 def outputs(**overrides) -> dict[str, str]:
     """The run's monthly table, fates and journal as text."""
     market = P2PMarket(SCENARIO, rng=5, **SMALL, **ON, **overrides)
-    market.run()
+    market.run(WAVE_DAYS)
     industry = market.industry
     return {"monthly": industry.tracker.frame().to_csv(index=False),
             "failures": str(sorted(map(int, industry.problem_day))),
