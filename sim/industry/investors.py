@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels.positions import credit, decide, lending_sums
+from sim.kernels.positions import credit, decide, group_sums
 from sim.ledger import WORLD, AccountKind, Memo
 from sim.randomness import keyed_uniforms
 
@@ -71,7 +71,7 @@ def reinvesting_day(industry, day: int) -> None:
 def lending_money_fen(industry) -> np.ndarray:
     """Per platform, the money of the positions still lending (fen)."""
     pos = industry.positions
-    return lending_sums(pos.group_start, pos.balance_fen, pos.lending)
+    return group_sums(pos.group_start, pos.balance_fen, only=pos.lending)
 
 
 def destinations(industry) -> np.ndarray:

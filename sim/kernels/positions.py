@@ -62,12 +62,14 @@ def _split(parts, weights, start, end, x, total, capped):
 
 
 @numba.njit(cache=True)
-def _group_sums_range(first, last, group_start, values, sums):
-    """Platforms ``first .. last`` of :func:`group_sums`."""
+def _group_sums_range(first, last, group_start, values, only, sums):
+    """Platforms ``first .. last`` of :func:`group_sums` (``only`` empty: every position)."""
+    every = len(only) == 0
     for g in range(first, last):
         total = np.int64(0)
         for i in range(group_start[g], group_start[g + 1]):
-            total += values[i]
+            if every or only[i]:
+                total += values[i]
         sums[g] = total
 
 
@@ -77,34 +79,14 @@ def _group_sums_chunks(bounds, *args):
         _group_sums_range(bounds[c], bounds[c + 1], *args)
 
 
-def group_sums(group_start, values):
-    """Sum of ``values`` over each platform's slice of positions, exactly (int64, fen)."""
+def group_sums(group_start, values, only=None):
+    """Sum of ``values`` over each platform's slice of positions, exactly (int64, fen).
+
+    With ``only`` (bool per position) the positions where it is True alone: no masked copy.
+    """
     sums = np.zeros(len(group_start) - 1, dtype=np.int64)
-    _run(_group_sums_range, _group_sums_chunks, group_start, values, sums)
-    return sums
-
-
-@numba.njit(cache=True)
-def _lending_sums_range(first, last, group_start, balance, lending, sums):
-    """Platforms ``first .. last`` of :func:`lending_sums`."""
-    for g in range(first, last):
-        total = np.int64(0)
-        for i in range(group_start[g], group_start[g + 1]):
-            if lending[i]:
-                total += balance[i]
-        sums[g] = total
-
-
-@numba.njit(cache=True, parallel=True)
-def _lending_sums_chunks(bounds, *args):
-    for c in numba.prange(len(bounds) - 1):
-        _lending_sums_range(bounds[c], bounds[c + 1], *args)
-
-
-def lending_sums(group_start, balance, lending):
-    """Sum of the balances of each platform's positions still lending (fen), exactly."""
-    sums = np.zeros(len(group_start) - 1, dtype=np.int64)
-    _run(_lending_sums_range, _lending_sums_chunks, group_start, balance, lending, sums)
+    only = np.zeros(0, dtype=np.bool_) if only is None else only
+    _run(_group_sums_range, _group_sums_chunks, group_start, values, only, sums)
     return sums
 
 
