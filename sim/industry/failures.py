@@ -135,9 +135,9 @@ def operators_flee(industry, fleeing: np.ndarray) -> None:
     if not fleeing.any():
         return
     ledger, share = industry.market.ledger, industry.config.behaviour.flee_share
-    custody = industry.platforms.custody
+    custody, with_custody = industry.platforms.custody, reachable_kinds(True, fund_pool=False)
     for kind in reachable_kinds(custody=False, fund_pool=False):
-        can = fleeing & (~custody if kind not in reachable_kinds(True, False) else True)
+        can = fleeing if kind in with_custody else fleeing & ~custody
         taken = np.where(can, taken_by_operators(ledger.accounts[kind], share), 0)
         ledger.post(kind, WORLD, taken, Memo.TAKEN_BY_OPERATORS)
         if kind == AccountKind.INVESTOR_CASH:
