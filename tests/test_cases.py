@@ -114,3 +114,33 @@ def test_the_pool_fails_when_the_rules_tighten_and_self_dealing_deepens_the_hole
     (dealt, unpaid), (honest_dealt, honest_unpaid) = [
         (m.platforms[0].run.self_dealt_fen, m.platforms[0].run.losses_fen["unpaid"]) for m in pools]
     assert dealt > 0 == honest_dealt and unpaid > honest_unpaid > 0
+
+
+def _followed_its_state(market) -> bool:
+    """Whether the platform, if it failed, raised and marketed nothing from the day it failed."""
+    platform = market.platforms[0]
+    failed = platform.run.failed_day
+    if failed is None:
+        return False
+    journal = market.ledger.journal(since_day=failed)
+    assert not ((journal.memo == Memo.CAPITAL_RAISE) & (journal.day > failed)).any()
+    assert not journal.memo.str.startswith("marketing").any()
+    return True
+
+
+@pytest.mark.slow  # about two minutes: make test-slow (CI runs it after make test)
+def test_no_failed_platform_raises_or_markets_in_a_case_or_a_plans_failed_runs():
+    """Issue 43: the four cases, and the failed runs of an eight-run plan, follow their state."""
+    from sim.plan.study import PlanRequest, plan_tasks
+
+    failed = [_followed_its_state(_run(name)) for name in
+              ("security_breach", "over_expansion", "weak_credit", "self_dealing_pool")]
+    assert sum(failed) >= 2
+    _, tasks = plan_tasks(PlanRequest("scenarios/seed_business_plan.toml", runs=8,
+                                      overrides={"investors.count": 3000}))
+    in_plan = []
+    for task in tasks:
+        market = P2PMarket(task.scenario, rng=task.seed, audit="off", **task.overrides)
+        market.run()
+        in_plan.append(_followed_its_state(market))
+    assert any(in_plan)  # at least one run of the plan failed, and followed its state

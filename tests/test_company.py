@@ -386,3 +386,39 @@ def test_vat_surcharges_are_their_share_of_the_vat_paid():
         credit -= round(0.06 * revenue[m]) - due
         expected.append(due)
     assert vat[1:6].tolist() == expected
+
+
+# ----------------------------------------------------------------- a failed platform's company
+
+@pytest.mark.parametrize("order", ["wind_down_order", "operators_flee"])
+def test_a_failed_platform_raises_nothing_markets_nothing_and_pays_a_wind_downs_costs(order):
+    """After it fails, the company follows its state (issue 43).
+
+    Ordered to wind down on day 100 (or fled), the seed plan's raise of month 6 never comes, no
+    channel spends, and a wind-down pays only its collection and management staff, its technology,
+    custody and other costs; a fled (closed) platform pays nothing more.
+    """
+    market = P2PMarket("scenarios/seed_business_plan.toml", rng=5, audit="off", **{
+        "run.horizon_days": 300, "investors.count": 1500, "plan.targets": [],
+        "platforms.0.company.capital_raises": [{"month": 6, "amount_cny": 8_000_000.0}],
+        "runs.enabled": True, "runs.events": [{"day": 100, "kind": order}]})
+    market.run()
+    platform = market.platforms[0]
+    assert platform.run.failed_day == 100
+    journal = market.ledger.journal()
+    after = journal[journal.day > 100]
+    assert not (after.memo == Memo.CAPITAL_RAISE).any()
+    assert not after.memo.str.startswith("marketing").any()
+    staff = set(after.memo[after.memo.str.startswith("staff:")])
+    costs = set(after.memo[after.source == platform.account(AccountKind.PLATFORM_CASH)])
+    if order == "wind_down_order":
+        assert staff == {"staff:collection", "staff:management"}
+        assert {Memo.TECHNOLOGY, Memo.OPERATING_COST} <= costs
+        assert not costs & {Memo.RENT, Memo.BRANCHES, Memo.CREDIT_DATA}
+    else:
+        assert staff == set() and not costs & {Memo.TECHNOLOGY, Memo.OPERATING_COST}
+    once = company_report(market).once[platform.name]
+    assert once["raises_forgone_cny"] == 8_000_000.0
+    paid_in = journal[journal.memo.isin([Memo.CAPITAL_INJECTION, Memo.CAPITAL_RAISE])
+                      & (journal.target == platform.account(AccountKind.PLATFORM_CASH))]
+    assert paid_in.day.max() == 0  # only the opening capital came

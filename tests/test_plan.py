@@ -240,17 +240,18 @@ def test_bad_solve_requests_exit_2_and_write_nothing(argv, words, tmp_path, caps
     assert not out.exists()
 
 
-def test_the_median_runs_statements_add_up_by_their_formulas(tmp_path):
-    """plan.xlsx: the median run month by month; every total a formula that gives the books'."""
+def test_the_representative_runs_statements_add_up_by_their_formulas(tmp_path):
+    """plan.xlsx: the representative run month by month; every total a formula giving the books'."""
     import re
 
     out = tmp_path / "plan"
     results = run_plan(PlanRequest(PLAN, runs=3, workers=1, executor="local", out=str(out),
                                    overrides=SMALL, quiet=True))
     book = openpyxl.load_workbook(out / "plan.xlsx")
-    for statement, title in (("income", "Median run, income"), ("cash_flow", "Median run, cash flow"),
-                             ("balance_sheet", "Median run, balance")):
-        sheet, books = book[title], results["median_statements"][statement]
+    for statement, title in (("income", "Representative run, income"),
+                             ("cash_flow", "Representative run, cash flow"),
+                             ("balance_sheet", "Representative run, balance")):
+        sheet, books = book[title], results["Representative"]["statements"][statement]
         cells = {cell.coordinate: cell.value for row in sheet.iter_rows() for cell in row}
 
         def value(ref):  # a cell's number, formulas evaluated (SUM of ranges and cells)
@@ -283,6 +284,61 @@ def test_the_median_runs_statements_add_up_by_their_formulas(tmp_path):
             last = openpyxl.utils.get_column_letter(len(books.columns) + 2)
             row = lines.index(totals[-1]) + 2
             assert math.isclose(value(f"{last}{row}"), books.loc[totals[-1]].sum(), abs_tol=0.05)
-    net = results["median_statements"]["income"].loc["net_income"].sum()
+    net = results["Representative"]["statements"]["income"].loc["net_income"].sum()
     runs = pd.read_csv(out / "runs.csv")
-    assert results["median_run"] in runs.run.tolist() and math.isfinite(net)
+    assert results["Representative"]["run"] in runs.run.tolist() and math.isfinite(net)
+
+
+def _record(run, revenue, net, cash, failure=None):
+    return {"run": run, "plan": {"statements": {"income:revenue": revenue,
+                                                "income:net_income": net},
+                                 "once": {"min_cash_cny": cash}, "failure": failure}}
+
+
+def test_the_representative_run_is_nearest_the_median_of_every_key_figure_at_once():
+    """Not the median of one figure: run 2 has the median net income but the lowest revenue."""
+    from sim.plan.representative import representative_run
+
+    records = [_record(0, [10, 20], [-5, 1], 3.0), _record(1, [12, 22], [-4, 2], 4.0),
+               _record(2, [1, 2], [-4.5, 1.5], 0.5), _record(3, [11, 21], [-4.8, 1.2], 3.5),
+               _record(4, [13, 23], [-3, 3], 5.0)]
+    chosen, ranks = representative_run(records)
+    assert chosen["run"] == 3
+    assert ranks["revenue_year_1"] == 0.5 and ranks["net_income_year_1"] == 0.25
+
+
+def test_failures_are_counted_by_cause_and_capital_marked_where_only_a_lower_bound():
+    from sim.plan.analysis import capital_needed, failures
+    from sim.plan.study import capital_line, failure_line
+
+    costs = {"day": 400, "state": "清盘", "reason": "cannot pay its costs"}
+    records = [{"plan": {"failure": f, "once": {"capital_needed_cny": need,
+                                                 "capital_called_cny": 0.0}}}
+               for f, need in [(None, 0.0)] * 6 + [(costs, 1e6), (costs, 5e6),
+                                                    ({**costs, "reason": "提现困难 for 60 days",
+                                                      "day": 700}, 2e5)]]
+    table = failures(records)
+    assert table.cause.tolist() == ["every failure", "清盘: cannot pay its costs",
+                                    "清盘: 提现困难 for 60 days"]
+    assert table.runs_failed.tolist() == [3, 2, 1] and table.share.iloc[0] == 3 / 9
+    line = failure_line(table)
+    assert "FAILED in 3 of 9 runs (33.3%" in line and "cannot pay its costs 2" in line
+    capital = capital_needed(records)
+    assert capital.lower_bound.tolist() == [False, True, True]  # P50 is 0: no failed run below
+    assert "P50 0.00 M, P90 at least 5.00 M" in capital_line(capital)
+
+
+def test_break_even_is_for_good_and_a_target_met_by_construction_is_refused():
+    """Issue 43: break-even is the month after which the summed net income stays >= 0."""
+    from sim.company.figures import first_for_good
+
+    profit = np.array([5.0, -20, -10, 8, 9, 10, 12])  # month 1 earns, then the losses
+    assert first_for_good(np.cumsum(profit) >= 0) == 6  # earned back in month 6, for good
+    assert first_for_good(profit >= 0) == 4             # profitable every month from month 4
+    assert first_for_good(np.cumsum(profit[:5]) >= 0) is None  # still under water at the end
+    with pytest.raises(ScenarioError, match="met by construction.*cash_ran_out <= 0"):
+        load_scenario(PLAN, {"plan.targets": ["capital_called_cny <= 0"]})
+    load_scenario(PLAN, {"plan.targets": ["capital_called_cny <= 0"],  # calls allowed: it can miss
+                         "platforms.0.liquidity.capital_call_limit_cny": -1.0})
+    with pytest.raises(ScenarioError, match="cumulative_profit_month is now break_even_month"):
+        load_scenario(PLAN, {"plan.targets": ["cumulative_profit_month <= 12"]})

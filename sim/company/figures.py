@@ -74,9 +74,9 @@ def run_figures(monthly: pd.DataFrame, platform) -> dict:
     recovered = np.cumsum(monthly.free_cash_flow_cny.to_numpy())
     owners_in = monthly.paid_in_capital_cny.to_numpy()
     return {
-        "break_even_month": _first(profit >= 0),
+        "break_even_month": first_for_good(np.cumsum(profit) >= 0),
+        "profitable_month": first_for_good(profit >= 0),
         "payback_month": _first((recovered >= owners_in) & (recovered > 0)),
-        "cumulative_profit_month": _first(np.cumsum(profit) >= 0),
         "owners_money_in_cny": float(owners_in.max()) if len(owners_in) else 0.0,
         "min_cash_cny": float(monthly.cash_cny.min()),
         "cash_out_month": out_month,
@@ -84,12 +84,30 @@ def run_figures(monthly: pd.DataFrame, platform) -> dict:
         "cash_ran_out": 0.0 if out_month is None else 1.0,
         "capital_needed_cny": (platform.run.capital_called_fen + (
             0 if failed is None else platform.unpaid_costs_fen + platform.pool_overdue_fen)) / 100,
+        "raises_forgone_cny": _raises_forgone(platform, len(profit)),
     }
+
+
+def _raises_forgone(platform, months: int) -> float:
+    """The planned raises (CNY) a failed platform never received: due after it failed, in the run."""
+    failed = platform.run.failed_day
+    if failed is None:
+        return 0.0
+    return float(sum(raised.amount_cny for raised in platform.config.company.capital_raises
+                     if failed // DAYS_PER_MONTH < raised.month < months))
 
 
 def _first(mask: np.ndarray) -> int | None:
     hits = np.flatnonzero(mask)
     return int(hits[0]) + 1 if len(hits) else None
+
+
+def first_for_good(mask: np.ndarray) -> int | None:
+    """The first month (from 1) from which ``mask`` holds to the end; None if the last month fails."""
+    if not len(mask) or not mask[-1]:
+        return None
+    misses = np.flatnonzero(~mask)
+    return int(misses[-1]) + 2 if len(misses) else 1
 
 
 def _first_call_month(platform) -> int | None:

@@ -79,7 +79,7 @@ INTERNAL_REVENUE = (Memo.TRANSFER_FEE,)
 LABELS = {
     "service_fees": "Borrower service fees (借款服务费)",
     "management_fees": "Investor management fees (利息管理费)",
-    "guarantee_fees": "Guarantee and reserve fees (风险准备金收入)",
+    "guarantee_fees": "Guarantee fees and reserve contributions (担保费, 风险准备金)",
     "collection_fees": "Collection fees (催收费)",
     "transfer_and_withdrawal_fees": "Transfer and withdrawal fees (转让费, 提现费)",
     "income_on_claims_held": "Interest and recoveries on claims held",

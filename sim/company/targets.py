@@ -42,13 +42,14 @@ FIGURES = {
     "cost_growth": Figure("year", "costs of the year / costs of the year before - 1"),
     "bad_debt_rate": Figure("year", "principal written off since the start / principal lent since "
                                     "the start, at the year's end (累计坏账率, as platforms disclose)"),
-    "break_even_month": Figure("run", "first month with a net income of zero or more (never: fails)"),
+    "break_even_month": Figure("run", "first month after which the net income summed from month 1 "
+                                      "stays at zero or more to the end of the run: the losses "
+                                      "are earned back for good (never: fails)"),
+    "profitable_month": Figure("run", "first month from which every month's net income is zero "
+                                      "or more to the end of the run (never: fails)"),
     "payback_month": Figure("run", "first month by whose end the cash the business made (operating "
                                    "and investing cash flow, summed from month 1) has paid back the "
                                    "owners' money put in so far (paid-in capital) (never: fails)"),
-    "cumulative_profit_month": Figure("run", "first month by whose end the net income summed from "
-                                             "month 1 is zero or more: the losses are earned back, "
-                                             "not the capital (never: fails)"),
     "owners_money_in_cny": Figure("run", "the most paid-in capital at a month's end: what the owners "
                                          "put in (capital, raises, calls), CNY"),
     "min_cash_cny": Figure("run", "lowest own cash at a month's end, CNY"),
@@ -62,6 +63,9 @@ FIGURES = {
                                         "pay then (at least what survival needed), CNY"),
 }
 """Every figure a target can name."""
+
+RENAMED = {"cumulative_profit_month": "break_even_month"}
+"""Figures a target named before, and the figure that now has their meaning."""
 
 COMPARISONS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 PATTERN = re.compile(r"^\s*(?P<figure>[a-z_]+)\s*(\[\s*(?P<per>year|month)\s*=\s*(?P<at>\d+)"
@@ -94,6 +98,9 @@ def parse_target(text: str, months: int) -> Target:
     if not match:
         raise ValueError(f"target {text!r} is not a comparison; write {SYNTAX}")
     name, per, op = match["figure"], match["per"], match["op"]
+    if name in RENAMED:
+        raise ValueError(f"target {text!r}: {name} is now {RENAMED[name]} "
+                         f"({FIGURES[RENAMED[name]].description})")
     if name not in FIGURES:
         raise ValueError(f"target {text!r} names no figure {name!r}; figures are "
                          f"{', '.join(sorted(FIGURES))}")
@@ -119,6 +126,21 @@ def parse_target(text: str, months: int) -> Target:
         raise ValueError(f"target {text!r}: the threshold {match['number']} is out of range; "
                          f"give a finite number within ±{MAX_THRESHOLD:g}")
     return Target(text, name, per, at, op, threshold)
+
+
+def met_by_construction(target: Target, capital_call_limit_cny: float) -> str | None:
+    """Why ``target`` is met in every run whatever happens (None if it is not).
+
+    With no capital calls allowed (``capital_call_limit_cny = 0``, the default), the owners never
+    put in unplanned money: a platform that runs short fails instead, so ``capital_called_cny <= X``
+    (X >= 0) holds in every run, the failed ones included.
+    """
+    if target.figure == "capital_called_cny" and capital_call_limit_cny == 0 and target.met(0.0):
+        return ("with liquidity.capital_call_limit_cny = 0 (the default) the owners never put in "
+                "unplanned money: a platform that runs short fails instead, so it holds in every "
+                "run; write 'cash_ran_out <= 0' (no capital call and no failure), or allow calls "
+                "with liquidity.capital_call_limit_cny")
+    return None
 
 
 def target_value(target: Target, monthly, yearly, once: dict):

@@ -19,12 +19,16 @@ def run_marketing(model, platform, month: int) -> None:
     """Apply the platform's marketing plan for the month (spend, new users).
 
     Then the investors who decide to leave go (churn,
-    :meth:`~sim.agents.investors.InvestorPopulation.who_leave`).
+    :meth:`~sim.agents.investors.InvestorPopulation.who_leave`). A failed platform markets no
+    more: it spends nothing and brings no one (its policy is not asked).
     """
-    plan = platform.marketing.plan_month(platform.state)
     rng, books, investors = model.rngs["marketing"], model.bookkeeper, model.investors
     platform.marketing_spend_month_fen = 0
     platform.marketing_applications_per_day = 0.0
+    platform.new_investors_month = platform.churned_investors_month = 0
+    if platform.run.state.failed:
+        return
+    plan = platform.marketing.plan_month(platform.state)
     new_total = 0
     for channel in plan.channels:
         spend = min(int(channel.spend_fen), books.balance(platform, CASH))

@@ -75,7 +75,8 @@ COLUMNS = {
     "value_p10": Column("target's figure, P10"), "value_p50": Column("target's figure, P50"),
     "value_p90": Column("target's figure, P90"),
     "level": Column("level", "text"), "capital_needed_cny": Column("capital needed", "cny"),
-    "lower_bound_runs": Column("runs where it is a lower bound", "count"),
+    "lower_bound_runs": Column("runs failed: their need only a lower bound", "count"),
+    "lower_bound": Column("only a lower bound", "text"),
     "probability": Column("probability", "share"),
     "standard_error": Column("standard error", "share"),
     "ci95_low": Column("95 % interval from", "share"),
@@ -111,7 +112,10 @@ COLUMNS |= SOLVER | {"key number": Column("key number", "text"), "scheme": Colum
 PLAN_COLUMNS = {  # a plan's tables where a code name means something else than elsewhere
     "targets.csv": {"met": Column("runs that met it", "count")},
     "timing.csv": {p: Column(f"{p.upper()} of the runs where it happened", "months")
-                   for p in ("p10", "p50", "p90")}}
+                   for p in ("p10", "p50", "p90")},
+    "failures.csv": {"cause": Column("failed by (exit: reason)", "text"),
+                     "runs_failed": Column("runs it failed in", "count"),
+                     "median_month": Column("month it failed, median", "months")}}
 EXHAUSTION_COLUMNS = {"estimate": Column("P(run dry by the month's end)", "share"),
                       "se": Column("its standard error", "share"),
                       "low": Column("95 % interval from", "share"),

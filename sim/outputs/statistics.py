@@ -332,6 +332,10 @@ def owner_lines(summary: dict) -> list[str]:
                          f"owners would have had to put in at least {missing:,.2f} CNY more then "
                          f"(costs and redemptions it could not pay; liquidity."
                          f"capital_call_limit_cny says what they could)")
+            forgone = company.get("raises_forgone_cny") or 0.0
+            lines.append(f"  {name}: after it failed, no marketing and a wind-down's costs only"
+                         + (f"; {forgone:,.2f} CNY of planned raises never came" if forgone
+                            else ""))
     return lines
 
 

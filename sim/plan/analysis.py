@@ -4,6 +4,7 @@
   standard error ``sqrt(p (1 - p) / n)`` and a 95 % Wilson interval (which stays inside [0, 1] and
   is right near 0 and 1, where a normal interval is not).
 * Every statement line by year: P10, P50 and P90 over the runs, and the mean.
+* How often the plan's platform failed, and why (its exit and the reason), with a Wilson interval.
 * Break-even, payback and cash-out months: the share of runs where it happened and its P10 / P50 /
   P90; the share of runs out of cash by each month.
 * Drivers (Monte-Carlo filtering, regional sensitivity: Saltelli et al., *Global Sensitivity
@@ -23,10 +24,11 @@ import pandas as pd
 from scipy import stats
 
 from sim.company.lines import label
+from sim.loans import DAYS_PER_MONTH
 
 Z95 = 1.959963984540054
 QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
-TIMING = ("break_even_month", "payback_month", "cash_out_month")
+TIMING = ("break_even_month", "profitable_month", "payback_month", "cash_out_month")
 
 
 def target_odds(records: list[dict], targets: list[str]) -> pd.DataFrame:
@@ -83,6 +85,30 @@ def statement_quantiles(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def failures(records: list[dict]) -> pd.DataFrame:
+    """How often the platform failed: a row for every failure, then one per cause (exit: reason).
+
+    Columns: cause, runs (out of all), share, its 95 % Wilson interval, and the median month it
+    failed (plan months, from 1).
+    """
+    n = len(records)
+    failed = [r["plan"].get("failure") for r in records]
+    failed = [f for f in failed if f is not None]
+    causes = {"every failure": failed}
+    for f in failed:
+        causes.setdefault(f"{f['state']}: {f['reason']}", []).append(f)
+    rows = []
+    for cause, those in sorted(causes.items(), key=lambda kv: (kv[0] != "every failure",
+                                                              -len(kv[1]), kv[0])):
+        low, high = wilson(len(those), n)
+        months = [f["day"] // DAYS_PER_MONTH + 1 for f in those]
+        rows.append({"cause": cause, "runs_failed": len(those), "runs": n,
+                     "share": len(those) / n if n else math.nan, "ci95_low": low,
+                     "ci95_high": high,
+                     "median_month": float(np.median(months)) if months else math.nan})
+    return pd.DataFrame(rows)
+
+
 def timing(records: list[dict]) -> pd.DataFrame:
     """Break-even, payback and cash-out: the share of runs where it came, and when (plan months)."""
     rows = []
@@ -105,15 +131,21 @@ def capital_needed(records: list[dict]) -> pd.DataFrame:
     ``capital_needed_cny`` of each run: its capital calls, plus where it failed the costs and
     redemptions it could not pay then, which is only a lower bound on what survival needed (the
     run stopped there); ``lower_bound_runs`` counts those runs. The quantile at ``p`` is the
-    capital that would have been enough in a share ``p`` of the runs.
+    capital that would have been enough in a share ``p`` of the runs; ``lower_bound`` says it is
+    only a lower bound (a failed run's figure is at or below it).
     """
     once = [r["plan"]["once"] for r in records]
     needed = np.array([o["capital_needed_cny"] for o in once], dtype=float)
-    failed = sum(o["capital_needed_cny"] > o["capital_called_cny"] for o in once)
-    return pd.DataFrame([{"level": name, "probability": q,
-                          "capital_needed_cny": float(np.quantile(needed, q, method="inverted_cdf")),
-                          "runs": len(records), "lower_bound_runs": int(failed)}
-                         for name, q in CAPITAL_LEVELS.items()])
+    bounded = np.array([r["plan"].get("failure") is not None for r in records])
+    rows = []
+    for name, q in CAPITAL_LEVELS.items():
+        value = float(np.quantile(needed, q, method="inverted_cdf"))
+        # a failed run's true need is at least its figure: the quantile is exact only if every
+        # such figure lies above it (their true needs do too), else it is a lower bound
+        rows.append({"level": name, "probability": q, "capital_needed_cny": value,
+                     "lower_bound": bool((needed[bounded] <= value).any()),
+                     "runs": len(records), "lower_bound_runs": int(bounded.sum())})
+    return pd.DataFrame(rows)
 
 
 def cash_out_curve(records: list[dict], months: int) -> pd.DataFrame:

@@ -66,9 +66,10 @@ def run_command(args: argparse.Namespace) -> int:
         raise PlanError(f"{' and '.join(given)} {verb} with --solve KEY --for TARGET (the "
                         f"search's settings); an ordinary plan has no use for them")
     results = run_plan(request)
-    print(f"{results['runs']} runs ({results['skipped']} already done), {results['failed']} failed")
+    print(f"{results['runs']} runs ({results['skipped']} already done), {results['failed']} "
+          f"stopped with an error")
     print(format_plan(results))
-    print(f"results: {results['folder']}/ (plan.xlsx; targets.csv, statements_by_year.csv, "
+    print(f"results: {results['folder']}/ (plan.xlsx; targets.csv, failures.csv, statements_by_year.csv, "
           f"timing.csv, cash_out.csv, capital_needed.csv, drivers.csv, runs.csv; plan.json; "
           f"fans.png, targets.png)")
     return 0

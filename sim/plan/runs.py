@@ -47,6 +47,8 @@ def run_plan_one(task: PlanTask) -> dict[str, Any]:
         name = model.config.plan.platform or model.platforms[0].name
         record["status"] = "ok"
         record["plan"] = plan_record(report, yearly_statements(report), name)
+        mine = next(p for p in model.platforms if p.name == name)
+        record["plan"]["failure"] = failure_of(mine)
     except Exception:  # noqa: BLE001 - any failure inside the model is recorded, not raised
         record["status"] = "failed"
         record["error"] = describe_failure()
@@ -55,6 +57,14 @@ def run_plan_one(task: PlanTask) -> dict[str, Any]:
             model.release()
     record["elapsed_s"] = round(time.perf_counter() - started, 3)
     return record
+
+
+def failure_of(platform) -> dict[str, Any] | None:
+    """How the plan's platform failed in a run: its day, its exit (清盘 ...) and why; None if it lived."""
+    run = platform.run
+    if run.failed_day is None:
+        return None
+    return {"day": int(run.failed_day), "state": run.state.label, "reason": run.failure_reason}
 
 
 def plan_record(report, yearly, name: str) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from sim.outputs.run_folder import finished
 from sim.plan.charts import plot_fans, plot_targets
 from sim.plan.errors import PlanError
 from sim.plan.inputs import InputError, run_inputs
-from sim.plan.median_run import SHEETS as MEDIAN_SHEETS
-from sim.plan.median_run import formula_sheet, median_run, monthly_statements
+from sim.plan.representative import SHEETS as RUN_SHEETS
+from sim.plan.representative import formula_sheet, monthly_statements, representative_run
 from sim.plan.runs import PlanTask, run_plan_one
 from sim.plan.sources import inputs_sheet
 from sim.plan.workbook import (
@@ -68,7 +68,8 @@ def run_plan(request: PlanRequest) -> dict[str, Any]:
                                  "experiment", "--out" if request.out else "the results folder")
     path = Path(request.scenario)
     manifest = {"plan": scenario.plan.model_dump(mode="json"), "scenario": str(path.resolve()),
-                "runs": len(tasks), "seed": str(tasks[0].seed), "overrides": request.overrides,
+                "runs": len(tasks), "overrides": request.overrides,
+                "seed": str(scenario.run.seed if request.seed is None else request.seed),
                 "inputs": input_hashes(path, path, scenario)}
     store = RunStore(folder, manifest, overwrite=request.overwrite)
     done = store.done()
@@ -86,10 +87,15 @@ def run_plan(request: PlanRequest) -> dict[str, Any]:
     results = _analyse(ok, scenario)
     results.update(folder=folder, runs=len(records), failed=len(records) - len(ok),
                    skipped=len(tasks) - len(todo))
-    median = median_run(ok)  # run again from its seed: its statements month by month
-    results["median_run"] = median["run"]
-    results["median_statements"] = monthly_statements(
-        tasks[median["run"]], scenario.plan.platform or scenario.platforms[0].name)
+    platform = scenario.plan.platform or scenario.platforms[0].name
+    failed = [r for r in ok if r["plan"].get("failure") is not None]
+    for who, among in (("Representative", ok), ("Failed", failed)):
+        if not among:
+            continue
+        chosen, ranks = representative_run(among)  # run again from its seed: month by month
+        results[who] = {"run": chosen["run"], "ranks": ranks, "among": len(among),
+                        "failure": chosen["plan"].get("failure"),
+                        "statements": monthly_statements(tasks[chosen["run"]], platform)}
     before = snapshot(folder)
     _write(folder, results, scenario, request)
     seal(folder, "experiment", before)
@@ -135,6 +141,7 @@ def _analyse(records: list[dict], scenario) -> dict[str, Any]:
     return {
         "targets": analysis.target_odds(records, targets),
         "statements": analysis.statement_quantiles(records),
+        "failures": analysis.failures(records),
         "timing": analysis.timing(records),
         "cash_out": analysis.cash_out_curve(records, months),
         "capital": analysis.capital_needed(records),
@@ -148,6 +155,7 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
     """Every result file, each written under a temporary name and renamed into place."""
     name = scenario.run.name
     tables = {"targets.csv": results["targets"], "statements_by_year.csv": results["statements"],
+              "failures.csv": results["failures"],
               "timing.csv": results["timing"], "cash_out.csv": results["cash_out"],
               "capital_needed.csv": results["capital"],
               "drivers.csv": results["drivers"], "runs.csv": results["runs_table"]}
@@ -159,26 +167,29 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
                                                "value_p50": NUMBER, "value_p90": NUMBER})}
     for statement, title in STATEMENT_SHEETS.items():
         sheets[title] = (statement_sheet(results["statements"], statement), {"*": CNY})
+    sheets["Failures"] = (results["failures"], {"share": SHARE, "ci95_low": SHARE,
+                                                "ci95_high": SHARE})
     sheets["Timing"] = (results["timing"], {"share_of_runs": SHARE})
     sheets["Cash out by month"] = (results["cash_out"], {"share_out_of_cash": SHARE})
     sheets["Capital needed"] = (results["capital"], {"probability": SHARE,
                                                      "capital_needed_cny": CNY})
     sheets["Drivers"] = (results["drivers"], {"ks_distance": NUMBER, "p_value": NUMBER})
     sheets["Runs"] = (results["runs_table"], {})
-    for statement, title in MEDIAN_SHEETS.items():
-        sheets[title] = (formula_sheet(results["median_statements"][statement], statement),
-                         {"*": CNY})
+    for who in ("Representative", "Failed"):
+        for statement, title in RUN_SHEETS.items() if who in results else ():
+            sheets[title.format(who=who)] = (formula_sheet(results[who]["statements"][statement],
+                                                           statement), {"*": CNY})
     sheets["Inputs"] = (inputs_sheet(scenario), {})
     about = [("scenario", str(Path(request.scenario).resolve())), ("runs", str(results["runs"])),
-             ("failed runs", str(results["failed"])),
-             ("seed", str(scenario.run.seed if request.seed is None else request.seed)),
+             ("runs stopped with an error", str(results["failed"])),
+             ("platform failed", failure_line(results["failures"]).strip()),
+             ("seed", str(scenario.run.seed if request.seed is None else request.seed)
+              + " (the plan's; each run's own seed is drawn from it: runs.csv)"),
              ("probability", "share of runs that met the target; standard error sqrt(p(1-p)/n); "
                              "95 % Wilson interval"),
              ("P10 / P50 / P90", "quantiles over the runs; flows summed over each year, balances "
                                  "at its end; CNY. " + NOT_ADDITIVE),
-             ("median run", f"run {results['median_run']}: the run whose net income over the "
-                            f"plan is the median, run again from its seed; its statements month "
-                            f"by month (CNY), every total an Excel formula over its lines"),
+             *chosen_runs_about(results),
              ("inputs", "every input's value, unit and source ([plan.sources] in the scenario); "
                         "'assumption: no source given' marks a number nobody has sourced"),
              ("drivers", "Kolmogorov-Smirnov distance between the inputs of runs that met a target "
@@ -192,6 +203,7 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
                                                            f"{name}: the plan's targets"))
     summary = {**finished(results),
                "targets": results["targets"].to_dict(orient="records"),
+               "failures": results["failures"].to_dict(orient="records"),
                "timing": results["timing"].to_dict(orient="records"),
                "capital_needed": results["capital"].to_dict(orient="records")}
     atomic_file(folder / "plan.json", lambda p: p.write_text(strict_json.dumps(
@@ -201,7 +213,8 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
 def format_plan(results: dict) -> str:
     """The study as the command prints it: each target's odds, timing, and what drives each."""
     odds = results["targets"]
-    lines = [f"  {'target':<40}{'P(met)':>8}{'± s.e.':>9}   95 % interval"]
+    lines = [failure_line(results["failures"]),
+             f"  {'target':<40}{'P(met)':>8}{'± s.e.':>9}   95 % interval"]
     for row in odds.itertuples():
         lines.append(f"  {row.target:<40}{row.probability:>8.1%}{row.standard_error:>9.1%}   "
                      f"{row.ci95_low:.1%} - {row.ci95_high:.1%}")
@@ -213,6 +226,11 @@ def format_plan(results: dict) -> str:
                                                   f"(P10 {row.p10:.0f}, P90 {row.p90:.0f})")
         lines.append(f"  {row.figure:<18} in {row.share_of_runs:.0%} of runs{when}")
     lines.append(capital_line(results["capital"]))
+    for who in ("Representative", "Failed"):
+        if who in results:
+            lines.append(f"  {who.lower()} run in plan.xlsx: run {results[who]['run']} "
+                         f"({among(results[who], who)}, the nearest to their median on each "
+                         f"year's revenue and net income and the lowest cash jointly)")
     drivers = results["drivers"].dropna(subset=["ks_distance"])
     for target, rows in drivers.groupby("target", sort=False):
         top = rows.iloc[0]
@@ -222,17 +240,61 @@ def format_plan(results: dict) -> str:
     return "\n".join(lines)
 
 
+def chosen_run_line(results: dict, who: str) -> str:
+    """Which run a "Representative" or "Failed" sheet shows, by what rule, and its ranks."""
+    chosen = results.get(who)
+    if chosen is None:
+        return "none: no run failed"
+    ranks = chosen["ranks"]
+    figures = ", ".join(f"{name.replace('_', ' ')} {rank:.2f}" for name, rank in ranks.items())
+    failure = chosen["failure"]
+    how = (f"failed on day {failure['day']} ({failure['state']}: {failure['reason']}); "
+           if who == "Failed" else "")
+    return (f"run {chosen['run']}: {how}{among(chosen, who)}, the nearest to their median on every "
+            f"key figure at once (root mean square distance of its ranks from the median); its "
+            f"ranks, 0 lowest, 0.5 median, 1 highest: {figures}")
+
+
+def among(chosen: dict, who: str) -> str:
+    """"of all 40 runs" or "of the 15 failed runs": whom a chosen run represents."""
+    return (f"of the {chosen['among']} failed runs" if who == "Failed"
+            else f"of all {chosen['among']} runs")
+
+
+def chosen_runs_about(results: dict) -> list[tuple[str, str]]:
+    """The About sheet's rows for the representative and the failed run."""
+    return [("representative run", chosen_run_line(results, "Representative") + "; run again from "
+             "its seed, its statements month by month (CNY), every total an Excel formula"),
+            ("failed run", chosen_run_line(results, "Failed"))]
+
+
+def failure_line(failures) -> str:
+    """The plan's platform failed in k of n runs (share, interval), and why, by cause."""
+    every = failures.iloc[0]
+    if every.runs_failed == 0:
+        return (f"  the platform failed in none of {every.runs} runs (95 % interval 0 - "
+                f"{every.ci95_high:.1%})")
+    causes = "; ".join(f"{row.cause} {row.runs_failed}" for row in failures.iloc[1:].itertuples())
+    return (f"  the platform FAILED in {every.runs_failed} of {every.runs} runs ({every.share:.1%}, "
+            f"95 % interval {every.ci95_low:.1%} - {every.ci95_high:.1%}), in month "
+            f"{every.median_month:.0f} at the median: {causes}")
+
+
 def capital_line(capital) -> str:
-    """The owners' money needed beyond the plan at P50 / P90 / P95, and how far to trust it."""
-    values = ", ".join(f"{row.level.upper()} {row.capital_needed_cny / 1e6:,.2f} M"
-                       for row in capital.itertuples())
+    """The owners' money needed beyond the plan at P50 / P90 / P95, and how far to trust it.
+
+    A level that is only a lower bound (failed runs at or below it) is written "at least".
+    """
+    values = ", ".join(f"{row.level.upper()} " + ("at least " if row.lower_bound else "")
+                       + f"{row.capital_needed_cny / 1e6:,.2f} M" for row in capital.itertuples())
     line = f"  capital needed beyond the plan (calls; CNY): {values}"
     bound = int(capital.lower_bound_runs.iloc[0])
     if bound:
-        line += (f"\n    at least: {bound} of {capital.runs.iloc[0]} runs failed with calls limited "
-                 f"(liquidity.capital_call_limit_cny), their need is a lower bound; for the capital "
-                 f"itself: --solve platforms.0.capital_cny --for \"cash_ran_out <= 0\" "
-                 f"--probability 0.95")
+        line += (f"\n    ({bound} of {capital.runs.iloc[0]} runs failed, calls being limited by "
+                 f"liquidity.capital_call_limit_cny: their need is counted as what they could not "
+                 f"pay when they failed, a lower bound; the capital that keeps the platform alive "
+                 f"in 95 % of runs: --solve platforms.0.capital_cny --for \"cash_ran_out <= 0\" "
+                 f"--probability 0.95)")
     return line
 
 

@@ -157,12 +157,15 @@ def plan_page(folder: ResultsFolder) -> Page:
     page.key_numbers([(f"P({t['target']})", f"{t['probability']:.1%} ± "
                        f"{t['standard_error']:.1%} (95 % {t['ci95_low']:.1%} - "
                        f"{t['ci95_high']:.1%})") for t in plan["targets"]]
+                     + platform_failed(plan)
                      + [("runs", number_text(plan["runs"])),
-                        ("runs failed", number_text(plan["failed"]))])
+                        ("runs stopped with an error", number_text(plan["failed"]))])
     page.figures(folder, (("fans.png", "Statement lines: fans over the runs; own cash is the "
                                        "cash runway, with the plan's minimum cash in red"),
                             ("targets.png", "Each target's probability, with its 95 % interval")))
-    for title, file in (("Targets", "targets.csv"), ("Timing, months", "timing.csv"),
+    for title, file in (("Targets", "targets.csv"),
+                        ("How often the platform failed, and why", "failures.csv"),
+                        ("Timing, months", "timing.csv"),
                         ("Capital needed", "capital_needed.csv"),
                         ("What drives each target (Kolmogorov-Smirnov distance)", "drivers.csv")):
         if folder.has(file):
@@ -173,6 +176,16 @@ def plan_page(folder: ResultsFolder) -> Page:
         page.table(*statements_by_year(folder.table("statements_by_year.csv")))
     page.preformatted(scenario_toml(manifest["plan"]), "The plan as run")
     return page
+
+
+def platform_failed(plan: dict) -> list[tuple[str, str]]:
+    """The key number "platform failed": in how many runs, with its interval (none if not kept)."""
+    if not plan.get("failures"):
+        return []
+    every = plan["failures"][0]
+    return [("platform failed", f"in {every['runs_failed']} of {every['runs']} runs "
+                                f"({every['share']:.1%}; 95 % {every['ci95_low']:.1%} - "
+                                f"{every['ci95_high']:.1%})")]
 
 
 def statements_by_year(long: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Column]]:

@@ -55,6 +55,8 @@ class CompanyConfig(_Section):
     month), with ``vat_surcharge_rate`` of it in surcharges (税金及附加); income tax (企业所得税)
     at the start of each year at ``income_tax_rate`` of last year's profit before tax, after
     losses of the five years before (亏损结转), shown in the statements in the year it is owed.
+    A failed platform raises nothing more; winding down, it pays a wind-down's costs only
+    (:mod:`sim.company.costs`).
     """
 
     staff: dict[str, Department] = Field(default_factory=dict,

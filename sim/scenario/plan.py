@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.company.targets import parse_target
+from sim.company.targets import met_by_construction, parse_target
 from sim.loans import DAYS_PER_MONTH
 
 PARAMETERS = {"normal": ("mean", "sd"), "lognormal": ("median", "sigma"),
@@ -95,8 +95,13 @@ class PlanConfig(BaseModel):
         return sources
 
 
-def check_plan(plan: PlanConfig, horizon_days: int, platform_names: list[str]) -> None:
-    """Targets that parse and read inside the run, on a platform that exists (ValueError)."""
+def check_plan(plan: PlanConfig, horizon_days: int, platforms: list) -> None:
+    """Targets that parse, read inside the run and can be missed, on a platform that exists.
+
+    A target met in every run by construction (:func:`~sim.company.targets.met_by_construction`)
+    is refused: its 100 % would read as good news. ValueError says which and why.
+    """
+    platform_names = [p.name for p in platforms]
     if plan.platform and plan.platform not in platform_names:
         raise ValueError(f"plan.platform names no such platform: {plan.platform!r}; platforms are "
                          f"{platform_names}")
@@ -105,8 +110,14 @@ def check_plan(plan: PlanConfig, horizon_days: int, platform_names: list[str]) -
                          "none of its own ([[platforms]]; an industry's drawn platforms keep no "
                          "company books); add the platform, e.g. scenarios/seed_plan_in_2018.toml")
     months = (horizon_days + DAYS_PER_MONTH - 1) // DAYS_PER_MONTH
+    index = platform_names.index(plan.platform or platform_names[0]) if platform_names else None
     for i, text in enumerate(plan.targets):
         try:
-            parse_target(text, months)
+            target = parse_target(text, months)
         except ValueError as error:
             raise ValueError(f"plan.targets[{i}]: {error}") from None
+        limit = platforms[index].liquidity.capital_call_limit_cny if index is not None else -1.0
+        why = met_by_construction(target, limit)
+        if why:
+            raise ValueError(f"plan.targets[{i}]: {text!r} is met by construction on "
+                             f"platforms.{index}: {why}")

@@ -389,7 +389,7 @@ class Scenario(_Section):
         check_events(self.runs, self.run.horizon_days, names)
         for i, platform in enumerate(self.platforms):
             check_raises(platform.company, self.run.horizon_days, i)
-        check_plan(self.plan, self.run.horizon_days, names)
+        check_plan(self.plan, self.run.horizon_days, self.platforms)
         check_all_in_cap(self.loans.all_in_cap, self.grades.annual_rate)
         if len(self.investors.max_grade_share) != len(self.grades.names):
             raise ValueError("investors.max_grade_share must have one value per grade")

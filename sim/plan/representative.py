@@ -1,12 +1,16 @@
-"""The median run's monthly statements in ``plan.xlsx``, totals as formulas a founder can audit.
+"""A representative run's monthly statements in ``plan.xlsx``, totals as formulas a founder can audit.
 
 The P10 / P50 / P90 sheets say how wide the plan's outcomes are, but a percentile line is not a
-statement (its lines do not add up). One run's statements do: the run whose net income over the
-plan is the median of the runs (the lower one of an even number) is run again from its seed and
-its draws (the same numbers, bit for bit) and written month by month, every line a value and
-every total (revenue, profit before tax, net income; net change in cash; total assets,
-liabilities, equity) an Excel formula over the lines it adds up, with a Total column of ``SUM``
-formulas for the flows, so a change to a line in Excel moves its totals.
+statement (its lines do not add up). One run's statements do. Which run is chosen by a stated
+rule (:func:`representative_run`): the run nearest the median of the plan's key figures
+*jointly* (:data:`KEY_FIGURES`: each year's revenue and net income, the lowest cash), not the
+median of one figure, which can be a run that failed early and is typical of nothing else. Where
+runs failed, the failed run nearest the failed runs' joint median is chosen the same way and
+written beside it. Each is run again from its seed and draws (the same numbers, bit for bit) and
+written month by month, every line a value and every total (revenue, profit before tax, net
+income; net change in cash; total assets, liabilities, equity) an Excel formula over the lines it
+adds up, with a Total column of ``SUM`` formulas for the flows, so a change to a line in Excel
+moves its totals.
 """
 
 from __future__ import annotations
@@ -18,18 +22,43 @@ from sim.company.lines import REVENUE_LINES, TAX_LINES, label
 from sim.company.statements import ASSET_LINES
 from sim.plan.workbook import Formula
 
-SHEETS = {"income": "Median run, income", "cash_flow": "Median run, cash flow",
-          "balance_sheet": "Median run, balance"}
+SHEETS = {"income": "{who} run, income", "cash_flow": "{who} run, cash flow",
+          "balance_sheet": "{who} run, balance"}
+"""Sheet titles of a chosen run's statements; ``who`` is "Representative" or "Failed"."""
+KEY_FIGURES = ("income:revenue", "income:net_income")
+"""Statement lines whose every year is a key figure; with them, the run's lowest own cash."""
 LIABILITY_LINES = ["products_owed", "unearned_guarantee_fees", "compensation_reserve",
                    "income_tax_payable"]
 
 
-def median_run(records: list[dict]) -> dict:
-    """The record of the run whose net income summed over the plan's years is the median."""
-    totals = [sum(v for v in r["plan"]["statements"]["income:net_income"] if v is not None)
-              for r in records]
-    order = np.argsort(totals, kind="stable")
-    return records[int(order[(len(order) - 1) // 2])]
+def key_figures(records: list[dict]) -> pd.DataFrame:
+    """Runs x key figures: each year's revenue and net income, and the lowest own cash (CNY)."""
+    rows = []
+    for r in records:
+        row = {}
+        for line in KEY_FIGURES:
+            for year, value in enumerate(r["plan"]["statements"].get(line, []), start=1):
+                row[f"{line.split(':')[1]}_year_{year}"] = np.nan if value is None else value
+        row["min_cash"] = r["plan"]["once"]["min_cash_cny"]
+        rows.append(row)
+    return pd.DataFrame(rows, index=[r["run"] for r in records])
+
+
+def representative_run(records: list[dict]) -> tuple[dict, pd.Series]:
+    """The run nearest the median of the key figures jointly, and its rank on each (0-1).
+
+    Each figure is replaced by its rank among the runs, scaled to 0 .. 1 (ties share a rank); a
+    run's distance from the median is the root mean square of its ranks' distances from 0.5; the
+    nearest run is chosen (the lower run number on a tie). Returns its record and its ranks (a
+    rank of 0.5 is the median of that figure; 0 the lowest, 1 the highest).
+    """
+    figures = key_figures(records)
+    n = len(records)
+    ranks = (figures.rank(method="average") - 1) / max(n - 1, 1)
+    ranks = ranks.fillna(0.5)
+    distance = np.sqrt(((ranks - 0.5) ** 2).mean(axis=1)).to_numpy()
+    chosen = int(np.argmin(distance))
+    return records[chosen], ranks.iloc[chosen]
 
 
 def monthly_statements(task, platform: str) -> dict[str, pd.DataFrame]:
