@@ -124,11 +124,12 @@ def _reserve(args: argparse.Namespace) -> int:
         workers=args.workers, executor=args.executor, scheduler=args.scheduler,
         overrides=dict(parse_set(item) for item in args.set), quiet=args.quiet,
         layer=args.layer, solve=args.solve, solver=args.solver,
-        refine=args.refine)
+        refine=args.refine, effects=args.effects)
     results = run_reserve_study(request)
     print(format_results(results))
     print(f"results: {results['folder']}/ (summary.json, requirements.csv, statistics.csv, "
-          f"book.csv, closed_form.csv, tail_contributions.csv, exhaustion.csv, frontier.csv, "
+          f"book.csv, closed_form.csv, closed_form_inputs.csv, tail_contributions.csv, "
+          f"{'effects.csv, ' if args.effects else ''}exhaustion.csv, frontier.csv, "
           f"paths.parquet, monthly.parquet, losses.png, balance_fan.png, exhaustion.png, "
           f"frontier.png)")
     return 0
@@ -258,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a scenario key")
     res.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                      help="parallel paths (default: one per core)")
+    res.add_argument("--effects", action="store_true",
+                     help="also run one side study per effect that separates the simulation from "
+                          "the closed form (a fixed downturn, the economy moving, dispersion, "
+                          "cures, late recoveries), each switched off: effects.csv")
     res.add_argument("--executor", default="process", choices=["local", "process", "dask"],
                      help="where paths run: this process, a process pool (default), or Dask")
     res.add_argument("--scheduler", default=None, help="address of a Dask scheduler")

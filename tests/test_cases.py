@@ -110,10 +110,13 @@ def test_the_pool_fails_when_the_rules_tighten_and_self_dealing_deepens_the_hole
               "platforms.0.liquidity.diversion_monthly": 0.0}
     pools = [_run("self_dealing_pool"), _run("self_dealing_pool", **honest)]
     for market in pools:
-        assert 540 < market.platforms[0].run.failed_day <= 600  # after the tightening, not before
+        assert 540 <= market.platforms[0].run.failed_day <= 600  # at the tightening, not before
     (dealt, unpaid), (honest_dealt, honest_unpaid) = [
         (m.platforms[0].run.self_dealt_fen, m.platforms[0].run.losses_fen["unpaid"]) for m in pools]
     assert dealt > 0 == honest_dealt and unpaid > honest_unpaid > 0
+    journal = pools[0].ledger.journal()  # 挪用 at the scale the case means: 2 % of the pool a month
+    diverted = journal[journal.memo == Memo.DIVERSION].amount_fen.sum() / 100
+    assert diverted > 5e6 and pools[0].platforms[0].run.taken_fen / 100 == diverted
 
 
 def _followed_its_state(market) -> bool:

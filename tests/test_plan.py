@@ -342,3 +342,43 @@ def test_break_even_is_for_good_and_a_target_met_by_construction_is_refused():
                          "platforms.0.liquidity.capital_call_limit_cny": -1.0})
     with pytest.raises(ScenarioError, match="cumulative_profit_month is now break_even_month"):
         load_scenario(PLAN, {"plan.targets": ["cumulative_profit_month <= 12"]})
+
+
+def test_a_founder_edits_the_inputs_sheet_and_plans_again_from_the_workbook(tmp_path, capsys):
+    """Issue 43: plan.xlsx as the founder's input, its sources carried, bad cells named."""
+    first = tmp_path / "plan"
+    run_plan(PlanRequest(PLAN, runs=2, workers=1, executor="local", out=str(first),
+                         overrides=SMALL, quiet=True))
+    book = openpyxl.load_workbook(first / "plan.xlsx")
+    inputs = book["Inputs"]
+    row = next(r for r in range(2, inputs.max_row + 1)
+               if inputs.cell(r, 1).value == "platforms.0.service_fee")
+    units = {inputs.cell(r, 1).value: inputs.cell(r, 3).value for r in range(2, inputs.max_row + 1)}
+    assert all(units.values())  # every input has a unit
+    assert units["platforms.0.service_fee_timing"] == "when charged (text)"
+    sources = {inputs.cell(r, 1).value: inputs.cell(r, 4).value
+               for r in range(2, inputs.max_row + 1)}
+    assert sources["platforms.0.company.capital_raises.1.amount_cny"].startswith("the seed business")
+    assert sources["platforms.0.management_fee"] == "assumption: no source given"  # the file says
+    assert sources["platforms.0.funding"] == "model default (docs/scenarios.md)"  # the default
+    # (the management fee is the default too: the founder wrote it, so it is their assumption)
+    inputs.cell(row, 2).value = 0.05
+    inputs.cell(row, 4).value = "founder: what the competitor charges"
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    second = tmp_path / "again"
+    assert main(["plan", str(edited), "--runs", "2", "--workers", "1", "--executor", "local",
+                 "--out", str(second), "--quiet"]) == 0
+    assert "platforms.0.service_fee: 0.04 -> 0.05" in capsys.readouterr().out
+    again = openpyxl.load_workbook(second / "plan.xlsx")["Inputs"]
+    shown = {again.cell(r, 1).value: (again.cell(r, 2).value, again.cell(r, 4).value)
+             for r in range(2, again.max_row + 1)}
+    assert shown["platforms.0.service_fee"] == (0.05, "founder: what the competitor charges")
+    assert shown["investors.count"][0] == 3000  # the first plan's --set, carried by the sheet
+    for bad, words in (("a lot", "is not a number"), (5.0, "is refused")):
+        inputs.cell(row, 2).value = bad
+        book.save(edited)
+        assert main(["plan", str(edited), "--runs", "2", "--out", str(tmp_path / "no")]) == 2
+        err = capsys.readouterr().err
+        assert f"sheet Inputs, cell B{row} (platforms.0.service_fee)" in err and words in err
+        assert not (tmp_path / "no").exists()

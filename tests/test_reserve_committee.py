@@ -186,3 +186,44 @@ def test_a_reserve_study_shows_its_progress_and_the_time_left(tmp_path, capsys):
                  "--executor", "local", "--horizon-months", "2"]) == 0
     err = capsys.readouterr().err
     assert "4/4" in err and "<00:00" in err  # tqdm: paths done and the time left
+
+
+def test_the_effects_a_scenario_has_are_the_ones_switched_off():
+    from sim.reserve.effects import effects_of
+    from sim.scenario import load_scenario
+
+    named = [name for name, _ in effects_of(load_scenario(RESERVE))]
+    assert named[:2] == ["a downturn fixed in every path", "the economy moving month by month"]
+    held = load_scenario(RESERVE, {"macro.shock_path": [], "macro.persistence": 1.0})
+    assert "a downturn fixed in every path" not in [n for n, _ in effects_of(held)]
+
+
+@pytest.mark.slow  # about a minute: make test-slow (CI runs it after make test)
+def test_each_effect_is_measured_by_a_side_study_and_the_committee_reads_it(tmp_path, capsys):
+    """Issue 43: the fixed downturn makes the mean loss; every figure has one error."""
+    import json
+
+    import pandas as pd
+
+    out = tmp_path / "study"
+    assert main(["reserve", RESERVE, "--paths", "4", "--horizon-months", "18", "--effects",
+                 "--out", str(out), "--workers", "1", "--executor", "local", "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    effects = pd.read_csv(out / "effects.csv")
+    downturn = effects[effects.effect == "a downturn fixed in every path"]
+    assert len(downturn) == 2  # one row a confidence
+    assert (downturn.mean_loss_cny < downturn.study_mean_loss_cny).all()  # it raised the mean
+    assert np.allclose(effects.gap_made_by_it_cny, effects.gap_cny - effects.gap_without_cny)
+    quantile = {r["statistic"]: r for r in summary["statistics"]["credit_loss"]}["q99"]
+    closed = {r["confidence"]: r for r in summary["closed_form"]}[0.99]
+    assert summary["closed_form_loss"] == "credit loss"  # one figure, one error
+    assert (closed["simulated_cny"], closed["simulated_se"]) == (quantile["estimate"],
+                                                                 quantile["se"])
+    assert {row["grade"] for row in summary["closed_form_inputs"]} >= {"A", "B"}
+    printed = capsys.readouterr().out
+    assert "PD over 18 months" in printed and "without a downturn fixed in every path" in printed
+    assert any("fixes the economy in 6 months" in r for r in summary["closed_form_reasons"])
+    page = tmp_path / "study.html"
+    assert main(["report", str(out), "--out", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "Each effect switched off" in html and "PD over the horizon" in html

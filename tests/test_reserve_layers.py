@@ -193,14 +193,23 @@ def _board_file(tmp_path, text=None):
 
 @pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_the_board_compares_schemes_in_a_table_and_a_figure(tmp_path, capsys):
+    from pathlib import Path
+
     import pandas as pd
 
     out = tmp_path / "board"
-    assert main(["board", str(_board_file(tmp_path)), "--out", str(out), "--quiet",
+    text = BOARD.format(scenario=Path(LAYERED).resolve())
+    text = text.replace("seed = 2", "seed = 2\nequal_lending = true")
+    assert main(["board", str(_board_file(tmp_path, text)), "--out", str(out), "--quiet",
                  "--workers", "1", "--executor", "local"]) == 0
     table = pd.read_csv(out / "board.csv")
-    assert table.scheme.tolist() == ["reserve alone", "guarantor alone"]
-    assert table.method.tolist() == ["one-run", "root-finding"]
+    assert table.scheme.tolist() == ["reserve alone", "guarantor alone",
+                                     "guarantor alone, at equal lending"]
+    assert table.method.tolist() == ["one-run", "root-finding", "root-finding"]
+    book = table["book sized (CNY)"]  # borrowers see the guarantee fee and borrow less ...
+    assert book[1] < 0.98 * book[0] and abs(book[2] / book[0] - 1) <= 0.02  # ... unless demand
+    assert table.basis[2].startswith("demand x 1.")                       # is scaled up
+    table = table.iloc[:2]
     assert (table["size 0.9 (CNY)"] > 0).all() and table["size 0.9 se"].notna().all()
     assert (table["P(short within horizon) as configured"].between(0, 1)).all()
     reserve = table.iloc[0]  # 8 % of the size plus the platform's 30 % fee share, a year
@@ -217,11 +226,13 @@ def test_the_board_compares_schemes_in_a_table_and_a_figure(tmp_path, capsys):
             short.sum() / paths.weight.sum())
     printed = capsys.readouterr().out
     assert "guarantor alone" in printed and "book sized (mean over the paths)" in printed
+    assert "at equal lending" in printed and "its own book" in printed
     assert "against the closed form" in printed and "Warnings:" in printed  # few paths: said so
     page = tmp_path / "board.html"  # and a report a board can be handed
     assert main(["report", str(out), "--out", str(page)]) == 0
     html = page.read_text(encoding="utf-8")
     assert "guarantor alone" in html and "data:image/png;base64" in html
+    assert "at equal lending" in html and "own is in the table" in html
     assert "leverage limit" in html  # how each was sized, and why
     assert 'id="warnings"' in html and "Against the closed form" in html
 

@@ -24,13 +24,25 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def figure_text(target: str, value: float) -> str:
+    """A target's figure in its unit: M CNY, a percentage, a month, or a plain number."""
+    name = target.split("[")[0].split()[0]
+    if name.endswith("_cny"):
+        return f"{value / 1e6:,.2f} M CNY"
+    if name in ("net_margin", "revenue_growth", "cost_growth", "bad_debt_rate"):
+        return pct(value)
+    if name.endswith("_month"):
+        return f"month {value:.0f}"
+    return f"{value:g}"
+
+
 def targets_table(folder: Path) -> str:
     """Each target: P(met), its standard error, 95 % interval, the figure's median."""
     table = pd.read_csv(folder / "targets.csv")
     rows = ["| target | P(met) | ± s.e. | 95 % interval | median figure |",
             "| --- | --- | --- | --- | --- |"]
     for r in table.itertuples():
-        median = "never in most runs" if r.never > 0.5 else f"{r.value_p50:,.4g}"
+        median = "never in most runs" if r.never > 0.5 else figure_text(r.target, r.value_p50)
         rows.append(f"| `{r.target}` | {pct(r.probability)} | {pct(r.standard_error)} | "
                     f"{pct(r.ci95_low)} - {pct(r.ci95_high)} | {median} |")
     return "\n".join(rows)

@@ -19,7 +19,8 @@ def run_fund_pool(model, platform, month: int) -> None:
     are early exits (less the transfer fee). Redemptions are paid from the pool's cash and leave the
     platform; when the cash falls short each is paid the same fraction and the rest stays due
     (兑付逾期, ``pool_overdue``) and is asked for again next month. Then investors' idle cash
-    (deposits, new investors' money) buys new products.
+    (deposits, new investors' money) buys new products; without custody a share of the pool's
+    money is diverted (挪用, :func:`divert`).
     """
     if model.runs.enabled or platform.run.state.failed:  # a failed pool pays through the queue
         run_fund_pool_in_runs(model, platform, month)
@@ -66,6 +67,7 @@ def run_fund_pool(model, platform, month: int) -> None:
     cost += subscribe
     books.move(platform, AccountKind.INVESTOR_CASH, POOL, int(subscribe.sum()),
                Memo.PRODUCT_SUBSCRIPTION)
+    divert(model, platform, int(value.sum()))
 
 
 def run_fund_pool_in_runs(model, platform, month: int) -> None:
@@ -73,9 +75,9 @@ def run_fund_pool_in_runs(model, platform, month: int) -> None:
 
     The promised interest accrues; matured products roll over (续投) with ``rollover_share`` if their
     investor is still active and bidding, otherwise they are redeemed through the queue, which is
-    paid daily. Early exits are the investors' own decisions (trust), not a fixed share. Without
-    custody a share ``diversion_monthly`` of the pool's cash is diverted (挪用). Idle cash of
-    investors still bidding buys products while the platform is normal.
+    paid daily. Early exits are the investors' own decisions (trust), not a fixed share. Idle cash of
+    investors still bidding buys products while the platform is normal; then, without custody, a
+    share of the pool's money is diverted (挪用, :func:`divert`).
     """
     cfg, p = platform.config.fund_pool, platform.index
     investors, books, rng = model.investors, model.bookkeeper, model.rngs["marketing"]
@@ -89,18 +91,28 @@ def run_fund_pool_in_runs(model, platform, month: int) -> None:
     investors.product_maturity[rolls, p] += cfg.product_term_months
     model.runs.queue.request_products(platform, np.flatnonzero(matured & ~rolls), model.day,
                                       lock_up=False)
-    rules = platform.config.liquidity
-    if not rules.custody and rules.diversion_monthly:
-        taken = int(books.balance(platform, POOL) * rules.diversion_monthly)
-        books.move(platform, POOL, WORLD, taken, Memo.DIVERSION)
-        platform.run.taken_fen += taken
-    if platform.run.state != RunState.NORMAL or platform.frozen:
+    if platform.run.state == RunState.NORMAL and not platform.frozen:
+        subscribe = np.where(bidding, investors.cash_fen[:, p], 0)
+        new = (subscribe > 0) & (value == 0)
+        investors.product_maturity[new, p] = month + cfg.product_term_months
+        investors.cash_fen[:, p] -= subscribe
+        value += subscribe
+        investors.product_cost_fen[:, p] += subscribe
+        books.move(platform, AccountKind.INVESTOR_CASH, POOL, int(subscribe.sum()),
+                   Memo.PRODUCT_SUBSCRIPTION)
+    divert(model, platform, int(value.sum()))
+
+
+def divert(model, platform, owed_fen: int) -> None:
+    """挪用: without custody, ``diversion_monthly`` of what the pool owes taken from its cash.
+
+    The share is of the pool's money, what it owes its investors (``owed_fen``: their products),
+    taken out of the cash it holds after the month's subscriptions, as far as that goes: a pool
+    of 100 M diverts 2 M a month at 2 %, not 2 % of the little cash it keeps unlent.
+    """
+    rules, books = platform.config.liquidity, model.bookkeeper
+    if rules.custody or not rules.diversion_monthly:
         return
-    subscribe = np.where(bidding, investors.cash_fen[:, p], 0)
-    new = (subscribe > 0) & (value == 0)
-    investors.product_maturity[new, p] = month + cfg.product_term_months
-    investors.cash_fen[:, p] -= subscribe
-    value += subscribe
-    investors.product_cost_fen[:, p] += subscribe
-    books.move(platform, AccountKind.INVESTOR_CASH, POOL, int(subscribe.sum()),
-               Memo.PRODUCT_SUBSCRIPTION)
+    taken = min(int(owed_fen * rules.diversion_monthly), books.balance(platform, POOL))
+    books.move(platform, POOL, WORLD, taken, Memo.DIVERSION)
+    platform.run.taken_fen += taken

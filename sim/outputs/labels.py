@@ -90,12 +90,17 @@ COLUMNS = {
     "outstanding_cny": Column("outstanding", "yi"), "net_inflow_cny": Column("net inflow", "yi"),
     "losses_cny": Column("investors' losses", "yi"), "亿 CNY": Column("money", "yi"),
     "share": Column("share", "share"), "sentiment": Column("sentiment (0-1)"),
+    "loans": Column("loans", "count"),
     # a reserve study's tables, written readable by sim.report.reserve (text cells)
     **{name: Column(name, "text") for name in (
         "contribution rate", "difference, combined se", "estimate ± se (95 % interval)",
         "fee share", "formula ± its granularity", "formula, factor averaged over the horizon",
         "in the shortfall", "initial reserve ± se (95 % interval)", "share of the book",
-        "share of the expected shortfall", "share of the mean loss", "simulated loss ± se")},
+        "share of the expected shortfall", "share of the mean loss",
+        "simulated loss ± se (95 % interval)", "grade", "exposure", "PD over the horizon",
+        "LGD", "expected loss", "book (lent over the horizon and opening)", "basis",
+        "effect switched off", "the study's less it", "part of the gap it makes",
+        "mean loss without it")},
 }
 SOLVER = {  # how a reserve study was sized (its summary's "solver"), by sim.reserve.text's words
     "key": Column("key solved for", "text"), "unknown": Column("what is solved", "text"),

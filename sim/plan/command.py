@@ -19,7 +19,8 @@ def add_parser(sub) -> None:
     plan = sub.add_parser("plan", help="test a business plan: the odds of meeting each [plan] "
                                        "target, statements P10/P50/P90, a spreadsheet")
     plan.add_argument("scenario", help="scenario file with [plan] targets, e.g. "
-                                       "scenarios/seed_business_plan.toml")
+                                       "scenarios/seed_business_plan.toml, or a plan.xlsx whose "
+                                       "Inputs sheet you edited (its values and sources)")
     plan.add_argument("--runs", type=int, default=200, help="runs (default 200)")
     plan.add_argument("--out", default=None, help="results folder (default: results/NAME-plan)")
     plan.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
@@ -53,10 +54,18 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the plan, or with ``--solve`` the search, and print what it found."""
     from sim.plan.study import PlanRequest, format_plan, run_plan
 
+    scenario, overrides = args.scenario, {}
+    if str(scenario).lower().endswith(".xlsx"):  # the founder's edited workbook
+        from sim.plan.from_workbook import read_workbook_inputs
+
+        scenario, overrides, changes = read_workbook_inputs(args.scenario)
+        print(f"from {args.scenario}: {scenario}, with {len(changes)} change"
+              f"{'' if len(changes) == 1 else 's'} from its Inputs sheet"
+              + "".join(f"\n  {change}" for change in changes))
     request = PlanRequest(
-        scenario=args.scenario, runs=args.runs, workers=args.workers, executor=args.executor,
+        scenario=scenario, runs=args.runs, workers=args.workers, executor=args.executor,
         scheduler=args.scheduler, out=args.out, seed=args.seed, overwrite=args.overwrite,
-        overrides=dict(parse_set(item) for item in args.set), quiet=args.quiet)
+        overrides={**overrides, **dict(parse_set(item) for item in args.set)}, quiet=args.quiet)
     if args.solve is not None or args.target is not None:
         return _solve(args, request)
     given = [f"--{name}" for name in ("probability", "bracket", "tolerance")
@@ -69,9 +78,9 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"{results['runs']} runs ({results['skipped']} already done), {results['failed']} "
           f"stopped with an error")
     print(format_plan(results))
-    print(f"results: {results['folder']}/ (plan.xlsx; targets.csv, failures.csv, statements_by_year.csv, "
-          f"timing.csv, cash_out.csv, capital_needed.csv, drivers.csv, runs.csv; plan.json; "
-          f"fans.png, targets.png)")
+    print(f"results: {results['folder']}/ (plan.xlsx; targets.csv, failures.csv, "
+          f"statements_by_year.csv, timing.csv, cash_out.csv, capital_needed.csv, drivers.csv, "
+          f"runs.csv; plan.json; fans.png, targets.png)")
     return 0
 
 

@@ -30,7 +30,7 @@ from sim.plan.inputs import InputError, run_inputs
 from sim.plan.representative import SHEETS as RUN_SHEETS
 from sim.plan.representative import formula_sheet, monthly_statements, representative_run
 from sim.plan.runs import PlanTask, run_plan_one
-from sim.plan.sources import inputs_sheet
+from sim.plan.sources import inputs_sheet, written_keys
 from sim.plan.workbook import (
     CNY,
     NOT_ADDITIVE,
@@ -179,7 +179,8 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
         for statement, title in RUN_SHEETS.items() if who in results else ():
             sheets[title.format(who=who)] = (formula_sheet(results[who]["statements"][statement],
                                                            statement), {"*": CNY})
-    sheets["Inputs"] = (inputs_sheet(scenario), {})
+    sheets["Inputs"] = (inputs_sheet(scenario, written_keys(request.scenario, request.overrides)),
+                        {})
     about = [("scenario", str(Path(request.scenario).resolve())), ("runs", str(results["runs"])),
              ("runs stopped with an error", str(results["failed"])),
              ("platform failed", failure_line(results["failures"]).strip()),

@@ -130,19 +130,47 @@ def _closed_form(page: Page, summary: dict) -> None:
     if "closed_form" not in summary:
         return
     page.heading("Against the closed form (Vasicek one-factor, large pool)")
+    inputs = summary.get("closed_form_inputs", [])
+    if inputs:
+        page.text(f"The formula's inputs, the paths' own by grade (PD over the "
+                  f"{summary['horizon_months']} months by amount, LGD of what was written off), "
+                  f"with the asset correlation {summary.get('asset_correlation', float('nan')):g}:",
+                  "note")
+        page.table(pd.DataFrame([{
+            "grade": row["grade"], "exposure": estimate_text(row["exposure_cny"]),
+            "loans": round(row["loans"]),
+            "PD over the horizon": share_text(row["pd_horizon"]),
+            "LGD": share_text(row["lgd"]),
+            "expected loss": estimate_text(row["expected_loss_cny"])}
+            for row in inputs if row["exposure_cny"]]))
     page.table(pd.DataFrame([{
         "confidence": f"{row['confidence'] * 100:.10g} %",
-        "simulated loss ± se": estimate_text(row["simulated_cny"], row["simulated_se"]),
+        "simulated loss ± se (95 % interval)": estimate_text(
+            row["simulated_cny"], row["simulated_se"],
+            (row.get("simulated_low", math.nan), row.get("simulated_high", math.nan))),
         "formula ± its granularity": estimate_text(row["formula_cny"], row["granularity_sd_cny"]),
         "difference, combined se": (f"{row['difference_se']:+.1f}"
                                     if math.isfinite(row["difference_se"]) else "no error"),
         "formula, factor averaged over the horizon": estimate_text(row["formula_averaged_cny"]),
     } for row in summary["closed_form"]]))
-    page.text("Losses at write-off, net of the recovery they bring; the formula uses the paths' "
-              "own default rate and loss given default by grade and the scenario's asset "
-              "correlation.", "note")
+    what = summary.get("closed_form_loss", "loss at write-off")
+    page.text(f"Simulated: the {what} (the same figure, with the same error, as in the table "
+              f"above where it is the credit loss); the formula uses the inputs above.", "note")
     for reason in summary.get("closed_form_reasons", []):
         page.text(f"Why they differ: {reason}.", "note")
+    if summary.get("effects"):
+        page.text("Each effect switched off in a side study on the same seed and paths: the "
+                  "simulated quantile without it, and the part of the gap to the formula it makes "
+                  "(errors combined as if independent, an upper bound).", "note")
+        page.table(pd.DataFrame([{
+            "effect switched off": row["effect"], "by": row["switched off by"],
+            "confidence": f"{row['confidence'] * 100:.10g} %",
+            "simulated loss ± se": estimate_text(row["simulated_cny"], row["simulated_se"]),
+            "the study's less it": estimate_text(row["change_cny"], row["change_se"]),
+            "formula ± its granularity": estimate_text(row["formula_cny"]),
+            "part of the gap it makes": estimate_text(row["gap_made_by_it_cny"]),
+            "mean loss without it": estimate_text(row["mean_loss_cny"])}
+            for row in summary["effects"]]))
 
 
 def _tail(page: Page, summary: dict) -> None:
@@ -184,7 +212,12 @@ def board_page(folder: ResultsFolder) -> Page:
     page.warnings([f"{scheme}: {text}" for scheme, summary in summaries.items()
                    for text in summary.get("warnings", [])])
     if first.get("book"):
-        page.heading("The book sized (every scheme has the same borrowers and economy)")
+        page.heading(f"The first scheme's book ({table.iloc[0]['scheme']}); each scheme's own is "
+                     f"in the table")
+        page.text("The schemes share the applicants and the economy (one seed), not the book: "
+                  "borrowers who see a dearer scheme's fees borrow less. Sizes are shares of a "
+                  "scheme's own book; a row 'at equal lending' is the scheme sized again with "
+                  "its demand scaled to lend as much as the first scheme.", "note")
         page.key_numbers(book_rows(first["book"]))
         _closed_form(page, first)
     page.heading("The schemes")

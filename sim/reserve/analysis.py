@@ -81,9 +81,9 @@ def describe(values: np.ndarray, weights: np.ndarray, confidences: list[float],
     """Mean, and per confidence the quantile and expected shortfall, each with its errors."""
     rows = [{"statistic": "mean", **bootstrap(weighted_mean, values, weights, rng)}]
     for level in confidences:
-        rows.append({"statistic": f"q{_label(level)}", **bootstrap(
+        rows.append({"statistic": f"q{level_label(level)}", **bootstrap(
             lambda v, w, a=level: weighted_quantile(v, w, a), values, weights, rng)})
-        rows.append({"statistic": f"es{_label(level)}", **bootstrap(
+        rows.append({"statistic": f"es{level_label(level)}", **bootstrap(
             lambda v, w, a=level: expected_shortfall(v, w, a), values, weights, rng)})
     return rows
 
@@ -113,6 +113,6 @@ def exhaustion_month(max_outflow: np.ndarray, weights: np.ndarray, reserve: floa
     return rows
 
 
-def _label(level: float) -> str:
+def level_label(level: float) -> str:
     """``0.999`` -> ``"99.9"``."""
     return f"{level * 100:.10g}"

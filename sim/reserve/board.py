@@ -3,10 +3,12 @@
 ``p2psim board FILE`` reads a comparison file (TOML: the scenario, the study's settings and a list of
 ``[[schemes]]``, each the scenario's protection replaced by ``set`` and the layer to size), runs a
 reserve study for each scheme (:mod:`sim.reserve.study`, every one in its own folder, with the same
-seed and so the same borrowers and economy) and writes ``board.csv`` and ``board.png``: for each
-scheme the size its layer needs at each confidence level with its standard error, the method that
-found it, what the scheme costs the platform a year and the probability that the scheme as
-configured runs short within the horizon.
+seed and so the same applicants and economy) and writes ``board.csv`` and ``board.png``: for each
+scheme the book it sized (its own: borrowers who see a dearer scheme borrow less), the size its
+layer needs at each confidence level with its standard error and as a share of that book, the
+method that found it, what the scheme costs the platform a year and the probability that the
+scheme as configured runs short within the horizon. With ``equal_lending = true`` the schemes whose
+book differs are sized again at the first scheme's lending (:mod:`sim.reserve.equal_lending`).
 
 The cost a year: the capital the sized layer ties up times ``cost_of_capital`` (annual), plus
 what the platform itself pays into the scheme a year on average over the paths (its fee share,
@@ -20,7 +22,7 @@ import contextlib
 import math
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +35,7 @@ from sim.experiments.store import discard_store, kept_runs_folder
 from sim.folders import atomic_folder, check_output_folder
 from sim.money import estimate_text
 from sim.reserve.caveats import probability_text
+from sim.reserve.equal_lending import BOOK, equal_lending_rows
 from sim.reserve.request import MAX_PATHS, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import METHODS
 from sim.reserve.study import run_reserve_study
@@ -80,6 +83,7 @@ class BoardFile(_Table):
     cost_of_capital: float = Field(0.08, ge=0.0, le=1.0)
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
     method: Literal[METHODS] = "importance"  # type: ignore[valid-type]
+    equal_lending: bool = Field(False, description="also size each scheme at the first's lending")
     schemes: list[SchemeConfig] = Field(min_length=1)
 
     @field_validator("confidence")
@@ -113,6 +117,7 @@ class Board:
     cost_of_capital: float = 0.08
     seed: int | None = None
     method: str = "importance"
+    equal_lending: bool = False
 
 
 def load_board(path: str | Path) -> Board:
@@ -140,7 +145,7 @@ def load_board(path: str | Path) -> Board:
     return Board(scenario=str(scenario), schemes=schemes, paths=checked.paths,
                  horizon_months=checked.horizon_months, confidence=tuple(checked.confidence),
                  cost_of_capital=checked.cost_of_capital, seed=checked.seed,
-                 method=checked.method)
+                 method=checked.method, equal_lending=checked.equal_lending)
 
 
 def _distinct_folders(path: Path, names: list[str]) -> None:
@@ -171,14 +176,26 @@ def run_board(path: str | Path, out: str | Path | None = None, workers: int = 2,
     with atomic_folder(out, "board") as staging, tqdm(total=total, unit="path", disable=quiet,
                                                       file=sys.stderr, desc="board") as bar:
         rows, warnings, first = [], {}, None
+
+        def run_scheme(scheme, request, suffix=""):
+            folder = _slug(scheme.name) + (f"_{suffix}" if suffix else "")
+            request.out = str(staging / "schemes" / folder)
+            results = run_reserve_study(request, kept_at=kept / folder, progress=bar)
+            warnings[scheme.name + (f" ({suffix})" if suffix else "")] = results["warnings"]
+            return results
+
         for number, (scheme, request) in enumerate(zip(board.schemes, requests, strict=True), 1):
             bar.set_description(f"board: scheme {number} of {len(requests)} ({scheme.name})")
-            request.out = str(staging / "schemes" / _slug(scheme.name))
-            kept_at = kept / _slug(scheme.name)  # its paths, kept until the board is written
-            results = run_reserve_study(request, kept_at=kept_at, progress=bar)
+            results = run_scheme(scheme, request)  # its paths kept until the board is written
             rows.append(board_row(scheme, results, board.cost_of_capital))
-            warnings[scheme.name] = results["warnings"]
-            first = first or results  # the book and its losses: every scheme's borrowers
+            first = first or results  # the first scheme's book: the equal-lending reference
+        if board.equal_lending:
+            def again(scheme, overrides, suffix):
+                request = replace(requests[board.schemes.index(scheme)], overrides=overrides)
+                bar.total += request.paths
+                return board_row(scheme, run_scheme(scheme, request, suffix),
+                                 board.cost_of_capital)
+            rows += equal_lending_rows(rows, again, board.scenario, board.schemes)
         table = pd.DataFrame(rows)
         table.to_csv(staging / "board.csv", index=False)
         plot_board(table, board, staging / "board.png")
@@ -216,7 +233,7 @@ def board_requests(board: Board, path: str | Path, paths: int | None = None, wor
 def board_row(scheme: Scheme, results: dict[str, Any], cost_of_capital: float) -> dict[str, Any]:
     """One scheme's line: size at each confidence with its error, cost a year, P(short)."""
     row: dict[str, Any] = {"scheme": scheme.name, "layer sized": size_label(results),
-                           "method": results["solver"]["method"]}
+                           "method": results["solver"]["method"], "basis": "its own book"}
     row["book sized (CNY)"] = results["book"]["exposure_cny"]
     for need in results["requirements"]:
         level = f"{need['confidence']:.4g}"
@@ -290,7 +307,9 @@ def readable_board(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """
     shown = []
     for row in rows:
-        line = {"scheme": row["scheme"], "layer sized": row["layer sized"]}
+        line = {"scheme": row["scheme"], "layer sized": row["layer sized"],
+                "book (lent over the horizon and opening)": estimate_text(row[BOOK]),
+                "basis": row.get("basis", "its own book")}
         for column in row:
             if column.startswith("size ") and column.endswith("(CNY)"):
                 level = column.split()[1]
@@ -313,12 +332,15 @@ def format_board(rows: list[dict[str, Any]], warnings: dict[str, list[str]] | No
                  first: dict[str, Any] | None = None) -> str:
     """The comparison for the terminal (:func:`readable_board`), then each scheme's warnings.
 
-    ``first``: the first scheme's results, for the book sized and the closed form beside its loss
-    (every scheme has the same borrowers and economy).
+    ``first``: the first scheme's results, for its book and the closed form beside its loss. Each
+    scheme's own book is in the table: the schemes share the applicants and the economy, not the
+    book (borrowers who see a dearer scheme borrow less).
     """
     text = readable_board(rows).to_string(index=False)
     if first is not None:
-        text = "\n".join(book_lines(first["book"]) + closed_form_lines(first) + ["", text])
+        text = "\n".join([f"the first scheme ({rows[0]['scheme']}): its own book; each scheme's "
+                          f"is in the table, sizes are shares of a scheme's own book"]
+                         + book_lines(first["book"]) + closed_form_lines(first) + ["", text])
     notes = [f"  - {scheme}: {item}" for scheme, items in (warnings or {}).items()
              for item in items]
     return text + ("\n\nWarnings:\n" + "\n".join(notes) if notes else "")

@@ -91,13 +91,19 @@ def _edges(results: dict, columns: dict[str, np.ndarray]) -> list[str]:
                row["initial_reserve_cny"], row["initial_reserve_low"],
                row["initial_reserve_high"], columns["required_reserve"])
               for row in results["requirements"]]
-    checks += [(f"the credit loss's {row['statistic'][1:]} % quantile", row["estimate"],
-                row["low"], row["high"], columns["credit_loss"])
-               for row in results["statistics"]["credit_loss"] if row["statistic"].startswith("q")]
+    for key, rows in results["statistics"].items():  # every figure shown with an interval
+        checks += [(f"the {key.replace('_', ' ')}'s {_statistic_words(row['statistic'])}",
+                    row["estimate"], row["low"], row["high"], columns.get(key))
+                   for row in rows if row["statistic"] != "mean"]
+    if results.get("closed_form_loss", "credit loss") != "credit loss":
+        checks += [(f"the loss at write-off's {_level(row['confidence'])} quantile",
+                    row["simulated_cny"], row.get("simulated_low", math.nan),
+                    row.get("simulated_high", math.nan), None)
+                   for row in results.get("closed_form", [])]
     for what, estimate, low, high, values in checks:
         if not (math.isfinite(estimate) and estimate > 0):
             continue
-        finite = values[np.isfinite(values)]
+        finite = values[np.isfinite(values)] if values is not None else np.zeros(0)
         if len(finite) and estimate >= finite.max():
             found.append(f"{what} is the worst path's value: the paths do not reach that far "
                          f"into the tail, so it is a lower bound; ask for more --paths")
@@ -107,6 +113,11 @@ def _edges(results: dict, columns: dict[str, np.ndarray]) -> list[str]:
                          f"({'lower' if estimate - low < high - estimate else 'upper'} end): "
                          f"a few paths decide it; ask for more --paths")
     return found
+
+
+def _statistic_words(name: str) -> str:
+    """``q99.9`` -> ``99.9 % quantile``, ``es99`` -> ``99 % expected shortfall``."""
+    return f"{name[2:]} % expected shortfall" if name.startswith("es") else f"{name[1:]} % quantile"
 
 
 def _tail(results: dict) -> list[str]:

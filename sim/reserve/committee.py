@@ -71,8 +71,31 @@ def add_shares(rows: list[dict], exposure: float, keys: tuple[str, ...]) -> None
                                    else float("nan"))
 
 
+def closed_form_inputs(arrays: dict[str, np.ndarray], w: np.ndarray,
+                       grades: list[str]) -> list[dict]:
+    """The formula's inputs by grade, the paths' own (weighted means over the paths).
+
+    Exposure (opening balance plus principal lent, CNY), loans, ``pd_horizon`` (principal written
+    off over the horizon / exposure: the probability of default over the horizon, by amount),
+    ``lgd`` (loss at write-off / principal written off) and the expected loss ``E PD LGD`` (CNY).
+    """
+    exposure = _mean(arrays["exposure_by_grade"], w)
+    defaulted = _mean(arrays["defaulted_by_grade"], w)
+    lost = _mean(arrays["loss_by_grade"], w)
+    loans = _mean(arrays["book_loans_by_grade"], w)
+    rows = []
+    for k, grade in enumerate(grades):
+        pd_ = defaulted[k] / exposure[k] if exposure[k] > 0 else float("nan")
+        lgd = lost[k] / defaulted[k] if defaulted[k] > 0 else float("nan")
+        rows.append({"grade": grade, "exposure_cny": float(exposure[k]), "loans": float(loans[k]),
+                     "pd_horizon": float(pd_), "lgd": float(lgd),
+                     "expected_loss_cny": float(lost[k])})
+    return rows
+
+
 def closed_form(arrays: dict[str, np.ndarray], w: np.ndarray, rho: float, levels: list[float],
-                rng: np.random.Generator, averaged: float = 1.0) -> list[dict]:
+                rng: np.random.Generator, averaged: float = 1.0,
+                simulated_rows: dict[float, dict] | None = None) -> list[dict]:
     """The Vasicek large-pool loss quantile of the book beside the simulated one (CNY).
 
     Per grade ``g``: exposure ``E_g``, the horizon's default probability ``PD_g`` and loss given
@@ -85,6 +108,10 @@ def closed_form(arrays: dict[str, np.ndarray], w: np.ndarray, rho: float, levels
     ``formula_averaged_cny`` is the same formula with the correlation of the factor's average over
     the horizon, ``rho * averaged`` (``averaged``: that average's variance, 1 for a factor held
     for the whole horizon): an approximation that shows how much of the gap is the economy moving.
+
+    ``simulated_rows``: the simulated quantile by level where the study has it already (the
+    credit loss's, when it is the same loss path by path): its estimate and errors are taken, so
+    that one figure has one error wherever it is shown.
     """
     exposure = _mean(arrays["exposure_by_grade"], w)
     defaulted = _mean(arrays["defaulted_by_grade"], w)
@@ -100,11 +127,13 @@ def closed_form(arrays: dict[str, np.ndarray], w: np.ndarray, rho: float, levels
         loan_loss = exposure[live] * lgd[live] / np.maximum(loans[live], 1)  # a default's loss
         spread = float(np.sqrt(np.sum(loans[live] * conditional * (1 - conditional)
                                       * loan_loss ** 2)))
-        simulated = analysis.bootstrap(lambda v, x, a=level: analysis.weighted_quantile(v, x, a),
-                                       arrays["loss"], w, rng)
+        simulated = (simulated_rows[level] if simulated_rows and level in simulated_rows else
+                     analysis.bootstrap(lambda v, x, a=level: analysis.weighted_quantile(v, x, a),
+                                        arrays["loss"], w, rng))
         combined = float(np.hypot(simulated["se"], spread))
         rows.append({"confidence": level, "simulated_cny": simulated["estimate"],
-                     "simulated_se": simulated["se"], "formula_cny": formula,
+                     "simulated_se": simulated["se"], "simulated_low": simulated["low"],
+                     "simulated_high": simulated["high"], "formula_cny": formula,
                      "granularity_sd_cny": spread, "formula_averaged_cny": float(np.sum(
                          exposure[live] * lgd[live]
                          * _conditional_pd(pd_[live], rho * averaged, level))),
@@ -135,6 +164,7 @@ def why_they_differ(scenario, book: dict, horizon_months: int) -> list[str]:
         reasons.append("the factor is held for the horizon, but a loan has several due dates in "
                        "it: given the factor it defaults with 1 - (1 - h)^n, not with the "
                        "formula's one-period transform of its default probability")
+    reasons += fixed_recession(scenario)
     if getattr(borrowers, "hazard_dispersion", 0.0) > 0:
         reasons.append(f"borrowers of a grade differ (hazard dispersion "
                        f"{borrowers.hazard_dispersion:g}); the formula has one default "
@@ -153,6 +183,39 @@ def why_they_differ(scenario, book: dict, horizon_months: int) -> list[str]:
     if getattr(scenario.grades, "recovery_lag_months", 0):
         reasons.append("recoveries come later; here a loss is counted at write-off, net of the "
                        "recovery it will bring")
+    return reasons
+
+
+def fixed_recession(scenario) -> list[str]:
+    """The scenario's own downturn, in every path: the formula's factor is drawn, this one is not.
+
+    A shock path (``macro.shock_path``) or a fixed first factor holds the factor where the scenario
+    says; every path has it, so the study's losses are conditional on it: their mean is above the
+    through-the-cycle mean, and rises with the asset correlation (a factor of ``z`` multiplies a
+    grade's hazard ``h`` by ``Phi((Phi^-1(h) - sqrt(rho) z) / sqrt(1 - rho)) / h``), which the
+    unconditional formula does not. ``stress.recession`` windows multiply hazards outright.
+    """
+    macro, reasons = scenario.macro, []
+    held = dict(macro.shock_path)
+    if macro.initial_factor is not None and 0 not in held:
+        held[0] = macro.initial_factor
+    if held:
+        z = min(held.values())
+        hazards = np.asarray(scenario.grades.default_hazard_monthly, dtype=float)
+        rho = macro.asset_correlation
+        factor = (ndtr((ndtri(hazards) - np.sqrt(rho) * z) / np.sqrt(1 - rho)) / hazards
+                  if rho > 0 else np.ones_like(hazards))
+        reasons.append(f"the scenario fixes the economy in {len(held)} month"
+                       f"{'' if len(held) == 1 else 's'} (macro.shock_path / initial_factor, "
+                       f"down to {z:g}) in every path, so the losses are conditional on that "
+                       f"downturn: at asset correlation {rho:g} a factor of {z:g} multiplies the "
+                       f"grades' hazards by {factor.min():.2f} to {factor.max():.2f}, which raises "
+                       f"the mean loss above the through-the-cycle mean and more so as the "
+                       f"correlation rises; the formula draws the factor and holds no such path")
+    for window in scenario.stress.recession:
+        reasons.append(f"stress.recession multiplies every hazard by {window.hazard_multiplier:g} "
+                       f"for {window.months} months from month {window.start_month}, in every "
+                       f"path (on top of the factor); the formula has no such window")
     return reasons
 
 
@@ -222,8 +285,18 @@ def assess(records: list[dict], w: np.ndarray, plan, results: dict,
     months = shock_count(DAYS_PER_MONTH * plan.horizon_months)
     averaged = float(np.sum(average_factor_loading(plan.scenario.macro, months,
                                                    plan.horizon_months) ** 2))
+    credit_loss = results["_columns"]["credit_loss"]
+    same = len(credit_loss) == len(arrays["loss"]) and np.allclose(arrays["loss"], credit_loss,
+                                                                   rtol=0.0, atol=1.0)
+    quantiles = {level: row for level in plan.confidence for row in results["statistics"]
+                 ["credit_loss"] if row["statistic"] == f"q{analysis.level_label(level)}"}
+    results["closed_form_loss"] = ("credit loss" if same else
+                                   "loss at write-off, net of the recovery it will bring")
+    results["closed_form_inputs"] = closed_form_inputs(arrays, w, labels["grade"])
     results["closed_form"] = closed_form(arrays, w, plan.scenario.macro.asset_correlation,
-                                         plan.confidence, rng, averaged)
+                                         plan.confidence, rng, averaged,
+                                         quantiles if same else None)
+    results["asset_correlation"] = plan.scenario.macro.asset_correlation
     results["closed_form_reasons"] = why_they_differ(plan.scenario, book, plan.horizon_months)
     results["tail_contributions"] = tail_contributions(arrays, w, labels, plan.confidence, rng)
     return results

@@ -56,6 +56,7 @@ class ReserveRequest:
     solver: str = "auto"           # "auto", "one-run" or "root-finding"
     refine: str = "near-quantiles"  # root-finding: "near-quantiles" or "every-path"
     label: str | None = None       # what the progress bar calls it (default: the scenario's name)
+    effects: bool = False          # side studies: each effect separating it from the closed form
 
 
 @dataclass

@@ -20,6 +20,7 @@ from sim.folders import atomic_folder, check_output_folder
 from sim.outputs import git_revision
 from sim.reserve import analysis, committee, figures
 from sim.reserve.caveats import caveats
+from sim.reserve.effects import measure_effects
 from sim.reserve.paths import PathTask, run_path
 from sim.reserve.request import LAYERS, Plan, ReserveError, ReserveRequest, check
 from sim.reserve.sampling import draw_shocks, shock_count
@@ -89,6 +90,8 @@ def run_reserve_study(request: ReserveRequest, kept_at: Path | None = None,
             bar.close()
     elapsed = time.perf_counter() - started
     results = estimate(records, design, plan, request)
+    if request.effects:  # side studies, each with one effect off (sim.reserve.effects)
+        results["effects"] = measure_effects(request, plan, results, run_reserve_study)
     results["elapsed_s"] = round(elapsed, 1)
     results["path_time_s"] = round(float(np.mean([r["elapsed_s"] for r in records])), 3)
     write_study(out, records, design, plan, request, results)
@@ -354,6 +357,8 @@ def write_study(out: Path, records: list[dict], design, plan: Plan, request: Res
                   "exhaustion_month": results["exhaustion_month"],
                   "frontier": results["frontier"], "book": results["book"]["grade_mix"],
                   "closed_form": results["closed_form"],
+                  "closed_form_inputs": results["closed_form_inputs"],
+                  **({"effects": results["effects"]} if "effects" in results else {}),
                   "tail_contributions": results["tail_contributions"]}
         for name, rows in tables.items():
             pd.DataFrame(rows).to_csv(staging / f"{name}.csv", index=False)

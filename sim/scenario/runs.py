@@ -150,7 +150,8 @@ class LiquidityConfig(_Section):
     self_dealing_share: Probability = Field(
         0.0, description="自融: share of listings for the owners' own projects, never repaid")
     diversion_monthly: Probability = Field(
-        0.0, description="without custody: share of pooled cash diverted a month (挪用)")
+        0.0, description="without custody, a fund pool: share of what it owes its investors "
+                         "diverted a month from its cash (挪用)")
 
     @field_validator("capital_call_limit_cny")
     @classmethod
