@@ -344,6 +344,7 @@ def test_break_even_is_for_good_and_a_target_met_by_construction_is_refused():
         load_scenario(PLAN, {"plan.targets": ["cumulative_profit_month <= 12"]})
 
 
+@pytest.mark.slow  # about 30 s: make test-slow (CI runs it after make test)
 def test_a_founder_edits_the_inputs_sheet_and_plans_again_from_the_workbook(tmp_path, capsys):
     """Issue 43: plan.xlsx as the founder's input, its sources carried, bad cells named."""
     first = tmp_path / "plan"

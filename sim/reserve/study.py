@@ -232,9 +232,11 @@ def estimate(records: list[dict], design, plan: Plan, request: ReserveRequest) -
         required_fee_share = required_fee_share if plan.unknown.name == "fee_share" else nan
     reserve = plan.initial_reserve_fen / 100
     requirements = []
-    for level in plan.confidence:
-        need = analysis.bootstrap(lambda v, x, a=level: analysis.weighted_quantile(v, x, a),
-                                  columns["required_reserve"], w, rng)
+    quantiles = {row["statistic"]: row for row in statistics["required_reserve"]}
+    sized = plan.unknown is None or plan.unknown.name == "size"
+    nothing = {"estimate": math.nan, "se": math.nan, "low": math.nan, "high": math.nan}
+    for level in plan.confidence:  # the size is the required reserve's quantile: one error
+        need = quantiles[f"q{analysis.level_label(level)}"] if sized else nothing
         rate = analysis.bootstrap(lambda v, x, a=level: analysis.weighted_quantile(v, x, a),
                                   required_rate, w, rng)
         fee = analysis.bootstrap(lambda v, x, a=level: analysis.weighted_quantile(v, x, a),
