@@ -273,7 +273,8 @@ def test_a_based_on_base_s_error_is_named_in_the_base_and_a_base_without_platfor
                                            'service_fee = 0.01\n')
     assert main(["run", str(tmp_path / "changes.toml"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "has no [[platforms]] to change" in err and "-1" not in err
+    assert "has no [[platforms]] to change" in err
+    assert "-1" not in err.replace(str(tmp_path), "")  # no platform -1 (the path may hold "-1")
 
 
 @pytest.mark.parametrize("argument, code", [("rate_cap", 2), ("rate_cap=abc", 2),

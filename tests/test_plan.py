@@ -112,7 +112,8 @@ def test_a_plan_study_gives_odds_statements_and_a_spreadsheet(tmp_path):
                                                            "营改增 (财税〔2016〕36号): financial "
                                                            "services, 6 %"]
     assert inputs["platforms.0.operating_cost_monthly_cny"][2:4] == ["CNY", "assumption: no source given"]
-    assert inputs["run.horizon_days"][3] == "model default (docs/scenarios.md)"
+    assert inputs["run.horizon_days"][3] == "assumption: no source given"  # the file says 1080
+    assert inputs["platforms.0.funding"][3] == "model default (docs/scenarios.md)"  # it is silent
     assert inputs["grades.default_hazard_monthly"][4] == "lognormal (scale)"  # drawn each run
 
 

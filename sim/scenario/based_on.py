@@ -42,7 +42,7 @@ def with_base(path: Path, tables: dict, read, error: type[Exception], depth: int
     _, base = read(base_path)
     base = with_base(base_path, base, read, error, depth + 1)
     merged = _change_platforms(merge(base, tables), changes, path, error)
-    return _drop_sources_of_removed_keys(base, merged)
+    return drop_sources_of_removed_keys(base, merged)
 
 
 def merge(base: dict, changes: dict) -> dict:
@@ -61,8 +61,11 @@ def merge(base: dict, changes: dict) -> dict:
     return out
 
 
-def _drop_sources_of_removed_keys(base: dict, tables: dict) -> dict:
-    """The ``[plan.sources]`` of keys the base gave and this file took away (a policy replaced).
+def drop_sources_of_removed_keys(base: dict, tables: dict) -> dict:
+    """``tables`` less the ``[plan.sources]`` of keys the base gave and they took away.
+
+    A file ``based_on`` another that replaces a policy, or an override that empties a list (the
+    capital raises of a short run), takes the keys with it; their sources go too.
 
     Every other source stays, to be checked as any scenario's are.
     """

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sim import footprint
 from sim.policies import FAMILIES, PolicyContext, PolicyError, build
 from sim.runs.rules import resolve_rule
-from sim.scenario.based_on import with_base
+from sim.scenario.based_on import drop_sources_of_removed_keys, with_base
 from sim.scenario.files import read_toml_file, without_negative_zero
 from sim.scenario.keys import InputError, base_value, lookup
 from sim.scenario.messages import Source, describe_errors, find_line, key_name, split_key
@@ -254,7 +254,7 @@ def validate_tables(model: type[BaseModel], raw: dict, overrides: dict[str, Any]
     ``text`` is the file's, or for a file ``based_on`` others a list of :class:`Source` (the file,
     then its bases, nearest first), so that a key at fault is named where it is written.
     """
-    merged = apply_overrides(raw, overrides, label)
+    merged = drop_sources_of_removed_keys(raw, apply_overrides(raw, overrides, label))
     try:
         return model.model_validate(merged)
     except ValidationError as error:
