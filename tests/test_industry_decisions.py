@@ -191,6 +191,9 @@ def test_entrants_open_small_and_young_in_their_month_with_their_investors_money
     by_month = fates.groupby("month", sort=False)[["volume_cny", "net_inflow_cny"]].sum()
     assert np.allclose(by_month.volume_cny, monthly.volume_cny.to_numpy())
     assert np.allclose(by_month.net_inflow_cny, monthly.net_inflow_cny.to_numpy())
+    summed = fates.groupby("month", sort=False).investors_summed_over_platforms.sum()
+    assert (summed.to_numpy() >= monthly.active_investors.to_numpy()).all()  # one name, one count
+    assert "active_investors" not in fates.columns
 
 
 def test_adding_entrants_moves_no_draw_of_the_other_platforms():

@@ -323,3 +323,16 @@ def test_a_comparison_of_two_kinds_is_refused(results_folders, tmp_path, capsys)
     err = capsys.readouterr().err
     assert "a comparison needs folders of one kind" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_a_run_with_no_overrides_lists_none_whichever_names_its_keys():
+    """Issue 42: an industry's summary names keys by alias (events' class): not an override."""
+    from sim.report.scenario_text import overrides_text
+    from sim.scenario import load_scenario
+
+    path = "scenarios/thunderstorm_2018.toml"
+    scenario = load_scenario(path)
+    for dump in (scenario.model_dump(mode="json"), scenario.model_dump(mode="json", by_alias=True)):
+        assert overrides_text(path, dump) == "none"
+    changed = load_scenario(path, {"run.seed": 7})
+    assert overrides_text(path, changed.model_dump(mode="json", by_alias=True)) == "run.seed = 7"

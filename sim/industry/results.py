@@ -100,7 +100,8 @@ def wave_figure(monthly: pd.DataFrame, path: Path, title: str) -> None:
 def fate_figure(fates: pd.DataFrame, path: Path, title: str) -> None:
     """Active investors, new lending, balance and net inflow of the platforms by their fate."""
     fig, axes = plt.subplots(2, 2, figsize=(12, 7), constrained_layout=True)
-    panels = (("active_investors", "active (lending) investors", 1.0, "investors"),
+    panels = (("investors_summed_over_platforms", "active (lending) investors, summed over the "
+               "platforms (one on two counts twice)", 1.0, "investors"),
               ("volume_cny", "new lending a month", 1e8, "亿 CNY (100 M)"),
               ("outstanding_cny", "outstanding balance", 1e8, "亿 CNY (100 M)"),
               ("net_inflow_cny", "net inflow a month", 1e8, "亿 CNY (100 M)"))

@@ -184,9 +184,10 @@ def fate_table(industry) -> pd.DataFrame:
                 continue
             rows.append({"month": month, "fate": fate,
                          "operating": int((panel["operating"][k] & chosen).sum()),
+                         "investors_summed_over_platforms": float(
+                             panel["active_investors"][k][chosen].sum()),
                          **{name: float(panel[name][k][chosen].sum())
-                            for name in ("active_investors", "volume_cny", "outstanding_cny",
-                                         "net_inflow_cny")}})
+                            for name in ("volume_cny", "outstanding_cny", "net_inflow_cny")}})
     return pd.DataFrame(rows)
 
 

@@ -53,6 +53,9 @@ def _value(value) -> str:
 def overrides_text(scenario_file: str | None, as_run: dict) -> str:
     """The keys where the scenario as run differs from its file, ``key = value, ...`` ("none").
 
+    ``as_run`` may name a key by its field or by its alias (an industry's summary writes
+    ``industry.events.N.class``): either is compared with the file's.
+
     Says so when the file is gone or no longer loads (it may have been edited since).
     """
     from sim.scenario import ScenarioError, load_scenario
@@ -60,10 +63,11 @@ def overrides_text(scenario_file: str | None, as_run: dict) -> str:
     if not scenario_file or not Path(scenario_file).is_file():
         return "cannot tell: the scenario file is not where it was"
     try:
-        written = load_scenario(scenario_file).model_dump(mode="json")
+        written = load_scenario(scenario_file)
     except (ScenarioError, ValueError, OSError):
         return "cannot tell: the scenario file no longer loads"
-    before = _flat(written)
+    before = (_flat(written.model_dump(mode="json"))  # a key by its name and by its alias
+              | _flat(written.model_dump(mode="json", by_alias=True)))  # (industry.events.N.class)
     changed = [f"{key} = {_value(value)}" for key, value in _flat(as_run).items()
                if before.get(key, object()) != value]
     return ", ".join(changed) if changed else "none"
