@@ -4,7 +4,7 @@ One sheet per statement with P10 / P50 / P90 columns by year, the targets with t
 drivers, every run's inputs and figures, and a sheet that says how it was made. Numbers are
 formatted (CNY without decimals, shares as percentages) and headers are frozen.
 
-Text is always a value: only a :class:`Formula` p2psim made (the median run's totals) is written as
+Text is always a value: only a :class:`Formula` p2psim made (a chosen run's totals) is written as
 a formula. A text from a scenario or a user that starts like one (``=HYPERLINK(...)``, ``+``, ``-``,
 ``@``) is written as text with Excel's quote prefix, so neither Excel nor LibreOffice evaluates it
 (formula injection); control characters a workbook cannot hold are dropped.
