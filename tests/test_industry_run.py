@@ -285,7 +285,10 @@ def test_the_command_writes_the_trackers_tables_and_the_wave(tmp_path, capsys):
     assert summary["industry_losses_cny"] == pytest.approx(monthly.losses_cny.sum())
     assert abs(sum(summary["damage_share"].values()) - 1) < 1e-9
     assert (out / "wave.png").stat().st_size > 10_000
-    assert "new problem platforms" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "new problem platforms" in printed
+    assert "dated events, inputs of the run" in printed and "2018-06 collapse of the 3 largest" \
+        in printed and summary["dated_events"][0].startswith("2017-12 tighten")  # issue 42
     assert main(["report", str(out)]) == 0
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Industry: thunderstorm_2018" in page and "data:image/png;base64" in page

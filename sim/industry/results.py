@@ -59,8 +59,20 @@ def industry_summary(model, company=None) -> dict:
         "withdrawn_cny": float(monthly.withdrawals_cny.sum()) if len(monthly) else 0.0,
         "damage_by_cause_cny": damage,
         "damage_share": {c: (v / total_damage if total_damage else 0.0) for c, v in damage.items()},
+        "dated_events": [event_text(e) for e in model.config.industry.events],
     })
     return summary
+
+
+def event_text(event) -> str:
+    """A dated event as the output names it: an input of the run, not a result."""
+    who = (f"the {event.largest} largest {event.platform_class}" if event.largest else
+           ", ".join(map(str, event.platforms)) if event.platforms else event.platform_class)
+    what = {"tighten": f"tighten on {who} (hazard x{event.hazard_multiplier:g}, "
+                       f"{event.months} months)",
+            "ban": f"ban of {who}", "collapse": f"collapse of {who}",
+            "investigation": f"investigation of {who}"}[event.kind]
+    return f"{event.month} {what}"
 
 
 def wave_figure(monthly: pd.DataFrame, path: Path, title: str) -> None:
@@ -187,6 +199,10 @@ def format_summary(summary: dict) -> str:
         f"{summary['stuck_at_end_cny'] / 1e8:,.2f} 亿",
         f"money on failed platforms by cause and channel: {shares or 'none'}",
     ]
+    if summary.get("dated_events"):
+        lines.append(f"dated events, inputs of the run (the 'named' and 'regulators' failures "
+                     f"follow from them; the rest is the model's response): "
+                     f"{'; '.join(summary['dated_events'])}")
     if summary["entrants"] or summary["redeposited_cny"]:
         lines.append(f"{summary['entrants']} new platforms launched; of "
                      f"{summary['withdrawn_cny'] / 1e8:,.2f} 亿 CNY withdrawn, "
