@@ -138,6 +138,26 @@ def test_the_emulator_finds_a_known_minimum_and_flags_what_the_moments_cannot_se
     assert found["x"][0] == pytest.approx(truth[0], abs=1e-4)
     assert found["pinned"].tolist() == [True, False]
     assert Emulator(x, y).r2 == pytest.approx([1.0, 1.0])
+    assert found["profile_low"][1] < 0.05 and found["profile_high"][1] > 0.95  # all of it
+
+
+def test_a_parameter_pushed_onto_its_bound_gets_a_one_sided_interval():
+    """Issue 42: the data want the first parameter below 0; its interval starts at the bound."""
+    from sim.estimation.fit import CHI2_95, distance_of
+
+    x = design(30, 2, seed=2)
+    y = np.column_stack([x[:, 0] + 0.5 * x[:, 1], x[:, 1]])
+    target = np.array([-0.1 + 0.5 * 0.6, 0.6])  # truth: -0.1 (past the bound 0), 0.6
+    weight = np.array([400.0, 400.0])           # moments known to 0.05
+    found = estimate(x, y, target, weight, np.array([0.5, 0.5]))
+    assert found["x"][0] == pytest.approx(0.0, abs=1e-6)  # on its bound
+    assert found["profile_low"][0] == 0.0                 # one-sided: the bound is in it
+    assert 0.02 < found["profile_high"][0] < 0.5          # and ends where the distance rises
+    assert found["profile_low"][1] <= found["x"][1] <= found["profile_high"][1]
+    rise = distance_of(Emulator(x, y), target, weight, np.array([0.5, 0.5]))
+    edge = found["x"].copy()
+    edge[0] = found["profile_high"][0] + 0.05  # past the interval, the distance is higher by more
+    assert rise(edge) - found["distance"] > CHI2_95 * 0.9
 
 
 def test_every_moment_has_the_data_behind_it():

@@ -14,12 +14,16 @@ minimised run by run. Instead (docs/industry.md):
    the best design point, the start and the centre), ``error² = data error² + (1 + 1 /
    replications) × the variance of one run`` (the data are one history of a random world;
    :func:`sim.estimation.study.error_squared`);
-5. its uncertainty is the usual SMM sandwich, which with these weights is ``(J' W J)^-1`` (J: the
+5. its uncertainty: the usual SMM sandwich, ``(J' W J)^-1`` with these weights (J: the
    emulator's slopes at the estimate), with a weak prior on each parameter, centred on its start
-   and half the bounds wide (it is in the distance of step 4 too): a parameter whose error stays
-   near that prior's is one the moments cannot pin down, is said so, and stays near its start.
-   The spread of the estimates made from each replication alone is the seeds' share of the
-   uncertainty.
+   and half the bounds wide (it is in the distance of step 4 too); and the 95 % interval from the
+   *profile* of the distance (:func:`profile_intervals`): the values of a parameter at which the
+   distance, minimised over the others, rises by at most 3.84 (chi-squared, one degree of
+   freedom). The profile stays inside the bounds and is one-sided where the estimate sits on one,
+   where the sandwich's symmetric ``± 1.96 se`` is not an interval. A parameter whose interval
+   covers half its bounds or more is one the moments cannot pin down (the prior holds it near its
+   start), and is said so. The spread of the estimates made from each replication alone is the
+   seeds' share of the uncertainty.
 
 Everything is deterministic: the design from the seed, the runs from their seeds, the fits and the
 search from the numbers. The same seed gives the same estimates.
@@ -33,7 +37,9 @@ import numpy as np
 from scipy.optimize import minimize
 
 PRIOR_WIDTH = 0.5  # the weak prior's standard deviation, as a share of a parameter's bounds
-PINNED = 0.35      # an error below this share of the bounds: the moments pin the parameter down
+PINNED = 0.5       # a 95 % interval narrower than this share of the bounds: pinned down
+CHI2_95 = 3.841458820694124  # the distance's rise at a 95 % profile interval (one parameter)
+PROFILE_POINTS = 81  # values of a parameter its profile is computed at, across the search's box
 REFINE_HALF_WIDTH = 0.15  # the refinement's box: 15 % of the bounds either side of the estimate
 
 
@@ -84,10 +90,7 @@ def search(emulator: Emulator, target: np.ndarray, weight: np.ndarray,
     The distance includes the weak prior: ``((x - prior) / PRIOR_WIDTH) ** 2`` summed, so that a
     parameter the moments do not move stays at its start instead of wandering along a ridge.
     """
-    def distance(x):
-        return float((((emulator(x)[0] - target) ** 2) * weight).sum()
-                     + (((x - prior) / PRIOR_WIDTH) ** 2).sum())
-
+    distance = distance_of(emulator, target, weight, prior)
     low, high = box if box is not None else (np.zeros(len(prior)), np.ones(len(prior)))
     best = None
     for start in starts:
@@ -96,6 +99,37 @@ def search(emulator: Emulator, target: np.ndarray, weight: np.ndarray,
         if best is None or found.fun < best.fun - 1e-12:
             best = found
     return np.clip(best.x, low, high), float(best.fun)
+
+
+def distance_of(emulator: Emulator, target: np.ndarray, weight: np.ndarray, prior: np.ndarray):
+    """The weighted distance of the emulated moments from the data, with the weak prior."""
+    def distance(x):
+        return float((((emulator(x)[0] - target) ** 2) * weight).sum()
+                     + (((x - prior) / PRIOR_WIDTH) ** 2).sum())
+    return distance
+
+
+def profile_intervals(emulator: Emulator, x: np.ndarray, target: np.ndarray, weight: np.ndarray,
+                      prior: np.ndarray, box: tuple[np.ndarray, np.ndarray] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Each scaled parameter's 95 % profile interval, within the bounds (or the search's box).
+
+    Parameter ``j`` is held at each of :data:`PROFILE_POINTS` values across the box, the distance
+    minimised over the others; the interval is the values where it is within :data:`CHI2_95` of
+    the estimate's. It reaches a bound where the data do not push the parameter off it.
+    """
+    distance = distance_of(emulator, target, weight, prior)
+    low, high = box if box is not None else (np.zeros(len(x)), np.ones(len(x)))
+    best = distance(x)
+    lows, highs = np.array(x, dtype=float), np.array(x, dtype=float)
+    for j in range(len(x)):
+        for value in np.linspace(low[j], high[j], PROFILE_POINTS):
+            bounds = [(value, value) if i == j else (low[i], high[i]) for i in range(len(x))]
+            start = np.clip(np.where(np.arange(len(x)) == j, value, x), low, high)
+            found = minimize(distance, start, method="L-BFGS-B", bounds=bounds)
+            if found.fun - best <= CHI2_95:
+                lows[j], highs[j] = min(lows[j], value), max(highs[j], value)
+    return lows, highs
 
 
 def local_box(x: np.ndarray, half: float = REFINE_HALF_WIDTH) -> tuple[np.ndarray, np.ndarray]:
@@ -112,11 +146,15 @@ def at_edge(x: np.ndarray, box: tuple[np.ndarray, np.ndarray]) -> list[int]:
 
 
 def uncertainty(emulator: Emulator, x: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each scaled parameter's standard error (share of its bounds) and whether it is pinned down."""
+    """Each scaled parameter's sandwich standard error (share of its bounds), and ``se < 0.35``.
+
+    The second is the old test of "pinned down", kept for comparison; :func:`estimate` judges by
+    the profile interval's width instead (a symmetric error means little on a bound).
+    """
     slopes = emulator.slopes(x)
     information = slopes.T @ (slopes * weight[:, None]) + np.eye(len(x)) / PRIOR_WIDTH ** 2
     se = np.sqrt(np.diag(np.linalg.inv(information)))
-    return se, se < PINNED
+    return se, se < 0.35
 
 
 def estimate(x: np.ndarray, y: np.ndarray, target: np.ndarray, weight: np.ndarray,
@@ -129,6 +167,8 @@ def estimate(x: np.ndarray, y: np.ndarray, target: np.ndarray, weight: np.ndarra
     best_point = x[np.argmin((((y - target) ** 2) * weight).sum(axis=1))]
     centre = np.full(len(start), 0.5) if box is None else (box[0] + box[1]) / 2
     found, distance = search(emulator, target, weight, [best_point, start, centre], start, box)
-    se, pinned = uncertainty(emulator, found, weight)
-    return {"x": found, "distance": distance, "se": se, "pinned": pinned, "r2": emulator.r2,
+    se, _ = uncertainty(emulator, found, weight)
+    lows, highs = profile_intervals(emulator, found, target, weight, start, box)
+    return {"x": found, "distance": distance, "se": se, "pinned": highs - lows < PINNED,
+            "profile_low": lows, "profile_high": highs, "r2": emulator.r2,
             "emulated": emulator(found)[0]}

@@ -284,8 +284,10 @@ def _result(spec, scenario, rows, data, at, best, seeds, low, high, unit, means,
         "low": low, "high": high, "estimate": low + best["x"] * scale, "se": best["se"] * scale,
         "pinned_down": best["pinned"],
         "seed_spread": seeds.std(axis=0, ddof=1) if len(seeds) > 1 else np.nan})
-    estimates["ci95_low"] = np.maximum(estimates.estimate - 1.96 * estimates.se, low)
-    estimates["ci95_high"] = np.minimum(estimates.estimate + 1.96 * estimates.se, high)
+    estimates["ci95_low"] = low + best["profile_low"] * scale  # the profile's: within bounds,
+    estimates["ci95_high"] = low + best["profile_high"] * scale  # one-sided on a bound
+    on = np.isclose(best["x"], 0.0, atol=1e-4) | np.isclose(best["x"], 1.0, atol=1e-4)
+    estimates["at_bound"] = on
     simulated_mean = np.nanmean(at, axis=0)
     runs = np.isfinite(at).sum(axis=0)
     spread = np.nanvar(at, axis=0, ddof=1)
@@ -346,7 +348,9 @@ def format_result(result: dict) -> str:
     lines.append("estimates:")
     for row in e.itertuples():
         pinned = "" if row.pinned_down else "   (not pinned down by these moments)"
-        lines.append(f"  {row.parameter} = {row.estimate:.4g} ± {row.se:.2g} "
+        error = (f"on its bound ({row.estimate:.4g} of [{row.low:.4g}, {row.high:.4g}])"
+                 if row.at_bound else f"± {row.se:.2g} (sandwich)")
+        lines.append(f"  {row.parameter} = {row.estimate:.4g} {error}; 95 % profile interval "
                      f"[{row.ci95_low:.4g}, {row.ci95_high:.4g}]{pinned}")
     lines.append("moments (data ± se | model at the estimate ± se, spread of one run | z):")
     for row in m.itertuples():
