@@ -111,6 +111,8 @@ def test_the_same_seed_gives_the_same_estimates_on_one_worker_or_two(tmp_path, c
         folders.append(out)
     printed = capsys.readouterr().out
     assert "estimates:" in printed and "run the scenario at the estimate with: --set" in printed
+    assert "held fixed, not estimated (assumptions" in printed  # the events' strengths (issue 42)
+    assert "hazard_multiplier = 1.5 (2017-12 tighten (unregistered))" in printed
     one, two = (pd.read_csv(f / "estimates.csv") for f in folders)
     pd.testing.assert_frame_equal(one, two)
     moments = pd.read_csv(folders[0] / "moments.csv")

@@ -246,6 +246,7 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
     result["runs"] = stages.next_run
     result["at_box_edge"] = fit.at_edge(best["x"], box)
     result["runs_table"] = pd.DataFrame(stages.rows)
+    result["assumptions"] = held_fixed(scenario, spec)
     with atomic_folder(folder, KIND) as staging:
         _write(staging, result, spec)
     store.discard()
@@ -333,6 +334,30 @@ def _plain(value):
     raise TypeError(type(value).__name__)
 
 
+def held_fixed(scenario, spec) -> list[dict]:
+    """The dated events' strengths, held fixed beside the estimates: assumptions, not estimates.
+
+    Each tightening's hazard multiplier and length, each collapse's or investigation's size, each
+    event's news: the replay takes them as given (docs/industry.md), and the estimates are
+    conditional on them.
+    """
+    from sim.scenario import load_scenario
+
+    estimated = {p.key for p in spec.parameters}
+    events = load_scenario(scenario, dict(spec.estimation.fixed)).industry.events
+    rows = []
+    for i, event in enumerate(events):
+        fields = {"tighten": ("hazard_multiplier", "months", "news"),
+                  "collapse": ("largest", "news"), "investigation": ("largest", "news"),
+                  "ban": ("news",)}[event.kind]
+        for field in fields:
+            key = f"industry.events.{i}.{field}"
+            if key not in estimated:
+                rows.append({"key": key, "value": getattr(event, field),
+                             "what": f"{event.month} {event.kind} ({event.platform_class})"})
+    return rows
+
+
 def format_result(result: dict) -> str:
     """What ``p2psim estimate`` prints: the estimates, the moments, what does not fit."""
     e, m = result["estimates"], result["moments"]
@@ -352,6 +377,10 @@ def format_result(result: dict) -> str:
                  if row.at_bound else f"± {row.se:.2g} (sandwich)")
         lines.append(f"  {row.parameter} = {row.estimate:.4g} {error}; 95 % profile interval "
                      f"[{row.ci95_low:.4g}, {row.ci95_high:.4g}]{pinned}")
+    if result.get("assumptions"):
+        lines.append("held fixed, not estimated (assumptions; the estimates are conditional on "
+                     "them): " + "; ".join(f"{row['key']} = {row['value']:g} ({row['what']})"
+                                            for row in result["assumptions"]))
     lines.append("moments (data ± se | model at the estimate ± se, spread of one run | z):")
     for row in m.itertuples():
         verdict = "fits" if row.fits else "DOES NOT FIT"
