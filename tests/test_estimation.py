@@ -156,6 +156,10 @@ def test_a_parameter_pushed_onto_its_bound_gets_a_one_sided_interval():
     assert found["profile_low"][0] == 0.0                 # one-sided: the bound is in it
     assert 0.02 < found["profile_high"][0] < 0.5          # and ends where the distance rises
     assert found["profile_low"][1] <= found["x"][1] <= found["profile_high"][1]
+    boxed = estimate(x, y, target, weight, np.array([0.5, 0.5]),
+                     (np.array([0.0, 0.55]), np.array([0.3, 0.65])))  # a box narrower than the
+    assert boxed["truncated"].tolist() == [False, True]  # second's interval: only "at least",
+    assert not boxed["pinned"][1]                          # so not pinned down
     rise = distance_of(Emulator(x, y), target, weight, np.array([0.5, 0.5]))
     edge = found["x"].copy()
     edge[0] = found["profile_high"][0] + 0.05  # past the interval, the distance is higher by more

@@ -169,6 +169,22 @@ def estimate(x: np.ndarray, y: np.ndarray, target: np.ndarray, weight: np.ndarra
     found, distance = search(emulator, target, weight, [best_point, start, centre], start, box)
     se, _ = uncertainty(emulator, found, weight)
     lows, highs = profile_intervals(emulator, found, target, weight, start, box)
-    return {"x": found, "distance": distance, "se": se, "pinned": highs - lows < PINNED,
+    truncated = truncated_at_box(lows, highs, box)
+    return {"x": found, "distance": distance, "se": se,
+            "pinned": (highs - lows < PINNED) & ~truncated, "truncated": truncated,
             "profile_low": lows, "profile_high": highs, "r2": emulator.r2,
             "emulated": emulator(found)[0]}
+
+
+def truncated_at_box(lows: np.ndarray, highs: np.ndarray,
+                     box: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Intervals that reach an edge of the refinement's box that is not a bound.
+
+    The emulator is trusted only inside the box, so such an interval is only known to be at least
+    that wide: the parameter is not pinned down by the moments.
+    """
+    if box is None:
+        return np.zeros(len(lows), dtype=bool)
+    low, high = box
+    eps = 1e-9
+    return ((lows <= low + eps) & (low > eps)) | ((highs >= high - eps) & (high < 1 - eps))

@@ -289,6 +289,7 @@ def _result(spec, scenario, rows, data, at, best, seeds, low, high, unit, means,
     estimates["ci95_high"] = low + best["profile_high"] * scale  # one-sided on a bound
     on = np.isclose(best["x"], 0.0, atol=1e-4) | np.isclose(best["x"], 1.0, atol=1e-4)
     estimates["at_bound"] = on
+    estimates["interval_truncated"] = best["truncated"]  # at the refinement box: at least this
     simulated_mean = np.nanmean(at, axis=0)
     runs = np.isfinite(at).sum(axis=0)
     spread = np.nanvar(at, axis=0, ddof=1)
@@ -375,8 +376,10 @@ def format_result(result: dict) -> str:
         pinned = "" if row.pinned_down else "   (not pinned down by these moments)"
         error = (f"on its bound ({row.estimate:.4g} of [{row.low:.4g}, {row.high:.4g}])"
                  if row.at_bound else f"± {row.se:.2g} (sandwich)")
+        wide = (" at least (the refinement's box ends there: the emulator is not trusted "
+                "beyond it)" if row.interval_truncated else "")
         lines.append(f"  {row.parameter} = {row.estimate:.4g} {error}; 95 % profile interval "
-                     f"[{row.ci95_low:.4g}, {row.ci95_high:.4g}]{pinned}")
+                     f"[{row.ci95_low:.4g}, {row.ci95_high:.4g}]{wide}{pinned}")
     if result.get("assumptions"):
         lines.append("held fixed, not estimated (assumptions; the estimates are conditional on "
                      "them): " + "; ".join(f"{row['key']} = {row['value']:g} ({row['what']})"
