@@ -146,6 +146,7 @@ def test_bad_plan_requests_exit_2_and_write_nothing(argv, words, tmp_path, capsy
     assert not out.exists()
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_a_plan_study_resumes_and_refuses_another_plans_folder(tmp_path):
     out = str(tmp_path / "plan")
     first = run_plan(PlanRequest(PLAN, runs=2, workers=1, executor="local", out=out,
@@ -241,6 +242,7 @@ def test_bad_solve_requests_exit_2_and_write_nothing(argv, words, tmp_path, caps
     assert not out.exists()
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_the_representative_runs_statements_add_up_by_their_formulas(tmp_path):
     """plan.xlsx: the representative run month by month; every total a formula giving the books'."""
     import re
