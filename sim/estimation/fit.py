@@ -158,16 +158,20 @@ def uncertainty(emulator: Emulator, x: np.ndarray, weight: np.ndarray) -> tuple[
 
 
 def estimate(x: np.ndarray, y: np.ndarray, target: np.ndarray, weight: np.ndarray,
-             start: np.ndarray, box: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+             start: np.ndarray, box: tuple[np.ndarray, np.ndarray] | None = None,
+             profile: bool = True) -> dict:
     """Fit the emulator on the design's mean moments ``y`` and find the estimate (scaled).
 
-    With ``box`` (a refinement's), the emulator is trusted and searched only inside it.
+    With ``box`` (a refinement's), the emulator is trusted and searched only inside it. Without
+    ``profile`` only the point is found (a seed's estimate, for the seeds' spread).
     """
     emulator = Emulator(x, y)
     best_point = x[np.argmin((((y - target) ** 2) * weight).sum(axis=1))]
     centre = np.full(len(start), 0.5) if box is None else (box[0] + box[1]) / 2
     found, distance = search(emulator, target, weight, [best_point, start, centre], start, box)
     se, _ = uncertainty(emulator, found, weight)
+    if not profile:
+        return {"x": found, "distance": distance, "se": se}
     lows, highs = profile_intervals(emulator, found, target, weight, start, box)
     truncated = truncated_at_box(lows, highs, box)
     return {"x": found, "distance": distance, "se": se,

@@ -237,7 +237,7 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
         best = fit.estimate(unit, table.mean(axis=1)[:, fitted], data[fitted, 0],
                             weight[fitted], start, box)
     seeds = [fit.estimate(unit, table[:, r][:, fitted], data[fitted, 0], weight[fitted], start,
-                          box)["x"] for r in range(cfg.replications)]
+                          box, profile=False)["x"] for r in range(cfg.replications)]
     theta = low + best["x"] * (high - low)
     at = stages.check(theta, cfg.check_replications)
     result = _result(spec, scenario, rows, data, at, best, seeds, low, high, unit,

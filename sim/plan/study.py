@@ -68,8 +68,7 @@ def run_plan(request: PlanRequest) -> dict[str, Any]:
                                  "experiment", "--out" if request.out else "the results folder")
     path = Path(request.scenario)
     manifest = {"plan": scenario.plan.model_dump(mode="json"), "scenario": str(path.resolve()),
-                "runs": len(tasks), "overrides": request.overrides,
-                "seed": str(scenario.run.seed if request.seed is None else request.seed),
+                "runs": len(tasks), "overrides": request.overrides, "seed": str(plan_seed(scenario, request)),
                 "inputs": input_hashes(path, path, scenario)}
     store = RunStore(folder, manifest, overwrite=request.overwrite)
     done = store.done()
@@ -118,7 +117,7 @@ def plan_tasks(request: PlanRequest, need_targets: bool = True):
     if need_targets and not scenario.plan.targets:
         raise PlanError(f"{request.scenario}: [plan] has no targets; add e.g. targets = "
                         f"[\"net_margin[year=3] >= 0.05\", \"payback_month <= 12\"]")
-    seed = scenario.run.seed if request.seed is None else request.seed
+    seed = plan_seed(scenario, request)
     seeds = run_seeds(seed, request.runs)
     tasks = []
     for k in range(request.runs):
@@ -133,6 +132,11 @@ def plan_tasks(request: PlanRequest, need_targets: bool = True):
         tasks.append(PlanTask(run=k, seed=seeds[k], scenario=str(request.scenario),
                               overrides={**request.overrides, **overrides}, draws=draws))
     return scenario, tasks
+
+
+def plan_seed(scenario, request: PlanRequest) -> int:
+    """The plan's seed: ``--seed``, else the scenario's (each run's is drawn from it)."""
+    return scenario.run.seed if request.seed is None else request.seed
 
 
 def _analyse(records: list[dict], scenario) -> dict[str, Any]:
@@ -184,8 +188,8 @@ def _write(folder: Path, results: dict, scenario, request: PlanRequest) -> None:
     about = [("scenario", str(Path(request.scenario).resolve())), ("runs", str(results["runs"])),
              ("runs stopped with an error", str(results["failed"])),
              ("platform failed", failure_line(results["failures"]).strip()),
-             ("seed", str(scenario.run.seed if request.seed is None else request.seed)
-              + " (the plan's; each run's own seed is drawn from it: runs.csv)"),
+             ("seed", f"{plan_seed(scenario, request)} (the plan's; each run's own seed is "
+                      f"drawn from it: runs.csv)"),
              ("probability", "share of runs that met the target; standard error sqrt(p(1-p)/n); "
                              "95 % Wilson interval"),
              ("P10 / P50 / P90", "quantiles over the runs; flows summed over each year, balances "

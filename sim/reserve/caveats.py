@@ -94,7 +94,7 @@ def _edges(results: dict, columns: dict[str, np.ndarray]) -> list[str]:
     for key, rows in results["statistics"].items():  # every other figure with an interval
         if key == "required_reserve":
             continue  # its quantiles are the sizes, checked above
-        checks += [(f"the {key.replace('_', ' ')}'s {_statistic_words(row['statistic'])}",
+        checks += [(f"the {key.replace('_', ' ')}'s {statistic_words(row['statistic'])}",
                     row["estimate"], row["low"], row["high"], columns.get(key))
                    for row in rows if row["statistic"] != "mean"]
     if results.get("closed_form_loss", "credit loss") != "credit loss":
@@ -117,9 +117,11 @@ def _edges(results: dict, columns: dict[str, np.ndarray]) -> list[str]:
     return found
 
 
-def _statistic_words(name: str) -> str:
-    """``q99.9`` -> ``99.9 % quantile``, ``es99`` -> ``99 % expected shortfall``."""
-    return f"{name[2:]} % expected shortfall" if name.startswith("es") else f"{name[1:]} % quantile"
+def statistic_words(name: str) -> str:
+    """``q99.9`` -> ``99.9 % quantile``, ``es99`` -> ``99 % shortfall``, ``mean`` as it is."""
+    if name.startswith("es"):
+        return f"{name[2:]} % shortfall"
+    return f"{name[1:]} % quantile" if name.startswith("q") else name
 
 
 def _tail(results: dict) -> list[str]:

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from sim.money import estimate_text
-from sim.reserve.caveats import probability_text, size_label
+from sim.reserve.caveats import probability_text, size_label, statistic_words
 from sim.reserve.paths import TURNED_AWAY_TOLERANCE
 
 
@@ -20,7 +20,7 @@ def format_results(results: dict[str, Any]) -> str:
     lines.append(f"{'':30s}{'estimate ± std error (95 % interval)':>48s}{'of the book':>14s}")
     for key, label in [("credit_loss", "credit loss"), ("reserve_payouts", "reserve payouts")]:
         for row in results["statistics"][key]:
-            lines.append(f"{label + ' ' + _statistic(row['statistic']):30s}"
+            lines.append(f"{label + ' ' + statistic_words(row['statistic']):30s}"
                          f"{estimate_text(row['estimate'], row['se'], (row['low'], row['high'])):>48s}"
                          f"{share_text(row['estimate_share']):>14s}")
     solver = results["solver"]
@@ -156,13 +156,6 @@ def short_line(results: dict[str, Any]) -> str:
                                       "book uncovered")
     return (f"P({what} runs short within {results['horizon_months']} months{short}): "
             f"{probability_text(p, results['effective_sample_size'], results['paths'])}")
-
-
-def _statistic(name: str) -> str:
-    """``q99.9`` -> ``99.9 % quantile``, ``es99`` -> ``99 % shortfall``."""
-    if name.startswith("es"):
-        return f"{name[2:]} % shortfall"
-    return f"{name[1:]} % quantile" if name.startswith("q") else name
 
 
 def share_text(value: float | None) -> str:
