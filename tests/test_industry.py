@@ -192,7 +192,9 @@ def test_requests_queue_a_share_of_what_is_not_yet_asked_for():
     balance = np.array([1000, 3000, 50], dtype=np.int64)
     queued = np.array([400, 0, 0], dtype=np.int64)
     since = np.array([3, -1, -1], dtype=np.int32)
-    asked = request(group_start, balance, queued, since, np.array([0.5, 0.0]), 9,
-                    np.ones(3, dtype=bool), False)
+    asked = request(group_start, balance, queued, since, np.array([0.5, 0.0]), 9)
     assert asked.tolist() == [300 + 1500, 0] and queued.tolist() == [700, 1500, 0]
     assert since.tolist() == [3, 9, -1]  # a request waits from its oldest part
+    deciding = np.array([True, True, True])  # a decision asks only where nobody waits already
+    asked = request(group_start, balance, queued, since, np.array([1.0, 1.0]), 10, deciding)
+    assert asked.tolist() == [0, 50] and queued.tolist() == [700, 1500, 50]

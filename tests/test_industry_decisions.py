@@ -1,6 +1,7 @@
 """The industry's investors decide, money flies to quality, platforms enter (docs/industry.md).
 
-Each mechanism by itself: stopping reinvestment lowers active investors and new lending while the
+Each mechanism by itself, the pooled positions deciding by the one trust and rule of ``[runs]``
+(sim/runs/pooled.py): stopping reinvestment lowers active investors and new lending while the
 balance runs off only as loans are repaid or written off; flight to quality moves money from weak
 to strong platforms, conserved to the fen; entrants arrive at the calibrated rate; business models
 depend on owner type. A queued redemption paid oldest first: tests/test_industry.py.
@@ -21,6 +22,7 @@ from sim.kernels.positions import credit
 from sim.ledger import Memo
 from sim.model import P2PMarket
 from sim.outputs.statistics import wave_measures
+from sim.runs.contagion import REQUEST_CHANNELS
 from sim.runs.states import RunState
 from sim.scenario.industry import CHANNELS, month_name
 
@@ -38,16 +40,55 @@ QUIET = {"industry.platforms": 100, "industry.investors": 6000, "industry.events
 but a sentiment that stays where it is set and asks nothing itself, no ordinary flows."""
 
 
+STILL = {"runs.recovery_daily": 0.0, "runs.threshold_sd": 0.0, "runs.herding_weight": 0.0,
+         "runs.loss_weight": 0.0, "runs.late_weight": 0.0, "runs.disclosure_weight": 0.0,
+         "runs.delay_weight_daily": 0.0, "runs.state_shock": 0.0}
+"""Trust moves only where a test sets it: every news weight at zero, no recovery."""
+
+
 def quiet(audit: str = "off", **overrides) -> P2PMarket:
-    return P2PMarket(THUNDERSTORM, audit=audit, **{**QUIET, "run.horizon_days": 150,
-                                                   "industry.behaviour.stop_sensitivity": 50.0,
+    return P2PMarket(THUNDERSTORM, audit=audit, **{**QUIET, **STILL, "run.horizon_days": 150,
+                                                   "runs.withdraw_below": 0.0,
+                                                   "runs.stop_reinvest_margin": 0.5,
                                                    **overrides})
 
 
-def _panic_from_day_60(model: P2PMarket) -> None:
+def _set_trust(model: P2PMarket, level: float, platforms=None) -> None:
+    """The trust of the positions on ``platforms`` (bool per platform; default all) set to ``level``."""
+    trust, pos = model.runs.pooled, model.industry.positions
+    on = np.ones(len(pos), dtype=bool) if platforms is None else platforms[pos.platform]
+    trust.level[on] = level
+
+
+def _panic_from_day_60(model: P2PMarket, platforms=None) -> None:
     model.run(60)
-    model.industry.sentiment = 0.5  # fear 50 x 0.5 x vulnerability (>= 0.15) > any nerve
+    _set_trust(model, 0.3, platforms)  # below the rule's 0 + 0.5: they stop, none runs (< 0)
     model.run()
+
+
+def test_one_rule_decides_for_pooled_positions_with_the_investors_own_thresholds():
+    model = quiet(**{"runs.threshold_sd": 0.2, "runs.withdraw_below": 0.35,
+                     "runs.stop_reinvest_margin": 0.15})
+    trust, pos = model.runs.pooled, model.industry.positions
+    assert trust.rule is not model.runs.rule and type(trust.rule) is type(model.runs.rule)
+    threshold = trust.rule.threshold[pos.investor]
+    decisions = trust.rule.decide(trust.level[:, None], pos.investor)
+    assert np.array_equal(decisions.withdraw[:, 0], trust.level < threshold)
+    assert np.array_equal(decisions.stop_reinvesting[:, 0],
+                          trust.level < threshold + np.float32(0.15))
+    two = np.flatnonzero(np.bincount(pos.investor) > 1)[0]  # one investor, two platforms
+    mine = np.flatnonzero(pos.investor == two)
+    assert len(set(trust.rule.threshold[pos.investor[mine]])) == 1
+
+
+def test_the_pooled_decisions_old_keys_are_refused_naming_what_replaced_them(tmp_path, capsys):
+    from sim.cli import main
+
+    code = main(["run", str(THUNDERSTORM), "--set", "industry.behaviour.stop_sensitivity=0.4",
+                 "--out", str(tmp_path / "out")])
+    error = capsys.readouterr().err
+    assert code == 2 and "stop_sensitivity" in error and "stop_reinvest_margin" in error
+    assert not (tmp_path / "out").exists()
 
 
 def test_stopping_reinvestment_lowers_investors_and_lending_while_the_balance_only_runs_off():
@@ -71,28 +112,49 @@ def test_stopping_reinvestment_lowers_investors_and_lending_while_the_balance_on
     outstanding = monthly.outstanding_cny.to_numpy()
     assert 0.3 * outstanding[1] < outstanding[4] < outstanding[1]  # slowly: loans cannot be called
     assert monthly.asked_stopped_reinvesting_cny[2:].sum() > 0
+    assert monthly.asked_ran_cny.sum() == 0  # nobody's trust is below their threshold
 
 
-def test_investors_come_back_when_calm_returns():
+def test_investors_come_back_when_their_trust_is_back():
     model = quiet()
     model.run(60)
-    model.industry.sentiment = 0.5
+    _set_trust(model, 0.3)
     model.run(30)
     ind = model.industry
     normal = (ind.state == RunState.NORMAL)[ind.positions.platform]
     assert not ind.positions.lending[normal].any()
-    model.industry.sentiment = 0.0
+    _set_trust(model, 0.9)
     model.run()
     monthly = model.industry.tracker.frame()
     assert monthly.active_investors.iloc[-1] > 0.9 * monthly.active_investors[1]
     assert monthly.volume_cny.iloc[-1] > 0
 
 
+def test_a_position_that_runs_asks_back_all_its_money_and_only_its_platform_is_asked():
+    model = quiet(audit="full", **{"runs.withdraw_below": 0.5, "runs.stop_reinvest_margin": 0.1,
+                                   "runs.trust_sd": 0.0})  # every anchor 0.8: nobody decides
+    model.run(60)
+    ind, pos = model.industry, model.industry.positions
+    assert ind.requests.month[REQUEST_CHANNELS.index("ran")] == 0
+    target = int(np.flatnonzero(ind.pooled & ind.operating & (ind.money_fen() > 0))[0])
+    on = np.zeros(ind.n, dtype=bool)
+    on[target] = True
+    _set_trust(model, 0.2, on)
+    mine = pos.platform == target
+    free = int((pos.balance_fen - pos.queued_fen)[mine].sum())
+    model.step()
+    assert model.runs.pooled.running[mine].all() and not model.runs.pooled.running[~mine].any()
+    assert not pos.lending[mine].any() and pos.lending[~mine & (pos.balance_fen > 0)].all()
+    ran = ind.requests.recent[REQUEST_CHANNELS.index("ran")]
+    assert ran[target] > 0.99 * free and (ran[~on] == 0).all()  # all its money, nobody else's
+
+
 def test_at_zero_strength_the_decisions_change_nothing_to_the_fen():
     off = {"industry.platforms": 60, "industry.investors": 3000, "run.horizon_days": 300,
-           "industry.events": [], "industry.behaviour.stop_sensitivity": 0.0,
+           "industry.events": [], "runs.enabled": False,
            "industry.behaviour.flight_share": 0.0, "industry.entrants.enabled": False}
-    on = {**off, "industry.behaviour.return_ratio": 0.9,
+    on = {**off, "runs.enabled": True, "runs.withdraw_below": 0.0, "runs.threshold_sd": 0.0,
+          "runs.stop_reinvest_margin": 0.0,  # every trust is >= 0: nobody ever decides
           "industry.behaviour.quality_preference": 3.0, "industry.entrants.enabled": True,
           "industry.entrants.rate_multiplier": 0.0}  # switched on, at zero strength
     off, on = P2PMarket(THUNDERSTORM, audit="off", **off), P2PMarket(THUNDERSTORM, audit="off", **on)
@@ -104,18 +166,22 @@ def test_at_zero_strength_the_decisions_change_nothing_to_the_fen():
 def test_flight_to_quality_moves_money_from_weak_to_strong_platforms_conserved_to_the_fen():
     runs = {}
     for share in (0.0, 1.0):
-        model = quiet(audit="full", **{"industry.behaviour.flight_share": share,
-                                       "industry.behaviour.stop_sensitivity": 3.0})
-        _panic_from_day_60(model)  # fear 1.5 x vulnerability: the weak platforms' investors stop
+        model = quiet(audit="full", **{"industry.behaviour.flight_share": share})
+        ind = model.industry
+        weak = ind.pooled & (ind.vulnerability >= np.median(ind.vulnerability[ind.pooled]))
+        _panic_from_day_60(model, weak)  # the weak platforms' investors stop
         runs[share] = model
     ind = runs[1.0].industry
-    strong = ind.pooled & (ind.vulnerability < np.median(ind.vulnerability))
+    strong = ind.pooled & (ind.vulnerability < np.median(ind.vulnerability[ind.pooled]))
+    drawn = np.arange(ind.n) < ind.first_entrant  # an entrant lends on its opening day, then stops
     money = {share: m.industry.money_fen() for share, m in runs.items()}
     assert money[1.0][strong].sum() > money[0.0][strong].sum()
-    assert money[1.0][~strong].sum() <= money[0.0][~strong].sum() * 1.001
     monthly = ind.tracker.frame()
     assert monthly.redeposited_cny.sum() > 0
     journal = runs[1.0].ledger.journal()
+    flown_to = journal[(journal.memo == Memo.FLIGHT_TO_QUALITY) & (journal.day > 60)]
+    weak_names = {ind.names[p] for p in np.flatnonzero(~strong & drawn)}
+    assert not set(flown_to.target.str.split(":").str[1]) & weak_names  # none to the stopped
     flown = journal[journal.memo == Memo.FLIGHT_TO_QUALITY].amount_fen.sum()
     paid = journal[journal.memo == Memo.WITHDRAWAL].amount_fen.sum()
     assert flown == round(monthly.redeposited_cny.sum() * 100)

@@ -154,11 +154,12 @@ def test_the_same_seed_gives_the_same_industry_bit_for_bit():
 def test_a_variant_moves_no_draw_of_the_platforms_it_does_not_touch():
     """With the channels off, tightening one class changes nothing for the others, fen for fen.
 
-    Flight to quality is off too: it carries the failed platforms' money to the others.
+    Flight to quality is off too: it carries the failed platforms' money to the others; and the
+    investors' trust: what they lose on one platform moves their trust in every other.
     """
     base = {"industry.platforms": 300, "industry.investors": 12000, "run.horizon_days": 540,
             **ALL_OFF, "industry.channels.regulators.enabled": True, "industry.events": [],
-            "industry.behaviour.flight_share": 0.0}
+            "industry.behaviour.flight_share": 0.0, "runs.enabled": False}
     calm = industry(**base)
     tight = industry(**{**base, "industry.events": [
         {"month": "2017-04", "kind": "tighten", "class": "fund_pool", "hazard_multiplier": 20.0,

@@ -18,7 +18,7 @@ SCENARIO = ROOT / "scenarios" / "thunderstorm_2018.toml"
 SMALL = {"industry__platforms": 40, "industry__investors": 4000}
 WAVE_DAYS = 630  # to September 2018: every dated event and the wave (the rest adds time, not cases)
 NO_NEWS = {f"industry__events__{i}__news": 0.0 for i in range(5)}  # the news enter by sentiment
-ON = {"industry__behaviour__stop_sensitivity": 0.4, "industry__behaviour__flight_share": 0.3}
+ON = {"runs__enabled": True, "industry__behaviour__flight_share": 0.3}  # the decisions on
 
 PAIRS = {
     "shared_investors": ({"industry__channels__shared_investors__pull_share": 0.0},
@@ -33,12 +33,15 @@ PAIRS = {
                 {"industry__channels__co_debt__enabled": False}),
     "entrants": ({"industry__entrants__rate_multiplier": 0.0},
                  {"industry__entrants__enabled": False}),
+    "decisions": ({"runs__withdraw_below": 0.0, "runs__threshold_sd": 0.0,
+                   "runs__stop_reinvest_margin": 0.0},  # every trust >= 0: nobody decides
+                  {"runs__enabled": False}),
 }
 
 
 def outputs(**overrides) -> dict[str, str]:
     """The run's monthly table, fates and journal as text."""
-    market = P2PMarket(SCENARIO, rng=5, **SMALL, **ON, **overrides)
+    market = P2PMarket(SCENARIO, rng=5, **SMALL, **{**ON, **overrides})
     market.run(WAVE_DAYS)
     industry = market.industry
     return {"monthly": industry.tracker.frame().to_csv(index=False),

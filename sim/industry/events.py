@@ -83,9 +83,7 @@ def happen(market, day: int, event: IndustryEvent) -> None:
     if event.kind == "tighten":
         industry.hazard_multiplier[hit] = event.hazard_multiplier
         industry.multiplier_until[hit] = day + DAYS_PER_MONTH * event.months
-        for p in np.flatnonzero(hit & ~industry.pooled):
-            if market.runs.trust is not None:
-                market.runs.trust.shock(p, event.news)
+        market.runs.heard(np.flatnonzero(hit), event.news)
     elif event.kind == "ban":
         hit &= industry.operating
         failures.ban(industry, hit, day)

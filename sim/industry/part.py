@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.agents.positions import Positions, draw_positions
-from sim.industry import entrants, failures, investors, lending, withdrawals
+from sim.industry import entrants, failures, lending, withdrawals
 from sim.industry.co_debt import CoDebtors
 from sim.industry.hazard import load_hazard
 from sim.industry.population import (
@@ -51,7 +51,7 @@ from sim.runs.states import RunState
 from sim.scenario.industry import month_index
 
 INDUSTRY_STREAMS = ("platforms", "positions", "network", "failures", "failure_types", "lending",
-                    "co_debt", "members", "opening", "registered", "servicing", "nerve",
+                    "co_debt", "members", "opening", "registered", "servicing", "trust",
                     "entrants")
 """The industry's components, each with its own stream or key (a new one goes last)."""
 
@@ -146,7 +146,6 @@ class Industry:
         self.liquidity_promise = np.array([LIQUIDITY_PROMISE[m] for m in BUSINESS_MODELS])[model]
         self.has_reserve = (model == BUSINESS_MODELS.index("reserve_fund")) & self.pooled
         self.vulnerability = failures.vulnerability(self)
-        self.nerve = investors.draw_nerve(self)
         self._draw_investors(market)
         self.requests = contagion.RequestLog(n)
         self.channels = contagion.Channels(self, market)
@@ -260,6 +259,9 @@ class Industry:
         self.gain += covered + np.where(self.pooled, recovered_fen, 0)
         self.loss += np.where(self.pooled, principal_fen, 0)
         self.recent_co_debt = self.recent_co_debt * np.exp(-1.0 / 30) + co_debt_fen
+        if self.market.runs is not None and self.market.runs.pooled is not None:
+            self.market.runs.pooled.written_off(np.where(self.pooled, principal_fen, 0),
+                                                lost - covered)
         self.tracker.add("losses", int((lost - covered).sum()))
         self.tracker.add("co_debt_losses", int(co_debt_fen[self.pooled].sum()))
 
@@ -283,9 +285,9 @@ class Industry:
         withdrawals.liquidity_day(self, day)
 
     def request(self, shares: dict[str, np.ndarray], day: int, record: bool = True,
-                idle_only: bool = False) -> None:
+                asking: np.ndarray | None = None) -> None:
         """Positions ask back ``sum(shares)`` of their free balance (:func:`withdrawals.request`)."""
-        withdrawals.request(self, shares, day, record, idle_only)
+        withdrawals.request(self, shares, day, record, asking)
 
     def ask_of_positions(self, channel: str, rows: np.ndarray, share: float, day: int) -> None:
         """Positions ``rows`` ask back ``share`` of their free balance for ``channel`` (queued)."""

@@ -2,8 +2,8 @@
 
 Called once a day after the detailed platforms' runs (:meth:`sim.industry.part.Industry.liquidity_day`):
 
-1. the day's gains and losses are shared among the positions; investors decide to stop
-   reinvesting or come back (:mod:`sim.industry.investors`);
+1. the day's gains and losses are shared among the positions; investors decide, by their trust
+   and the one decision rule, to stop reinvesting, run or come back (:mod:`sim.runs.pooled`);
 2. requests (:func:`ask`): everything back where a platform winds down or failed; ordinary
    withdrawals, panic (sentiment), co-debt losses elsewhere; a redemption gate caps them;
 3. new money (:func:`deposit_new_money`), less as sentiment sours;
@@ -20,6 +20,7 @@ from sim.kernels.positions import deposit, settle
 from sim.kernels.positions import request as request_kernel
 from sim.ledger import WORLD, AccountKind, Memo
 from sim.runs import contagion
+from sim.runs.pooled import cash_share
 
 CASH = AccountKind.INVESTOR_CASH
 
@@ -27,10 +28,25 @@ CASH = AccountKind.INVESTOR_CASH
 def liquidity_day(industry, day: int) -> None:
     """Requests, deposits and payments of the pooled platforms' investors; their states."""
     industry.share()
-    investors.reinvesting_day(industry, day)
+    decided(industry, day)
     ask(industry, day)
     deposit_new_money(industry)
     pay(industry, day)
+
+
+def decided(industry, day: int) -> None:
+    """The positions' decisions today (:mod:`sim.runs.pooled`), turned into requests.
+
+    A position that stopped reinvesting asks back its idle cash (its share of the platform's cash);
+    one that runs asks back all its money not yet asked for; neither asks while already waiting.
+    """
+    pooled = industry.market.runs.pooled
+    if pooled is None:
+        return
+    stopped, running = pooled.day(day)
+    industry.request({"stopped_reinvesting": cash_share(industry)}, day,
+                     asking=stopped & ~running)
+    industry.request({"ran": np.where(industry.open_pooled, 1.0, 0.0)}, day, asking=running)
 
 
 def ask(industry, day: int) -> None:
@@ -54,10 +70,10 @@ def ask(industry, day: int) -> None:
 
 
 def request(industry, shares: dict[str, np.ndarray], day: int, record: bool = True,
-            idle_only: bool = False) -> None:
+            asking: np.ndarray | None = None) -> None:
     """Positions ask back ``sum(shares)`` of their free balance, per platform; it queues.
 
-    With ``idle_only`` only the positions that stopped reinvesting ask. The redemption gate
+    With ``asking`` (bool per position) only those ask that are not already waiting. The redemption gate
     refuses what exceeds its share of a platform's money today. What each channel asked is
     recorded in proportion to its share (:class:`sim.runs.contagion.RequestLog`) unless
     ``record`` is False.
@@ -69,7 +85,7 @@ def request(industry, shares: dict[str, np.ndarray], day: int, record: bool = Tr
         total = np.minimum(total, gate_room(industry, free * total) * total)
     pos = industry.positions
     asked = request_kernel(pos.group_start, pos.balance_fen, pos.queued_fen, pos.queued_since,
-                           total, day, pos.lending, idle_only)
+                           total, day, asking)
     if not record:
         return
     summed = sum(shares.values())

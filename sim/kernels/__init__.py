@@ -13,7 +13,7 @@ from sim.kernels.defaults import buy_out, write_off
 from sim.kernels.funding import book_state, fund_listings
 from sim.kernels.servicing import service_due_loans
 from sim.kernels.transfers import link_new_notes, link_records, match_transfers, sellers_notes
-from sim.kernels.trust import late_notes, trust_distribution, update_trust
+from sim.kernels.trust import late_notes, trust_distribution, update_position_trust, update_trust
 from sim.kernels.views import (
     ACTIVE,
     DEFAULTED,
@@ -41,4 +41,4 @@ __all__ = ["ACTIVE", "DEFAULTED", "MAX_LAYERS", "NEVER_PAYS", "PREPAID", "REPAID
            "NoteColumns", "ServiceTotals", "ServicingTerms", "TrustSignals", "WriteOffTotals",
            "book_state", "buy_out", "by_holder", "fund_listings", "late_notes", "link_new_notes",
            "link_records", "match_transfers", "sellers_notes", "service_due_loans", "trust_distribution",
-           "update_trust", "write_off"]
+           "update_position_trust", "update_trust", "write_off"]

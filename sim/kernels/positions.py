@@ -91,16 +91,17 @@ def group_sums(group_start, values, only=None):
 
 
 @numba.njit(cache=True)
-def _request_range(first, last, group_start, balance, queued, queued_since, share, day, lending,
-                   idle_only, asked):
+def _request_range(first, last, group_start, balance, queued, queued_since, share, day, asking,
+                   asked):
     """Platforms ``first .. last`` of :func:`request`."""
+    everyone = len(asking) == 0
     for g in range(first, last):
         s = share[g]
         if s <= 0.0:
             continue
         total = np.int64(0)
         for i in range(group_start[g], group_start[g + 1]):
-            if idle_only and (lending[i] or queued[i] > 0):
+            if not everyone and (not asking[i] or queued[i] > 0):
                 continue
             part = np.int64(math.floor((balance[i] - queued[i]) * s))
             if part > 0:
@@ -117,17 +118,18 @@ def _request_chunks(bounds, *args):
         _request_range(bounds[c], bounds[c + 1], *args)
 
 
-def request(group_start, balance, queued, queued_since, share, day, lending, idle_only):
+def request(group_start, balance, queued, queued_since, share, day, asking=None):
     """Each position of platform ``p`` asks back ``floor(free * share[p])`` (提现申请): it queues.
 
-    ``free`` is the balance not yet asked for. With ``idle_only`` only the positions that stopped
-    reinvesting (``lending`` False) and are not already waiting ask. The day asked is kept where
-    nothing was queued before (a request waits from its oldest unpaid part). Returns what each
-    platform was asked (fen).
+    ``free`` is the balance not yet asked for. With ``asking`` (bool per position) only those
+    positions ask, and only where they are not already waiting (a decision to stop reinvesting or
+    to run, :mod:`sim.runs.pooled`). The day asked is kept where nothing was queued before (a
+    request waits from its oldest unpaid part). Returns what each platform was asked (fen).
     """
     asked = np.zeros(len(group_start) - 1, dtype=np.int64)
+    asking = np.zeros(0, dtype=np.bool_) if asking is None else asking
     _run(_request_range, _request_chunks, group_start, balance, queued, queued_since, share, day,
-         lending, idle_only, asked)
+         asking, asked)
     return asked
 
 
@@ -303,46 +305,6 @@ def _pay_oldest_first(start, end, balance, queued, queued_since, budget, lending
         if queued[i] == 0:
             queued_since[i] = -1
     return idle
-
-
-@numba.njit(cache=True)
-def _decide_range(first, last, group_start, investor, lending, nerve, fear, return_ratio, deciding):
-    """Platforms ``first .. last`` of :func:`decide`."""
-    stopped, resumed = 0, 0
-    for g in range(first, last):
-        if not deciding[g]:
-            continue
-        f = fear[g]
-        for i in range(group_start[g], group_start[g + 1]):
-            u = nerve[investor[i]]
-            if lending[i]:
-                if f > u:
-                    lending[i] = False
-                    stopped += 1
-            elif f < return_ratio * u:
-                lending[i] = True
-                resumed += 1
-    return stopped, resumed
-
-
-@numba.njit(cache=True, parallel=True)
-def _decide_chunks(bounds, *args):
-    counts = np.zeros((len(bounds) - 1, 2), dtype=np.int64)
-    for c in numba.prange(len(bounds) - 1):
-        counts[c, 0], counts[c, 1] = _decide_range(bounds[c], bounds[c + 1], *args)
-    return counts
-
-
-def decide(group_start, investor, lending, nerve, fear, return_ratio, deciding):
-    """Investors decide, on each deciding platform, whether to go on reinvesting (继续出借).
-
-    A lending position stops when its platform's ``fear`` exceeds its investor's ``nerve`` (0-1,
-    drawn once per investor); a stopped one starts again when the fear falls below ``return_ratio``
-    times the nerve (calm has returned). Returns (stopped, resumed): how many positions did each.
-    """
-    counts = _run(_decide_range, _decide_chunks, group_start, investor, lending, nerve, fear,
-                  return_ratio, deciding)
-    return counts if isinstance(counts, tuple) else tuple(int(c) for c in counts.sum(axis=0))
 
 
 @numba.njit(cache=True)

@@ -32,13 +32,9 @@ def update_trust(level, anchor, signals, day, memory, indptr, indices, degree, w
             lost_seen[i] = principal_lost[i]
             own = (loss_weight * lost + late_weight * late[i]) / wealth[i]
         for p in range(n_platforms):
-            t = level[i, p] + recovery * (anchor[i] - level[i, p])
-            if weight[i, p] > 0:
-                t -= own
-            if queued[i, p] > 0 and queued_since[i, p] < day:
-                t -= delay_weight
-            t -= hit[p]
-            level[i, p] = min(1.0, max(0.0, t))
+            delayed = queued[i, p] > 0 and queued_since[i, p] < day
+            level[i, p] = _moved(level[i, p], anchor[i], own if weight[i, p] > 0 else 0.0,
+                                 delayed, hit[p], recovery, delay_weight)
     if herding_weight <= 0:
         return
     for j in range(n):
@@ -47,7 +43,75 @@ def update_trust(level, anchor, signals, day, memory, indptr, indices, degree, w
                 continue
             for e in range(indptr[j], indptr[j + 1]):
                 i = indices[e]
-                level[i, p] = max(0.0, level[i, p] - herding_weight / degree[i])
+                level[i, p] = _herded(level[i, p], herding_weight, degree[i])
+
+
+@numba.njit(cache=True, inline="always")
+def _moved(t, anchor, own, delayed, hit, recovery, delay_weight):
+    """One holding's trust after today's news, before herding: the one formula of both records.
+
+    Back towards the investor's ``anchor`` by ``recovery`` of the gap, less their ``own`` news,
+    less ``delay_weight`` where a withdrawal of theirs has waited since before today, less the
+    platform's ``hit``; within [0, 1].
+    """
+    t = t + recovery * (anchor - t)
+    t -= own
+    if delayed:
+        t -= delay_weight
+    t -= hit
+    return min(1.0, max(0.0, t))
+
+
+@numba.njit(cache=True, inline="always")
+def _herded(t, herding_weight, degree):
+    """A holding's trust after one neighbour on the same platform started to run."""
+    return max(0.0, t - herding_weight / degree)
+
+
+@numba.njit(cache=True)
+def update_position_trust(level, investor, balance, anchor, wealth, news_rate, queued,
+                          queued_since, hit, group_start, deciding, ran_day, day, memory, indptr,
+                          indices, degree, weights):
+    """Move the trust of every position on the ``deciding`` pooled platforms by today's signals.
+
+    The same formula as :func:`update_trust`, over positions (``level`` float32 per position,
+    sorted by platform then investor, platform ``g``'s slice ``group_start[g] ..
+    group_start[g + 1]``): an investor's own news is what their positions lost and saw turn late
+    today, ``news_rate[g]`` (the loss and late weights already applied, per fen of the platform's
+    money) times the position's ``balance``, summed over their positions and divided by their
+    ``wealth``; it moves every position of theirs that holds money. Herding reads the industry's
+    network (``indptr``, ``indices``, ``degree`` per investor): a position that started to run in
+    the last ``memory`` days pushes its investor's neighbours' positions on the same platform.
+    ``weights`` = (recovery, delay, herding).
+    """
+    recovery, delay_weight, herding_weight = weights
+    own = np.zeros(anchor.shape[0])
+    for g in range(group_start.shape[0] - 1):
+        if deciding[g] and news_rate[g] > 0:
+            for i in range(group_start[g], group_start[g + 1]):
+                own[investor[i]] += news_rate[g] * balance[i]
+    for g in range(group_start.shape[0] - 1):
+        if not deciding[g]:
+            continue
+        for i in range(group_start[g], group_start[g + 1]):
+            j = investor[i]
+            mine = own[j] / wealth[j] if balance[i] > 0 else 0.0
+            delayed = queued[i] > 0 and queued_since[i] < day
+            level[i] = _moved(level[i], anchor[j], mine, delayed, hit[g], recovery, delay_weight)
+    if herding_weight <= 0:
+        return
+    for g in range(group_start.shape[0] - 1):
+        start, end = group_start[g], group_start[g + 1]
+        if not deciding[g]:
+            continue
+        for i in range(start, end):
+            if ran_day[i] < day - memory:
+                continue
+            for e in range(indptr[investor[i]], indptr[investor[i] + 1]):
+                k = indices[e]
+                at = start + np.searchsorted(investor[start:end], k)
+                if at < end and investor[at] == k:
+                    level[at] = _herded(level[at], herding_weight, degree[k])
 
 
 @numba.njit(cache=True)

@@ -45,8 +45,15 @@ class Arrears:
         return ArrearsByDay(self.count, self.balance_fen, -self.market.book.first_day)
 
     def record_missed(self, day: int, rows: np.ndarray) -> None:
-        """The rows that missed a payment for the first time on ``day``."""
+        """The rows that missed a payment for the first time on ``day``.
+
+        The positions on pooled platforms hear of them as a detailed investor of their notes.
+        """
         self.missed_on[day] = rows
+        pooled = self.market.runs.pooled if self.market.runs is not None else None
+        if pooled is not None and len(rows):
+            loans = self.market.book.loans
+            pooled.missed(loans.platform[rows], loans.balance_fen[rows].astype(np.int64))
 
     def close_day(self, day: int) -> None:
         """Pay recoveries due, write off loans past the threshold, pay guarantees, count arrears."""

@@ -29,7 +29,7 @@ from sim.runs import network as graphs
 from sim.runs.states import RunState
 
 REQUEST_CHANNELS = ("ordinary", "sentiment", "shared_investors", "network", "regulators", "co_debt",
-                    "stopped_reinvesting")
+                    "stopped_reinvesting", "ran")
 ATTRIBUTION_DAYS = 30.0  # a run is put down to the requests of about the last month
 ALARM_DAYS = 30  # an investor pulls out on news of a failure at most once a month
 
@@ -184,25 +184,29 @@ class Channels:
                 trust.shock_rows(rows, platform.index, share)
 
     def daily_trust(self) -> None:
-        """Sentiment and co-debt losses wear the detailed platforms' trust away.
+        """Sentiment and co-debt losses wear every platform's investors' trust away (:meth:`wear`)."""
+        runs = self.market.runs
+        lost = self.wear()
+        if runs.trust is not None:
+            for platform in self.market.platforms:
+                if lost[platform.index] > 0:
+                    runs.trust.shock(platform.index, lost[platform.index])
+        if runs.pooled is not None:
+            runs.pooled.shock(np.flatnonzero(self.industry.pooled), lost[self.industry.pooled])
+
+    def wear(self) -> np.ndarray:
+        """Per platform, the trust its investors lose today to sentiment and co-debt losses (0-1).
 
         As they make the pooled platforms' investors ask for money, a day's share of extra requests
-        is a day's trust lost.
+        is a day's trust lost: ordinary withdrawals × the sentiment's multiplier × sentiment × the
+        platform's vulnerability, and the co-debt channel's share of the money.
         """
-        industry, trust = self.industry, self.market.runs.trust
-        if trust is None:
-            return
-        cfg = industry.config
-        for platform in self.market.platforms:
-            p = platform.index
-            lost = 0.0
-            if cfg.channels.sentiment.enabled and industry.sentiment > 0:
-                lost += min(cfg.behaviour.withdrawal_daily * cfg.channels.sentiment
-                            .withdrawal_multiplier * industry.sentiment, 1.0) * \
-                    industry.vulnerability[p]
-            if cfg.channels.co_debt.enabled:
-                lost += float(loss_share(industry.recent_co_debt[p:p + 1],
-                                         industry.money_fen()[p:p + 1],
-                                         cfg.channels.co_debt.withdrawal_multiplier)[0])
-            if lost > 0:
-                trust.shock(p, min(lost, 1.0))
+        industry, cfg = self.industry, self.industry.config
+        lost = np.zeros(industry.n)
+        if cfg.channels.sentiment.enabled and industry.sentiment > 0:
+            lost += min(cfg.behaviour.withdrawal_daily * cfg.channels.sentiment
+                        .withdrawal_multiplier * industry.sentiment, 1.0) * industry.vulnerability
+        if cfg.channels.co_debt.enabled:
+            lost += loss_share(industry.recent_co_debt, industry.money_fen(),
+                               cfg.channels.co_debt.withdrawal_multiplier)
+        return np.minimum(lost, 1.0)

@@ -15,6 +15,7 @@ from sim.book import MAX_DUE_MONTHS
 from sim.ledger import AccountKind
 from sim.runs.failure import fail, update_state
 from sim.runs.liquidity import raise_pool_cash
+from sim.runs.pooled import PositionTrust
 from sim.runs.queue import WithdrawalQueue
 from sim.runs.rules import resolve_rule
 from sim.runs.secondary import SecondaryMarket
@@ -37,13 +38,15 @@ class Runs:
         self.rng = market.rngs["runs"]
         self.queue = WithdrawalQueue(market)
         self.secondary = SecondaryMarket(market, self.rng)
-        self.trust = self.rule = None
+        self.trust = self.rule = self.pooled = None
         self.guarantee_dry = np.zeros(len(market.platforms), dtype=bool)  # its news already heard
         if self.enabled:
             industry = market.industry
             self.trust = Trust(self.config, market.investors, self.rng,
                                network_of=industry.channels.members_network if industry else None)
             self.rule = resolve_rule(self.config.rule, market.config.source_dir)(self.config)
+            if industry is not None:  # the positions on pooled platforms: the same trust and rule
+                self.pooled = PositionTrust(self.config, industry, market.config.source_dir)
 
     # ------------------------------------------------------------------ the day
 
@@ -153,15 +156,23 @@ class Runs:
     def in_trouble(self, platforms) -> None:
         """``platforms`` (an index or indices) entered 提现困难 or failed: borrowers strike (逃废债).
 
-        The same for a pooled platform as for a detailed one; a detailed platform's investors'
-        trust also falls by ``state_shock`` (a pooled platform's investors read the news through
-        the industry's channels).
+        The same for a pooled platform as for a detailed one; its investors' trust falls by
+        ``state_shock``.
         """
         platforms = np.atleast_1d(platforms)
         self.market.risk_tables.strike_multiplier[platforms] = self.config.strike_hazard_multiplier
-        if self.enabled:
-            for p in platforms[platforms < len(self.market.platforms)]:
-                self.trust.shock(int(p), self.config.state_shock)
+        self.heard(platforms, self.config.state_shock)
+
+    def heard(self, platforms, size: float) -> None:
+        """Every investor of ``platforms`` (indices), detailed or pooled, loses ``size`` of trust."""
+        if not self.enabled:
+            return
+        platforms = np.atleast_1d(platforms)
+        detailed = platforms < len(self.market.platforms)
+        for p in platforms[detailed]:
+            self.trust.shock(int(p), size)
+        if self.pooled is not None and (~detailed).any():
+            self.pooled.shock(platforms[~detailed], size)
 
     def liquidity_shock(self, platform, share: float, day: int) -> None:
         """A share of the platform's investors need all their money today (impatient depositors)."""

@@ -1,7 +1,10 @@
 """Decision rules: what investors do with their trust in a platform (pluggable, like the policies).
 
 A rule is a class with ``grow(n, rng)`` (draw the per-investor parameters of ``n`` new investors)
-and ``decide(trust)`` returning :class:`Decisions`. A scenario names a built-in rule
+and ``decide(trust, rows=None)`` returning :class:`Decisions`. One rule decides for every platform:
+a detailed platform's investors pass their (investors, platforms) trust; the positions on pooled
+platforms pass their trust as one column with ``rows``, the investor of each position (an
+investor's parameters are the same on every platform they hold). A scenario names a built-in rule
 (``[runs] rule = "threshold"``) or its own class as ``package.module:ClassName`` (looked for in the
 scenario's folder too); subclassing :class:`DecisionRule` gives the defaults.
 """
@@ -37,8 +40,8 @@ class DecisionRule:
     def grow(self, n: int, rng: np.random.Generator) -> None:
         """Draw the parameters of ``n`` investors who have just joined (none here)."""
 
-    def decide(self, trust: np.ndarray) -> Decisions:
-        """Today's decisions from trust (investors, platforms; 0-1)."""
+    def decide(self, trust: np.ndarray, rows: np.ndarray | None = None) -> Decisions:
+        """Today's decisions from trust (0-1): rows are investors (``rows``: whose), columns platforms."""
         nothing = np.zeros(trust.shape, dtype=bool)
         return Decisions(nothing, nothing, nothing, nothing)
 
@@ -61,10 +64,11 @@ class ThresholdRule(DecisionRule):
         drawn = np.clip(c.withdraw_below + c.threshold_sd * rng.standard_normal(n), 0.0, 1.0)
         self.threshold = np.concatenate([self.threshold, drawn.astype(np.float32)])
 
-    def decide(self, trust: np.ndarray) -> Decisions:
+    def decide(self, trust: np.ndarray, rows: np.ndarray | None = None) -> Decisions:
         """Run below one's threshold; stop reinvesting a margin above it."""
-        run = trust < self.threshold[:, None]
-        stop = trust < (self.threshold + self.config.stop_reinvest_margin)[:, None]
+        threshold = (self.threshold if rows is None else self.threshold[rows])[:, None]
+        run = trust < threshold
+        stop = trust < threshold + np.float32(self.config.stop_reinvest_margin)
         return Decisions(stop, run, run, run)
 
 
@@ -93,6 +97,6 @@ def resolve_rule(name: str, search_dir: str | Path | None = None) -> type[Decisi
     cls = getattr(module, class_name, None)
     if not inspect.isclass(cls) or not callable(getattr(cls, "decide", None)) \
             or not callable(getattr(cls, "grow", None)):
-        raise ValueError(f"{name!r} must be a class with grow(n, rng) and decide(trust) "
+        raise ValueError(f"{name!r} must be a class with grow(n, rng) and decide(trust, rows=None) "
                          f"(subclass sim.runs.rules.DecisionRule)")
     return cls

@@ -66,8 +66,30 @@ def hazard_periods() -> tuple[str, ...]:
     return load_hazard().periods
 
 
+MOVED_TO_RUNS = {"stop_sensitivity": "stop_reinvest_margin (how far above the run threshold "
+                                    "investors stop reinvesting)",
+                 "return_ratio": "thresholds (investors come back once their trust is above "
+                                 "withdraw_below + stop_reinvest_margin again)"}
+"""Keys of ``[industry.behaviour]`` that the one decision rule of ``[runs]`` replaced (issue 41)."""
+
+
 class IndustryBehaviour(_Section):
-    """The pooled platforms' investors and liquidity rules, with no news at all."""
+    """The pooled platforms' investors and liquidity rules, with no news at all.
+
+    Whether an investor stops reinvesting or runs is decided, for pooled and detailed platforms
+    alike, by their trust and the one decision rule of ``[runs]`` (:mod:`sim.runs.pooled`).
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_to_runs(cls, data):
+        moved = sorted(set(data) & set(MOVED_TO_RUNS)) if isinstance(data, dict) else []
+        if moved:
+            raise ValueError(
+                f"{', '.join(moved)}: no longer a key; a pooled platform's investors stop "
+                f"reinvesting and run by their trust and the one decision rule, as a detailed "
+                f"platform's do; set [runs] enabled = true and its {MOVED_TO_RUNS[moved[0]]}")
+        return data
 
     withdrawal_daily: DailyRate = Field(0.002, description="share of a balance asked back a day")
     deposit_daily: DailyRate = Field(0.0022, description="new money a day, share of the balance")
@@ -86,12 +108,6 @@ class IndustryBehaviour(_Section):
         "[platforms.liquidity] flee_share (without custody: the investors' cash too)")
     operating_cost_monthly: Probability = Field(0.0008, description="costs a month, share of the "
                                                 "outstanding book")
-    stop_sensitivity: float = Field(
-        0.0, ge=0.0, le=1000.0, description="不再复投: an investor stops reinvesting on a platform "
-        "when this × sentiment × the platform's vulnerability exceeds their nerve (uniform 0-1); "
-        "0: nobody stops")
-    return_ratio: Probability = Field(0.5, description="a stopped investor lends again once the "
-                                      "fear falls below this share of their nerve")
     flight_share: Probability = Field(0.0, description="flight to quality: share of the money "
                                       "paid out that is deposited again with trusted platforms")
     quality_preference: float = Field(

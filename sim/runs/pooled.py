@@ -1,0 +1,140 @@
+"""Trust and decisions of the positions on pooled platforms: the one trust, the one decision rule.
+
+A position (an investor's money on a pooled platform, :mod:`sim.agents.positions`) is the pooled
+record of what a detailed platform's investor holds as cash and notes. It has a trust (0-1), moved
+each day by the formula of a detailed investor's trust (:func:`sim.kernels.trust.update_trust` and
+:func:`~sim.kernels.trust.update_position_trust` share it), and the scenario's decision rule
+(``[runs] rule``, :mod:`sim.runs.rules`) decides what it does, with its investor's own parameters
+(their anchor and threshold are the same on every pooled platform they hold):
+
+* **stop reinvesting** (不再复投): the position deposits nothing new and asks back its idle cash
+  (its share of the platform's cash) as it comes in; its loans run off as they are repaid;
+* **run** (withdraw, sell notes, redeem: 挤兑): it asks back all its money not yet asked for;
+* **come back** once its trust is above the rule's line again.
+
+What a pooled position hears is what a detailed investor hears, from the platform's figures instead
+of its own notes: its share of the platform's write-offs and of its loans that turned late today
+(weighted by ``loss_weight`` and ``late_weight``, per unit of the investor's wealth); its own
+withdrawal waiting (``delay_weight_daily``); the platform's disclosure (its loss rate a year over
+``disclosure_tolerance`` and its unpaid requests over its money, × ``disclosure_weight``); the
+platform entering 提现困难 (``state_shock``), the dated events' news, the industry's sentiment and
+co-debt losses (:meth:`sim.runs.contagion.Channels.wear`); and neighbours on the industry's network
+who started to run on it (``herding_weight``). With ``[runs] enabled = false`` nobody decides.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import kernels
+from sim.ledger import AccountKind
+from sim.runs.rules import resolve_rule
+from sim.runs.trust import NEVER
+
+LOSS_MEMORY_DAYS = 90.0  # a pooled platform's disclosed loss rate: write-offs of about 3 months
+
+
+class PositionTrust:
+    """The trust of every position on a pooled platform, and the one rule deciding on it.
+
+    Parameters
+    ----------
+    config : RunsConfig
+        The scenario's ``[runs]``: weights, thresholds, rule.
+    industry : Industry
+        Its positions, platforms, network and the draws of its investors (stream ``trust``).
+    search_dir : str or Path or None
+        Where a rule named ``module:Class`` is looked for.
+    """
+
+    def __init__(self, config, industry, search_dir=None) -> None:
+        self.config, self.industry = config, industry
+        n = industry.config.investors
+        rng = np.random.default_rng(industry.sequences["trust"])
+        anchor = np.clip(config.initial_trust + config.trust_sd * rng.standard_normal(n), 0.0, 1.0)
+        self.anchor = anchor.astype(np.float32)
+        self.rule = resolve_rule(config.rule, search_dir)(config)
+        self.rule.grow(n, rng)
+        pos = industry.positions
+        self.level = self.anchor[pos.investor]
+        self.ran_day = np.full(len(pos), NEVER, dtype=np.int32)
+        self.running = np.zeros(len(pos), dtype=bool)
+        held = np.bincount(pos.investor, pos.balance_fen + industry.entrant_fen, n)
+        self.wealth_fen = np.maximum(held, 100.0)
+        adjacency = industry.channels.adjacency
+        self.degree = np.maximum(np.asarray(adjacency.sum(axis=1)).ravel(), 1).astype(np.float32)
+        self.hit = np.zeros(industry.n)          # trust lost by tomorrow's update, per platform
+        self.lost_today = np.zeros(industry.n)   # written off, less the reserve's cover, fen
+        self.late_today = np.zeros(industry.n)   # balance of loans that missed today, fen
+        self.defaulted_recent = np.zeros(industry.n)  # write-offs of about 3 months, fen
+
+    # ------------------------------------------------------------------ news
+
+    def shock(self, platforms, size: float) -> None:
+        """Every position on ``platforms`` (indices) loses ``size`` of trust by tomorrow's update."""
+        self.hit[np.atleast_1d(platforms)] += size
+
+    def written_off(self, principal_fen: np.ndarray, lost_fen: np.ndarray) -> None:
+        """Today's write-offs per platform (``principal_fen``) and what investors lost of them."""
+        self.lost_today += lost_fen
+        self.defaulted_recent += principal_fen
+
+    def missed(self, platform: np.ndarray, balance_fen: np.ndarray) -> None:
+        """Loans of ``platform`` with ``balance_fen`` missed a payment today (first time)."""
+        self.late_today += np.bincount(platform, balance_fen, self.industry.n)
+
+    def _disclosed(self, money_fen: np.ndarray) -> np.ndarray:
+        """Per platform, trust lost today to what it discloses: loss rate over tolerance, queue."""
+        c, industry = self.config, self.industry
+        owed = np.maximum(money_fen, 1)
+        rate = self.defaulted_recent * (365.0 / LOSS_MEMORY_DAYS) / owed
+        overdue = industry.queued_left / owed
+        return c.disclosure_weight * (np.maximum(rate - c.disclosure_tolerance, 0.0) + overdue)
+
+    # ------------------------------------------------------------------ the day
+
+    def day(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Today's trust and decisions of the positions on open pooled platforms.
+
+        Returns the positions that stopped reinvesting and the ones running (bool per position):
+        the industry turns them into requests (:func:`sim.industry.withdrawals.decided`).
+        """
+        c, industry = self.config, self.industry
+        pos, deciding = industry.positions, industry.open_pooled
+        money = industry.money_fen().astype(float)
+        news = (c.loss_weight * self.lost_today + c.late_weight * self.late_today) / np.maximum(
+            money, 1.0)
+        hit = self.hit + np.where(deciding, self._disclosed(money), 0.0)
+        adjacency = industry.channels.adjacency
+        kernels.update_position_trust(
+            self.level, pos.investor, pos.balance_fen, self.anchor, self.wealth_fen, news,
+            pos.queued_fen, pos.queued_since, hit, pos.group_start, deciding, self.ran_day, day,
+            c.herd_memory_days, adjacency.indptr, adjacency.indices, self.degree,
+            (c.recovery_daily, c.delay_weight_daily, c.herding_weight))
+        self.defaulted_recent *= np.exp(-1.0 / LOSS_MEMORY_DAYS)
+        self.hit[:] = 0.0
+        self.lost_today[:] = 0.0
+        self.late_today[:] = 0.0
+        return self._decide(day, deciding[pos.platform])
+
+    def _decide(self, day: int, on_open: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rule's decisions for the positions ``on_open`` platforms; the others keep theirs."""
+        pos = self.industry.positions
+        decisions = self.rule.decide(self.level[:, None], pos.investor)
+        stop = decisions.stop_reinvesting[:, 0] & on_open
+        run = (decisions.withdraw | decisions.sell_notes | decisions.redeem)[:, 0] & on_open
+        lending = np.where(on_open, ~stop, pos.lending)
+        tracker = self.industry.tracker
+        tracker.add("stopped_reinvesting", int((pos.lending & ~lending).sum()))
+        tracker.add("resumed_reinvesting", int((~pos.lending & lending).sum()))
+        pos.lending[:] = lending
+        self.ran_day[run & ~self.running] = day
+        self.running = np.where(on_open, run, self.running)
+        return stop, run
+
+
+def cash_share(industry) -> np.ndarray:
+    """Per platform, the share of its investors' money held as cash (idle), 0-1."""
+    money = industry.money_fen()
+    cash = industry.market.ledger.accounts[AccountKind.INVESTOR_CASH]
+    return np.clip(np.divide(cash, money, out=np.zeros(industry.n), where=money > 0), 0.0, 1.0)
