@@ -54,12 +54,12 @@ def _moved(t, anchor, own, delayed, hit, recovery, delay_weight):
     less ``delay_weight`` where a withdrawal of theirs has waited since before today, less the
     platform's ``hit``; within [0, 1].
     """
-    t = t + recovery * (anchor - t)
-    t -= own
+    moved = t + recovery * (anchor - t)  # a new name: ``t`` stays float32, as the arrays are
+    moved -= own
     if delayed:
-        t -= delay_weight
-    t -= hit
-    return min(1.0, max(0.0, t))
+        moved -= delay_weight
+    moved -= hit
+    return min(1.0, max(0.0, moved))
 
 
 @numba.njit(cache=True, inline="always")
