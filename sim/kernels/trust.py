@@ -70,8 +70,8 @@ def _herded(t, herding_weight, degree):
 
 @numba.njit(cache=True)
 def update_position_trust(level, investor, balance, anchor, wealth, news_rate, queued,
-                          queued_since, hit, group_start, deciding, ran_day, day, memory, indptr,
-                          indices, degree, weights):
+                          queued_since, shocked, hit, group_start, deciding, ran_day, day, memory,
+                          indptr, indices, degree, weights):
     """Move the trust of every position on the ``deciding`` pooled platforms by today's signals.
 
     The same formula as :func:`update_trust`, over positions (``level`` float32 per position,
@@ -79,7 +79,10 @@ def update_position_trust(level, investor, balance, anchor, wealth, news_rate, q
     group_start[g + 1]``): an investor's own news is what their positions lost and saw turn late
     today, ``news_rate[g]`` (the loss and late weights already applied, per fen of the platform's
     money) times the position's ``balance``, summed over their positions and divided by their
-    ``wealth``; it moves every position of theirs that holds money. Herding reads the industry's
+    ``wealth``; it moves every position of theirs that holds money. ``shocked[g]`` (the news since
+    the last update: events, 提现困难, sentiment) is taken first, as a detailed investor's trust takes
+    a shock at once (:meth:`sim.runs.trust.Trust.shock`); ``hit[g]`` (the platform's disclosure)
+    inside the update, as the dense kernel's. Herding reads the industry's
     network (``indptr``, ``indices``, ``degree`` per investor): a position that started to run in
     the last ``memory`` days pushes its investor's neighbours' positions on the same platform.
     ``weights`` = (recovery, delay, herding).
@@ -97,7 +100,10 @@ def update_position_trust(level, investor, balance, anchor, wealth, news_rate, q
             j = investor[i]
             mine = own[j] / wealth[j] if balance[i] > 0 else 0.0
             delayed = queued[i] > 0 and queued_since[i] < day
-            level[i] = _moved(level[i], anchor[j], mine, delayed, hit[g], recovery, delay_weight)
+            t = level[i]
+            if shocked[g] > 0:
+                t = np.float32(min(1.0, max(0.0, t - shocked[g])))
+            level[i] = _moved(t, anchor[j], mine, delayed, hit[g], recovery, delay_weight)
     if herding_weight <= 0:
         return
     for g in range(group_start.shape[0] - 1):

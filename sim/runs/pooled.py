@@ -63,7 +63,7 @@ class PositionTrust:
         self.wealth_fen = np.maximum(held, 100.0)
         adjacency = industry.channels.adjacency
         self.degree = np.maximum(np.asarray(adjacency.sum(axis=1)).ravel(), 1).astype(np.float32)
-        self.hit = np.zeros(industry.n)          # trust lost by tomorrow's update, per platform
+        self.shocked = np.zeros(industry.n)      # trust lost since the last update, per platform
         self.lost_today = np.zeros(industry.n)   # written off, less the reserve's cover, fen
         self.late_today = np.zeros(industry.n)   # balance of loans that missed today, fen
         self.defaulted_recent = np.zeros(industry.n)  # write-offs of about 3 months, fen
@@ -71,8 +71,11 @@ class PositionTrust:
     # ------------------------------------------------------------------ news
 
     def shock(self, platforms, size: float) -> None:
-        """Every position on ``platforms`` (indices) loses ``size`` of trust by tomorrow's update."""
-        self.hit[np.atleast_1d(platforms)] += size
+        """Every position on ``platforms`` (indices) loses ``size`` of trust, taken at the next update.
+
+        Taken before that update's recovery, as a detailed investor's trust takes a shock at once.
+        """
+        np.add.at(self.shocked, np.atleast_1d(platforms), size)
 
     def written_off(self, principal_fen: np.ndarray, lost_fen: np.ndarray) -> None:
         """Today's write-offs per platform (``principal_fen``) and what investors lost of them."""
@@ -104,15 +107,15 @@ class PositionTrust:
         money = industry.money_fen().astype(float)
         news = (c.loss_weight * self.lost_today + c.late_weight * self.late_today) / np.maximum(
             money, 1.0)
-        hit = self.hit + np.where(deciding, self._disclosed(money), 0.0)
+        hit = np.where(deciding, self._disclosed(money), 0.0)
         adjacency = industry.channels.adjacency
         kernels.update_position_trust(
             self.level, pos.investor, pos.balance_fen, self.anchor, self.wealth_fen, news,
-            pos.queued_fen, pos.queued_since, hit, pos.group_start, deciding, self.ran_day, day,
-            c.herd_memory_days, adjacency.indptr, adjacency.indices, self.degree,
+            pos.queued_fen, pos.queued_since, self.shocked, hit, pos.group_start, deciding,
+            self.ran_day, day, c.herd_memory_days, adjacency.indptr, adjacency.indices, self.degree,
             (c.recovery_daily, c.delay_weight_daily, c.herding_weight))
         self.defaulted_recent *= np.exp(-1.0 / LOSS_MEMORY_DAYS)
-        self.hit[:] = 0.0
+        self.shocked[:] = 0.0
         self.lost_today[:] = 0.0
         self.late_today[:] = 0.0
         return self._decide(day, deciding[pos.platform])
