@@ -129,7 +129,7 @@ def test_business_models_are_reproducible_in_a_fresh_process():
 
 
 def test_an_industry_s_positions_are_the_same_on_one_thread_and_on_two(monkeypatch):
-    """The positions' kernels run the platforms in parallel: each writes its own slice only."""
+    """The positions' kernels (trust's too) run the platforms in parallel: each writes its own slice."""
     import numba
     import numpy as np
 
@@ -150,4 +150,5 @@ def test_an_industry_s_positions_are_the_same_on_one_thread_and_on_two(monkeypat
     for name in ("balance_fen", "queued_fen", "queued_since", "lending"):
         assert np.array_equal(getattr(a.industry.positions, name),
                               getattr(b.industry.positions, name)), name
+    assert np.array_equal(a.runs.pooled.level, b.runs.pooled.level)  # their trust, too
     assert np.array_equal(a.industry.problem_day, b.industry.problem_day)

@@ -20,7 +20,7 @@ import numpy as np
 PARALLEL_MIN_POSITIONS = 200_000  # positions from which the kernels run in parallel (4 chunks a thread)
 
 
-def _run(serial, parallel, group_start, *args):
+def over_platforms(serial, parallel, group_start, *args):
     """A kernel over every platform: serially, or in parallel chunks of a large book."""
     bounds = _chunk_bounds(group_start)
     if bounds is None:
@@ -86,7 +86,7 @@ def group_sums(group_start, values, only=None):
     """
     sums = np.zeros(len(group_start) - 1, dtype=np.int64)
     only = np.zeros(0, dtype=np.bool_) if only is None else only
-    _run(_group_sums_range, _group_sums_chunks, group_start, values, only, sums)
+    over_platforms(_group_sums_range, _group_sums_chunks, group_start, values, only, sums)
     return sums
 
 
@@ -128,7 +128,7 @@ def request(group_start, balance, queued, queued_since, share, day, asking=None)
     """
     asked = np.zeros(len(group_start) - 1, dtype=np.int64)
     asking = np.zeros(0, dtype=np.bool_) if asking is None else asking
-    _run(_request_range, _request_chunks, group_start, balance, queued, queued_since, share, day,
+    over_platforms(_request_range, _request_chunks, group_start, balance, queued, queued_since, share, day,
          asking, asked)
     return asked
 
@@ -169,7 +169,7 @@ def share(group_start, balance, queued, gain, loss):
     A net loss takes no position below zero, and a position's queued request is cut to what it
     still holds. Returns nothing: ``balance`` and ``queued`` change in place.
     """
-    _run(_share_range, _share_chunks, group_start, balance, queued, gain, loss)
+    over_platforms(_share_range, _share_chunks, group_start, balance, queued, gain, loss)
 
 
 @numba.njit(cache=True)
@@ -202,7 +202,7 @@ def deposit(group_start, balance, rate, lending):
     platform (fen).
     """
     added = np.zeros(len(group_start) - 1, dtype=np.int64)
-    _run(_deposit_range, _deposit_chunks, group_start, balance, rate, lending, added)
+    over_platforms(_deposit_range, _deposit_chunks, group_start, balance, rate, lending, added)
     return added
 
 
@@ -248,7 +248,7 @@ def settle(group_start, balance, queued, queued_since, cash, paying, lending):
     paid = np.zeros(len(group_start) - 1, dtype=np.int64)
     left = np.zeros(len(group_start) - 1, dtype=np.int64)
     idle = np.zeros(len(group_start) - 1, dtype=np.int64)
-    _run(_settle_range, _settle_chunks, group_start, balance, queued, queued_since, cash, paying,
+    over_platforms(_settle_range, _settle_chunks, group_start, balance, queued, queued_since, cash, paying,
          lending, paid, left, idle)
     return paid, left, idle
 
@@ -341,4 +341,4 @@ def credit(group_start, balance, lending, amount):
     Exact to the fen (the floors' remainder goes a fen at a time); a platform whose lending
     positions hold nothing must be given nothing. Returns nothing: ``balance`` changes in place.
     """
-    _run(_credit_range, _credit_chunks, group_start, balance, lending, amount)
+    over_platforms(_credit_range, _credit_chunks, group_start, balance, lending, amount)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from sim.kernels.positions import over_platforms
+
 
 @numba.njit(cache=True)
 def update_trust(level, anchor, signals, day, memory, indptr, indices, degree, weights):
@@ -68,7 +70,6 @@ def _herded(t, herding_weight, degree):
     return max(0.0, t - herding_weight / degree)
 
 
-@numba.njit(cache=True)
 def update_position_trust(level, investor, balance, anchor, wealth, news_rate, queued,
                           queued_since, shocked, hit, group_start, deciding, ran_day, day, memory,
                           indptr, indices, degree, weights):
@@ -82,21 +83,41 @@ def update_position_trust(level, investor, balance, anchor, wealth, news_rate, q
     ``wealth``; it moves every position of theirs that holds money. ``shocked[g]`` (the news since
     the last update: events, 提现困难, sentiment) is taken first, as a detailed investor's trust takes
     a shock at once (:meth:`sim.runs.trust.Trust.shock`); ``hit[g]`` (the platform's disclosure)
-    inside the update, as the dense kernel's. Herding reads the industry's
-    network (``indptr``, ``indices``, ``degree`` per investor): a position that started to run in
-    the last ``memory`` days pushes its investor's neighbours' positions on the same platform.
-    ``weights`` = (recovery, delay, herding).
+    inside the update, as the dense kernel's. Herding reads the industry's network (``indptr``,
+    ``indices``, ``degree`` per investor): a position that started to run in the last ``memory``
+    days pushes its investor's neighbours' positions on the same platform. ``weights`` =
+    (recovery, delay, herding). The own news are summed serially; the update and herding touch
+    only a platform's own slice, so a large book runs in parallel chunks of platforms
+    (:mod:`sim.kernels.positions`), the same bit for bit on any number of threads.
     """
-    recovery, delay_weight, herding_weight = weights
-    own = np.zeros(anchor.shape[0])
+    own = _own_news(investor, balance, news_rate, group_start, deciding, anchor.shape[0])
+    recovery, delay_weight, herding_weight = weights  # as numbers: a parallel region takes no tuple
+    over_platforms(_trust_range, _trust_chunks, group_start, level, investor, balance, anchor,
+                   wealth, own, queued, queued_since, shocked, hit, deciding, ran_day, day, memory,
+                   indptr, indices, degree, recovery, delay_weight, herding_weight)
+
+
+@numba.njit(cache=True)
+def _own_news(investor, balance, news_rate, group_start, deciding, investors):
+    """Per investor, the news of their positions today: ``news_rate`` × balance, summed (fen)."""
+    own = np.zeros(investors)
     for g in range(group_start.shape[0] - 1):
         if deciding[g] and news_rate[g] > 0:
             for i in range(group_start[g], group_start[g + 1]):
                 own[investor[i]] += news_rate[g] * balance[i]
-    for g in range(group_start.shape[0] - 1):
+    return own
+
+
+@numba.njit(cache=True)
+def _trust_range(first, last, group_start, level, investor, balance, anchor, wealth, own, queued,
+                 queued_since, shocked, hit, deciding, ran_day, day, memory, indptr, indices,
+                 degree, recovery, delay_weight, herding_weight):
+    """Platforms ``first .. last`` of :func:`update_position_trust`: the update, then herding."""
+    for g in range(first, last):
+        start, end = group_start[g], group_start[g + 1]
         if not deciding[g]:
             continue
-        for i in range(group_start[g], group_start[g + 1]):
+        for i in range(start, end):
             j = investor[i]
             mine = own[j] / wealth[j] if balance[i] > 0 else 0.0
             delayed = queued[i] > 0 and queued_since[i] < day
@@ -104,11 +125,7 @@ def update_position_trust(level, investor, balance, anchor, wealth, news_rate, q
             if shocked[g] > 0:
                 t = np.float32(min(1.0, max(0.0, t - shocked[g])))
             level[i] = _moved(t, anchor[j], mine, delayed, hit[g], recovery, delay_weight)
-    if herding_weight <= 0:
-        return
-    for g in range(group_start.shape[0] - 1):
-        start, end = group_start[g], group_start[g + 1]
-        if not deciding[g]:
+        if herding_weight <= 0:
             continue
         for i in range(start, end):
             if ran_day[i] < day - memory:
@@ -118,6 +135,12 @@ def update_position_trust(level, investor, balance, anchor, wealth, news_rate, q
                 at = start + np.searchsorted(investor[start:end], k)
                 if at < end and investor[at] == k:
                     level[at] = _herded(level[at], herding_weight, degree[k])
+
+
+@numba.njit(cache=True, parallel=True)
+def _trust_chunks(bounds, *args):
+    for c in numba.prange(len(bounds) - 1):
+        _trust_range(bounds[c], bounds[c + 1], *args)
 
 
 @numba.njit(cache=True)

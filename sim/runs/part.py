@@ -19,7 +19,7 @@ from sim.runs.pooled import PositionTrust
 from sim.runs.queue import WithdrawalQueue
 from sim.runs.rules import resolve_rule
 from sim.runs.secondary import SecondaryMarket
-from sim.runs.trust import Trust
+from sim.runs.trust import Trust, disclosed
 
 
 class Runs:
@@ -117,8 +117,7 @@ class Runs:
             if platform.config.liquidity.disclosure:
                 owed = max(self.liabilities_fen(platform), 1)
                 overdue = self.queue.total_fen(platform) / owed
-                excess_loss = max(platform.state.loss_rate_annual - c.disclosure_tolerance, 0.0)
-                hit[platform.index] += c.disclosure_weight * (excess_loss + overdue)
+                hit[platform.index] += disclosed(c, platform.state.loss_rate_annual, overdue)
         return hit
 
     def _pay(self, platform, day: int) -> None:

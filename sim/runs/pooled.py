@@ -29,7 +29,7 @@ import numpy as np
 from sim import kernels
 from sim.ledger import AccountKind
 from sim.runs.rules import resolve_rule
-from sim.runs.trust import NEVER
+from sim.runs.trust import NEVER, disclosed
 
 LOSS_MEMORY_DAYS = 90.0  # a pooled platform's disclosed loss rate: write-offs of about 3 months
 
@@ -88,11 +88,9 @@ class PositionTrust:
 
     def _disclosed(self, money_fen: np.ndarray) -> np.ndarray:
         """Per platform, trust lost today to what it discloses: loss rate over tolerance, queue."""
-        c, industry = self.config, self.industry
         owed = np.maximum(money_fen, 1)
         rate = self.defaulted_recent * (365.0 / LOSS_MEMORY_DAYS) / owed
-        overdue = industry.queued_left / owed
-        return c.disclosure_weight * (np.maximum(rate - c.disclosure_tolerance, 0.0) + overdue)
+        return disclosed(self.config, rate, self.industry.queued_left / owed)
 
     # ------------------------------------------------------------------ the day
 

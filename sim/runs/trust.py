@@ -18,6 +18,16 @@ QUANTILE_BINS = 1000
 QUANTILES = np.array([0.1, 0.5, 0.9])
 
 
+def disclosed(config: RunsConfig, loss_rate_annual, overdue):
+    """Trust lost a day to what a platform discloses (信息披露), for a platform or a vector of them.
+
+    ``disclosure_weight`` × (its loss rate a year above ``disclosure_tolerance`` + its queued
+    withdrawals over what it owes its investors).
+    """
+    excess_loss = np.maximum(loss_rate_annual - config.disclosure_tolerance, 0.0)
+    return config.disclosure_weight * (excess_loss + overdue)
+
+
 class Trust:
     """Investors' trust in each platform and what moves it.
 
