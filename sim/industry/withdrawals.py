@@ -44,9 +44,11 @@ def decided(industry, day: int) -> None:
     if pooled is None:
         return
     stopped, running = pooled.day(day)
-    industry.request({"stopped_reinvesting": cash_share(industry)}, day,
-                     asking=stopped & ~running)
-    industry.request({"ran": np.where(industry.open_pooled, 1.0, 0.0)}, day, asking=running)
+    stopping = stopped & ~running
+    if stopping.any():  # a day when nobody decides asks nothing: no pass over the positions
+        industry.request({"stopped_reinvesting": cash_share(industry)}, day, asking=stopping)
+    if running.any():
+        industry.request({"ran": np.where(industry.open_pooled, 1.0, 0.0)}, day, asking=running)
 
 
 def ask(industry, day: int) -> None:
