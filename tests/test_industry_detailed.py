@@ -286,6 +286,7 @@ def test_adding_a_detailed_platform_moves_no_draw_of_the_pooled_ones():
     off = {f"industry.channels.{c}.enabled": False
            for c in ("shared_investors", "network", "sentiment", "co_debt")}
     base = {**SMALL, **off, "run.horizon_days": 360, "plan.targets": [], "plan.uncertain": [],
+            "industry.entrants.enabled": False,  # how many launch depends on how many there are
             "platforms.0.company.capital_raises": [], "industry.events": [
                 {"month": "2017-04", "kind": "collapse", "class": "all", "largest": 3}]}
     with_seed = _seed_plan(**base)

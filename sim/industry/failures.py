@@ -52,12 +52,14 @@ def monthly_hazard(industry, day: int) -> np.ndarray:
 def vulnerability(industry) -> np.ndarray:
     """How much more than the typical platform its investors flee in a panic (flight to quality).
 
-    The platform's calibrated background hazard on day 0 over the industry's median, within
+    The platform's calibrated background hazard on day 0 over the drawn platforms' median, within
     0.25..4, times :data:`CUSTODY_TRUST` with bank custody: investors read the same signals the
-    hazard does (owner, age, capital) and trusted a bank's custody.
+    hazard does (owner, age, capital) and trusted a bank's custody. The median is of the drawn
+    platforms alone, so that a platform in full detail among them moves none of theirs.
     """
     hazard = monthly_hazard(industry, 0)
-    relative = np.clip(hazard / np.median(hazard[industry.launched]), 0.25, 4.0)
+    drawn = industry.launched & industry.pooled
+    relative = np.clip(hazard / np.median(hazard[drawn]), 0.25, 4.0)
     return relative * np.where(industry.platforms.custody, CUSTODY_TRUST, 1.0)
 
 
