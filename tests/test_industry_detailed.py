@@ -154,6 +154,7 @@ def _months_13_to_24(model, p: int) -> dict[str, float]:
             "interest": flow("repayment_interest", "target") / money}
 
 
+@pytest.mark.slow  # over 10 s since the one decision rule (docs/performance.md)
 @pytest.mark.parametrize("seed", [3])  # a seed whose pooled twin the background hazard spares
 def test_one_platform_detailed_and_pooled_lends_alike(tmp_path, seed):
     """The two resolutions agree on what a yuan of investors' money does in a year.

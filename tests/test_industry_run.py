@@ -139,6 +139,7 @@ def test_borrowers_who_owe_elsewhere_stop_paying_there_when_one_platform_collaps
     assert on.industry.tracker.frame().co_debt_losses_cny.sum() > 0
 
 
+@pytest.mark.slow  # over 10 s since the one decision rule (docs/performance.md)
 def test_the_same_seed_gives_the_same_industry_bit_for_bit():
     short = {"run.horizon_days": 360, "industry.events": WAVE[:3]}
     one, two = industry(**short), industry(**short)
@@ -151,6 +152,7 @@ def test_the_same_seed_gives_the_same_industry_bit_for_bit():
     assert not one.industry.tracker.frame().equals(other.industry.tracker.frame())
 
 
+@pytest.mark.slow  # over 10 s since the one decision rule (docs/performance.md)
 def test_a_variant_moves_no_draw_of_the_platforms_it_does_not_touch():
     """With the channels off, tightening one class changes nothing for the others, fen for fen.
 
@@ -271,6 +273,7 @@ def test_a_platform_table_that_does_not_add_up_is_refused(tmp_path, capsys, colu
     assert "lacks the columns investors" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # over 10 s since the one decision rule (docs/performance.md)
 def test_the_command_writes_the_trackers_tables_and_the_wave(tmp_path, capsys):
     out = tmp_path / "wave"
     assert main(["industry", str(THUNDERSTORM), "--out", str(out), "--quiet",
@@ -325,6 +328,7 @@ statistics = ["problem_platforms", "industry_losses_cny"]
 """
 
 
+@pytest.mark.slow  # over 10 s since the one decision rule (docs/performance.md)
 def test_an_experiment_goes_through_the_one_runner_the_same_on_one_worker_or_two(tmp_path):
     spec = tmp_path / "exp.toml"
     spec.write_text(EXPERIMENT.format(scenario=THUNDERSTORM.as_posix()), encoding="utf-8")
@@ -355,6 +359,7 @@ def test_an_experiment_with_a_bad_variant_stops_before_any_run(tmp_path, capsys)
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # over 10 s since the one decision rule (docs/performance.md)
 def test_p2psim_run_runs_an_industry_and_other_files_name_their_command(tmp_path, capsys):
     assert main(["industry", str(ROOT / "scenarios" / "baseline.toml"), "--quiet"]) == 2
     assert "run it with `p2psim run" in capsys.readouterr().err
