@@ -22,7 +22,8 @@ from sim.kernels.positions import credit
 from sim.ledger import Memo
 from sim.model import P2PMarket
 from sim.outputs.statistics import wave_measures
-from sim.runs.contagion import REQUEST_CHANNELS
+from sim.runs.contagion import REQUEST_REASONS
+from sim.runs.rules import RULES, Decisions, ThresholdRule
 from sim.runs.states import RunState
 from sim.scenario.industry import CHANNELS, month_name
 
@@ -81,6 +82,41 @@ def test_one_rule_decides_for_pooled_positions_with_the_investors_own_thresholds
     assert len(set(trust.rule.threshold[pos.investor[mine]])) == 1
 
 
+class _DecidesInNumPy(ThresholdRule):
+    """The threshold rule written as a rule of one's own: no lines, decided through ``decide``."""
+
+    def lines(self, rows=None):
+        return None
+
+    def decide(self, trust, rows=None):
+        threshold = (self.threshold if rows is None else self.threshold[rows])[:, None]
+        run = trust < threshold
+        stop = trust < threshold + np.float32(self.config.stop_reinvest_margin)
+        return Decisions(stop, run, run, run)
+
+
+def test_the_compiled_pass_of_a_rule_of_lines_decides_as_its_decide_does(monkeypatch):
+    """A rule of lines decided in the compiled pass gives what its decide() gives.
+
+    The threshold rule read as lines, and the same rule written as a rule of one's own (through
+    decide()), give the same run: trust, decisions, the monthly table.
+    """
+    monkeypatch.setitem(RULES, "threshold_in_numpy", _DecidesInNumPy)
+    wave = {"industry.platforms": 60, "industry.investors": 4000, "run.horizon_days": 400,
+            "runs.withdraw_below": 0.45, "industry.events": [
+                {"month": "2017-03", "kind": "collapse", "class": "all", "largest": 3, "news": 0.5}]}
+    compiled = P2PMarket(THUNDERSTORM, audit="off", **wave)
+    numpy = P2PMarket(THUNDERSTORM, audit="off", **wave, **{"runs.rule": "threshold_in_numpy"})
+    assert compiled.runs.pooled.lines is not None and numpy.runs.pooled.lines is None
+    compiled.run()
+    numpy.run()
+    monthly = compiled.industry.tracker.frame()
+    assert monthly.stopped_reinvesting.sum() > 0 and monthly.asked_ran_cny.sum() > 0
+    pd.testing.assert_frame_equal(monthly, numpy.industry.tracker.frame())
+    assert np.array_equal(compiled.runs.pooled.level, numpy.runs.pooled.level)
+    assert np.array_equal(compiled.industry.positions.lending, numpy.industry.positions.lending)
+
+
 def test_the_pooled_decisions_old_keys_are_refused_naming_what_replaced_them(tmp_path, capsys):
     from sim.cli import main
 
@@ -135,7 +171,7 @@ def test_a_position_that_runs_asks_back_all_its_money_and_only_its_platform_is_a
                                    "runs.trust_sd": 0.0})  # every anchor 0.8: nobody decides
     model.run(60)
     ind, pos = model.industry, model.industry.positions
-    assert ind.requests.month[REQUEST_CHANNELS.index("ran")] == 0
+    assert ind.requests.month[REQUEST_REASONS.index("ran")] == 0
     target = int(np.flatnonzero(ind.pooled & ind.operating & (ind.money_fen() > 0))[0])
     on = np.zeros(ind.n, dtype=bool)
     on[target] = True
@@ -145,7 +181,7 @@ def test_a_position_that_runs_asks_back_all_its_money_and_only_its_platform_is_a
     model.step()
     assert model.runs.pooled.running[mine].all() and not model.runs.pooled.running[~mine].any()
     assert not pos.lending[mine].any() and pos.lending[~mine & (pos.balance_fen > 0)].all()
-    ran = ind.requests.recent[REQUEST_CHANNELS.index("ran")]
+    ran = ind.requests.recent[REQUEST_REASONS.index("ran")]
     assert ran[target] > 0.99 * free and (ran[~on] == 0).all()  # all its money, nobody else's
 
 

@@ -28,6 +28,29 @@ def over_platforms(serial, parallel, group_start, *args):
     return parallel(bounds, group_start, *args)
 
 
+def over_investors(serial, parallel, investors: int, group_start, *args):
+    """A kernel over every investor's positions: serially, or in parallel ranges of investors.
+
+    For a kernel that adds many platforms' positions into one investor's entry: each range of
+    investor ids is its own (a platform's positions of the range are found by binary search in
+    its slice, sorted by investor), so a range writes only its investors' entries, in the order
+    of the platforms whatever the ranges: the same bit for bit on any number of threads. A range
+    of a few million investors' entries also stays in the cache.
+    """
+    threads = numba.get_num_threads()
+    if threads == 1 or group_start[-1] < PARALLEL_MIN_POSITIONS:
+        return serial(0, investors, group_start, *args)
+    bounds = np.linspace(0, investors, 4 * threads + 1).astype(np.int64)
+    return parallel(bounds, group_start, *args)
+
+
+@numba.njit(cache=True)
+def investors_in(investor, start, end, low, high):
+    """Positions ``start .. end`` (sorted by investor) of investors ``low .. high``: their range."""
+    return (start + np.searchsorted(investor[start:end], low),
+            start + np.searchsorted(investor[start:end], high))
+
+
 def _chunk_bounds(group_start: np.ndarray) -> np.ndarray | None:
     """Platform bounds of the parallel chunks (about equal positions each), or None: serial."""
     threads = numba.get_num_threads()

@@ -4,9 +4,13 @@ A rule is a class with ``grow(n, rng)`` (draw the per-investor parameters of ``n
 and ``decide(trust, rows=None)`` returning :class:`Decisions`. One rule decides for every platform:
 a detailed platform's investors pass their (investors, platforms) trust; the positions on pooled
 platforms pass their trust as one column with ``rows``, the investor of each position (an
-investor's parameters are the same on every platform they hold). A scenario names a built-in rule
-(``[runs] rule = "threshold"``) or its own class as ``package.module:ClassName`` (looked for in the
-scenario's folder too); subclassing :class:`DecisionRule` gives the defaults.
+investor's parameters are the same on every platform they hold). A rule that is two lines in trust
+(run below one, stop reinvesting below the other, as the threshold rule) says so with
+``lines(rows)``; the positions are then decided in one compiled pass
+(:func:`sim.kernels.decide_positions`) against the same lines instead of through ``decide``. A
+scenario names a built-in rule (``[runs] rule = "threshold"``) or its own class as
+``package.module:ClassName`` (looked for in the scenario's folder too); subclassing
+:class:`DecisionRule` gives the defaults.
 """
 
 from __future__ import annotations
@@ -45,6 +49,13 @@ class DecisionRule:
         nothing = np.zeros(trust.shape, dtype=bool)
         return Decisions(nothing, nothing, nothing, nothing)
 
+    def lines(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """The rule as lines in trust, per row: (run below, stop reinvesting below), float32.
+
+        None (the default) for a rule that is not two lines: it decides through :meth:`decide`.
+        """
+        return None
+
 
 class ThresholdRule(DecisionRule):
     """The default: each investor runs below a trust threshold of their own.
@@ -64,11 +75,16 @@ class ThresholdRule(DecisionRule):
         drawn = np.clip(c.withdraw_below + c.threshold_sd * rng.standard_normal(n), 0.0, 1.0)
         self.threshold = np.concatenate([self.threshold, drawn.astype(np.float32)])
 
+    def lines(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's threshold (run below it) and the threshold plus the margin (stop below it)."""
+        threshold = self.threshold if rows is None else self.threshold[rows]
+        return threshold, threshold + np.float32(self.config.stop_reinvest_margin)
+
     def decide(self, trust: np.ndarray, rows: np.ndarray | None = None) -> Decisions:
         """Run below one's threshold; stop reinvesting a margin above it."""
-        threshold = (self.threshold if rows is None else self.threshold[rows])[:, None]
-        run = trust < threshold
-        stop = trust < threshold + np.float32(self.config.stop_reinvest_margin)
+        run_below, stop_below = self.lines(rows)
+        run = trust < run_below[:, None]
+        stop = trust < stop_below[:, None]
         return Decisions(stop, run, run, run)
 
 
