@@ -228,20 +228,23 @@ def test_failures_elsewhere_reach_the_detailed_platform_s_investors_through_thei
 
 
 def test_the_detailed_platform_s_failure_reaches_the_others():
+    """Its investors lose trust in the pooled platforms they also use, the day it fails."""
     base = {"run.horizon_days": 120, "plan.targets": [], "plan.uncertain": [],
             "platforms.0.company.capital_raises": [], "industry.events": []}
     flee = [{"day": 40, "kind": "operators_flee", "platforms": ["seed"]}]
     calm = _seed_plan(**base)
     fled = _seed_plan(**base, **{"runs.events": flee})
-    calm.run()
-    fled.run()
+    for _ in range(41):
+        calm.step()
+        fled.step()
     assert fled.industry.problem_day[0] == 40 and fled.platforms[0].run.state == RunState.FLED
-    asked = fled.industry.requests.recent - calm.industry.requests.recent
-    shared = asked[2]  # REQUEST_CHANNELS: shared_investors
     members = fled.investors.industry_id[fled.investors.weight[:, 0] > 0]
     pos = fled.industry.positions
-    mine = np.bincount(pos.platform[np.isin(pos.investor, members)], minlength=fled.ledger.platforms)
-    assert shared[mine > 0].sum() > 0  # its investors pull out of the platforms they also use
+    theirs = np.isin(pos.investor, members) & fled.industry.open_pooled[pos.platform]
+    lost = calm.runs.pooled.level - fled.runs.pooled.level
+    assert theirs.sum() > 0 and lost[theirs].mean() > 0.1  # shared investors: 0.3 where not at 0
+    calm.run()
+    fled.run()
     frame = fled.industry.tracker.frame()
     assert frame.new_problem.sum() >= calm.industry.tracker.frame().new_problem.sum() + 1
 

@@ -289,10 +289,6 @@ class Industry:
         """Positions ask back ``sum(shares)`` of their free balance (:func:`withdrawals.request`)."""
         withdrawals.request(self, shares, day, record, asking)
 
-    def ask_of_positions(self, channel: str, rows: np.ndarray, share: float, day: int) -> None:
-        """Positions ``rows`` ask back ``share`` of their free balance for ``channel`` (queued)."""
-        withdrawals.ask_of_positions(self, channel, rows, share, day)
-
     def lend(self, day: int) -> None:
         """The pooled platforms in a normal state lend their spare cash (:mod:`sim.industry.lending`)."""
         lending.lend(self, day)

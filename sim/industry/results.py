@@ -197,7 +197,7 @@ def format_summary(summary: dict) -> str:
         f"investors lost {summary['industry_losses_cny'] / 1e8:,.2f} 亿 CNY (of which 共债 "
         f"{summary['co_debt_losses_cny'] / 1e8:,.2f} 亿), still stuck "
         f"{summary['stuck_at_end_cny'] / 1e8:,.2f} 亿",
-        f"money on failed platforms by cause and channel: {shares or 'none'}",
+        f"money on failed platforms by cause and reason: {shares or 'none'}",
     ]
     if summary.get("dated_events"):
         lines.append(f"dated events, inputs of the run (the 'named' and 'regulators' failures "

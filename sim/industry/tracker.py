@@ -2,10 +2,12 @@
 
 A row per month: platforms operating, winding down and newly in trouble (问题平台) by type of problem,
 by business model and by cause; lending volume, outstanding balance, investors' money, active
-investors, deposits, withdrawals and net inflow; investors' losses; sentiment; what each channel
-asked for; and the damage (investors' money on the platforms that failed) put down to a cause: the
-background hazard, the regulators, a named event, or a run, which is shared among the channels by
-what each asked of the platform in about the month before it froze. Every platform counts, the
+investors, deposits, withdrawals and net inflow; investors' losses; sentiment; what investors asked
+for, by reason (ordinary withdrawals, a regulator's order, stopped reinvesting, ran); and the damage
+(investors' money on the platforms that failed) put down to a cause: the background hazard, the
+regulators, a named event, or a run, which is shared among the reasons by what was asked of the
+platform in about the month before it froze. What a contagion channel adds is measured by
+switching it off in a paired experiment (docs/industry.md). Every platform counts, the
 detailed ones too; amounts are CNY.
 """
 
@@ -22,7 +24,7 @@ from sim.industry.population import BUSINESS_MODELS
 from sim.kernels import ACTIVE
 from sim.kernels.positions import group_sums
 from sim.ledger import AccountKind
-from sim.runs.contagion import REQUEST_CHANNELS
+from sim.runs.contagion import REQUEST_REASONS
 from sim.runs.states import STATE_LABELS, RunState
 from sim.scenario.industry import month_name
 
@@ -30,7 +32,7 @@ CNY = 100.0  # fen per CNY
 PANEL_FLOWS = ("volume", "deposits", "withdrawals", "redeposited", "entrant_money")  # per platform
 PANEL = ("outstanding_cny", "investors_money_cny", "active_investors", "volume_cny",
          "net_inflow_cny", "operating")  # each platform's month (:meth:`Tracker.panel_frame`)
-DAMAGE = ("background", "named", "regulators", *[c for c in REQUEST_CHANNELS if c != "regulators"])
+DAMAGE = ("background", "named", "regulators", *[c for c in REQUEST_REASONS if c != "regulators"])
 
 
 class Tracker:
@@ -51,7 +53,7 @@ class Tracker:
             self.by_platform[name] += per_platform_fen
 
     def failed(self, failing: np.ndarray, money_fen: np.ndarray, run_shares: np.ndarray) -> None:
-        """Count today's failures and put the money on them down to causes and channels."""
+        """Count today's failures and put the money on them down to causes and reasons."""
         ind, rows = self.industry, np.flatnonzero(failing)
         for t in ind.failure_type[rows]:
             self.flows[f"new_{FAILURE_TYPES[t]}"] += 1
@@ -64,8 +66,8 @@ class Tracker:
             if cause != "run":
                 self.flows[f"damage_{cause}"] += money
                 continue
-            for c, channel in enumerate(REQUEST_CHANNELS):
-                self.flows[f"damage_{channel}"] += money * run_shares[c, i]
+            for c, reason in enumerate(REQUEST_REASONS):
+                self.flows[f"damage_{reason}"] += money * run_shares[c, i]
             if run_shares[:, i].sum() == 0:  # a run with no request on record: ordinary
                 self.flows["damage_ordinary"] += money
 
@@ -112,7 +114,7 @@ class Tracker:
                 "left_industry_cny": (f["withdrawals"] - f["redeposited"]) / CNY,
                 "entrants": int(f["entrants"]), "entrants_money_cny": f["entrant_money"] / CNY}
         row |= {f"asked_{c}_cny": ind.requests.month[i] / CNY
-                for i, c in enumerate(REQUEST_CHANNELS)}
+                for i, c in enumerate(REQUEST_REASONS)}
         row |= {f"damage_{c}_cny": f[f"damage_{c}"] / CNY for c in DAMAGE}
         self.rows.append(row)
         self._close_panel(live)

@@ -5,7 +5,7 @@ Called once a day after the detailed platforms' runs (:meth:`sim.industry.part.I
 1. the day's gains and losses are shared among the positions; investors decide, by their trust
    and the one decision rule, to stop reinvesting, run or come back (:mod:`sim.runs.pooled`);
 2. requests (:func:`ask`): everything back where a platform winds down or failed; ordinary
-   withdrawals, panic (sentiment), co-debt losses elsewhere; a redemption gate caps them;
+   withdrawals; a redemption gate caps them (the contagion channels act through trust, step 1);
 3. new money (:func:`deposit_new_money`), less as sentiment sours;
 4. payments (:func:`pay`), the oldest request first, from the investors' cash; the frightened
    money flies to quality; then each platform's day in the one state machine (:func:`difficulty`).
@@ -19,7 +19,6 @@ from sim.industry import failures, investors
 from sim.kernels.positions import deposit, settle
 from sim.kernels.positions import request as request_kernel
 from sim.ledger import WORLD, AccountKind, Memo
-from sim.runs import contagion
 from sim.runs.pooled import cash_share
 
 CASH = AccountKind.INVESTOR_CASH
@@ -43,32 +42,22 @@ def decided(industry, day: int) -> None:
     pooled = industry.market.runs.pooled
     if pooled is None:
         return
-    stopped, running = pooled.day(day)
-    stopping = stopped & ~running
-    if stopping.any():  # a day when nobody decides asks nothing: no pass over the positions
+    stopping, running, n_stopping, n_running = pooled.day(day)
+    if n_stopping:  # a day when nobody decides asks nothing: no pass over the positions
         industry.request({"stopped_reinvesting": cash_share(industry)}, day, asking=stopping)
-    if running.any():
+    if n_running:
         industry.request({"ran": np.where(industry.open_pooled, 1.0, 0.0)}, day, asking=running)
 
 
 def ask(industry, day: int) -> None:
     """Today's requests: everything where a platform winds down or failed, shares elsewhere."""
-    behaviour, channels = industry.config.behaviour, industry.config.channels
     normal = industry.pooled & industry.operating
     failed = industry.pooled & ~normal & ~industry.banned
-    if failed.any():  # everything back from a failed platform: no channel's doing
+    if failed.any():  # everything back from a failed platform: no reason recorded
         request(industry, {"failed": np.where(failed, 1.0, 0.0)}, day, record=False)
-    shares = {"regulators": np.where(industry.pooled & industry.banned, 1.0, 0.0),
-              "ordinary": np.where(normal, behaviour.withdrawal_daily, 0.0)}
-    if channels.co_debt.enabled:
-        losses = contagion.loss_share(industry.recent_co_debt, industry.money_fen(),
-                                      channels.co_debt.withdrawal_multiplier)
-        shares["co_debt"] = np.where(normal, losses, 0.0)
-    if channels.sentiment.enabled and industry.sentiment > 0:
-        extra = min(behaviour.withdrawal_daily * channels.sentiment.withdrawal_multiplier
-                    * industry.sentiment, 1.0)
-        shares["sentiment"] = np.where(normal, np.minimum(extra * industry.vulnerability, 1.0), 0.0)
-    request(industry, shares, day)
+    request(industry, {"regulators": np.where(industry.pooled & industry.banned, 1.0, 0.0),
+                       "ordinary": np.where(normal, industry.config.behaviour.withdrawal_daily,
+                                            0.0)}, day)
 
 
 def request(industry, shares: dict[str, np.ndarray], day: int, record: bool = True,
@@ -76,9 +65,9 @@ def request(industry, shares: dict[str, np.ndarray], day: int, record: bool = Tr
     """Positions ask back ``sum(shares)`` of their free balance, per platform; it queues.
 
     With ``asking`` (bool per position) only those ask that are not already waiting. The redemption gate
-    refuses what exceeds its share of a platform's money today. What each channel asked is
-    recorded in proportion to its share (:class:`sim.runs.contagion.RequestLog`) unless
-    ``record`` is False.
+    refuses what exceeds its share of a platform's money today. What was asked for each reason
+    (the keys of ``shares``) is recorded in proportion to its share
+    (:class:`sim.runs.contagion.RequestLog`) unless ``record`` is False.
     """
     total = np.minimum(sum(shares.values()), 1.0)
     if industry.config.policies.redemption_gate_daily < 1.0:
@@ -91,27 +80,9 @@ def request(industry, shares: dict[str, np.ndarray], day: int, record: bool = Tr
     if not record:
         return
     summed = sum(shares.values())
-    for channel, share in shares.items():
+    for reason, share in shares.items():
         part = np.divide(share, summed, out=np.zeros(industry.n), where=summed > 0)
-        industry.requests.add(channel, np.floor(asked * part).astype(np.int64))
-
-
-def ask_of_positions(industry, channel: str, rows: np.ndarray, share: float, day: int) -> None:
-    """Positions ``rows`` ask back ``share`` of their free balance, for ``channel``; it queues.
-
-    The channels' requests (shared investors pulling out elsewhere) join the one queue of the
-    positions, under the same redemption gate as every other request.
-    """
-    pos = industry.positions
-    free = pos.balance_fen[rows] - pos.queued_fen[rows]
-    asked = np.floor(free * share)
-    platforms = pos.platform[rows]
-    scale = gate_room(industry, np.bincount(platforms, asked, industry.n))
-    asked = np.floor(asked * scale[platforms]).astype(np.int64)
-    fresh = (asked > 0) & (pos.queued_fen[rows] == 0)
-    pos.queued_since[rows[fresh]] = day
-    pos.queued_fen[rows] += asked
-    industry.requests.add(channel, np.bincount(platforms, asked, industry.n).astype(np.int64))
+        industry.requests.add(reason, np.floor(asked * part).astype(np.int64))
 
 
 def gate_room(industry, asked_fen: np.ndarray) -> np.ndarray:

@@ -47,7 +47,7 @@ COLUMNS = {
     "figure": Column("figure", "text"), "input": Column("input", "text"),
     "output": Column("figure", "text"), "met": Column("met", "text"),
     "cause": Column("cause", "text"), "type": Column("failure type", "text"),
-    "cause or channel": Column("cause or channel", "text"), "segment": Column("segment", "text"),
+    "cause or reason": Column("cause or reason", "text"), "segment": Column("segment", "text"),
     "by": Column("by", "text"), "quantity": Column("quantity", "text"),
     "statistic": Column("statistic", "text"), "confidence": Column("confidence", "text"),
     "method": Column("method", "text"), "run": Column("run", "text"),

@@ -74,9 +74,9 @@ def industry_page(folder: ResultsFolder) -> Page:
                              for k, v in summary["failed_by_cause"].items()]))
     page.table(pd.DataFrame([{"type": k, "platforms": v}
                              for k, v in summary["failed_by_type"].items()]))
-    page.heading("Money on failed platforms, by cause and channel")
+    page.heading("Money on failed platforms, by cause and reason")
     damage = summary["damage_by_cause_cny"]
-    page.table(pd.DataFrame([{"cause or channel": k, "亿 CNY": damage[k],
+    page.table(pd.DataFrame([{"cause or reason": k, "亿 CNY": damage[k],
                               "share": summary["damage_share"][k]} for k in damage]))
     columns = ["month", "operating", "winding_down", "new_problem", "new_by_background",
                "new_by_regulators", "new_by_named", "new_by_run", "outstanding_cny",

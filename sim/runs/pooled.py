@@ -52,15 +52,22 @@ class PositionTrust:
         n = industry.config.investors
         rng = np.random.default_rng(industry.sequences["trust"])
         anchor = np.clip(config.initial_trust + config.trust_sd * rng.standard_normal(n), 0.0, 1.0)
-        self.anchor = anchor.astype(np.float32)
         self.rule = resolve_rule(config.rule, search_dir)(config)
         self.rule.grow(n, rng)
         pos = industry.positions
-        self.level = self.anchor[pos.investor]
+        # per position, read in order: the investor's anchor and, for a rule of lines, its lines
+        self.anchor = anchor.astype(np.float32)[pos.investor]
+        self.lines = self.rule.lines(pos.investor)
+        self.level = self.anchor.copy()
         self.ran_day = np.full(len(pos), NEVER, dtype=np.int32)
+        self.last_ran = np.full(industry.n, NEVER, dtype=np.int32)  # a platform's latest run
         self.running = np.zeros(len(pos), dtype=bool)
+        self.stopping = np.zeros(len(pos), dtype=bool)  # today's askers: stopped, not running
+        self.ran = np.zeros(len(pos), dtype=bool)       # today's askers: running
         held = np.bincount(pos.investor, pos.balance_fen + industry.entrant_fen, n)
         self.wealth_fen = np.maximum(held, 100.0)
+        self.own_rate = np.zeros(n)                      # an investor's news today per fen of wealth
+        self.mine = np.zeros(len(pos))                   # the same, per position holding money
         adjacency = industry.channels.adjacency
         self.degree = np.maximum(np.asarray(adjacency.sum(axis=1)).ravel(), 1).astype(np.float32)
         self.shocked = np.zeros(industry.n)      # trust lost since the last update, per platform
@@ -76,6 +83,14 @@ class PositionTrust:
         Taken before that update's recovery, as a detailed investor's trust takes a shock at once.
         """
         np.add.at(self.shocked, np.atleast_1d(platforms), size)
+
+    def shock_positions(self, rows: np.ndarray, size: float) -> None:
+        """Positions ``rows`` lose ``size`` of trust at once (a channel reached their investor).
+
+        As :meth:`sim.runs.trust.Trust.shock_rows` does to a detailed platform's investors.
+        """
+        if len(rows):
+            self.level[rows] = np.clip(self.level[rows] - size, 0.0, 1.0)
 
     def written_off(self, principal_fen: np.ndarray, lost_fen: np.ndarray) -> None:
         """Today's write-offs per platform (``principal_fen``) and what investors lost of them."""
@@ -94,44 +109,51 @@ class PositionTrust:
 
     # ------------------------------------------------------------------ the day
 
-    def day(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+    def day(self, day: int) -> tuple[np.ndarray, np.ndarray, int, int]:
         """Today's trust and decisions of the positions on open pooled platforms.
 
-        Returns the positions that stopped reinvesting and the ones running (bool per position):
-        the industry turns them into requests (:func:`sim.industry.withdrawals.decided`).
+        Returns the positions asking today (bool per position: stopped and not running, running)
+        and how many of each: the industry turns them into requests
+        (:func:`sim.industry.withdrawals.decided`).
         """
         c, industry = self.config, self.industry
         pos, deciding = industry.positions, industry.open_pooled
         money = industry.money_fen().astype(float)
         news = (c.loss_weight * self.lost_today + c.late_weight * self.late_today) / np.maximum(
             money, 1.0)
+        heard = bool((news[deciding] > 0).any())
+        if heard:
+            kernels.own_news(pos.investor, pos.balance_fen, news, pos.group_start, deciding,
+                             self.wealth_fen, self.own_rate)
         hit = np.where(deciding, self._disclosed(money), 0.0)
         adjacency = industry.channels.adjacency
         kernels.update_position_trust(
-            self.level, pos.investor, pos.balance_fen, self.anchor, self.wealth_fen, news,
-            pos.queued_fen, pos.queued_since, self.shocked, hit, pos.group_start, deciding,
-            self.ran_day, day, c.herd_memory_days, adjacency.indptr, adjacency.indices, self.degree,
+            self.level, pos.investor, pos.balance_fen, self.anchor,
+            self.own_rate if heard else None, self.mine, pos.queued_fen, pos.queued_since,
+            self.shocked, hit, pos.group_start, deciding, self.ran_day, self.last_ran, day,
+            c.herd_memory_days, adjacency.indptr, adjacency.indices, self.degree,
             (c.recovery_daily, c.delay_weight_daily, c.herding_weight))
         self.defaulted_recent *= np.exp(-1.0 / LOSS_MEMORY_DAYS)
         self.shocked[:] = 0.0
         self.lost_today[:] = 0.0
         self.late_today[:] = 0.0
-        return self._decide(day, deciding[pos.platform])
-
-    def _decide(self, day: int, on_open: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The rule's decisions for the positions ``on_open`` platforms; the others keep theirs."""
-        pos = self.industry.positions
-        decisions = self.rule.decide(self.level[:, None], pos.investor)
-        stop = decisions.stop_reinvesting[:, 0] & on_open
-        run = (decisions.withdraw | decisions.sell_notes | decisions.redeem)[:, 0] & on_open
-        lending = np.where(on_open, ~stop, pos.lending)
+        counts = self._decide(day, deciding).sum(axis=0)
         tracker = self.industry.tracker
-        tracker.add("stopped_reinvesting", int((pos.lending & ~lending).sum()))
-        tracker.add("resumed_reinvesting", int((~pos.lending & lending).sum()))
-        pos.lending[:] = lending
-        self.ran_day[run & ~self.running] = day
-        self.running = np.where(on_open, run, self.running)
-        return stop, run
+        tracker.add("stopped_reinvesting", int(counts[0]))
+        tracker.add("resumed_reinvesting", int(counts[1]))
+        return self.stopping, self.ran, int(counts[2]), int(counts[3])
+
+    def _decide(self, day: int, deciding: np.ndarray) -> np.ndarray:
+        """The rule's decisions on the ``deciding`` platforms (the others keep theirs): counts."""
+        pos = self.industry.positions
+        given = None
+        if self.lines is None:  # a rule of one's own decides in NumPy, applied by the same pass
+            decisions = self.rule.decide(self.level[:, None], pos.investor)
+            given = (decisions.stop_reinvesting[:, 0],
+                     (decisions.withdraw | decisions.sell_notes | decisions.redeem)[:, 0])
+        return kernels.decide_positions(self.level, self.lines, given, pos.group_start, deciding,
+                                        pos.lending, self.running, self.ran_day, self.last_ran,
+                                        day, self.stopping, self.ran)
 
 
 def cash_share(industry) -> np.ndarray:

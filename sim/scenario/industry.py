@@ -116,18 +116,19 @@ class IndustryBehaviour(_Section):
 
 
 class SharedInvestors(_Section):
-    """连锁挤兑: an investor hit by a failure asks back part of their other balances."""
+    """连锁挤兑: an investor hit by a failure loses trust in the other platforms they hold."""
 
     enabled: bool = True
-    pull_share: Probability = Field(0.3, description="share of each other balance asked back (on "
-                                    "a detailed platform: trust lost)")
+    pull_share: Probability = Field(0.3, description="trust (0-1) lost in each other platform "
+                                    "they hold, on every platform alike; the decision rule acts")
 
 
 class NetworkChannel(_Section):
-    """The social network ([runs.network]): an investor hit tells their friends, who pull out too."""
+    """The social network ([runs.network]): an investor hit tells their friends, who lose trust too."""
 
     enabled: bool = True
-    pull_share: Probability = Field(0.15, description="share of each balance a friend asks back")
+    pull_share: Probability = Field(0.15, description="trust (0-1) a friend loses in each platform "
+                                    "they hold")
 
 
 class Sentiment(_Section):
@@ -138,8 +139,8 @@ class Sentiment(_Section):
                           "money on platforms that failed today")
     news_per_failure: Probability = Field(0.01, description="added by each failure, whatever its size")
     decay_daily: Probability = Field(0.97)
-    withdrawal_multiplier: float = Field(4.0, ge=0.0, le=100.0, description="ordinary withdrawals "
-                                         "times 1 + this x sentiment")
+    withdrawal_multiplier: float = Field(4.0, ge=0.0, le=100.0, description="trust lost a day: "
+                                         "ordinary withdrawals × this × sentiment × vulnerability")
 
 
 class Regulators(_Section):
@@ -158,7 +159,7 @@ class CoDebt(_Section):
     stop_probability: Probability = Field(0.5, description="such a borrower stops paying everywhere")
     withdrawal_multiplier: float = Field(
         3.0, ge=0.0, le=100.0, description="the investors of a platform losing money to such "
-        "borrowers ask back this × the month's loss rate, a 30th of it a day")
+        "borrowers lose this × the month's loss rate of trust, a 30th of it a day")
 
 
 class Channels(_Section):
