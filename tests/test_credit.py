@@ -56,6 +56,7 @@ def test_prepayment_follows_the_term_row():
     assert prepaid[loans.term == 60].sum() > 20
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_a_term_factor_doubles_the_default_hazard():
     """60-month loans at twice the hazard of 36-month loans: defaults per month at risk, 2x."""
     double = [[[1.0] * len(BANDS) for _ in range(GRADES)],

@@ -61,6 +61,7 @@ def records(folder: Path) -> list[dict]:
     return rows
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_local_process_and_dask_give_identical_results(tmp_path):
     path = write(tmp_path, TINY)
     results = {}

@@ -12,6 +12,7 @@ import math
 import tomllib
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -123,6 +124,7 @@ def _smaller_industry(scenario: Scenario) -> Scenario:
     return load_scenario(raw)
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 @settings(max_examples=80, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())

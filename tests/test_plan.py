@@ -77,6 +77,7 @@ def test_drivers_find_the_input_that_decides_a_target():
                                                        / 200))
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_a_plan_study_gives_odds_statements_and_a_spreadsheet(tmp_path):
     out = tmp_path / "plan"
     results = run_plan(PlanRequest(PLAN, runs=6, workers=1, executor="local", out=str(out),

@@ -80,6 +80,7 @@ def test_fund_pool_fails_under_the_shock_the_intermediary_survives():
     assert pool.run.losses_fen["unpaid"] > 0
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_failure_rises_with_the_shock_with_a_threshold():
     failed = []
     for shock in (0.0, 0.05, 0.3, 0.45):

@@ -49,7 +49,11 @@ def outputs(**overrides) -> dict[str, str]:
             "journal": market.ledger.journal().to_csv(index=False)}
 
 
-@pytest.mark.parametrize("name", list(PAIRS))
+FAST = ("network", "decisions")  # the others (10-14 s each) in make test-slow, which CI runs too
+
+
+@pytest.mark.parametrize("name", [n if n in FAST else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in PAIRS])
 def test_zero_strength_equals_switched_off_with_every_other_mechanism_on(name):
     zero, off = PAIRS[name]
     at_zero, switched_off = outputs(**zero), outputs(**off)
