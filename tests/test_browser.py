@@ -214,6 +214,7 @@ def test_two_visitors_play_at_once_with_their_own_days(browser, dashboard):
     assert problems == []
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_playing_to_the_end_stops_at_the_horizon(browser, tmp_path):
     scenario = tmp_path / "short.toml"
     scenario.write_text(f'based_on = "{ROOT / "scenarios" / "baseline.toml"}"\n'

@@ -31,6 +31,7 @@ def market(table: dict | None, **overrides) -> P2PMarket:
     return model
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_defaults_stop_after_the_months_whose_factor_is_zero():
     """Factor 3 in the first six months on book, 0 after: every default comes from a miss in them."""
     early = [[[3.0, 0.0, 0.0, 0.0] for _ in range(GRADES)] for _ in range(2)]
@@ -103,6 +104,7 @@ def test_bad_seasoning_tables_name_the_key(change, words, tmp_path, capsys):
     assert "grades.seasoning" in capsys.readouterr().err and not out.exists()
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_the_engines_cohort_follows_the_fitted_curves():
     """A year's cohort of the seasoned baseline defaults and prepays as the fitted hazards say.
 

@@ -102,6 +102,7 @@ def load_experiment_text(text: str):
         return load_experiment(path)
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_a_killed_experiment_completes_on_restart_with_every_run_once(tmp_path):
     text = TINY.replace("replications = 2", "replications = 6")
     path = write(tmp_path, text)
@@ -216,6 +217,7 @@ def test_a_folder_of_another_experiment_is_refused(tmp_path, capsys):
     assert "different experiment" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_sobol_and_morris_sensitivity_with_salib(tmp_path):
     base = TINY.replace("replications = 2", "replications = 1").replace(
         '[[parameters]]\nkey = "platforms.0.service_fee"\nvalues = [0.01, 0.05]',

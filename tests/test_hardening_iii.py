@@ -120,6 +120,7 @@ def test_strict_json_writes_null_with_the_reason_and_reads_the_number_back():
     assert back["count"] == 3 and back["ok"] is True and "non_finite" not in back
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_every_json_every_command_writes_parses_strictly(tmp_path):
     (tmp_path / "scenario.toml").write_text(BASE)  # 30 days: rates over no defaults are NaN
     reserve = tmp_path / "reserve.toml"

@@ -92,6 +92,7 @@ def random_policies(rng: np.random.Generator) -> dict:
             "fund_pool": {"rollover_share": float(rng.uniform(0, 1)), "early_exit_share": 0.05}}
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1),
        rho=st.floats(0.0, 0.5),

@@ -74,6 +74,7 @@ def _smaller(scenario: Scenario) -> Scenario:
     return load_scenario(raw)
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 @settings(max_examples=200, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
@@ -222,6 +223,7 @@ def test_a_mutated_plan_is_refused_cleanly_or_gives_every_run_its_inputs(data):
 PLATFORMS_HEADER = (ROOT / "data" / "wdzj_platforms.csv").read_text(encoding="utf-8").splitlines()
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])

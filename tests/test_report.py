@@ -297,6 +297,7 @@ def _same(value, cell: str) -> None:
         assert str(value) == cell, (value, cell)
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_the_comparison_of_two_runs_shows_their_differences(results_folders, tmp_path):
     second = tmp_path / "dearer"
     assert main(["run", "scenarios/run_fund_pool.toml", "--set", "run.horizon_days=420", "--set",

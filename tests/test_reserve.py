@@ -265,6 +265,7 @@ def test_reserve_command_writes_tables_and_figures(tmp_path, capsys):
     assert months.probability.iloc[-1] == pytest.approx(1 - by_month.estimate.iloc[-1])
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_same_seed_same_study_on_one_worker_or_two(tmp_path):
     frames = []
     for executor, workers in [("local", 1), ("process", 2)]:

@@ -117,6 +117,7 @@ def test_a_guarantor_s_capital_is_sized_by_root_finding_because_of_its_leverage_
     assert not _guarantor_enough(_real_run(tasks[0], plan.unknown.key, short * 0.99))
 
 
+@pytest.mark.slow  # over 10 s: make test-slow (CI runs it after make test)
 def test_behind_a_guarantor_that_never_fails_no_reserve_is_needed(tmp_path):
     rich = {**SHORT, "platforms.0.guarantee.layers.0.capital_cny": 1e10,
             "platforms.0.guarantee.layers.0.leverage_limit": 100.0}
