@@ -37,11 +37,15 @@ def over_investors(serial, parallel, investors: int, group_start, *args):
     of the platforms whatever the ranges: the same bit for bit on any number of threads. A range
     of a few million investors' entries also stays in the cache.
     """
-    threads = numba.get_num_threads()
-    if threads == 1 or group_start[-1] < PARALLEL_MIN_POSITIONS:
+    if _serially(group_start):
         return serial(0, investors, group_start, *args)
-    bounds = np.linspace(0, investors, 4 * threads + 1).astype(np.int64)
+    bounds = np.linspace(0, investors, 4 * numba.get_num_threads() + 1).astype(np.int64)
     return parallel(bounds, group_start, *args)
+
+
+def _serially(group_start: np.ndarray) -> bool:
+    """Whether a book of positions runs serially: one thread, or a small book."""
+    return numba.get_num_threads() == 1 or group_start[-1] < PARALLEL_MIN_POSITIONS
 
 
 @numba.njit(cache=True)
@@ -53,10 +57,9 @@ def investors_in(investor, start, end, low, high):
 
 def _chunk_bounds(group_start: np.ndarray) -> np.ndarray | None:
     """Platform bounds of the parallel chunks (about equal positions each), or None: serial."""
-    threads = numba.get_num_threads()
-    if threads == 1 or group_start[-1] < PARALLEL_MIN_POSITIONS:
+    if _serially(group_start):
         return None
-    cuts = np.linspace(0, group_start[-1], 4 * threads + 1)[1:-1]
+    cuts = np.linspace(0, group_start[-1], 4 * numba.get_num_threads() + 1)[1:-1]
     inner = np.searchsorted(group_start, cuts)
     n = len(group_start) - 1
     return np.unique(np.concatenate([[0], np.minimum(inner, n), [n]])).astype(np.int64)
