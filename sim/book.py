@@ -1,10 +1,13 @@
 """The loan book (借款台账) and its notes (债权): every disbursed loan, owned by investors via notes.
 
-Layout: loans are appended in order of origination day and never move, so a loan's id is its row,
-and all loans originated on one day form one contiguous block of rows. With the 30-day month, the
-loans due today are exactly the blocks originated 30, 60, 90 ... days ago, so a day's servicing work
-is a few contiguous slices (DESIGN.md: memory layout matters as much as vectorising). A loan's notes
-are the rows ``note_start .. note_end`` of the note table, stored in the same order.
+Layout: loans are appended in order of origination day, so a loan's id is its row, and all loans
+originated on one day form one contiguous block of rows. A detailed platform's loans stay for the
+whole run; in an industry, a pooled platform's finished loans leave the book now and then
+(:meth:`LoanBook.drop`: its tracker holds their sums), and the rows after them move up, in order.
+With the 30-day month, the loans due today are exactly the blocks originated 30, 60, 90 ... days
+ago, so a day's servicing work is a few contiguous slices (DESIGN.md: memory layout matters as
+much as vectorising). A loan's notes are the rows ``note_start .. note_end`` of the note table,
+stored in the same order.
 """
 
 from __future__ import annotations
@@ -97,6 +100,9 @@ class LoanBook:
         self.block_start = np.zeros(n_days, dtype=np.int64)
         self.block_end = np.zeros(n_days, dtype=np.int64)
         self.today = None
+        self.renumbering: list = []  # f(new_row, kept) of each part that holds loans' rows
+        self.left = 0            # loans that left the book (drop)
+        self.first_new_row = 0   # rows from here on were appended since the last drop
 
     def __len__(self) -> int:
         return len(self.loans)
@@ -147,6 +153,38 @@ class LoanBook:
         self.block_end[index] = last
         return rows
 
+    def drop(self, leaving: np.ndarray) -> None:
+        """The loans where ``leaving`` (bool per row) is True leave the book; the others keep their order.
+
+        Only loans without notes may leave (the notes keep their rows): finished loans of pooled
+        platforms, whose sums the industry's tracker already holds (:meth:`sim.industry.part.
+        Industry.open_month`). A day's loans stay one block of rows. Every part that holds rows
+        is told their new numbers (``renumbering``: ``f(new_row, kept)``, see :func:`renumbered`).
+        """
+        loans = self.loans
+        if (loans.note_end[leaving] != loans.note_start[leaving]).any():
+            raise ValueError("a loan with notes cannot leave the loan book")
+        kept = ~leaving
+        self.left += int(np.count_nonzero(leaving))
+        new_row = np.concatenate([[0], np.cumsum(kept)])  # old row i is new row new_row[i]
+        loans.keep(kept)
+        self.block_start = new_row[self.block_start]
+        self.block_end = new_row[self.block_end]
+        self.first_new_row = len(loans)
+        for renumber in self.renumbering:
+            renumber(new_row, kept)
+
+    def serial(self, rows: np.ndarray) -> np.ndarray:
+        """Loans' numbers in order of lending, counting those that left: the row none leaving gives.
+
+        For keyed draws that must not move when loans leave. Only for rows appended since the
+        last :meth:`drop` (a new day's loans).
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and rows.min() < self.first_new_row:
+            raise ValueError("serial numbers are known only for loans appended since the last drop")
+        return rows + self.left
+
     def due_ranges(self, day: int, max_months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Row ranges due today and the instalment number due in each.
 
@@ -183,6 +221,12 @@ class LoanBook:
         """Sum of note balances of each loan (fen), for the audit."""
         running = np.concatenate([[0], np.cumsum(self.notes.balance_fen, dtype=np.int64)])
         return running[self.loans.note_end] - running[self.loans.note_start]
+
+
+def renumbered(rows: np.ndarray, new_row: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """``rows`` after :meth:`LoanBook.drop`: those still in the book, by their new numbers, in order."""
+    rows = np.asarray(rows, dtype=np.int64)
+    return new_row[rows[kept[rows]]]
 
 
 MAX_DUE_MONTHS = MAX_TERM_MONTHS + 13  # a term plus the longest arrears window (360 days) + 1

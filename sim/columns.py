@@ -70,6 +70,19 @@ class Columns:
             self._data[name] = grown
         self._capacity = capacity
 
+    def keep(self, kept: np.ndarray) -> None:
+        """Keep only the rows where ``kept`` (bool per row) is True, in their order.
+
+        Each column is copied into a fresh array of the same capacity, so the memory of the rows
+        that left goes back (the untouched spare rows take none).
+        """
+        n = int(np.count_nonzero(kept))
+        for name, old in self._data.items():
+            fresh = np.zeros(self._capacity, dtype=old.dtype)
+            fresh[:n] = old[: self._n][kept]
+            self._data[name] = fresh
+        self._n = n
+
     def row(self, index: int) -> dict:
         """One row as a plain dict (for readable single-agent views)."""
         if not 0 <= index < self._n:

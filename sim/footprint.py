@@ -23,7 +23,7 @@ NOTE_MONTHS_PER_SECOND = 2e7  # the servicing kernel on one core (docs/performan
 SECONDS_PER_DAY_OVERHEAD = 0.005  # a day's fixed cost in Python
 MAX_HOURS = 48.0            # past this a run is refused as absurdly long
 NOTES_CALIBRATION = 3.0     # notes per loan / (mean loan / median bid): 229 / 75 on the baseline
-BYTES_PER_INDUSTRY_INVESTOR = 1500  # peak memory an industry investor: 1.4 GB at 10^6, 5.9 GB at
+BYTES_PER_INDUSTRY_INVESTOR = 1500  # peak memory an industry investor: 2.2 GB at 1.5 x 10^6, 5.1 GB at
 #                                     5 x 10^6 (benchmarks/industry_run.py, docs/performance.md)
 SECONDS_PER_INDUSTRY_INVESTOR_DAY = 6e-8  # 10^6 investors x 1,080 days in about a minute
 

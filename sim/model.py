@@ -134,6 +134,8 @@ class P2PMarket(mesa.Model):
             self.industry.attach(self)
         self.book = LoanBook(-DAYS_PER_MONTH * MAX_TERM_MONTHS, self.horizon_days,
                              list(config.grades.names))
+        if self.industry is not None:
+            self.book.renumbering.append(self.industry.co_debt.renumber)
         self.treasury = Treasury(self.bookkeeper, self.investors)
         self.marketplace = Marketplace(self)
         self.servicing = Servicing(self)
@@ -208,6 +210,8 @@ class P2PMarket(mesa.Model):
         but large arrays: a worker running market after market would keep them all. Releasing
         the large tables frees their memory at once; the model cannot step afterwards.
         """
+        if self.book is not None:  # the parts told of renumbered rows hold the book too
+            self.book.renumbering.clear()
         self.book = self.borrowers = self.investors = self.industry = None
         self.marketplace = self.arrears = self.servicing = self.runs = None
         self.running = False

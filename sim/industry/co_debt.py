@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.book import renumbered
 from sim.kernels import ACTIVE, NEVER_PAYS
 from sim.randomness import keyed_uniforms
 
@@ -40,6 +41,19 @@ class CoDebtors:
         self.first_id_of_day: dict[int, int] = {}  # the first co-debtor id given on each day
         self.detailed_rows = np.zeros(0, dtype=np.int64)  # detailed platforms' loans ...
         self.detailed_ids = np.zeros(0, dtype=np.int64)   # ... and their co-debtors
+
+    def renumber(self, new_row: np.ndarray, kept: np.ndarray) -> None:
+        """Finished loans left the book (:meth:`LoanBook.drop`): the loans kept here, renumbered."""
+        size = self._size
+        still = kept[self._rows[:size]]
+        n = int(still.sum())
+        for name in ("_rows", "_ids", "_platform"):
+            column = getattr(self, name)
+            column[:n] = column[:size][still]
+        self._rows[:n] = new_row[self._rows[:n]]
+        self._size = n
+        self.detailed_ids = self.detailed_ids[kept[self.detailed_rows]]
+        self.detailed_rows = renumbered(self.detailed_rows, new_row, kept)
 
     @property
     def ids(self) -> np.ndarray:
@@ -82,9 +96,10 @@ class CoDebtors:
         if first >= self.next_id or not len(rows):
             return
         share = industry.config.channels.co_debt.share_of_loans
-        u = keyed_uniforms(industry.keys["co_debt"], rows, 1)
+        serial = industry.market.book.serial(rows)  # the draws do not move when loans leave
+        u = keyed_uniforms(industry.keys["co_debt"], serial, 1)
         joining = rows[u < share]
-        pick = keyed_uniforms(industry.keys["co_debt"], joining, 2)
+        pick = keyed_uniforms(industry.keys["co_debt"], serial[u < share], 2)
         ids = first + np.floor(pick * (self.next_id - first)).astype(np.int64)
         self.detailed_rows = np.concatenate([self.detailed_rows, joining])
         self.detailed_ids = np.concatenate([self.detailed_ids, ids])

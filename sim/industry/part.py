@@ -43,6 +43,7 @@ from sim.industry.population import (
     platforms_in_industry,
 )
 from sim.industry.tracker import Tracker
+from sim.kernels import ACTIVE
 from sim.kernels.positions import share as share_pro_rata
 from sim.ledger import WORLD, AccountKind, Memo
 from sim.randomness import keyed_uniforms, stream_key
@@ -59,6 +60,7 @@ INDUSTRY_STREAMS = ("platforms", "positions", "network", "failures", "failure_ty
 # buy-back of notes): unpaid beyond it is only waiting for loans to mature, which stresses no one
 LIQUIDITY_PROMISE = {"pure_intermediary": 0.2, "reserve_fund": 0.5, "guarantor_p2b": 0.5,
                      "online_offline": 0.5, "fund_pool": 1.0}
+FINISHED_SHARE_TO_DROP = 0.25  # finished pooled loans leave the book past this share of its rows
 CUSTODY_TRUST = 0.6  # a platform with bank custody sees 0.6x the panic withdrawals of one without
 POOL_BUFFER, POOL_TERM = 0.5, 2.0  # a fund pool keeps half the buffer and lends twice as long
 CASH, CLAIMS = AccountKind.INVESTOR_CASH, AccountKind.INVESTOR_CLAIMS
@@ -227,7 +229,8 @@ class Industry:
         return self.pooled & self.launched & self.operating
 
     def open_month(self, day: int) -> None:
-        """A month opens: tightenings that ran out end, the pooled platforms pay their costs."""
+        """A month opens: finished loans may leave the book, tightenings end, costs are paid."""
+        self.drop_finished_loans()
         expired = self.multiplier_until <= day
         self.hazard_multiplier[expired] = 1.0
         entrants.launch(self, day)
@@ -236,6 +239,18 @@ class Industry:
         cost[~(self.pooled & self.alive)] = 0
         paid = np.minimum(self.market.ledger.accounts[AccountKind.PLATFORM_CASH], cost)
         self.market.ledger.post(AccountKind.PLATFORM_CASH, WORLD, paid, Memo.OPERATING_COST)
+
+    def drop_finished_loans(self) -> None:
+        """The pooled platforms' finished loans leave the loan book once they are a quarter of it.
+
+        Repaid, prepaid, written off or sold: nothing reads them again (the tracker holds their
+        sums; recoveries wait as amounts), and a full industry lends a hundred million loans over
+        its years, four times what is ever outstanding (docs/performance.md).
+        """
+        loans = self.market.book.loans
+        finished = self.pooled[loans.platform] & (loans.status != ACTIVE)
+        if np.count_nonzero(finished) > FINISHED_SHARE_TO_DROP * len(loans):
+            self.market.book.drop(finished)
 
     def serviced(self, interest_net_fen: np.ndarray) -> None:
         """The pooled platforms' investors gain today's interest (net of the fee), pro rata."""

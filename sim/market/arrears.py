@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import kernels
+from sim.book import renumbered
 from sim.kernels import ACTIVE, ArrearsByDay, by_holder
 from sim.kernels import BuyOutTotals as B
 from sim.kernels import WriteOffTotals as W
@@ -39,6 +40,12 @@ class Arrears:
         self.missed_on: dict[int, np.ndarray] = {}       # rows that first missed on a day
         self.threshold_days = market.config.loans.default_after_days
         self.recoveries = PendingRecoveries(market)  # recoveries that come later (if a lag)
+        market.book.renumbering.append(self._renumber)
+
+    def _renumber(self, new_row: np.ndarray, kept: np.ndarray) -> None:
+        """Finished loans left the book (:meth:`LoanBook.drop`): the rows kept here, renumbered."""
+        self.missed_on = {day: renumbered(rows, new_row, kept)
+                          for day, rows in self.missed_on.items()}
 
     def by_first_miss(self) -> ArrearsByDay:
         """The counts as the kernels take them."""

@@ -73,9 +73,7 @@ def _append_with_pooled(market, detailed, pooled: dict) -> None:
         counts = np.concatenate([counts_d, np.zeros(n_pooled, dtype=np.int64)])
         note_investor, note_balance = investor_d, balance_d
     order = np.argsort(loans["orig_day"], kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[order]
-    note_rows = np.concatenate([np.arange(s, s + c) for s, c in zip(starts, counts[order])]
-                               + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    note_rows = _notes_in_order(counts, order)
     loans = {k: v[order] for k, v in loans.items()}
     rows = market.book.append(loans, counts[order], note_investor[note_rows],
                               note_balance[note_rows])
@@ -87,6 +85,14 @@ def _append_with_pooled(market, detailed, pooled: dict) -> None:
     market.industry.book_opening(loans["borrower"][is_pooled], loans["platform"][is_pooled],
                                  loans["balance_fen"][is_pooled],
                                  np.arange(rows.start, rows.stop)[is_pooled])
+
+
+def _notes_in_order(counts: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The note rows of loans taken in ``order``: each loan's ``counts`` notes, kept together."""
+    starts = (np.cumsum(counts) - counts)[order]
+    counts = counts[order].astype(np.int64)
+    first = np.cumsum(counts) - counts  # where each loan's notes begin in the new order
+    return (np.repeat(starts - first, counts) + np.arange(int(counts.sum()))).astype(np.int64)
 
 
 def _opening_book(market):

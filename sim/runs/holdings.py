@@ -33,6 +33,11 @@ class Holdings:
         self.record_next = np.zeros(1 << 16, dtype=RECORD)
         self.n_records = 0
         self.loans_linked = 0
+        book.renumbering.append(self._renumber)
+
+    def _renumber(self, new_row: np.ndarray, kept: np.ndarray) -> None:
+        """Finished loans left the book (none with notes): the loans linked so far, counted anew."""
+        self.loans_linked = int(new_row[self.loans_linked])
 
     def notes_of(self, sellers: np.ndarray, platform: int) -> np.ndarray:
         """Rows of the notes ``sellers`` hold on current loans of ``platform``, in book order."""
