@@ -20,7 +20,7 @@ from sim.agents.positions import Positions, draw_positions
 from sim.industry import draw_industry, load_hazard
 from sim.industry.hazard import HAZARD_FILE, OWNER_TYPES
 from sim.industry.population import BUSINESS_MODELS, PLATFORMS_FILE
-from sim.kernels.positions import request, settle, share
+from sim.kernels.positions import ask_deposit_settle, request, settle, share
 from sim.randomness import keyed_normals, keyed_uniforms
 
 from .conftest import ROOT
@@ -198,3 +198,33 @@ def test_requests_queue_a_share_of_what_is_not_yet_asked_for():
     deciding = np.array([True, True, True])  # a decision asks only where nobody waits already
     asked = request(group_start, balance, queued, since, np.array([1.0, 1.0]), 10, deciding)
     assert asked.tolist() == [0, 50] and queued.tolist() == [700, 1500, 50]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=5), st.data())
+def test_one_pass_asks_deposits_and_pays_as_the_three_steps_in_turn(sizes, data):
+    """The day's pass equals asking, then new money, then paying from cash plus the new money."""
+    group_start = _groups(sizes)
+    n, m = int(group_start[-1]), len(sizes)
+    balance = np.array(data.draw(st.lists(st.integers(0, 10**9), min_size=n, max_size=n)),
+                       dtype=np.int64)
+    queued = np.array([data.draw(st.integers(0, int(b))) for b in balance], dtype=np.int64)
+    since = np.where(queued > 0, 2, -1).astype(np.int32)
+    lending = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    fractions = st.lists(st.sampled_from([0.0, 0.003, 0.25, 1.0]), min_size=m, max_size=m)
+    share_, rate = np.array(data.draw(fractions)), np.array(data.draw(fractions)) / 10
+    cash = np.array(data.draw(st.lists(st.integers(0, 3 * 10**9), min_size=m, max_size=m)),
+                    dtype=np.int64)
+    paying = np.array(data.draw(st.lists(st.booleans(), min_size=m, max_size=m)), dtype=bool)
+    b, q, s = balance.copy(), queued.copy(), since.copy()
+    asked = request(group_start, b, q, s, share_, 5)
+    platform = np.repeat(np.arange(m), sizes)
+    new = np.where(lending, np.floor(b * rate[platform]), 0).astype(np.int64)
+    b += new
+    added = np.bincount(platform, new, minlength=m).astype(np.int64)
+    expected = (asked, added, *settle(group_start, b, q, s, cash + added, paying, lending))
+    got = ask_deposit_settle(group_start, balance, queued, since, lending, share_, rate, cash,
+                             paying, 5)
+    for mine, theirs in zip(got, expected, strict=True):
+        assert np.array_equal(mine, theirs)
+    assert np.array_equal(balance, b) and np.array_equal(queued, q) and np.array_equal(since, s)

@@ -4,11 +4,13 @@ Called once a day after the detailed platforms' runs (:meth:`sim.industry.part.I
 
 1. the day's gains and losses are shared among the positions; investors decide, by their trust
    and the one decision rule, to stop reinvesting, run or come back (:mod:`sim.runs.pooled`);
-2. requests (:func:`ask`): everything back where a platform winds down or failed; ordinary
-   withdrawals; a redemption gate caps them (the contagion channels act through trust, step 1);
-3. new money (:func:`deposit_new_money`), less as sentiment sours;
-4. payments (:func:`pay`), the oldest request first, from the investors' cash; the frightened
-   money flies to quality; then each platform's day in the one state machine (:func:`difficulty`).
+2. in one pass over the positions (:func:`ask_deposit_pay`): requests (:func:`todays_shares`),
+   everything back where a platform winds down or failed, ordinary withdrawals, a redemption
+   gate capping them (the contagion channels act through trust, step 1); new money
+   (:func:`new_money_rate`), less as sentiment sours; payments, the oldest request first, from
+   the investors' cash;
+3. the frightened money flies to quality; each platform's day in the one state machine
+   (:func:`difficulty`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.industry import failures, investors
-from sim.kernels.positions import deposit, settle
+from sim.kernels.positions import ask_deposit_settle
 from sim.kernels.positions import request as request_kernel
 from sim.ledger import WORLD, AccountKind, Memo
 from sim.runs.pooled import cash_share
@@ -28,9 +30,7 @@ def liquidity_day(industry, day: int) -> None:
     """Requests, deposits and payments of the pooled platforms' investors; their states."""
     industry.share()
     decided(industry, day)
-    ask(industry, day)
-    deposit_new_money(industry)
-    pay(industry, day)
+    ask_deposit_pay(industry, day)
 
 
 def decided(industry, day: int) -> None:
@@ -49,40 +49,80 @@ def decided(industry, day: int) -> None:
         industry.request({"ran": np.where(industry.open_pooled, 1.0, 0.0)}, day, asking=running)
 
 
-def ask(industry, day: int) -> None:
-    """Today's requests: everything where a platform winds down or failed, shares elsewhere."""
+def ask_deposit_pay(industry, day: int) -> None:
+    """Today's requests, new money and payments in one pass over the positions; then the states.
+
+    Requests (:func:`todays_shares`) are capped by the redemption gate; new money comes on the
+    normal platforms (:func:`new_money_rate`); the queues are paid from the investors' cash, the
+    oldest request first (:func:`sim.kernels.positions.ask_deposit_settle`). The frightened money
+    flies to quality; then each platform's day in the one state machine (:func:`difficulty`).
+    """
+    shares = todays_shares(industry)
+    pos, ledger = industry.positions, industry.market.ledger
+    asked, new, paid, left, idle = ask_deposit_settle(
+        pos.group_start, pos.balance_fen, pos.queued_fen, pos.queued_since, pos.lending,
+        gated(industry, shares), new_money_rate(industry), ledger.accounts[CASH], industry.pooled,
+        day)
+    record_asked(industry, asked, {reason: share for reason, share in shares.items()
+                             if reason != "failed"})  # a failed platform's: no reason recorded
+    ledger.post(WORLD, CASH, new, Memo.DEPOSIT)
+    industry.tracker.add("deposits", new.sum(), new)
+    industry.queued_left = left
+    ledger.post(CASH, WORLD, paid, Memo.WITHDRAWAL)
+    industry.tracker.add("withdrawals", paid.sum(), paid)
+    normal = industry.pooled & industry.operating
+    investors.fly_to_quality(industry, np.where(normal, idle, paid))  # the frightened money
+    difficulty(industry, day, left)
+
+
+def todays_shares(industry) -> dict[str, np.ndarray]:
+    """Per reason, the share of its free balance each position asks back today, per platform.
+
+    Everything where a platform failed (``failed``) or regulators wind it down (``regulators``);
+    ordinary withdrawals (``withdrawal_daily``) on the normal ones. The contagion channels act
+    through trust (:mod:`sim.runs.pooled`), not here.
+    """
     normal = industry.pooled & industry.operating
     failed = industry.pooled & ~normal & ~industry.banned
-    if failed.any():  # everything back from a failed platform: no reason recorded
-        request(industry, {"failed": np.where(failed, 1.0, 0.0)}, day, record=False)
-    request(industry, {"regulators": np.where(industry.pooled & industry.banned, 1.0, 0.0),
-                       "ordinary": np.where(normal, industry.config.behaviour.withdrawal_daily,
-                                            0.0)}, day)
+    return {"failed": np.where(failed, 1.0, 0.0),
+            "regulators": np.where(industry.pooled & industry.banned, 1.0, 0.0),
+            "ordinary": np.where(normal, industry.config.behaviour.withdrawal_daily, 0.0)}
 
 
 def request(industry, shares: dict[str, np.ndarray], day: int, record: bool = True,
             asking: np.ndarray | None = None) -> None:
     """Positions ask back ``sum(shares)`` of their free balance, per platform; it queues.
 
-    With ``asking`` (bool per position) only those ask that are not already waiting. The redemption gate
-    refuses what exceeds its share of a platform's money today. What was asked for each reason
-    (the keys of ``shares``) is recorded in proportion to its share
-    (:class:`sim.runs.contagion.RequestLog`) unless ``record`` is False.
+    With ``asking`` (bool per position) only those ask that are not already waiting. The
+    redemption gate refuses what exceeds its share of a platform's money today (:func:`gated`).
+    What was asked is recorded by reason (:func:`record_asked`) unless ``record`` is False.
     """
+    pos = industry.positions
+    asked = request_kernel(pos.group_start, pos.balance_fen, pos.queued_fen, pos.queued_since,
+                           gated(industry, shares), day, asking)
+    if record:
+        record_asked(industry, asked, shares)
+
+
+def gated(industry, shares: dict[str, np.ndarray]) -> np.ndarray:
+    """Per platform, the share of the free balance asked: ``sum(shares)``, capped by the gate."""
     total = np.minimum(sum(shares.values()), 1.0)
     if industry.config.policies.redemption_gate_daily < 1.0:
         free = industry.positions.platform_totals_fen(industry.positions.balance_fen
                                                       - industry.positions.queued_fen)
         total = np.minimum(total, gate_room(industry, free * total) * total)
-    pos = industry.positions
-    asked = request_kernel(pos.group_start, pos.balance_fen, pos.queued_fen, pos.queued_since,
-                           total, day, asking)
-    if not record:
-        return
+    return total
+
+
+def record_asked(industry, asked_fen: np.ndarray, shares: dict[str, np.ndarray]) -> None:
+    """What was asked per platform (fen), recorded by reason in proportion to each one's share.
+
+    :class:`sim.runs.contagion.RequestLog`; a platform none of ``shares`` asks of records nothing.
+    """
     summed = sum(shares.values())
     for reason, share in shares.items():
         part = np.divide(share, summed, out=np.zeros(industry.n), where=summed > 0)
-        industry.requests.add(reason, np.floor(asked * part).astype(np.int64))
+        industry.requests.add(reason, np.floor(asked_fen * part).astype(np.int64))
 
 
 def gate_room(industry, asked_fen: np.ndarray) -> np.ndarray:
@@ -99,29 +139,15 @@ def gate_room(industry, asked_fen: np.ndarray) -> np.ndarray:
                                      where=asked_fen > 0))
 
 
-def deposit_new_money(industry) -> None:
-    """New money on the normal pooled platforms, less as sentiment sours (for the weaker more)."""
-    pos = industry.positions
+def new_money_rate(industry) -> np.ndarray:
+    """Per platform, the daily new money of a lending position: less as sentiment sours.
+
+    ``deposit_daily``, cut by the sentiment for the weaker platforms more; only on the normal
+    pooled platforms.
+    """
     rate = industry.config.behaviour.deposit_daily * np.maximum(
         1.0 - industry.sentiment * industry.vulnerability, 0.0)
-    rate = np.where(industry.pooled & industry.operating, rate, 0.0)
-    new = deposit(pos.group_start, pos.balance_fen, rate, pos.lending)
-    industry.market.ledger.post(WORLD, CASH, new, Memo.DEPOSIT)
-    industry.tracker.add("deposits", new.sum(), new)
-
-
-def pay(industry, day: int) -> None:
-    """Queues paid from each platform's investor cash, oldest first; then the states move."""
-    pos = industry.positions
-    paid, left, idle = settle(pos.group_start, pos.balance_fen, pos.queued_fen,
-                              pos.queued_since, industry.market.ledger.accounts[CASH],
-                              industry.pooled, pos.lending)
-    industry.queued_left = left
-    industry.market.ledger.post(CASH, WORLD, paid, Memo.WITHDRAWAL)
-    industry.tracker.add("withdrawals", paid.sum(), paid)
-    normal = industry.pooled & industry.operating
-    investors.fly_to_quality(industry, np.where(normal, idle, paid))  # the frightened money
-    difficulty(industry, day, left)
+    return np.where(industry.pooled & industry.operating, rate, 0.0)
 
 
 def difficulty(industry, day: int, unpaid_fen: np.ndarray) -> None:

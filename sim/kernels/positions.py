@@ -199,49 +199,27 @@ def share(group_start, balance, queued, gain, loss):
 
 
 @numba.njit(cache=True)
-def _deposit_range(first, last, group_start, balance, rate, lending, added):
-    """Platforms ``first .. last`` of :func:`deposit`."""
-    for g in range(first, last):
-        r = rate[g]
-        if r <= 0.0:
-            continue
-        total = np.int64(0)
-        for i in range(group_start[g], group_start[g + 1]):
-            if not lending[i]:
-                continue
-            new = np.int64(math.floor(balance[i] * r))
-            balance[i] += new
-            total += new
-        added[g] = total
-
-
-@numba.njit(cache=True, parallel=True)
-def _deposit_chunks(bounds, *args):
-    for c in numba.prange(len(bounds) - 1):
-        _deposit_range(bounds[c], bounds[c + 1], *args)
-
-
-def deposit(group_start, balance, rate, lending):
-    """Each lending position of platform ``p`` adds ``floor(balance * rate[p])`` of new money.
-
-    Positions that stopped reinvesting (``lending`` False) add nothing. Returns the new money per
-    platform (fen).
-    """
-    added = np.zeros(len(group_start) - 1, dtype=np.int64)
-    over_platforms(_deposit_range, _deposit_chunks, group_start, balance, rate, lending, added)
-    return added
-
-
-@numba.njit(cache=True)
-def _settle_range(first, last, group_start, balance, queued, queued_since, cash, paying, lending,
-                  paid, left, idle):
-    """Platforms ``first .. last`` of :func:`settle`."""
+def _ask_deposit_settle_range(first, last, group_start, balance, queued, queued_since, lending,
+                              share, rate, cash, paying, day, asked, added, paid, left, idle):
+    """Platforms ``first .. last`` of :func:`ask_deposit_settle`: one pass over a slice, then its queue."""
     for g in range(first, last):
         start, end = group_start[g], group_start[g + 1]
+        s, r = share[g], rate[g]
         owed = np.int64(0)
         for i in range(start, end):
+            if s > 0.0:  # the request (提现申请) of the free balance
+                part = np.int64(math.floor((balance[i] - queued[i]) * s))
+                if part > 0:
+                    if queued[i] == 0:
+                        queued_since[i] = day
+                    queued[i] += part
+                    asked[g] += part
+            if r > 0.0 and lending[i]:  # new money, on the balance before today's payment
+                new = np.int64(math.floor(balance[i] * r))
+                balance[i] += new
+                added[g] += new
             owed += queued[i]
-        budget = min(cash[g], owed) if paying[g] else np.int64(0)
+        budget = min(cash[g] + added[g], owed) if paying[g] else np.int64(0)
         if budget == owed:  # the usual day: everything asked is paid
             for i in range(start, end):
                 if queued[i]:
@@ -257,26 +235,46 @@ def _settle_range(first, last, group_start, balance, queued, queued_since, cash,
 
 
 @numba.njit(cache=True, parallel=True)
-def _settle_chunks(bounds, *args):
+def _ask_deposit_settle_chunks(bounds, *args):
     for c in numba.prange(len(bounds) - 1):
-        _settle_range(bounds[c], bounds[c + 1], *args)
+        _ask_deposit_settle_range(bounds[c], bounds[c + 1], *args)
+
+
+def ask_deposit_settle(group_start, balance, queued, queued_since, lending, share, rate, cash,
+                       paying, day):
+    """A pooled day's requests, new money and payments, in one pass over each platform's positions.
+
+    In place, position by position, as three passes would give them:
+
+    1. each position asks back ``floor(free * share[p])`` (提现申请; ``free`` is the balance not
+       yet asked for) and queues; the day asked is kept where nothing was queued before;
+    2. each lending position (``lending`` True) adds ``floor(balance * rate[p])`` of new money;
+    3. each paying platform's queue is paid from its investors' cash (``cash[p]`` plus the new
+       money, fen): ``min(cash, queued)``, the oldest request first, the requests of one day
+       sharing what is left pro rata (a failed platform's collections, which everyone asked for on
+       the day it failed, are shared pro rata) (提现). What is paid leaves the balances.
+
+    Returns (asked, new money, paid, still queued, paid to positions that stopped reinvesting)
+    per platform, fen.
+    """
+    n = len(group_start) - 1
+    asked, added, paid, left, idle = (np.zeros(n, dtype=np.int64) for _ in range(5))
+    over_platforms(_ask_deposit_settle_range, _ask_deposit_settle_chunks, group_start, balance,
+                   queued, queued_since, lending, np.asarray(share, dtype=np.float64),
+                   np.asarray(rate, dtype=np.float64), cash, paying, day, asked, added, paid, left,
+                   idle)
+    return asked, added, paid, left, idle
 
 
 def settle(group_start, balance, queued, queued_since, cash, paying, lending):
     """Pay each paying platform's queue from its investors' ``cash`` (fen), in place (提现).
 
-    What can be paid is ``min(cash[p], queued)``: the oldest request first, the requests of one
-    day sharing what is left pro rata (so a failed platform's collections, which everyone asked
-    for on the day it failed, are shared pro rata). What is paid leaves the positions' balances
-    and requests. Returns (paid, still queued, paid to positions that stopped reinvesting
-    (``lending`` False)) per platform, fen.
+    :func:`ask_deposit_settle` with nobody asking and no new money. Returns (paid, still queued,
+    paid to positions that stopped reinvesting) per platform, fen.
     """
-    paid = np.zeros(len(group_start) - 1, dtype=np.int64)
-    left = np.zeros(len(group_start) - 1, dtype=np.int64)
-    idle = np.zeros(len(group_start) - 1, dtype=np.int64)
-    over_platforms(_settle_range, _settle_chunks, group_start, balance, queued, queued_since, cash, paying,
-         lending, paid, left, idle)
-    return paid, left, idle
+    none = np.zeros(len(group_start) - 1)
+    return ask_deposit_settle(group_start, balance, queued, queued_since, lending, none, none,
+                              cash, paying, -1)[2:]
 
 
 @numba.njit(cache=True)
