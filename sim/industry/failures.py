@@ -22,7 +22,8 @@ from sim.runs.failure import reachable_kinds, taken_by_operators
 from sim.runs.states import RunState
 from sim.scenario.industry import month_index
 
-CAUSES = ("background", "regulators", "named", "run")  # run: froze withdrawals (提现困难)
+CAUSES = ("background", "regulators", "named", "run", "costs")  # run: froze withdrawals (提现困难);
+# costs: could not pay its costs, its owners' capital spent (as a detailed platform's treasury)
 # the chance a borrower of a failed platform still pays an instalment, by type of failure
 KEEPS_PAYING = {"停业": 0.7, "跑路": 0.3, "提现困难": 0.6, "经侦介入": 0.5, "转型": 0.8}
 ORDERLY_KEEPS_PAYING = 0.95  # wound down in an orderly exit (良性退出)

@@ -48,6 +48,7 @@ from sim.kernels.positions import share as share_pro_rata
 from sim.ledger import WORLD, AccountKind, Memo
 from sim.randomness import keyed_uniforms, stream_key
 from sim.runs import contagion
+from sim.runs.liquidity import own_cash_cover
 from sim.runs.states import RunState
 from sim.scenario.industry import month_index
 
@@ -137,6 +138,7 @@ class Industry:
         self.gain = np.zeros(n, dtype=np.int64)  # today's interest, recoveries and cover, fen ...
         self.loss = np.zeros(n, dtype=np.int64)  # ... and losses, shared among the investors once
         self.queued_left = np.zeros(n, dtype=np.int64)  # requests left unpaid today, fen
+        self.capital_called_fen = np.zeros(n, dtype=np.int64)  # owners' capital calls (增资), fen
         model = self.platforms.business_model
         fund_pool = model == BUSINESS_MODELS.index("fund_pool")
         behaviour = cfg.behaviour
@@ -234,11 +236,27 @@ class Industry:
         expired = self.multiplier_until <= day
         self.hazard_multiplier[expired] = 1.0
         entrants.launch(self, day)
-        claims = self.market.ledger.accounts[CLAIMS]
-        cost = np.floor(claims * self.config.behaviour.operating_cost_monthly).astype(np.int64)
-        cost[~(self.pooled & self.alive)] = 0
-        paid = np.minimum(self.market.ledger.accounts[AccountKind.PLATFORM_CASH], cost)
-        self.market.ledger.post(AccountKind.PLATFORM_CASH, WORLD, paid, Memo.OPERATING_COST)
+        self.pay_costs()
+
+    def pay_costs(self) -> None:
+        """The pooled platforms' month of costs, by the one rule of a detailed platform's treasury.
+
+        ``operating_cost_monthly`` of the outstanding book, from the platform's own cash; where it
+        is short, the owners put in what it lacks (增资) up to the platform's registered capital
+        (注册资本) over the run (:func:`sim.runs.liquidity.own_cash_cover`); a platform still
+        short cannot pay its costs and fails (停业). A failed platform winding down still pays.
+        """
+        ledger = self.market.ledger
+        cost = np.floor(ledger.accounts[CLAIMS] * self.config.behaviour.operating_cost_monthly)
+        cost = np.where(self.pooled & self.alive, cost, 0).astype(np.int64)
+        room = np.floor(self.platforms.registered_capital_cny * 100).astype(np.int64) \
+            - self.capital_called_fen
+        called, paid, unpaid = own_cash_cover(ledger.accounts[AccountKind.PLATFORM_CASH], cost,
+                                              room)
+        ledger.post(WORLD, AccountKind.PLATFORM_CASH, called, Memo.CAPITAL_CALL)
+        self.capital_called_fen += called
+        ledger.post(AccountKind.PLATFORM_CASH, WORLD, paid, Memo.OPERATING_COST)
+        failures.mark(self, (unpaid > 0) & self.pooled & self.operating, "costs", "停业")
 
     def drop_finished_loans(self) -> None:
         """The pooled platforms' finished loans leave the loan book once they are a quarter of it.

@@ -16,32 +16,49 @@ from sim.ledger import WORLD, AccountKind, Memo
 CASH, POOL = AccountKind.PLATFORM_CASH, AccountKind.POOL_CASH
 
 
-def capital_call(market, platform, need_fen: int) -> int:
-    """Owners put in up to ``need_fen`` (within ``capital_call_limit_cny``); what they put in."""
+def own_cash_cover(cash_fen, cost_fen, room_fen):
+    """The one rule of paying from a platform's own cash, for one platform or a vector of them (fen).
+
+    Where the cash is short of the cost, the owners put in what it lacks (增资, a capital call),
+    within ``room_fen`` (what they would still put in); what even that leaves unpaid fails the
+    platform ("cannot pay its costs"). Returns (called, paid, unpaid).
+    """
+    short = np.maximum(np.subtract(cost_fen, cash_fen), 0)
+    called = np.minimum(short, np.maximum(room_fen, 0))
+    paid = np.minimum(cost_fen, np.add(cash_fen, called))
+    return called, paid, np.subtract(cost_fen, paid)
+
+
+def capital_room_fen(platform, need_fen: int) -> int:
+    """What a detailed platform's owners would still put in: ``capital_call_limit_cny`` less calls so far.
+
+    A negative limit is no limit: they put in whatever is needed (``need_fen``).
+    """
     limit_cny = platform.config.liquidity.capital_call_limit_cny
-    room = need_fen if limit_cny < 0 else round(limit_cny * 100) - platform.run.capital_called_fen
-    amount = int(max(0, min(need_fen, room)))
-    if amount:
-        market.bookkeeper.move(platform, WORLD, CASH, amount, Memo.CAPITAL_CALL)
-        platform.run.capital_called_fen += amount
+    return need_fen if limit_cny < 0 else round(limit_cny * 100) - platform.run.capital_called_fen
+
+
+def capital_call(market, platform, amount_fen: int) -> None:
+    """Owners put ``amount_fen`` in (增资), booked and counted against their limit."""
+    if amount_fen:
+        market.bookkeeper.move(platform, WORLD, CASH, amount_fen, Memo.CAPITAL_CALL)
+        platform.run.capital_called_fen += amount_fen
         if platform.run.first_capital_call_day is None:
             platform.run.first_capital_call_day = market.day
-    return amount
 
 
 def pay_from_own_cash(market, platform, kind: AccountKind, amount_fen: int, memo: Memo,
                       detail: str = "") -> int:
     """Pay ``amount_fen`` from the platform's own cash into ``kind``; what could be paid (fen).
 
-    Where the cash is short, owners are asked for capital first (:func:`capital_call`).
+    Where the cash is short, owners are asked for capital first (:func:`own_cash_cover`).
     """
     books = market.bookkeeper
-    short = amount_fen - books.balance(platform, CASH)
-    if short > 0:
-        capital_call(market, platform, short)
-    paid = min(amount_fen, books.balance(platform, CASH))
-    books.move(platform, CASH, kind, paid, memo, detail)
-    return paid
+    cash = books.balance(platform, CASH)
+    called, paid, _ = own_cash_cover(cash, amount_fen, capital_room_fen(platform, amount_fen))
+    capital_call(market, platform, int(called))
+    books.move(platform, CASH, kind, int(paid), memo, detail)
+    return int(paid)
 
 
 def raise_pool_cash(market, platform, need_fen: int) -> bool:
