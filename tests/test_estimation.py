@@ -34,7 +34,7 @@ held_out_months = {held}
 fixed = {{ "industry.platforms" = 90, "industry.investors" = 5000, "run.horizon_days" = 750 }}
 
 [[parameters]]
-key = "industry.channels.sentiment.withdrawal_multiplier"
+key = "industry.channels.sentiment.wear_multiplier"
 start = {start}
 bounds = [2.0, 12.0]
 

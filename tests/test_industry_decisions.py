@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +33,7 @@ from .conftest import ROOT
 THUNDERSTORM = ROOT / "scenarios" / "thunderstorm_2018.toml"
 QUIET = {"industry.platforms": 100, "industry.investors": 6000, "industry.events": [],
          **{f"industry.channels.{c}.enabled": False for c in CHANNELS if c != "sentiment"},
-         "industry.channels.sentiment.withdrawal_multiplier": 0.0,
+         "industry.channels.sentiment.wear_multiplier": 0.0,
          "industry.channels.sentiment.impact": 0.0,
          "industry.channels.sentiment.news_per_failure": 0.0,
          "industry.channels.sentiment.decay_daily": 1.0,
@@ -125,6 +126,20 @@ def test_the_pooled_decisions_old_keys_are_refused_naming_what_replaced_them(tmp
     error = capsys.readouterr().err
     assert code == 2 and "stop_sensitivity" in error and "stop_reinvest_margin" in error
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("old, new", [
+    ("industry.channels.shared_investors.pull_share=0.2", "trust_lost"),
+    ("industry.channels.network.pull_share=0", "trust_lost"),
+    ("industry.channels.sentiment.withdrawal_multiplier=5", "wear_multiplier"),
+    ("industry.channels.co_debt.withdrawal_multiplier=0", "wear_multiplier")])
+def test_the_channels_old_key_names_are_refused_naming_the_new_ones(tmp_path, capsys, old, new):
+    from sim.cli import main
+
+    code = main(["run", str(THUNDERSTORM), "--set", old, "--out", str(tmp_path / "out")])
+    error = capsys.readouterr().err
+    assert code == 2 and old.split("=")[0].split(".")[-1] in error and f"renamed {new}" in error
+    assert "Traceback" not in error and not (tmp_path / "out").exists()
 
 
 def test_stopping_reinvestment_lowers_investors_and_lending_while_the_balance_only_runs_off():

@@ -73,7 +73,7 @@ def test_a_posting_that_would_overdraw_a_platform_is_refused():
 
 
 def test_a_failure_costs_trust_where_its_investors_also_hold_money_and_nowhere_else():
-    """Shared investors (连锁挤兑): the failed platform's investors lose pull_share of their trust.
+    """Shared investors (连锁挤兑): the failed platform's investors lose trust_lost of their trust.
 
     In every other open platform they hold, at once; nobody else loses any; the channel itself
     asks for no money (what they do is the decision rule's, from the next day).

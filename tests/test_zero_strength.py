@@ -21,15 +21,15 @@ NO_NEWS = {f"industry__events__{i}__news": 0.0 for i in range(5)}  # the news en
 ON = {"runs__enabled": True, "industry__behaviour__flight_share": 0.3}  # the decisions on
 
 PAIRS = {
-    "shared_investors": ({"industry__channels__shared_investors__pull_share": 0.0},
+    "shared_investors": ({"industry__channels__shared_investors__trust_lost": 0.0},
                          {"industry__channels__shared_investors__enabled": False}),
-    "network": ({"industry__channels__network__pull_share": 0.0},
+    "network": ({"industry__channels__network__trust_lost": 0.0},
                 {"industry__channels__network__enabled": False}),
     "sentiment": ({"industry__channels__sentiment__impact": 0.0,
                    "industry__channels__sentiment__news_per_failure": 0.0, **NO_NEWS},
                   {"industry__channels__sentiment__enabled": False, **NO_NEWS}),
     "co_debt": ({"industry__channels__co_debt__stop_probability": 0.0,
-                 "industry__channels__co_debt__withdrawal_multiplier": 0.0},
+                 "industry__channels__co_debt__wear_multiplier": 0.0},
                 {"industry__channels__co_debt__enabled": False}),
     "entrants": ({"industry__entrants__rate_multiplier": 0.0},
                  {"industry__entrants__enabled": False}),

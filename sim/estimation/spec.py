@@ -14,7 +14,7 @@ held_out_months = ["2017-05", "2017-06"]   # kept out of the fit, checked afterw
 fixed = { "industry.platforms" = 300 }     # overrides applied to every run
 
 [[parameters]]
-key = "industry.channels.sentiment.withdrawal_multiplier"
+key = "industry.channels.sentiment.wear_multiplier"
 start = 6.8
 bounds = [2.0, 14.0]
 

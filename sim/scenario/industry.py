@@ -43,6 +43,11 @@ DETAILED_ONLY = {
     "notes": "notes per loan are kept only for detailed platforms",
 }
 """Keys a pooled platform cannot have, and why: they belong to a platform of full detail."""
+RENAMED = {"pull_share": "trust_lost (the share of trust, 0-1, the investors it reaches lose; the "
+                         "decision rule turns lost trust into stopping and runs)",
+           "withdrawal_multiplier": "wear_multiplier (how fast the channel wears trust away; "
+                                    "it asks for no money itself)"}
+"""Keys of the contagion channels renamed when the channels came to act on trust (issue 41)."""
 
 
 class _Section(BaseModel):
@@ -57,6 +62,9 @@ class _Section(BaseModel):
                 if key in data and key not in cls.model_fields:
                     raise ValueError(f"{key}: {why}; give it to one of the scenario's [[platforms]] "
                                      f"(a platform in full detail), not to the pooled industry")
+            for key, now in RENAMED.items():
+                if key in data and key not in cls.model_fields:
+                    raise ValueError(f"{key}: renamed {now}")
         return data
 
 
@@ -119,7 +127,7 @@ class SharedInvestors(_Section):
     """连锁挤兑: an investor hit by a failure loses trust in the other platforms they hold."""
 
     enabled: bool = True
-    pull_share: Probability = Field(0.3, description="trust (0-1) lost in each other platform "
+    trust_lost: Probability = Field(0.3, description="trust (0-1) lost in each other platform "
                                     "they hold, on every platform alike; the decision rule acts")
 
 
@@ -127,7 +135,7 @@ class NetworkChannel(_Section):
     """The social network ([runs.network]): an investor hit tells their friends, who lose trust too."""
 
     enabled: bool = True
-    pull_share: Probability = Field(0.15, description="trust (0-1) a friend loses in each platform "
+    trust_lost: Probability = Field(0.15, description="trust (0-1) a friend loses in each platform "
                                     "they hold")
 
 
@@ -139,8 +147,8 @@ class Sentiment(_Section):
                           "money on platforms that failed today")
     news_per_failure: Probability = Field(0.01, description="added by each failure, whatever its size")
     decay_daily: Probability = Field(0.97)
-    withdrawal_multiplier: float = Field(4.0, ge=0.0, le=100.0, description="trust lost a day: "
-                                         "ordinary withdrawals × this × sentiment × vulnerability")
+    wear_multiplier: float = Field(4.0, ge=0.0, le=100.0, description="trust lost a day: "
+                                   "withdrawal_daily × this × sentiment × vulnerability")
 
 
 class Regulators(_Section):
@@ -157,7 +165,7 @@ class CoDebt(_Section):
     loans_per_borrower: int = Field(3, ge=2, le=20, description="loans such a borrower takes at once, "
                                     "on as many platforms")
     stop_probability: Probability = Field(0.5, description="such a borrower stops paying everywhere")
-    withdrawal_multiplier: float = Field(
+    wear_multiplier: float = Field(
         3.0, ge=0.0, le=100.0, description="the investors of a platform losing money to such "
         "borrowers lose this × the month's loss rate of trust, a 30th of it a day")
 
