@@ -43,10 +43,8 @@ DETAILED_ONLY = {
     "notes": "notes per loan are kept only for detailed platforms",
 }
 """Keys a pooled platform cannot have, and why: they belong to a platform of full detail."""
-RENAMED = {"pull_share": "trust_lost (the share of trust, 0-1, the investors it reaches lose; the "
-                         "decision rule turns lost trust into stopping and runs)",
-           "withdrawal_multiplier": "wear_multiplier (how fast the channel wears trust away; "
-                                    "it asks for no money itself)"}
+RENAMED = {"pull_share": "trust_lost (the trust, 0-1, the investors it reaches lose)",
+           "withdrawal_multiplier": "wear_multiplier (how fast it wears trust away)"}
 """Keys of the contagion channels renamed when the channels came to act on trust (issue 41)."""
 
 
@@ -62,9 +60,8 @@ class _Section(BaseModel):
                 if key in data and key not in cls.model_fields:
                     raise ValueError(f"{key}: {why}; give it to one of the scenario's [[platforms]] "
                                      f"(a platform in full detail), not to the pooled industry")
-            for key, now in RENAMED.items():
-                if key in data and key not in cls.model_fields:
-                    raise ValueError(f"{key}: renamed {now}")
+            for key in set(RENAMED) & set(data) - set(cls.model_fields):
+                raise ValueError(f"{key}: renamed {RENAMED[key]}")
         return data
 
 
