@@ -41,6 +41,7 @@ PINNED = 0.5       # a 95 % interval narrower than this share of the bounds: pin
 CHI2_95 = 3.841458820694124  # the distance's rise at a 95 % profile interval (one parameter)
 PROFILE_POINTS = 81  # values of a parameter its profile is computed at, across the search's box
 REFINE_HALF_WIDTH = 0.15  # the refinement's box: 15 % of the bounds either side of the estimate
+IDENTIFIED_Z = 2.0  # a direction the data see moves the fitted moments this many errors or more
 
 
 def design(points: int, dimensions: int, seed: int) -> np.ndarray:
@@ -157,6 +158,24 @@ def uncertainty(emulator: Emulator, x: np.ndarray, weight: np.ndarray) -> tuple[
     return se, se < 0.35
 
 
+def identification(emulator: Emulator, x: np.ndarray, weight: np.ndarray) -> dict:
+    """What the fitted moments pin down at ``x``: the weighted Jacobian's singular values.
+
+    The Jacobian is the emulated moments' slopes in standard errors (``sqrt(weight)``) per whole
+    range of each parameter. A direction whose singular value is below :data:`IDENTIFIED_Z` moves
+    no moment by that many standard errors across the bounds: the data do not see it. ``rank`` is
+    how many directions they see, ``condition`` the largest singular value over the smallest
+    (None when that is 0).
+    """
+    jacobian = emulator.slopes(x) * np.sqrt(weight)[:, None]
+    values = np.linalg.svd(jacobian, compute_uv=False)
+    values = np.concatenate([values, np.zeros(len(x) - len(values))])  # fewer moments than x
+    return {"singular_values": [float(v) for v in values],
+            "rank": int((values > IDENTIFIED_Z).sum()), "parameters": len(x),
+            "moments": int(jacobian.shape[0]),
+            "condition": float(values[0] / values[-1]) if values[-1] > 0 else None}
+
+
 def estimate(x: np.ndarray, y: np.ndarray, target: np.ndarray, weight: np.ndarray,
              start: np.ndarray, box: tuple[np.ndarray, np.ndarray] | None = None,
              profile: bool = True) -> dict:
@@ -177,7 +196,8 @@ def estimate(x: np.ndarray, y: np.ndarray, target: np.ndarray, weight: np.ndarra
     return {"x": found, "distance": distance, "se": se,
             "pinned": (highs - lows < PINNED) & ~truncated, "truncated": truncated,
             "profile_low": lows, "profile_high": highs, "r2": emulator.r2,
-            "emulated": emulator(found)[0]}
+            "emulated": emulator(found)[0],
+            "identification": identification(emulator, found, weight)}
 
 
 def truncated_at_box(lows: np.ndarray, highs: np.ndarray,

@@ -23,6 +23,9 @@ fit = ["balance_change", "wave_problem_ratio"]
 held_out = ["balance_change", "investor_change"]
 ```
 
+A ``[synthetic]`` section (``seed``, ``truth``: every parameter's value) replaces the data by one
+run of the scenario at those values, for a recovery check (``estimation/recovery_2018.toml``).
+
 Everything is checked before a run starts (:class:`EstimationError`, exit code 2 from the command
 line, nothing written): a moment that is not in the registry (:data:`sim.estimation.moments.
 MOMENTS`), a month outside the data's, bounds that exclude the start, a held-out period that
@@ -129,12 +132,42 @@ class MomentsConfig(_Section):
         return self
 
 
+class SyntheticConfig(_Section):
+    """A recovery check: the "data" are one run of the scenario at known values, not WDZJ's.
+
+    ``truth`` gives every estimated parameter's value; ``seed`` the run's (its own, not one of the
+    design's). The estimation then says whether each value is inside its 95 % interval.
+    """
+
+    seed: int = Field(ge=0)
+    truth: dict[str, float]
+
+
 class Estimation(_Section):
     """A whole estimation file."""
 
     estimation: EstimationConfig
     parameters: list[ParameterConfig] = Field(min_length=1)
     moments: MomentsConfig
+    synthetic: SyntheticConfig | None = None
+
+    @model_validator(mode="after")
+    def _truth(self):
+        if self.synthetic is None:
+            return self
+        keys = [p.key for p in self.parameters]
+        if sorted(self.synthetic.truth) != sorted(keys):
+            raise ValueError(f"synthetic.truth: give exactly the estimated parameters' values "
+                             f"({', '.join(keys)}); it has {', '.join(self.synthetic.truth)}")
+        for p in self.parameters:
+            value = self.synthetic.truth[p.key]
+            if not p.bounds[0] <= value <= p.bounds[1]:
+                raise ValueError(f"synthetic.truth: {p.key} = {value} is outside its bounds "
+                                 f"[{p.bounds[0]}, {p.bounds[1]}]")
+        if self.synthetic.seed == self.estimation.seed:
+            raise ValueError(f"synthetic.seed {self.synthetic.seed}: the same as estimation.seed; "
+                             f"the data's run needs a seed of its own")
+        return self
 
     @model_validator(mode="after")
     def _distinct(self):

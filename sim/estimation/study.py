@@ -77,9 +77,9 @@ def simulate_moments(task: RunTask) -> dict[str, Any]:
 
 
 def _tasks(spec: Estimation, scenario: Path, points: np.ndarray, first_run: int,
-           replications: int) -> list[RunTask]:
+           replications: int, seed: int | None = None) -> list[RunTask]:
     keys = tuple(key for key, _, _ in moment_keys(spec))
-    seeds = run_seeds(spec.estimation.seed, replications)
+    seeds = run_seeds(spec.estimation.seed if seed is None else seed, replications)
     tasks = []
     for p, point in enumerate(points):
         values = dict(zip([q.key for q in spec.parameters], map(float, point), strict=True))
@@ -111,9 +111,11 @@ def _run(tasks: list[RunTask], store: RunStore, executor: str, workers: int,
     return [record for record in store.records() if record["run"] in runs]
 
 
-def total_runs(cfg) -> int:
-    """The runs an estimation makes at most: design (and start), refinement, check."""
-    return (cfg.points + 1 + cfg.refine_points) * cfg.replications + cfg.check_replications
+def total_runs(spec: Estimation) -> int:
+    """The runs an estimation makes at most: the truth's, design (and start), refinement, check."""
+    cfg = spec.estimation
+    return (int(spec.synthetic is not None) + (cfg.points + 1 + cfg.refine_points)
+            * cfg.replications + cfg.check_replications)
 
 
 def run_store(folder: Path, spec: Estimation, path: Path, scenario: Path, quiet: bool) -> RunStore:
@@ -124,7 +126,7 @@ def run_store(folder: Path, spec: Estimation, path: Path, scenario: Path, quiet:
 
     kept = check_output_folder(kept_runs_folder(folder), "paths", "the folder of kept runs")
     manifest = {"study": "estimation", "estimation": spec.model_dump(mode="json"),
-                "runs": total_runs(spec.estimation),
+                "runs": total_runs(spec),
                 "inputs": file_hashes({"estimation file": path,
                                        **files_read(scenario, role="base scenario")})}
     store = RunStore(kept, manifest, overwrite=True, kind="paths",
@@ -147,8 +149,9 @@ class Stages:
         self.where = (executor, workers, scheduler, quiet)
         self.next_run, self.left_out, self.rows = 0, 0, []
 
-    def _records(self, stage: str, points: np.ndarray, replications: int) -> list[dict]:
-        tasks = _tasks(self.spec, self.scenario, points, self.next_run, replications)
+    def _records(self, stage: str, points: np.ndarray, replications: int,
+                 seed: int | None = None) -> list[dict]:
+        tasks = _tasks(self.spec, self.scenario, points, self.next_run, replications, seed)
         records = _run(tasks, self.store, *self.where, f"{self.spec.estimation.name}: {stage}")
         self.next_run += len(tasks)
         self.rows += [{"run": r["run"], "stage": stage, "point": r["point"],
@@ -168,6 +171,24 @@ class Stages:
             _enough(defined, len(self.low), self.keys, table)
         self.left_out += int((~defined).sum())
         return unit[defined], table[defined]
+
+    def data(self, rows) -> np.ndarray:
+        """(moments, 2): each moment's value and error: WDZJ's, or one run at a known truth.
+
+        A ``[synthetic]`` file's data are one run at its ``truth`` with its own seed, with no
+        error of their own (the model's spread of one history is in every moment's error).
+        """
+        synthetic = self.spec.synthetic
+        if synthetic is None:
+            return np.array([observed(key.split("@")[0], period) for key, _, period in rows])
+        truth = np.array([synthetic.truth[p.key] for p in self.spec.parameters])
+        records = self._records("truth", truth[None, :], 1, synthetic.seed)
+        values = _moment_table(records, self.keys, 1, 1)[0, 0]
+        if not np.isfinite(values).all():
+            missing = self.keys[int(np.flatnonzero(~np.isfinite(values))[0])]
+            raise EstimationError(f"synthetic.truth: the run at the truth gives {missing} no "
+                                  f"value (no failure, or no platform left to measure it on)")
+        return np.column_stack([values, np.zeros(len(values))])
 
     def check(self, theta: np.ndarray, replications: int) -> np.ndarray:
         """(replications, moments) at the estimate ``theta``."""
@@ -201,7 +222,7 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
     folder = check_output_folder(Path(out or cfg.out or Path("results") / cfg.name), KIND,
                                  "--out" if out else "the results folder")
     try:  # its size first: a design too big to run in time is refused before anything runs
-        footprint.check_study(load_scenario(scenario, cfg.fixed), total_runs(cfg), workers,
+        footprint.check_study(load_scenario(scenario, cfg.fixed), total_runs(spec), workers,
                               "estimation.points × replications (with refine_points and "
                               "check_replications)")
     except ValueError as error:
@@ -213,12 +234,12 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
     rows = moment_keys(spec)
     keys = [key for key, _, _ in rows]
     fitted = np.array([role == "fit" for _, role, _ in rows])
-    data = np.array([observed(key.split("@")[0], period) for key, _, period in rows])
     stages = Stages(spec, scenario, keys, low, high, store, executor, workers, scheduler, quiet)
+    data = stages.data(rows)
     unit, table = stages.run("design", np.vstack([start, fit.design(cfg.points, len(low),
                                                                     cfg.seed)]))
     noise = table.var(axis=1, ddof=1).mean(axis=0) if cfg.replications > 1 else np.zeros(len(keys))
-    weight = 1.0 / error_squared(data[:, 1], noise, cfg.replications)
+    weight = 1.0 / _weighable(error_squared(data[:, 1], noise, cfg.replications), keys)
     best = fit.estimate(unit, table.mean(axis=1)[:, fitted], data[fitted, 0], weight[fitted],
                         start)
     box = (np.zeros(len(low)), np.ones(len(low)))
@@ -264,6 +285,15 @@ def error_squared(data_se: np.ndarray, spread: np.ndarray, replications: int) ->
     return data_se ** 2 + spread * (1 + 1 / replications)
 
 
+def _weighable(errors_squared: np.ndarray, keys: list[str]) -> np.ndarray:
+    """The moments' errors², or a clear error for one with none (it could not be weighed)."""
+    if (errors_squared <= 0).any():
+        key = keys[int(np.flatnonzero(errors_squared <= 0)[0])]
+        raise EstimationError(f"moments: {key} has no error (the data's is 0 and no run differs "
+                              f"from another): it cannot be weighed; leave it out")
+    return errors_squared
+
+
 def _enough(defined: np.ndarray, dimensions: int, keys: list[str], table: np.ndarray) -> None:
     """Enough design points with every moment defined to fit the emulator, or a clear error."""
     needed = len(fit.features(np.zeros((1, dimensions)))[0]) + 1
@@ -290,6 +320,10 @@ def _result(spec, scenario, rows, data, at, best, seeds, low, high, unit, means,
     on = np.isclose(best["x"], 0.0, atol=1e-4) | np.isclose(best["x"], 1.0, atol=1e-4)
     estimates["at_bound"] = on
     estimates["interval_truncated"] = best["truncated"]  # at the refinement box: at least this
+    if spec.synthetic is not None:  # a recovery check: is the truth inside its interval?
+        estimates["truth"] = [spec.synthetic.truth[p.key] for p in spec.parameters]
+        estimates["recovered"] = ((estimates.ci95_low <= estimates.truth)
+                                  & (estimates.truth <= estimates.ci95_high))
     simulated_mean = np.nanmean(at, axis=0)
     runs = np.isfinite(at).sum(axis=0)
     spread = np.nanvar(at, axis=0, ddof=1)
@@ -308,7 +342,8 @@ def _result(spec, scenario, rows, data, at, best, seeds, low, high, unit, means,
     design = pd.DataFrame(columns | {key: means[:, k] for k, (key, _, _) in enumerate(rows)})
     return {"name": spec.estimation.name, "scenario": str(scenario), "seed": spec.estimation.seed,
             "estimates": estimates, "moments": moments, "design": design,
-            "distance": best["distance"], "elapsed_s": round(elapsed, 1),
+            "distance": best["distance"], "identification": best["identification"],
+            "synthetic": spec.synthetic is not None, "elapsed_s": round(elapsed, 1),
             "set": [f"--set {k}={v:.6g}" for k, v in zip(estimates.parameter, estimates.estimate,
                                                           strict=True)]}
 
@@ -357,38 +392,3 @@ def held_fixed(scenario, spec) -> list[dict]:
                 rows.append({"key": key, "value": getattr(event, field),
                              "what": f"{event.month} {event.kind} ({event.platform_class})"})
     return rows
-
-
-def format_result(result: dict) -> str:
-    """What ``p2psim estimate`` prints: the estimates, the moments, what does not fit."""
-    e, m = result["estimates"], result["moments"]
-    lines = [f"{result['name']}: {result['runs']} runs in {result['elapsed_s']:.0f} s, seed "
-             f"{result['seed']}; results: {result.get('folder', '')}/"]
-    if result["at_box_edge"]:
-        names = ", ".join(e.parameter[i] for i in result["at_box_edge"])
-        lines.append(f"the estimate of {names} is at the edge of the refinement's box, not at a "
-                     f"bound: the search wanted to go further; rerun with a start nearer it")
-    if result["points_left_out"]:
-        lines.append(f"{result['points_left_out']} design points left out: a moment had no value "
-                     f"there (no failure, or no platform left)")
-    lines.append("estimates:")
-    for row in e.itertuples():
-        pinned = "" if row.pinned_down else "   (not pinned down by these moments)"
-        error = (f"on its bound ({row.estimate:.4g} of [{row.low:.4g}, {row.high:.4g}])"
-                 if row.at_bound else f"± {row.se:.2g} (sandwich)")
-        wide = (" at least (the refinement's box ends there: the emulator is not trusted "
-                "beyond it)" if row.interval_truncated else "")
-        lines.append(f"  {row.parameter} = {row.estimate:.4g} {error}; 95 % profile interval "
-                     f"[{row.ci95_low:.4g}, {row.ci95_high:.4g}]{wide}{pinned}")
-    if result.get("assumptions"):
-        lines.append("held fixed, not estimated (assumptions; the estimates are conditional on "
-                     "them): " + "; ".join(f"{row['key']} = {row['value']:g} ({row['what']})"
-                                            for row in result["assumptions"]))
-    lines.append("moments (data ± se | model at the estimate ± se, spread of one run | z):")
-    for row in m.itertuples():
-        verdict = "fits" if row.fits else "DOES NOT FIT"
-        lines.append(f"  {row.role:8} {row.moment:38} {row.data:8.4f} ± {row.data_se:.4f} | "
-                     f"{row.simulated:8.4f} ± {row.simulated_se:.4f}, {row.model_spread:.4f} | "
-                     f"{row.z:+5.2f} {verdict}")
-    lines.append("run the scenario at the estimate with: " + " ".join(result["set"]))
-    return "\n".join(lines)
