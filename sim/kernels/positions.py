@@ -116,6 +116,18 @@ def group_sums(group_start, values, only=None):
     return sums
 
 
+@numba.njit(cache=True, inline="always")
+def _ask(i, balance, queued, queued_since, share, day):
+    """Position ``i`` asks back ``floor(free * share)`` and queues it; what it asked (fen)."""
+    part = np.int64(math.floor((balance[i] - queued[i]) * share))
+    if part > 0:
+        if queued[i] == 0:
+            queued_since[i] = day  # a request waits from its oldest unpaid part
+        queued[i] += part
+        return part
+    return np.int64(0)
+
+
 @numba.njit(cache=True)
 def _request_range(first, last, group_start, balance, queued, queued_since, share, day, asking,
                    asked):
@@ -129,12 +141,7 @@ def _request_range(first, last, group_start, balance, queued, queued_since, shar
         for i in range(group_start[g], group_start[g + 1]):
             if not everyone and (not asking[i] or queued[i] > 0):
                 continue
-            part = np.int64(math.floor((balance[i] - queued[i]) * s))
-            if part > 0:
-                if queued[i] == 0:
-                    queued_since[i] = day
-                queued[i] += part
-                total += part
+            total += _ask(i, balance, queued, queued_since, s, day)
         asked[g] = total
 
 
@@ -208,12 +215,7 @@ def _ask_deposit_settle_range(first, last, group_start, balance, queued, queued_
         owed = np.int64(0)
         for i in range(start, end):
             if s > 0.0:  # the request (提现申请) of the free balance
-                part = np.int64(math.floor((balance[i] - queued[i]) * s))
-                if part > 0:
-                    if queued[i] == 0:
-                        queued_since[i] = day
-                    queued[i] += part
-                    asked[g] += part
+                asked[g] += _ask(i, balance, queued, queued_since, s, day)
             if r > 0.0 and lending[i]:  # new money, on the balance before today's payment
                 new = np.int64(math.floor(balance[i] * r))
                 balance[i] += new
