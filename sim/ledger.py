@@ -102,7 +102,6 @@ class Memo(StrEnum):
     HELD_WRITE_OFF = "held_write_off"
     HELD_RECOVERY = "held_recovery"
     GUARANTEE_PAYOUT = "guarantee_payout"        # 代偿: a layer buys a defaulted loan's notes
-    RESERVE_COVER = "reserve_cover"              # a pooled platform's reserve covers a write-off
     CLAIM_TO_GUARANTEE = "claim_to_guarantee"
     TRANSFER_FEE = "transfer_fee"
     PRODUCT_REDEMPTION = "product_redemption"

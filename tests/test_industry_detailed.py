@@ -151,27 +151,49 @@ def _months_13_to_24(model, p: int) -> dict[str, float]:
     return {"volume": flow("disbursement", "target") / money,
             "repaid": flow("repayment_principal", "source") / money,
             "written_off": flow("default_write_off", "source") / money,
-            "interest": flow("repayment_interest", "target") / money}
+            "interest": flow("repayment_interest", "target") / money,
+            "reserve_paid": flow("guarantee_payout", "source") / money}
+
+
+RESERVE_POOLED = """
+[industry.reserve_fund]
+trigger_days = 30
+fee_share = 0.5
+opening_coverage = 0.3                # never runs dry: every claim at 30 days is paid
+"""
+RESERVE_DETAILED = """
+[platforms.guarantee]
+policy = "reserve_fund"
+trigger_days = 30
+fee_share = 0.5
+principal_share = 0.0
+initial_cny = 60000000.0              # about the pooled twin's 0.3 of its book: never runs dry
+"""
 
 
 @pytest.mark.slow  # over 10 s since the one decision rule (docs/performance.md)
+@pytest.mark.parametrize("protected", [False, True], ids=["no protection", "reserve fund"])
 @pytest.mark.parametrize("seed", [3])  # a seed whose pooled twin the background hazard spares
-def test_one_platform_detailed_and_pooled_lends_alike(tmp_path, seed):
+def test_one_platform_detailed_and_pooled_lends_alike(tmp_path, seed, protected):
     """The two resolutions agree on what a yuan of investors' money does in a year.
 
     Tolerances: volume, repayments and interest within 5 % (the detailed platform lends through
     listings open up to 3 days, so a little cash waits in bids, where the pooled one lends its spare
     cash the same day; seeds 3, 4, 6 and 7 gave at most 1.5 %, and 0.2 % for interest); write-offs
-    within 25 % (about a hundred defaults a year on each side, each loan's own: the Monte-Carlo
-    noise alone is about 10 %, and seeds 3-7 gave at most 10 %).
+    and the reserve's payouts (代偿, one protection path: a detailed platform's reserve layer and a
+    pooled platform's reserve) within 25 % (about a hundred defaults a year on each side, each
+    loan's own: the Monte-Carlo noise alone is about 10 %, and seeds 3-7 gave at most 10 %).
     """
     (tmp_path / "twin.csv").write_text(ROW, encoding="utf-8")
     terms, shares = _twin_terms()
     median = 40000.0 * np.exp(-0.8 ** 2 / 2)  # the pooled loans' log-normal, of mean 40,000 CNY
     common = TWIN_COMMON.format(seed=seed)
+    detailed_text = DETAILED.format(median=median, terms=terms, shares=shares)
+    if protected:
+        common = common.replace("pure_intermediary = 1.0", "reserve_fund = 1.0") + RESERVE_POOLED
+        detailed_text += RESERVE_DETAILED
     (tmp_path / "pooled.toml").write_text(common, encoding="utf-8")
-    (tmp_path / "detailed.toml").write_text(
-        common + DETAILED.format(median=median, terms=terms, shares=shares), encoding="utf-8")
+    (tmp_path / "detailed.toml").write_text(common + detailed_text, encoding="utf-8")
     pooled = P2PMarket(tmp_path / "pooled.toml", audit="step")
     detailed = P2PMarket(tmp_path / "detailed.toml", audit="step")
     pooled.run()
@@ -180,8 +202,9 @@ def test_one_platform_detailed_and_pooled_lends_alike(tmp_path, seed):
     assert detailed.platforms[0].run.state == RunState.NORMAL
     twin_pooled = _months_13_to_24(pooled, 0)  # the first drawn platform
     twin_detailed = _months_13_to_24(detailed, 0)  # the scenario's own, in full detail
+    assert (twin_pooled["reserve_paid"] > 0) == protected
     for what, tolerance in (("volume", 0.05), ("repaid", 0.05), ("interest", 0.05),
-                            ("written_off", 0.25)):
+                            ("written_off", 0.25), ("reserve_paid", 0.25)):
         a, b = twin_pooled[what], twin_detailed[what]
         assert abs(a - b) <= tolerance * max(a, b), (what, twin_pooled, twin_detailed)
     idle = {name: model.ledger.accounts[AccountKind.INVESTOR_CASH][0] / _money(model, 0)

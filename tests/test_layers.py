@@ -100,14 +100,17 @@ def test_a_layer_with_a_layer_behind_pays_whole_loans_and_the_next_pays_the_rest
     rows = np.arange(3)
     day = int(loans.orig_day[:3].max()) + 60
     owed = loans.balance_fen[:3].astype(np.int64)
-    first = np.zeros(B.N, dtype=np.int64)
-    capacity = int(owed[0] + owed[1] // 2)  # the first loan and half the second
-    left = kernels.buy_out(rows, day, capacity, False, 0, book.loan_columns(), book.note_columns(),
-                           one.investors.accounts(), first)
-    assert int(first[B.PRINCIPAL]) == owed[0] and left == 0 and int(first[B.LEFT]) == 0
-    second = np.zeros(B.N, dtype=np.int64)
-    kernels.buy_out(rows, day, 10**12, False, 1, book.loan_columns(), book.note_columns(),
-                    one.investors.accounts(), second)
+    first = np.zeros((1, B.N), dtype=np.int64)
+    capacity = np.array([owed[0] + owed[1] // 2])  # the first loan and half the second
+    detailed = np.zeros(1, dtype=bool)
+    kernels.buy_out(rows, day, capacity, False, 0, detailed, book.loan_columns(),
+                    book.note_columns(), one.investors.accounts(), first)
+    assert int(first[0, B.PRINCIPAL]) == owed[0] and capacity[0] == 0
+    assert int(first[0, B.LEFT]) == 0
+    second = np.zeros((1, B.N), dtype=np.int64)
+    kernels.buy_out(rows, day, np.array([10**12]), False, 1, detailed, book.loan_columns(),
+                    book.note_columns(), one.investors.accounts(), second)
+    second = second[0]
     assert int(second[B.PRINCIPAL]) == owed[1] + owed[2]
     assert loans.held_fen[:3].tolist() == owed.tolist()
     assert loans.holder[:3].tolist() == [0, 1, 1]  # every claim has one holder

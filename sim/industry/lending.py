@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.kernels import ACTIVE
-from sim.ledger import AccountKind, Memo
+from sim.kernels import ACTIVE, POOLED_INVESTORS, POOLED_RESERVE
+from sim.ledger import WORLD, AccountKind, Memo
 from sim.loans import DAYS_PER_MONTH, balances_after
 from sim.randomness import keyed_normals, keyed_uniforms
 from sim.scenario.schema import MAX_LOAN_CNY
@@ -67,7 +67,9 @@ def draw_loans(platform: np.ndarray, industry, draws: LoanDraws) -> dict[str, np
     return {"platform": platform, "principal_fen": np.round(principal).astype(np.int64),
             "annual_rate": industry.loan_rate[platform] * relative[grade],
             "term": term.astype(np.int16), "grade": grade.astype(np.int8),
-            "co_debt_group": group}
+            "co_debt_group": group,
+            # a reserve-fund platform's reserve covers its loans (bit POOLED_RESERVE, as a layer's)
+            "covered": np.where(industry.has_reserve[platform], 1 << POOLED_RESERVE, 0).astype(np.int8)}
 
 
 def fits_within(amounts: np.ndarray, count: np.ndarray, budget_fen: np.ndarray) -> np.ndarray:
@@ -138,23 +140,40 @@ def lend(industry, day: int) -> None:
     industry.co_debt.register(loans["borrower"], np.arange(rows.start, rows.stop), loans["platform"])
     lent = np.bincount(loans["platform"], loans["principal_fen"], industry.n).astype(np.int64)
     ledger.post(CASH, CLAIMS, lent, Memo.DISBURSEMENT)
+    _contribute(industry, loans)
     industry.tracker.add("volume", lent.sum(), lent)
+
+
+def _contribute(industry, loans: dict[str, np.ndarray]) -> None:
+    """Borrowers pay ``[industry.reserve_fund] principal_share`` of a covered loan into the reserve.
+
+    从借款本金中提取, rounded to the fen per loan as into a detailed platform's reserve layer.
+    """
+    share = industry.config.reserve_fund.principal_share
+    if share == 0:
+        return
+    mine = loans["covered"] != 0
+    contribution = np.floor(loans["principal_fen"][mine] * share + 0.5)
+    into = np.bincount(loans["platform"][mine], contribution, industry.n).astype(np.int64)
+    industry.market.ledger.post(WORLD, AccountKind.RESERVE_FUND, into, Memo.RESERVE_CONTRIBUTION)
 
 
 def loan_columns(loans: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A pooled loan's columns of the loan book: its grade, no notes, held whole by its investors.
 
     The kernels give what a loan's notes leave to its holder; a pooled platform's investors, who
-    own its loans pro rata, are that holder (0), as a fund pool is of its loans
-    (:func:`sim.market.servicing.pooled_payments` books it as theirs).
+    own its loans pro rata, are that holder (``POOLED_INVESTORS``) until their platform's reserve
+    buys the loan (``POOLED_RESERVE``, :meth:`sim.market.arrears.Arrears.pooled_payouts`);
+    :func:`sim.market.servicing.pooled_payments` books the investors' part as theirs.
     """
     n = len(loans["platform"])
     fixed = {"method": 0, "status": ACTIVE, "delinquent": 0, "first_missed_day": -1,
-             "default_day": -1, "hazard_mult": 1.0, "holder": 0, "covered": 0, "paid_fen": 0}
+             "default_day": -1, "hazard_mult": 1.0, "holder": POOLED_INVESTORS, "paid_fen": 0}
     balance = loans.get("balance_fen", loans["principal_fen"])
     return {"borrower": loans["borrower"], "platform": loans["platform"].astype(np.int16),
             "term": loans["term"], "annual_rate": loans["annual_rate"], "grade": loans["grade"],
             "principal_fen": loans["principal_fen"], "balance_fen": balance,
-            "held_fen": balance,  # held whole by its platform's investors, pro rata (holder 0)
+            "held_fen": balance,  # held whole by its platform's investors, pro rata
+            "covered": loans["covered"],
             "orig_day": loans["orig_day"], "n_paid": loans.get("n_paid", np.zeros(n, np.int16)),
             **{name: np.full(n, value) for name, value in fixed.items()}}

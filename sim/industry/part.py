@@ -44,8 +44,9 @@ from sim.industry.population import (
 )
 from sim.industry.tracker import Tracker
 from sim.kernels import ACTIVE
+from sim.kernels import BuyOutTotals as B
 from sim.kernels.positions import share as share_pro_rata
-from sim.ledger import WORLD, AccountKind, Memo
+from sim.ledger import HELD_KINDS, WORLD, AccountKind, Memo
 from sim.randomness import keyed_uniforms, stream_key
 from sim.runs import contagion
 from sim.runs.liquidity import own_cash_cover
@@ -149,6 +150,7 @@ class Industry:
                           / (1 - behaviour.management_fee))
         self.liquidity_promise = np.array([LIQUIDITY_PROMISE[m] for m in BUSINESS_MODELS])[model]
         self.has_reserve = (model == BUSINESS_MODELS.index("reserve_fund")) & self.pooled
+        self.reserve_dry = np.zeros(n, dtype=bool)  # its reserve left a claim unpaid: news heard
         self.vulnerability = failures.vulnerability(self)
         self._draw_investors(market)
         self.requests = contagion.RequestLog(n)
@@ -198,10 +200,21 @@ class Industry:
 
     def book_opening(self, borrower: np.ndarray, platform: np.ndarray, balance_fen: np.ndarray,
                      rows: np.ndarray) -> None:
-        """The pooled opening loans (book ``rows``) are bought with the investors' money."""
+        """The pooled opening loans (book ``rows``) are bought with the investors' money.
+
+        A reserve-fund platform opens with ``[industry.reserve_fund] opening_coverage`` of its book
+        in its reserve, put in by its owners (as a detailed reserve's ``initial_cny`` from its
+        capital), within their registered capital (注册资本) like any capital call.
+        """
         self.co_debt.register(borrower, rows, platform)
         book = np.bincount(platform, balance_fen, self.n).astype(np.int64)
-        self.market.ledger.post(CASH, CLAIMS, book, Memo.OPENING_BOOK)
+        ledger = self.market.ledger
+        ledger.post(CASH, CLAIMS, book, Memo.OPENING_BOOK)
+        room = np.floor(self.platforms.registered_capital_cny * 100).astype(np.int64)
+        reserve = np.where(self.has_reserve, np.minimum(
+            np.floor(book * self.config.reserve_fund.opening_coverage).astype(np.int64), room), 0)
+        ledger.post(WORLD, AccountKind.RESERVE_FUND, reserve, Memo.RESERVE_INITIAL)
+        self.capital_called_fen += reserve
 
     # ------------------------------------------------------------------ the day
 
@@ -209,6 +222,11 @@ class Industry:
         """Investors' money on each platform (cash and claims), fen."""
         accounts = self.market.ledger.accounts
         return accounts[CASH] + accounts[CLAIMS]
+
+    def outstanding_fen(self) -> np.ndarray:
+        """Each platform's loans outstanding (贷款余额), whoever holds them: investors or a layer, fen."""
+        accounts = self.market.ledger.accounts
+        return accounts[CLAIMS] + sum(accounts[kind] for kind in HELD_KINDS)
 
     @property
     def state(self) -> np.ndarray:
@@ -247,7 +265,7 @@ class Industry:
         short cannot pay its costs and fails (停业). A failed platform winding down still pays.
         """
         ledger = self.market.ledger
-        cost = np.floor(ledger.accounts[CLAIMS] * self.config.behaviour.operating_cost_monthly)
+        cost = np.floor(self.outstanding_fen() * self.config.behaviour.operating_cost_monthly)
         cost = np.where(self.pooled & self.alive, cost, 0).astype(np.int64)
         room = np.floor(self.platforms.registered_capital_cny * 100).astype(np.int64) \
             - self.capital_called_fen
@@ -278,29 +296,47 @@ class Industry:
 
     def written_off(self, principal_fen: np.ndarray, recovered_fen: np.ndarray,
                     co_debt_fen: np.ndarray) -> None:
-        """The pooled platforms' write-offs: the reserve covers what it can, investors bear the rest.
+        """The pooled platforms' investors' write-offs: they bear the loss, share the recovery.
 
-        ``principal_fen`` was written off and ``recovered_fen`` recovered (already booked) per
-        platform; ``co_debt_fen`` of the principal was owed by borrowers who stopped paying because
-        another platform failed (共债).
+        ``principal_fen`` of loans their investors held was written off and ``recovered_fen``
+        recovered (already booked) per platform; a loan its reserve had bought is the reserve's
+        (:meth:`bought_out`). ``co_debt_fen`` of the day's written-off principal was owed by
+        borrowers who stopped paying because another platform failed (共债).
         """
-        ledger = self.market.ledger
         lost = np.where(self.pooled, principal_fen - recovered_fen, 0)
-        covered = np.where(self.has_reserve & self.operating,
-                           np.minimum(ledger.accounts[AccountKind.RESERVE_FUND], lost), 0)
-        ledger.post(AccountKind.RESERVE_FUND, CASH, covered, Memo.RESERVE_COVER)
-        self.gain += covered + np.where(self.pooled, recovered_fen, 0)
+        self.gain += np.where(self.pooled, recovered_fen, 0)
         self.loss += np.where(self.pooled, principal_fen, 0)
         self.recent_co_debt = self.recent_co_debt * np.exp(-1.0 / 30) + co_debt_fen
         if self.market.runs is not None and self.market.runs.pooled is not None:
-            self.market.runs.pooled.written_off(np.where(self.pooled, principal_fen, 0),
-                                                lost - covered)
-        self.tracker.add("losses", int((lost - covered).sum()))
+            self.market.runs.pooled.written_off(np.where(self.pooled, principal_fen, 0), lost)
+        self.tracker.add("losses", int(lost.sum()))
         self.tracker.add("co_debt_losses", int(co_debt_fen[self.pooled].sum()))
 
+    def bought_out(self, totals: np.ndarray) -> None:
+        """A reserve paid the investors for the loans it bought today (代偿, ``BuyOutTotals``).
+
+        The reserve's money goes to the investors' cash and the claims to the reserve's held
+        claims, as on a detailed platform; the investors share the payment pro rata. A reserve
+        that leaves a claim unpaid has run dry: news every investor of the platform hears once
+        (``[runs] state_shock``), as a detailed platform's do.
+        """
+        ledger = self.market.ledger
+        principal, interest = totals[:, B.PRINCIPAL], totals[:, B.INTEREST]
+        ledger.post(AccountKind.RESERVE_FUND, CASH, principal + interest, Memo.GUARANTEE_PAYOUT)
+        ledger.post(CLAIMS, AccountKind.HELD_CLAIMS, principal, Memo.CLAIM_TO_GUARANTEE)
+        self.gain += principal + interest
+        self.loss += principal
+        self.tracker.add("reserve_payouts", int((principal + interest).sum()))
+        dry = (totals[:, B.LEFT] > 0) & ~self.reserve_dry
+        if dry.any():
+            self.reserve_dry |= dry
+            pooled = self.market.runs.pooled if self.market.runs is not None else None
+            if pooled is not None:
+                pooled.shock(np.flatnonzero(dry), self.market.runs.config.state_shock)
+
     def fees_to_reserve(self, management_fee_fen: np.ndarray) -> None:
-        """A reserve-fund platform pays a share of its management fee into its reserve (风险准备金)."""
-        share = self.config.behaviour.reserve_share_of_fees
+        """A reserve-fund platform pays ``fee_share`` of its management fee into its reserve (风险准备金)."""
+        share = self.config.reserve_fund.fee_share
         into = np.where(self.has_reserve & self.operating,
                         np.floor(management_fee_fen * share), 0).astype(np.int64)
         self.market.ledger.post(AccountKind.PLATFORM_CASH, AccountKind.RESERVE_FUND, into,

@@ -80,7 +80,7 @@ class Tracker:
         f, state = self.flows, ind.state
         alive = ind.alive & ind.launched
         money = ind.money_fen()
-        claims = ind.market.ledger.accounts[AccountKind.INVESTOR_CLAIMS]
+        claims = ind.outstanding_fen()
         pos = ind.positions
         live = alive[pos.platform] & (pos.balance_fen > 0) & pos.lending
         loans = ind.market.book.loans
@@ -105,6 +105,8 @@ class Tracker:
                 "net_inflow_cny": (f["deposits"] + f["redeposited"] + f["entrant_money"]
                                    - f["withdrawals"]) / CNY,
                 "losses_cny": f["losses"] / CNY, "co_debt_losses_cny": f["co_debt_losses"] / CNY,
+                "reserve_payouts_cny": f["reserve_payouts"] / CNY,
+                "reserves_dry": int(np.count_nonzero(ind.reserve_dry)),
                 "taken_cny": f["taken"] / CNY, "sentiment": f["sentiment"],
                 "sentiment_end": ind.sentiment,
                 "expected_background": ind.expected_background - self.expected_at_month_start,
@@ -125,8 +127,7 @@ class Tracker:
     def _close_panel(self, live_positions: np.ndarray) -> None:
         """Each platform's month: its balance, money, lending investors and flows (CNY)."""
         ind, pos = self.industry, self.industry.positions
-        accounts = ind.market.ledger.accounts
-        month = {"outstanding_cny": accounts[AccountKind.INVESTOR_CLAIMS] / CNY,
+        month = {"outstanding_cny": ind.outstanding_fen() / CNY,
                  "investors_money_cny": ind.money_fen() / CNY,
                  "active_investors": group_sums(pos.group_start, live_positions.astype(np.int64)),
                  "volume_cny": self.by_platform["volume"] / CNY,
@@ -156,6 +157,7 @@ INDUSTRY_SERIES = {  # the monthly table's columns an experiment may keep, as in
     "withdrawals_cny": ("withdrawals a month", "cny"),
     "redeposited_cny": ("flight-to-quality money a month", "cny"),
     "losses_cny": ("investors' losses a month", "cny"),
+    "reserve_payouts_cny": ("reserves' payouts (代偿) a month", "cny"),
     "sentiment": ("sentiment (0 calm, 1 panic), the month's mean", "number"),
     "entrants": ("new platforms a month", "count"),
 }
@@ -207,7 +209,7 @@ def platform_table(industry) -> pd.DataFrame:
         "cause": [CAUSES[c] if c >= 0 else "" for c in ind.cause],
         "problem_day": ind.problem_day,
         "investors_money_cny": ind.money_fen() / CNY,
-        "outstanding_cny": accounts[AccountKind.INVESTOR_CLAIMS] / CNY,
+        "outstanding_cny": ind.outstanding_fen() / CNY,
         "reserve_fund_cny": accounts[AccountKind.RESERVE_FUND] / CNY,
         "positions": np.diff(ind.positions.group_start),
     })

@@ -26,6 +26,8 @@ from sim.kernels.views import (
     DEFAULTED,
     MAX_LAYERS,
     NEVER_PAYS,
+    POOLED_INVESTORS,
+    POOLED_RESERVE,
     PREPAID,
     REPAID,
     SOLD,
@@ -43,7 +45,8 @@ from sim.kernels.views import (
     by_holder,
 )
 
-__all__ = ["ACTIVE", "DEFAULTED", "MAX_LAYERS", "NEVER_PAYS", "PREPAID", "REPAID", "SOLD", "ArrearsByDay",
+__all__ = ["ACTIVE", "DEFAULTED", "MAX_LAYERS", "NEVER_PAYS", "POOLED_INVESTORS",
+           "POOLED_RESERVE", "PREPAID", "REPAID", "SOLD", "ArrearsByDay",
            "Bidders", "BuyOutTotals", "InvestorAccounts", "ListingTerms", "LoanColumns", "NoteColumns",
            "ServiceTotals", "ServicingTerms", "TrustSignals", "WriteOffTotals", "book_state", "buy_out",
            "by_holder", "decide_positions", "fund_listings", "late_notes", "link_new_notes",

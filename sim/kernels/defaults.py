@@ -6,7 +6,7 @@ import numba
 import numpy as np
 
 from sim.kernels.servicing import floor_div, pay_notes, round_fen
-from sim.kernels.views import ACTIVE, DEFAULTED
+from sim.kernels.views import ACTIVE, DEFAULTED, POOLED_INVESTORS
 from sim.kernels.views import BuyOutTotals as B
 from sim.kernels.views import WriteOffTotals as W
 from sim.loans import DAYS_PER_MONTH, instalment
@@ -82,29 +82,39 @@ def write_off(rows, day, loans, notes, investors, recovery_rate, collection_fee,
 
 
 @numba.njit(cache=True)
-def buy_out(rows, day, capacity, covers_interest, layer, loans, notes, investors, totals):
+def buy_out(rows, day, capacity, covers_interest, layer, pooled, loans, notes, investors, totals):
     """A protection layer pays investors for overdue loans (代偿) and takes over their claims.
 
-    For each loan in ``rows`` (in order) still active and not yet held, the note holders are owed
+    For each loan in ``rows`` (in order) still active and not yet bought, the investors are owed
     their outstanding principal and, with ``covers_interest``, their share of the interest of the
-    overdue instalments. The layer pays while ``capacity`` (fen) lasts. A loan that a later layer
-    also covers (bit ``layer + 1`` or higher of ``loans.covered``) is paid whole or not at all: the
-    first such loan the layer cannot pay in full ends its payouts for the day and is left, whole,
-    with the rest to the layers behind it, so every claim has one holder. On the last layer that
-    covers a loan the payment may be partial (principal first). Each note's principal part reduces
-    the note and becomes the holder's (``held``; ``loans.holder = layer``); interest parts are
-    investors' income.
+    overdue instalments. The layer of the loan's platform pays while ``capacity[platform]`` (fen,
+    decreased here) lasts. A loan that a later layer also covers (bit ``layer + 1`` or higher of
+    ``loans.covered``) is paid whole or not at all: the first such loan the layer cannot pay in
+    full ends its payouts for the day and is left, whole, with the rest to the layers behind it,
+    so every claim has one holder. On the last layer that covers a loan the payment may be partial
+    (principal first). Each note's principal part reduces the note and becomes the holder's
+    (``held``; ``loans.holder = layer``); interest parts are investors' income.
 
-    ``totals`` (``BuyOutTotals.N``) is incremented with the principal and interest paid, the amount
-    asked (paid or not), what is left unpaid on loans no later layer covers, and the number of loans
-    reached. Returns the capacity left.
+    A ``pooled`` platform's loan has no notes: its investors hold it whole, pro rata (holder
+    ``POOLED_INVESTORS``, :mod:`sim.kernels.views`), and a loan has one holder, so its layer buys the
+    whole loan or none of it (the first it cannot pay in full ends its day, as before a layer
+    behind); the loan's holder becomes ``layer`` and the payment is the platform's investors'
+    (:func:`sim.market.arrears.Arrears.pooled_payouts` shares it among their positions).
+
+    ``totals`` (n_platforms, ``BuyOutTotals.N``) is incremented with the principal and interest
+    paid, the amount asked (paid or not), what is left unpaid on loans no later layer covers, and
+    the number of loans reached.
     """
     for r in range(rows.shape[0]):
         row = rows[r]
         if loans.status[row] != ACTIVE:
             continue
-        notes_principal = loans.balance_fen[row] - loans.held_fen[row]
-        if notes_principal <= 0:
+        plat = loans.platform[row]
+        whole = pooled[plat]
+        owed = np.int64(loans.balance_fen[row]) - np.int64(loans.held_fen[row])
+        if whole:  # held whole: by its investors until a layer bought it
+            owed = np.int64(loans.balance_fen[row]) if loans.holder[row] == POOLED_INVESTORS else 0
+        if owed <= 0:
             continue
         interest = np.int64(0)
         if covers_interest:
@@ -113,27 +123,29 @@ def buy_out(rows, day, capacity, covers_interest, layer, loans, notes, investors
                 p_k, i_k = instalment(loans.principal_fen[row], loans.annual_rate[row],
                                       loans.term[row], loans.method[row], k)
                 interest += i_k
-            interest = floor_div(interest * notes_principal, loans.balance_fen[row])
-        asked = notes_principal + interest
-        totals[B.ASKED] += asked
-        pay = max(min(asked, capacity), 0)
-        if (loans.covered[row] >> (layer + 1)) != 0:  # a layer behind: whole loans only
-            if pay < asked:
-                capacity = 0
-                continue
-        else:
-            totals[B.LEFT] += asked - pay
+            interest = floor_div(interest * owed, loans.balance_fen[row])
+        asked = owed + interest
+        totals[plat, B.ASKED] += asked
+        pay = max(min(asked, capacity[plat]), 0)
+        behind = (loans.covered[row] >> (layer + 1)) != 0
+        if pay < asked and (whole or behind):  # whole loans only: its payouts end for the day
+            if not behind:
+                totals[plat, B.LEFT] += asked
+            capacity[plat] = 0
+            continue
+        if not behind:
+            totals[plat, B.LEFT] += asked - pay
         if pay == 0:
             continue
-        pay_p = min(pay, notes_principal)
+        pay_p = min(pay, owed)
         pay_i = pay - pay_p
-        capacity -= pay
-        # the notes' own balances are the whole of what is split: the split is pay_notes' (no fee)
-        pay_notes(loans.note_start[row], loans.note_end[row], notes_principal, pay_p, pay_i, 0.0,
-                  loans.platform[row], notes, investors)
-        loans.held_fen[row] += pay_p
+        capacity[plat] -= pay
+        if not whole:
+            # the notes' own balances are the whole of what is split: the split is pay_notes' (no fee)
+            pay_notes(loans.note_start[row], loans.note_end[row], owed, pay_p, pay_i, 0.0,
+                      plat, notes, investors)
+            loans.held_fen[row] += pay_p
         loans.holder[row] = layer
-        totals[B.PRINCIPAL] += pay_p
-        totals[B.INTEREST] += pay_i
-        totals[B.COUNT] += 1
-    return capacity
+        totals[plat, B.PRINCIPAL] += pay_p
+        totals[plat, B.INTEREST] += pay_i
+        totals[plat, B.COUNT] += 1

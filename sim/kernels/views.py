@@ -15,6 +15,8 @@ import numpy as np
 ACTIVE, REPAID, PREPAID, DEFAULTED, SOLD = 1, 2, 3, 4, 5  # loan status codes (SOLD: runs)
 NEVER_PAYS = 1e9  # a loan's hazard multiplier that marks the owners' own project (自融): it never cures
 MAX_LAYERS = 3  # protection layers a platform may have (one reserve, one guarantor, one insurer)
+POOLED_INVESTORS, POOLED_RESERVE = 0, 1  # a pooled platform's holders of its loans (loans.holder):
+# its investors' positions, pro rata, and its reserve fund (风险准备金) once it bought a loan (代偿)
 
 
 class LoanColumns(NamedTuple):

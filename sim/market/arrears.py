@@ -13,7 +13,7 @@ import numpy as np
 
 from sim import kernels
 from sim.book import renumbered
-from sim.kernels import ACTIVE, ArrearsByDay, by_holder
+from sim.kernels import ACTIVE, POOLED_RESERVE, ArrearsByDay, by_holder
 from sim.kernels import BuyOutTotals as B
 from sim.kernels import WriteOffTotals as W
 from sim.ledger import WORLD, AccountKind, Memo
@@ -75,6 +75,8 @@ class Arrears:
                 self.write_off(day, still)
         for platform in self.market.platforms:  # after the write-offs: today's recoveries can pay too
             self.guarantee_payouts(day, platform)
+        if self.market.industry is not None:
+            self.pooled_payouts(day)
         self._count_buckets(day)
 
     def _count_buckets(self, day: int) -> None:
@@ -83,6 +85,12 @@ class Arrears:
             lo, hi = max(day - oldest + offset, 0), max(day - newest + offset + 1, 0)
             setattr(today, f"arrears_{name}", int(self.count[lo:hi].sum()))
             setattr(today, f"arrears_{name}_fen", int(self.balance_fen[lo:hi].sum()))
+
+    def _only(self, platform) -> np.ndarray:
+        """Bool per platform: ``platform`` alone."""
+        one = np.zeros(self.market.ledger.platforms, dtype=bool)
+        one[platform.index] = True
+        return one
 
     def guarantee_payouts(self, day: int, platform) -> None:
         """代偿: the platform's protection layers pay, in order, for covered loans at their trigger.
@@ -94,7 +102,7 @@ class Arrears:
         paid = unpaid = count = 0
         asked = False
         for h, layer in enumerate(platform.layers):
-            rows = self._reaching_trigger(day, platform, h, layer.trigger_days)
+            rows = self._reaching_trigger(day, self._only(platform), h, layer.trigger_days)
             if len(rows) == 0:
                 continue
             totals = self._pay_layer(day, platform, h, layer, rows)
@@ -109,27 +117,58 @@ class Arrears:
         today.guarantee_payout_fen += paid
         today.guarantee_unpaid_fen += unpaid
 
-    def _reaching_trigger(self, day: int, platform, h: int, trigger_days: int) -> np.ndarray:
-        """Rows of the platform's loans covered by layer ``h`` that first missed ``trigger`` ago."""
+    def _reaching_trigger(self, day: int, platforms: np.ndarray, h: int,
+                          trigger_days: int) -> np.ndarray:
+        """Active loans of ``platforms`` (bool each) covered by layer ``h``, ``trigger_days`` late.
+
+        Those that first missed a payment exactly ``trigger_days`` ago.
+        """
         first_missed = day - trigger_days
         candidates = self.missed_on.get(first_missed)
         if candidates is None:
             return np.empty(0, dtype=np.int64)
         loans = self.market.book.loans
-        return candidates[(loans.platform[candidates] == platform.index)
+        return candidates[platforms[loans.platform[candidates]]
                           & ((loans.covered[candidates] >> h) & 1 == 1)
                           & (loans.status[candidates] == ACTIVE)
                           & (loans.first_missed_day[candidates] == first_missed)]
+
+    def pooled_payouts(self, day: int) -> None:
+        """代偿 on the pooled platforms: a reserve-fund platform's reserve buys its loans at the trigger.
+
+        The detailed layer's rule (:func:`sim.kernels.buy_out`) with the industry's
+        ``[industry.reserve_fund]`` trigger and cover: the reserve pays the loan's investors while
+        it has money and the platform operates, and takes the loan over (its later payments and
+        its recovery are the reserve's); a loan has one holder, so the reserve buys whole loans
+        (:meth:`sim.industry.part.Industry.bought_out` books it and shares it).
+        """
+        industry = self.market.industry
+        rows = self._reaching_trigger(day, industry.has_reserve, POOLED_RESERVE,
+                                      industry.config.reserve_fund.trigger_days)
+        if len(rows) == 0:
+            return
+        ledger, market = self.market.ledger, self.market
+        capacity = np.where(industry.has_reserve & industry.operating,
+                            np.maximum(ledger.accounts[AccountKind.RESERVE_FUND], 0), 0)
+        totals = np.zeros((ledger.platforms, B.N), dtype=np.int64)
+        kernels.buy_out(rows, day, capacity.astype(np.int64),
+                        industry.config.reserve_fund.covers_interest, POOLED_RESERVE,
+                        market.risk_tables.pooled, market.book.loan_columns(),
+                        market.book.note_columns(), market.investors.accounts(), totals)
+        industry.bought_out(totals)
 
     def _pay_layer(self, day: int, platform, h: int, layer, rows: np.ndarray) -> np.ndarray:
         """One layer pays what it can for ``rows``; booked from its fund. Returns its totals."""
         market, books = self.market, self.market.bookkeeper
         source = layer.account or WORLD
         balance = books.balance(platform, source) if source != WORLD else 0
-        totals = np.zeros(B.N, dtype=np.int64)
-        kernels.buy_out(rows, day, int(layer.capacity_fen(balance)), layer.covers_interest, h,
+        capacity = np.zeros(market.ledger.platforms, dtype=np.int64)
+        capacity[platform.index] = int(layer.capacity_fen(balance))
+        everyone = np.zeros((market.ledger.platforms, B.N), dtype=np.int64)
+        kernels.buy_out(rows, day, capacity, layer.covers_interest, h, market.risk_tables.pooled,
                         market.book.loan_columns(), market.book.note_columns(),
-                        market.investors.accounts(), totals)
+                        market.investors.accounts(), everyone)
+        totals = everyone[platform.index]
         principal, interest = int(totals[B.PRINCIPAL]), int(totals[B.INTEREST])
         books.move(platform, source, CASH, principal + interest, Memo.GUARANTEE_PAYOUT)
         books.move(platform, CLAIMS, platform.held_account(h), principal, Memo.CLAIM_TO_GUARANTEE)
@@ -173,14 +212,20 @@ class Arrears:
     def _book_pooled_write_offs(self, totals: np.ndarray, co_debt_fen: np.ndarray) -> None:
         """The pooled platforms' write-offs and recoveries (paid at once), every platform at once.
 
-        Their loans are held whole by their investors (holder 0): the kernel's held columns are
-        their investors' principal lost and recovery.
+        Their loans have no notes: the kernel's held columns are the holder's, the investors
+        (``POOLED_INVESTORS``) or the reserve that bought the loan (``POOLED_RESERVE``).
         """
         industry, ledger = self.market.industry, self.market.ledger
         principal = np.where(industry.pooled, totals[:, W.HELD_PRINCIPAL], 0)
         recovered = np.where(industry.pooled, totals[:, W.HELD_RECOVERED], 0)
         ledger.post(CLAIMS, WORLD, principal, Memo.DEFAULT_WRITE_OFF)
         ledger.post(WORLD, CASH, recovered, Memo.RECOVERY)  # the day's record: detailed only
+        reserve = 2 * POOLED_RESERVE
+        held = np.where(industry.pooled, totals[:, W.HELD_PRINCIPAL + reserve], 0)
+        ledger.post(AccountKind.HELD_CLAIMS, WORLD, held, Memo.HELD_WRITE_OFF)
+        ledger.post(WORLD, AccountKind.RESERVE_FUND,
+                    np.where(industry.pooled, totals[:, W.HELD_RECOVERED + reserve], 0),
+                    Memo.HELD_RECOVERY)
         industry.written_off(principal, recovered, co_debt_fen)
 
     def _book_write_offs(self, platform, t: np.ndarray, paid_now: bool) -> None:

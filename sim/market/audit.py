@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels import ACTIVE, MAX_LAYERS
+from sim.kernels import ACTIVE, MAX_LAYERS, POOLED_INVESTORS, POOLED_RESERVE
 from sim.ledger import HELD_KINDS, AccountKind, LedgerError
 
 
@@ -42,6 +42,18 @@ def audit(market, full: bool = False) -> None:
         _audit_book(market)
 
 
+def _audit_pooled(market, held: np.ndarray) -> None:
+    """A pooled platform's loans: its investors' claims and its reserve's (``held`` by holder)."""
+    pooled, accounts = market.industry.pooled, market.ledger.accounts
+    for holder, kind in ((POOLED_INVESTORS, AccountKind.INVESTOR_CLAIMS),
+                         (POOLED_RESERVE, AccountKind.HELD_CLAIMS)):
+        wrong = np.flatnonzero(pooled & (held[:, holder] != accounts[kind]))
+        if len(wrong):
+            p = int(wrong[0])
+            raise LedgerError(f"{kind} on {market.industry.names[p]}: books say "
+                              f"{int(held[p, holder])} fen, ledger {int(accounts[kind][p])}")
+
+
 def _audit_book(market) -> None:
     books, day = market.bookkeeper, market.ledger.day
     n = market.ledger.platforms
@@ -50,17 +62,10 @@ def _audit_book(market) -> None:
     index = loans.platform.astype(np.int64) * MAX_LAYERS + loans.holder
     held = np.bincount(index, weights=loans.held_fen, minlength=n * MAX_LAYERS).astype(
         np.int64).reshape(n, MAX_LAYERS)
-    if market.industry is not None:  # a pooled platform's loans are held whole by its investors
-        held[market.industry.pooled] = 0
+    if market.industry is not None:  # a pooled platform's holders: its investors, its reserve
+        _audit_pooled(market, held)
+        held[market.industry.pooled, POOLED_INVESTORS] = 0
     claims = market.book.outstanding_by_platform(n) - held.sum(axis=1)
-    if market.industry is not None:  # a pooled platform's claims: its investors' positions
-        pooled = market.industry.pooled
-        if not np.array_equal(claims[pooled], books.ledger.accounts[AccountKind.INVESTOR_CLAIMS][
-                pooled]):
-            p = int(np.flatnonzero(claims[pooled] != books.ledger.accounts[
-                AccountKind.INVESTOR_CLAIMS][pooled])[0])
-            raise LedgerError(f"investor_claims on {market.industry.names[pooled.nonzero()[0][p]]}"
-                              f": books say {int(claims[pooled][p])} fen, ledger differs")
     for p, platform in enumerate(market.platforms):
         by_kind = dict.fromkeys(HELD_KINDS, 0)
         for holder in range(MAX_LAYERS):

@@ -10,8 +10,8 @@ import numpy as np
 
 from sim import kernels
 from sim.book import MAX_DUE_MONTHS
+from sim.kernels import POOLED_INVESTORS, POOLED_RESERVE, by_holder
 from sim.kernels import ServiceTotals as S
-from sim.kernels import by_holder
 from sim.ledger import WORLD, AccountKind, Memo
 from sim.randomness import keyed_uniforms
 
@@ -80,8 +80,8 @@ class Servicing:
         """Book the day's totals, principal and interest on every platform at once.
 
         Then each detailed platform's held parts and fees (its protection layers take their
-        shares), then the pooled platforms' fees (:mod:`sim.industry.part` shares the interest
-        among their investors).
+        shares), then the pooled platforms' reserves' parts (loans they bought) and their fees
+        (:mod:`sim.industry.part` shares the interest among their investors).
         """
         market, books, ledger = self.market, self.market.bookkeeper, self.market.ledger
         if market.industry is not None:
@@ -104,6 +104,11 @@ class Servicing:
             platform.investor_income_fen += int(interest_net[p])
         if market.industry is not None:
             pooled = market.industry.pooled
+            principal = np.where(pooled, held_p[:, POOLED_RESERVE], 0)  # loans its reserve bought
+            interest = np.where(pooled, held_i[:, POOLED_RESERVE], 0)
+            ledger.post(AccountKind.HELD_CLAIMS, AccountKind.RESERVE_FUND, principal,
+                        Memo.HELD_REPAYMENT_PRINCIPAL)
+            ledger.post(WORLD, AccountKind.RESERVE_FUND, interest, Memo.HELD_REPAYMENT_INTEREST)
             fee = np.where(pooled, totals[:, S.FEE], 0)
             ledger.post(WORLD, AccountKind.PLATFORM_CASH, fee, Memo.MANAGEMENT_FEE)
             market.industry.fees_to_reserve(fee)
@@ -127,13 +132,14 @@ def pooled_payments(totals: np.ndarray, tables) -> None:
     """A pooled platform's loans have no notes: what the kernel gave their holder is its investors'.
 
     The servicing kernel splits a payment over a loan's notes and gives what is left to the loan's
-    holder; a pooled platform's loan has no notes, so all of it came back as held (holder 0). Here
-    it becomes the investors' principal and interest, with the platform's management fee on the
-    interest (rounded per platform and day), as its investors own the loans pro rata. Kept out of
-    the kernel's loop, which then does the same work for every loan.
+    holder; a pooled platform's loan has no notes, so all of it came back as held. What its
+    investors held (``POOLED_INVESTORS``) becomes their principal and interest here, with the
+    platform's management fee on the interest (rounded per platform and day), as its investors own
+    the loans pro rata; a loan its reserve bought stays the reserve's (no fee). Kept out of the
+    kernel's loop, which then does the same work for every loan.
     """
-    pooled = tables.pooled
-    interest = totals[pooled, S.HELD_INTEREST]
+    pooled, theirs = tables.pooled, 2 * POOLED_INVESTORS
+    interest = totals[pooled, S.HELD_INTEREST + theirs]
     totals[pooled, S.FEE] = np.floor(interest * tables.management_fee[pooled] + 0.5).astype(np.int64)
-    totals[pooled, S.HELD_PRINCIPAL] = 0
-    totals[pooled, S.HELD_INTEREST] = 0
+    totals[pooled, S.HELD_PRINCIPAL + theirs] = 0
+    totals[pooled, S.HELD_INTEREST + theirs] = 0

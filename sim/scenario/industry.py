@@ -8,6 +8,7 @@ credit model; the tables here say how the industry is drawn and how it behaves:
 
 ``[industry]``                 start month, how many platforms and investors, how they are drawn
 ``[industry.behaviour]``       the pooled platforms' investors and liquidity rules, with no news
+``[industry.reserve_fund]``    a reserve-fund platform's reserve (:mod:`.industry_behaviour`)
 ``[industry.channels.NAME]``   the five contagion channels, each with ``enabled``
 ``[industry.policies]``        custody mandate, redemption gate, orderly exit
 ``[[industry.events]]``        dated events: regulators' actions on a class, named collapses
@@ -23,46 +24,22 @@ from functools import lru_cache
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from sim.industry.hazard import OWNER_TYPES, load_hazard
 from sim.industry.population import BUSINESS_MODELS, DEFAULT_CUSTODY, DEFAULT_MODEL_SHARES
+from sim.scenario.industry_behaviour import (
+    IndustryBehaviour,
+    IndustryReserveFund,
+    Probability,
+    Section,
+)
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-DailyRate = Annotated[float, Field(ge=0.0, le=0.5)]
 MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 CHANNELS = ("shared_investors", "network", "sentiment", "regulators", "co_debt")
 PLATFORM_CLASSES = ("all", *BUSINESS_MODELS, *OWNER_TYPES, "custody", "no_custody", "registered",
                     "unregistered")
 EVENT_KINDS = ("tighten", "ban", "collapse", "investigation")
-DETAILED_ONLY = {
-    "transfers": "债权转让 (selling notes) needs notes per loan",
-    "liquidity": "liquidity rules (gates, lock-ups, transfers, custody) are a detailed platform's",
-    "trust": "trust per investor and platform is kept only for detailed platforms",
-    "runs": "runs with trust per investor are a detailed platform's",
-    "notes": "notes per loan are kept only for detailed platforms",
-}
-"""Keys a pooled platform cannot have, and why: they belong to a platform of full detail."""
-RENAMED = {"pull_share": "trust_lost (the trust, 0-1, the investors it reaches lose)",
-           "withdrawal_multiplier": "wear_multiplier (how fast it wears trust away)"}
-"""Keys of the contagion channels renamed when the channels came to act on trust (issue 41)."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False,
-                              validate_default=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _detailed_only(cls, data):
-        if isinstance(data, dict):
-            for key, why in DETAILED_ONLY.items():
-                if key in data and key not in cls.model_fields:
-                    raise ValueError(f"{key}: {why}; give it to one of the scenario's [[platforms]] "
-                                     f"(a platform in full detail), not to the pooled industry")
-            for key in set(RENAMED) & set(data) - set(cls.model_fields):
-                raise ValueError(f"{key}: renamed {RENAMED[key]}")
-        return data
 
 
 @lru_cache(maxsize=1)
@@ -71,56 +48,7 @@ def hazard_periods() -> tuple[str, ...]:
     return load_hazard().periods
 
 
-MOVED_TO_RUNS = {"stop_sensitivity": "stop_reinvest_margin (how far above the run threshold "
-                                    "investors stop reinvesting)",
-                 "return_ratio": "thresholds (investors come back once their trust is above "
-                                 "withdraw_below + stop_reinvest_margin again)"}
-"""Keys of ``[industry.behaviour]`` that the one decision rule of ``[runs]`` replaced (issue 41)."""
-
-
-class IndustryBehaviour(_Section):
-    """The pooled platforms' investors and liquidity rules, with no news at all.
-
-    Whether an investor stops reinvesting or runs is decided, for pooled and detailed platforms
-    alike, by their trust and the one decision rule of ``[runs]`` (:mod:`sim.runs.pooled`).
-    """
-
-    @model_validator(mode="before")
-    @classmethod
-    def _moved_to_runs(cls, data):
-        moved = sorted(set(data) & set(MOVED_TO_RUNS)) if isinstance(data, dict) else []
-        if moved:
-            raise ValueError(
-                f"{', '.join(moved)}: no longer a key; a pooled platform's investors stop "
-                f"reinvesting and run by their trust and the one decision rule, as a detailed "
-                f"platform's do; set [runs] enabled = true and its {MOVED_TO_RUNS[moved[0]]}")
-        return data
-
-    withdrawal_daily: DailyRate = Field(0.002, description="share of a balance asked back a day")
-    deposit_daily: DailyRate = Field(0.0022, description="new money a day, share of the balance")
-    cash_buffer: Probability = Field(0.08, description="share of investors' money kept as cash")
-    management_fee: Probability = Field(
-        0.2, description="利息管理费: the platform's share of the interest borrowers pay")
-    reserve_share_of_fees: Probability = Field(
-        0.5, description="reserve_fund platforms: share of the management fee into 风险准备金")
-    difficulty_share: Probability = Field(
-        0.05, description="a pooled platform is late (in 提现困难) while what it promised on demand "
-        "and could not pay exceeds this share of its investors' money")
-    fail_after_days: int = Field(10, ge=1, le=360, description="days in 提现困难 before a pooled "
-                                 "platform fails, as [platforms.liquidity] fail_after_days")
-    flee_share: Probability = Field(
-        0.5, description="跑路: share of what the operators can reach that they take, as "
-        "[platforms.liquidity] flee_share (without custody: the investors' cash too)")
-    operating_cost_monthly: Probability = Field(0.0008, description="costs a month, share of the "
-                                                "outstanding book")
-    flight_share: Probability = Field(0.0, description="flight to quality: share of the money "
-                                      "paid out that is deposited again with trusted platforms")
-    quality_preference: float = Field(
-        1.0, ge=0.0, le=10.0, description="how strongly flight money prefers trusted platforms: "
-        "weight = money × vulnerability ** -this")
-
-
-class SharedInvestors(_Section):
+class SharedInvestors(Section):
     """连锁挤兑: an investor hit by a failure loses trust in the other platforms they hold."""
 
     enabled: bool = True
@@ -128,7 +56,7 @@ class SharedInvestors(_Section):
                                     "they hold, on every platform alike; the decision rule acts")
 
 
-class NetworkChannel(_Section):
+class NetworkChannel(Section):
     """The social network ([runs.network]): an investor hit tells their friends, who lose trust too."""
 
     enabled: bool = True
@@ -136,7 +64,7 @@ class NetworkChannel(_Section):
                                     "they hold")
 
 
-class Sentiment(_Section):
+class Sentiment(Section):
     """Industry-wide sentiment (行业情绪) moved by the news of failures: 0 calm, 1 panic."""
 
     enabled: bool = True
@@ -148,13 +76,13 @@ class Sentiment(_Section):
                                    "withdrawal_daily × this × sentiment × vulnerability")
 
 
-class Regulators(_Section):
+class Regulators(Section):
     """Regulators' events on classes of platforms (the ``[[industry.events]]`` tighten and ban)."""
 
     enabled: bool = True
 
 
-class CoDebt(_Section):
+class CoDebt(Section):
     """共债: borrowers who owe on several platforms stop paying the others when one collapses."""
 
     enabled: bool = True
@@ -167,7 +95,7 @@ class CoDebt(_Section):
         "borrowers lose this × the month's loss rate of trust, a 30th of it a day")
 
 
-class Channels(_Section):
+class Channels(Section):
     """The five contagion channels; each can be switched off to measure its share of the damage."""
 
     shared_investors: SharedInvestors = Field(default_factory=SharedInvestors)
@@ -177,7 +105,7 @@ class Channels(_Section):
     co_debt: CoDebt = Field(default_factory=CoDebt)
 
 
-class IndustryPolicies(_Section):
+class IndustryPolicies(Section):
     """Policies that might have limited the wave."""
 
     custody_mandate: bool = Field(False, description="every platform's cash with a bank (银行存管): "
@@ -188,7 +116,7 @@ class IndustryPolicies(_Section):
                                "borrowers keep paying, nothing is taken")
 
 
-class Entrants(_Section):
+class Entrants(Section):
     """New platforms launching during the run, at the monthly rate the WDZJ data give."""
 
     enabled: bool = Field(False, description="launch new platforms (small and young) each month")
@@ -199,7 +127,7 @@ class Entrants(_Section):
                                       "platforms' median)")
 
 
-class IndustryEvent(_Section):
+class IndustryEvent(Section):
     """A dated event: a regulators' action on a class, a named platform's collapse or investigation.
 
     ``platforms`` names the platforms hit: a number is one of the drawn platforms (0 .. platforms
@@ -234,7 +162,7 @@ class IndustryEvent(_Section):
         return self
 
 
-class IndustryConfig(_Section):
+class IndustryConfig(Section):
     """How many platforms and investors, how they are drawn (data/wdzj_platforms.csv), what happens."""
 
     start: str = Field("2017-01", pattern=MONTH_PATTERN, description="the month of day 0, YYYY-MM")
@@ -255,6 +183,7 @@ class IndustryConfig(_Section):
     platforms_file: str | None = Field(None, description="a CSV of platforms to draw from instead "
                                        "of data/wdzj_platforms.csv (same columns)")
     behaviour: IndustryBehaviour = Field(default_factory=IndustryBehaviour)
+    reserve_fund: IndustryReserveFund = Field(default_factory=IndustryReserveFund)
     channels: Channels = Field(default_factory=Channels)
     policies: IndustryPolicies = Field(default_factory=IndustryPolicies)
     entrants: Entrants = Field(default_factory=Entrants)
@@ -316,7 +245,7 @@ def mean_platforms_reached(mean: float, dispersion: float, platforms: int) -> fl
     return 1.0 + float(nbinom.sf(counts, dispersion, dispersion / (dispersion + extra)).sum())
 
 
-class PlatformInIndustry(_Section):
+class PlatformInIndustry(Section):
     """Where a detailed platform stands in the industry: what classes it is in, its hazard's terms.
 
     With ``wdzj_id`` it is that platform of the pool (its owner, province, launch and capital are
@@ -343,12 +272,19 @@ def month_name(index: int) -> str:
     return f"{2000 + index // 12}-{index % 12 + 1:02d}"
 
 
-def check_industry(industry: IndustryConfig, horizon_days: int, platforms: list, runs) -> None:
+def check_industry(industry: IndustryConfig, horizon_days: int, platforms: list, runs,
+                   default_after_days: int) -> None:
     """Cross-checks of the industry with the rest of the scenario (ValueError naming the key).
 
-    ``platforms`` are the scenario's own (run in full detail); ``runs`` its ``[runs]``.
+    ``platforms`` are the scenario's own (run in full detail); ``runs`` its ``[runs]``;
+    ``default_after_days`` its ``[loans]`` write-off threshold.
     """
     names = [platform.name for platform in platforms]
+    trigger = industry.reserve_fund.trigger_days
+    if trigger > default_after_days:
+        raise ValueError(f"industry.reserve_fund.trigger_days: {trigger} must be at most "
+                         f"loans.default_after_days ({default_after_days}): the loan is written "
+                         f"off after that")
     check_launches(industry, platforms)
     if horizon_days < 30:
         raise ValueError(f"run.horizon_days: {horizon_days}: an industry is recorded month by "

@@ -380,7 +380,8 @@ class Scenario(_Section):
         if len(set(names)) != len(names):
             raise ValueError(f"platform names must be distinct, got {names}")
         if self.industry is not None:
-            check_industry(self.industry, self.run.horizon_days, self.platforms, self.runs)
+            check_industry(self.industry, self.run.horizon_days, self.platforms, self.runs,
+                           self.loans.default_after_days)
         for key in ["market_share", "investor_share"] if names else []:
             total = sum(getattr(p, key) for p in self.platforms)
             if abs(total - 1.0) > 1e-6:
