@@ -149,6 +149,36 @@ def test_the_emulator_finds_a_known_minimum_and_flags_what_the_moments_cannot_se
     assert both["rank"] == 2 and 1 <= both["condition"] < 10
 
 
+def test_the_full_weight_matrix_counts_two_moments_that_move_together_about_once():
+    """Two moments that see one parameter, errors correlated 0.9, carry about one moment's worth.
+
+    The diagonal weights would count them twice.
+    """
+    from sim.estimation.fit import PRIOR_WIDTH, uncertainty
+    from sim.estimation.weights import error_squared, moment_covariance
+
+    rng = np.random.default_rng(3)
+    common = rng.standard_normal((400, 5))  # 400 design points, 5 replications, two moments
+    own = rng.standard_normal((400, 5, 2))
+    table = np.stack([common, common], axis=2) * 0.3 + own * 0.1  # correlation 0.9
+    covariance = moment_covariance(table, np.zeros(2), 5)
+    spread = table.var(axis=1, ddof=1).mean(axis=0)
+    assert np.allclose(np.diag(covariance), error_squared(np.zeros(2), spread, 5))
+    correlation = covariance[0, 1] / np.sqrt(covariance[0, 0] * covariance[1, 1])
+    assert correlation == pytest.approx(0.9, abs=0.02)
+    x = design(30, 1, seed=2)
+    emulator = Emulator(x, np.column_stack([x[:, 0], x[:, 0]]))
+    at = np.array([0.5])
+    full, _ = uncertainty(emulator, at, np.linalg.inv(covariance))
+    diagonal, _ = uncertainty(emulator, at, 1 / np.diag(covariance))
+    information = {"full": 1 / full[0] ** 2, "diagonal": 1 / diagonal[0] ** 2}
+    prior, ones = 1 / PRIOR_WIDTH ** 2, np.ones(2)
+    assert information["full"] == pytest.approx(ones @ np.linalg.inv(covariance) @ ones + prior)
+    assert information["diagonal"] == pytest.approx((1 / np.diag(covariance)).sum() + prior)
+    one = 1 / covariance.diagonal().min() + prior  # what the better of the two tells alone
+    assert one < information["full"] < 1.1 * one < information["diagonal"]  # about 2 / (1 + 0.9)
+
+
 def test_a_parameter_pushed_onto_its_bound_gets_a_one_sided_interval():
     """Issue 42: the data want the first parameter below 0; its interval starts at the bound."""
     from sim.estimation.fit import CHI2_95, distance_of

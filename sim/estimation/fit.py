@@ -10,11 +10,14 @@ minimised run by run. Instead (docs/industry.md):
 3. optionally (``refine_points``) a second design in a box of 30 % of each parameter's bounds
    around the first estimate, the emulator fitted again on the points inside it, and searched
    there only: a quadratic is close over a small box, not over the whole range;
-4. the estimate minimises ``sum(((emulated - observed) / error) ** 2)`` over the bounds (L-BFGS-B from
-   the best design point, the start and the centre), ``error² = data error² + (1 + 1 /
-   replications) × the variance of one run`` (the data are one history of a random world;
-   :func:`sim.estimation.study.error_squared`);
-5. its uncertainty: the usual SMM sandwich, ``(J' W J)^-1`` with these weights (J: the
+4. the estimate minimises ``r' W r`` (``r``: emulated less observed moments) over the bounds
+   (L-BFGS-B from the best design point, the start and the centre), with the full weight matrix
+   ``W = (D + (1 + 1 / replications) S)^-1``: ``D`` the data's errors² (diagonal), ``S`` the
+   covariance of one run's moments (the data are one history of a random world, and moments of
+   one run move together; :func:`sim.estimation.weights.moment_covariance`), from the design's
+   runs for the first estimate and from the refinement's, near it, for the second (a run's spread
+   differs across the bounds);
+5. its uncertainty: the usual SMM sandwich, ``(J' W J)^-1`` with this matrix (J: the
    emulator's slopes at the estimate), with a weak prior on each parameter, centred on its start
    and half the bounds wide (it is in the distance of step 4 too); and the 95 % interval from the
    *profile* of the distance (:func:`profile_intervals`): the values of a parameter at which the
@@ -83,6 +86,18 @@ class Emulator:
         return np.column_stack(columns)
 
 
+def as_matrix(weight: np.ndarray) -> np.ndarray:
+    """The weight matrix: ``weight`` itself, or the diagonal matrix of a vector of weights."""
+    weight = np.asarray(weight, dtype=float)
+    return np.diag(weight) if weight.ndim == 1 else weight
+
+
+def weighted_squares(residuals: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``r' W r`` for each row ``r`` of ``residuals`` (or the one vector)."""
+    w = as_matrix(weight)
+    return np.einsum("...i,ij,...j->...", residuals, w, residuals)
+
+
 def search(emulator: Emulator, target: np.ndarray, weight: np.ndarray,
            starts: list[np.ndarray], prior: np.ndarray,
            box: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, float]:
@@ -105,7 +120,7 @@ def search(emulator: Emulator, target: np.ndarray, weight: np.ndarray,
 def distance_of(emulator: Emulator, target: np.ndarray, weight: np.ndarray, prior: np.ndarray):
     """The weighted distance of the emulated moments from the data, with the weak prior."""
     def distance(x):
-        return float((((emulator(x)[0] - target) ** 2) * weight).sum()
+        return float(weighted_squares(emulator(x)[0] - target, weight)
                      + (((x - prior) / PRIOR_WIDTH) ** 2).sum())
     return distance
 
@@ -153,7 +168,7 @@ def uncertainty(emulator: Emulator, x: np.ndarray, weight: np.ndarray) -> tuple[
     the profile interval's width instead (a symmetric error means little on a bound).
     """
     slopes = emulator.slopes(x)
-    information = slopes.T @ (slopes * weight[:, None]) + np.eye(len(x)) / PRIOR_WIDTH ** 2
+    information = slopes.T @ as_matrix(weight) @ slopes + np.eye(len(x)) / PRIOR_WIDTH ** 2
     se = np.sqrt(np.diag(np.linalg.inv(information)))
     return se, se < 0.35
 
@@ -161,13 +176,14 @@ def uncertainty(emulator: Emulator, x: np.ndarray, weight: np.ndarray) -> tuple[
 def identification(emulator: Emulator, x: np.ndarray, weight: np.ndarray) -> dict:
     """What the fitted moments pin down at ``x``: the weighted Jacobian's singular values.
 
-    The Jacobian is the emulated moments' slopes in standard errors (``sqrt(weight)``) per whole
-    range of each parameter. A direction whose singular value is below :data:`IDENTIFIED_Z` moves
+    The Jacobian is the emulated moments' slopes per whole range of each parameter, in standard
+    errors of the moments taken together (``L' J`` with ``W = L L'``: for a diagonal ``W``, each
+    slope over its moment's error). A direction whose singular value is below :data:`IDENTIFIED_Z` moves
     no moment by that many standard errors across the bounds: the data do not see it. ``rank`` is
     how many directions they see, ``condition`` the largest singular value over the smallest
     (None when that is 0).
     """
-    jacobian = emulator.slopes(x) * np.sqrt(weight)[:, None]
+    jacobian = np.linalg.cholesky(as_matrix(weight)).T @ emulator.slopes(x)
     values = np.linalg.svd(jacobian, compute_uv=False)
     values = np.concatenate([values, np.zeros(len(x) - len(values))])  # fewer moments than x
     return {"singular_values": [float(v) for v in values],
@@ -185,7 +201,7 @@ def estimate(x: np.ndarray, y: np.ndarray, target: np.ndarray, weight: np.ndarra
     ``profile`` only the point is found (a seed's estimate, for the seeds' spread).
     """
     emulator = Emulator(x, y)
-    best_point = x[np.argmin((((y - target) ** 2) * weight).sum(axis=1))]
+    best_point = x[np.argmin(weighted_squares(y - target, weight))]
     centre = np.full(len(start), 0.5) if box is None else (box[0] + box[1]) / 2
     found, distance = search(emulator, target, weight, [best_point, start, centre], start, box)
     se, _ = uncertainty(emulator, found, weight)

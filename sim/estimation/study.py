@@ -11,8 +11,9 @@ written only once everything has run (:func:`sim.folders.atomic_folder`):
   whether the moments pin it down, and the spread of the estimates made from each replication;
 * ``moments.csv``: each moment (fitted or held out, its months), the data's value and error, the
   simulated value at the estimate over ``check_replications`` runs, its error and the spread of one
-  run (``model_spread``), z (the difference over :func:`error_squared`'s root) and whether it fits
-  (|z| <= 1 fitted, <= 2 held out);
+  run (``model_spread``), z (the difference over the root of
+  :func:`~sim.estimation.weights.error_squared`) and whether it fits (|z| <= 1 fitted, <= 2 held
+  out);
 * ``design.csv``: every design point's parameters and mean moments; ``runs.csv``: every run's
   moments (the design's and the check's); ``estimation.json``: all of it
   and the ``--set`` lines that run the scenario at the estimate; ``fit.png``: data against model.
@@ -32,6 +33,7 @@ from sim import footprint, strict_json
 from sim.estimation import fit
 from sim.estimation.moments import MOMENTS, observed, simulated
 from sim.estimation.spec import Estimation, EstimationError, load_estimation
+from sim.estimation.weights import error_squared, moment_covariance, weighable, weight_record
 from sim.experiments.design import RunTask, run_seeds
 from sim.experiments.store import RunStore
 from sim.scenario import load_scenario
@@ -238,10 +240,10 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
     data = stages.data(rows)
     unit, table = stages.run("design", np.vstack([start, fit.design(cfg.points, len(low),
                                                                     cfg.seed)]))
-    noise = table.var(axis=1, ddof=1).mean(axis=0) if cfg.replications > 1 else np.zeros(len(keys))
-    weight = 1.0 / _weighable(error_squared(data[:, 1], noise, cfg.replications), keys)
-    best = fit.estimate(unit, table.mean(axis=1)[:, fitted], data[fitted, 0], weight[fitted],
-                        start)
+    covariance = moment_covariance(table, data[:, 1], cfg.replications)
+    weighable(np.diag(covariance), keys)
+    weight = np.linalg.inv(covariance[np.ix_(fitted, fitted)])  # the full weight matrix
+    best = fit.estimate(unit, table.mean(axis=1)[:, fitted], data[fitted, 0], weight, start)
     box = (np.zeros(len(low)), np.ones(len(low)))
     if cfg.refine_points:  # a second design around the first estimate: a closer emulator
         box = fit.local_box(best["x"])
@@ -255,9 +257,14 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
             raise EstimationError(f"estimation.refine_points: the refinement's box holds "
                                   f"{len(unit)} points with every moment; its emulator needs "
                                   f"{needed}: give refine_points = {needed} or more")
+        # the second step: the moments' covariance near the first estimate (a run's spread
+        # differs across the bounds: where investors run at once it is large)
+        covariance = moment_covariance(new_table, data[:, 1], cfg.replications)
+        weighable(np.diag(covariance), keys)
+        weight = np.linalg.inv(covariance[np.ix_(fitted, fitted)])
         best = fit.estimate(unit, table.mean(axis=1)[:, fitted], data[fitted, 0],
-                            weight[fitted], start, box)
-    seeds = [fit.estimate(unit, table[:, r][:, fitted], data[fitted, 0], weight[fitted], start,
+                            weight, start, box)
+    seeds = [fit.estimate(unit, table[:, r][:, fitted], data[fitted, 0], weight, start,
                           box, profile=False)["x"] for r in range(cfg.replications)]
     theta = low + best["x"] * (high - low)
     at = stages.check(theta, cfg.check_replications)
@@ -267,31 +274,14 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
     result["runs"] = stages.next_run
     result["at_box_edge"] = fit.at_edge(best["x"], box)
     result["runs_table"] = pd.DataFrame(stages.rows)
+    result["weights"] = weight_record(covariance, fitted, keys)
+    result["weights"]["from"] = "the refinement's runs" if cfg.refine_points else "the design's"
     result["assumptions"] = held_fixed(scenario, spec)
     with atomic_folder(folder, KIND) as staging:
         _write(staging, result, spec)
     store.discard()
     result["folder"] = folder
     return result
-
-
-def error_squared(data_se: np.ndarray, spread: np.ndarray, replications: int) -> np.ndarray:
-    """A moment's error², model against data.
-
-    The data's own error; the model's spread of one history (the data are one history of a random
-    world: under the model it could have come out differently by that much); and the error of the
-    mean of ``replications`` simulated histories.
-    """
-    return data_se ** 2 + spread * (1 + 1 / replications)
-
-
-def _weighable(errors_squared: np.ndarray, keys: list[str]) -> np.ndarray:
-    """The moments' errors², or a clear error for one with none (it could not be weighed)."""
-    if (errors_squared <= 0).any():
-        key = keys[int(np.flatnonzero(errors_squared <= 0)[0])]
-        raise EstimationError(f"moments: {key} has no error (the data's is 0 and no run differs "
-                              f"from another): it cannot be weighed; leave it out")
-    return errors_squared
 
 
 def _enough(defined: np.ndarray, dimensions: int, keys: list[str], table: np.ndarray) -> None:
@@ -378,14 +368,18 @@ def held_fixed(scenario, spec) -> list[dict]:
     conditional on them.
     """
     from sim.scenario import load_scenario
+    from sim.scenario.industry import reached
 
     estimated = {p.key for p in spec.parameters}
-    events = load_scenario(scenario, dict(spec.estimation.fixed)).industry.events
+    loaded = load_scenario(scenario, dict(spec.estimation.fixed))
+    events = loaded.industry.events
     rows = []
     for i, event in enumerate(events):
+        if not reached(loaded.industry, loaded.run.horizon_days)[i]:
+            continue  # past the estimation's runs: nothing rests on it
         fields = {"tighten": ("hazard_multiplier", "months", "news"),
                   "collapse": ("largest", "news"), "investigation": ("largest", "news"),
-                  "ban": ("news",)}[event.kind]
+                  "ban": ("news",), "shrink": ("months", "news")}[event.kind]
         for field in fields:
             key = f"industry.events.{i}.{field}"
             if key not in estimated:

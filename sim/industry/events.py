@@ -8,6 +8,10 @@ Each ``[[industry.events]]`` is scheduled on the market's calendar (Mesa's event
   investors' trust fall by the event's ``news``;
 * ``ban`` (regulators): the class stops lending and winds down (良性退出); its investors ask for
   everything back (a ban that forces fund pools, 资金池, to unwind);
+* ``shrink`` (regulators, 三降): for ``months`` the class takes no new money (no deposits, no
+  flight-to-quality money; a detailed platform of the class no new savings), so its balance only
+  runs off as its investors withdraw (the 2019 exit programme's order to reduce balances,
+  investors and borrowers);
 * ``collapse``: the named platforms (``platforms = [ids or names]``, or the ``largest = N`` of the
   class among the drawn platforms: a historical collapse is not the scenario's own platform's) fail;
   a detailed platform named here sees its operators flee (跑路);
@@ -29,7 +33,7 @@ from sim.loans import DAYS_PER_MONTH
 from sim.runs.failure import fail
 from sim.scenario.industry import IndustryEvent, month_index
 
-REGULATORS = ("tighten", "ban")
+REGULATORS = ("tighten", "ban", "shrink")
 
 
 def in_class(industry, name: str) -> np.ndarray:
@@ -83,6 +87,10 @@ def happen(market, day: int, event: IndustryEvent) -> None:
     if event.kind == "tighten":
         industry.hazard_multiplier[hit] = event.hazard_multiplier
         industry.multiplier_until[hit] = day + DAYS_PER_MONTH * event.months
+        market.runs.heard(np.flatnonzero(hit), event.news)
+    elif event.kind == "shrink":
+        industry.shrinking |= hit
+        industry.shrink_until[hit] = day + DAYS_PER_MONTH * event.months
         market.runs.heard(np.flatnonzero(hit), event.news)
     elif event.kind == "ban":
         hit &= industry.operating

@@ -33,7 +33,8 @@ def lending_money_fen(industry) -> np.ndarray:
 def destinations(industry) -> np.ndarray:
     """Weights of the platforms withdrawn money flies to: money of lending positions × trust."""
     trust = industry.vulnerability ** -industry.config.behaviour.quality_preference
-    weight = np.where(industry.open_pooled, lending_money_fen(industry) * trust, 0.0)
+    weight = np.where(industry.open_pooled & ~industry.shrinking,
+                      lending_money_fen(industry) * trust, 0.0)  # none into a platform told to shrink
     return weight / weight.sum() if weight.sum() > 0 else weight
 
 

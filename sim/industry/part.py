@@ -133,6 +133,8 @@ class Industry:
         self.failing = np.zeros(n, dtype=bool)  # today's failures, and why (index of CAUSES)
         self.causes = np.full(n, -1, dtype=np.int8)
         self.banned = np.zeros(n, dtype=bool)  # wound down by a regulators' ban
+        self.shrinking = np.zeros(n, dtype=bool)  # ordered to take no new money (三降) ...
+        self.shrink_until = np.zeros(n, dtype=np.int32)  # ... until this day
         self.sentiment = 0.0
         self.expected_background = 0.0
         self.recent_co_debt = np.zeros(n)  # 共债 losses of about the last month, fen
@@ -253,6 +255,7 @@ class Industry:
         self.drop_finished_loans()
         expired = self.multiplier_until <= day
         self.hazard_multiplier[expired] = 1.0
+        self.shrinking &= self.shrink_until > day
         entrants.launch(self, day)
         self.pay_costs()
 

@@ -27,6 +27,7 @@ from sim.industry.hazard import FAILURE_TYPES  # noqa: E402
 from sim.industry.tracker import DAMAGE, FATES, fate_table, platform_table  # noqa: E402
 from sim.outputs import git_revision  # noqa: E402
 from sim.outputs.statistics import fate, summarise, target_lines  # noqa: E402
+from sim.scenario.industry import month_index  # noqa: E402
 
 KIND = "industry"
 MOST_LINKS = 3000  # links.csv keeps the strongest pairs: a figure shows a few hundred
@@ -42,6 +43,9 @@ def industry_summary(model, company=None) -> dict:
     peak = monthly.loc[monthly.new_problem.idxmax()] if len(monthly) else None
     damage = {c: float(monthly[f"damage_{c}_cny"].sum()) for c in DAMAGE} if len(monthly) else {}
     total_damage = sum(damage.values())
+    events = model.config.industry.events
+    last = industry.first_month + len(monthly) - 1  # the run's last month
+    reached = [month_index(event.month) <= last for event in events]
     summary.update({
         "name": model.config.run.name, "seed": model.seed, "months": len(monthly),
         "industry_platforms": len(platforms), "detailed_platforms": len(model.platforms),
@@ -59,7 +63,9 @@ def industry_summary(model, company=None) -> dict:
         "withdrawn_cny": float(monthly.withdrawals_cny.sum()) if len(monthly) else 0.0,
         "damage_by_cause_cny": damage,
         "damage_share": {c: (v / total_damage if total_damage else 0.0) for c, v in damage.items()},
-        "dated_events": [event_text(e) for e in model.config.industry.events],
+        "dated_events": [event_text(e) for e, on in zip(events, reached, strict=True) if on],
+        "dated_events_not_reached": [event_text(e) for e, on in zip(events, reached, strict=True)
+                                     if not on],
     })
     return summary
 
@@ -70,7 +76,8 @@ def event_text(event) -> str:
            ", ".join(map(str, event.platforms)) if event.platforms else event.platform_class)
     what = {"tighten": f"tighten on {who} (hazard x{event.hazard_multiplier:g}, "
                        f"{event.months} months)",
-            "ban": f"ban of {who}", "collapse": f"collapse of {who}",
+            "ban": f"ban of {who}", "shrink": f"shrink order on {who} (三降, {event.months} months)",
+            "collapse": f"collapse of {who}",
             "investigation": f"investigation of {who}"}[event.kind]
     return f"{event.month} {what}"
 
@@ -93,8 +100,10 @@ def wave_figure(monthly: pd.DataFrame, path: Path, title: str) -> None:
     axes[0, 1].set_title("platforms")
     axes[0, 1].set_ylabel("platforms")
     axes[0, 1].legend(fontsize=8)
-    axes[1, 0].plot(x, monthly.investors_money_cny / 1e8, label="investors' money on live platforms")
+    axes[1, 0].plot(x, monthly.investors_money_cny / 1e8,
+                    label="investors' money on operating platforms")
     axes[1, 0].plot(x, monthly.outstanding_cny / 1e8, label="their loans outstanding")
+    axes[1, 0].plot(x, monthly.winding_down_cny / 1e8, label="on platforms winding down")
     axes[1, 0].plot(x, monthly.stuck_cny / 1e8, label="stuck on failed platforms")
     axes[1, 0].set_title("money")
     axes[1, 0].set_ylabel("亿 CNY (100 M)")
@@ -195,14 +204,19 @@ def format_summary(summary: dict) -> str:
         f"{summary['expected_background_failures']:.1f}; winding down: {summary['winding_down']}",
         f"worst month {summary['peak_month']}: {summary['peak_new_problem']} new problem platforms",
         f"investors lost {summary['industry_losses_cny'] / 1e8:,.2f} 亿 CNY (of which 共债 "
-        f"{summary['co_debt_losses_cny'] / 1e8:,.2f} 亿), still stuck "
-        f"{summary['stuck_at_end_cny'] / 1e8:,.2f} 亿",
+        f"{summary['co_debt_losses_cny'] / 1e8:,.2f} 亿) after the reserves paid "
+        f"{summary['reserve_payouts_cny'] / 1e8:,.2f} 亿; at the end "
+        f"{summary['stuck_at_end_cny'] / 1e8:,.2f} 亿 stuck on failed platforms, "
+        f"{summary['winding_down_at_end_cny'] / 1e8:,.2f} 亿 on platforms winding down",
         f"money on failed platforms by cause and reason: {shares or 'none'}",
     ]
     if summary.get("dated_events"):
         lines.append(f"dated events, inputs of the run (the 'named' and 'regulators' failures "
                      f"follow from them; the rest is the model's response): "
                      f"{'; '.join(summary['dated_events'])}")
+    if summary.get("dated_events_not_reached"):
+        lines.append(f"dated events past the run's end, not reached: "
+                     f"{'; '.join(summary['dated_events_not_reached'])}")
     if summary["entrants"] or summary["redeposited_cny"]:
         lines.append(f"{summary['entrants']} new platforms launched; of "
                      f"{summary['withdrawn_cny'] / 1e8:,.2f} 亿 CNY withdrawn, "

@@ -79,10 +79,11 @@ class Tracker:
             return
         f, state = self.flows, ind.state
         alive = ind.alive & ind.launched
+        going = (state <= RunState.WITHDRAWAL_DIFFICULTY) & ind.launched  # operating (正常运营)
         money = ind.money_fen()
         claims = ind.outstanding_fen()
         pos = ind.positions
-        live = alive[pos.platform] & (pos.balance_fen > 0) & pos.lending
+        live = going[pos.platform] & (pos.balance_fen > 0) & pos.lending
         loans = ind.market.book.loans
         row = {"month": month_name(ind.first_month + day // 30),
                "operating": int(((state <= RunState.WITHDRAWAL_DIFFICULTY) & ind.launched).sum()),
@@ -95,8 +96,9 @@ class Tracker:
         row |= {f"new_{b}": int(f[f"new_{b}"]) for b in BUSINESS_MODELS}
         row |= {f"new_by_{c}": int(f[f"new_by_{c}"]) for c in CAUSES}
         row |= {"volume_cny": f["volume"] / CNY,
-                "outstanding_cny": claims[alive].sum() / CNY,
-                "investors_money_cny": money[alive].sum() / CNY,
+                "outstanding_cny": claims[going].sum() / CNY,
+                "investors_money_cny": money[going].sum() / CNY,
+                "winding_down_cny": money[alive & ~going].sum() / CNY,
                 "stuck_cny": money[~alive].sum() / CNY,
                 "active_investors": int(np.count_nonzero(np.bincount(pos.investor[live],
                                                                      minlength=pos.investors))),
@@ -150,8 +152,10 @@ INDUSTRY_SERIES = {  # the monthly table's columns an experiment may keep, as in
     "operating": ("platforms operating", "count"),
     "in_difficulty": ("platforms in 提现困难 at the month's end", "count"),
     "volume_cny": ("new lending a month", "cny"),
-    "outstanding_cny": ("outstanding balance on live platforms", "cny"),
-    "investors_money_cny": ("investors' money on live platforms", "cny"),
+    "outstanding_cny": ("outstanding balance on operating platforms", "cny"),
+    "investors_money_cny": ("investors' money on operating platforms", "cny"),
+    "winding_down_cny": ("investors' money on platforms winding down (良性退出)", "cny"),
+    "stuck_cny": ("investors' money on failed platforms (stuck)", "cny"),
     "active_investors": ("active (lending) investors", "count"),
     "net_inflow_cny": ("net inflow a month", "cny"),
     "withdrawals_cny": ("withdrawals a month", "cny"),

@@ -142,12 +142,12 @@ def gate_room(industry, asked_fen: np.ndarray) -> np.ndarray:
 def new_money_rate(industry) -> np.ndarray:
     """Per platform, the daily new money of a lending position: less as sentiment sours.
 
-    ``deposit_daily``, cut by the sentiment for the weaker platforms more; only on the normal
-    pooled platforms.
+    ``deposit_daily``, cut by the sentiment for the weaker platforms more; only on the operating
+    pooled platforms the regulators have not told to shrink (三降).
     """
     rate = industry.config.behaviour.deposit_daily * np.maximum(
         1.0 - industry.sentiment * industry.vulnerability, 0.0)
-    return np.where(industry.pooled & industry.operating, rate, 0.0)
+    return np.where(industry.pooled & industry.operating & ~industry.shrinking, rate, 0.0)
 
 
 def difficulty(industry, day: int, unpaid_fen: np.ndarray) -> None:

@@ -35,6 +35,8 @@ def open_month(market, day: int) -> None:
     investors, treasury = market.investors, market.treasury
     if day > 0:
         supply = np.array([p.supply_multiplier for p in market.platforms])
+        if market.industry is not None:  # the regulators' 三降: no new savings where ordered
+            supply = np.where(market.industry.shrinking[: len(supply)], 0.0, supply)
         treasury.deposit(investors.monthly_deposits(supply))
     withdrawals = investors.withdrawals()
     investors.cash_fen -= withdrawals

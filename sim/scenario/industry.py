@@ -39,7 +39,7 @@ MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 CHANNELS = ("shared_investors", "network", "sentiment", "regulators", "co_debt")
 PLATFORM_CLASSES = ("all", *BUSINESS_MODELS, *OWNER_TYPES, "custody", "no_custody", "registered",
                     "unregistered")
-EVENT_KINDS = ("tighten", "ban", "collapse", "investigation")
+EVENT_KINDS = ("tighten", "ban", "shrink", "collapse", "investigation")
 
 
 @lru_cache(maxsize=1)
@@ -135,12 +135,12 @@ class IndustryEvent(Section):
     """
 
     month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM; it happens on the month's first day")
-    kind: Literal["tighten", "ban", "collapse", "investigation"]
+    kind: Literal["tighten", "ban", "shrink", "collapse", "investigation"]
     platform_class: str = Field("all", alias="class")
     platforms: list[Annotated[int, Field(ge=0)] | str] = Field(default_factory=list)
     largest: int = Field(0, ge=0, le=20_000, description="the N largest platforms of the class")
     hazard_multiplier: float = Field(3.0, ge=0.0, le=1000.0)
-    months: int = Field(3, ge=1, le=120, description="how long a tightening lasts")
+    months: int = Field(3, ge=1, le=120, description="how long a tightening or a shrinking lasts")
     news: Probability = Field(0.1, description="added to sentiment on the day")
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False,
@@ -272,6 +272,12 @@ def month_name(index: int) -> str:
     return f"{2000 + index // 12}-{index % 12 + 1:02d}"
 
 
+def reached(industry: IndustryConfig, horizon_days: int) -> list[bool]:
+    """Per dated event: whether a run of ``horizon_days`` reaches its month."""
+    last = month_index(industry.start) + (horizon_days + 29) // 30 - 1
+    return [month_index(event.month) <= last for event in industry.events]
+
+
 def check_industry(industry: IndustryConfig, horizon_days: int, platforms: list, runs,
                    default_after_days: int) -> None:
     """Cross-checks of the industry with the rest of the scenario (ValueError naming the key).
@@ -306,12 +312,10 @@ def check_industry(industry: IndustryConfig, horizon_days: int, platforms: list,
                              f"per investor is kept only for the scenario's own [[platforms]]; "
                              f"use an [[industry.events]] for the drawn ones")
     first = month_index(industry.start)
-    months = (horizon_days + 29) // 30
-    for i, event in enumerate(industry.events):
-        at = month_index(event.month) - first
-        if not 0 <= at < months:
-            raise ValueError(f"industry.events[{i}].month {event.month} is outside the run "
-                             f"({industry.start} to {month_name(first + months - 1)})")
+    for i, event in enumerate(industry.events):  # one past the end is not reached (a run cut
+        if month_index(event.month) < first:     # short of the history: the output says so)
+            raise ValueError(f"industry.events[{i}].month {event.month} is before the run "
+                             f"(it starts in {industry.start})")
         for platform in event.platforms:
             if isinstance(platform, int) and platform >= industry.platforms:
                 raise ValueError(f"industry.events[{i}].platforms: {platform}: the drawn platforms "
