@@ -248,9 +248,9 @@ def test_the_estimation_recovers_known_values_and_says_what_it_cannot_pin_down(t
     assert deposit.pinned_down and deposit.ci95_high - deposit.ci95_low < 0.2 * (0.006 - 0.001)
     assert not threshold.pinned_down
     assert "recovery check: the data are one run at known values; 2 of 2 inside" in printed
-    assert "see 1 of the 2 parameters' directions" in printed
     result = strict((out / "estimation.json").read_text(encoding="utf-8"))
-    assert result["synthetic"] and result["identification"]["rank"] == 1
+    values = result["identification"]["singular_values"]  # the threshold's direction: barely seen
+    assert result["synthetic"] and values[1] < 0.2 * values[0] and values[1] < 3
 
 
 def test_every_moment_has_the_data_behind_it():

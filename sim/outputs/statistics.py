@@ -54,6 +54,11 @@ def _run_losses_fen(platform) -> int:
     return sum(amount for cause, amount in platform.run.losses_fen.items() if cause != "defaults")
 
 
+def _banned(market, platform) -> bool:
+    """Whether the regulators wound the platform down (a ban: not a failure of its own, 暴雷)."""
+    return market.industry is not None and bool(market.industry.banned[platform.index])
+
+
 def _listings(daily: pd.DataFrame) -> int:
     return daily["funded_listings"].sum() + daily["failed_listings"].sum()
 
@@ -217,8 +222,12 @@ STATISTICS = (
     Statistic("loan_months", "loan-months serviced", Kind.COUNT,
               lambda m, d: int(m.totals["loan_months"])),
     Statistic("platforms_failed", "platforms failed (暴雷)", Kind.COUNT,
-              lambda m, d: sum(p.run.state.failed for p in m.platforms), only_if_any=True,
-              note="wind-down, closure or flight (docs/runs.md)"),
+              lambda m, d: sum(p.run.state.failed and not _banned(m, p) for p in m.platforms),
+              only_if_any=True, note="wind-down, closure or flight of its own (docs/runs.md); "
+                                     "a regulators' ban is platforms_banned"),
+    Statistic("platforms_banned", "platforms wound down by the regulators' ban", Kind.COUNT,
+              lambda m, d: sum(_banned(m, p) for p in m.platforms), industry=True, only_if_any=True,
+              note="良性退出 ordered by a dated event: not a failure (问题平台)"),
     Statistic("run_losses_cny", "investors' losses in runs, CNY", Kind.CNY,
               lambda m, d: sum(_run_losses_fen(p) for p in m.platforms) / 100, only_if_any=True,
               note="notes sold below par, loans sold at a closure, money taken by operators, and "
@@ -362,6 +371,8 @@ def fate(row: dict) -> str:
     run = row["run"]
     if run["failed_day"] is None:
         return f"survived ({run['state']})"
+    if run["failure_reason"] == "regulators' ban":
+        return f"wound down by the regulators' ban on day {run['failed_day']} (not a failure)"
     return f"failed on day {run['failed_day']} ({run['state']}: {run['failure_reason']})"
 
 
