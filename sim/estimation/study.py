@@ -240,9 +240,7 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
     data = stages.data(rows)
     unit, table = stages.run("design", np.vstack([start, fit.design(cfg.points, len(low),
                                                                     cfg.seed)]))
-    covariance = moment_covariance(table, data[:, 1], cfg.replications)
-    weighable(np.diag(covariance), keys)
-    weight = np.linalg.inv(covariance[np.ix_(fitted, fitted)])  # the full weight matrix
+    covariance, weight = _weights(table, data, cfg.replications, keys, fitted)
     best = fit.estimate(unit, table.mean(axis=1)[:, fitted], data[fitted, 0], weight, start)
     box = (np.zeros(len(low)), np.ones(len(low)))
     if cfg.refine_points:  # a second design around the first estimate: a closer emulator
@@ -259,9 +257,7 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
                                   f"{needed}: give refine_points = {needed} or more")
         # the second step: the moments' covariance near the first estimate (a run's spread
         # differs across the bounds: where investors run at once it is large)
-        covariance = moment_covariance(new_table, data[:, 1], cfg.replications)
-        weighable(np.diag(covariance), keys)
-        weight = np.linalg.inv(covariance[np.ix_(fitted, fitted)])
+        covariance, weight = _weights(new_table, data, cfg.replications, keys, fitted)
         best = fit.estimate(unit, table.mean(axis=1)[:, fitted], data[fitted, 0],
                             weight, start, box)
     seeds = [fit.estimate(unit, table[:, r][:, fitted], data[fitted, 0], weight, start,
@@ -282,6 +278,13 @@ def run_estimation(path: str | Path, out: str | Path | None = None, executor: st
     store.discard()
     result["folder"] = folder
     return result
+
+
+def _weights(table, data, replications, keys, fitted):
+    """The moments' error covariance from ``table``'s runs, and the fitted ones' weight matrix."""
+    covariance = moment_covariance(table, data[:, 1], replications)
+    weighable(np.diag(covariance), keys)
+    return covariance, np.linalg.inv(covariance[np.ix_(fitted, fitted)])
 
 
 def _enough(defined: np.ndarray, dimensions: int, keys: list[str], table: np.ndarray) -> None:
