@@ -144,7 +144,7 @@ def test_settling_pays_the_oldest_first_a_day_pro_rata_and_adds_up(sizes, data):
     lending = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
     before_balance, before_queued, before_since = balance.copy(), queued.copy(), since.copy()
     paid, left, idle = settle(group_start, balance, queued, since, cash, np.ones(len(sizes), bool),
-                              lending)
+                              lending, np.zeros(len(sizes), bool))
     parts = before_queued - queued
     for g in range(len(sizes)):
         mine = slice(group_start[g], group_start[g + 1])
@@ -200,6 +200,24 @@ def test_requests_queue_a_share_of_what_is_not_yet_asked_for():
     assert asked.tolist() == [0, 50] and queued.tolist() == [700, 1500, 50]
 
 
+def test_a_request_is_paid_from_its_own_cash_first_then_oldest_first():
+    """Own cash first (all but fund pools): a runner's old request does not hold up a new one.
+
+    Two positions of 1,000 fen each on a platform with 300 fen of cash (150 each): the first asked
+    800 on day 1, the second 100 on day 2. Oldest first pays the first 300; own cash first pays
+    the second its 100 from its own 150, then the first its own 150 and the 50 left.
+    """
+    group_start = np.array([0, 2])
+    for own_first, expected in [(False, [500, 100]), (True, [600, 0])]:
+        balance = np.array([1000, 1000], dtype=np.int64)
+        queued = np.array([800, 100], dtype=np.int64)
+        since = np.array([1, 2], dtype=np.int32)
+        paid, left, _ = settle(group_start, balance, queued, since, np.array([300]),
+                               np.array([True]), np.array([False, True]), np.array([own_first]))
+        assert paid.tolist() == [300] and left.tolist() == [600]
+        assert queued.tolist() == expected
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 6), min_size=1, max_size=5), st.data())
 def test_one_pass_asks_deposits_and_pays_as_the_three_steps_in_turn(sizes, data):
@@ -222,9 +240,11 @@ def test_one_pass_asks_deposits_and_pays_as_the_three_steps_in_turn(sizes, data)
     new = np.where(lending, np.floor(b * rate[platform]), 0).astype(np.int64)
     b += new
     added = np.bincount(platform, new, minlength=m).astype(np.int64)
-    expected = (asked, added, *settle(group_start, b, q, s, cash + added, paying, lending))
+    own_first = np.array(data.draw(st.lists(st.booleans(), min_size=m, max_size=m)), dtype=bool)
+    expected = (asked, added, *settle(group_start, b, q, s, cash + added, paying, lending,
+                                      own_first))
     got = ask_deposit_settle(group_start, balance, queued, since, lending, share_, rate, cash,
-                             paying, 5)
+                             paying, own_first, 5)
     for mine, theirs in zip(got, expected, strict=True):
         assert np.array_equal(mine, theirs)
     assert np.array_equal(balance, b) and np.array_equal(queued, q) and np.array_equal(since, s)

@@ -96,7 +96,9 @@ def test_the_reserve_opens_from_its_owners_within_their_registered_capital(tmp_p
                                                 "loans.default_after_days (90)"]),
     ("industry.behaviour.reserve_share_of_fees=0.3", ["reserve_share_of_fees",
                                                       "renamed [industry.reserve_fund] fee_share"]),
-    ("industry.reserve_fund.opening_coverage=2", ["industry.reserve_fund.opening_coverage"])])
+    ("industry.reserve_fund.opening_coverage=2", ["industry.reserve_fund.opening_coverage"]),
+    ("investors.withdraw_share_monthly=0.1", ["investors.withdraw_share_monthly",
+                                              "deposit_daily and withdrawal_daily"])])
 def test_a_bad_pooled_reserve_key_is_refused_by_name(tmp_path, capsys, setting, words):
     from sim.cli import main
 

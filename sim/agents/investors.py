@@ -122,6 +122,7 @@ class InvestorPopulation:
             "product_exiting": np.zeros((n, self.n_platforms), dtype=bool),  # redeeming it
             "bidding": np.ones((n, self.n_platforms), dtype=bool),  # still auto-investing there
             "queued_fen": zeros.copy(),       # withdrawals / redemptions asked for, not yet paid
+            "asked_fen": zeros.copy(),        # in an industry: asked for, waiting for cash (待回款)
             "queued_cost_fen": zeros.copy(),  # fund pool: what was paid in for the queued products
             "queued_since": np.full((n, self.n_platforms), -1, dtype=np.int32),  # day asked
         }

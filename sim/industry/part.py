@@ -144,6 +144,7 @@ class Industry:
         self.capital_called_fen = np.zeros(n, dtype=np.int64)  # owners' capital calls (增资), fen
         model = self.platforms.business_model
         fund_pool = model == BUSINESS_MODELS.index("fund_pool")
+        self.fund_pool = fund_pool  # one pot: requests paid oldest first from everyone's cash
         behaviour = cfg.behaviour
         self.cash_buffer = np.where(fund_pool, POOL_BUFFER, 1.0) * behaviour.cash_buffer
         self.term_months = np.clip(self.platforms.average_term_months, 1, 24) * np.where(

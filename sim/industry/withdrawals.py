@@ -21,6 +21,7 @@ from sim.industry import failures, investors
 from sim.kernels.positions import ask_deposit_settle
 from sim.kernels.positions import request as request_kernel
 from sim.ledger import WORLD, AccountKind, Memo
+from sim.runs import flows
 from sim.runs.pooled import cash_share
 
 CASH = AccountKind.INVESTOR_CASH
@@ -62,7 +63,7 @@ def ask_deposit_pay(industry, day: int) -> None:
     asked, new, paid, left, idle = ask_deposit_settle(
         pos.group_start, pos.balance_fen, pos.queued_fen, pos.queued_since, pos.lending,
         gated(industry, shares), new_money_rate(industry), ledger.accounts[CASH], industry.pooled,
-        day)
+        ~industry.fund_pool, day)
     record_asked(industry, asked, {reason: share for reason, share in shares.items()
                              if reason != "failed"})  # a failed platform's: no reason recorded
     ledger.post(WORLD, CASH, new, Memo.DEPOSIT)
@@ -86,7 +87,7 @@ def todays_shares(industry) -> dict[str, np.ndarray]:
     failed = industry.pooled & ~normal & ~industry.banned
     return {"failed": np.where(failed, 1.0, 0.0),
             "regulators": np.where(industry.pooled & industry.banned, 1.0, 0.0),
-            "ordinary": np.where(normal, industry.config.behaviour.withdrawal_daily, 0.0)}
+            "ordinary": np.where(normal, flows.withdrawal_rates(industry), 0.0)}
 
 
 def request(industry, shares: dict[str, np.ndarray], day: int, record: bool = True,
@@ -140,14 +141,8 @@ def gate_room(industry, asked_fen: np.ndarray) -> np.ndarray:
 
 
 def new_money_rate(industry) -> np.ndarray:
-    """Per platform, the daily new money of a lending position: less as sentiment sours.
-
-    ``deposit_daily``, cut by the sentiment for the weaker platforms more; only on the operating
-    pooled platforms the regulators have not told to shrink (三降).
-    """
-    rate = industry.config.behaviour.deposit_daily * np.maximum(
-        1.0 - industry.sentiment * industry.vulnerability, 0.0)
-    return np.where(industry.pooled & industry.operating & ~industry.shrinking, rate, 0.0)
+    """Per platform, the daily new money of a lending position (:func:`sim.runs.flows.deposit_rates`)."""
+    return np.where(industry.pooled, flows.deposit_rates(industry), 0.0)
 
 
 def difficulty(industry, day: int, unpaid_fen: np.ndarray) -> None:
@@ -160,8 +155,7 @@ def difficulty(industry, day: int, unpaid_fen: np.ndarray) -> None:
     as its loans mature: it is not late.
     """
     behaviour = industry.config.behaviour
-    late = (unpaid_fen * industry.liquidity_promise
-            > behaviour.difficulty_share * industry.money_fen())
+    late = flows.late(industry, unpaid_fen)
     moving = np.flatnonzero(industry.pooled & industry.launched & industry.operating
                             & ~industry.failing)
     entered, failing = industry.market.run_states.update(moving, late[moving], day,

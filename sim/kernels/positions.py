@@ -17,6 +17,8 @@ import math
 import numba
 import numpy as np
 
+from sim.kernels.queue_order import pay_oldest_first, pay_own_cash_first
+
 PARALLEL_MIN_POSITIONS = 200_000  # positions from which the kernels run in parallel (4 chunks a thread)
 
 
@@ -207,7 +209,8 @@ def share(group_start, balance, queued, gain, loss):
 
 @numba.njit(cache=True)
 def _ask_deposit_settle_range(first, last, group_start, balance, queued, queued_since, lending,
-                              share, rate, cash, paying, day, asked, added, paid, left, idle):
+                              share, rate, cash, paying, own_first, day, asked, added, paid, left,
+                              idle):
     """Platforms ``first .. last`` of :func:`ask_deposit_settle`: one pass over a slice, then its queue."""
     for g in range(first, last):
         start, end = group_start[g], group_start[g + 1]
@@ -231,7 +234,14 @@ def _ask_deposit_settle_range(first, last, group_start, balance, queued, queued_
                     queued[i] = 0
                     queued_since[i] = -1
         elif budget > 0:
-            idle[g] = _pay_oldest_first(start, end, balance, queued, queued_since, budget, lending)
+            rest = budget
+            if own_first[g]:  # each from its own cash, then from the others' (at par) oldest first
+                own, idle[g] = pay_own_cash_first(start, end, balance, queued, queued_since,
+                                                   cash[g] + added[g], lending)
+                rest -= own
+            if rest > 0:
+                idle[g] += pay_oldest_first(start, end, balance, queued, queued_since, rest,
+                                             lending)
         paid[g] = budget
         left[g] = owed - budget
 
@@ -243,7 +253,7 @@ def _ask_deposit_settle_chunks(bounds, *args):
 
 
 def ask_deposit_settle(group_start, balance, queued, queued_since, lending, share, rate, cash,
-                       paying, day):
+                       paying, own_first, day):
     """A pooled day's requests, new money and payments, in one pass over each platform's positions.
 
     In place, position by position, as three passes would give them:
@@ -252,9 +262,12 @@ def ask_deposit_settle(group_start, balance, queued, queued_since, lending, shar
        yet asked for) and queues; the day asked is kept where nothing was queued before;
     2. each lending position (``lending`` True) adds ``floor(balance * rate[p])`` of new money;
     3. each paying platform's queue is paid from its investors' cash (``cash[p]`` plus the new
-       money, fen): ``min(cash, queued)``, the oldest request first, the requests of one day
-       sharing what is left pro rata (a failed platform's collections, which everyone asked for on
-       the day it failed, are shared pro rata) (提现). What is paid leaves the balances.
+       money, fen): ``min(cash, queued)``; where that is short, on a platform ``own_first`` (all
+       but fund pools) each request first from its position's own share of the cash (as a
+       detailed investor's idle cash pays their own withdrawal), then the oldest request first
+       from what is left (the others' cash buys the rest at par, as 债权转让 would), the requests
+       of one day sharing it pro rata (a failed platform's collections, which everyone asked for
+       on the day it failed, are shared pro rata) (提现). What is paid leaves the balances.
 
     Returns (asked, new money, paid, still queued, paid to positions that stopped reinvesting)
     per platform, fen.
@@ -263,12 +276,12 @@ def ask_deposit_settle(group_start, balance, queued, queued_since, lending, shar
     asked, added, paid, left, idle = (np.zeros(n, dtype=np.int64) for _ in range(5))
     over_platforms(_ask_deposit_settle_range, _ask_deposit_settle_chunks, group_start, balance,
                    queued, queued_since, lending, np.asarray(share, dtype=np.float64),
-                   np.asarray(rate, dtype=np.float64), cash, paying, day, asked, added, paid, left,
-                   idle)
+                   np.asarray(rate, dtype=np.float64), cash, paying, own_first, day, asked, added,
+                   paid, left, idle)
     return asked, added, paid, left, idle
 
 
-def settle(group_start, balance, queued, queued_since, cash, paying, lending):
+def settle(group_start, balance, queued, queued_since, cash, paying, lending, own_first):
     """Pay each paying platform's queue from its investors' ``cash`` (fen), in place (提现).
 
     :func:`ask_deposit_settle` with nobody asking and no new money. Returns (paid, still queued,
@@ -276,61 +289,7 @@ def settle(group_start, balance, queued, queued_since, cash, paying, lending):
     """
     none = np.zeros(len(group_start) - 1)
     return ask_deposit_settle(group_start, balance, queued, queued_since, lending, none, none,
-                              cash, paying, -1)[2:]
-
-
-@numba.njit(cache=True)
-def _pay_oldest_first(start, end, balance, queued, queued_since, budget, lending):
-    """Pay ``budget`` (< what is queued) over positions ``start .. end``: by day asked, a day pro rata.
-
-    Returns what went to positions that stopped reinvesting (fen).
-    """
-    waiting = np.empty(end - start, dtype=np.int64)
-    n = 0
-    for i in range(start, end):
-        if queued[i] > 0:
-            waiting[n] = i
-            n += 1
-    waiting = waiting[:n]
-    order = waiting[np.argsort(queued_since[waiting], kind="mergesort")]
-    parts = np.zeros(n, dtype=np.int64)
-    left = budget
-    k = 0
-    while k < n and left > 0:
-        day = queued_since[order[k]]
-        j = k
-        owed = np.int64(0)
-        while j < n and queued_since[order[j]] == day:
-            owed += queued[order[j]]
-            j += 1
-        if left >= owed:
-            for m in range(k, j):
-                parts[m] = queued[order[m]]
-            left -= owed
-        else:
-            remaining = left
-            for m in range(k, j):
-                part = np.int64(math.floor(left * (queued[order[m]] / owed)))
-                parts[m] = part
-                remaining -= part
-            m = k
-            while remaining > 0:  # the fen the floors leave, one each, within each request
-                if parts[m] < queued[order[m]]:
-                    parts[m] += 1
-                    remaining -= 1
-                m = k if m + 1 == j else m + 1
-            left = 0
-        k = j
-    idle = np.int64(0)
-    for m in range(n):
-        i = order[m]
-        balance[i] -= parts[m]
-        queued[i] -= parts[m]
-        if not lending[i]:
-            idle += parts[m]
-        if queued[i] == 0:
-            queued_since[i] = -1
-    return idle
+                              cash, paying, own_first, -1)[2:]
 
 
 @numba.njit(cache=True)

@@ -2,7 +2,8 @@
 
 Order: borrowers of platforms in trouble go on strike (逃废债, stress scenarios); each platform reads
 its state and its policies adapt; investors deposit (scaled by their response to the platform's
-rates) and withdraw (less the withdrawal fee); each platform pays its operating, collection and
+rates) and withdraw (less the withdrawal fee), outside an industry (inside one they follow its
+daily rule, :mod:`sim.runs.flows`); each platform pays its operating, collection and
 insurance costs, applies its guarantee's funding rules (reserve top-ups), runs its marketing (new
 investors and borrowers; churned investors leave) and, for a fund pool, its products; a fresh
 random order of investors for auto-invest.
@@ -33,13 +34,13 @@ def open_month(market, day: int) -> None:
     review_platforms(market, day)
     _adapt(market)
     investors, treasury = market.investors, market.treasury
-    if day > 0:
-        supply = np.array([p.supply_multiplier for p in market.platforms])
-        if market.industry is not None:  # the regulators' 三降: no new savings where ordered
-            supply = np.where(market.industry.shrinking[: len(supply)], 0.0, supply)
-        treasury.deposit(investors.monthly_deposits(supply))
-    withdrawals = investors.withdrawals()
-    investors.cash_fen -= withdrawals
+    withdrawals = np.zeros_like(investors.cash_fen)
+    if market.industry is None:  # in an industry: its one rule, daily (:mod:`sim.runs.flows`)
+        if day > 0:
+            supply = np.array([p.supply_multiplier for p in market.platforms])
+            treasury.deposit(investors.monthly_deposits(supply))
+        withdrawals = investors.withdrawals()
+        investors.cash_fen -= withdrawals
     for p, platform in enumerate(market.platforms):
         market.today.withdrawal_fee_fen += treasury.withdraw(platform, withdrawals[:, p])
         treasury.pay_costs(platform, market)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.ledger import WORLD, AccountKind, Memo
+from sim.runs import flows
 from sim.runs.liquidity import current_loans, pay_from_own_cash, sell_loans
 from sim.runs.states import FAILURE_STATES, RunState
 
@@ -14,19 +15,34 @@ def update_state(market, platform, day: int) -> None:
 
     It is late while its oldest request has waited more than ``delay_limit_days``; 提现困难 for
     ``fail_after_days`` is a failure. (In difficulty, a wait within the limit but above zero
-    keeps it there: only an empty queue ends 提现困难.)
+    keeps it there: only an empty queue ends 提现困难.) Inside an industry every platform is late
+    by the industry's one rule (:func:`sim.runs.flows.late`) and fails after its
+    ``fail_after_days``.
     """
     record, rules = platform.run, platform.config.liquidity
     if record.state.failed:
         return
-    wait = market.runs.queue.oldest_wait_days(platform, day)
-    late = wait > rules.delay_limit_days or (record.state == RunState.WITHDRAWAL_DIFFICULTY
-                                             and wait > 0)
-    entered, failing = market.run_states.update([platform.index], [late], day, rules.fail_after_days)
+    if market.industry is not None:  # the industry's one rule, as for its pooled platforms
+        late, fail_after = _late_in_industry(market, platform)
+    else:
+        wait = market.runs.queue.oldest_wait_days(platform, day)
+        late = wait > rules.delay_limit_days or (record.state == RunState.WITHDRAWAL_DIFFICULTY
+                                                 and wait > 0)
+        fail_after = rules.fail_after_days
+    entered, failing = market.run_states.update([platform.index], [late], day, fail_after)
     if len(entered):
         market.runs.in_trouble(platform.index)
     if len(failing):
-        fail(market, platform, day, f"提现困难 for {rules.fail_after_days} days")
+        fail(market, platform, day, f"提现困难 for {fail_after} days")
+
+
+def _late_in_industry(market, platform) -> tuple[bool, int]:
+    """Inside an industry: late by :func:`sim.runs.flows.late`; ``fail_after_days`` of its behaviour."""
+    industry = market.industry
+    unpaid = np.zeros(industry.n, dtype=np.int64)
+    unpaid[platform.index] = flows.unpaid_fen(market, platform)
+    late = bool(flows.late(industry, unpaid)[platform.index])
+    return late, industry.config.behaviour.fail_after_days
 
 
 def fail(market, platform, day: int, reason: str, how: str | None = None) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 from sim import kernels
 from sim.book import MAX_DUE_MONTHS
 from sim.ledger import AccountKind
+from sim.runs import flows
 from sim.runs.failure import fail, update_state
 from sim.runs.liquidity import raise_pool_cash
 from sim.runs.pooled import PositionTrust
@@ -40,6 +41,8 @@ class Runs:
         self.secondary = SecondaryMarket(market, self.rng)
         self.trust = self.rule = self.pooled = None
         self.guarantee_dry = np.zeros(len(market.platforms), dtype=bool)  # its news already heard
+        self.in_industry = market.industry is not None  # the industry's flows and lateness rule
+        self.notes_fen = None  # in an industry: today's notes by investor and platform, fen
         if self.enabled:
             industry = market.industry
             self.trust = Trust(self.config, market.investors, self.rng,
@@ -55,6 +58,11 @@ class Runs:
         self.queue.new_day()
         self.secondary.new_day()
         market = self.market
+        if self.in_industry and market.platforms:  # the industry's one rule of ordinary flows
+            self.notes_fen = flows.notes_held_fen(market)
+            flows.detailed_flows(market, self.notes_fen)
+            for platform in market.platforms:  # own cash pays own requests before any transfer
+                flows.cover_asked(market, platform, day, self.notes_fen)
         if self.enabled and market.platforms:  # an industry of pooled platforms has no trust here
             self._decide(day)
         self.pay_queues(day)
@@ -67,6 +75,8 @@ class Runs:
         for platform in self.market.platforms:
             if platform.run.state.failed:
                 self.everyone_asks(platform, day)
+            if self.in_industry:
+                flows.cover_asked(self.market, platform, day, self.notes_fen)
             self._pay(platform, day)
             update_state(self.market, platform, day)
 
@@ -89,7 +99,10 @@ class Runs:
                 self.queue.request_products(platform, np.flatnonzero(decisions.redeem[:, p]), day)
             elif platform.config.liquidity.transfers:
                 self.secondary.clear(platform, decisions.sell_notes[:, p], starting)
-            self.ask_cash(platform, np.flatnonzero(decisions.withdraw[:, p]), day)
+            if self.in_industry:  # a runner asks back all their money, as a pooled position does
+                flows.ask_everything(market, platform, np.flatnonzero(running), self.notes_fen)
+            stopped = decisions.stop_reinvesting[:, p] & ~running  # 不再复投: repayments go home
+            self.ask_cash(platform, np.flatnonzero(decisions.withdraw[:, p] | stopped), day)
 
     def _late_today(self, day: int) -> np.ndarray:
         """Per investor, the balance of their notes on loans that missed a payment today (fen)."""

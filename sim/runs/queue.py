@@ -51,6 +51,18 @@ class WithdrawalQueue:
         self.market.bookkeeper.move(platform, CASH, QUEUED, total, Memo.WITHDRAWAL_REQUEST)
         return total
 
+    def request_amounts(self, platform, rows: np.ndarray, amount: np.ndarray, day: int) -> int:
+        """Investors ``rows`` ask for ``amount`` (fen, each at most their idle cash); the total."""
+        inv, p = self.market.investors, platform.index
+        rows, amount = rows[amount > 0], amount[amount > 0]
+        if len(rows) == 0:
+            return 0
+        inv.cash_fen[rows, p] -= amount
+        self._enqueue(rows, p, amount, day)
+        total = int(amount.sum())
+        self.market.bookkeeper.move(platform, CASH, QUEUED, total, Memo.WITHDRAWAL_REQUEST)
+        return total
+
     def request_products(self, platform, rows: np.ndarray, day: int, lock_up: bool = True) -> int:
         """Investors ``rows`` redeem their fund-pool products; the value asked for (fen).
 

@@ -66,7 +66,7 @@ class IndustryBehaviour(Section):
     @model_validator(mode="before")
     @classmethod
     def _moved_to_runs(cls, data):
-        moved = sorted(set(data) & set(MOVED_TO_RUNS)) if isinstance(data, dict) else []
+        moved = keys_given(data, MOVED_TO_RUNS)
         if moved:
             raise ValueError(
                 f"{', '.join(moved)}: no longer a key; a pooled platform's investors stop "
@@ -115,3 +115,24 @@ class IndustryReserveFund(Section):
     fee_share: Probability = Field(0.5, description="of the management fee, into the reserve")
     opening_coverage: Probability = Field(0.0, description="the reserve on day 0, share of the "
                                           "platform's opening book (from its owners)")
+
+
+OWN_FLOWS = ("monthly_deposit_median_cny", "withdraw_share_monthly")
+
+
+def refuse_own_flows(investors) -> None:
+    """Inside an industry, ``[investors]`` may not give a detailed platform flows of its own.
+
+    Every platform's investors deposit and withdraw by ``[industry.behaviour]`` (one rule for
+    pooled and detailed platforms, :mod:`sim.runs.flows`).
+    """
+    given = keys_given(investors, OWN_FLOWS)
+    if given:
+        raise ValueError(f"investors.{given[0]}: inside an industry every platform's investors "
+                         f"deposit and withdraw by [industry.behaviour] deposit_daily and "
+                         f"withdrawal_daily, pooled and detailed alike; remove it")
+
+
+def keys_given(data, keys) -> list[str]:
+    """Which of ``keys`` a section's raw ``data`` (a dict, or anything else: none) gives, sorted."""
+    return sorted(set(data) & set(keys)) if isinstance(data, dict) else []

@@ -21,6 +21,7 @@ from sim.loans import DAYS_PER_YEAR, MAX_TERM_MONTHS, parse_method
 from sim.scenario.company import CompanyConfig, check_raises
 from sim.scenario.credit import SeasoningConfig, check_all_in_cap, check_seasoning
 from sim.scenario.industry import IndustryConfig, PlatformInIndustry, check_industry
+from sim.scenario.industry_behaviour import refuse_own_flows
 from sim.scenario.plan import PlanConfig, check_plan
 from sim.scenario.runs import LiquidityConfig, RunsConfig, check_events
 from sim.scenario.stress import StressConfig, check_stress
@@ -368,8 +369,10 @@ class Scenario(_Section):
     @classmethod
     def _industry_has_no_default_platform(cls, data):
         """An industry's detailed platforms are only those it names (the market's default is one)."""
-        if isinstance(data, dict) and data.get("industry") is not None and "platforms" not in data:
-            return {**data, "platforms": []}
+        if isinstance(data, dict) and data.get("industry") is not None:
+            refuse_own_flows(data.get("investors"))
+            if "platforms" not in data:
+                return {**data, "platforms": []}
         return data
 
     @model_validator(mode="after")
