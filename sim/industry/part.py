@@ -257,6 +257,8 @@ class Industry:
         expired = self.multiplier_until <= day
         self.hazard_multiplier[expired] = 1.0
         self.shrinking &= self.shrink_until > day
+        if self.market.runs.pooled is not None:  # the month's disclosure (信息披露)
+            self.market.runs.pooled.review_month()
         entrants.launch(self, day)
         self.pay_costs()
 

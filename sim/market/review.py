@@ -62,8 +62,7 @@ def review_platforms(model, day: int) -> None:
         platform.defaulted_fen_month = 0
         recent = sum(platform.defaulted_fen_history[-LOSS_WINDOW_MONTHS:])
         months = min(len(platform.defaulted_fen_history), LOSS_WINDOW_MONTHS)
-        state.loss_rate_annual = (recent / state.outstanding_fen * MONTHS_PER_YEAR / months
-                                  if state.outstanding_fen and months else 0.0)
+        state.loss_rate_annual = float(annual_loss_rate(recent, months, state.outstanding_fen))
         claim_years = platform.claim_days_fen / DAYS_PER_YEAR
         state.investor_return_annual = (platform.investor_income_fen / claim_years
                                         if claim_years > 0 else 0.0)
@@ -114,3 +113,17 @@ def _recent_bad_rate(model, day: int, n_platforms: int) -> np.ndarray:
         bad = (late | (loans.status[rows] == DEFAULTED)) & mine
         rates[p] = bad.sum() / mine.sum()
     return rates
+
+
+def annual_loss_rate(recent_fen, months, outstanding_fen):
+    """The loss rate a platform discloses (逾期/坏账率), a year: the one rule for every platform.
+
+    Principal written off in its last ``months`` months (at most ``LOSS_WINDOW_MONTHS``, reviewed
+    at each month's opening), over its book outstanding, annualised; 0 without a book or a
+    month. Scalars or arrays (a vector of pooled platforms, :mod:`sim.runs.pooled`).
+    """
+    recent, book = np.asarray(recent_fen, dtype=float), np.asarray(outstanding_fen, dtype=float)
+    scale = MONTHS_PER_YEAR / max(int(months), 1)
+    rate = np.divide(recent * scale, book, out=np.zeros(np.broadcast(recent, book).shape),
+                     where=(book > 0) & (int(months) > 0))
+    return rate

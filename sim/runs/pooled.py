@@ -16,7 +16,8 @@ What a pooled position hears is what a detailed investor hears, from the platfor
 of its own notes: its share of the platform's write-offs and of its loans that turned late today
 (weighted by ``loss_weight`` and ``late_weight``, per unit of the investor's wealth); its own
 withdrawal waiting (``delay_weight_daily``); the platform's disclosure (its loss rate a year over
-``disclosure_tolerance`` and its unpaid requests over its money, × ``disclosure_weight``); the
+``disclosure_tolerance``, by the detailed platform's monthly rule, and its unpaid requests over
+its money, × ``disclosure_weight``); the
 platform entering 提现困难 (``state_shock``), the dated events' news, the industry's sentiment and
 co-debt losses (:meth:`sim.runs.contagion.Channels.wear`); and neighbours on the industry's network
 who started to run on it (``herding_weight``). With ``[runs] enabled = false`` nobody decides.
@@ -28,10 +29,9 @@ import numpy as np
 
 from sim import kernels
 from sim.ledger import AccountKind
+from sim.market.review import LOSS_WINDOW_MONTHS, annual_loss_rate
 from sim.runs.rules import resolve_rule
 from sim.runs.trust import NEVER, disclosed
-
-LOSS_MEMORY_DAYS = 90.0  # a pooled platform's disclosed loss rate: write-offs of about 3 months
 
 
 class PositionTrust:
@@ -73,7 +73,10 @@ class PositionTrust:
         self.shocked = np.zeros(industry.n)      # trust lost since the last update, per platform
         self.lost_today = np.zeros(industry.n)   # written off, less the reserve's cover, fen
         self.late_today = np.zeros(industry.n)   # balance of loans that missed today, fen
-        self.defaulted_recent = np.zeros(industry.n)  # write-offs of about 3 months, fen
+        self.defaulted_month = np.zeros(industry.n)  # this month's write-offs, fen
+        self.defaulted_months = np.zeros((LOSS_WINDOW_MONTHS, industry.n))  # the last ones'
+        self.months_reviewed = 0
+        self.loss_rate = np.zeros(industry.n)  # disclosed at the month's opening, a year
 
     # ------------------------------------------------------------------ news
 
@@ -95,17 +98,30 @@ class PositionTrust:
     def written_off(self, principal_fen: np.ndarray, lost_fen: np.ndarray) -> None:
         """Today's write-offs per platform (``principal_fen``) and what investors lost of them."""
         self.lost_today += lost_fen
-        self.defaulted_recent += principal_fen
+        self.defaulted_month += principal_fen
 
     def missed(self, platform: np.ndarray, balance_fen: np.ndarray) -> None:
         """Loans of ``platform`` with ``balance_fen`` missed a payment today (first time)."""
         self.late_today += np.bincount(platform, balance_fen, self.industry.n)
 
+    def review_month(self) -> None:
+        """A month opens: each platform discloses its loss rate, as a detailed platform's review.
+
+        :func:`sim.market.review.annual_loss_rate` of the last ``LOSS_WINDOW_MONTHS`` months'
+        write-offs over its book outstanding.
+        """
+        self.defaulted_months = np.roll(self.defaulted_months, 1, axis=0)
+        self.defaulted_months[0] = self.defaulted_month
+        self.defaulted_month = np.zeros(self.industry.n)
+        self.months_reviewed += 1
+        months = min(self.months_reviewed, LOSS_WINDOW_MONTHS)
+        self.loss_rate = annual_loss_rate(self.defaulted_months.sum(axis=0), months,
+                                          self.industry.outstanding_fen())
+
     def _disclosed(self, money_fen: np.ndarray) -> np.ndarray:
         """Per platform, trust lost today to what it discloses: loss rate over tolerance, queue."""
         owed = np.maximum(money_fen, 1)
-        rate = self.defaulted_recent * (365.0 / LOSS_MEMORY_DAYS) / owed
-        return disclosed(self.config, rate, self.industry.queued_left / owed)
+        return disclosed(self.config, self.loss_rate, self.industry.queued_left / owed)
 
     # ------------------------------------------------------------------ the day
 
@@ -133,7 +149,6 @@ class PositionTrust:
             self.shocked, hit, pos.group_start, deciding, self.ran_day, self.last_ran, day,
             c.herd_memory_days, adjacency.indptr, adjacency.indices, self.degree,
             (c.recovery_daily, c.delay_weight_daily, c.herding_weight))
-        self.defaulted_recent *= np.exp(-1.0 / LOSS_MEMORY_DAYS)
         self.shocked[:] = 0.0
         self.lost_today[:] = 0.0
         self.late_today[:] = 0.0
