@@ -401,8 +401,7 @@ news = {news}
 def _behaving_twins(tmp_path, seed: int, news: float = 0.4) -> tuple[P2PMarket, P2PMarket]:
     """The twins with every behaviour on: deposits, withdrawals, trust, decisions, runs, failure.
 
-    The detailed twin winds down when it fails, as a pooled platform failed by a run does (its
-    loans run off; a detailed closure would sell them at the fire-sale price).
+    Both close (清盘) when a run fails them, collecting their loans (one exit inside an industry).
     """
     (tmp_path / "twin.csv").write_text(ROW, encoding="utf-8")
     terms, shares = _twin_terms()
@@ -416,9 +415,7 @@ def _behaving_twins(tmp_path, seed: int, news: float = 0.4) -> tuple[P2PMarket, 
                             "[industry.channels.regulators]\nenabled = true")
     common += BEHAVIOUR_ON.format(news=news)
     detailed = DETAILED.format(median=median, terms=terms, shares=shares)
-    detailed = detailed.split("[borrowers]", 1)[1].replace(
-        "funding_window_days = 3", 'funding_window_days = 3\n\n[platforms.liquidity]\n'
-        'on_failure = "wind_down"')
+    detailed = detailed.split("[borrowers]", 1)[1]
     (tmp_path / "pooled.toml").write_text(common, encoding="utf-8")
     (tmp_path / "detailed.toml").write_text(common + "[borrowers]" + detailed, encoding="utf-8")
     return (P2PMarket(tmp_path / "pooled.toml", audit="off"),
@@ -474,6 +471,7 @@ def test_one_platform_detailed_and_pooled_behave_alike_with_every_behaviour_on(t
             written_off[name] += calm[name]["written_off"]
             states = model.run_states
             assert states.failed_day[0] >= 0, (seed, name)  # both fail: the run is the rule's
+            assert states.state[0] == RunState.CLOSED, (seed, name)  # the same exit
             entered[name].append(int(states.difficulty_since[0]) if states.difficulty_since[0] >= 0
                                  else int(states.failed_day[0]) - 10)
     gap = np.mean(entered["pooled"]) - np.mean(entered["detailed"])

@@ -140,6 +140,9 @@ WRITERS = {  # a record's fields, by the attribute name written, and the modules
     "queued_fen": {"sim/runs/queue.py", "sim/agents/positions.py", "sim/industry/withdrawals.py"},
     "queued_since": {"sim/runs/queue.py", "sim/agents/positions.py",
                      "sim/industry/withdrawals.py"},
+    # in an industry, what a detailed platform's investors asked for and their cash has not yet
+    # covered: the industry's one rule of flows alone
+    "asked_fen": {"sim/runs/flows.py", "sim/agents/investors.py"},
     # borrowers' strikes (逃废债): built by the risk tables, moved by the one in_trouble rule, a
     # stress event, and an industry failure's type
     "strike_multiplier": {"sim/market/risk_tables.py", "sim/runs/part.py", "sim/market/month.py"},

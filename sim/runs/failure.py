@@ -124,10 +124,14 @@ def take(market, platform, share: float, kinds: list | None = None,
 def close(market, platform, day: int) -> None:
     """清盘: the current loans are sold at the fire-sale price and everyone asks for the rest.
 
-    A fund pool's holders share, pro rata, the pool's cash and what is left of the platform's own.
+    Inside an industry a closure collects its loans instead, as every platform of the industry
+    does (its borrowers keep paying the share its failure type keeps,
+    :data:`sim.industry.failures.KEEPS_PAYING`): one exit for pooled and detailed platforms. A fund
+    pool's holders share, pro rata, the pool's cash and what is left of the platform's own.
     """
-    price = platform.config.liquidity.fire_sale_price
-    sell_loans(market, platform, current_loans(market, platform), price)
+    if market.industry is None:
+        price = platform.config.liquidity.fire_sale_price
+        sell_loans(market, platform, current_loans(market, platform), price)
     market.runs.everyone_asks(platform, day)
     if platform.is_fund_pool:
         books = market.bookkeeper
