@@ -123,7 +123,6 @@ def annual_loss_rate(recent_fen, months, outstanding_fen):
     month. Scalars or arrays (a vector of pooled platforms, :mod:`sim.runs.pooled`).
     """
     recent, book = np.asarray(recent_fen, dtype=float), np.asarray(outstanding_fen, dtype=float)
-    scale = MONTHS_PER_YEAR / max(int(months), 1)
-    rate = np.divide(recent * scale, book, out=np.zeros(np.broadcast(recent, book).shape),
-                     where=(book > 0) & (int(months) > 0))
-    return rate
+    share = np.divide(recent, book, out=np.zeros(np.broadcast(recent, book).shape),
+                      where=(book > 0) & (int(months) > 0))
+    return share * MONTHS_PER_YEAR / max(int(months), 1)

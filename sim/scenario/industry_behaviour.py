@@ -57,7 +57,7 @@ MOVED_TO_RUNS = {"stop_sensitivity": "stop_reinvest_margin (how far above the ru
 
 
 class IndustryBehaviour(Section):
-    """The pooled platforms' investors and liquidity rules, with no news at all.
+    """The industry's investors and liquidity rules, every platform's, with no news at all.
 
     Whether an investor stops reinvesting or runs is decided, for pooled and detailed platforms
     alike, by their trust and the one decision rule of ``[runs]`` (:mod:`sim.runs.pooled`).
@@ -74,16 +74,18 @@ class IndustryBehaviour(Section):
                 f"platform's do; set [runs] enabled = true and its {MOVED_TO_RUNS[moved[0]]}")
         return data
 
-    withdrawal_daily: DailyRate = Field(0.002, description="share of a balance asked back a day")
-    deposit_daily: DailyRate = Field(0.0022, description="new money a day, share of the balance")
+    withdrawal_daily: DailyRate = Field(0.002, description="share of a holding asked back a day, "
+                                        "on every platform of the industry")
+    deposit_daily: DailyRate = Field(0.0022, description="new money a day, share of a lending "
+                                     "holding, on every platform of the industry")
     cash_buffer: Probability = Field(0.08, description="share of investors' money kept as cash")
     management_fee: Probability = Field(
         0.2, description="利息管理费: the platform's share of the interest borrowers pay")
     difficulty_share: Probability = Field(
-        0.05, description="a pooled platform is late (in 提现困难) while what it promised on demand "
-        "and could not pay exceeds this share of its investors' money")
-    fail_after_days: int = Field(10, ge=1, le=360, description="days in 提现困难 before a pooled "
-                                 "platform fails, as [platforms.liquidity] fail_after_days")
+        0.05, description="a platform of the industry is late (in 提现困难) while what it promised "
+        "on demand and could not pay exceeds this share of its investors' money")
+    fail_after_days: int = Field(10, ge=1, le=360, description="days in 提现困难 before a platform "
+                                 "of the industry fails (outside one: [platforms.liquidity]'s)")
     flee_share: Probability = Field(
         0.5, description="跑路: share of what the operators can reach that they take, as "
         "[platforms.liquidity] flee_share (without custody: the investors' cash too)")
@@ -120,13 +122,16 @@ class IndustryReserveFund(Section):
 OWN_FLOWS = ("monthly_deposit_median_cny", "withdraw_share_monthly")
 
 
-def refuse_own_flows(investors) -> None:
+def refuse_own_flows(investors, fields) -> None:
     """Inside an industry, ``[investors]`` may not give a detailed platform flows of its own.
 
     Every platform's investors deposit and withdraw by ``[industry.behaviour]`` (one rule for
-    pooled and detailed platforms, :mod:`sim.runs.flows`).
+    pooled and detailed platforms, :mod:`sim.runs.flows`). A key at its default (``fields``, the
+    ``[investors]`` model's) is let through: a scenario validated again from its own dump
+    carries every default.
     """
-    given = keys_given(investors, OWN_FLOWS)
+    given = [key for key in keys_given(investors, OWN_FLOWS)
+             if investors[key] != fields[key].default]
     if given:
         raise ValueError(f"investors.{given[0]}: inside an industry every platform's investors "
                          f"deposit and withdraw by [industry.behaviour] deposit_daily and "

@@ -370,7 +370,7 @@ class Scenario(_Section):
     def _industry_has_no_default_platform(cls, data):
         """An industry's detailed platforms are only those it names (the market's default is one)."""
         if isinstance(data, dict) and data.get("industry") is not None:
-            refuse_own_flows(data.get("investors"))
+            refuse_own_flows(data.get("investors"), InvestorsConfig.model_fields)
             if "platforms" not in data:
                 return {**data, "platforms": []}
         return data
