@@ -41,8 +41,6 @@ def pay_own_cash_first(start, end, balance, queued, queued_since, cash, lending)
     return paid, idle
 
 
-
-
 @numba.njit(cache=True)
 def pay_oldest_first(start, end, balance, queued, queued_since, budget, lending):
     """Pay ``budget`` (< what is queued) over positions ``start .. end``: by day asked, a day pro rata.
